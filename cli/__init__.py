@@ -1,0 +1,1 @@
+"""The `leadcap` command line: thin Typer commands over the leadcap package."""

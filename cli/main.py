@@ -1,0 +1,184 @@
+"""`leadcap`: the operator's one command. Each subcommand is thin: build Settings, call leadcap."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Awaitable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from leadcap import embedded, health, landing, settings as settings_module
+from leadcap.errors import ConfigError, LeadcapError
+from leadcap.migrate import migrate as apply_migrations
+from leadcap.services import Services, require_url
+from leadcap.settings import Settings
+
+EX_CONFIG = 78  # sysexits.h: a configuration error never reads as a health state
+T = TypeVar("T")
+
+app = typer.Typer(
+    help="leadcap: capture leads fast, lose none. Configuration: LEADCAP_* variables, then ./.env.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+err = Console(stderr=True)
+out = Console()
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def current(ctx: typer.Context) -> Settings:
+    settings: Settings = ctx.obj
+    return settings
+
+
+def run(coro: Awaitable[T]) -> T:
+    """Run a coroutine, mapping leadcap's errors to an exit status in one place."""
+    try:
+        return asyncio.run(coro)  # type: ignore[arg-type]
+    except ConfigError as exc:
+        raise fail(exc.message, EX_CONFIG) from None
+    except LeadcapError as exc:
+        raise fail(exc.message) from None
+
+
+@app.callback()
+def main_callback(ctx: typer.Context) -> None:
+    try:
+        settings = settings_module.load()
+    except ConfigError as exc:
+        # One line on stderr naming the variable, then EX_CONFIG.
+        print(f"leadcap: configuration error: {exc.message}", file=sys.stderr)
+        raise typer.Exit(EX_CONFIG) from None
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    ctx.obj = embedded.discover(settings)
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="Address to listen on [LEADCAP_HOST].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on [LEADCAP_PORT].")] = None,
+    workers: Annotated[int | None, typer.Option(help="Sanic worker processes [LEADCAP_WEB_WORKERS].")] = None,
+) -> None:
+    """Run the web server. With a store URL unset, start that store embedded, plus a worker."""
+    from cli.serve import serve as run_serve
+
+    settings = current(ctx).replace(
+        **{k: v for k, v in {"host": host, "port": port, "web_workers": workers}.items() if v is not None}
+    )
+    try:
+        run_serve(settings)
+    except ConfigError as exc:
+        raise fail(exc.message, EX_CONFIG) from None
+    except LeadcapError as exc:
+        raise fail(exc.message) from None
+
+
+@app.command()
+def worker(
+    ctx: typer.Context,
+    concurrency: Annotated[
+        int | None, typer.Option(help="Submissions in flight at once [LEADCAP_WORKER_CONCURRENCY].")
+    ] = None,
+) -> None:
+    """Run a lead worker until SIGTERM; in-flight submissions finish first."""
+    from leadcap.worker import run_worker
+
+    run(run_worker(current(ctx), concurrency=concurrency))
+
+
+@app.command()
+def migrate(ctx: typer.Context) -> None:
+    """Apply pending PostgreSQL migrations (safe to run twice or concurrently)."""
+    settings = current(ctx)
+
+    async def go() -> list[str]:
+        return await apply_migrations(require_url(settings, "database"))
+
+    applied = run(go())
+    out.print(f"applied {len(applied)} migration(s): {', '.join(applied)}" if applied else "schema is up to date")
+
+
+@app.command("flush-cache")
+def flush_cache(ctx: typer.Context) -> None:
+    """Make every web process serve the current landing-page build on its next request."""
+    from web.app import UI_DIST
+
+    settings = current(ctx)
+
+    async def go() -> int:
+        async with await Services.open(settings) as services:
+            return await landing.publish(services.redis, settings.ui_dist or UI_DIST)
+
+    version = run(go())
+    out.print(f"landing page cache flushed (version {version})")
+
+
+@app.command("health")
+def health_command(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report instead of a table.")] = False,
+) -> None:
+    """Check every store and the workers. Exit 0 ok, 1 degraded, 2 down."""
+    settings = current(ctx)
+
+    async def go() -> dict[str, Any]:
+        async with await Services.open(settings) as services:
+            return await health.report(services)
+
+    report = run(go())
+    if as_json:
+        print(json.dumps(report))
+    else:
+        table = Table(title=f"leadcap {report['version']}: {report['status']}")
+        for column in ("check", "status", "detail"):
+            table.add_column(column)
+        for name, check in report["checks"].items():
+            detail = check.get("error") or ", ".join(
+                f"{k}={v}" for k, v in check.items() if k not in ("status", "error")
+            )
+            colour = "green" if check["status"] == "ok" else "red"
+            table.add_row(name, f"[{colour}]{check['status']}[/]", str(detail))
+        out.print(table)
+    raise typer.Exit(health.EXIT_CODES[report["status"]])
+
+
+@app.command("config")
+def show_config(ctx: typer.Context) -> None:
+    """Print the effective settings, secrets masked."""
+    for name, value in current(ctx).masked().items():
+        print(f"{name}={value}")
+
+
+@app.command("export-leads")
+def export_leads(
+    ctx: typer.Context,
+    fmt: Annotated[str, typer.Option("--format", help="csv or jsonl.")] = "csv",
+    output: Annotated[Path | None, typer.Option(help="File to write; stdout if omitted.")] = None,
+    since: Annotated[str | None, typer.Option(help="First submitted at or after (date or ISO time, UTC).")] = None,
+    until: Annotated[str | None, typer.Option(help="First submitted before (date or ISO time, UTC).")] = None,
+    status: Annotated[str | None, typer.Option(help="Only leads with this status.")] = None,
+) -> None:
+    """Stream leads as CSV or JSON Lines to a file or stdout."""
+    from cli.export import export_command
+
+    run(export_command(current(ctx), fmt=fmt, output=output, since=since, until=until, status=status))
+
+
+def main() -> None:
+    app()
+

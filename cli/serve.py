@@ -1,0 +1,74 @@
+"""`leadcap serve`: Sanic (one or more processes), plus embedded stores and a worker when needed."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from contextlib import ExitStack
+from functools import partial
+
+from rich.console import Console
+from sanic import Sanic
+from sanic.worker.loader import AppLoader
+
+from leadcap import embedded
+from leadcap.migrate import migrate
+from leadcap.settings import Settings
+from web.app import create_app
+
+console = Console(stderr=True)
+
+
+def run_sanic(settings: Settings) -> None:
+    """Serve the app until SIGINT/SIGTERM; each worker process calls the factory itself."""
+    loader = AppLoader(factory=partial(create_app, settings))
+    app = loader.load()
+    single = settings.web_workers == 1
+    app.prepare(
+        host=settings.host,
+        port=settings.port,
+        workers=settings.web_workers,
+        single_process=single,
+        access_log=False,
+        motd=False,
+    )
+    if single:
+        Sanic.serve_single(primary=app)
+    else:
+        Sanic.serve(primary=app, app_loader=loader)
+
+
+def start_worker() -> subprocess.Popen[bytes]:
+    """A `leadcap worker` child; it finds the embedded stores through the data folder."""
+    return subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "cli", "worker"],
+        env=os.environ.copy(),
+        start_new_session=True,
+    )
+
+
+def serve(settings: Settings) -> None:
+    with ExitStack() as stack:
+        if embedded.missing(settings):
+            console.print(f"starting embedded stores under {settings.data_dir.resolve()} …")
+            settings, stores = stack.enter_context(embedded.running(settings))
+            asyncio.run(migrate(settings.database_url or ""))
+            worker = start_worker()
+            stack.callback(_stop, worker)
+            for name, url in stores.urls.items():
+                console.print(f"  {name:9} {url}")
+            console.print(f"  worker    pid {worker.pid}")
+        console.print(f"leadcap listening on http://{settings.host}:{settings.port}")
+        run_sanic(settings)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(40)
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -1,0 +1,133 @@
+"""The Taskiq stream broker for the lead queue, with the delivery guarantees a 202 needs.
+
+taskiq-redis's RedisStreamBroker is the base, changed in three places:
+
+* reclaim: upstream runs XAUTOCLAIM only after XREADGROUP returned new messages, with a
+  10-minute idle default and a lock that a killed worker can hold forever. Here every worker
+  sweeps on a timer, busy or idle, with no lock (XAUTOCLAIM is atomic on its own), so a killed
+  worker's messages are redelivered within `reclaim_idle_s` + one sweep interval.
+* ack: XACK and XDEL together, so processed entries leave the stream and its memory stays
+  bounded, while an unprocessed entry is never trimmed (no MAXLEN anywhere).
+* the group starts at id 0, so messages enqueued before any worker ever ran are not skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import Any
+
+import orjson
+from redis.asyncio import Redis
+from taskiq import AckableMessage
+from taskiq_redis import RedisStreamBroker
+
+from leadcap import keys
+
+log = logging.getLogger(__name__)
+
+
+def encode_task(submission: dict[str, Any]) -> bytes:
+    """The Taskiq wire message (JSON formatter) that runs the lead task on `submission`.
+
+    The web tier builds it by hand so that the enqueue can happen inside intake.lua;
+    tests check that Taskiq's own formatter reads it back.
+    """
+    return orjson.dumps(
+        {
+            "task_id": submission["id"],
+            "task_name": keys.TASK_NAME,
+            "labels": {},
+            "args": [],
+            "kwargs": {"submission": submission},
+        }
+    )
+
+
+def consumer_name() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+class LeadStreamBroker(RedisStreamBroker):
+    """A stream broker that reclaims on a timer and deletes what it acknowledges."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        reclaim_idle_s: float,
+        read_count: int = 256,
+        block_ms: int = 1000,
+        max_connections: int = 64,
+    ) -> None:
+        super().__init__(
+            url,
+            queue_name=keys.LEAD_STREAM,
+            consumer_group_name=keys.CONSUMER_GROUP,
+            consumer_name=consumer_name(),
+            consumer_id="0",
+            mkstream=True,
+            xread_block=block_ms,
+            xread_count=read_count,
+            idle_timeout=int(reclaim_idle_s * 1000),
+            unacknowledged_batch_size=read_count,
+            max_connection_pool_size=max_connections,
+        )
+        # Sweep often enough that a dead consumer's message waits at most ~idle + idle/4.
+        self.sweep_every_s = max(0.5, reclaim_idle_s / 4)
+
+    def _ack_generator(self, id: str, queue_name: str) -> Callable[[], Awaitable[None]]:  # noqa: A002
+        async def ack() -> None:
+            async with Redis(connection_pool=self.connection_pool) as conn:
+                pipe = conn.pipeline(transaction=True)
+                pipe.xack(queue_name, self.consumer_group_name, id)
+                pipe.xdel(queue_name, id)
+                await pipe.execute()
+
+        return ack
+
+    async def listen(self) -> AsyncGenerator[AckableMessage, None]:
+        """Yield new messages, and on a timer the ones a dead consumer left pending."""
+        next_sweep = 0.0
+        async with Redis(connection_pool=self.connection_pool) as conn:
+            while True:
+                if time.monotonic() >= next_sweep:
+                    next_sweep = time.monotonic() + self.sweep_every_s
+                    async for message in self._reclaim(conn):
+                        yield message
+                fetched = await conn.xreadgroup(
+                    self.consumer_group_name,
+                    self.consumer_name,
+                    {self.queue_name: ">"},
+                    block=self.block,
+                    count=self.count,
+                )
+                for stream, entries in fetched or []:
+                    for entry_id, fields in entries:
+                        yield self._message(stream, entry_id, fields)
+
+    async def _reclaim(self, conn: Redis) -> AsyncGenerator[AckableMessage, None]:
+        start = "0-0"
+        while True:
+            start, entries, *_ = await conn.xautoclaim(
+                self.queue_name,
+                self.consumer_group_name,
+                self.consumer_name,
+                min_idle_time=self.idle_timeout,
+                start_id=start,
+                count=self.unacknowledged_batch_size,
+            )
+            if entries:
+                log.warning("reclaimed %d pending lead messages", len(entries))
+            for entry_id, fields in entries:
+                if fields:  # a deleted entry comes back empty: nothing left to do
+                    yield self._message(self.queue_name, entry_id, fields)
+            if start in (b"0-0", "0-0"):
+                return
+
+    def _message(self, stream: Any, entry_id: Any, fields: Any) -> AckableMessage:
+        return AckableMessage(data=fields[b"data"], ack=self._ack_generator(entry_id, stream))

@@ -1,0 +1,56 @@
+"""Who is asking: the client address behind trusted proxies, and the rate-limit bucket it counts in."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+
+from leadcap.settings import IPNetwork
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def _parse(text: str) -> IPAddress | None:
+    text = text.strip().strip("[]")
+    try:
+        address = ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
+
+
+def _trusted(address: IPAddress, proxies: Sequence[IPNetwork]) -> bool:
+    return any(address.version == net.version and address in net for net in proxies)
+
+
+def client_address(
+    peer: str, forwarded_for: str | None, proxies: Sequence[IPNetwork]
+) -> IPAddress | None:
+    """The client's address: the socket peer, unless that peer is a trusted proxy.
+
+    Behind trusted proxies, X-Forwarded-For is read from the right and the first address
+    that is not itself a trusted proxy wins, so a client cannot choose its own address by
+    sending the header: whatever it wrote sits to the left of what our proxies appended.
+    """
+    address = _parse(peer)
+    if address is None or not proxies or not forwarded_for or not _trusted(address, proxies):
+        return address
+    for hop in reversed(forwarded_for.split(",")):
+        hop_address = _parse(hop)
+        if hop_address is None:
+            return address  # a garbled chain: trust no further than the last good hop
+        address = hop_address
+        if not _trusted(address, proxies):
+            break
+    return address
+
+
+def bucket(address: IPAddress | None) -> str:
+    """The rate-limit bucket: an IPv4 address, or the /64 an IPv6 address belongs to."""
+    if address is None:
+        return "unknown"
+    if isinstance(address, ipaddress.IPv6Address):
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)

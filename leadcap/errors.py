@@ -1,0 +1,113 @@
+"""The one error family. Each class carries the contract's `code` (and `field` where it has one).
+
+    LeadcapError
+    ├── ConfigError            bad setting; commands exit 78 (EX_CONFIG)
+    ├── RequestError           the client's fault; web/errors.py picks the status
+    │   ├── InvalidBody            invalid_body
+    │   ├── BodyTooLarge           body_too_large
+    │   ├── UnsupportedMediaType   unsupported_media_type
+    │   ├── NotFound               not_found
+    │   ├── MethodNotAllowed       method_not_allowed
+    │   ├── RateLimited            rate_limited (carries retry_after)
+    │   └── PhoneError             field = "phone"
+    │       ├── MissingPhone           missing_phone
+    │       ├── InvalidPhone           invalid_phone
+    │       ├── NotMobile              not_mobile
+    │       └── RegionNotAllowed       region_not_allowed
+    └── StoreError             a store failed or timed out (carries the store's name)
+        └── Unavailable            unavailable: no durable path right now (carries retry_after)
+
+Stores translate driver exceptions into StoreError at the edge, so nothing above them
+catches asyncpg's or redis's own classes.
+"""
+
+from __future__ import annotations
+
+
+class LeadcapError(Exception):
+    code = "internal"
+    field: str | None = None
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigError(LeadcapError):
+    code = "config"
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable} {problem}")
+        self.variable = variable
+
+
+class RequestError(LeadcapError):
+    pass
+
+
+class InvalidBody(RequestError):
+    code = "invalid_body"
+
+
+class BodyTooLarge(RequestError):
+    code = "body_too_large"
+
+
+class UnsupportedMediaType(RequestError):
+    code = "unsupported_media_type"
+
+
+class NotFound(RequestError):
+    code = "not_found"
+
+
+class MethodNotAllowed(RequestError):
+    code = "method_not_allowed"
+
+
+class RateLimited(RequestError):
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PhoneError(RequestError):
+    field = "phone"
+
+
+class MissingPhone(PhoneError):
+    code = "missing_phone"
+
+
+class InvalidPhone(PhoneError):
+    code = "invalid_phone"
+
+
+class NotMobile(PhoneError):
+    code = "not_mobile"
+
+
+class RegionNotAllowed(PhoneError):
+    code = "region_not_allowed"
+
+
+class StoreError(LeadcapError):
+    code = "unavailable"
+
+    def __init__(self, store: str, reason: str, *, transient: bool = True) -> None:
+        super().__init__(f"{store}: {reason}")
+        self.store = store
+        self.reason = reason
+        # False when retrying cannot help (the data or the query is wrong, not the connection).
+        self.transient = transient
+
+
+class Unavailable(StoreError):
+    def __init__(self, message: str, *, retry_after: int = 5) -> None:
+        LeadcapError.__init__(self, message)
+        self.store = "intake"
+        self.reason = message
+        self.transient = True
+        self.retry_after = retry_after

@@ -1,0 +1,89 @@
+"""Group commit: many concurrent callers share one write, each told only after it committed."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Generic, TypeVar
+
+from leadcap.errors import StoreError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def backoff(attempt: int, *, base: float = 0.1, cap: float = 5.0) -> float:
+    """Seconds to wait before retry number `attempt` (1-based): doubling, capped."""
+    return min(cap, base * 2 ** (attempt - 1))
+
+
+class GroupCommit(Generic[T]):
+    """Collects items from concurrent `submit` calls and writes them in batches.
+
+    A batch is written as soon as the previous write finishes, so under load batches grow by
+    themselves and at rest a single item goes out at once. A failed write (StoreError) is
+    retried with backoff until it succeeds: the callers keep waiting, and their messages stay
+    unacknowledged, which is exactly what keeps a lead safe while PostgreSQL is down.
+    """
+
+    def __init__(self, write: Callable[[Sequence[T]], Awaitable[None]], *, max_batch: int) -> None:
+        self._write = write
+        self._max_batch = max_batch
+        self._pending: list[tuple[T, asyncio.Future[None]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+        self.batches = 0
+        self.written = 0
+
+    async def submit(self, item: T) -> None:
+        """Return once `item` is durably written; raise StoreError if it can never be."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((item, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        await asyncio.shield(future)
+
+    async def _flush(self) -> None:
+        while self._pending:
+            batch = self._pending[: self._max_batch]
+            del self._pending[: self._max_batch]
+            try:
+                await self._write_with_retry([item for item, _ in batch])
+            except StoreError as exc:  # permanent: find the item(s) at fault, let the rest through
+                log.error("batch of %d rejected (%s); writing one by one", len(batch), exc.reason)
+                await self._write_one_by_one(batch)
+                continue
+            self._done(batch)
+
+    async def _write_with_retry(self, items: list[T]) -> None:
+        """Write, retrying transient failures with backoff forever; raise a permanent failure."""
+        attempt = 0
+        while True:
+            try:
+                await self._write(items)
+                return
+            except StoreError as exc:
+                if not exc.transient:
+                    raise
+                attempt += 1
+                delay = backoff(attempt)
+                log.warning("write of %d failed (%s); retry %d in %.1fs", len(items), exc, attempt, delay)
+                await asyncio.sleep(delay)
+
+    async def _write_one_by_one(self, batch: list[tuple[T, asyncio.Future[None]]]) -> None:
+        for item, future in batch:
+            try:
+                await self._write_with_retry([item])
+            except StoreError as exc:
+                # Its caller fails and does not ack: the message stays pending, nothing is lost.
+                if not future.done():
+                    future.set_exception(exc)
+                continue
+            self._done([(item, future)])
+
+    def _done(self, batch: list[tuple[T, asyncio.Future[None]]]) -> None:
+        self.batches += 1
+        self.written += len(batch)
+        for _, future in batch:
+            if not future.done():
+                future.set_result(None)

@@ -1,0 +1,25 @@
+"""Every Redis key, stream and group name leadcap uses, in one place."""
+
+from __future__ import annotations
+
+PREFIX = "leadcap:"
+
+LEAD_STREAM = PREFIX + "leads"  # the Taskiq stream broker's queue
+CONSUMER_GROUP = "leadcap-workers"
+TASK_NAME = "leadcap.process_submission"
+
+LANDING_VERSION = PREFIX + "landing:version"  # bumped by `flush-cache`
+LANDING_HTML = PREFIX + "landing:html"  # the shared copy of the built page
+WORKER_HEARTBEAT = PREFIX + "worker:"  # + consumer name, with expiry
+HEARTBEAT_TTL_S = 15
+HEARTBEAT_EVERY_S = 5
+
+
+def rate_bucket(bucket: str) -> str:
+    """The sorted set holding one client's recent POST times."""
+    return PREFIX + "rl:" + bucket
+
+
+def dedupe(e164: str) -> str:
+    """Remembers the first submission id of a phone during the dedupe window."""
+    return PREFIX + "dd:" + e164

@@ -1,0 +1,236 @@
+"""The one configuration: `LEADCAP_*` variables, then `.env`, validated once at start.
+
+Only entry points (the CLI callback, the web factory, the worker) call `load()`; everything
+else receives the `Settings` they built. A bad value raises `ConfigError` naming the variable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import phonenumbers
+
+from leadcap.errors import ConfigError
+
+PREFIX = "LEADCAP_"
+WINDOWS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+ENVIRONMENTS = ("development", "production", "test")
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """At most `limit` requests in any `window_s`-second window."""
+
+    limit: int
+    window_s: int
+
+    def __str__(self) -> str:
+        unit = next(name for name, secs in WINDOWS.items() if secs == self.window_s)
+        return f"{self.limit}/{unit}"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Every knob leadcap has; see `.env.example` for what each one means."""
+
+    env: str = "development"
+    database_url: str | None = None
+    redis_url: str | None = None
+    mongo_url: str | None = None
+    data_dir: Path = Path(".leadcap")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    web_workers: int = 1
+    worker_concurrency: int = 256
+    worker_batch_size: int = 256
+    default_region: str = "IR"
+    allowed_regions: frozenset[str] | None = frozenset({"IR"})
+    dedupe_window_s: int = 600
+    rate_limit: RateLimit = RateLimit(10, 60)
+    trusted_proxies: tuple[IPNetwork, ...] = ()
+    reclaim_idle_s: int = 30
+    request_log_ttl_days: int = 30
+    request_log_buffer: int = 10_000
+    ui_dist: Path | None = None
+    log_level: str = "INFO"
+    extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    def replace(self, **changes: object) -> Settings:
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+    def masked(self) -> dict[str, str]:
+        """The effective settings as strings, with passwords in URLs masked."""
+        out: dict[str, str] = {}
+        for f in dataclasses.fields(self):
+            if f.name == "extra":
+                continue
+            value = getattr(self, f.name)
+            if f.name.endswith("_url"):
+                text = mask_url(value) if value else "(embedded)"
+            elif f.name == "allowed_regions":
+                text = "*" if value is None else ",".join(sorted(value))
+            elif f.name == "trusted_proxies":
+                text = ",".join(str(n) for n in value)
+            else:
+                text = "" if value is None else str(value)
+            out[PREFIX + _ENV_NAMES.get(f.name, f.name.upper())] = text
+        return out
+
+
+# Variable names that are not simply the upper-cased field name.
+_ENV_NAMES = {"dedupe_window_s": "DEDUPE_WINDOW", "reclaim_idle_s": "RECLAIM_IDLE_SECONDS"}
+
+
+def mask_url(url: str) -> str:
+    """Hide the password of a URL, keep the rest readable."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """Parse a `.env` file: KEY=VALUE lines, `#` comments, optional quotes and `export`."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.removeprefix("export ").partition("=")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
+
+
+def load(environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")) -> Settings:
+    """Build Settings from the environment, falling back to `.env`; raise ConfigError."""
+    source = dict(read_env_file(env_file)) if env_file else {}
+    source.update(os.environ if environ is None else environ)
+    raw = {k.removeprefix(PREFIX): v for k, v in source.items() if k.startswith(PREFIX)}
+    return parse(raw)
+
+
+def parse(raw: Mapping[str, str]) -> Settings:
+    """Validate raw `LEADCAP_`-less names and values into Settings."""
+    d = Settings()
+    env = _choice(raw, "ENV", d.env, ENVIRONMENTS)
+    default_region = _region(raw, "DEFAULT_REGION", d.default_region)
+    settings = Settings(
+        env=env,
+        database_url=_url(raw, "DATABASE_URL", ("postgres", "postgresql")),
+        redis_url=_url(raw, "REDIS_URL", ("redis", "rediss", "unix")),
+        mongo_url=_url(raw, "MONGO_URL", ("mongodb", "mongodb+srv")),
+        data_dir=Path(raw.get("DATA_DIR") or d.data_dir),
+        host=raw.get("HOST") or d.host,
+        port=_int(raw, "PORT", d.port, 0, 65535),
+        web_workers=_int(raw, "WEB_WORKERS", d.web_workers, 1, 256),
+        worker_concurrency=_int(raw, "WORKER_CONCURRENCY", d.worker_concurrency, 1, 10_000),
+        worker_batch_size=_int(raw, "WORKER_BATCH_SIZE", d.worker_batch_size, 1, 10_000),
+        default_region=default_region,
+        allowed_regions=_regions(raw, "ALLOWED_REGIONS"),
+        dedupe_window_s=_int(raw, "DEDUPE_WINDOW", d.dedupe_window_s, 0, 30 * 86400),
+        rate_limit=parse_rate_limit(raw.get("RATE_LIMIT") or str(d.rate_limit)),
+        trusted_proxies=_networks(raw, "TRUSTED_PROXIES"),
+        reclaim_idle_s=_int(raw, "RECLAIM_IDLE_SECONDS", d.reclaim_idle_s, 1, 86400),
+        request_log_ttl_days=_int(raw, "REQUEST_LOG_TTL_DAYS", d.request_log_ttl_days, 1, 3650),
+        request_log_buffer=_int(raw, "REQUEST_LOG_BUFFER", d.request_log_buffer, 0, 10_000_000),
+        ui_dist=Path(raw["UI_DIST"]) if raw.get("UI_DIST") else None,
+        log_level=_choice(raw, "LOG_LEVEL", d.log_level, ("DEBUG", "INFO", "WARNING", "ERROR")),
+        extra=dict(raw),
+    )
+    if settings.production:
+        for name in ("DATABASE_URL", "REDIS_URL", "MONGO_URL"):
+            if not raw.get(name):
+                raise ConfigError(PREFIX + name, "is required when LEADCAP_ENV=production")
+    return settings
+
+
+def parse_rate_limit(text: str) -> RateLimit:
+    """`"10/minute"` → RateLimit(10, 60); raise ConfigError on anything else."""
+    count, _, unit = text.strip().partition("/")
+    if not count.strip().isdigit() or unit.strip().lower() not in WINDOWS or int(count) < 1:
+        raise ConfigError(
+            "LEADCAP_RATE_LIMIT", f"must look like 10/minute (N/second|minute|hour|day), got {text!r}"
+        )
+    return RateLimit(int(count), WINDOWS[unit.strip().lower()])
+
+
+def _int(raw: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    text = raw.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise ConfigError(PREFIX + name, f"must be a whole number, got {text!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(PREFIX + name, f"must be between {low} and {high}, got {value}")
+    return value
+
+
+def _choice(raw: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+    text = raw.get(name, "").strip()
+    if not text:
+        return default
+    for option in allowed:
+        if option.lower() == text.lower():
+            return option
+    raise ConfigError(PREFIX + name, f"must be one of {', '.join(allowed)}, got {text!r}")
+
+
+def _url(raw: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str | None:
+    text = raw.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        raise ConfigError(PREFIX + name, f"is not a valid URL ({exc})") from None
+    if parts.scheme not in schemes:
+        raise ConfigError(PREFIX + name, f"must be a {' or '.join(schemes)}:// URL, got {mask_url(text)!r}")
+    return text
+
+
+def _region(raw: Mapping[str, str], name: str, default: str) -> str:
+    text = raw.get(name, "").strip().upper() or default
+    if text not in phonenumbers.SUPPORTED_REGIONS:
+        raise ConfigError(PREFIX + name, f"is not a known region code, got {text!r}")
+    return text
+
+
+def _regions(raw: Mapping[str, str], name: str) -> frozenset[str] | None:
+    text = raw.get(name, "").strip() or "IR"
+    if text == "*":
+        return None
+    regions = frozenset(part.strip().upper() for part in text.split(",") if part.strip())
+    unknown = sorted(regions - phonenumbers.SUPPORTED_REGIONS)
+    if unknown or not regions:
+        raise ConfigError(PREFIX + name, f"has unknown region codes: {', '.join(unknown) or text!r}")
+    return regions
+
+
+def _networks(raw: Mapping[str, str], name: str) -> tuple[IPNetwork, ...]:
+    text = raw.get(name, "").strip()
+    if not text:
+        return ()
+    try:
+        return tuple(ipaddress.ip_network(p.strip(), strict=False) for p in text.split(",") if p.strip())
+    except ValueError as exc:
+        raise ConfigError(PREFIX + name, f"must be comma-separated CIDRs ({exc})") from None

@@ -1,0 +1,1 @@
+"""The edges: one module per store, each translating its driver's errors into StoreError."""

@@ -1,0 +1,88 @@
+"""PostgreSQL: the pool, the lead writes and the queries. Driver errors become StoreError."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+
+from leadcap.errors import StoreError
+from leadcap.phone import carrier_of
+from leadcap.sql import query
+from leadcap.submission import Submission
+
+# What a lost connection, a restarting server or a refused login looks like from asyncpg.
+DRIVER_ERRORS = (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+# Errors that say the statement or its data is wrong: the same write will fail again.
+PERMANENT_ERRORS = (
+    asyncpg.DataError,
+    asyncpg.IntegrityConstraintViolationError,
+    asyncpg.SyntaxOrAccessError,
+)
+
+
+@asynccontextmanager
+async def translated(action: str) -> AsyncIterator[None]:
+    """Run a block, turning any driver failure into StoreError('postgres', …)."""
+    try:
+        yield
+    except DRIVER_ERRORS as exc:
+        transient = not isinstance(exc, PERMANENT_ERRORS)
+        raise StoreError(
+            "postgres", f"{action} failed: {type(exc).__name__}: {exc}", transient=transient
+        ) from exc
+
+
+class Postgres:
+    """A lazily connecting asyncpg pool: opening it never fails because the server is down."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    @classmethod
+    async def open(cls, url: str, *, max_size: int = 10, timeout: float = 5.0) -> Postgres:
+        pool = await asyncpg.create_pool(
+            url, min_size=0, max_size=max_size, timeout=timeout, command_timeout=30
+        )
+        return cls(pool)
+
+    async def close(self) -> None:
+        try:
+            await asyncio.wait_for(self.pool.close(), timeout=5)
+        except (TimeoutError, *DRIVER_ERRORS):
+            self.pool.terminate()
+
+    async def ping(self) -> float:
+        """Round-trip a trivial query; return its latency in ms."""
+        async with translated("ping"):
+            started = time.perf_counter()
+            await self.pool.fetchval("SELECT 1")
+            return (time.perf_counter() - started) * 1000
+
+    async def record(self, batch: Sequence[Submission]) -> None:
+        """Write submissions and their leads in one transaction; idempotent on submission id."""
+        if not batch:
+            return
+        columns: list[list[Any]] = [[] for _ in range(11)]
+        for s in batch:
+            row = (
+                s.id, s.phone, s.region, carrier_of(s.phone), s.source,
+                s.utm.get("source"), s.utm.get("medium"), s.utm.get("campaign"),
+                s.utm.get("term"), s.utm.get("content"), s.submitted_at,
+            )  # fmt: skip
+            for column, value in zip(columns, row, strict=True):
+                column.append(value)
+        async with translated("recording submissions"), self.pool.acquire() as conn:
+            async with conn.transaction():
+                await conn.execute(query("record_submissions"), *columns)
+
+    async def recent_submission(self, phone: str, window_s: int) -> uuid.UUID | None:
+        """The first submission of `phone` inside the dedupe window, if any."""
+        async with translated("dedupe lookup"):
+            value = await self.pool.fetchval(query("recent_submission"), phone, float(window_s))
+        return value if isinstance(value, uuid.UUID) else None

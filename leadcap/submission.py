@@ -1,0 +1,136 @@
+"""What a visitor sent, read from JSON or a form into a validated Submission. Pure, no I/O."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+
+from leadcap import phone
+from leadcap.errors import InvalidBody, UnsupportedMediaType
+from leadcap.ids import uuid7, uuid7_time_ms
+
+MAX_BODY = 4096
+MAX_SOURCE = 64
+MAX_UTM = 128
+UTM_KEYS = ("source", "medium", "campaign", "term", "content")
+JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """One accepted phone number, as it travels from the web tier to PostgreSQL."""
+
+    id: uuid.UUID
+    phone: str  # E.164
+    region: str
+    source: str | None = None
+    utm: dict[str, str] = field(default_factory=dict)
+    honeypot: bool = False
+
+    @property
+    def submitted_at(self) -> datetime:
+        return datetime.fromtimestamp(uuid7_time_ms(self.id) / 1000, tz=UTC)
+
+    def to_message(self) -> dict[str, Any]:
+        return {
+            "id": str(self.id),
+            "phone": self.phone,
+            "region": self.region,
+            "source": self.source,
+            "utm": self.utm,
+        }
+
+    @classmethod
+    def from_message(cls, data: dict[str, Any]) -> Submission:
+        return cls(
+            id=uuid.UUID(data["id"]),
+            phone=data["phone"],
+            region=data["region"],
+            source=data.get("source"),
+            utm=dict(data.get("utm") or {}),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """The fields of a request body, type-checked but with the phone not yet validated."""
+
+    phone: object
+    source: str | None
+    utm: dict[str, str]
+    website: str | None
+
+
+def media_type(content_type: str | None) -> str:
+    """The accepted media type of a Content-Type header; raise UnsupportedMediaType."""
+    kind = (content_type or "").split(";", 1)[0].strip().lower()
+    if kind not in (JSON, FORM):
+        raise UnsupportedMediaType("Send the lead as application/json or a form.")
+    return kind
+
+
+def read_body(kind: str, body: bytes) -> Draft:
+    """Parse a JSON or form body; raise InvalidBody for anything but the contract's shape."""
+    if kind == JSON:
+        try:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            raise InvalidBody("The request body is not valid JSON.") from None
+        if not isinstance(data, dict):
+            raise InvalidBody("The request body must be a JSON object.")
+        return _draft(data, data.get("utm"))
+    try:
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+    except UnicodeDecodeError:
+        raise InvalidBody("The form is not valid UTF-8.") from None
+    form = dict(pairs)  # a repeated field keeps its last value, as browsers never repeat these
+    utm = {key: form[f"utm_{key}"] for key in UTM_KEYS if f"utm_{key}" in form}
+    return _draft(form, utm)
+
+
+def _draft(data: dict[str, Any], utm: object) -> Draft:
+    source = _optional_text(data.get("source"), "source", MAX_SOURCE)
+    website = _optional_text(data.get("website"), "website", MAX_BODY)
+    if utm is None:
+        utm = {}
+    if not isinstance(utm, dict):
+        raise InvalidBody("utm must be an object.")
+    clean: dict[str, str] = {}
+    for key in UTM_KEYS:
+        value = _optional_text(utm.get(key), f"utm.{key}", MAX_UTM)
+        if value:
+            clean[key] = value
+    return Draft(phone=data.get("phone"), source=source or None, utm=clean, website=website)
+
+
+def _optional_text(value: object, name: str, limit: int) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidBody(f"{name} must be a string.")
+    if len(value) > limit:
+        raise InvalidBody(f"{name} is too long (at most {limit} characters).")
+    return value
+
+
+def validate(
+    draft: Draft, *, default_region: str, allowed_regions: frozenset[str] | None
+) -> Submission:
+    """Turn a draft into a Submission with a fresh UUIDv7; raise a PhoneError."""
+    number = phone.normalise(
+        draft.phone, default_region=default_region, allowed_regions=allowed_regions
+    )
+    return Submission(
+        id=uuid7(),
+        phone=number.e164,
+        region=number.region,
+        source=draft.source,
+        utm=draft.utm,
+        honeypot=bool(draft.website and draft.website.strip()),
+    )

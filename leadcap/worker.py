@@ -1,0 +1,94 @@
+"""Running the lead worker: the Taskiq receiver, the group-commit writer and the heartbeat."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from taskiq.acks import AcknowledgeType
+from taskiq.receiver import Receiver
+
+from leadcap import keys, phone
+from leadcap.broker import LeadStreamBroker
+from leadcap.groupcommit import GroupCommit, backoff
+from leadcap.services import Services, require_url
+from leadcap.settings import Settings
+from leadcap.stores.redis import Redis
+from leadcap.submission import Submission
+from leadcap.tasks import process_submission
+
+log = logging.getLogger(__name__)
+SHUTDOWN_GRACE_S = 30  # in-flight tasks get this long on SIGTERM; the rest stay pending
+
+
+def make_broker(settings: Settings) -> LeadStreamBroker:
+    """The one broker object, with the lead task registered on it."""
+    broker = LeadStreamBroker(require_url(settings, "redis"), reclaim_idle_s=settings.reclaim_idle_s)
+    broker.register_task(process_submission, task_name=keys.TASK_NAME)
+    return broker
+
+
+async def _heartbeat(redis: Redis, name: str, stop: asyncio.Event) -> None:
+    key = keys.WORKER_HEARTBEAT + name
+    while not stop.is_set():
+        try:
+            await redis.client.set(key, f"{time.time():.3f}", ex=keys.HEARTBEAT_TTL_S)
+        except Exception as exc:  # noqa: BLE001 - a missed beat must never stop the worker
+            log.warning("heartbeat failed: %s", exc)
+        try:
+            await asyncio.wait_for(stop.wait(), keys.HEARTBEAT_EVERY_S)
+        except TimeoutError:
+            pass
+    try:
+        await redis.client.delete(key)
+    except Exception:  # noqa: BLE001, S110 - best effort: the key expires anyway
+        pass
+
+
+async def run_worker(settings: Settings, *, concurrency: int | None = None) -> None:
+    """Consume the lead stream until SIGTERM/SIGINT, then finish in-flight tasks and return."""
+    phone.warm_up({settings.default_region, *(settings.allowed_regions or ())}, with_carriers=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+    services = await Services.open(settings, pg_pool_size=4)
+    broker = make_broker(settings)
+    writer: GroupCommit[Submission] = GroupCommit(services.postgres.record, max_batch=settings.worker_batch_size)
+    broker.state.lead_writer = writer
+    broker.is_worker_process = True
+    beat = asyncio.create_task(_heartbeat(services.redis, broker.consumer_name, stop))
+    log.info("worker %s consuming %s", broker.consumer_name, keys.LEAD_STREAM)
+    attempt = 0
+    try:
+        while not stop.is_set():
+            receiver = Receiver(
+                broker,
+                executor=ThreadPoolExecutor(max_workers=1),
+                max_async_tasks=concurrency or settings.worker_concurrency,
+                run_startup=False,
+                ack_type=AcknowledgeType.MANUAL,
+                wait_tasks_timeout=SHUTDOWN_GRACE_S,
+            )
+            try:
+                await broker.startup()  # declares the consumer group (from id 0)
+                attempt = 0
+                await receiver.listen(stop)
+            except Exception as exc:  # noqa: BLE001 - Redis went away: wait, reconnect, go on
+                attempt += 1
+                delay = backoff(attempt, base=0.2, cap=5.0)
+                log.warning("worker lost the broker (%s); reconnecting in %.1fs", exc, delay)
+                try:
+                    await asyncio.wait_for(stop.wait(), delay)
+                except TimeoutError:
+                    pass
+    finally:
+        stop.set()
+        await beat
+        await broker.shutdown()
+        await services.close()
+        log.info("worker stopped after %d leads in %d batches", writer.written, writer.batches)

@@ -1,0 +1,92 @@
+"""The one place the LeadcapError family (and Sanic's own errors) become HTTP responses."""
+
+from __future__ import annotations
+
+import logging
+
+from sanic import Request, Sanic
+from sanic import exceptions as sanic_errors
+from sanic.response import HTTPResponse, html, json
+
+from leadcap.errors import (
+    BodyTooLarge,
+    InvalidBody,
+    LeadcapError,
+    MethodNotAllowed,
+    NotFound,
+    RateLimited,
+    StoreError,
+    Unavailable,
+)
+from web import page
+
+log = logging.getLogger(__name__)
+
+STATUS: dict[str, int] = {
+    "invalid_body": 400,
+    "not_found": 404,
+    "method_not_allowed": 405,
+    "body_too_large": 413,
+    "unsupported_media_type": 415,
+    "missing_phone": 422,
+    "invalid_phone": 422,
+    "not_mobile": 422,
+    "region_not_allowed": 422,
+    "rate_limited": 429,
+    "unavailable": 503,
+    "internal": 500,
+}
+
+# Sanic raises these before our handlers run (routing, HTTP parsing, timeouts).
+_FROM_SANIC: list[tuple[type[Exception], LeadcapError]] = [
+    (sanic_errors.NotFound, NotFound("There is nothing at this address.")),
+    (sanic_errors.MethodNotAllowed, MethodNotAllowed("This method is not allowed here.")),
+    (sanic_errors.PayloadTooLarge, BodyTooLarge("The request body is too large (at most 4 KiB).")),
+    (sanic_errors.BadRequest, InvalidBody("The request could not be read.")),
+    (sanic_errors.RequestTimeout, InvalidBody("The request took too long to arrive.")),
+    (sanic_errors.ServiceUnavailable, Unavailable("The service is busy. Please try again shortly.")),
+    (sanic_errors.HeaderNotFound, InvalidBody("A required header is missing.")),
+    (sanic_errors.InvalidUsage, InvalidBody("The request could not be read.")),
+]
+
+
+def translate(exc: Exception) -> LeadcapError:
+    """The LeadcapError that stands for any exception (an unknown one is an internal error)."""
+    if isinstance(exc, LeadcapError):
+        return exc
+    for kind, error in _FROM_SANIC:
+        if isinstance(exc, kind):
+            return error
+    return LeadcapError("Something went wrong on our side. Please try again.")
+
+
+def error_body(error: LeadcapError) -> dict[str, object]:
+    body: dict[str, object] = {"code": error.code, "message": error.message}
+    if error.field:
+        body["field"] = error.field
+    return {"error": body}
+
+
+def render_error(request: Request, exc: Exception) -> HTTPResponse:
+    """The contract's error: JSON, or the landing page again for a form post."""
+    error = translate(exc)
+    status = STATUS.get(error.code, 500)
+    if status >= 500 and not isinstance(error, StoreError):
+        log.error("unhandled error on %s %s", request.method, request.path, exc_info=exc)
+    headers: dict[str, str] = {}
+    quota = getattr(request.ctx, "quota", None)
+    if quota is not None:
+        headers.update(quota.headers())
+    if isinstance(error, RateLimited | Unavailable):
+        headers["Retry-After"] = str(getattr(error, "retry_after", 5))
+    if isinstance(error, MethodNotAllowed):
+        allow = getattr(exc, "allowed_methods", None)
+        if allow:
+            headers["Allow"] = ", ".join(sorted(allow))
+    if getattr(request.ctx, "form", False):
+        return html(page.render(error=error.message), status=status, headers=headers)
+    return json(error_body(error), status=status, headers=headers)
+
+
+def install(app: Sanic) -> None:
+    app.error_handler.add(Exception, render_error)

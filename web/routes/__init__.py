@@ -1,0 +1,1 @@
+"""One blueprint per area, assembled in web/app.py."""

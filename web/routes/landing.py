@@ -1,0 +1,32 @@
+"""GET / (the landing page, from memory with an ETag) and the hashed assets beside it."""
+
+from __future__ import annotations
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, empty, raw
+
+from web import page
+from web.landing import LandingCache
+
+bp = Blueprint("landing")
+
+
+@bp.route("/", methods=["GET", "HEAD"], name="page")
+async def landing(request: Request) -> HTTPResponse:
+    if request.args.get("submitted") == "1" and not request.app.ctx.landing.has_build:
+        return raw(page.render(submitted=True).encode(), content_type="text/html; charset=utf-8")
+    cache: LandingCache = request.app.ctx.landing
+    current = await cache.current(request.app.ctx.services.redis)
+    headers = {"ETag": current.etag, "Cache-Control": "no-cache"}
+    if request.headers.get("if-none-match") == current.etag:
+        return empty(status=304, headers=headers)
+    return raw(current.body, content_type="text/html; charset=utf-8", headers=headers)
+
+
+@bp.get("/fallback.css", name="fallback_css")
+async def fallback_css(request: Request) -> HTTPResponse:
+    return raw(
+        page.FALLBACK_CSS.encode(),
+        content_type="text/css; charset=utf-8",
+        headers={"Cache-Control": "public, max-age=3600"},
+    )

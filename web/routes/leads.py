@@ -1,0 +1,60 @@
+"""POST /api/leads/: read the body (capped), validate, hand it to the intake, answer."""
+
+from __future__ import annotations
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, json, redirect
+
+from leadcap import clientip, submission
+from leadcap.errors import BodyTooLarge, LeadcapError, RequestError
+from leadcap.settings import Settings
+from leadcap.submission import MAX_BODY, Submission
+
+bp = Blueprint("leads")
+
+
+async def read_capped(request: Request, limit: int) -> bytes:
+    """The body, refused by its declared length before reading, or as soon as it passes `limit`."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(f"The request body is too large (at most {limit // 1024} KiB).")
+    chunks: list[bytes] = []
+    size = 0
+    while (chunk := await request.stream.read()) is not None:  # type: ignore[union-attr]
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(f"The request body is too large (at most {limit // 1024} KiB).")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def parse(request: Request, settings: Settings) -> Submission | RequestError:
+    """Everything that can be decided in process, as a Submission or the error to answer."""
+    try:
+        kind = submission.media_type(request.headers.get("content-type"))
+        request.ctx.form = kind == submission.FORM
+        draft = submission.read_body(kind, await read_capped(request, MAX_BODY))
+        return submission.validate(
+            draft, default_region=settings.default_region, allowed_regions=settings.allowed_regions
+        )
+    except RequestError as error:
+        return error
+
+
+@bp.post("/api/leads", stream=True, strict_slashes=False, name="capture")
+async def capture(request: Request) -> HTTPResponse:
+    settings: Settings = request.app.ctx.settings
+    parsed = await parse(request, settings)
+    address = clientip.client_address(
+        request.ip, request.headers.get("x-forwarded-for"), settings.trusted_proxies
+    )
+    outcome = await request.app.ctx.services.intake.accept(parsed, clientip.bucket(address))
+    request.ctx.quota = outcome.quota
+    if isinstance(outcome.result, LeadcapError):
+        raise outcome.result
+    receipt = outcome.result
+    request.ctx.submission_id = receipt.id
+    headers = outcome.quota.headers()
+    if getattr(request.ctx, "form", False):
+        return redirect("/?submitted=1", status=303, headers=headers)
+    return json(receipt.body(), status=202, headers=headers)

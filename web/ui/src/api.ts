@@ -1,0 +1,101 @@
+/** Talking to POST /api/leads/ (shared/api.md). */
+
+import { copy } from './copy';
+
+export const UTM_KEYS = ['source', 'medium', 'campaign', 'term', 'content'] as const;
+export type UtmKey = (typeof UTM_KEYS)[number];
+export type Utm = Partial<Record<UtmKey, string>>;
+
+const UTM_MAX = 128;
+const TIMEOUT_MS = 15_000;
+
+/** utm_* parameters of the page's query string (each at most 128 characters, as the server requires). */
+export function utmFromSearch(search: string): Utm {
+  const params = new URLSearchParams(search);
+  const utm: Utm = {};
+  for (const key of UTM_KEYS) {
+    const value = params.get(`utm_${key}`)?.trim();
+    if (value) utm[key] = value.slice(0, UTM_MAX);
+  }
+  return utm;
+}
+
+export type LeadRequest = { phone: string; source: string; utm: Utm; website?: string };
+
+export type LeadOutcome =
+  | { kind: 'success'; phone: string; duplicate: boolean }
+  /** `field` is 'phone' when the message belongs next to the phone field. */
+  | { kind: 'error'; message: string; field?: 'phone'; code?: string };
+
+export function apiBase(): string {
+  const base = import.meta.env.VITE_API_BASE_URL ?? '';
+  return String(base).replace(/\/+$/, '');
+}
+
+/** Seconds from a Retry-After header (delta-seconds or an HTTP date); null when absent or unreadable. */
+export function retryAfterSeconds(header: string | null, now: number = Date.now()): number | null {
+  if (!header) return null;
+  const trimmed = header.trim();
+  if (/^\d+$/.test(trimmed)) return Math.max(1, parseInt(trimmed, 10));
+  const date = Date.parse(trimmed);
+  if (Number.isNaN(date)) return null;
+  return Math.max(1, Math.ceil((date - now) / 1000));
+}
+
+type ErrorBody = { error?: { code?: unknown; message?: unknown; field?: unknown } };
+
+async function readJson(response: Response): Promise<unknown> {
+  try {
+    return await response.json();
+  } catch {
+    return null;
+  }
+}
+
+/** Sends a lead and turns every possible answer (or the lack of one) into words for the page. */
+export async function submitLead(body: LeadRequest, fetchImpl: typeof fetch = fetch): Promise<LeadOutcome> {
+  const controller = typeof AbortController === 'function' ? new AbortController() : null;
+  const timer = controller ? setTimeout(() => controller.abort(), TIMEOUT_MS) : null;
+  let response: Response;
+  try {
+    response = await fetchImpl(`${apiBase()}/api/leads/`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify(body),
+      signal: controller?.signal,
+      credentials: 'same-origin',
+    });
+  } catch {
+    const offline = typeof navigator !== 'undefined' && navigator.onLine === false;
+    return { kind: 'error', code: offline ? 'offline' : 'network', message: offline ? copy.status.offline : copy.status.network };
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+
+  const data = await readJson(response);
+
+  if (response.ok) {
+    const ok = data as { phone?: unknown; duplicate?: unknown } | null;
+    return {
+      kind: 'success',
+      phone: typeof ok?.phone === 'string' ? ok.phone : body.phone,
+      duplicate: ok?.duplicate === true,
+    };
+  }
+
+  const error = (data as ErrorBody | null)?.error;
+  const code = typeof error?.code === 'string' ? error.code : undefined;
+  const serverMessage = typeof error?.message === 'string' && error.message.trim() ? error.message : null;
+  const field = error?.field === 'phone' ? ('phone' as const) : undefined;
+
+  if (response.status === 429) {
+    const seconds =
+      retryAfterSeconds(response.headers.get('Retry-After')) ?? retryAfterSeconds(response.headers.get('RateLimit-Reset'));
+    return { kind: 'error', code: code ?? 'rate_limited', message: copy.status.rateLimited(seconds) };
+  }
+  if (response.status === 503) {
+    const seconds = retryAfterSeconds(response.headers.get('Retry-After'));
+    return { kind: 'error', code: code ?? 'unavailable', message: copy.status.unavailable(seconds) };
+  }
+  return { kind: 'error', code, field, message: serverMessage ?? copy.status.unexpected(response.status) };
+}

@@ -1,0 +1,50 @@
+import { Clock, ShieldCheck, Sparkles, type LucideIcon } from 'lucide-react';
+import { copy, type BenefitIcon } from '../copy';
+
+const icons: Record<BenefitIcon, LucideIcon> = {
+  clock: Clock,
+  shield: ShieldCheck,
+  sparkles: Sparkles,
+};
+
+/** Eyebrow, headline and the one supporting line. */
+export function HeroIntro({ className = '' }: { className?: string }) {
+  const { hero } = copy;
+  return (
+    <div className={className}>
+      <p className="inline-flex items-center gap-2 rounded-full bg-white/70 px-3 py-1 text-sm font-medium text-indigo-700 ring-1 ring-inset ring-indigo-200 backdrop-blur">
+        <span className="h-1.5 w-1.5 rounded-full bg-emerald-500" aria-hidden="true" />
+        {hero.eyebrow}
+      </p>
+      <h1 className="mt-5 text-balance text-4xl font-bold tracking-tight text-slate-900 sm:text-5xl lg:text-6xl">
+        {hero.headline}
+      </h1>
+      <p className="mt-5 max-w-xl text-pretty text-lg leading-relaxed text-slate-600 sm:text-xl sm:leading-relaxed">
+        {hero.supporting}
+      </p>
+    </div>
+  );
+}
+
+/** The three benefit points. */
+export function Benefits({ className = '' }: { className?: string }) {
+  const { hero } = copy;
+  return (
+    <ul className={`space-y-5 ${className}`} aria-label={hero.benefitsLabel}>
+      {hero.benefits.map((benefit) => {
+        const Icon = icons[benefit.icon];
+        return (
+          <li key={benefit.title} className="flex gap-4">
+            <span className="flex h-10 w-10 flex-none items-center justify-center rounded-xl bg-indigo-600/10 text-indigo-700 ring-1 ring-inset ring-indigo-600/20">
+              <Icon className="h-5 w-5" aria-hidden="true" strokeWidth={2} />
+            </span>
+            <span>
+              <span className="block font-semibold text-slate-900">{benefit.title}</span>
+              <span className="mt-0.5 block text-slate-600">{benefit.text}</span>
+            </span>
+          </li>
+        );
+      })}
+    </ul>
+  );
+}

@@ -1,0 +1,20 @@
+import { StrictMode } from 'react';
+import { createRoot, hydrateRoot } from 'react-dom/client';
+import { App } from './App';
+import './index.css';
+
+const container = document.getElementById('root');
+if (!container) throw new Error('leadcap: #root is missing from index.html');
+
+const app = (
+  <StrictMode>
+    <App />
+  </StrictMode>
+);
+
+// The production build pre-renders <App /> into #root (scripts/prerender.mjs); `npm run dev` does not.
+if (container.firstElementChild) {
+  hydrateRoot(container, app);
+} else {
+  createRoot(container).render(app);
+}
