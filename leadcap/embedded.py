@@ -108,6 +108,15 @@ def _answers(port: int, probe: bytes, expect: bytes) -> bool:
         return False
 
 
+def _as_user(user: str | None) -> dict[str, object]:
+    """Popen arguments to run as `user` with its own group only: keeping root's group would make
+    the kernel check group bits (often ---) instead of the others' bits we opened up."""
+    if user is None:
+        return {}
+    entry = pwd.getpwnam(user)
+    return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
+
+
 def _spawn(name: str, argv: list[str], log: Path, *, stop_signal: int, user: str | None = None) -> Child:
     with log.open("ab") as out:
         process = subprocess.Popen(  # noqa: S603 - argv is built here from package paths
@@ -117,7 +126,7 @@ def _spawn(name: str, argv: list[str], log: Path, *, stop_signal: int, user: str
             stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches serve, which stops the stores in order
             preexec_fn=_die_with_parent(stop_signal),  # noqa: PLW1509
-            user=user,
+            **_as_user(user),  # type: ignore[arg-type]
         )
     return Child(name, process, stop_signal)
 
@@ -166,12 +175,14 @@ def start_postgres(folder: Path) -> Child:
         log.touch()
         _let_user_in(log, user)
     if not (pgdata / "PG_VERSION").exists():
-        subprocess.run(  # noqa: S603
+        done = subprocess.run(  # noqa: S603
             [str(bin_dir / "initdb"), "-D", str(pgdata), "-U", "postgres", "--auth=trust", "--encoding=UTF8"],
-            check=True,
             capture_output=True,
-            user=user,
+            check=False,
+            **_as_user(user),  # type: ignore[arg-type]
         )
+        if done.returncode:
+            raise StoreError("postgres", f"initdb failed: {done.stderr.decode(errors='replace')[-1000:]}")
     with contextlib.suppress(FileNotFoundError):  # a stale pid file from a killed run
         pid = int((pgdata / "postmaster.pid").read_text().split()[0])
         with contextlib.suppress(ProcessLookupError, PermissionError):

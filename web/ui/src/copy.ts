@@ -47,7 +47,8 @@ export const copy = {
     label: 'Mobile number',
     placeholder: '0912 345 6789',
     hint: 'Iranian mobile, e.g. 0912 345 6789.',
-    valid: (formatted: string) => `Looks good: ${formatted}`,
+    /** Followed by the number, e.g. “Looks good: +98 912 345 6789”. */
+    valid: 'Looks good:',
     submit: 'Call me back',
     pending: 'Sending…',
     privacy: 'We will never share your number.',

@@ -71,11 +71,11 @@ export function LeadForm({ send = submitLead }: LeadFormProps) {
   const fieldServerError = status.kind === 'error' && status.field === 'phone' ? status.message : null;
   const formError = status.kind === 'error' && status.field !== 'phone' ? status.message : null;
 
-  let fieldMessage: { tone: 'hint' | 'ok' | 'error'; text: string };
+  let fieldMessage: { tone: 'hint' | 'ok' | 'error'; text: string; number?: string };
   if (fieldServerError) {
     fieldMessage = { tone: 'error', text: fieldServerError };
   } else if (result.ok) {
-    fieldMessage = { tone: 'ok', text: copy.form.valid(formatE164(result.e164)) };
+    fieldMessage = { tone: 'ok', text: copy.form.valid, number: formatE164(result.e164) };
   } else if (submitAttempted || (touched && phone.trim() !== '') || !isPossiblePrefix(phone)) {
     fieldMessage = { tone: 'error', text: copy.errors[result.code] };
   } else {
@@ -169,6 +169,8 @@ export function LeadForm({ send = submitLead }: LeadFormProps) {
             <span className="pointer-events-none absolute inset-y-0 start-0 flex items-center ps-4 text-slate-500">
               <Phone className="h-5 w-5" aria-hidden="true" />
             </span>
+            {/* A phone number is always written left to right (dir="ltr"), so the input's own logical
+                padding is physical; the rtl: classes keep the room on the icon's side in RTL pages. */}
             <input
               ref={inputRef}
               id={inputId}
@@ -189,7 +191,7 @@ export function LeadForm({ send = submitLead }: LeadFormProps) {
                 setPhone(e.currentTarget.value);
                 setTouched(true);
               }}
-              className={`block h-14 w-full rounded-xl border-0 bg-white pe-4 ps-12 text-start text-lg tracking-wide text-slate-900 shadow-sm ring-1 ring-inset transition placeholder:text-slate-400 focus:outline-none focus:ring-2 focus:ring-inset ${
+              className={`block h-14 w-full rounded-xl border-0 bg-white pe-4 ps-12 text-start text-lg rtl:pe-12 rtl:ps-4 rtl:text-end tracking-wide text-slate-900 shadow-sm ring-1 ring-inset transition placeholder:text-slate-500 focus:outline-none focus:ring-2 focus:ring-inset ${
                 invalid ? 'ring-rose-400 focus:ring-rose-600' : 'ring-slate-300 focus:ring-indigo-600'
               }`}
             />
@@ -203,7 +205,17 @@ export function LeadForm({ send = submitLead }: LeadFormProps) {
           >
             {fieldMessage.tone === 'error' && <CircleAlert className="mt-0.5 h-4 w-4 flex-none" aria-hidden="true" />}
             {fieldMessage.tone === 'ok' && <CircleCheck className="mt-0.5 h-4 w-4 flex-none" aria-hidden="true" />}
-            <span>{fieldMessage.text}</span>
+            <span>
+              {fieldMessage.text}
+              {fieldMessage.number && (
+                <>
+                  {' '}
+                  <bdi dir="ltr" className="whitespace-nowrap font-medium">
+                    {fieldMessage.number}
+                  </bdi>
+                </>
+              )}
+            </span>
           </p>
 
           {/* Honeypot: invisible to people and assistive tech; bots that fill it are dropped server-side. */}
@@ -217,7 +229,7 @@ export function LeadForm({ send = submitLead }: LeadFormProps) {
             type="submit"
             disabled={pending}
             aria-busy={pending}
-            className="group mt-2 inline-flex h-14 w-full items-center justify-center gap-2 rounded-xl bg-indigo-600 px-6 text-lg font-semibold text-white shadow-lg shadow-indigo-600/25 transition hover:bg-indigo-500 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-600 focus-visible:ring-offset-2 active:bg-indigo-700 disabled:cursor-wait disabled:bg-indigo-500"
+            className="group mt-2 inline-flex h-14 w-full items-center justify-center gap-2 rounded-xl bg-indigo-600 px-6 text-lg font-semibold text-white shadow-lg shadow-indigo-600/25 transition hover:bg-indigo-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-600 focus-visible:ring-offset-2 active:bg-indigo-800 disabled:cursor-wait disabled:bg-indigo-700"
           >
             {pending ? (
               <>

@@ -1,0 +1,93 @@
+"""Session fixtures: real PostgreSQL, Redis-protocol and MongoDB-wire servers, a real
+`leadcap serve` and a real `leadcap worker` running against them."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from leadcap.migrate import migrate
+from leadcap.stores.redis import Redis
+from tests import servers
+from tests.servers import Process, Server, Stores
+
+_ips = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stores]:
+    running = servers.start_stores(tmp_path_factory.mktemp("stores"))
+    yield running
+    servers.stop_stores(running)
+
+
+@pytest.fixture(scope="session")
+async def database_url(stores: Stores) -> str:
+    url = await servers.create_database(stores.database)
+    await migrate(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def mongo_url(stores: Stores) -> str:
+    return servers.with_database(stores.mongo, f"leadcap_test_{uuid.uuid4().hex[:8]}")
+
+
+@pytest.fixture(scope="session")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("run")
+
+
+@pytest.fixture(scope="session")
+def env(stores: Stores, database_url: str, mongo_url: str, run_dir: Path) -> dict[str, str]:
+    """The environment every `leadcap` process of the suite runs with."""
+    return servers.base_env(
+        stores,
+        run_dir / "data",
+        LEADCAP_DATABASE_URL=database_url,
+        LEADCAP_MONGO_URL=mongo_url,
+        LEADCAP_RATE_LIMIT="10/minute",
+        LEADCAP_TRUSTED_PROXIES="127.0.0.250/32",
+        LEADCAP_RECLAIM_IDLE_SECONDS="2",
+        LEADCAP_UI_DIST=str(run_dir / "no-ui-build"),
+    )
+
+
+@pytest.fixture(scope="session")
+def server(env: dict[str, str], run_dir: Path) -> Iterator[Server]:
+    running = servers.start_server(env, run_dir / "serve.log")
+    yield running
+    running.process.stop()
+
+
+@pytest.fixture(scope="session")
+def worker(env: dict[str, str], run_dir: Path) -> Iterator[Process]:
+    process = Process(("worker",), env, run_dir / "worker.log").start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="session")
+async def pg(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture(scope="session")
+async def redis(stores: Stores) -> AsyncIterator[Redis]:
+    store = Redis.open(stores.redis)
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+def ip() -> str:
+    """A loopback address no other test uses, so each test has its own rate-limit bucket."""
+    n = next(_ips)
+    return f"127.10.{n // 250}.{n % 250 + 1}"

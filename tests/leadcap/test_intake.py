@@ -1,0 +1,143 @@
+"""Intake against a real Redis (a private database number) and a real PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+from taskiq.formatters.json_formatter import JSONFormatter
+
+from leadcap import keys, settings
+from leadcap.errors import InvalidBody, RateLimited, Unavailable
+from leadcap.intake import Intake, Receipt
+from leadcap.stores.postgres import Postgres
+from leadcap.stores.redis import Redis
+from leadcap.submission import Submission, read_body, validate
+from tests import factories
+from tests.servers import Stores
+
+
+def on_db(url: str, db: int) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{db}"))
+
+
+@pytest.fixture
+async def private_redis(stores: Stores) -> AsyncIterator[Redis]:
+    store = Redis.open(on_db(stores.redis, 3))
+    await store.client.flushdb()
+    yield store
+    await store.client.flushdb()
+    await store.close()
+
+
+@pytest.fixture
+async def postgres(database_url: str) -> AsyncIterator[Postgres]:
+    store = await Postgres.open(database_url, max_size=2)
+    yield store
+    await store.close()
+
+
+def submission(phone: str | None = None, **body: object) -> Submission:
+    raw = {"phone": phone or factories.mobile(), **body}
+    return validate(read_body("application/json", __import__("orjson").dumps(raw)), default_region="IR",
+                    allowed_regions=frozenset({"IR"}))  # fmt: skip
+
+
+def intake(redis: Redis, postgres: Postgres, **raw: str) -> Intake:
+    return Intake(settings.parse(raw), redis=redis, postgres=postgres)
+
+
+async def test_accept_enqueues_one_taskiq_message(private_redis: Redis, postgres: Postgres) -> None:
+    sub = submission(source="hero", utm={"source": "google"})
+    outcome = await intake(private_redis, postgres).accept(sub, "1.1.1.1")
+    assert outcome.result == Receipt(str(sub.id), sub.phone)
+    entries = await private_redis.client.xrange(keys.LEAD_STREAM)
+    assert len(entries) == 1
+    message = JSONFormatter().loads(entries[0][1][b"data"])  # Taskiq's own reader
+    assert message.task_name == keys.TASK_NAME and message.task_id == str(sub.id)
+    assert Submission.from_message(message.kwargs["submission"]) == sub
+
+
+async def test_duplicate_within_window_returns_first_id(private_redis: Redis, postgres: Postgres) -> None:
+    the_intake = intake(private_redis, postgres, RATE_LIMIT="100/minute")
+    number = factories.mobile()
+    first = await the_intake.accept(submission(number), "1.1.1.2")
+    again = await the_intake.accept(submission(factories.persian(number)), "1.1.1.3")
+    assert isinstance(first.result, Receipt) and isinstance(again.result, Receipt)
+    assert again.result.id == first.result.id and again.result.duplicate
+    assert await private_redis.client.xlen(keys.LEAD_STREAM) == 1
+    ttl = await private_redis.client.ttl(keys.dedupe(first.result.phone))
+    assert 590 <= ttl <= 600
+
+
+async def test_dedupe_window_zero_queues_every_time(private_redis: Redis, postgres: Postgres) -> None:
+    the_intake = intake(private_redis, postgres, DEDUPE_WINDOW="0")
+    number = factories.mobile()
+    await the_intake.accept(submission(number), "1.1.1.4")
+    second = await the_intake.accept(submission(number), "1.1.1.4")
+    assert isinstance(second.result, Receipt) and not second.result.duplicate
+    assert await private_redis.client.xlen(keys.LEAD_STREAM) == 2
+
+
+async def test_sliding_window_counts_every_outcome(private_redis: Redis, postgres: Postgres) -> None:
+    the_intake = intake(private_redis, postgres, RATE_LIMIT="3/second")
+    results = [
+        await the_intake.accept(InvalidBody("bad"), "2.2.2.2"),
+        await the_intake.accept(submission(website="spam"), "2.2.2.2"),
+        await the_intake.accept(submission(), "2.2.2.2"),
+        await the_intake.accept(submission(), "2.2.2.2"),
+    ]
+    assert [r.quota.remaining for r in results] == [2, 1, 0, 0]
+    assert isinstance(results[0].result, InvalidBody)
+    assert isinstance(results[3].result, RateLimited) and results[3].result.retry_after == 1
+    assert await private_redis.client.xlen(keys.LEAD_STREAM) == 1  # honeypot and refused: not queued
+    await asyncio.sleep(1.05)
+    assert isinstance((await the_intake.accept(submission(), "2.2.2.2")).result, Receipt)
+
+
+async def test_no_more_than_n_in_any_window(private_redis: Redis, postgres: Postgres) -> None:
+    """Bursts at the edges of a fixed window would let 2N through; a sliding window must not."""
+    the_intake = intake(private_redis, postgres, RATE_LIMIT="5/second")
+    allowed_at: list[float] = []
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 2.5
+    while loop.time() < deadline:
+        outcome = await the_intake.accept(InvalidBody("x"), "3.3.3.3")
+        if not isinstance(outcome.result, RateLimited):
+            allowed_at.append(loop.time())
+        await asyncio.sleep(0.01)
+    for i, t in enumerate(allowed_at):
+        in_window = [u for u in allowed_at[i:] if u - t < 0.99]
+        assert len(in_window) <= 5
+    assert len(allowed_at) >= 10  # and it does let requests through as the window slides
+
+
+async def test_redis_down_goes_straight_to_postgres(postgres: Postgres, pg: asyncpg.Pool) -> None:
+    dead = Redis.open("redis://127.0.0.1:9/0", timeout=0.2)
+    the_intake = intake(dead, postgres)
+    sub = submission()
+    outcome = await the_intake.accept(sub, "4.4.4.4")
+    assert outcome.result == Receipt(str(sub.id), sub.phone, degraded=True)
+    assert outcome.quota.remaining == 9  # the local limiter still counts
+    assert await pg.fetchval("SELECT submissions FROM leads WHERE phone = $1", sub.phone) == 1
+    again = await the_intake.accept(submission(sub.phone), "4.4.4.4")
+    assert isinstance(again.result, Receipt) and again.result.duplicate and again.result.id == str(sub.id)
+    await dead.close()
+
+
+async def test_redis_and_postgres_down_is_unavailable() -> None:
+    dead_redis = Redis.open("redis://127.0.0.1:9/0", timeout=0.2)
+    dead_pg = await Postgres.open("postgresql://postgres@127.0.0.1:9/x", timeout=0.5)
+    outcome = await intake(dead_redis, dead_pg).accept(submission(), "5.5.5.5")
+    assert isinstance(outcome.result, Unavailable)
+    await dead_redis.close()
+    await dead_pg.close()
+
+
+async def test_ids_are_unique(private_redis: Redis, postgres: Postgres) -> None:
+    subs = [submission() for _ in range(50)]
+    assert len({s.id for s in subs}) == 50 and all(isinstance(s.id, uuid.UUID) for s in subs)

@@ -1,0 +1,70 @@
+"""Recording submissions in a real PostgreSQL: idempotent, one lead per phone, enrichment."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import asyncpg
+import orjson
+import pytest
+
+from leadcap.stores.postgres import Postgres
+from leadcap.submission import Submission, read_body, validate
+from tests import factories
+
+
+@pytest.fixture
+async def postgres(database_url: str) -> AsyncIterator[Postgres]:
+    store = await Postgres.open(database_url, max_size=4)
+    yield store
+    await store.close()
+
+
+def sub(phone: str, **body: object) -> Submission:
+    draft = read_body("application/json", orjson.dumps({"phone": phone, **body}))
+    return validate(draft, default_region="IR", allowed_regions=None)
+
+
+async def test_record_is_idempotent_on_submission_id(postgres: Postgres, pg: asyncpg.Pool) -> None:
+    s = sub(factories.mobile(), source="hero", utm={"campaign": "fall"})
+    await postgres.record([s])
+    await postgres.record([s])
+    await postgres.record([s, s])
+    lead = await pg.fetchrow("SELECT * FROM leads WHERE phone = $1", s.phone)
+    assert lead["submissions"] == 1 and lead["id"] == s.id
+    assert (lead["region"], lead["carrier"], lead["status"]) == ("IR", "IR-MCI", "new")
+    assert (lead["source"], lead["utm_campaign"]) == ("hero", "fall")
+    rows = await pg.fetch("SELECT * FROM submissions WHERE phone = $1", s.phone)
+    assert len(rows) == 1 and rows[0]["processed_at"] >= rows[0]["submitted_at"]
+
+
+async def test_one_lead_per_phone_first_touch_kept(postgres: Postgres, pg: asyncpg.Pool) -> None:
+    number = factories.mobile()
+    first, second, third = sub(number, source="ad"), sub(number, source="footer"), sub(number)
+    await postgres.record([second, first])
+    await postgres.record([third])
+    lead = await pg.fetchrow("SELECT * FROM leads WHERE phone = $1", first.phone)
+    assert lead["submissions"] == 3 and lead["source"] == "ad" and lead["id"] == first.id
+    assert lead["first_submitted_at"] == first.submitted_at
+    assert lead["last_submitted_at"] == third.submitted_at
+    assert lead["updated_at"] >= lead["created_at"]
+
+
+async def test_concurrent_batches_count_exactly(postgres: Postgres, pg: asyncpg.Pool) -> None:
+    numbers = [factories.mobile() for _ in range(20)]
+    batches = [[sub(n) for n in numbers] for _ in range(6)]
+    # Every batch also replays the first batch: redeliveries across workers must not count.
+    await asyncio.gather(*(postgres.record(b + batches[0]) for b in batches))
+    counts = await pg.fetch(
+        "SELECT submissions FROM leads WHERE phone = ANY($1::text[])", [factories.e164(n) for n in numbers]
+    )
+    assert sorted(r["submissions"] for r in counts) == [6] * 20
+
+
+async def test_recent_submission_for_degraded_dedupe(postgres: Postgres) -> None:
+    s = sub(factories.mobile())
+    assert await postgres.recent_submission(s.phone, 600) is None
+    await postgres.record([s])
+    assert await postgres.recent_submission(s.phone, 600) == s.id
+    assert await postgres.recent_submission(s.phone, 0) is None

@@ -1,0 +1,176 @@
+"""Real servers for the suite: embedded child processes, or the LEADCAP_TEST_* URLs when set."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+
+from leadcap import embedded
+from leadcap.embedded import Child
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV_NAMES = {"database": "LEADCAP_TEST_DATABASE_URL", "redis": "LEADCAP_TEST_REDIS_URL", "mongo": "LEADCAP_TEST_MONGO_URL"}
+
+
+@dataclass
+class Stores:
+    """URLs of the three stores, and the children this run started (to stop them, or kill them)."""
+
+    database: str
+    redis: str
+    mongo: str
+    children: dict[str, Child] = field(default_factory=dict)
+
+    def env(self) -> dict[str, str]:
+        return {
+            "LEADCAP_DATABASE_URL": self.database,
+            "LEADCAP_REDIS_URL": self.redis,
+            "LEADCAP_MONGO_URL": self.mongo,
+        }
+
+
+def start_stores(folder: Path) -> Stores:
+    """Use each LEADCAP_TEST_*_URL that is set; start the others embedded under `folder`."""
+    urls: dict[str, str] = {}
+    children: dict[str, Child] = {}
+    for name, variable in ENV_NAMES.items():
+        if os.environ.get(variable):
+            urls[name] = os.environ[variable]
+        else:
+            child = embedded.STARTERS[name](folder)
+            children[name] = child
+            urls[name] = child.url
+    return Stores(children=children, **urls)
+
+
+def stop_stores(stores: Stores) -> None:
+    for child in stores.children.values():
+        child.stop()
+
+
+async def create_database(admin_url: str) -> str:
+    """A fresh, empty database on the server at `admin_url`; return its URL."""
+    name = f"leadcap_test_{uuid.uuid4().hex[:10]}"
+    conn = await asyncpg.connect(admin_url)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    parts = urlsplit(admin_url)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+def with_database(url: str, name: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path="/" + name))
+
+
+def leadcap(*args: str, env: dict[str, str], timeout: float = 60, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the real `leadcap` command line."""
+    return subprocess.run(
+        [sys.executable, "-m", "cli", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd or ROOT,
+        check=False,
+    )
+
+
+def base_env(stores: Stores, data_dir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEADCAP_")}
+    env.update(stores.env())
+    env.update({"LEADCAP_DATA_DIR": str(data_dir), "LEADCAP_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"})
+    env.update(extra)
+    return env
+
+
+@dataclass
+class Process:
+    """A `leadcap` command running in the background, its output in a log file."""
+
+    args: tuple[str, ...]
+    env: dict[str, str]
+    log: Path
+    popen: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Process:
+        with self.log.open("ab") as out:
+            self.popen = subprocess.Popen(  # noqa: S603
+                [sys.executable, "-m", "cli", *self.args], env=self.env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT
+            )
+        return self
+
+    def stop(self, sig: int = 15, timeout: float = 45) -> int:
+        assert self.popen is not None
+        if self.popen.poll() is None:
+            self.popen.send_signal(sig)
+            try:
+                self.popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait()
+        return self.popen.returncode
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@dataclass
+class Server:
+    url: str
+    process: Process
+    env: dict[str, str]
+
+
+def start_server(env: dict[str, str], log: Path) -> Server:
+    port = embedded.free_port()
+    env = {**env, "LEADCAP_PORT": str(port), "LEADCAP_HOST": "127.0.0.1"}
+    process = Process(("serve",), env, log).start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.popen and process.popen.poll() is None, process.output()
+        with contextlib.suppress(httpx.HTTPError):
+            httpx.get(url + "/api/health/", timeout=2)
+            return Server(url, process, env)
+        time.sleep(0.1)
+    process.stop()
+    raise RuntimeError("server did not start:\n" + process.output())
+
+
+def client(base_url: str, ip: str = "127.0.0.1", **kwargs: object) -> httpx.AsyncClient:
+    """An HTTP client whose connections come from `ip` (any 127.x address is this machine)."""
+    transport = httpx.AsyncHTTPTransport(local_address=ip)
+    return httpx.AsyncClient(base_url=base_url, transport=transport, timeout=10, **kwargs)  # type: ignore[arg-type]
+
+
+async def wait_for(predicate: object, timeout: float = 15, every: float = 0.05) -> object:
+    """Poll an async predicate until it returns something truthy."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await predicate()  # type: ignore[operator]
+        if value or time.monotonic() > deadline:
+            return value
+        await asyncio.sleep(every)
+
+
+@contextlib.contextmanager
+def background(process: Process) -> Iterator[Process]:
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
