@@ -14,7 +14,13 @@ from leadcap.settings import Settings
 
 
 async def export_command(
-    settings: Settings, *, fmt: str, output: Path | None, since: str | None, until: str | None, status: str | None
+    settings: Settings,
+    *,
+    fmt: str,
+    output: Path | None,
+    since: str | None,
+    until: str | None,
+    status: str | None,
 ) -> None:
     where = export.filters(since, until, status)
     out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
@@ -23,9 +29,14 @@ async def export_command(
         async with await Services.open(settings, pg_pool_size=2) as services:
             total = await export.count(services.postgres, where) if sys.stderr.isatty() else None
             with Progress(
-                TextColumn("exporting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                transient=True, disable=total is None, console=Console(stderr=True),
-            ) as progress:  # fmt: skip
+                TextColumn("exporting"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                transient=True,
+                disable=total is None,
+                console=Console(stderr=True),
+            ) as progress:
                 task = progress.add_task("leads", total=total)
                 async for values in export.stream(services.postgres, where):
                     writer.write(values)

@@ -14,7 +14,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from leadcap import embedded, health, landing, settings as settings_module
+from leadcap import embedded, health, landing
+from leadcap import settings as settings_module
 from leadcap.errors import ConfigError, LeadcapError
 from leadcap.migrate import migrate as apply_migrations
 from leadcap.services import Services, require_url
@@ -110,7 +111,9 @@ def migrate(ctx: typer.Context) -> None:
         return await apply_migrations(require_url(settings, "database"))
 
     applied = run(go())
-    out.print(f"applied {len(applied)} migration(s): {', '.join(applied)}" if applied else "schema is up to date")
+    out.print(
+        f"applied {len(applied)} migration(s): {', '.join(applied)}" if applied else "schema is up to date"
+    )
 
 
 @app.command("flush-cache")
@@ -131,7 +134,9 @@ def flush_cache(ctx: typer.Context) -> None:
 @app.command("health")
 def health_command(
     ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report instead of a table.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the JSON report instead of a table.")
+    ] = False,
 ) -> None:
     """Check every store and the workers. Exit 0 ok, 1 degraded, 2 down."""
     settings = current(ctx)
@@ -169,7 +174,9 @@ def export_leads(
     ctx: typer.Context,
     fmt: Annotated[str, typer.Option("--format", help="csv or jsonl.")] = "csv",
     output: Annotated[Path | None, typer.Option(help="File to write; stdout if omitted.")] = None,
-    since: Annotated[str | None, typer.Option(help="First submitted at or after (date or ISO time, UTC).")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="First submitted at or after (date or ISO time, UTC).")
+    ] = None,
     until: Annotated[str | None, typer.Option(help="First submitted before (date or ISO time, UTC).")] = None,
     status: Annotated[str | None, typer.Option(help="Only leads with this status.")] = None,
 ) -> None:
@@ -181,4 +188,3 @@ def export_leads(
 
 def main() -> None:
     app()
-

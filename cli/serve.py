@@ -43,7 +43,7 @@ def run_sanic(settings: Settings) -> None:
 
 def start_worker() -> subprocess.Popen[bytes]:
     """A `leadcap worker` child; it finds the embedded stores through the data folder."""
-    return subprocess.Popen(  # noqa: S603
+    return subprocess.Popen(
         [sys.executable, "-m", "cli", "worker"],
         env=os.environ.copy(),
         start_new_session=True,

@@ -99,7 +99,7 @@ class LeadStreamBroker(RedisStreamBroker):
                     next_sweep = time.monotonic() + self.sweep_every_s
                     async for message in self._reclaim(conn):
                         yield message
-                fetched = await conn.xreadgroup(
+                fetched: Any = await conn.xreadgroup(
                     self.consumer_group_name,
                     self.consumer_name,
                     {self.queue_name: ">"},
@@ -113,7 +113,7 @@ class LeadStreamBroker(RedisStreamBroker):
     async def _reclaim(self, conn: Redis) -> AsyncGenerator[AckableMessage, None]:
         start = "0-0"
         while True:
-            start, entries, *_ = await conn.xautoclaim(
+            reply: list[Any] = await conn.xautoclaim(
                 self.queue_name,
                 self.consumer_group_name,
                 self.consumer_name,
@@ -121,6 +121,7 @@ class LeadStreamBroker(RedisStreamBroker):
                 start_id=start,
                 count=self.unacknowledged_batch_size,
             )
+            start, entries = reply[0], reply[1]
             if entries:
                 log.warning("reclaimed %d pending lead messages", len(entries))
             for entry_id, fields in entries:

@@ -25,9 +25,7 @@ def _trusted(address: IPAddress, proxies: Sequence[IPNetwork]) -> bool:
     return any(address.version == net.version and address in net for net in proxies)
 
 
-def client_address(
-    peer: str, forwarded_for: str | None, proxies: Sequence[IPNetwork]
-) -> IPAddress | None:
+def client_address(peer: str, forwarded_for: str | None, proxies: Sequence[IPNetwork]) -> IPAddress | None:
     """The client's address: the socket peer, unless that peer is a trusted proxy.
 
     Behind trusted proxies, X-Forwarded-For is read from the right and the first address

@@ -108,16 +108,17 @@ def _answers(port: int, probe: bytes, expect: bytes) -> bool:
         return False
 
 
-def _as_user(user: str | None) -> dict[str, object]:
-    """Popen arguments to run as `user` with its own group only: keeping root's group would make
-    the kernel check group bits (often ---) instead of the others' bits we opened up."""
+def _as_user(user: str | None) -> tuple[int | None, int | None, list[int] | None]:
+    """(uid, gid, groups) to run as `user` with its own group only: keeping root's group would
+    make the kernel check group bits (often ---) instead of the others' bits we opened up."""
     if user is None:
-        return {}
+        return None, None, None
     entry = pwd.getpwnam(user)
-    return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
+    return entry.pw_uid, entry.pw_gid, []
 
 
 def _spawn(name: str, argv: list[str], log: Path, *, stop_signal: int, user: str | None = None) -> Child:
+    uid, gid, groups = _as_user(user)
     with log.open("ab") as out:
         process = subprocess.Popen(  # noqa: S603 - argv is built here from package paths
             argv,
@@ -126,7 +127,9 @@ def _spawn(name: str, argv: list[str], log: Path, *, stop_signal: int, user: str
             stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches serve, which stops the stores in order
             preexec_fn=_die_with_parent(stop_signal),  # noqa: PLW1509
-            **_as_user(user),  # type: ignore[arg-type]
+            user=uid,
+            group=gid,
+            extra_groups=groups,
         )
     return Child(name, process, stop_signal)
 
@@ -175,11 +178,14 @@ def start_postgres(folder: Path) -> Child:
         log.touch()
         _let_user_in(log, user)
     if not (pgdata / "PG_VERSION").exists():
+        uid, gid, groups = _as_user(user)
         done = subprocess.run(  # noqa: S603
             [str(bin_dir / "initdb"), "-D", str(pgdata), "-U", "postgres", "--auth=trust", "--encoding=UTF8"],
             capture_output=True,
             check=False,
-            **_as_user(user),  # type: ignore[arg-type]
+            user=uid,
+            group=gid,
+            extra_groups=groups,
         )
         if done.returncode:
             raise StoreError("postgres", f"initdb failed: {done.stderr.decode(errors='replace')[-1000:]}")
@@ -190,9 +196,19 @@ def start_postgres(folder: Path) -> Child:
             raise StoreError("postgres", f"already running (pid {pid}) on {pgdata}")
         (pgdata / "postmaster.pid").unlink()
     port = free_port()
-    argv = [str(bin_dir / "postgres"), "-D", str(pgdata), "-p", str(port),
-            "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=",
-            "-c", "max_connections=200"]  # fmt: skip
+    argv = [
+        str(bin_dir / "postgres"),
+        "-D",
+        str(pgdata),
+        "-p",
+        str(port),
+        "-c",
+        "listen_addresses=127.0.0.1",
+        "-c",
+        "unix_socket_directories=",
+        "-c",
+        "max_connections=200",
+    ]
     child = _spawn("postgres", argv, log, stop_signal=signal.SIGINT, user=user)  # SIGINT: fast shutdown
     child.url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
     isready = [str(bin_dir / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(port)]
@@ -205,9 +221,23 @@ def start_redis(folder: Path, *, appendonly: bool = True) -> Child:
     data = folder / "valkey"
     data.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    argv = [str(executable), "--port", str(port), "--bind", "127.0.0.1",
-            "--dir", str(data), "--save", "", "--daemonize", "no",
-            "--appendonly", "yes" if appendonly else "no", "--appendfsync", "everysec"]  # fmt: skip
+    argv = [
+        str(executable),
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--dir",
+        str(data),
+        "--save",
+        "",
+        "--daemonize",
+        "no",
+        "--appendonly",
+        "yes" if appendonly else "no",
+        "--appendfsync",
+        "everysec",
+    ]
     log = folder / "valkey.log"
     child = _spawn("redis", argv, log, stop_signal=signal.SIGTERM)
     child.url = f"redis://127.0.0.1:{port}/0"
@@ -220,8 +250,19 @@ def start_mongo(folder: Path) -> Child:
     data = folder / "secantus"
     data.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    argv = [sys.executable, "-m", "secantus", "--host", "127.0.0.1", "--port", str(port),
-            "--storage-path", str(data), "--log-level", "WARNING"]  # fmt: skip
+    argv = [
+        sys.executable,
+        "-m",
+        "secantus",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--storage-path",
+        str(data),
+        "--log-level",
+        "WARNING",
+    ]
     log = folder / "secantus.log"
     child = _spawn("mongo", argv, log, stop_signal=signal.SIGTERM)
     child.url = f"mongodb://127.0.0.1:{port}/leadcap"

@@ -16,10 +16,21 @@ from leadcap.sql import query
 from leadcap.stores.postgres import Postgres, translated
 
 COLUMNS = (
-    "id", "phone", "region", "carrier", "status", "submissions", "first_submitted_at",
-    "last_submitted_at", "source", "utm_source", "utm_medium", "utm_campaign", "utm_term",
+    "id",
+    "phone",
+    "region",
+    "carrier",
+    "status",
+    "submissions",
+    "first_submitted_at",
+    "last_submitted_at",
+    "source",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
     "utm_content",
-)  # fmt: skip
+)
 FREE_TEXT = frozenset({"source", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"})
 FORMATS = ("csv", "jsonl")
 STATUSES = ("new", "contacted", "qualified", "converted", "rejected")
@@ -85,11 +96,17 @@ async def count(postgres: Postgres, where: Filters) -> int:
         return int(await postgres.pool.fetchval(query("count_leads"), *where.args()))
 
 
-async def stream(postgres: Postgres, where: Filters, *, prefetch: int = 2000) -> AsyncIterator[dict[str, Any]]:
+async def stream(
+    postgres: Postgres, where: Filters, *, prefetch: int = 2000
+) -> AsyncIterator[dict[str, Any]]:
     """Every matching lead, read through a server-side cursor: memory stays flat at any size."""
-    async with translated("exporting leads"), postgres.pool.acquire() as conn, conn.transaction(readonly=True):
+    async with (
+        translated("exporting leads"),
+        postgres.pool.acquire() as conn,
+        conn.transaction(readonly=True),
+    ):
         async for record in conn.cursor(query("export_leads"), *where.args(), prefetch=prefetch):
-            yield row(record)
+            yield row(dict(record.items()))
 
 
 class Writer:

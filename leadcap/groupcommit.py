@@ -15,7 +15,7 @@ T = TypeVar("T")
 
 def backoff(attempt: int, *, base: float = 0.1, cap: float = 5.0) -> float:
     """Seconds to wait before retry number `attempt` (1-based): doubling, capped."""
-    return min(cap, base * 2 ** (attempt - 1))
+    return float(min(cap, base * 2.0 ** (attempt - 1)))
 
 
 class GroupCommit(Generic[T]):

@@ -1,8 +1,8 @@
 """Accepting a lead: rate limit, dedupe and enqueue in one Redis round trip, or the degraded path.
 
-    web handler ─► parse + validate (in process) ─► Intake.accept(parsed, bucket)
-                      Redis up:   intake.lua → 429 | duplicate | queued
-                      Redis down: local limiter → PostgreSQL directly → 202 | 503
+web handler ─► parse + validate (in process) ─► Intake.accept(parsed, bucket)
+                  Redis up:   intake.lua → 429 | duplicate | queued
+                  Redis down: local limiter → PostgreSQL directly → 202 | 503
 """
 
 from __future__ import annotations
@@ -75,9 +75,15 @@ class Intake:
         payload = encode_task(parsed.to_message()) if enqueue else b""  # type: ignore[union-attr]
         allowed, count, age, first = await self.redis.intake(
             [keys.rate_bucket(bucket), keys.dedupe(phone), keys.LEAD_STREAM],
-            [self._limit, self._window_ms, str(request_id), "enqueue" if enqueue else "count",
-             self._dedupe_s, payload],
-        )  # fmt: skip
+            [
+                self._limit,
+                self._window_ms,
+                str(request_id),
+                "enqueue" if enqueue else "count",
+                self._dedupe_s,
+                payload,
+            ],
+        )
         quota = Quota.from_window(
             limit=self.settings.rate_limit.limit,
             count=int(count),
@@ -109,11 +115,15 @@ class Intake:
                 if self.settings.dedupe_window_s:
                     first = await self.postgres.recent_submission(parsed.phone, self.settings.dedupe_window_s)
                     if first is not None:
-                        return Outcome(quota, Receipt(str(first), parsed.phone, duplicate=True, degraded=True))
+                        return Outcome(
+                            quota, Receipt(str(first), parsed.phone, duplicate=True, degraded=True)
+                        )
                 await self.postgres.record([parsed])
         except (StoreError, TimeoutError) as exc:
             log.error("cannot accept durably: redis and postgres both failed: %s", exc)
-            return Outcome(quota, Unavailable("We cannot take your number right now. Please try again shortly."))
+            return Outcome(
+                quota, Unavailable("We cannot take your number right now. Please try again shortly.")
+            )
         return Outcome(quota, Receipt(str(parsed.id), parsed.phone, degraded=True))
 
 

@@ -47,4 +47,4 @@ async def version(redis: Redis) -> int:
 async def shared_copy(redis: Redis) -> bytes | None:
     async with translated("reading the landing page"):
         value = await redis.client.get(keys.LANDING_HTML)
-    return bytes(value) if value is not None else None
+    return value.encode() if isinstance(value, str) else value

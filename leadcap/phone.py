@@ -25,9 +25,7 @@ class Phone:
     region: str
 
 
-def normalise(
-    raw: object, *, default_region: str, allowed_regions: frozenset[str] | None
-) -> Phone:
+def normalise(raw: object, *, default_region: str, allowed_regions: frozenset[str] | None) -> Phone:
     """Validate a submitted phone as a mobile number in an allowed region.
 
     Raises MissingPhone, InvalidPhone, NotMobile or RegionNotAllowed.

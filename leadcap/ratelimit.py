@@ -18,10 +18,7 @@ class Quota:
     @classmethod
     def from_window(cls, *, limit: int, count: int, oldest_age_ms: int | None, window_s: int) -> Quota:
         """Quota from the number of requests in the window and the age of the oldest one."""
-        if oldest_age_ms is None:
-            reset = 0
-        else:
-            reset = math.ceil(max(0, window_s * 1000 - oldest_age_ms) / 1000)
+        reset = 0 if oldest_age_ms is None else math.ceil(max(0, window_s * 1000 - oldest_age_ms) / 1000)
         return cls(limit=limit, remaining=max(0, limit - count), reset_s=reset)
 
     @property
@@ -64,5 +61,7 @@ class LocalLimiter:
         while len(self._hits) > self.max_buckets:
             del self._hits[next(iter(self._hits))]
         age = now_ms - hits[0] if hits else None
-        quota = Quota.from_window(limit=self.limit, count=len(hits), oldest_age_ms=age, window_s=self.window_s)
+        quota = Quota.from_window(
+            limit=self.limit, count=len(hits), oldest_age_ms=age, window_s=self.window_s
+        )
         return allowed, quota

@@ -119,13 +119,9 @@ def _optional_text(value: object, name: str, limit: int) -> str | None:
     return value
 
 
-def validate(
-    draft: Draft, *, default_region: str, allowed_regions: frozenset[str] | None
-) -> Submission:
+def validate(draft: Draft, *, default_region: str, allowed_regions: frozenset[str] | None) -> Submission:
     """Turn a draft into a Submission with a fresh UUIDv7; raise a PhoneError."""
-    number = phone.normalise(
-        draft.phone, default_region=default_region, allowed_regions=allowed_regions
-    )
+    number = phone.normalise(draft.phone, default_region=default_region, allowed_regions=allowed_regions)
     return Submission(
         id=uuid7(),
         phone=number.e164,

@@ -9,7 +9,7 @@ from taskiq import Context, TaskiqDepends
 from leadcap.submission import Submission
 
 
-async def process_submission(submission: dict[str, Any], context: Context = TaskiqDepends()) -> None:
+async def process_submission(submission: dict[str, Any], context: Context = TaskiqDepends()) -> None:  # noqa: B008 - taskiq injects it
     """Write the submission (group-committed with its neighbours), then ack its message.
 
     The ack comes strictly after the commit: a worker killed in between leaves the message

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import time
@@ -38,14 +39,10 @@ async def _heartbeat(redis: Redis, name: str, stop: asyncio.Event) -> None:
             await redis.client.set(key, f"{time.time():.3f}", ex=keys.HEARTBEAT_TTL_S)
         except Exception as exc:  # noqa: BLE001 - a missed beat must never stop the worker
             log.warning("heartbeat failed: %s", exc)
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), keys.HEARTBEAT_EVERY_S)
-        except TimeoutError:
-            pass
-    try:
+    with contextlib.suppress(Exception):  # best effort: the key expires anyway
         await redis.client.delete(key)
-    except Exception:  # noqa: BLE001, S110 - best effort: the key expires anyway
-        pass
 
 
 async def run_worker(settings: Settings, *, concurrency: int | None = None) -> None:
@@ -58,7 +55,9 @@ async def run_worker(settings: Settings, *, concurrency: int | None = None) -> N
 
     services = await Services.open(settings, pg_pool_size=4)
     broker = make_broker(settings)
-    writer: GroupCommit[Submission] = GroupCommit(services.postgres.record, max_batch=settings.worker_batch_size)
+    writer: GroupCommit[Submission] = GroupCommit(
+        services.postgres.record, max_batch=settings.worker_batch_size
+    )
     broker.state.lead_writer = writer
     broker.is_worker_process = True
     beat = asyncio.create_task(_heartbeat(services.redis, broker.consumer_name, stop))
@@ -82,10 +81,8 @@ async def run_worker(settings: Settings, *, concurrency: int | None = None) -> N
                 attempt += 1
                 delay = backoff(attempt, base=0.2, cap=5.0)
                 log.warning("worker lost the broker (%s); reconnecting in %.1fs", exc, delay)
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), delay)
-                except TimeoutError:
-                    pass
     finally:
         stop.set()
         await beat

@@ -21,7 +21,11 @@ from leadcap import embedded
 from leadcap.embedded import Child
 
 ROOT = Path(__file__).resolve().parent.parent
-ENV_NAMES = {"database": "LEADCAP_TEST_DATABASE_URL", "redis": "LEADCAP_TEST_REDIS_URL", "mongo": "LEADCAP_TEST_MONGO_URL"}
+ENV_NAMES = {
+    "database": "LEADCAP_TEST_DATABASE_URL",
+    "redis": "LEADCAP_TEST_REDIS_URL",
+    "mongo": "LEADCAP_TEST_MONGO_URL",
+}
 
 
 @dataclass
@@ -76,7 +80,9 @@ def with_database(url: str, name: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path="/" + name))
 
 
-def leadcap(*args: str, env: dict[str, str], timeout: float = 60, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def leadcap(
+    *args: str, env: dict[str, str], timeout: float = 60, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run the real `leadcap` command line."""
     return subprocess.run(
         [sys.executable, "-m", "cli", *args],
@@ -108,8 +114,12 @@ class Process:
 
     def start(self) -> Process:
         with self.log.open("ab") as out:
-            self.popen = subprocess.Popen(  # noqa: S603
-                [sys.executable, "-m", "cli", *self.args], env=self.env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT
+            self.popen = subprocess.Popen(
+                [sys.executable, "-m", "cli", *self.args],
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=ROOT,
             )
         return self
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from sanic import Blueprint, Sanic
 
-from leadcap import embedded, phone, settings as settings_module
+from leadcap import embedded, phone
+from leadcap import settings as settings_module
 from leadcap.services import Services
 from leadcap.settings import Settings
 from web import errors, middleware
@@ -17,7 +19,8 @@ from web.routes import health, landing, leads
 log = logging.getLogger(__name__)
 UI_DIST = Path(__file__).parent / "ui" / "dist"
 
-def create_app(settings: Settings | None = None) -> Sanic:
+
+def create_app(settings: Settings | None = None) -> Sanic[Any, Any]:
     """Build the app; Services open in `before_server_start`, once per worker process."""
     if settings is None:
         settings = embedded.discover(settings_module.load())
@@ -44,13 +47,13 @@ def create_app(settings: Settings | None = None) -> Sanic:
     middleware.install(app)
 
     @app.before_server_start
-    async def open_services(app: Sanic) -> None:
+    async def open_services(app: Sanic[Any, Any]) -> None:
         phone.warm_up({settings.default_region, *(settings.allowed_regions or ())})
         app.ctx.services = await Services.open(settings)
         app.ctx.services.request_log.start()
 
     @app.after_server_stop
-    async def close_services(app: Sanic) -> None:
+    async def close_services(app: Sanic[Any, Any]) -> None:
         await app.ctx.services.close()
 
     return app

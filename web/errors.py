@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from sanic import Request, Sanic
 from sanic import exceptions as sanic_errors
@@ -88,5 +89,5 @@ def render_error(request: Request, exc: Exception) -> HTTPResponse:
     return json(error_body(error), status=status, headers=headers)
 
 
-def install(app: Sanic) -> None:
+def install(app: Sanic[Any, Any]) -> None:
     app.error_handler.add(Exception, render_error)

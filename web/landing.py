@@ -33,7 +33,6 @@ class LandingCache:
 
     def __init__(self, dist: Path | None) -> None:
         self.dist = dist
-        self.has_build = landing.built_page(dist) is not None
         self.page = make_page(self._local(), -1)
         self._skip_redis_until = 0.0
 

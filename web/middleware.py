@@ -6,6 +6,7 @@ import re
 import time
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from sanic import Request, Sanic
 from sanic.response import BaseHTTPResponse
@@ -44,6 +45,8 @@ async def on_request(request: Request) -> None:
 async def on_response(request: Request, response: BaseHTTPResponse) -> None:
     response.headers["X-Request-ID"] = request_id(request)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if request.path.startswith("/assets/") and response.status == 200:
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"  # names are hashed
     if (response.content_type or "").startswith("text/html"):
         for name, value in HTML_HEADERS.items():
             response.headers.setdefault(name, value)
@@ -57,7 +60,9 @@ def _log(request: Request, response: BaseHTTPResponse) -> None:
         return
     started = getattr(request.ctx, "started", None)
     settings = request.app.ctx.settings
-    address = clientip.client_address(request.ip, request.headers.get("x-forwarded-for"), settings.trusted_proxies)
+    address = clientip.client_address(
+        request.ip, request.headers.get("x-forwarded-for"), settings.trusted_proxies
+    )
     services.request_log.add(
         {
             "time": datetime.now(UTC),
@@ -74,6 +79,6 @@ def _log(request: Request, response: BaseHTTPResponse) -> None:
     )
 
 
-def install(app: Sanic) -> None:
-    app.register_middleware(on_request, "request")  # type: ignore[arg-type]
-    app.register_middleware(on_response, "response")  # type: ignore[arg-type]
+def install(app: Sanic[Any, Any]) -> None:
+    app.register_middleware(on_request, "request")
+    app.register_middleware(on_response, "response")

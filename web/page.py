@@ -54,6 +54,7 @@ h1{font-size:2rem;line-height:1.2;margin:0 0 .5rem}.lead{color:#334155;margin:0 
 .cta{display:grid;gap:.5rem;background:#fff;padding:1.5rem;border-radius:1rem;
 box-shadow:0 10px 30px rgba(15,23,42,.08)}input{font:inherit;padding:.75rem;border:1px solid #94a3b8;
 border-radius:.5rem}button{font:inherit;font-weight:600;padding:.75rem;border:0;border-radius:.5rem;
-background:#4338ca;color:#fff;cursor:pointer}button:focus-visible,input:focus-visible{outline:3px solid #f59e0b;
-outline-offset:2px}.error{color:#b91c1c}.ok{color:#15803d}.hp{position:absolute;inset-inline-start:-10000px}
+background:#4338ca;color:#fff;cursor:pointer}button:focus-visible,input:focus-visible{
+outline:3px solid #f59e0b;outline-offset:2px}.error{color:#b91c1c}.ok{color:#15803d}
+.hp{position:absolute;inset-inline-start:-10000px}
 """

@@ -71,15 +71,22 @@ class Postgres:
         columns: list[list[Any]] = [[] for _ in range(11)]
         for s in batch:
             row = (
-                s.id, s.phone, s.region, carrier_of(s.phone), s.source,
-                s.utm.get("source"), s.utm.get("medium"), s.utm.get("campaign"),
-                s.utm.get("term"), s.utm.get("content"), s.submitted_at,
-            )  # fmt: skip
+                s.id,
+                s.phone,
+                s.region,
+                carrier_of(s.phone),
+                s.source,
+                s.utm.get("source"),
+                s.utm.get("medium"),
+                s.utm.get("campaign"),
+                s.utm.get("term"),
+                s.utm.get("content"),
+                s.submitted_at,
+            )
             for column, value in zip(columns, row, strict=True):
                 column.append(value)
-        async with translated("recording submissions"), self.pool.acquire() as conn:
-            async with conn.transaction():
-                await conn.execute(query("record_submissions"), *columns)
+        async with translated("recording submissions"), self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(query("record_submissions"), *columns)
 
     async def recent_submission(self, phone: str, window_s: int) -> uuid.UUID | None:
         """The first submission of `phone` inside the dedupe window, if any."""

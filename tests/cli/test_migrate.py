@@ -23,10 +23,16 @@ async def test_migrate_twice_then_concurrently(stores: Stores, tmp_path: object)
     fresh = await servers.create_database(stores.database)
     env["LEADCAP_DATABASE_URL"] = fresh
     runs = [
-        subprocess.Popen([sys.executable, "-m", "cli", "migrate"], env=env, stdout=subprocess.PIPE,  # noqa: S603
-                         stderr=subprocess.PIPE, text=True, cwd=servers.ROOT)
+        subprocess.Popen(
+            [sys.executable, "-m", "cli", "migrate"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=servers.ROOT,
+        )
         for _ in range(3)
-    ]  # fmt: skip
+    ]
     results = [(p.wait(60), *p.communicate()) for p in runs]
     assert [code for code, _, _ in results] == [0, 0, 0], results
     assert sum("applied 1" in out for _, out, _ in results) == 1

@@ -34,7 +34,9 @@ def test_ipv6_counts_by_slash_64(a: str, b: str) -> None:
 
 
 def test_ipv6_other_64_is_another_bucket() -> None:
-    assert bucket(client_address("2001:db8:1:3::1", None, ())) != bucket(client_address("2001:db8:1:2::1", None, ()))
+    assert bucket(client_address("2001:db8:1:3::1", None, ())) != bucket(
+        client_address("2001:db8:1:2::1", None, ())
+    )
 
 
 def test_ipv4_mapped_ipv6_is_the_ipv4_client() -> None:

@@ -43,8 +43,11 @@ async def postgres(database_url: str) -> AsyncIterator[Postgres]:
 
 def submission(phone: str | None = None, **body: object) -> Submission:
     raw = {"phone": phone or factories.mobile(), **body}
-    return validate(read_body("application/json", __import__("orjson").dumps(raw)), default_region="IR",
-                    allowed_regions=frozenset({"IR"}))  # fmt: skip
+    return validate(
+        read_body("application/json", __import__("orjson").dumps(raw)),
+        default_region="IR",
+        allowed_regions=frozenset({"IR"}),
+    )
 
 
 def intake(redis: Redis, postgres: Postgres, **raw: str) -> Intake:

@@ -22,14 +22,21 @@ def test_defaults() -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("10/minute", RateLimit(10, 60)), ("5/second", RateLimit(5, 1)), ("100/hour", RateLimit(100, 3600)),
-     ("1000/day", RateLimit(1000, 86400)), (" 7 / Minute ", RateLimit(7, 60))],
-)  # fmt: skip
+    [
+        ("10/minute", RateLimit(10, 60)),
+        ("5/second", RateLimit(5, 1)),
+        ("100/hour", RateLimit(100, 3600)),
+        ("1000/day", RateLimit(1000, 86400)),
+        (" 7 / Minute ", RateLimit(7, 60)),
+    ],
+)
 def test_rate_limits(text: str, expected: RateLimit) -> None:
     assert settings.parse_rate_limit(text) == expected
 
 
-@pytest.mark.parametrize("text", ["ten/minute", "10/fortnight", "10", "/minute", "0/minute", "-1/minute", "10/"])
+@pytest.mark.parametrize(
+    "text", ["ten/minute", "10/fortnight", "10", "/minute", "0/minute", "-1/minute", "10/"]
+)
 def test_bad_rate_limit_names_the_variable(text: str) -> None:
     with pytest.raises(ConfigError) as info:
         settings.parse({"RATE_LIMIT": text})

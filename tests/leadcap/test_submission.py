@@ -63,30 +63,37 @@ def test_form_must_be_utf8() -> None:
 
 @pytest.mark.parametrize(
     ("header", "kind"),
-    [("application/json", submission.JSON), ("Application/JSON; charset=utf-8", submission.JSON),
-     ("application/x-www-form-urlencoded", submission.FORM)],
-)  # fmt: skip
+    [
+        ("application/json", submission.JSON),
+        ("Application/JSON; charset=utf-8", submission.JSON),
+        ("application/x-www-form-urlencoded", submission.FORM),
+    ],
+)
 def test_media_types(header: str, kind: str) -> None:
     assert submission.media_type(header) == kind
 
 
-@pytest.mark.parametrize("header", [None, "", "text/plain", "multipart/form-data; boundary=x", "application/jsonx"])
+@pytest.mark.parametrize(
+    "header", [None, "", "text/plain", "multipart/form-data; boundary=x", "application/jsonx"]
+)
 def test_other_media_types(header: str | None) -> None:
     with pytest.raises(UnsupportedMediaType):
         submission.media_type(header)
 
 
 def test_validate_makes_a_uuid7_and_flags_the_honeypot() -> None:
-    s = submission.validate(draft({"phone": "09123456789", "website": "http://spam"}), default_region="IR",
-                            allowed_regions=None)  # fmt: skip
+    s = submission.validate(
+        draft({"phone": "09123456789", "website": "http://spam"}), default_region="IR", allowed_regions=None
+    )
     assert s.phone == "+989123456789" and s.honeypot and s.id.version == 7
     with pytest.raises(MissingPhone):
         submission.validate(draft({"phone": None}), default_region="IR", allowed_regions=None)
 
 
 def test_message_round_trip() -> None:
-    s = submission.validate(draft({"phone": "09123456789", "utm": {"source": "g"}}), default_region="IR",
-                            allowed_regions=None)  # fmt: skip
+    s = submission.validate(
+        draft({"phone": "09123456789", "utm": {"source": "g"}}), default_region="IR", allowed_regions=None
+    )
     assert submission.Submission.from_message(s.to_message()) == s
 
 

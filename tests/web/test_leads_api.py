@@ -38,8 +38,14 @@ def assert_rate_headers(response: httpx.Response) -> None:
 async def test_accepted(server: Server, ip: str, path: str) -> None:
     number = factories.mobile()
     async with client(server.url, ip) as http:
-        response = await http.post(path, json={"phone": factories.persian(number), "source": "hero",
-                                               "utm": {"source": "google", "medium": "cpc", "campaign": "fall"}})  # fmt: skip
+        response = await http.post(
+            path,
+            json={
+                "phone": factories.persian(number),
+                "source": "hero",
+                "utm": {"source": "google", "medium": "cpc", "campaign": "fall"},
+            },
+        )
     assert response.status_code == 202, response.text
     body = response.json()
     assert set(body) == {"id", "status", "phone", "duplicate"}
@@ -60,11 +66,18 @@ async def test_duplicate_within_window(server: Server, ip: str) -> None:
 
 @pytest.mark.parametrize(
     "content",
-    [b"not json", b"[]", b'"09123456789"', b"", b'{"phone": "09123456789", "source": 1}',
-     b'{"phone": "09123456789", "source": "' + b"s" * 65 + b'"}',
-     b'{"phone": "09123456789", "utm": {"campaign": "' + b"c" * 129 + b'"}}',
-     b'{"phone": "09123456789", "utm": []}', b"\xff\xfe{}"],
-)  # fmt: skip
+    [
+        b"not json",
+        b"[]",
+        b'"09123456789"',
+        b"",
+        b'{"phone": "09123456789", "source": 1}',
+        b'{"phone": "09123456789", "source": "' + b"s" * 65 + b'"}',
+        b'{"phone": "09123456789", "utm": {"campaign": "' + b"c" * 129 + b'"}}',
+        b'{"phone": "09123456789", "utm": []}',
+        b"\xff\xfe{}",
+    ],
+)
 async def test_invalid_body(server: Server, ip: str, content: bytes) -> None:
     async with client(server.url, ip) as http:
         response = await http.post("/api/leads/", content=content, headers=JSON)
@@ -79,7 +92,9 @@ async def test_missing_phone(server: Server, ip: str, body: dict[str, object]) -
     assert_error(response, 422, "missing_phone", field="phone")
 
 
-@pytest.mark.parametrize("value", [9123456789, ["0912"], {"a": 1}, True, "0" * 33, "12345", "hello", "0912345678"])
+@pytest.mark.parametrize(
+    "value", [9123456789, ["0912"], {"a": 1}, True, "0" * 33, "12345", "hello", "0912345678"]
+)
 async def test_invalid_phone(server: Server, ip: str, value: object) -> None:
     async with client(server.url, ip) as http:
         response = await http.post("/api/leads/", json={"phone": value})
@@ -117,8 +132,10 @@ def test_a_megabyte_is_refused_before_it_is_read(server: Server) -> None:
     """Announce 1 MB, send only the headers: the answer must come without waiting for the body."""
     parts = urlsplit(server.url)
     with socket.create_connection((parts.hostname, parts.port), timeout=5) as sock:
-        sock.sendall(b"POST /api/leads/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                     b"Content-Length: 1048576\r\n\r\n")  # fmt: skip
+        sock.sendall(
+            b"POST /api/leads/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 1048576\r\n\r\n"
+        )
         reply = sock.recv(4096).decode()
     assert reply.startswith("HTTP/1.1 413") and '"body_too_large"' in reply
 
@@ -138,7 +155,9 @@ async def test_other_methods(server: Server, ip: str, method: str) -> None:
     assert_error(response, 405, "method_not_allowed")
 
 
-async def test_honeypot_gets_202_but_is_not_stored(server: Server, ip: str, pg: object, worker: object) -> None:
+async def test_honeypot_gets_202_but_is_not_stored(
+    server: Server, ip: str, pg: object, worker: object
+) -> None:
     number = factories.mobile()
     async with client(server.url, ip) as http:
         response = await http.post("/api/leads/", json={"phone": number, "website": "http://spam.example"})
@@ -158,8 +177,9 @@ async def test_honeypot_with_an_invalid_phone_gets_the_phone_error(server: Serve
 
 async def test_form_post_redirects(server: Server, ip: str) -> None:
     async with client(server.url, ip) as http:
-        response = await http.post("/api/leads/", content=f"phone={factories.mobile()}&source=hero&utm_source=x",
-                                   headers=FORM)  # fmt: skip
+        response = await http.post(
+            "/api/leads/", content=f"phone={factories.mobile()}&source=hero&utm_source=x", headers=FORM
+        )
     assert response.status_code == 303 and response.headers["location"] == "/?submitted=1"
     assert_rate_headers(response)
 

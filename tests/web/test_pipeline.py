@@ -22,15 +22,24 @@ async def wait_for_lead(pg: asyncpg.Pool, phone: str, timeout: float = 20) -> as
     return row  # type: ignore[return-value]
 
 
-async def test_submitted_lead_reaches_postgres(server: Server, worker: Process, pg: asyncpg.Pool, ip: str) -> None:
+async def test_submitted_lead_reaches_postgres(
+    server: Server, worker: Process, pg: asyncpg.Pool, ip: str
+) -> None:
     number = factories.mobile()
     async with client(server.url, ip) as http:
-        response = await http.post("/api/leads/", json={"phone": factories.persian(number), "source": "hero",
-                                                         "utm": {"campaign": "fall"}})  # fmt: skip
+        response = await http.post(
+            "/api/leads/",
+            json={"phone": factories.persian(number), "source": "hero", "utm": {"campaign": "fall"}},
+        )
     assert response.status_code == 202
     lead = await wait_for_lead(pg, factories.e164(number))
     assert str(lead["id"]) == response.json()["id"]
-    assert (lead["submissions"], lead["source"], lead["utm_campaign"], lead["carrier"]) == (1, "hero", "fall", "IR-MCI")
+    assert (lead["submissions"], lead["source"], lead["utm_campaign"], lead["carrier"]) == (
+        1,
+        "hero",
+        "fall",
+        "IR-MCI",
+    )
     sub = await pg.fetchrow("SELECT * FROM submissions WHERE id = $1::uuid", response.json()["id"])
     assert sub["processed_at"] is not None and sub["status"] == "processed"
 
@@ -42,7 +51,9 @@ async def test_same_submission_delivered_twice_counts_once(
     async with client(server.url, ip) as http:
         accepted = (await http.post("/api/leads/", json={"phone": number})).json()
     # Redeliver the very same message, as Redis would after a worker died before its ack.
-    message = encode_task({"id": accepted["id"], "phone": accepted["phone"], "region": "IR", "source": None, "utm": {}})
+    message = encode_task(
+        {"id": accepted["id"], "phone": accepted["phone"], "region": "IR", "source": None, "utm": {}}
+    )
     await redis.client.xadd(keys.LEAD_STREAM, {"data": message})
     await redis.client.xadd(keys.LEAD_STREAM, {"data": message})
 
@@ -73,6 +84,7 @@ async def test_a_burst_all_lands_exactly_once(server: Server, worker: Process, p
         return int(count) == len(ids)
 
     assert await wait_for(all_there, 30)
-    counts = await pg.fetch("SELECT submissions FROM leads WHERE phone = ANY($1::text[])",
-                            [factories.e164(n) for n in numbers])  # fmt: skip
+    counts = await pg.fetch(
+        "SELECT submissions FROM leads WHERE phone = ANY($1::text[])", [factories.e164(n) for n in numbers]
+    )
     assert [r["submissions"] for r in counts] == [1] * 200

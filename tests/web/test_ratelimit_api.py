@@ -34,8 +34,11 @@ async def test_every_outcome_counts(server: Server, ip: str) -> None:
 async def test_forwarded_for_from_an_untrusted_peer_is_ignored(server: Server, ip: str) -> None:
     async with client(server.url, ip) as http:
         answers = [
-            await http.post("/api/leads/", json={"phone": factories.mobile()},
-                            headers={"X-Forwarded-For": f"198.51.100.{i}"})  # fmt: skip
+            await http.post(
+                "/api/leads/",
+                json={"phone": factories.mobile()},
+                headers={"X-Forwarded-For": f"198.51.100.{i}"},
+            )
             for i in range(11)
         ]
     assert [a.status_code for a in answers] == [202] * 10 + [429]
@@ -47,12 +50,15 @@ async def test_trusted_proxy_forwards_the_client(server: Server) -> None:
     async with client(server.url, "127.0.0.250") as proxy:
         for i in range(10):
             spoofed = f"10.9.9.{i}, 203.0.113.7"  # client wrote 10.9.9.i; the proxy appended the peer
-            response = await proxy.post("/api/leads/", json={"phone": factories.mobile()},
-                                        headers={"X-Forwarded-For": spoofed})  # fmt: skip
+            response = await proxy.post(
+                "/api/leads/", json={"phone": factories.mobile()}, headers={"X-Forwarded-For": spoofed}
+            )
             assert response.status_code == 202
-        blocked = await proxy.post("/api/leads/", json={"phone": factories.mobile()},
-                                   headers={"X-Forwarded-For": "203.0.113.7"})  # fmt: skip
-        other = await proxy.post("/api/leads/", json={"phone": factories.mobile()},
-                                 headers={"X-Forwarded-For": "203.0.113.8"})  # fmt: skip
+        blocked = await proxy.post(
+            "/api/leads/", json={"phone": factories.mobile()}, headers={"X-Forwarded-For": "203.0.113.7"}
+        )
+        other = await proxy.post(
+            "/api/leads/", json={"phone": factories.mobile()}, headers={"X-Forwarded-For": "203.0.113.8"}
+        )
     assert blocked.status_code == 429
     assert other.status_code == 202

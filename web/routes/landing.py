@@ -11,9 +11,10 @@ from web.landing import LandingCache
 bp = Blueprint("landing")
 
 
-@bp.route("/", methods=["GET", "HEAD"], name="page")
+@bp.route("/", methods=["GET", "HEAD"], name="page")  # type: ignore[untyped-decorator]
 async def landing(request: Request) -> HTTPResponse:
-    if request.args.get("submitted") == "1" and not request.app.ctx.landing.has_build:
+    if request.args.get("submitted") == "1":
+        # Only a form posted without JavaScript lands here: thank the visitor in plain HTML.
         return raw(page.render(submitted=True).encode(), content_type="text/html; charset=utf-8")
     cache: LandingCache = request.app.ctx.landing
     current = await cache.current(request.app.ctx.services.redis)
