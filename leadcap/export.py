@@ -71,6 +71,11 @@ def filters(since: str | None, until: str | None, status: str | None) -> Filters
     )
 
 
+def check_format(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise ConfigError("--format", f"must be csv or jsonl, got {fmt!r}")
+
+
 def safe_cell(value: str) -> str:
     """Prefix `'` to a cell a spreadsheet would read as a formula."""
     return "'" + value if value.startswith(_FORMULA_START) else value
@@ -113,8 +118,7 @@ class Writer:
     """CSV (with a header) or JSON Lines onto a text stream."""
 
     def __init__(self, fmt: str, out: TextIO) -> None:
-        if fmt not in FORMATS:
-            raise ConfigError("--format", f"must be csv or jsonl, got {fmt!r}")
+        check_format(fmt)
         self.fmt = fmt
         self.out = out
         self._csv = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n") if fmt == "csv" else None

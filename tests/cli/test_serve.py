@@ -1,0 +1,77 @@
+"""`leadcap serve` on its embedded default, as a person on a fresh machine runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import httpx
+
+from leadcap import embedded
+from tests import factories, servers
+from tests.servers import Process
+
+
+def start_embedded(folder: Path) -> tuple[Process, str, dict[str, str]]:
+    folder.mkdir(parents=True)
+    port = embedded.free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEADCAP_")}
+    env.update({"LEADCAP_DATA_DIR": str(folder / "data"), "LEADCAP_PORT": str(port), "PYTHONUNBUFFERED": "1"})
+    process = Process(("serve",), env, folder / "serve.log").start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        assert process.popen and process.popen.poll() is None, process.output()
+        try:
+            if httpx.get(url + "/api/health/", timeout=2).json()["checks"]["workers"]["count"] >= 1:
+                return process, url, env
+        except (httpx.HTTPError, ValueError):
+            pass
+        time.sleep(0.2)
+    process.stop()
+    raise AssertionError("embedded serve did not become healthy:\n" + process.output())
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_two_embedded_instances_side_by_side_and_clean_stop(tmp_path: Path) -> None:
+    a, url_a, env_a = start_embedded(tmp_path / "a")
+    b, url_b, env_b = start_embedded(tmp_path / "b")
+    try:
+        number = factories.mobile()
+        response = httpx.post(url_a + "/api/leads/", json={"phone": factories.persian(number)})
+        assert response.status_code == 202 and response.json()["phone"] == factories.e164(number)
+        assert httpx.post(url_b + "/api/leads/", json={"phone": number}).status_code == 202
+
+        # Other commands find the running stores through the data folder.
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            exported = servers.leadcap("export-leads", "--format", "jsonl", env=env_a)
+            if factories.e164(number) in exported.stdout:
+                break
+            time.sleep(0.3)
+        assert exported.returncode == 0 and factories.e164(number) in exported.stdout, exported.stderr
+        health = servers.leadcap("health", "--json", env=env_b)
+        assert health.returncode == 0, health.stdout + health.stderr
+        urls_a = json.loads((tmp_path / "a" / "data" / "stores.json").read_text())["urls"]
+        urls_b = json.loads((tmp_path / "b" / "data" / "stores.json").read_text())["urls"]
+        assert set(urls_a.values()).isdisjoint(urls_b.values())
+    finally:
+        pids = [
+            int(line.split()[-1]) for line in a.output().splitlines() if line.strip().startswith("worker")
+        ]
+        assert a.stop(signal.SIGTERM) == 0, a.output()
+        assert b.stop(signal.SIGINT) == 0, b.output()
+    assert not (tmp_path / "a" / "data" / "stores.json").exists()
+    assert pids and not any(alive(pid) for pid in pids)
+    log = (tmp_path / "a" / "data" / "postgres.log").read_text()
+    assert "database system is shut down" in log

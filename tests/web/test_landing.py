@@ -1,0 +1,94 @@
+"""GET /: served from memory with an ETag, secured, and refreshed everywhere by `flush-cache`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests import servers
+from tests.leadcap.test_intake import on_db
+from tests.servers import Server, Stores, client
+
+
+@pytest.fixture(scope="module")
+def build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    dist = tmp_path_factory.mktemp("dist")
+    (dist / "assets").mkdir()
+    (dist / "assets" / "index-3f2a1b.js").write_text("console.log('hi')")
+    (dist / "index.html").write_text("<!doctype html><title>v1</title><h1>build one</h1>")
+    return dist
+
+
+@pytest.fixture(scope="module")
+def two_process_server(env: dict[str, str], stores: Stores, build: Path, run_dir: Path) -> Iterator[Server]:
+    running = servers.start_server(
+        {
+            **env,
+            "LEADCAP_UI_DIST": str(build),
+            "LEADCAP_WEB_WORKERS": "2",
+            "LEADCAP_REDIS_URL": on_db(stores.redis, 7),
+        },
+        run_dir / "landing.log",
+    )
+    yield running
+    running.process.stop()
+
+
+async def test_fallback_page_is_a_working_form(server: Server) -> None:
+    async with client(server.url) as http:
+        response = await http.get("/")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    assert re.search(r'<form method="post" action="/api/leads/"', response.text)
+    assert 'name="phone"' in response.text and 'type="tel"' in response.text
+
+
+async def test_security_headers_and_etag(server: Server) -> None:
+    async with client(server.url) as http:
+        response = await http.get("/")
+        again = await http.get("/", headers={"If-None-Match": response.headers["ETag"]})
+        head = await http.head("/")
+    csp = response.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"]
+    assert again.status_code == 304 and again.content == b""
+    assert (
+        head.status_code == 200 and head.content == b"" and head.headers["ETag"] == response.headers["ETag"]
+    )
+
+
+async def test_thank_you_page_after_a_form_post(server: Server) -> None:
+    async with client(server.url) as http:
+        response = await http.get("/?submitted=1")
+    assert response.status_code == 200 and "Thank you" in response.text
+
+
+def test_flush_cache_reaches_every_process(
+    two_process_server: Server, build: Path, env: dict[str, str], stores: Stores
+) -> None:
+    url = two_process_server.url
+
+    def pages() -> set[str]:
+        # A new connection each time, so the kernel spreads them over both processes.
+        return {httpx.get(url + "/", headers={"Connection": "close"}).text for _ in range(30)}
+
+    assert pages() == {"<!doctype html><title>v1</title><h1>build one</h1>"}
+    (build / "index.html").write_text("<!doctype html><title>v2</title><h1>build two</h1>")
+    assert pages() == {"<!doctype html><title>v1</title><h1>build one</h1>"}  # never rebuilt per request
+    flushed = servers.leadcap(
+        "flush-cache",
+        env={**env, "LEADCAP_UI_DIST": str(build), "LEADCAP_REDIS_URL": on_db(stores.redis, 7)},
+    )
+    assert flushed.returncode == 0, flushed.stderr
+    assert pages() == {"<!doctype html><title>v2</title><h1>build two</h1>"}
+
+
+def test_hashed_assets_are_immutable(two_process_server: Server) -> None:
+    response = httpx.get(two_process_server.url + "/assets/index-3f2a1b.js")
+    assert response.status_code == 200 and response.text == "console.log('hi')"
+    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
