@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
-import logging
+import os
+import shutil
 import sys
 from collections.abc import Awaitable
 from pathlib import Path
@@ -14,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from leadcap import embedded, health, landing
+from leadcap import embedded, health, landing, logs
 from leadcap import settings as settings_module
 from leadcap.errors import ConfigError, LeadcapError
 from leadcap.migrate import migrate as apply_migrations
@@ -62,10 +64,18 @@ def main_callback(ctx: typer.Context) -> None:
         # One line on stderr naming the variable, then EX_CONFIG.
         print(f"leadcap: configuration error: {exc.message}", file=sys.stderr)
         raise typer.Exit(EX_CONFIG) from None
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+    logs.configure(settings.log_level)
     ctx.obj = embedded.discover(settings)
+
+
+def prepare_multiprocess_metrics(settings: Settings) -> None:
+    """Give the Sanic processes a shared, empty folder for their metrics. prometheus_client
+    reads PROMETHEUS_MULTIPROC_DIR once, when first imported, so this runs before that."""
+    folder = settings.data_dir.resolve() / f"metrics-{os.getpid()}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+    atexit.register(shutil.rmtree, folder, True)
 
 
 @app.command()
@@ -76,11 +86,13 @@ def serve(
     workers: Annotated[int | None, typer.Option(help="Sanic worker processes [LEADCAP_WEB_WORKERS].")] = None,
 ) -> None:
     """Run the web server. With a store URL unset, start that store embedded, plus a worker."""
-    from cli.serve import serve as run_serve
-
     settings = current(ctx).replace(
         **{k: v for k, v in {"host": host, "port": port, "web_workers": workers}.items() if v is not None}
     )
+    if settings.web_workers > 1:
+        prepare_multiprocess_metrics(settings)
+    from cli.serve import serve as run_serve  # imports prometheus_client: after the line above
+
     try:
         run_serve(settings)
     except ConfigError as exc:

@@ -245,11 +245,11 @@ def start_redis(folder: Path, *, appendonly: bool = True) -> Child:
     return child
 
 
-def start_mongo(folder: Path) -> Child:
+def start_mongo(folder: Path, port: int | None = None) -> Child:
     _package_dir("secantus")  # fail here, not in the child
     data = folder / "secantus"
     data.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    port = port or free_port()
     argv = [
         sys.executable,
         "-m",

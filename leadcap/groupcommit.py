@@ -27,9 +27,18 @@ class GroupCommit(Generic[T]):
     unacknowledged, which is exactly what keeps a lead safe while PostgreSQL is down.
     """
 
-    def __init__(self, write: Callable[[Sequence[T]], Awaitable[None]], *, max_batch: int) -> None:
+    def __init__(
+        self,
+        write: Callable[[Sequence[T]], Awaitable[None]],
+        *,
+        max_batch: int,
+        on_written: Callable[[Sequence[T]], Awaitable[None]] | None = None,
+        on_failed: Callable[[T], Awaitable[None]] | None = None,
+    ) -> None:
         self._write = write
         self._max_batch = max_batch
+        self._on_written = on_written
+        self._on_failed = on_failed
         self._pending: list[tuple[T, asyncio.Future[None]]] = []
         self._flusher: asyncio.Task[None] | None = None
         self.batches = 0
@@ -53,7 +62,7 @@ class GroupCommit(Generic[T]):
                 log.error("batch of %d rejected (%s); writing one by one", len(batch), exc.reason)
                 await self._write_one_by_one(batch)
                 continue
-            self._done(batch)
+            await self._done(batch)
 
     async def _write_with_retry(self, items: list[T]) -> None:
         """Write, retrying transient failures with backoff forever; raise a permanent failure."""
@@ -78,12 +87,24 @@ class GroupCommit(Generic[T]):
                 # Its caller fails and does not ack: the message stays pending, nothing is lost.
                 if not future.done():
                     future.set_exception(exc)
+                if self._on_failed:
+                    await self._report(self._on_failed(item))
                 continue
-            self._done([(item, future)])
+            await self._done([(item, future)])
 
-    def _done(self, batch: list[tuple[T, asyncio.Future[None]]]) -> None:
+    async def _done(self, batch: list[tuple[T, asyncio.Future[None]]]) -> None:
         self.batches += 1
         self.written += len(batch)
         for _, future in batch:
             if not future.done():
                 future.set_result(None)
+        if self._on_written:
+            await self._report(self._on_written([item for item, _ in batch]))
+
+    @staticmethod
+    async def _report(call: Awaitable[None]) -> None:
+        """Run a bookkeeping callback; its failure must never hold up the writes."""
+        try:
+            await call
+        except Exception:
+            log.warning("group commit callback failed", exc_info=True)

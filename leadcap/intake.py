@@ -35,6 +35,7 @@ class Receipt:
     phone: str
     duplicate: bool = False
     degraded: bool = False
+    honeypot: bool = False  # answered like any other, then dropped
 
     def body(self) -> dict[str, object]:
         return {"id": self.id, "status": "queued", "phone": self.phone, "duplicate": self.duplicate}
@@ -96,7 +97,7 @@ class Intake:
             return Outcome(quota, parsed)
         if parsed.honeypot:
             self.honeypot_drops += 1
-            return Outcome(quota, Receipt(str(parsed.id), parsed.phone))
+            return Outcome(quota, Receipt(str(parsed.id), parsed.phone, honeypot=True))
         if first:
             return Outcome(quota, Receipt(first.decode(), parsed.phone, duplicate=True))
         return Outcome(quota, Receipt(str(parsed.id), parsed.phone))
@@ -109,7 +110,7 @@ class Intake:
             return Outcome(quota, parsed)
         if parsed.honeypot:
             self.honeypot_drops += 1
-            return Outcome(quota, Receipt(str(parsed.id), parsed.phone))
+            return Outcome(quota, Receipt(str(parsed.id), parsed.phone, honeypot=True))
         try:
             async with asyncio.timeout(DIRECT_TIMEOUT_S):
                 if self.settings.dedupe_window_s:

@@ -23,3 +23,7 @@ def rate_bucket(bucket: str) -> str:
 def dedupe(e164: str) -> str:
     """Remembers the first submission id of a phone during the dedupe window."""
     return PREFIX + "dd:" + e164
+
+
+STATS_PROCESSED = PREFIX + "stats:processed"  # submissions committed by all workers
+STATS_FAILED = PREFIX + "stats:failed"  # submissions PostgreSQL refused

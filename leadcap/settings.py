@@ -58,6 +58,13 @@ class Settings:
     reclaim_idle_s: int = 30
     request_log_ttl_days: int = 30
     request_log_buffer: int = 10_000
+    request_log_ip: str = "truncated"
+    request_log_landing_sample: float = 0.01
+    metrics_allow: tuple[IPNetwork, ...] = (
+        ipaddress.ip_network("127.0.0.0/8"),
+        ipaddress.ip_network("::1/128"),
+    )
+    cors_origins: tuple[str, ...] = ()
     ui_dist: Path | None = None
     log_level: str = "INFO"
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
@@ -80,7 +87,7 @@ class Settings:
                 text = mask_url(value) if value else "(embedded)"
             elif f.name == "allowed_regions":
                 text = "*" if value is None else ",".join(sorted(value))
-            elif f.name == "trusted_proxies":
+            elif f.name in ("trusted_proxies", "metrics_allow", "cors_origins"):
                 text = ",".join(str(n) for n in value)
             else:
                 text = "" if value is None else str(value)
@@ -150,6 +157,10 @@ def parse(raw: Mapping[str, str]) -> Settings:
         reclaim_idle_s=_int(raw, "RECLAIM_IDLE_SECONDS", d.reclaim_idle_s, 1, 86400),
         request_log_ttl_days=_int(raw, "REQUEST_LOG_TTL_DAYS", d.request_log_ttl_days, 1, 3650),
         request_log_buffer=_int(raw, "REQUEST_LOG_BUFFER", d.request_log_buffer, 0, 10_000_000),
+        request_log_ip=_choice(raw, "REQUEST_LOG_IP", d.request_log_ip, ("full", "truncated", "hashed")),
+        request_log_landing_sample=_fraction(raw, "REQUEST_LOG_LANDING_SAMPLE", d.request_log_landing_sample),
+        metrics_allow=_networks(raw, "METRICS_ALLOW") if "METRICS_ALLOW" in raw else d.metrics_allow,
+        cors_origins=_origins(raw, "CORS_ORIGINS"),
         ui_dist=Path(raw["UI_DIST"]) if raw.get("UI_DIST") else None,
         log_level=_choice(raw, "LOG_LEVEL", d.log_level, ("DEBUG", "INFO", "WARNING", "ERROR")),
         extra=dict(raw),
@@ -182,6 +193,28 @@ def _int(raw: Mapping[str, str], name: str, default: int, low: int, high: int) -
     if not low <= value <= high:
         raise ConfigError(PREFIX + name, f"must be between {low} and {high}, got {value}")
     return value
+
+
+def _fraction(raw: Mapping[str, str], name: str, default: float) -> float:
+    text = raw.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(PREFIX + name, f"must be a number from 0 to 1, got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise ConfigError(PREFIX + name, f"must be a number from 0 to 1, got {text!r}")
+    return value
+
+
+def _origins(raw: Mapping[str, str], name: str) -> tuple[str, ...]:
+    origins = tuple(o.strip().rstrip("/") for o in raw.get(name, "").split(",") if o.strip())
+    for origin in origins:
+        parts = urlsplit(origin)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path:
+            raise ConfigError(PREFIX + name, f"must be origins like https://example.com, got {origin!r}")
+    return origins
 
 
 def _choice(raw: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:

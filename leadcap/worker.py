@@ -7,7 +7,9 @@ import contextlib
 import logging
 import signal
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 from taskiq.acks import AcknowledgeType
 from taskiq.receiver import Receiver
@@ -17,7 +19,7 @@ from leadcap.broker import LeadStreamBroker
 from leadcap.groupcommit import GroupCommit, backoff
 from leadcap.services import Services, require_url
 from leadcap.settings import Settings
-from leadcap.stores.redis import Redis
+from leadcap.stores.redis import Redis, translated
 from leadcap.submission import Submission
 from leadcap.tasks import process_submission
 
@@ -45,6 +47,14 @@ async def _heartbeat(redis: Redis, name: str, stop: asyncio.Event) -> None:
         await redis.client.delete(key)
 
 
+async def _report(services: Services, batch: Sequence[Submission], *, state: str) -> None:
+    """Bookkeeping after a commit (or a refusal): request-log task states and shared counters."""
+    services.request_log.task_state((str(s.id) for s in batch), state)
+    key = keys.STATS_PROCESSED if state == "done" else keys.STATS_FAILED
+    async with translated("counting processed submissions"):
+        await services.redis.client.incrby(key, len(batch))
+
+
 async def run_worker(settings: Settings, *, concurrency: int | None = None) -> None:
     """Consume the lead stream until SIGTERM/SIGINT, then finish in-flight tasks and return."""
     phone.warm_up({settings.default_region, *(settings.allowed_regions or ())}, with_carriers=True)
@@ -54,9 +64,17 @@ async def run_worker(settings: Settings, *, concurrency: int | None = None) -> N
         loop.add_signal_handler(sig, stop.set)
 
     services = await Services.open(settings, pg_pool_size=4)
+    services.request_log.start()
     broker = make_broker(settings)
+
+    async def failed(item: Submission) -> None:
+        await _report(services, [item], state="failed")
+
     writer: GroupCommit[Submission] = GroupCommit(
-        services.postgres.record, max_batch=settings.worker_batch_size
+        services.postgres.record,
+        max_batch=settings.worker_batch_size,
+        on_written=partial(_report, services, state="done"),
+        on_failed=failed,
     )
     broker.state.lead_writer = writer
     broker.is_worker_process = True

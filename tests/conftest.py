@@ -53,6 +53,7 @@ def env(stores: Stores, database_url: str, mongo_url: str, run_dir: Path) -> dic
         LEADCAP_MONGO_URL=mongo_url,
         LEADCAP_RATE_LIMIT="10/minute",
         LEADCAP_TRUSTED_PROXIES="127.0.0.250/32",
+        LEADCAP_METRICS_ALLOW="127.0.0.1/32",
         LEADCAP_RECLAIM_IDLE_SECONDS="2",
         LEADCAP_UI_DIST=str(run_dir / "no-ui-build"),
     )

@@ -98,7 +98,7 @@ def leadcap(
 def base_env(stores: Stores, data_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEADCAP_")}
     env.update(stores.env())
-    env.update({"LEADCAP_DATA_DIR": str(data_dir), "LEADCAP_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"})
+    env.update({"LEADCAP_DATA_DIR": str(data_dir), "LEADCAP_LOG_LEVEL": "INFO", "PYTHONUNBUFFERED": "1"})
     env.update(extra)
     return env
 

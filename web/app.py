@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import Any
 
 from sanic import Blueprint, Sanic
 
-from leadcap import embedded, phone
+from leadcap import embedded, logs, phone
 from leadcap import settings as settings_module
+from leadcap.errors import StoreError
 from leadcap.services import Services
 from leadcap.settings import Settings
 from web import errors, middleware
 from web.landing import LandingCache
-from web.routes import health, landing, leads
+from web.metrics import LOGS_DROPPED
+from web.routes import health, landing, leads, metrics
 
 log = logging.getLogger(__name__)
 UI_DIST = Path(__file__).parent / "ui" / "dist"
@@ -24,7 +27,8 @@ def create_app(settings: Settings | None = None) -> Sanic[Any, Any]:
     """Build the app; Services open in `before_server_start`, once per worker process."""
     if settings is None:
         settings = embedded.discover(settings_module.load())
-    app = Sanic("leadcap")
+    logs.configure(settings.log_level)
+    app = Sanic("leadcap", configure_logging=False)
     app.config.update(
         {
             "REQUEST_MAX_SIZE": 8192,  # nothing here takes more; POST /api/leads caps at 4 KiB
@@ -39,7 +43,7 @@ def create_app(settings: Settings | None = None) -> Sanic[Any, Any]:
     )
     app.ctx.settings = settings
     app.ctx.landing = LandingCache(settings.ui_dist or UI_DIST)
-    app.blueprint(Blueprint.group(leads.bp, health.bp, landing.bp))
+    app.blueprint(Blueprint.group(leads.bp, health.bp, landing.bp, metrics.bp))
     assets = (settings.ui_dist or UI_DIST) / "assets"
     if assets.is_dir():
         app.static("/assets", assets, name="assets")
@@ -49,8 +53,14 @@ def create_app(settings: Settings | None = None) -> Sanic[Any, Any]:
     @app.before_server_start
     async def open_services(app: Sanic[Any, Any]) -> None:
         phone.warm_up({settings.default_region, *(settings.allowed_regions or ())})
-        app.ctx.services = await Services.open(settings)
-        app.ctx.services.request_log.start()
+        services = await Services.open(settings)
+        services.request_log.on_drop = LOGS_DROPPED.inc
+        services.request_log.start()
+        app.ctx.services = services
+        try:  # indexes are an optimisation: a MongoDB that is away must not stop the web tier
+            await asyncio.wait_for(services.mongo.ensure_indexes(ttl_days=settings.request_log_ttl_days), 3)
+        except (TimeoutError, StoreError) as exc:
+            log.warning("request log indexes not ensured now: %s", exc)
 
     @app.after_server_stop
     async def close_services(app: Sanic[Any, Any]) -> None:

@@ -1,7 +1,8 @@
-"""Request ids, security headers and request logging, around every request."""
+"""Request ids, security headers, metrics and request logs, around every request."""
 
 from __future__ import annotations
 
+import random
 import re
 import time
 import uuid
@@ -11,7 +12,10 @@ from typing import Any
 from sanic import Request, Sanic
 from sanic.response import BaseHTTPResponse
 
-from leadcap import clientip
+from leadcap import clientip, logs
+from leadcap.requestlog import ip_view
+from leadcap.settings import Settings
+from web import metrics
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 CSP = (
@@ -34,6 +38,7 @@ def request_id(request: Request) -> str:
         incoming = request.headers.get("x-request-id", "")
         rid = incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         request.ctx.request_id = rid
+        logs.request_id.set(rid)
     return str(rid)
 
 
@@ -50,33 +55,42 @@ async def on_response(request: Request, response: BaseHTTPResponse) -> None:
     if (response.content_type or "").startswith("text/html"):
         for name, value in HTML_HEADERS.items():
             response.headers.setdefault(name, value)
-    if request.path.startswith("/api/"):
-        _log(request, response)
+    started = getattr(request.ctx, "started", None)
+    latency = time.perf_counter() - started if started else 0.0
+    route = request.route.name.rsplit(".", 1)[-1] if request.route else "unmatched"
+    metrics.REQUESTS.labels(route, request.method, str(response.status)).inc()
+    metrics.LATENCY.labels(route).observe(latency)
+    settings: Settings = request.app.ctx.settings
+    if request.path.startswith("/api/") or (
+        route == "page" and random.random() < settings.request_log_landing_sample
+    ):
+        _log(request, response, settings, latency)
 
 
-def _log(request: Request, response: BaseHTTPResponse) -> None:
+def _log(request: Request, response: BaseHTTPResponse, settings: Settings, latency: float) -> None:
     services = getattr(request.app.ctx, "services", None)
     if services is None:
         return
-    started = getattr(request.ctx, "started", None)
-    settings = request.app.ctx.settings
     address = clientip.client_address(
         request.ip, request.headers.get("x-forwarded-for"), settings.trusted_proxies
     )
-    services.request_log.add(
-        {
-            "time": datetime.now(UTC),
-            "request_id": request_id(request),
-            "method": request.method,
-            "path": request.path,
-            "status": response.status,
-            "latency_ms": round((time.perf_counter() - started) * 1000, 3) if started else None,
-            "client": clientip.bucket(address),
-            "user_agent": request.headers.get("user-agent", "")[:256],
-            "submission_id": getattr(request.ctx, "submission_id", None),
-            "task_state": "queued" if getattr(request.ctx, "submission_id", None) else None,
-        }
-    )
+    receipt = getattr(request.ctx, "receipt", None)
+    doc: dict[str, Any] = {
+        "time": datetime.now(UTC),
+        "request_id": request_id(request),
+        "method": request.method,
+        "path": request.path,
+        "status": response.status,
+        "latency_ms": round(latency * 1000, 3),
+        "client_ip": ip_view(address, settings.request_log_ip),
+        "user_agent": request.headers.get("user-agent", "")[:256],
+    }
+    if receipt is not None and not receipt.honeypot:
+        # A new submission owns its document (the worker fills in its task state);
+        # a duplicate only points at the first one.
+        doc["submission_id" if not receipt.duplicate else "duplicate_of"] = receipt.id
+        doc["task_state"] = "done" if receipt.degraded else "queued"
+    services.request_log.record(doc)
 
 
 def install(app: Sanic[Any, Any]) -> None:

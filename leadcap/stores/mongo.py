@@ -60,6 +60,7 @@ class Mongo:
             )
             await self.logs.create_index([("submission_id", ASCENDING)], name="submission_id")
 
-    async def insert_logs(self, docs: Sequence[dict[str, Any]]) -> None:
-        async with translated("inserting request logs"):
-            await self.logs.insert_many(list(docs), ordered=False)
+    async def write(self, writes: Sequence[Any]) -> None:
+        """Apply inserts and upserts to the request logs, unordered: one bad write spoils none."""
+        async with translated("writing request logs"):
+            await self.logs.bulk_write(list(writes), ordered=False)

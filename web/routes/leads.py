@@ -9,6 +9,7 @@ from leadcap import clientip, submission
 from leadcap.errors import BodyTooLarge, LeadcapError, RequestError
 from leadcap.settings import Settings
 from leadcap.submission import MAX_BODY, Submission
+from web import metrics
 
 bp = Blueprint("leads")
 
@@ -51,9 +52,12 @@ async def capture(request: Request) -> HTTPResponse:
     outcome = await request.app.ctx.services.intake.accept(parsed, clientip.bucket(address))
     request.ctx.quota = outcome.quota
     if isinstance(outcome.result, LeadcapError):
+        metrics.LEADS.labels("rejected", outcome.result.code).inc()
         raise outcome.result
     receipt = outcome.result
-    request.ctx.submission_id = receipt.id
+    request.ctx.receipt = receipt
+    outcome_label = "honeypot" if receipt.honeypot else "duplicate" if receipt.duplicate else "accepted"
+    metrics.LEADS.labels(outcome_label, "").inc()
     headers = outcome.quota.headers()
     if getattr(request.ctx, "form", False):
         return redirect("/?submitted=1", status=303, headers=headers)

@@ -1,0 +1,147 @@
+"""Request logs in MongoDB, metrics, and structured logs, through the real server and worker."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from pymongo import AsyncMongoClient
+
+from leadcap import embedded
+from tests import factories, servers
+from tests.leadcap.test_intake import on_db
+from tests.servers import Process, Server, Stores, client, wait_for
+from tests.web.test_pipeline import wait_for_lead
+
+
+async def log_docs(mongo_url: str, **query: Any) -> list[dict[str, Any]]:
+    mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url, serverSelectionTimeoutMS=2000)
+    try:
+        return [doc async for doc in mongo.get_default_database()["request_logs"].find(query, {"_id": 0})]
+    finally:
+        await mongo.close()
+
+
+async def test_a_posts_log_document_gets_the_final_task_state(
+    server: Server, worker: Process, mongo_url: str, ip: str
+) -> None:
+    number = factories.mobile()
+    async with client(server.url, ip) as http:
+        response = await http.post("/api/leads/", json={"phone": number}, headers={"User-Agent": "pytest-ua"})
+    submission_id = response.json()["id"]
+
+    async def done() -> list[dict[str, Any]]:
+        docs = await log_docs(mongo_url, submission_id=submission_id)
+        return docs if docs and docs[0].get("task_state") == "done" and "path" in docs[0] else []
+
+    docs = await wait_for(done, 20)
+    assert docs, await log_docs(mongo_url, submission_id=submission_id)
+    (doc,) = docs  # type: ignore[misc]
+    assert doc["request_id"] == response.headers["X-Request-ID"]
+    assert (doc["method"], doc["path"], doc["status"]) == ("POST", "/api/leads/", 202)
+    assert doc["user_agent"] == "pytest-ua" and doc["latency_ms"] >= 0 and doc["processed_at"]
+    assert doc["client_ip"] == ip.rsplit(".", 1)[0] + ".0/24"  # truncated by default
+    digits = factories.e164(number)[1:]
+    assert digits not in json.dumps(doc, default=str)  # never the phone number
+
+
+async def test_errors_and_duplicates_are_logged_too(server: Server, mongo_url: str, ip: str) -> None:
+    number = factories.mobile()
+    async with client(server.url, ip) as http:
+        first = await http.post("/api/leads/", json={"phone": number})
+        dup = await http.post("/api/leads/", json={"phone": number})
+        bad = await http.post("/api/leads/", json={"phone": "nope"})
+
+    async def both() -> list[dict[str, Any]]:
+        docs = [
+            *await log_docs(mongo_url, request_id=dup.headers["X-Request-ID"]),
+            *await log_docs(mongo_url, request_id=bad.headers["X-Request-ID"]),
+        ]
+        return docs if len(docs) == 2 else []
+
+    dup_doc, bad_doc = await wait_for(both, 10)  # type: ignore[misc]
+    assert dup_doc["duplicate_of"] == first.json()["id"] and "submission_id" not in dup_doc
+    assert bad_doc["status"] == 422 and "submission_id" not in bad_doc
+
+
+async def test_metrics(server: Server, worker: Process, ip: str) -> None:
+    async with client(server.url, ip) as http:
+        await http.post("/api/leads/", json={"phone": factories.mobile()})
+        await http.post("/api/leads/", json={"phone": "nope"})
+        hidden = await http.get("/metrics")
+    assert hidden.status_code == 404  # only LEADCAP_METRICS_ALLOW (127.0.0.1/32 in the suite)
+    async with client(server.url, "127.0.0.1") as local:
+        text = (await local.get("/metrics")).text
+    assert re.search(r'leadcap_http_requests_total\{method="POST",route="capture",status="202"\} \d', text)
+    assert re.search(r'leadcap_leads_total\{outcome="accepted",reason=""\} \d', text)
+    assert re.search(r'leadcap_leads_total\{outcome="rejected",reason="invalid_phone"\} \d', text)
+    assert re.search(r"leadcap_http_request_duration_seconds_bucket\{le=\"0.005\",route=\"capture\"\}", text)
+    assert re.search(r"^leadcap_queue_depth \d+$", text, re.M)
+    assert re.search(r"^leadcap_worker_processed_total [1-9]\d*$", text, re.M)
+    assert "leadcap_request_logs_dropped_total" in text
+
+
+async def test_mongo_down_mid_run(
+    stores: Stores, env: dict[str, str], tmp_path: Path, run_dir: Path, pg: asyncpg.Pool
+) -> None:
+    """MongoDB stops: POSTs still get 202 and leads reach PostgreSQL; the request logs that do not
+    fit the buffer are dropped and counted in /metrics; when MongoDB returns, logging resumes."""
+    port = embedded.free_port()
+    mongo = embedded.start_mongo(tmp_path, port=port)
+    own = {
+        **env,
+        "LEADCAP_MONGO_URL": mongo.url,
+        "LEADCAP_REDIS_URL": on_db(stores.redis, 8),
+        "LEADCAP_REQUEST_LOG_BUFFER": "5",
+    }
+    server = servers.start_server(own, run_dir / "mongo-down-serve.log")
+    worker = Process(("worker",), own, run_dir / "mongo-down-worker.log").start()
+    try:
+        mongo.stop()
+        numbers = [factories.mobile() for _ in range(8)]
+        async with client(server.url, "127.30.0.1") as http:
+            answers = [await http.post("/api/leads/", json={"phone": n}) for n in numbers]
+        assert [a.status_code for a in answers] == [202] * 8
+        for n in numbers:
+            await wait_for_lead(pg, factories.e164(n))
+
+        async def dropped() -> int:
+            async with client(server.url, "127.0.0.1") as local:
+                text = (await local.get("/metrics")).text
+            match = re.search(r"^leadcap_request_logs_dropped_total (\d+)", text, re.M)
+            return int(float(match.group(1))) if match else 0
+
+        assert await wait_for(dropped, 10) >= 3  # 8 requests, 5 places: the oldest went
+
+        mongo = embedded.start_mongo(tmp_path, port=port)
+        async with client(server.url, "127.30.0.2") as http:
+            later = await http.post("/api/leads/", json={"phone": factories.mobile()})
+
+        async def logged() -> list[dict[str, Any]]:
+            return await log_docs(mongo.url, request_id=later.headers["X-Request-ID"])
+
+        assert await wait_for(logged, 20), "logging did not resume after MongoDB came back"
+        kept = await log_docs(mongo.url, path="/api/leads/")
+        # The 5 newest survived the outage; the later request makes 6, unless it arrived while those
+        # 5 still filled the buffer, in which case it pushed out the oldest of them.
+        assert 5 <= len(kept) <= 6
+    finally:
+        worker.stop()
+        server.process.stop()
+        mongo.stop()
+
+
+def test_logs_are_json_with_request_ids_and_no_phone_numbers(
+    server: Server, worker: Process, run_dir: Path
+) -> None:
+    """Runs after the other tests of this module filled the logs (pytest keeps file order)."""
+    lines = [line for path in run_dir.glob("*.log") for line in path.read_text().splitlines() if line.strip()]
+    assert lines
+    entries = [json.loads(line) for line in lines if line.startswith("{")]
+    assert entries and all({"time", "level", "logger", "message", "request_id"} <= set(e) for e in entries)
+    full_numbers = re.compile(r"\+?98\d{10}|09\d{9}")
+    offenders = [line for line in lines if full_numbers.search(line)]
+    assert offenders == []

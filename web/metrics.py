@@ -1,0 +1,57 @@
+"""Prometheus metrics of the web tier. With several Sanic processes, `leadcap serve` points
+PROMETHEUS_MULTIPROC_DIR at a folder before any of them starts, and a scrape adds them all up."""
+
+from __future__ import annotations
+
+import contextlib
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
+from prometheus_client.registry import REGISTRY
+
+from leadcap import keys
+from leadcap.errors import StoreError
+from leadcap.stores.redis import Redis, translated
+
+REQUESTS = Counter("leadcap_http_requests_total", "HTTP requests answered.", ["route", "method", "status"])
+LATENCY = Histogram(
+    "leadcap_http_request_duration_seconds",
+    "Time from request to response.",
+    ["route"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)
+LEADS = Counter("leadcap_leads_total", "POST /api/leads/ outcomes.", ["outcome", "reason"])
+LOGS_DROPPED = Counter("leadcap_request_logs_dropped_total", "Request logs dropped while MongoDB was away.")
+
+
+async def _from_redis(redis: Redis) -> str:
+    """Figures every process shares, read at scrape time: the queue and the workers' counters."""
+    async with translated("reading queue figures"):
+        pipe = redis.client.pipeline(transaction=False)
+        pipe.xlen(keys.LEAD_STREAM)
+        pipe.get(keys.STATS_PROCESSED)
+        pipe.get(keys.STATS_FAILED)
+        depth, processed, failed = await pipe.execute()
+    return (
+        "# HELP leadcap_queue_depth Submissions accepted and not yet written to PostgreSQL.\n"
+        "# TYPE leadcap_queue_depth gauge\n"
+        f"leadcap_queue_depth {int(depth)}\n"
+        "# HELP leadcap_worker_processed_total Submissions workers committed to PostgreSQL.\n"
+        "# TYPE leadcap_worker_processed_total counter\n"
+        f"leadcap_worker_processed_total {int(processed or 0)}\n"
+        "# HELP leadcap_worker_failed_total Submissions PostgreSQL refused (left pending).\n"
+        "# TYPE leadcap_worker_failed_total counter\n"
+        f"leadcap_worker_failed_total {int(failed or 0)}\n"
+    )
+
+
+async def render(redis: Redis, *, multiprocess_mode: bool) -> bytes:
+    """The Prometheus text exposition of every web process, plus the shared queue figures."""
+    if multiprocess_mode:
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    else:
+        registry = REGISTRY
+    text = generate_latest(registry)
+    with contextlib.suppress(StoreError):  # Redis away: the per-process figures still go out
+        text += (await _from_redis(redis)).encode()
+    return text
