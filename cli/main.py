@@ -191,8 +191,14 @@ def export_leads(
     ] = None,
     until: Annotated[str | None, typer.Option(help="First submitted before (date or ISO time, UTC).")] = None,
     status: Annotated[str | None, typer.Option(help="Only leads with this status.")] = None,
+    count: Annotated[bool, typer.Option("--count", help="Print only how many leads match.")] = False,
 ) -> None:
-    """Stream leads as CSV or JSON Lines to a file or stdout."""
+    """Stream leads as CSV or JSON Lines to a file or stdout (or just count them).
+
+    --since and --until take today, yesterday, a date or an ISO time (UTC) and filter on when a
+    lead first came in; a day given to --until is included whole. Yesterday's leads:
+    `leadcap export-leads --since yesterday --until yesterday --output leads.csv`.
+    """
     from cli.export import export_command
     from leadcap import export
 
@@ -201,6 +207,15 @@ def export_leads(
         export.check_format(fmt)
     except ConfigError as exc:
         raise typer.BadParameter(exc.message, param_hint=exc.variable) from None
+    if count:
+        settings = current(ctx)
+
+        async def go() -> int:
+            async with await Services.open(settings, pg_pool_size=1) as services:
+                return await export.count(services.postgres, where)
+
+        print(run(go()))
+        return
     run(export_command(current(ctx), fmt=fmt, output=output, where=where))
 
 

@@ -47,17 +47,21 @@ class Filters:
         return (self.since, self.until, self.status)
 
 
-def parse_when(text: str, option: str, *, end_of_day: bool = False) -> datetime:
-    """A date (`2026-11-28`) or ISO time, as an aware UTC datetime. A date given as the end of a
-    range includes that whole day."""
+def parse_when(text: str, option: str, *, end_of_day: bool = False, today: date | None = None) -> datetime:
+    """`today`, `yesterday`, a date (`2026-11-28`) or an ISO time, as an aware UTC datetime.
+    A day given as the end of a range includes that whole day."""
+    today = today or datetime.now(UTC).date()
+    named = {"today": today, "yesterday": today - timedelta(days=1)}
     try:
-        if len(text) == 10:
-            day = date.fromisoformat(text)
+        if text in named or len(text) == 10:
+            day = named.get(text) or date.fromisoformat(text)
             start = datetime(day.year, day.month, day.day, tzinfo=UTC)
             return start + timedelta(days=1) if end_of_day else start
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise ConfigError(option, f"must be a date (2026-11-28) or an ISO time, got {text!r}") from None
+        raise ConfigError(
+            option, f"must be today, yesterday, a date (2026-11-28) or an ISO time, got {text!r}"
+        ) from None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 

@@ -7,7 +7,7 @@ import io
 import json
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime
 
 import asyncpg
 import pytest
@@ -82,6 +82,18 @@ async def test_filters(seeded: tuple[str, dict[str, Submission]], stores: Stores
     assert [json.loads(line)["phone"] for line in contacted.splitlines()] == [leads["contacted"].phone]
     iso = run_export(stores, url, tmp_path, "--since", "2026-11-29T09:00:00Z")
     assert len(list(csv.DictReader(io.StringIO(iso)))) == 2
+    assert run_export(stores, url, tmp_path, "--since", "2026-11-28", "--count").strip() == "4"
+
+
+def test_today_and_yesterday() -> None:
+    today = datetime(2026, 11, 29, tzinfo=UTC).date()
+    since = export.parse_when("yesterday", "--since", today=today)
+    until = export.parse_when("yesterday", "--until", end_of_day=True, today=today)
+    assert (since.isoformat(), until.isoformat()) == (
+        "2026-11-28T00:00:00+00:00",
+        "2026-11-29T00:00:00+00:00",
+    )
+    assert export.parse_when("today", "--since", today=today).date() == today
 
 
 async def test_formula_cells_are_escaped_phone_is_not(
@@ -104,6 +116,6 @@ async def test_output_file_and_bad_options(
     assert run_export(stores, url, tmp_path, "--output", str(target)) == ""
     assert target.read_text().count("\n") == 6
     env = servers.base_env(stores, tmp_path, LEADCAP_DATABASE_URL=url)  # type: ignore[arg-type]
-    for args in (("--format", "xml"), ("--since", "yesterday"), ("--status", "sold")):
+    for args in (("--format", "xml"), ("--since", "last week"), ("--status", "sold")):
         result = servers.leadcap("export-leads", *args, env=env)
         assert result.returncode == 2 and args[0] in result.stderr and "Traceback" not in result.stderr
