@@ -30,6 +30,17 @@ HTML_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 
+# A page built with VITE_API_BASE_URL calls the API from another origin (LEADCAP_CORS_ORIGINS).
+CORS_HEADERS = {
+    "Vary": "Origin",
+    "Access-Control-Allow-Methods": "POST, GET, OPTIONS",
+    "Access-Control-Allow-Headers": "Content-Type, X-Request-ID",
+    "Access-Control-Expose-Headers": (
+        "Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, X-Request-ID"
+    ),
+    "Access-Control-Max-Age": "600",
+}
+
 
 def request_id(request: Request) -> str:
     """The request's id: the caller's if it is well-formed, otherwise a new one."""
@@ -50,6 +61,11 @@ async def on_request(request: Request) -> None:
 async def on_response(request: Request, response: BaseHTTPResponse) -> None:
     response.headers["X-Request-ID"] = request_id(request)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    settings: Settings = request.app.ctx.settings
+    origin = request.headers.get("origin")
+    if origin and origin in settings.cors_origins and request.path.startswith("/api/"):
+        response.headers.update(CORS_HEADERS)
+        response.headers["Access-Control-Allow-Origin"] = origin
     if request.path.startswith("/assets/") and response.status == 200:
         response.headers["Cache-Control"] = "public, max-age=31536000, immutable"  # names are hashed
     if (response.content_type or "").startswith("text/html"):
@@ -60,7 +76,6 @@ async def on_response(request: Request, response: BaseHTTPResponse) -> None:
     route = request.route.name.rsplit(".", 1)[-1] if request.route else "unmatched"
     metrics.REQUESTS.labels(route, request.method, str(response.status)).inc()
     metrics.LATENCY.labels(route).observe(latency)
-    settings: Settings = request.app.ctx.settings
     if request.path.startswith("/api/") or (
         route == "page" and random.random() < settings.request_log_landing_sample
     ):

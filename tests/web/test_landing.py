@@ -92,3 +92,29 @@ def test_hashed_assets_are_immutable(two_process_server: Server) -> None:
     response = httpx.get(two_process_server.url + "/assets/index-3f2a1b.js")
     assert response.status_code == 200 and response.text == "console.log('hi')"
     assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+
+
+async def test_cors_only_for_configured_origins(env: dict[str, str], run_dir: Path) -> None:
+    running = servers.start_server(
+        {**env, "LEADCAP_CORS_ORIGINS": "https://landing.example"}, run_dir / "cors.log"
+    )
+    try:
+        async with client(running.url, "127.40.0.1") as http:
+            allowed = await http.options(
+                "/api/leads/",
+                headers={"Origin": "https://landing.example", "Access-Control-Request-Method": "POST"},
+            )
+            posted = await http.post(
+                "/api/leads/", json={"phone": "nope"}, headers={"Origin": "https://landing.example"}
+            )
+            other = await http.post(
+                "/api/leads/", json={"phone": "nope"}, headers={"Origin": "https://evil.example"}
+            )
+        assert allowed.status_code == 204
+        assert allowed.headers["Access-Control-Allow-Origin"] == "https://landing.example"
+        assert "Content-Type" in allowed.headers["Access-Control-Allow-Headers"]
+        assert posted.headers["Access-Control-Allow-Origin"] == "https://landing.example"
+        assert "Retry-After" in posted.headers["Access-Control-Expose-Headers"]
+        assert "Access-Control-Allow-Origin" not in other.headers
+    finally:
+        running.process.stop()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, json, redirect
+from sanic.response import HTTPResponse, empty, json, redirect
 
 from leadcap import clientip, submission
 from leadcap.errors import BodyTooLarge, LeadcapError, RequestError
@@ -40,6 +40,12 @@ async def parse(request: Request, settings: Settings) -> Submission | RequestErr
         )
     except RequestError as error:
         return error
+
+
+@bp.options("/api/leads", strict_slashes=False, name="preflight")
+async def preflight(request: Request) -> HTTPResponse:
+    """A CORS preflight; the middleware adds the Access-Control headers for allowed origins."""
+    return empty(status=204, headers={"Allow": "POST, OPTIONS"})
 
 
 @bp.post("/api/leads", stream=True, strict_slashes=False, name="capture")
