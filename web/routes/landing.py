@@ -11,6 +11,14 @@ from web.landing import LandingCache
 bp = Blueprint("landing")
 
 
+def matches(if_none_match: str | None, etag: str) -> bool:
+    """RFC 9110 weak comparison: a proxy that compresses (nginx's gzip) sends the tag back as W/"…"."""
+    if not if_none_match:
+        return False
+    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return "*" in tags or etag in tags
+
+
 @bp.route("/", methods=["GET", "HEAD"], name="page")  # type: ignore[untyped-decorator]
 async def landing(request: Request) -> HTTPResponse:
     if request.args.get("submitted") == "1":
@@ -19,7 +27,7 @@ async def landing(request: Request) -> HTTPResponse:
     cache: LandingCache = request.app.ctx.landing
     current = await cache.current(request.app.ctx.services.redis)
     headers = {"ETag": current.etag, "Cache-Control": "no-cache"}
-    if request.headers.get("if-none-match") == current.etag:
+    if matches(request.headers.get("if-none-match"), current.etag):
         return empty(status=304, headers=headers)
     return raw(current.body, content_type="text/html; charset=utf-8", headers=headers)
 

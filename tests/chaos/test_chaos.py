@@ -1,0 +1,174 @@
+"""Kill things under load and count: every 202'd submission id must be in PostgreSQL exactly once.
+
+Run by `nox -s chaos`. Each test writes its figures to test-output/chaos/<test>.json, which
+docs/reliability.md quotes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from leadcap import keys
+from leadcap.broker import encode_task
+from leadcap.stores.redis import Redis
+from tests import servers
+from tests.chaos.platform import Burst, Platform
+
+pytestmark = pytest.mark.chaos
+OUT = servers.ROOT / "test-output" / "chaos"
+
+
+def report(name: str, burst: Burst, **figures: object) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    data = {"sent": sum(burst.statuses.values()) + burst.errors, "accepted_202": len(burst.accepted),
+            "statuses": burst.statuses, "transport_errors": burst.errors, **figures}  # fmt: skip
+    (OUT / f"{name}.json").write_text(json.dumps(data, indent=2))
+    print(name, json.dumps(data))
+
+
+@pytest.fixture
+async def platform(tmp_path: Path) -> AsyncIterator[Platform]:
+    running = Platform(tmp_path)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+async def test_worker_killed_mid_burst_is_reclaimed_without_new_traffic(platform: Platform) -> None:
+    await platform.start(workers=2)
+    load = asyncio.create_task(platform.burst(3000))
+    await asyncio.sleep(1.0)
+    victim = platform.workers[0]
+    assert victim.popen
+    victim.popen.send_signal(signal.SIGKILL)
+    burst = await load
+    killed_at = time.monotonic()
+    recovered_s, over = await platform.wait_all_persisted(burst, timeout=60)
+    report("worker_sigkill", burst, rows_found=len(burst.accepted), double_counted=over,
+           recover_s_after_burst=round(recovered_s, 1), reclaim_idle_s=3)  # fmt: skip
+    assert burst.statuses.get(202, 0) == 3000 and over == 0
+    assert recovered_s < 3 + 3 / 4 + 10  # reclaim idle + one sweep + a drain margin
+    assert time.monotonic() - killed_at < 60
+
+
+async def test_every_worker_killed_then_one_restarted_a_minute_later(platform: Platform) -> None:
+    await platform.start(workers=2)
+    load = asyncio.create_task(platform.burst(2000))
+    await asyncio.sleep(0.8)
+    for worker in platform.workers:
+        assert worker.popen
+        worker.popen.send_signal(signal.SIGKILL)
+    burst = await load
+    pending = await platform.stream_length()
+    await asyncio.sleep(60)
+    platform.add_worker()
+    recovered_s, over = await platform.wait_all_persisted(burst, timeout=90)
+    report("all_workers_killed", burst, left_in_stream=pending, double_counted=over,
+           recover_s_after_restart=round(recovered_s, 1))  # fmt: skip
+    assert burst.statuses.get(202, 0) == 2000 and over == 0 and pending > 0
+
+
+async def test_redis_killed_and_restarted_from_its_aof(platform: Platform) -> None:
+    await platform.start(workers=1)
+    load = asyncio.create_task(platform.burst(3000, concurrency=16))
+    await asyncio.sleep(1.0)
+    platform.kill_store("redis")
+    await asyncio.sleep(3)
+    platform.start_store("redis")  # same port, same folder: it replays its append-only file
+    burst = await load
+    recovered_s, over = await platform.wait_all_persisted(burst, timeout=90)
+    report("redis_sigkill", burst, double_counted=over, recover_s_after_burst=round(recovered_s, 1))
+    assert set(burst.statuses) <= {202, 503} and over == 0
+    assert burst.statuses.get(202, 0) >= 2500  # the direct path kept answering while Redis was down
+
+
+async def test_postgres_stopped_for_10s(platform: Platform) -> None:
+    await platform.start(workers=2)
+    load = asyncio.create_task(platform.burst(4000, concurrency=16, pace_s=0.01))
+    await asyncio.sleep(1.0)
+    platform.stores["database"].stop()
+    await asyncio.sleep(10)
+    platform.start_store("database")
+    burst = await load
+    recovered_s, over = await platform.wait_all_persisted(burst, timeout=90)
+    report("postgres_down_10s", burst, double_counted=over, recover_s_after_burst=round(recovered_s, 1))
+    assert burst.statuses == {202: 4000} and over == 0
+
+
+async def test_mongo_down_under_load(platform: Platform) -> None:
+    await platform.start(workers=1)
+    platform.stores["mongo"].stop()
+    burst = await platform.burst(3000)
+    recovered_s, over = await platform.wait_all_persisted(burst, timeout=60)
+    report("mongo_down", burst, double_counted=over, recover_s_after_burst=round(recovered_s, 1))
+    assert burst.statuses == {202: 3000} and over == 0
+
+
+async def test_web_process_sigterm_under_load(platform: Platform) -> None:
+    await platform.start(workers=1, web_workers=1)
+    load = asyncio.create_task(platform.burst(3000, concurrency=16))
+    await asyncio.sleep(1.0)
+    assert platform.server and platform.server.process.popen
+    platform.server.process.popen.send_signal(signal.SIGTERM)
+    burst = await load
+    code = platform.server.process.popen.wait(30)
+    recovered_s, over = await platform.wait_all_persisted(burst, timeout=60)
+    report("web_sigterm", burst, exit_status=code, double_counted=over, recover_s=round(recovered_s, 1))
+    assert code == 0 and over == 0 and len(burst.accepted) > 0
+    assert set(burst.statuses) <= {202, 503}  # refused connections after the stop are transport errors
+
+
+async def test_redelivery_after_commit_before_ack_counts_once(platform: Platform) -> None:
+    await platform.start(workers=2)
+    burst = await platform.burst(500)
+    await platform.wait_all_persisted(burst, timeout=30)
+    redis = Redis.open(platform.stores["redis"].url)
+    try:
+        for submission_id, phone in burst.accepted.items():
+            message = {"id": submission_id, "phone": phone, "region": "IR", "source": None, "utm": {}}
+            await redis.client.xadd(keys.LEAD_STREAM, {"data": encode_task(message)})
+        deadline = time.monotonic() + 30
+        while await redis.client.xlen(keys.LEAD_STREAM) and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        assert await redis.client.xlen(keys.LEAD_STREAM) == 0
+    finally:
+        await redis.close()
+    _, over = await platform.wait_all_persisted(burst, timeout=10)
+    report("redelivered_after_commit", burst, redelivered=len(burst.accepted), double_counted=over)
+    assert over == 0
+
+
+async def test_stream_memory_stays_bounded_over_100k(platform: Platform) -> None:
+    await platform.start(workers=2, LEADCAP_REQUEST_LOG_LANDING_SAMPLE="0")
+    redis = Redis.open(platform.stores["redis"].url)
+    try:
+        baseline = int((await redis.client.info("memory"))["used_memory"])
+        peak_len = 0
+        peak_mem = baseline
+        total = Burst()
+        for _ in range(20):
+            part = await platform.burst(5000, concurrency=48)
+            total.accepted.update(part.accepted)
+            for status, n in part.statuses.items():
+                total.statuses[status] = total.statuses.get(status, 0) + n
+            peak_len = max(peak_len, int(await redis.client.xlen(keys.LEAD_STREAM)))
+            peak_mem = max(peak_mem, int((await redis.client.info("memory"))["used_memory"]))
+        recovered_s, over = await platform.wait_all_persisted(total, timeout=180)
+        final_len = int(await redis.client.xlen(keys.LEAD_STREAM))
+        stream_mem = int(await redis.client.memory_usage(keys.LEAD_STREAM) or 0)
+    finally:
+        await redis.close()
+    report("stream_100k", total, peak_stream_len=peak_len, final_stream_len=final_len,
+           stream_memory_bytes_after=stream_mem, redis_used_memory_baseline=baseline,
+           redis_used_memory_peak_sampled=peak_mem, double_counted=over,
+           drain_after_last_burst_s=round(recovered_s, 1))  # fmt: skip
+    assert total.statuses == {202: 100_000} and over == 0
+    assert final_len == 0 and stream_mem < 64 * 1024

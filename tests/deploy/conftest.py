@@ -1,0 +1,141 @@
+"""The deployment under test: docker-compose.yml's own `web` and `worker` commands run here
+against real stores, and a real nginx with the project's nginx.conf in front of them."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+import redis.asyncio as aioredis
+
+from leadcap import embedded
+from tests import servers
+from tests.deploy import helpers
+from tests.deploy.helpers import Nginx, Running
+from tests.servers import Stores
+
+# The built page as the Dockerfile lays it out: index.html and hashed files under assets/.
+INDEX_HTML = "<!doctype html><html><head><title>deploy test</title></head><body>built page</body></html>"
+ASSET_JS = "export const greeting = 'hello from a hashed asset';\n" * 40  # big enough to gzip
+ASSET = "index-abc123.js"
+EDGE_ONLY_ASSET = "edge-only-def456.js"  # in the edge's copy only: proves nginx answered
+WEB_ONLY_ASSET = "web-only-0a1b2c.js"  # in the web's copy only: a newer web image mid-deploy
+
+
+@dataclass
+class Stack:
+    """`leadcap migrate && exec leadcap serve` and `leadcap worker`, as compose runs them."""
+
+    url: str
+    env: dict[str, str]
+    web: Running
+    worker: Running
+    database_url: str
+    redis_url: str
+    dist: Path
+    edge_root: Path
+
+
+@pytest.fixture(scope="session")
+def compose() -> dict[str, Any]:
+    return helpers.compose_config()
+
+
+@pytest.fixture(scope="session")
+def deploy_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("deploy")
+
+
+def build_dist(folder: Path) -> tuple[Path, Path]:
+    """The web image's /opt/leadcap/ui, and the edge image's copy of its assets."""
+    dist = folder / "dist"
+    (dist / "assets").mkdir(parents=True)
+    (dist / "index.html").write_text(INDEX_HTML)
+    (dist / "assets" / ASSET).write_text(ASSET_JS)
+    edge_root = folder / "edge"
+    shutil.copytree(dist / "assets", edge_root / "assets")  # Dockerfile: COPY --from=ui dist/assets
+    (edge_root / "assets" / EDGE_ONLY_ASSET).write_text("export const edge = 1;\n")
+    (dist / "assets" / WEB_ONLY_ASSET).write_text("export const web = 1;\n")
+    return dist, edge_root
+
+
+@pytest.fixture(scope="session")
+async def stack(
+    compose: dict[str, Any], env: dict[str, str], stores: Stores, deploy_dir: Path
+) -> AsyncIterator[Stack]:
+    """Its own PostgreSQL database (empty: the web command migrates it), Redis database (index 7,
+    flushed first) and MongoDB database, so nothing else in the session shares its queue."""
+    database_url = await servers.create_database(stores.database)
+    redis_url = servers.with_database(stores.redis, "7")
+    flush = aioredis.Redis.from_url(redis_url)
+    await flush.flushdb()
+    await flush.aclose()
+    dist, edge_root = build_dist(deploy_dir)
+    port = embedded.free_port()
+    stack_env = helpers.with_venv_path(
+        {
+            **env,
+            "LEADCAP_ENV": "production",  # as in .env.docker: no embedded fallback
+            "LEADCAP_DATABASE_URL": database_url,
+            "LEADCAP_REDIS_URL": redis_url,
+            "LEADCAP_MONGO_URL": servers.with_database(
+                stores.mongo, f"leadcap_deploy_{uuid.uuid4().hex[:8]}"
+            ),
+            "LEADCAP_TRUSTED_PROXIES": "127.0.0.1/32",  # nginx, as 172.30.80.10/32 is in compose
+            "LEADCAP_RATE_LIMIT": "10/minute",
+            "LEADCAP_UI_DIST": str(dist),
+            "LEADCAP_HOST": "127.0.0.1",
+            "LEADCAP_PORT": str(port),
+            "LEADCAP_WEB_WORKERS": "2",  # as in .env.docker: Sanic's multi-process mode
+        }
+    )
+    home = deploy_dir / "home"  # like the image's empty working directory: no ./.env
+    home.mkdir()
+    services = compose["services"]
+    web = Running.start(
+        helpers.command_argv(services["web"]["command"]), stack_env, deploy_dir / "web.log", home
+    )
+    worker = Running.start(
+        helpers.command_argv(services["worker"]["command"]), stack_env, deploy_dir / "worker.log", home
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        helpers.wait_until_answers(url + "/api/health/", web)
+        yield Stack(url, stack_env, web, worker, database_url, redis_url, dist, edge_root)
+    finally:
+        worker.stop()
+        web.stop()
+
+
+@pytest.fixture(scope="session")
+def edge(stack: Stack, deploy_dir: Path) -> Iterator[Nginx]:
+    """nginx.conf as shipped, in front of the stack."""
+    port = embedded.free_port()
+    conf = helpers.render_nginx(
+        deploy_dir / "nginx",
+        listen_port=port,
+        upstream=stack.url.removeprefix("http://"),
+        assets_root=stack.edge_root,
+    )
+    with helpers.nginx(conf, port) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+async def stack_pg(stack: Stack) -> AsyncIterator[asyncpg.Pool]:
+    pool = await asyncpg.create_pool(stack.database_url, min_size=1, max_size=2)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture(scope="session")
+async def stack_redis(stack: Stack) -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.Redis.from_url(stack.redis_url, decode_responses=True)
+    yield client
+    await client.aclose()

@@ -1,0 +1,207 @@
+"""What the deployment tests share: docker-compose.yml as Compose reads it, its commands run on
+this machine, and a real nginx started from the project's nginx.conf with test paths."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.servers import ROOT
+
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+ENV_DOCKER = ROOT / ".env.docker"
+NGINX_CONF = ROOT / "nginx.conf"
+DOCKERFILE = ROOT / "Dockerfile"
+NGINX = Path("/usr/sbin/nginx")
+NGINX_TEMP_DIRS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+
+_addresses = itertools.count(1)
+
+
+def client_ip() -> str:
+    """A loopback source address used by no other test (never 127.0.0.1: that is nginx)."""
+    n = next(_addresses)
+    return f"127.40.{n // 250}.{n % 250 + 1}"
+
+
+def tool(name: str) -> str:
+    """A tool the deploy checks need, from PATH or next to this Python (the nox session's venv)."""
+    found = shutil.which(name) or shutil.which(name, path=str(Path(sys.executable).parent))
+    if not found:
+        pytest.fail(f"{name} is not installed: `nox -s deploy` installs it (see noxfile.py)")
+    return found
+
+
+def compose_config() -> dict[str, Any]:
+    """The compose model after Compose has parsed, merged and validated the file."""
+    compose = [tool("docker-compose"), "-f", str(COMPOSE_FILE), "--env-file", str(ENV_DOCKER)]
+    result = subprocess.run(
+        [*compose, "config", "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    config: dict[str, Any] = json.loads(result.stdout)
+    return config
+
+
+def unescape(text: str) -> str:
+    """`$$` is Compose's escape for a `$` the container's shell sees."""
+    return text.replace("$$", "$")
+
+
+def command_argv(command: list[str]) -> list[str]:
+    """A service `command` or a healthcheck `test` as the argv Docker would run."""
+    if command and command[0] == "CMD":
+        command = command[1:]
+    elif command and command[0] == "CMD-SHELL":
+        command = ["sh", "-c", command[1]]
+    return [unescape(part) for part in command]
+
+
+def with_venv_path(env: dict[str, str]) -> dict[str, str]:
+    """`leadcap` and `python` resolve to this interpreter's venv, as /opt/leadcap/bin does in the image."""
+    return {**env, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', os.defpath)}"}
+
+
+@dataclass
+class Running:
+    """A command of docker-compose.yml running here, its output in a log file."""
+
+    argv: list[str]
+    popen: subprocess.Popen[bytes]
+    log: Path
+
+    @classmethod
+    def start(cls, argv: list[str], env: dict[str, str], log: Path, cwd: Path) -> Running:
+        with log.open("ab") as out:
+            popen = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=cwd)
+        return cls(argv, popen, log)
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 45) -> None:
+        if self.popen.poll() is None:
+            self.popen.send_signal(sig)
+            try:
+                self.popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait()
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def wait_until_answers(url: str, process: Running, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.alive(), f"{process.argv} exited:\n{process.output()}"
+        with contextlib.suppress(httpx.HTTPError):
+            httpx.get(url, timeout=2)
+            return
+        time.sleep(0.1)
+    process.stop()
+    raise RuntimeError(f"{process.argv} did not answer {url}:\n{process.output()}")
+
+
+def render_nginx(
+    folder: Path, *, listen_port: int, upstream: str, assets_root: Path, changes: dict[str, str] | None = None
+) -> Path:
+    """nginx.conf with this machine's paths and addresses; everything else as shipped.
+
+    Each substituted line must appear exactly once, so nginx.conf cannot drift away from what
+    this test runs without the test saying so."""
+    temp = "".join(f"    {name}_temp_path {folder / name};\n" for name in NGINX_TEMP_DIRS)
+    substitutions = {
+        # nginx as root needs a user for its workers; root can read pytest's private folders.
+        "user nginx;": "user root;" if os.geteuid() == 0 else "",
+        "pid /run/nginx.pid;": f"pid {folder / 'nginx.pid'};",
+        "error_log /var/log/nginx/error.log notice;": f"error_log {folder / 'error.log'} notice;",
+        "access_log /var/log/nginx/access.log leadcap;": f"access_log {folder / 'access.log'} leadcap;",
+        # Debian's nginx predates `resolve` (1.27.3): the address is fixed here anyway.
+        "server web:8000 resolve;": f"server {upstream};",
+        "listen 80 default_server;": f"listen 127.0.0.1:{listen_port} default_server;",
+        "root /srv/leadcap/ui;": f"root {assets_root};",
+        "\nhttp {\n": "\nhttp {\n" + temp,
+        **(changes or {}),
+    }
+    text = NGINX_CONF.read_text()
+    for old, new in substitutions.items():
+        assert text.count(old) == 1, f"nginx.conf should contain {old!r} exactly once"
+        text = text.replace(old, new)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in NGINX_TEMP_DIRS:
+        (folder / name).mkdir(exist_ok=True)
+    conf = folder / "nginx.conf"
+    conf.write_text(text)
+    return conf
+
+
+@dataclass
+class Nginx:
+    url: str
+    process: subprocess.Popen[bytes]
+    folder: Path
+
+    def error_log(self) -> str:
+        path = self.folder / "error.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGQUIT)  # graceful shutdown
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@contextlib.contextmanager
+def nginx(conf: Path, listen_port: int) -> Iterator[Nginx]:
+    """The Debian nginx in the foreground with `conf`, until the block ends."""
+    if not NGINX.exists():
+        pytest.fail("nginx is not installed: `nox -s deploy` installs Debian's nginx (apt-get install nginx)")
+    folder = conf.parent
+    check = subprocess.run(
+        [str(NGINX), "-t", "-q", "-p", str(folder), "-c", str(conf)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert check.returncode == 0, check.stderr
+    with (folder / "stderr.log").open("ab") as out:
+        process = subprocess.Popen(
+            [str(NGINX), "-p", str(folder), "-c", str(conf), "-g", "daemon off;"], stdout=out, stderr=out
+        )
+    running = Nginx(f"http://127.0.0.1:{listen_port}", process, folder)
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            assert process.poll() is None, f"nginx exited:\n{running.error_log()}"
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", listen_port), 0.2):
+                break
+            assert time.monotonic() < deadline, f"nginx did not listen:\n{running.error_log()}"
+            time.sleep(0.05)
+        yield running
+    finally:
+        running.stop()

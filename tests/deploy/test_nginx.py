@@ -1,0 +1,288 @@
+"""The contract through the real edge: Debian's nginx with the project's nginx.conf in front of
+`leadcap serve` and `leadcap worker`, started with docker-compose.yml's own commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import redis.asyncio as aioredis
+
+from leadcap import embedded, keys
+from tests import factories
+from tests.deploy import conftest, helpers
+from tests.deploy.conftest import Stack
+from tests.deploy.helpers import Nginx
+from tests.servers import client, wait_for
+
+LEADS = "/api/leads/"
+
+
+def only(response: httpx.Response, name: str) -> str:
+    """The header's value, asserting it is there exactly once (nginx must not duplicate leadcap's)."""
+    values = response.headers.get_list(name)
+    assert len(values) == 1, f"{name}: {values}"
+    return values[0]
+
+
+def error_code(response: httpx.Response) -> str:
+    body = response.json()
+    assert set(body) == {"error"}
+    assert set(body["error"]) <= {"code", "message", "field"}
+    assert body["error"]["message"]
+    code: str = body["error"]["code"]
+    return code
+
+
+def padded(size: int, phone: str) -> bytes:
+    """A valid JSON lead of exactly `size` bytes (trailing whitespace is still JSON)."""
+    body = json.dumps({"phone": phone}).encode()
+    return body + b" " * (size - len(body))
+
+
+async def bucket_size(redis: aioredis.Redis, address: str) -> int:
+    """How many POSTs leadcap's rate limiter has counted for this client address."""
+    count: int = await redis.zcard(keys.rate_bucket(address))
+    return count
+
+
+async def test_a_lead_goes_through_the_edge_to_postgresql(edge: Nginx, stack_pg: asyncpg.Pool) -> None:
+    phone = factories.mobile()
+    async with client(edge.url, helpers.client_ip()) as http:
+        response = await http.post(LEADS, json={"phone": phone, "source": "hero"})
+    assert response.status_code == 202
+    body = response.json()
+    assert body == {"id": body["id"], "status": "queued", "phone": factories.e164(phone), "duplicate": False}
+    assert only(response, "RateLimit-Limit") == "10"
+    assert only(response, "X-Request-ID")
+
+    async def stored() -> Any:
+        return await stack_pg.fetchval("SELECT submissions FROM leads WHERE id = $1", body["id"])
+
+    assert await wait_for(stored, timeout=20) == 1  # the compose `worker` command wrote it
+
+
+async def test_errors_pass_through_unchanged(edge: Nginx) -> None:
+    async with client(edge.url, helpers.client_ip()) as http:
+        invalid = await http.post(LEADS, json={"phone": "12"})
+        media = await http.post(LEADS, content=b"phone=1", headers={"content-type": "text/plain"})
+        junk = await http.post("/api/leads", content=b"{", headers={"content-type": "application/json"})
+        unknown = await http.get("/api/nothing-here/")
+        method = await http.get(LEADS)
+    assert (invalid.status_code, error_code(invalid), invalid.json()["error"]["field"]) == (
+        422,
+        "invalid_phone",
+        "phone",
+    )
+    assert (media.status_code, error_code(media)) == (415, "unsupported_media_type")
+    assert (junk.status_code, error_code(junk)) == (400, "invalid_body")
+    assert (unknown.status_code, error_code(unknown)) == (404, "not_found")
+    assert (method.status_code, error_code(method)) == (405, "method_not_allowed")
+
+
+async def test_a_form_post_is_redirected_to_the_same_origin(edge: Nginx) -> None:
+    async with client(edge.url, helpers.client_ip()) as http:
+        response = await http.post(LEADS, data={"phone": factories.mobile()})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/?submitted=1"
+
+
+async def test_the_page_keeps_its_etag_and_security_headers_once(edge: Nginx) -> None:
+    async with client(edge.url, helpers.client_ip()) as http:
+        page = await http.get("/", headers={"Accept-Encoding": "gzip"})
+        etag = only(page, "ETag")
+        again = await http.get("/", headers={"If-None-Match": etag, "Accept-Encoding": "gzip"})
+    assert page.status_code == 200
+    assert "built page" in page.text
+    assert only(page, "Content-Type") == "text/html; charset=utf-8"
+    assert not etag.startswith("W/")  # nginx must not weaken the tag (gzip would): 304s need it
+    assert again.status_code == 304
+    csp = only(page, "Content-Security-Policy")
+    assert "frame-ancestors 'none'" in csp
+    assert only(page, "X-Content-Type-Options") == "nosniff"
+    assert only(page, "Referrer-Policy")
+    assert only(page, "X-Frame-Options") == "DENY"
+    assert only(page, "X-Request-ID")
+
+
+async def test_request_ids_pass_through_or_are_made(edge: Nginx) -> None:
+    async with client(edge.url, helpers.client_ip()) as http:
+        kept = await http.get("/api/health/", headers={"X-Request-ID": "trace.42-A_b"})
+        replaced = await http.get("/api/health/", headers={"X-Request-ID": "no spaces allowed"})
+        made = await http.get("/api/health/")
+    assert only(kept, "X-Request-ID") == "trace.42-A_b"
+    assert only(replaced, "X-Request-ID") not in ("", "no spaces allowed")
+    assert only(made, "X-Request-ID")
+    assert only(made, "X-Request-ID") != only(replaced, "X-Request-ID")
+
+
+async def test_health_through_the_edge(edge: Nginx) -> None:
+    async with client(edge.url, helpers.client_ip()) as http:
+
+        async def ok() -> bool:
+            return (await http.get("/api/health/")).json()["status"] == "ok"
+
+        assert await wait_for(ok, timeout=20)  # every store and the worker's heartbeat
+        response = await http.get("/api/health/")
+    assert response.status_code == 200
+    assert response.json()["checks"]["workers"]["count"] >= 1
+
+
+async def test_the_rate_limiter_counts_the_address_nginx_forwards(
+    edge: Nginx, stack_redis: aioredis.Redis
+) -> None:
+    """leadcap sees every request come from nginx (127.0.0.1) yet counts each client apart."""
+    first, second = helpers.client_ip(), helpers.client_ip()
+    async with client(edge.url, first) as http:
+        answers = [await http.post(LEADS, json={"phone": factories.mobile()}) for _ in range(11)]
+    assert [a.status_code for a in answers] == [202] * 10 + [429]
+    refused = answers[-1]
+    assert error_code(refused) == "rate_limited"
+    assert only(refused, "RateLimit-Limit") == "10"  # leadcap's limit, not the edge's
+    assert 1 <= int(only(refused, "Retry-After")) <= 60
+    assert await bucket_size(stack_redis, first) == 10
+    assert await bucket_size(stack_redis, "127.0.0.1") == 0  # nginx itself is never the client
+    async with client(edge.url, second) as http:
+        assert (await http.post(LEADS, json={"phone": factories.mobile()})).status_code == 202
+    assert await bucket_size(stack_redis, second) == 1
+
+
+async def test_a_spoofed_forwarded_for_does_not_change_the_bucket(
+    edge: Nginx, stack_redis: aioredis.Redis
+) -> None:
+    spoofer, victim = helpers.client_ip(), helpers.client_ip()
+    lies = {"X-Forwarded-For": f"{victim}, 203.0.113.9", "X-Real-IP": victim}
+    async with client(edge.url, spoofer) as http:
+        answers = [
+            await http.post(LEADS, json={"phone": factories.mobile()}, headers=lies) for _ in range(11)
+        ]
+    assert [a.status_code for a in answers] == [202] * 10 + [429]
+    assert await bucket_size(stack_redis, spoofer) == 10
+    assert await bucket_size(stack_redis, victim) == 0
+    assert await bucket_size(stack_redis, "203.0.113.9") == 0
+    async with client(edge.url, victim) as http:  # the victim's own bucket is untouched
+        assert (await http.post(LEADS, json={"phone": factories.mobile()})).status_code == 202
+
+
+async def test_an_oversize_body_is_refused_at_the_edge(edge: Nginx, stack_redis: aioredis.Redis) -> None:
+    address = helpers.client_ip()
+    async with client(edge.url, address) as http:
+        largest = await http.post(
+            LEADS, content=padded(4096, factories.mobile()), headers={"content-type": "application/json"}
+        )
+        assert largest.status_code == 202  # exactly 4 KiB is allowed by the contract
+        counted = await bucket_size(stack_redis, address)
+        declared = await http.post(
+            LEADS,
+            content=padded(4097, factories.mobile()),
+            headers={"content-type": "application/json", "X-Request-ID": "big-1"},
+        )
+
+        async def chunks() -> Any:
+            for _ in range(5):
+                yield b" " * 1024
+
+        chunked = await http.post(LEADS, content=chunks(), headers={"content-type": "application/json"})
+    for response in (declared, chunked):
+        assert response.status_code == 413
+        assert error_code(response) == "body_too_large"
+        assert response.headers["content-type"] == "application/json"
+        assert "RateLimit-Limit" not in response.headers  # leadcap never saw it
+    assert only(declared, "X-Request-ID") == "big-1"
+    assert await bucket_size(stack_redis, address) == counted == 1
+
+
+async def test_assets_come_from_nginx_with_immutable_caching_and_gzip(edge: Nginx, stack: Stack) -> None:
+    async with client(edge.url, helpers.client_ip()) as http:
+        asset = await http.get(f"/assets/{conftest.ASSET}", headers={"Accept-Encoding": "gzip"})
+        edge_only = await http.get(f"/assets/{conftest.EDGE_ONLY_ASSET}")
+        web_only = await http.get(f"/assets/{conftest.WEB_ONLY_ASSET}")
+        missing = await http.get("/assets/missing-000000.js")
+    async with client(stack.url) as direct:
+        not_in_web = await direct.get(f"/assets/{conftest.EDGE_ONLY_ASSET}")
+
+    assert asset.status_code == 200
+    assert only(asset, "Content-Encoding") == "gzip"
+    assert asset.text == conftest.ASSET_JS  # httpx undid the gzip
+    assert asset.num_bytes_downloaded < len(conftest.ASSET_JS) / 4
+    assert "javascript" in only(asset, "Content-Type")
+    assert only(asset, "Cache-Control") == "public, max-age=31536000, immutable"
+    assert only(asset, "X-Content-Type-Options") == "nosniff"
+    assert only(asset, "Vary") == "Accept-Encoding"
+    assert only(asset, "X-Request-ID")
+    # Only nginx has this file, so nginx answered, not leadcap.
+    assert (edge_only.status_code, not_in_web.status_code) == (200, 404)
+    # A file only the (newer) web image has is still found, with leadcap's headers, once each.
+    assert web_only.status_code == 200
+    assert only(web_only, "Cache-Control") == "public, max-age=31536000, immutable"
+    assert only(web_only, "X-Content-Type-Options") == "nosniff"
+    assert missing.status_code == 404
+    assert "Cache-Control" not in missing.headers  # a miss is never cached for a year
+
+
+async def test_metrics_are_not_served_at_the_edge(edge: Nginx, stack: Stack) -> None:
+    """leadcap allows loopback peers, and nginx is one here: only nginx.conf keeps it private."""
+    async with client(stack.url, "127.0.0.1") as direct:
+        assert (await direct.get("/metrics")).status_code == 200
+    async with client(edge.url, helpers.client_ip()) as http:
+        assert (await http.get("/metrics")).status_code == 404
+
+
+async def test_edge_health_answers_only_locally(edge: Nginx) -> None:
+    async with client(edge.url, "127.0.0.1") as local:
+        assert (await local.get("/.edge-health")).text == "ok\n"
+    async with client(edge.url, helpers.client_ip()) as outside:
+        assert (await outside.get("/.edge-health")).status_code == 404
+
+
+async def test_the_edge_rate_limit_triggers_first_when_lower(
+    stack: Stack, stack_redis: aioredis.Redis, deploy_dir: Path
+) -> None:
+    """The same nginx.conf with its edge rate lowered below leadcap's: nginx answers the 429."""
+    port = embedded.free_port()
+    conf = helpers.render_nginx(
+        deploy_dir / "nginx-low-rate",
+        listen_port=port,
+        upstream=stack.url.removeprefix("http://"),
+        assets_root=stack.edge_root,
+        changes={"rate=5r/s;": "rate=1r/m;", "burst=20 nodelay;": "burst=2 nodelay;"},
+    )
+    address, neighbour = helpers.client_ip(), helpers.client_ip()
+    with helpers.nginx(conf, port) as low:
+        async with client(low.url, address) as http:
+            answers = [await http.post(LEADS, json={"phone": factories.mobile()}) for _ in range(5)]
+            reads = [await http.get(LEADS) for _ in range(5)]  # only POSTs count at the edge
+        async with client(low.url, neighbour) as http:
+            other = await http.post(LEADS, json={"phone": factories.mobile()})
+    assert [a.status_code for a in answers] == [202, 202, 202, 429, 429]
+    for refused in answers[3:]:
+        assert error_code(refused) == "rate_limited"
+        assert only(refused, "Retry-After") == "1"
+        assert only(refused, "X-Request-ID")
+        assert "RateLimit-Limit" not in refused.headers  # nginx's answer, not leadcap's
+    assert await bucket_size(stack_redis, address) == 3  # leadcap never saw the refused ones
+    assert [r.status_code for r in reads] == [405] * 5
+    assert other.status_code == 202
+
+
+async def test_a_dead_upstream_answers_503_in_the_contract_shape(stack: Stack, deploy_dir: Path) -> None:
+    port, nobody = embedded.free_port(), embedded.free_port()
+    conf = helpers.render_nginx(
+        deploy_dir / "nginx-dead-upstream",
+        listen_port=port,
+        upstream=f"127.0.0.1:{nobody}",
+        assets_root=stack.edge_root,
+    )
+    with helpers.nginx(conf, port) as dead:
+        async with client(dead.url, helpers.client_ip()) as http:
+            lead = await http.post(LEADS, json={"phone": factories.mobile()})
+            health = await http.get("/api/health/")
+            asset = await http.get(f"/assets/{conftest.ASSET}")
+    for response in (lead, health):
+        assert response.status_code == 503
+        assert error_code(response) == "unavailable"
+        assert 1 <= int(only(response, "Retry-After")) <= 60
+    assert asset.status_code == 200  # nginx's own copy needs no upstream
