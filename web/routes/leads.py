@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, json, redirect
 
 from leadcap import clientip, submission
-from leadcap.errors import BodyTooLarge, LeadcapError, RequestError
+from leadcap.errors import BodyTooLarge, InvalidBody, LeadcapError, RequestError
 from leadcap.settings import Settings
 from leadcap.submission import MAX_BODY, Submission
 from web import metrics
 
 bp = Blueprint("leads")
+BODY_TIMEOUT_S = 5.0  # 4 KiB takes milliseconds; only a stalling client needs longer
 
 
 async def read_capped(request: Request, limit: int) -> bytes:
@@ -21,11 +24,15 @@ async def read_capped(request: Request, limit: int) -> bytes:
         raise BodyTooLarge(f"The request body is too large (at most {limit // 1024} KiB).")
     chunks: list[bytes] = []
     size = 0
-    while (chunk := await request.stream.read()) is not None:  # type: ignore[union-attr]
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge(f"The request body is too large (at most {limit // 1024} KiB).")
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(BODY_TIMEOUT_S):  # a trickling (slowloris) body is cut off
+            while (chunk := await request.stream.read()) is not None:  # type: ignore[union-attr]
+                size += len(chunk)
+                if size > limit:
+                    raise BodyTooLarge(f"The request body is too large (at most {limit // 1024} KiB).")
+                chunks.append(chunk)
+    except TimeoutError:
+        raise InvalidBody("The request body took too long to arrive.") from None
     return b"".join(chunks)
 
 
