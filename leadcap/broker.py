@@ -77,6 +77,9 @@ class LeadStreamBroker(RedisStreamBroker):
             unacknowledged_batch_size=read_count,
             max_connection_pool_size=max_connections,
         )
+        # Entries this process holds and has not acked yet. A backlog can keep one waiting in
+        # the receiver longer than the idle timeout; the sweep must not hand it out twice.
+        self.in_flight: set[bytes | str] = set()
         # Sweep often enough that a dead consumer's message waits at most ~idle + idle/4.
         self.sweep_every_s = max(0.5, reclaim_idle_s / 4)
 
@@ -87,6 +90,7 @@ class LeadStreamBroker(RedisStreamBroker):
                 pipe.xack(queue_name, self.consumer_group_name, id)
                 pipe.xdel(queue_name, id)
                 await pipe.execute()
+            self.in_flight.discard(id)
 
         return ack
 
@@ -125,10 +129,13 @@ class LeadStreamBroker(RedisStreamBroker):
             if entries:
                 log.warning("reclaimed %d pending lead messages", len(entries))
             for entry_id, fields in entries:
-                if fields:  # a deleted entry comes back empty: nothing left to do
+                # A deleted entry comes back empty: nothing left to do. One of our own that
+                # merely waits in the receiver is already on its way.
+                if fields and entry_id not in self.in_flight:
                     yield self._message(self.queue_name, entry_id, fields)
             if start in (b"0-0", "0-0"):
                 return
 
     def _message(self, stream: Any, entry_id: Any, fields: Any) -> AckableMessage:
+        self.in_flight.add(entry_id)
         return AckableMessage(data=fields[b"data"], ack=self._ack_generator(entry_id, stream))

@@ -2,7 +2,9 @@
 -- a redelivered submission inserts nothing and counts nothing.
 -- $1..$11 are parallel arrays, one element per submission.
 WITH incoming AS (
-    SELECT *
+    -- DISTINCT ON (id): one batch may carry the same submission twice (a redelivery that
+    -- overtook the original); it must still count once.
+    SELECT DISTINCT ON (id) *
     FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
                 $7::text[], $8::text[], $9::text[], $10::text[], $11::timestamptz[])
          AS t(id, phone, region, carrier, source, utm_source, utm_medium, utm_campaign,

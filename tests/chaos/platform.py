@@ -152,6 +152,12 @@ class Platform:
             await conn.close()
         return time.monotonic() - started, int(over)
 
+    def metric(self, name: str) -> float:
+        """The sum of a metric's samples over every web process, from /metrics."""
+        assert self.server
+        text = httpx.get(self.server.url + "/metrics", timeout=5).text
+        return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name))
+
     async def stream_length(self) -> int:
         redis = Redis.open(self.stores["redis"].url)
         try:

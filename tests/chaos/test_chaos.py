@@ -85,9 +85,12 @@ async def test_redis_killed_and_restarted_from_its_aof(platform: Platform) -> No
     platform.start_store("redis")  # same port, same folder: it replays its append-only file
     burst = await load
     recovered_s, over = await platform.wait_all_persisted(burst, timeout=90)
-    report("redis_sigkill", burst, double_counted=over, recover_s_after_burst=round(recovered_s, 1))
+    direct = platform.metric('leadcap_leads_total{outcome="accepted_direct"')
+    report("redis_sigkill", burst, double_counted=over, recover_s_after_burst=round(recovered_s, 1),
+           accepted_direct_while_redis_down=int(direct))  # fmt: skip
     assert set(burst.statuses) <= {202, 503} and over == 0
     assert burst.statuses.get(202, 0) >= 2500  # the direct path kept answering while Redis was down
+    assert direct > 0  # and it was really used: the kill landed mid-burst
 
 
 async def test_postgres_stopped_for_10s(platform: Platform) -> None:

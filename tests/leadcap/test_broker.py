@@ -83,3 +83,23 @@ async def test_unacked_entries_are_never_trimmed(url: str) -> None:
     assert await sender.client.xlen(keys.LEAD_STREAM) == 200
     await broker.shutdown()
     await sender.close()
+
+
+async def test_a_slow_message_of_our_own_is_not_handed_out_twice(url: str) -> None:
+    """With a backlog, a message may wait in this worker past the idle timeout: the sweep must
+    not yield it again (it would reach PostgreSQL twice in one batch)."""
+    sender = Redis.open(url)
+    broker = LeadStreamBroker(url, reclaim_idle_s=0.5)
+    await broker.startup()
+    await sender.client.xadd(keys.LEAD_STREAM, {"data": encode_task({"id": "slow"})})
+    listener = broker.listen()
+    first = await asyncio.wait_for(anext(listener), 5)  # held, not acked, well past the idle timeout
+    second = asyncio.ensure_future(anext(listener))
+    await asyncio.sleep(2.5)
+    assert not second.done(), "the same message was yielded twice"
+    second.cancel()
+    await first.ack()  # type: ignore[misc]
+    assert await sender.client.xlen(keys.LEAD_STREAM) == 0
+    await listener.aclose()
+    await broker.shutdown()
+    await sender.close()

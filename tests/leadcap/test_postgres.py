@@ -39,6 +39,14 @@ async def test_record_is_idempotent_on_submission_id(postgres: Postgres, pg: asy
     assert len(rows) == 1 and rows[0]["processed_at"] >= rows[0]["submitted_at"]
 
 
+async def test_the_same_submission_twice_in_one_batch_counts_once(
+    postgres: Postgres, pg: asyncpg.Pool
+) -> None:
+    s = sub(factories.mobile())
+    await postgres.record([s, s, s])
+    assert await pg.fetchval("SELECT submissions FROM leads WHERE phone = $1", s.phone) == 1
+
+
 async def test_one_lead_per_phone_first_touch_kept(postgres: Postgres, pg: asyncpg.Pool) -> None:
     number = factories.mobile()
     first, second, third = sub(number, source="ad"), sub(number, source="footer"), sub(number)

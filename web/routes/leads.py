@@ -69,7 +69,12 @@ async def capture(request: Request) -> HTTPResponse:
         raise outcome.result
     receipt = outcome.result
     request.ctx.receipt = receipt
-    outcome_label = "honeypot" if receipt.honeypot else "duplicate" if receipt.duplicate else "accepted"
+    if receipt.honeypot:
+        outcome_label = "honeypot"
+    elif receipt.duplicate:
+        outcome_label = "duplicate"
+    else:  # "accepted_direct": written straight to PostgreSQL while Redis was away
+        outcome_label = "accepted_direct" if receipt.degraded else "accepted"
     metrics.LEADS.labels(outcome_label, "").inc()
     headers = outcome.quota.headers()
     if getattr(request.ctx, "form", False):
