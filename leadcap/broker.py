@@ -6,8 +6,8 @@ taskiq-redis's RedisStreamBroker is the base, changed in three places:
   10-minute idle default and a lock that a killed worker can hold forever. Here every worker
   sweeps on a timer, busy or idle, with no lock (XAUTOCLAIM is atomic on its own), so a killed
   worker's messages are redelivered within `reclaim_idle_s` + one sweep interval.
-* ack: XACK and XDEL together, so processed entries leave the stream and its memory stays
-  bounded, while an unprocessed entry is never trimmed (no MAXLEN anywhere).
+* ack: XACK and XDEL together (for many messages at once), so processed entries leave the
+  stream and its memory stays bounded, while an unprocessed entry is never trimmed (no MAXLEN).
 * the group starts at id 0, so messages enqueued before any worker ever ran are not skipped.
 """
 
@@ -18,7 +18,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from typing import Any
 
 import orjson
@@ -27,6 +27,8 @@ from taskiq import AckableMessage
 from taskiq_redis import RedisStreamBroker
 
 from leadcap import keys
+from leadcap.groupcommit import GroupCommit
+from leadcap.stores.redis import translated
 
 log = logging.getLogger(__name__)
 
@@ -83,14 +85,20 @@ class LeadStreamBroker(RedisStreamBroker):
         # Sweep often enough that a dead consumer's message waits at most ~idle + idle/4.
         self.sweep_every_s = max(0.5, reclaim_idle_s / 4)
 
+        # Acks are group-committed like the writes: one XACK + XDEL round trip for many messages.
+        self._acks: GroupCommit[bytes | str] = GroupCommit(self._ack_many, max_batch=1024)
+
+    async def _ack_many(self, ids: Sequence[bytes | str]) -> None:
+        async with translated("acknowledging"), Redis(connection_pool=self.connection_pool) as conn:
+            pipe = conn.pipeline(transaction=True)
+            pipe.xack(self.queue_name, self.consumer_group_name, *ids)
+            pipe.xdel(self.queue_name, *ids)
+            await pipe.execute()
+        self.in_flight.difference_update(ids)
+
     def _ack_generator(self, id: str, queue_name: str) -> Callable[[], Awaitable[None]]:  # noqa: A002
         async def ack() -> None:
-            async with Redis(connection_pool=self.connection_pool) as conn:
-                pipe = conn.pipeline(transaction=True)
-                pipe.xack(queue_name, self.consumer_group_name, id)
-                pipe.xdel(queue_name, id)
-                await pipe.execute()
-            self.in_flight.discard(id)
+            await self._acks.submit(id)
 
         return ack
 
