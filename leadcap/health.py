@@ -9,6 +9,7 @@ from typing import Any
 
 from leadcap import __version__, keys
 from leadcap.errors import StoreError
+from leadcap.services import Services
 from leadcap.stores.redis import Redis, translated
 
 CHECK_TIMEOUT_S = 1.5  # the whole report must come back within 2 s even if a store hangs
@@ -48,7 +49,7 @@ async def _workers(redis: Redis) -> dict[str, Any]:
     return {"status": "ok", "count": count, "last_seen_s": last_seen}
 
 
-async def report(services: Any) -> dict[str, Any]:
+async def report(services: Services) -> dict[str, Any]:
     """The contract's health JSON. Never enqueues anything: workers are seen by heartbeat."""
     postgres, redis, mongo, workers = await asyncio.gather(
         _timed(services.postgres.ping()),

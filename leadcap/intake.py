@@ -57,7 +57,6 @@ class Intake:
         self._window_ms = str(settings.rate_limit.window_s * 1000)
         self._dedupe_s = str(settings.dedupe_window_s)
         self._redis_down_until = 0.0
-        self.honeypot_drops = 0
 
     async def accept(self, parsed: Submission | RequestError, bucket: str) -> Outcome:
         """Count the request against `bucket`, then queue the submission or explain why not."""
@@ -96,7 +95,6 @@ class Intake:
         if not isinstance(parsed, Submission):
             return Outcome(quota, parsed)
         if parsed.honeypot:
-            self.honeypot_drops += 1
             return Outcome(quota, Receipt(str(parsed.id), parsed.phone, honeypot=True))
         if first:
             return Outcome(quota, Receipt(first.decode(), parsed.phone, duplicate=True))
@@ -109,7 +107,6 @@ class Intake:
         if not isinstance(parsed, Submission):
             return Outcome(quota, parsed)
         if parsed.honeypot:
-            self.honeypot_drops += 1
             return Outcome(quota, Receipt(str(parsed.id), parsed.phone, honeypot=True))
         try:
             async with asyncio.timeout(DIRECT_TIMEOUT_S):

@@ -103,6 +103,18 @@ def base_env(stores: Stores, data_dir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+def stop_process(popen: subprocess.Popen[bytes], sig: int = 15, timeout: float = 45) -> int:
+    """Signal a child and wait for it; kill it if it will not go in time. Return its status."""
+    if popen.poll() is None:
+        popen.send_signal(sig)
+        try:
+            popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            popen.kill()
+            popen.wait()
+    return popen.returncode
+
+
 @dataclass
 class Process:
     """A `leadcap` command running in the background, its output in a log file."""
@@ -125,14 +137,7 @@ class Process:
 
     def stop(self, sig: int = 15, timeout: float = 45) -> int:
         assert self.popen is not None
-        if self.popen.poll() is None:
-            self.popen.send_signal(sig)
-            try:
-                self.popen.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait()
-        return self.popen.returncode
+        return stop_process(self.popen, sig, timeout)
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.servers import ROOT
+from tests.servers import ROOT, stop_process
 
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 ENV_DOCKER = ROOT / ".env.docker"
@@ -99,13 +99,7 @@ class Running:
         return self.popen.poll() is None
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 45) -> None:
-        if self.popen.poll() is None:
-            self.popen.send_signal(sig)
-            try:
-                self.popen.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait()
+        stop_process(self.popen, sig, timeout)
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
