@@ -4,13 +4,16 @@
 from __future__ import annotations
 
 import itertools
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncpg
 import pytest
+import redis as sync_redis
 
+from leadcap import keys
 from leadcap.migrate import migrate
 from leadcap.stores.redis import Redis
 from tests import servers
@@ -67,8 +70,16 @@ def server(env: dict[str, str], run_dir: Path) -> Iterator[Server]:
 
 
 @pytest.fixture(scope="session")
-def worker(env: dict[str, str], run_dir: Path) -> Iterator[Process]:
+def worker(env: dict[str, str], run_dir: Path, stores: Stores) -> Iterator[Process]:
+    """A running `leadcap worker`, returned once its first heartbeat is in Redis."""
     process = Process(("worker",), env, run_dir / "worker.log").start()
+    beats = sync_redis.Redis.from_url(stores.redis)
+    deadline = time.monotonic() + 60
+    while not beats.keys(keys.WORKER_HEARTBEAT + "*"):
+        assert process.popen and process.popen.poll() is None, process.output()
+        assert time.monotonic() < deadline, "the worker never sent a heartbeat:\n" + process.output()
+        time.sleep(0.1)
+    beats.close()
     yield process
     process.stop()
 

@@ -31,7 +31,11 @@ def open_server(env: dict[str, str], run_dir: Path) -> Iterator[Server]:
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**64 - 1)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=40),
     lambda children: (
         st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
     ),
@@ -158,3 +162,13 @@ def test_sql_is_only_ever_parameterised() -> None:
         str(path) for path in (servers.ROOT / "leadcap").rglob("*.py") if formatted.search(path.read_text())
     ]
     assert offenders == []
+
+
+async def test_huge_numbers_and_deep_nesting(open_server: Server) -> None:
+    async with client(open_server.url) as http:
+        big = await http.post("/api/leads/", content=b'{"phone": 123456789012345678901234567890}',
+                              headers={"content-type": "application/json"})  # fmt: skip
+        deep = await http.post("/api/leads/", content=b"[" * 2000 + b"]" * 2000,
+                               headers={"content-type": "application/json"})  # fmt: skip
+    assert big.status_code == 422 and big.json()["error"]["code"] == "invalid_phone"
+    assert deep.status_code == 400 and deep.json()["error"]["code"] == "invalid_body"
