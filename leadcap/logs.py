@@ -14,8 +14,9 @@ import orjson
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
 # Seven or more digits, possibly with a leading + and the separators people type: a phone
-# number in any shape (Persian and Arabic-Indic digits included), inside any message.
-_PHONE = re.compile(r"\+?[0-9۰-۹٠-٩](?:[\s\-.()]?[0-9۰-۹٠-٩]){6,}")
+# number in any shape (Persian and Arabic-Indic digits included), inside any message. Not when
+# glued to letters or hyphenated hex, so ids (UUIDs, stream ids) stay readable in the logs.
+_PHONE = re.compile(r"(?<![\w-])\+?[0-9۰-۹٠-٩](?:[\s\-.()]{0,2}[0-9۰-۹٠-٩]){6,}(?![\w-])")
 
 
 def mask_phone(text: str) -> str:
