@@ -135,13 +135,13 @@ def migrate(ctx: typer.Context) -> None:
 @app.command("flush-cache")
 def flush_cache(ctx: typer.Context) -> None:
     """Make every web process serve the current landing-page build on its next request."""
-    from web.app import UI_DIST
+    from web.app import ui_dist
 
     settings = current(ctx)
 
     async def go() -> int:
         async with await Services.open(settings) as services:
-            return await landing.publish(services.redis, settings.ui_dist or UI_DIST)
+            return await landing.publish(services.redis, ui_dist(settings))
 
     version = run(go())
     out.print(f"landing page cache flushed (version {version})")

@@ -21,8 +21,9 @@ def _parse(text: str) -> IPAddress | None:
     return address
 
 
-def _trusted(address: IPAddress, proxies: Sequence[IPNetwork]) -> bool:
-    return any(address.version == net.version and address in net for net in proxies)
+def within(address: IPAddress, networks: Sequence[IPNetwork]) -> bool:
+    """Whether the address lies in any of the networks (of its own IP version)."""
+    return any(address.version == net.version and address in net for net in networks)
 
 
 def client_address(peer: str, forwarded_for: str | None, proxies: Sequence[IPNetwork]) -> IPAddress | None:
@@ -33,14 +34,14 @@ def client_address(peer: str, forwarded_for: str | None, proxies: Sequence[IPNet
     sending the header: whatever it wrote sits to the left of what our proxies appended.
     """
     address = _parse(peer)
-    if address is None or not proxies or not forwarded_for or not _trusted(address, proxies):
+    if address is None or not proxies or not forwarded_for or not within(address, proxies):
         return address
     for hop in reversed(forwarded_for.split(",")):
         hop_address = _parse(hop)
         if hop_address is None:
             return address  # a garbled chain: trust no further than the last good hop
         address = hop_address
-        if not _trusted(address, proxies):
+        if not within(address, proxies):
             break
     return address
 

@@ -23,6 +23,11 @@ log = logging.getLogger(__name__)
 UI_DIST = Path(__file__).parent / "ui" / "dist"
 
 
+def ui_dist(settings: Settings) -> Path:
+    """Where the built landing page is: LEADCAP_UI_DIST, or the build inside the package."""
+    return settings.ui_dist or UI_DIST
+
+
 def create_app(settings: Settings | None = None) -> Sanic[Any, Any]:
     """Build the app; Services open in `before_server_start`, once per worker process."""
     if settings is None:
@@ -42,9 +47,9 @@ def create_app(settings: Settings | None = None) -> Sanic[Any, Any]:
         }
     )
     app.ctx.settings = settings
-    app.ctx.landing = LandingCache(settings.ui_dist or UI_DIST)
+    app.ctx.landing = LandingCache(ui_dist(settings))
     app.blueprint(Blueprint.group(leads.bp, health.bp, landing.bp, metrics.bp))
-    assets = (settings.ui_dist or UI_DIST) / "assets"
+    assets = ui_dist(settings) / "assets"
     if assets.is_dir():
         app.static("/assets", assets, name="assets")
     errors.install(app)

@@ -86,7 +86,7 @@ def _log(request: Request, response: BaseHTTPResponse, settings: Settings, laten
     services = getattr(request.app.ctx, "services", None)
     if services is None:
         return
-    address = clientip.client_address(
+    address = getattr(request.ctx, "client", None) or clientip.client_address(
         request.ip, request.headers.get("x-forwarded-for"), settings.trusted_proxies
     )
     receipt = getattr(request.ctx, "receipt", None)

@@ -62,6 +62,7 @@ async def capture(request: Request) -> HTTPResponse:
     address = clientip.client_address(
         request.ip, request.headers.get("x-forwarded-for"), settings.trusted_proxies
     )
+    request.ctx.client = address  # the request log reuses it
     outcome = await request.app.ctx.services.intake.accept(parsed, clientip.bucket(address))
     request.ctx.quota = outcome.quota
     if isinstance(outcome.result, LeadcapError):

@@ -19,7 +19,7 @@ async def scrape(request: Request) -> HTTPResponse:
     settings: Settings = request.app.ctx.settings
     # The socket peer, never a forwarded address: a proxy in front must not open this up.
     peer = clientip.client_address(request.ip, None, ())
-    if peer is None or not any(peer.version == n.version and peer in n for n in settings.metrics_allow):
+    if peer is None or not clientip.within(peer, settings.metrics_allow):
         raise NotFound("There is nothing at this address.")
     body = await metrics.render(request.app.ctx.services.redis, multiprocess_mode=settings.web_workers > 1)
     return raw(body, content_type=CONTENT_TYPE_LATEST)
