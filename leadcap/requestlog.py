@@ -1,10 +1,19 @@
-"""Structured request logs: a bounded in-process buffer of writes, flushed to MongoDB in batches.
+"""Structured request logs: a bounded in-process buffer of inserts, flushed to MongoDB in batches.
 
-Requests only append to a deque; a background task does the I/O (unordered bulk writes). When
+Requests only append to a deque; a background task does the I/O (unordered bulk inserts). When
 MongoDB is down or slow the deque fills, and then the oldest entries are dropped and counted:
-a request never waits. The document of an accepted submission is keyed by its submission id and
-written as an upsert, and the worker sets its task state the same way, so the two writers can
-arrive in either order and still meet in one document.
+a request never waits.
+
+The log is append-only: every write is a plain insert, and every document says its `kind`.
+A `request` document records one request; an accepted POST's also carries its `submission_id`
+and `task_state: "queued"`. A `task` document records the worker's verdict on one submission
+(`done` or `failed`, and `processed_at`). An operator reads a submission's story as its
+documents sorted by `time` (then `kind`, for two in the same millisecond): the request, then
+the worker's verdict. The web and the worker never touch each other's documents, so they can
+flush in either order, and the log store does several times less work: on the embedded
+MongoDB-wire server (SecantusDB) an upsert per request plus one per verdict cost ~1,255 µs of
+server CPU per lead, an `update_many` per batch for the verdicts 777 µs, and two plain inserts
+~300 µs.
 """
 
 from __future__ import annotations
@@ -18,7 +27,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import InsertOne, UpdateOne
+from pymongo import InsertOne
 
 from leadcap.clientip import IPAddress
 from leadcap.errors import StoreError
@@ -26,7 +35,7 @@ from leadcap.stores.mongo import Mongo
 
 log = logging.getLogger(__name__)
 IP_MODES = ("full", "truncated", "hashed")
-Write = InsertOne[Any] | UpdateOne
+Write = InsertOne[dict[str, Any]]
 
 
 def ip_view(address: IPAddress | None, mode: str) -> str | None:
@@ -62,29 +71,23 @@ class RequestLog:
         self._task: asyncio.Task[None] | None = None
 
     def record(self, doc: dict[str, Any]) -> None:
-        """Queue one request's document (never blocks)."""
-        submission_id = doc.get("submission_id")
-        if submission_id is None:
-            self._add(InsertOne(doc))
-            return
-        fields = {k: v for k, v in doc.items() if k != "task_state"}
-        self._add(
-            UpdateOne(
-                {"submission_id": submission_id},
-                {"$set": fields, "$setOnInsert": {"task_state": doc.get("task_state", "queued")}},
-                upsert=True,
-            )
-        )
+        """Queue one request's document (never blocks). The document is taken over, not copied."""
+        doc.setdefault("kind", "request")
+        self._add(InsertOne(doc))
 
     def task_state(self, submission_ids: Iterable[str], state: str) -> None:
-        """Queue the worker's verdict (done/failed) for each submission's request document."""
+        """Queue the worker's verdict (done/failed) as one `task` document per submission."""
         now = datetime.now(UTC)
         for submission_id in submission_ids:
             self._add(
-                UpdateOne(
-                    {"submission_id": submission_id},
-                    {"$set": {"task_state": state, "processed_at": now}},
-                    upsert=True,
+                InsertOne(
+                    {
+                        "kind": "task",
+                        "time": now,  # the TTL index expires documents by `time`
+                        "submission_id": submission_id,
+                        "task_state": state,
+                        "processed_at": now,
+                    }
                 )
             )
 

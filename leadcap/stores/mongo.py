@@ -1,4 +1,5 @@
-"""MongoDB through PyMongo's async API: request logs only. Driver errors become StoreError."""
+"""MongoDB through PyMongo's async API: request logs only, append-only (see leadcap/requestlog.py).
+Driver errors become StoreError."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from pymongo import ASCENDING, AsyncMongoClient
-from pymongo.errors import PyMongoError
+from pymongo import ASCENDING, AsyncMongoClient, InsertOne
+from pymongo.errors import BulkWriteError, PyMongoError
 
 from leadcap.errors import StoreError
 
 COLLECTION = "request_logs"
+DUPLICATE_KEY = 11000
 
 
 @asynccontextmanager
@@ -53,14 +55,26 @@ class Mongo:
             return (time.perf_counter() - started) * 1000
 
     async def ensure_indexes(self, *, ttl_days: int) -> None:
-        """A TTL index on `time` (old logs expire) and a lookup index on `submission_id`."""
+        """A TTL index on `time` (old logs expire) and an index on `submission_id`, which gathers
+        a submission's `request` and `task` documents."""
         async with translated("creating indexes"):
             await self.logs.create_index(
                 [("time", ASCENDING)], expireAfterSeconds=ttl_days * 86400, name="time_ttl"
             )
             await self.logs.create_index([("submission_id", ASCENDING)], name="submission_id")
 
-    async def write(self, writes: Sequence[Any]) -> None:
-        """Apply inserts and upserts to the request logs, unordered: one bad write spoils none."""
+    async def write(self, writes: Sequence[InsertOne[Any]]) -> None:
+        """Append documents to the request logs, unordered: one bad insert spoils none.
+
+        Inserting again a document that is already there is a success. A batch whose answer was
+        lost (a timeout, a dropped connection) is retried whole, and its documents keep the `_id`
+        the driver gave them the first time, so whatever did land comes back as a duplicate key.
+        """
         async with translated("writing request logs"):
-            await self.logs.bulk_write(list(writes), ordered=False)
+            try:
+                await self.logs.bulk_write(list(writes), ordered=False)
+            except BulkWriteError as exc:
+                details = exc.details
+                duplicates = all(e.get("code") == DUPLICATE_KEY for e in details.get("writeErrors", []))
+                if not duplicates or details.get("writeConcernErrors"):
+                    raise

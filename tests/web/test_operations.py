@@ -25,27 +25,32 @@ async def log_docs(mongo_url: str, **query: Any) -> list[dict[str, Any]]:
         await mongo.close()
 
 
-async def test_a_posts_log_document_gets_the_final_task_state(
+async def test_a_posts_log_documents_tell_its_story(
     server: Server, worker: Process, mongo_url: str, ip: str
 ) -> None:
+    """The request's own document (queued), then, once the worker commits, its verdict (done)."""
     number = factories.mobile()
     async with client(server.url, ip) as http:
         response = await http.post("/api/leads/", json={"phone": number}, headers={"User-Agent": "pytest-ua"})
     submission_id = response.json()["id"]
 
-    async def done() -> list[dict[str, Any]]:
+    async def both() -> list[dict[str, Any]]:
         docs = await log_docs(mongo_url, submission_id=submission_id)
-        return docs if docs and docs[0].get("task_state") == "done" and "path" in docs[0] else []
+        return docs if {d.get("kind") for d in docs} == {"request", "task"} else []
 
-    docs = await wait_for(done, 20)
+    docs = await wait_for(both, 20)
     assert docs, await log_docs(mongo_url, submission_id=submission_id)
-    (doc,) = docs  # type: ignore[misc]
-    assert doc["request_id"] == response.headers["X-Request-ID"]
-    assert (doc["method"], doc["path"], doc["status"]) == ("POST", "/api/leads/", 202)
-    assert doc["user_agent"] == "pytest-ua" and doc["latency_ms"] >= 0 and doc["processed_at"]
-    assert doc["client_ip"] == ip.rsplit(".", 1)[0] + ".0/24"  # truncated by default
+    (request,) = [d for d in docs if d["kind"] == "request"]
+    (task,) = [d for d in docs if d["kind"] == "task"]
+    assert request["request_id"] == response.headers["X-Request-ID"]
+    assert (request["method"], request["path"], request["status"]) == ("POST", "/api/leads/", 202)
+    assert request["user_agent"] == "pytest-ua" and request["latency_ms"] >= 0
+    assert request["client_ip"] == ip.rsplit(".", 1)[0] + ".0/24"  # truncated by default
+    assert request["task_state"] == "queued" and "processed_at" not in request
+    assert set(task) == {"kind", "time", "submission_id", "task_state", "processed_at"}
+    assert task["task_state"] == "done" and task["processed_at"] == task["time"]
     digits = factories.e164(number)[1:]
-    assert digits not in json.dumps(doc, default=str)  # never the phone number
+    assert digits not in json.dumps(docs, default=str)  # never the phone number
 
 
 async def test_errors_and_duplicates_are_logged_too(server: Server, mongo_url: str, ip: str) -> None:
