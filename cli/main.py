@@ -139,12 +139,20 @@ def flush_cache(ctx: typer.Context) -> None:
 
     settings = current(ctx)
 
-    async def go() -> int:
+    async def go() -> landing.Flush:
         async with await Services.open(settings) as services:
-            return await landing.publish(services.redis, ui_dist(settings))
+            return await landing.flush(services.redis, ui_dist(settings))
 
-    version = run(go())
-    out.print(f"landing page cache flushed (version {version})")
+    flushed = run(go())
+    if not flushed.complete:
+        raise fail(
+            f"landing page version {flushed.version} is published, but only {flushed.confirmed} of "
+            f"{flushed.listening} web processes confirmed it in time"
+        )
+    out.print(
+        f"landing page cache flushed (version {flushed.version}, "
+        f"{flushed.listening} web process(es) serving it)"
+    )
 
 
 @app.command("health")

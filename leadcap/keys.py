@@ -10,9 +10,15 @@ TASK_NAME = "leadcap.process_submission"
 
 LANDING_VERSION = PREFIX + "landing:version"  # bumped by `flush-cache`
 LANDING_HTML = PREFIX + "landing:html"  # the shared copy of the built page
+LANDING_CHANNEL = PREFIX + "landing:flushed"  # pub/sub (+ ":<db>"): new versions, to web processes
 WORKER_HEARTBEAT = PREFIX + "worker:"  # + consumer name, with expiry
 HEARTBEAT_TTL_S = 15
 HEARTBEAT_EVERY_S = 5
+
+
+def landing_ack(version: int) -> str:
+    """The set of web processes that serve landing version `version`, for `flush-cache` to await."""
+    return PREFIX + "landing:ack:" + str(version)
 
 
 def rate_bucket(bucket: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> Sanic[Any, Any]:
         services.request_log.on_drop = LOGS_DROPPED.inc
         services.request_log.start()
         app.ctx.services = services
+        app.ctx.landing_follower = asyncio.create_task(app.ctx.landing.follow(services.redis))
         try:  # indexes are an optimisation: a MongoDB that is away must not stop the web tier
             await asyncio.wait_for(services.mongo.ensure_indexes(ttl_days=settings.request_log_ttl_days), 3)
         except (TimeoutError, StoreError) as exc:
@@ -69,6 +71,9 @@ def create_app(settings: Settings | None = None) -> Sanic[Any, Any]:
 
     @app.after_server_stop
     async def close_services(app: Sanic[Any, Any]) -> None:
+        app.ctx.landing_follower.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await app.ctx.landing_follower
         await app.ctx.services.close()
 
     return app

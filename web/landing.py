@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
+import os
+import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from redis.exceptions import RedisError
+
 from leadcap import landing
 from leadcap.errors import StoreError
+from leadcap.groupcommit import backoff
 from leadcap.stores.redis import Redis
-from web import page
+from web import page, responses
 
 log = logging.getLogger(__name__)
 REDIS_RETRY_S = 1.0
+# While listening, the version is still re-read this often: a subscription that died without
+# the socket noticing must not leave a process on an old page for long.
+RECHECK_S = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,18 +31,24 @@ class Page:
     body: bytes
     etag: str
     version: int
+    headers: responses.EncodedHeaders  # ETag, caching and security headers, encoded once
 
 
 def make_page(body: bytes, version: int) -> Page:
-    return Page(body, f'"{hashlib.sha256(body).hexdigest()[:20]}"', version)
+    etag = f'"{hashlib.sha256(body).hexdigest()[:20]}"'
+    headers = {"ETag": etag, "Cache-Control": "no-cache", **responses.HTML_HEADERS}
+    return Page(body, etag, version, responses.encode(headers))
 
 
 class LandingCache:
-    """Never rebuilds per request: a request costs one Redis GET of the version number."""
+    """Never rebuilds per request. While `follow` listens to `flush-cache`, a request costs no
+    Redis call at all; otherwise it costs one GET of the version number."""
 
     def __init__(self, dist: Path | None) -> None:
         self.dist = dist
         self.page = make_page(self._local(), -1)
+        self.listening = False
+        self.name = f"{socket.gethostname()}:{os.getpid()}"
         self._skip_redis_until = 0.0
 
     def _local(self) -> bytes:
@@ -41,14 +56,47 @@ class LandingCache:
 
     async def current(self, redis: Redis) -> Page:
         """The page to serve now, reloaded first if `flush-cache` bumped the version."""
-        if time.monotonic() < self._skip_redis_until:
+        if self.listening or time.monotonic() < self._skip_redis_until:
             return self.page
         try:
-            version = await landing.version(redis)
-            if version != self.page.version:
-                body = await landing.shared_copy(redis) or self._local()
-                self.page = make_page(body, version)
+            if await landing.version(redis) != self.page.version:
+                await self.reload(redis)
         except StoreError as exc:
             log.warning("landing cache cannot reach redis, serving from memory: %s", exc.reason)
             self._skip_redis_until = time.monotonic() + REDIS_RETRY_S
         return self.page
+
+    async def reload(self, redis: Redis) -> None:
+        version, body = await landing.snapshot(redis)
+        if version != self.page.version:
+            self.page = make_page(body or self._local(), version)
+
+    async def follow(self, redis: Redis) -> None:
+        """Listen for `flush-cache` until cancelled, reconnecting whenever Redis goes away."""
+        attempt = 0
+        while True:
+            pubsub = redis.client.pubsub()
+            try:
+                await pubsub.subscribe(landing.channel(redis))
+                # Only once the subscription is confirmed can no announcement slip past: then
+                # catch up with any flush that came before it.
+                while (await pubsub.get_message(timeout=RECHECK_S) or {}).get("type") != "subscribe":
+                    pass
+                await self.reload(redis)
+                self.listening, attempt = True, 0
+                while True:
+                    message = await pubsub.get_message(timeout=RECHECK_S)
+                    if message is None:
+                        if await landing.version(redis) != self.page.version:
+                            await self.reload(redis)
+                    elif message["type"] == "message":
+                        await self.reload(redis)
+                        await landing.acknowledge(redis, int(message["data"]), self.name)
+            except (RedisError, OSError, StoreError, ValueError) as exc:
+                self.listening = False
+                attempt += 1
+                log.warning("landing cache stopped listening for flushes: %s", exc)
+                await asyncio.sleep(backoff(attempt, base=0.2, cap=5.0))
+            finally:
+                self.listening = False
+                await asyncio.shield(pubsub.aclose())  # type: ignore[no-untyped-call]

@@ -4,6 +4,8 @@ PROMETHEUS_MULTIPROC_DIR at a folder before any of them starts, and a scrape add
 from __future__ import annotations
 
 import contextlib
+import functools
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from prometheus_client.registry import REGISTRY
@@ -19,6 +21,18 @@ LATENCY = Histogram(
     ["route"],
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
 )
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+@functools.cache
+def children(route: str, method: str, status: int) -> tuple[Any, Any]:
+    """The request counter and latency histogram of one label set, looked up once: `labels()`
+    costs more than the increment. Methods outside HTTP's usual set share one label, so a client
+    inventing methods cannot grow the label sets (or this cache) without bound."""
+    method = method if method in METHODS else "OTHER"
+    return REQUESTS.labels(route, method, str(status)), LATENCY.labels(route)
+
+
 LEADS = Counter("leadcap_leads_total", "POST /api/leads/ outcomes.", ["outcome", "reason"])
 LOGS_DROPPED = Counter("leadcap_request_logs_dropped_total", "Request logs dropped while MongoDB was away.")
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import time
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,20 +16,9 @@ from leadcap import clientip, logs
 from leadcap.requestlog import ip_view
 from leadcap.settings import Settings
 from web import metrics
+from web.responses import HTML_HEADERS, PrebuiltResponse
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
-    "form-action 'self'; object-src 'none'"
-)
-HTML_HEADERS = {
-    "Content-Security-Policy": CSP,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "strict-origin-when-cross-origin",
-    "X-Frame-Options": "DENY",
-}
-
 # A page built with VITE_API_BASE_URL calls the API from another origin (LEADCAP_CORS_ORIGINS).
 CORS_HEADERS = {
     "Vary": "Origin",
@@ -47,7 +36,7 @@ def request_id(request: Request) -> str:
     rid = getattr(request.ctx, "request_id", None)
     if rid is None:
         incoming = request.headers.get("x-request-id", "")
-        rid = incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+        rid = incoming if _REQUEST_ID.fullmatch(incoming) else os.urandom(16).hex()
         request.ctx.request_id = rid
         logs.request_id.set(rid)
     return str(rid)
@@ -60,7 +49,9 @@ async def on_request(request: Request) -> None:
 
 async def on_response(request: Request, response: BaseHTTPResponse) -> None:
     response.headers["X-Request-ID"] = request_id(request)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    prebuilt = isinstance(response, PrebuiltResponse)  # it carries the security headers already
+    if not prebuilt:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
     settings: Settings = request.app.ctx.settings
     origin = request.headers.get("origin")
     if origin and origin in settings.cors_origins and request.path.startswith("/api/"):
@@ -68,14 +59,15 @@ async def on_response(request: Request, response: BaseHTTPResponse) -> None:
         response.headers["Access-Control-Allow-Origin"] = origin
     if request.path.startswith("/assets/") and response.status == 200:
         response.headers["Cache-Control"] = "public, max-age=31536000, immutable"  # names are hashed
-    if (response.content_type or "").startswith("text/html"):
+    if not prebuilt and (response.content_type or "").startswith("text/html"):
         for name, value in HTML_HEADERS.items():
             response.headers.setdefault(name, value)
     started = getattr(request.ctx, "started", None)
     latency = time.perf_counter() - started if started else 0.0
     route = request.route.name.rsplit(".", 1)[-1] if request.route else "unmatched"
-    metrics.REQUESTS.labels(route, request.method, str(response.status)).inc()
-    metrics.LATENCY.labels(route).observe(latency)
+    count, timing = metrics.children(route, request.method, response.status)
+    count.inc()
+    timing.observe(latency)
     if request.path.startswith("/api/") or (
         route == "page" and random.random() < settings.request_log_landing_sample
     ):
@@ -101,7 +93,7 @@ def _log(request: Request, response: BaseHTTPResponse, settings: Settings, laten
         "user_agent": request.headers.get("user-agent", "")[:256],
     }
     if receipt is not None and not receipt.honeypot:
-        # A new submission owns its document (the worker fills in its task state);
+        # A new submission's document names it (the worker logs its verdict under the same id);
         # a duplicate only points at the first one.
         doc["submission_id" if not receipt.duplicate else "duplicate_of"] = receipt.id
         doc["task_state"] = "done" if receipt.degraded else "queued"

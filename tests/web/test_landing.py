@@ -85,6 +85,7 @@ def test_flush_cache_reaches_every_process(
         env={**env, "LEADCAP_UI_DIST": str(build), "LEADCAP_REDIS_URL": on_db(stores.redis, 7)},
     )
     assert flushed.returncode == 0, flushed.stderr
+    assert "2 web process(es) serving it" in flushed.stdout  # both confirmed before it returned
     assert pages() == {"<!doctype html><title>v2</title><h1>build two</h1>"}
 
 

@@ -7,6 +7,7 @@ from sanic.response import HTTPResponse, empty, raw
 
 from web import page
 from web.landing import LandingCache
+from web.responses import PrebuiltResponse
 
 bp = Blueprint("landing")
 
@@ -26,10 +27,9 @@ async def landing(request: Request) -> HTTPResponse:
         return raw(page.render(submitted=True).encode(), content_type="text/html; charset=utf-8")
     cache: LandingCache = request.app.ctx.landing
     current = await cache.current(request.app.ctx.services.redis)
-    headers = {"ETag": current.etag, "Cache-Control": "no-cache"}
     if matches(request.headers.get("if-none-match"), current.etag):
-        return empty(status=304, headers=headers)
-    return raw(current.body, content_type="text/html; charset=utf-8", headers=headers)
+        return empty(status=304, headers={"ETag": current.etag, "Cache-Control": "no-cache"})
+    return PrebuiltResponse(current.body, current.headers)
 
 
 @bp.get("/fallback.css", name="fallback_css")

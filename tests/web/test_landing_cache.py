@@ -1,0 +1,109 @@
+"""The landing cache follows `flush-cache` over pub/sub, against a real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from leadcap import landing
+from leadcap.stores.redis import Redis
+from tests.leadcap.test_intake import on_db
+from tests.servers import Stores
+from web.landing import LandingCache
+
+
+@pytest.fixture
+async def redis(stores: Stores) -> AsyncIterator[Redis]:
+    store = Redis.open(on_db(stores.redis, 11))
+    await store.client.flushdb()
+    yield store
+    await store.client.flushdb()
+    await store.close()
+
+
+@pytest.fixture
+def dist(tmp_path: Path) -> Path:
+    (tmp_path / "index.html").write_text("<h1>one</h1>")
+    return tmp_path
+
+
+async def until(condition: object, timeout: float = 5.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not condition():  # type: ignore[operator]
+            await asyncio.sleep(0.01)
+
+
+async def test_a_listening_process_serves_the_flushed_build_without_asking_redis(
+    redis: Redis, dist: Path
+) -> None:
+    cache = LandingCache(dist)
+    follower = asyncio.create_task(cache.follow(redis))
+    try:
+        await until(lambda: cache.listening)
+        (dist / "index.html").write_text("<h1>two</h1>")
+        flushed = await landing.flush(redis, dist)
+        assert (flushed.listening, flushed.confirmed, flushed.complete) == (1, 1, True)
+        # Confirmed means already swapped: the very next request gets the new build.
+        assert (await cache.current(redis)).body == b"<h1>two</h1>"
+        await redis.client.set("leadcap:landing:version", 999)  # not announced: not looked at
+        assert (await cache.current(redis)).version == flushed.version
+    finally:
+        follower.cancel()
+        await asyncio.gather(follower, return_exceptions=True)
+    assert not cache.listening
+
+
+async def test_a_flush_before_the_subscription_is_caught_up(redis: Redis, dist: Path) -> None:
+    (dist / "index.html").write_text("<h1>early</h1>")
+    flushed = await landing.flush(redis, dist)
+    assert (flushed.listening, flushed.complete) == (0, True)
+    cache = LandingCache(None)  # no build of its own: only Redis can give it the page
+    follower = asyncio.create_task(cache.follow(redis))
+    try:
+        await until(lambda: cache.listening)
+        assert (await cache.current(redis)).body == b"<h1>early</h1>"
+    finally:
+        follower.cancel()
+        await asyncio.gather(follower, return_exceptions=True)
+
+
+async def test_without_a_subscription_every_request_compares_versions(redis: Redis, dist: Path) -> None:
+    cache = LandingCache(dist)
+    assert (await cache.current(redis)).body == b"<h1>one</h1>"
+    (dist / "index.html").write_text("<h1>two</h1>")
+    await landing.flush(redis, dist)
+    assert (await cache.current(redis)).body == b"<h1>two</h1>"
+
+
+async def test_a_listener_that_never_confirms_fails_the_flush(redis: Redis, dist: Path) -> None:
+    silent = redis.client.pubsub()
+    await silent.subscribe(landing.channel(redis))
+    try:
+        flushed = await landing.flush(redis, dist, timeout_s=0.3)
+    finally:
+        await silent.aclose()
+    assert (flushed.listening, flushed.confirmed, flushed.complete) == (1, 0, False)
+
+
+async def test_a_lost_subscription_falls_back_then_listens_again(redis: Redis, dist: Path) -> None:
+    cache = LandingCache(dist)
+    follower = asyncio.create_task(cache.follow(redis))
+    try:
+        await until(lambda: cache.listening)
+        for client in await redis.client.client_list(_type="pubsub"):
+            if str(client["db"]) == "11":  # only this test's subscriber: others share the server
+                await redis.client.client_kill_filter(_id=client["id"])
+        await until(lambda: not cache.listening)
+        (dist / "index.html").write_text("<h1>while away</h1>")
+        await landing.publish(redis, dist)  # announced to nobody
+        assert (await cache.current(redis)).body == b"<h1>while away</h1>"
+        await until(lambda: cache.listening)
+        (dist / "index.html").write_text("<h1>back</h1>")
+        assert (await landing.flush(redis, dist)).complete
+        assert (await cache.current(redis)).body == b"<h1>back</h1>"
+    finally:
+        follower.cancel()
+        await asyncio.gather(follower, return_exceptions=True)

@@ -1,0 +1,45 @@
+"""The headers every HTML response carries, and a response whose fixed headers are encoded once.
+
+Sanic sanitises and encodes every header of every response; for the landing page, which is the
+same bytes until `flush-cache`, that was a tenth of the CPU of a `GET /`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+from sanic.response import HTTPResponse
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+    "form-action 'self'; object-src 'none'"
+)
+HTML_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Frame-Options": "DENY",
+}
+HTML = "text/html; charset=utf-8"
+
+EncodedHeaders = tuple[tuple[bytes, bytes], ...]
+
+
+def encode(headers: Mapping[str, str]) -> EncodedHeaders:
+    """Headers as Sanic writes them; only for values we wrote ourselves (nothing to sanitise)."""
+    return tuple((name.lower().encode("ascii"), value.encode("ascii")) for name, value in headers.items())
+
+
+class PrebuiltResponse(HTTPResponse):
+    """A response with a set of already-encoded headers, the security headers among them. The
+    middleware adds only per-request headers to `headers` (the request id), never these."""
+
+    def __init__(self, body: bytes, prebuilt: EncodedHeaders, *, content_type: str = HTML) -> None:
+        super().__init__(body, content_type=content_type)
+        self.prebuilt = prebuilt
+
+    @property
+    def processed_headers(self) -> Iterator[tuple[bytes, bytes]]:
+        yield from self.prebuilt
+        yield from super().processed_headers
