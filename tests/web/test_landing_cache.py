@@ -10,6 +10,7 @@ import pytest
 
 from leadcap import landing
 from leadcap.stores.redis import Redis
+from tests import servers
 from tests.leadcap.test_intake import on_db
 from tests.servers import Stores
 from web.landing import LandingCache
@@ -107,3 +108,18 @@ async def test_a_lost_subscription_falls_back_then_listens_again(redis: Redis, d
     finally:
         follower.cancel()
         await asyncio.gather(follower, return_exceptions=True)
+
+
+async def test_flush_cache_exits_1_when_a_process_does_not_confirm(
+    redis: Redis, env: dict[str, str], stores: Stores
+) -> None:
+    silent = redis.client.pubsub()  # listens like a web process, never reloads
+    await silent.subscribe(landing.channel(redis))
+    try:
+        flushed = await asyncio.to_thread(
+            servers.leadcap, "flush-cache", env={**env, "LEADCAP_REDIS_URL": on_db(stores.redis, 11)}
+        )
+    finally:
+        await silent.aclose()
+    assert flushed.returncode == 1
+    assert "only 0 of 1 web processes confirmed it" in " ".join(flushed.stderr.split())
