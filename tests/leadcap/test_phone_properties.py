@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 import re
 
-from hypothesis import given
+import phonenumbers
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from phonenumbers import carrier
 
 from leadcap import phone
 from leadcap.errors import PhoneError
@@ -53,3 +55,118 @@ def written_forms(draw: st.DrawFn) -> tuple[str, str]:
 def test_every_written_form_of_a_mobile_is_its_e164(case: tuple[str, str]) -> None:
     text, expected = case
     assert phone.normalise(text, default_region="IR", allowed_regions=IR).e164 == expected
+
+
+# ---- carrier_of: the fast path gives exactly what the general parser gives ----------------------
+
+# The regions the task named, the ones sharing a country code (+1, +44, +7, +262, +590), and a few
+# with leading-zero or national-prefix quirks (IT, AR, MX, RU, CI).
+CARRIER_REGIONS = ["IR", "US", "GB", "DE", "IN", "CA", "JE", "GG", "IM", "RU", "KZ", "IT", "FR", "AR", "MX"]
+CARRIER_REGIONS += ["BR", "CN", "JP", "AE", "TR", "NG", "AU", "RE", "YT", "GP", "CI", "SG", "PK", "EG", "UA"]
+EXAMPLE_TYPES = [
+    phonenumbers.PhoneNumberType.MOBILE,
+    phonenumbers.PhoneNumberType.FIXED_LINE,
+    phonenumbers.PhoneNumberType.PAGER,
+    phonenumbers.PhoneNumberType.VOIP,
+    phonenumbers.PhoneNumberType.TOLL_FREE,
+    phonenumbers.PhoneNumberType.PERSONAL_NUMBER,
+]
+
+
+def slow_carrier(e164: str) -> str | BaseException | None:
+    """What carrier_of was before the fast path: the general parser, then the carrier lookup."""
+    try:
+        return carrier.name_for_number(phonenumbers.parse(e164, None), "en") or None
+    except phonenumbers.NumberParseException as exc:
+        return exc
+
+
+def fast_carrier(e164: str) -> str | BaseException | None:
+    try:
+        return phone.carrier_of(e164)
+    except phonenumbers.NumberParseException as exc:
+        return exc
+
+
+def same(e164: str) -> bool:
+    slow, fast = slow_carrier(e164), fast_carrier(e164)
+    if isinstance(slow, BaseException) or isinstance(fast, BaseException):
+        return type(slow) is type(fast) and str(slow) == str(fast)
+    return slow == fast
+
+
+def examples(regions: list[str]) -> list[str]:
+    found = []
+    for region in regions:
+        for kind in EXAMPLE_TYPES:
+            number = phonenumbers.example_number_for_type(region, kind)
+            if number is not None:
+                found.append(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+    return found
+
+
+def variations(e164: str) -> list[str]:
+    """Every one-digit change of the number, and the number a digit shorter and longer."""
+    out = [e164[:-1], e164 + "0", e164 + "7"]
+    for i in range(1, len(e164)):
+        out.extend(e164[:i] + d + e164[i + 1 :] for d in "0123456789" if d != e164[i])
+    return out
+
+
+def test_carrier_fast_path_is_exact_for_every_region_example_and_its_one_digit_neighbours() -> None:
+    numbers = examples(sorted(phonenumbers.SUPPORTED_REGIONS))
+    assert len(numbers) > 400
+    wrong = [n for e164 in numbers for n in [e164, *variations(e164)] if not same(n)]
+    assert wrong == []
+
+
+def test_carrier_fast_path_is_exact_on_two_digit_changes_to_the_named_regions_mobile_prefixes() -> None:
+    checked = named = 0
+    for e164 in examples(CARRIER_REGIONS):
+        for i in range(2, min(len(e164), 9)):  # the digits that pick the carrier
+            for j in range(i + 1, min(len(e164), 9)):
+                for a in "0123456789":
+                    for b in "0369":
+                        n = e164[:i] + a + e164[i + 1 : j] + b + e164[j + 1 :]
+                        assert same(n), n
+                        checked += 1
+                        named += isinstance(fast_carrier(n), str)
+    assert checked > 10_000 and named > 1_000  # the comparison saw many numbers with a carrier
+
+
+def test_carrier_of_known_operators() -> None:
+    assert phone.carrier_of("+989123456789") == "IR-MCI"
+    assert phone.carrier_of("+98912345678") is None  # the prefix of a carrier, but one digit short
+    assert phone.carrier_of("+9891234567890") is None  # and one digit long
+    assert phone.carrier_of("+982188888888") is None  # a landline
+
+
+@st.composite
+def mutated_mobiles(draw: st.DrawFn) -> str:
+    """A region's example mobile with a few digits changed, dropped or added."""
+    region = draw(st.sampled_from(CARRIER_REGIONS))
+    example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
+    assert example is not None
+    digits = list(phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)[1:])
+    for _ in range(draw(st.integers(0, 4))):
+        i = draw(st.integers(1, len(digits) - 1))
+        op = draw(st.sampled_from(["set", "set", "set", "drop", "add"]))
+        if op == "drop" and len(digits) > 2:
+            del digits[i]
+        elif op == "add":
+            digits.insert(i, draw(st.sampled_from("0123456789")))
+        else:
+            digits[i] = draw(st.sampled_from("0123456789"))
+    return "+" + "".join(digits)
+
+
+@settings(max_examples=2000)
+@given(mutated_mobiles())
+def test_carrier_fast_path_is_exact_on_mutated_mobiles(e164: str) -> None:
+    assert same(e164)
+
+
+@settings(max_examples=1000)
+@given(st.from_regex(r"\+[0-9]{1,17}", fullmatch=True) | st.text(alphabet="+0123456789 -", max_size=20))
+def test_carrier_fast_path_is_exact_on_any_digits(e164: str) -> None:
+    assert same(e164)
