@@ -1,0 +1,157 @@
+"""The Redis store's connection pool: non-blocking while a connection is free, a bounded
+first-come-first-served wait when none is, and never a hang."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+import redis.asyncio as aioredis
+
+from leadcap.errors import StoreError
+from leadcap.stores.redis import Redis, WaitingPool, translated
+from tests.servers import Stores
+
+
+def on_db(url: str, db: int) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{db}"))
+
+
+@pytest.fixture
+async def small() -> AsyncIterator[list[Redis]]:
+    opened: list[Redis] = []
+    yield opened
+    for store in opened:
+        await store.close()
+
+
+def open_small(stores: Stores, opened: list[Redis], *, max_connections: int, timeout: float = 1.0) -> Redis:
+    store = Redis.open(on_db(stores.redis, 6), max_connections=max_connections, timeout=timeout)
+    opened.append(store)
+    return store
+
+
+def pool_of(store: Redis) -> WaitingPool:
+    pool = store.client.connection_pool
+    assert isinstance(pool, WaitingPool)
+    return pool
+
+
+def settled(pool: WaitingPool) -> None:
+    """Nothing waits, nothing is kept for a waiter, no connection is left checked out."""
+    assert not pool._waiters
+    assert pool._reserved == 0
+    assert not pool._in_use_connections
+
+
+async def test_more_commands_than_connections_all_succeed(stores: Stores, small: list[Redis]) -> None:
+    store = open_small(stores, small, max_connections=2)
+    replies = await asyncio.gather(*(store.client.echo(f"n{i}") for i in range(200)))
+    assert replies == [f"n{i}".encode() for i in range(200)]
+    pool = pool_of(store)
+    assert len(pool._available_connections) == 2
+    settled(pool)
+
+
+async def test_a_plain_pool_would_have_refused_them(stores: Stores) -> None:
+    """Why the pool waits: redis-py's ConnectionPool fails past max_connections at once."""
+    client = aioredis.Redis(
+        connection_pool=aioredis.ConnectionPool.from_url(on_db(stores.redis, 6), max_connections=2)
+    )
+    try:
+        results = await asyncio.gather(*(client.echo("x") for _ in range(50)), return_exceptions=True)
+        assert any("Too many connections" in str(r) for r in results)
+    finally:
+        await client.aclose()
+
+
+async def test_waiting_is_bounded_by_the_timeout(stores: Stores, small: list[Redis]) -> None:
+    store = open_small(stores, small, max_connections=1, timeout=0.3)
+    pool = pool_of(store)
+    held = await pool.get_connection()  # all (one) connections busy
+    started = time.monotonic()
+    with pytest.raises(StoreError, match="No connection available"):
+        async with translated("echo"):
+            await store.client.echo("x")
+    assert 0.25 <= time.monotonic() - started < 1.5
+    await pool.release(held)
+    assert await store.client.echo("y") == b"y"
+    settled(pool)
+
+
+async def test_waiters_are_served_first_come_first_served(stores: Stores, small: list[Redis]) -> None:
+    store = open_small(stores, small, max_connections=1)
+    pool = pool_of(store)
+    held = await pool.get_connection()
+    order: list[int] = []
+
+    async def one(i: int) -> None:
+        conn = await pool.get_connection()
+        order.append(i)
+        await asyncio.sleep(0)
+        await pool.release(conn)
+
+    tasks = []
+    for i in range(10):
+        tasks.append(asyncio.create_task(one(i)))
+        await asyncio.sleep(0)  # queue in this order
+    await pool.release(held)
+    await asyncio.gather(*tasks)
+    assert order == list(range(10))
+    settled(pool)
+
+
+async def test_a_newcomer_does_not_overtake_a_woken_waiter(stores: Stores, small: list[Redis]) -> None:
+    store = open_small(stores, small, max_connections=1, timeout=0.5)
+    pool = pool_of(store)
+    held = await pool.get_connection()
+    waiting = asyncio.create_task(pool.get_connection())
+    await asyncio.sleep(0.01)
+    await pool.release(held)  # wakes `waiting`, which has not run yet
+    newcomer = asyncio.create_task(pool.get_connection())
+    conn = await waiting
+    assert not newcomer.done()
+    await pool.release(conn)
+    await pool.release(await newcomer)
+    settled(pool)
+
+
+async def test_a_cancelled_or_timed_out_waiter_passes_its_turn_on(stores: Stores, small: list[Redis]) -> None:
+    store = open_small(stores, small, max_connections=1, timeout=5)
+    pool = pool_of(store)
+    held = await pool.get_connection()
+    first = asyncio.create_task(pool.get_connection())
+    second = asyncio.create_task(pool.get_connection())
+    await asyncio.sleep(0.01)
+    await pool.release(held)  # wakes `first`...
+    first.cancel()  # ...which is cancelled before it takes the connection
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    conn = await asyncio.wait_for(second, 1)  # the turn went on to `second`
+    await pool.release(conn)
+    # and a waiter cancelled while still queued leaves nothing behind
+    held = await pool.get_connection()
+    third = asyncio.create_task(pool.get_connection())
+    await asyncio.sleep(0.01)
+    third.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await third
+    await pool.release(held)
+    assert await store.client.echo("z") == b"z"
+    settled(pool)
+
+
+async def test_busy_loops_never_starve_a_caller(stores: Stores, small: list[Redis]) -> None:
+    """Many tasks issuing commands back to back through two connections: nobody times out."""
+    store = open_small(stores, small, max_connections=2, timeout=0.5)
+
+    async def loop(i: int) -> int:
+        for _ in range(20):
+            await store.client.echo(str(i))
+        return i
+
+    assert await asyncio.gather(*(loop(i) for i in range(60))) == list(range(60))
+    settled(pool_of(store))
