@@ -24,6 +24,7 @@ from typing import Any
 import orjson
 from redis.asyncio import Redis
 from taskiq import AckableMessage
+from taskiq.formatters.json_formatter import JSONFormatter
 from taskiq_redis import RedisStreamBroker
 
 from leadcap import keys
@@ -79,6 +80,9 @@ class LeadStreamBroker(RedisStreamBroker):
             unacknowledged_batch_size=read_count,
             max_connection_pool_size=max_connections,
         )
+        # Read messages with pydantic's JSON parser straight into a TaskiqMessage (the default
+        # ProxyFormatter runs the stdlib json module, then validates the dict: ~2x the CPU).
+        self.formatter = JSONFormatter()
         # Entries this process holds and has not acked yet. A backlog can keep one waiting in
         # the receiver longer than the idle timeout; the sweep must not hand it out twice.
         self.in_flight: set[bytes | str] = set()

@@ -68,23 +68,16 @@ class Postgres:
         """Write submissions and their leads in one transaction; idempotent on submission id."""
         if not batch:
             return
-        columns: list[list[Any]] = [[] for _ in range(11)]
-        for s in batch:
-            row = (
-                s.id,
-                s.phone,
-                s.region,
-                carrier_of(s.phone),
-                s.source,
-                s.utm.get("source"),
-                s.utm.get("medium"),
-                s.utm.get("campaign"),
-                s.utm.get("term"),
-                s.utm.get("content"),
-                s.submitted_at,
-            )
-            for column, value in zip(columns, row, strict=True):
-                column.append(value)
+        utms = [s.utm for s in batch]
+        columns: list[list[Any]] = [
+            [s.id for s in batch],
+            [s.phone for s in batch],
+            [s.region for s in batch],
+            [carrier_of(s.phone) for s in batch],
+            [s.source for s in batch],
+            *([utm.get(key) for utm in utms] for key in ("source", "medium", "campaign", "term", "content")),
+            [s.submitted_at for s in batch],
+        ]
         async with translated("recording submissions"), self.pool.acquire() as conn, conn.transaction():
             await conn.execute(query("record_submissions"), *columns)
 

@@ -1,0 +1,126 @@
+"""GroupCommit on its own: batching, lingering under load, failures and cancelled callers."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+
+import pytest
+
+from leadcap.errors import StoreError
+from leadcap.groupcommit import GroupCommit
+
+
+class Store:
+    """A write function that records its batches and takes `delay` seconds."""
+
+    def __init__(self, delay: float = 0.0, fail: set[int] | None = None, transient: int = 0) -> None:
+        self.delay = delay
+        self.fail = fail or set()
+        self.transient = transient
+        self.batches: list[list[int]] = []
+
+    async def write(self, items: Sequence[int]) -> None:
+        await asyncio.sleep(self.delay)
+        if self.transient:
+            self.transient -= 1
+            raise StoreError("postgres", "connection refused", transient=True)
+        if self.fail & set(items):
+            raise StoreError("postgres", "bad row", transient=False)
+        self.batches.append(list(items))
+
+
+async def test_at_rest_an_item_is_written_at_once_even_with_a_linger() -> None:
+    store = Store()
+    writer = GroupCommit(store.write, max_batch=100, linger_s=5.0)
+    started = time.monotonic()
+    await writer.submit(1)
+    assert time.monotonic() - started < 1.0
+    assert store.batches == [[1]]
+
+
+async def test_concurrent_items_share_a_write() -> None:
+    store = Store(delay=0.01)
+    writer = GroupCommit(store.write, max_batch=100)
+    await asyncio.gather(*(writer.submit(i) for i in range(50)))
+    assert sorted(i for b in store.batches for i in b) == list(range(50))
+    assert len(store.batches) <= 2
+    assert (writer.written, writer.batches) == (50, len(store.batches))
+
+
+async def test_under_load_the_next_batch_lingers_to_fill() -> None:
+    store = Store(delay=0.05)
+    writer = GroupCommit(store.write, max_batch=100, linger_s=1.0)
+    first = asyncio.create_task(writer.submit(0))
+    await asyncio.sleep(0.01)  # the first write is in flight
+    later = []
+    for i in range(1, 11):  # arrive during the write and the linger that follows it
+        later.append(asyncio.create_task(writer.submit(i)))
+        await asyncio.sleep(0.02)
+    await asyncio.gather(first, *later)
+    assert store.batches == [[0], list(range(1, 11))]
+
+
+async def test_without_a_linger_the_next_batch_goes_as_soon_as_the_write_ends() -> None:
+    store = Store(delay=0.05)
+    writer = GroupCommit(store.write, max_batch=100)
+    first = asyncio.create_task(writer.submit(0))
+    await asyncio.sleep(0.01)
+    later = []
+    for i in range(1, 11):
+        later.append(asyncio.create_task(writer.submit(i)))
+        await asyncio.sleep(0.02)
+    await asyncio.gather(first, *later)
+    assert len(store.batches) >= 3
+
+
+async def test_a_full_batch_does_not_wait_out_the_linger() -> None:
+    store = Store(delay=0.05)
+    writer = GroupCommit(store.write, max_batch=5, linger_s=10.0)
+    first = asyncio.create_task(writer.submit(0))
+    await asyncio.sleep(0.01)
+    started = time.monotonic()
+    await asyncio.gather(first, *(writer.submit(i) for i in range(1, 6)))
+    assert time.monotonic() - started < 2.0
+    assert store.batches == [[0], [1, 2, 3, 4, 5]]
+
+
+async def test_transient_failures_are_retried_until_written() -> None:
+    store = Store(transient=2)
+    writer = GroupCommit(store.write, max_batch=10)
+    await asyncio.wait_for(writer.submit(7), 5)
+    assert store.batches == [[7]]
+
+
+async def test_a_permanent_failure_fails_only_its_item() -> None:
+    store = Store(fail={3})
+    failed: list[int] = []
+
+    async def on_failed(item: int) -> None:
+        failed.append(item)
+
+    writer = GroupCommit(store.write, max_batch=10, on_failed=on_failed)
+    results = await asyncio.gather(*(writer.submit(i) for i in range(5)), return_exceptions=True)
+    assert [isinstance(r, StoreError) for r in results] == [False, False, False, True, False]
+    assert failed == [3]
+    assert sorted(i for b in store.batches for i in b) == [0, 1, 2, 4]
+
+
+async def test_a_cancelled_caller_does_not_stop_the_batch(caplog: pytest.LogCaptureFixture) -> None:
+    store = Store(delay=0.05)
+    written: list[int] = []
+
+    async def on_written(items: Sequence[int]) -> None:
+        written.extend(items)
+
+    writer = GroupCommit(store.write, max_batch=10, on_written=on_written)
+    doomed = asyncio.create_task(writer.submit(1))
+    kept = asyncio.create_task(writer.submit(2))
+    await asyncio.sleep(0.01)
+    doomed.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await doomed
+    await kept
+    assert written == [1, 2]  # the cancelled caller's item was still written (it is idempotent)
+    assert "never retrieved" not in caplog.text
