@@ -54,6 +54,15 @@ def intake(redis: Redis, postgres: Postgres, **raw: str) -> Intake:
     return Intake(settings.parse(raw), redis=redis, postgres=postgres)
 
 
+async def test_accept_loads_the_script_again_when_redis_forgot_it(
+    private_redis: Redis, postgres: Postgres
+) -> None:
+    await private_redis.client.script_flush()  # as after a Redis restart without persistence
+    outcome = await intake(private_redis, postgres).accept(submission(), "1.1.1.9")
+    assert isinstance(outcome.result, Receipt) and not outcome.result.degraded
+    assert await private_redis.client.xlen(keys.LEAD_STREAM) == 1
+
+
 async def test_accept_enqueues_one_taskiq_message(private_redis: Redis, postgres: Postgres) -> None:
     sub = submission(source="hero", utm={"source": "google"})
     outcome = await intake(private_redis, postgres).accept(sub, "1.1.1.1")
