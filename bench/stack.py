@@ -36,6 +36,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from leadcap import embedded, keys  # noqa: E402
+from leadcap import settings as settings_module  # noqa: E402
+from leadcap.stores.mongo import Mongo  # noqa: E402
 
 SYSTEM_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 SYSTEM_REDIS = "redis://127.0.0.1:6379/9"
@@ -52,6 +54,16 @@ def _answers(url: str) -> bool:
 
 def with_database(url: str, name: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path="/" + name))
+
+
+async def _fresh_request_logs(url: str) -> None:
+    """An empty request-log collection with the indexes the web tier gives it."""
+    mongo = Mongo.open(url, timeout_ms=5000)
+    try:
+        await mongo.logs.drop()
+        await mongo.ensure_indexes(ttl_days=settings_module.parse({}).request_log_ttl_days)
+    finally:
+        await mongo.close()
 
 
 def _sql(url: str, *statements: str) -> list[Any]:
@@ -191,10 +203,14 @@ class Stack:
         return redis.Redis.from_url(self.redis_url)
 
     def reset_data(self) -> None:
-        """Fresh numbers for the next run: flush the bench Redis db, empty the lead tables."""
+        """Every run starts from the same state: flush the bench Redis db, empty the lead tables
+        and drop the request logs (SecantusDB's inserts and its TTL sweep grow dearer with the
+        collection, so a run would otherwise pay for the ones before it)."""
         with self.redis() as r:
             r.flushdb()
         _sql(self.database_url, "TRUNCATE submissions, leads")
+        if self.mongo_url:
+            asyncio.run(_fresh_request_logs(self.mongo_url))
 
     def backlog(self) -> int:
         with self.redis() as r:
