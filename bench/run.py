@@ -648,6 +648,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         s.close()
         meta["seconds"] = round(time.monotonic() - started, 1)
+        if len(runs) < args.runs:  # a run failed: say so, and report the ones that finished
+            console.print(f"[red]only {len(runs)} of {args.runs} run(s) finished[/]")
+            meta["runs"] = len(runs)
         if runs:
             summary = summarise(runs)
             cpu = cpu_summary(runs)

@@ -58,7 +58,8 @@ def with_database(url: str, name: str) -> str:
 
 async def _fresh_request_logs(url: str) -> None:
     """An empty request-log collection with the indexes the web tier gives it."""
-    mongo = Mongo.open(url, timeout_ms=5000)
+    # Generous timeouts: SecantusDB may still be working through the last run's writes.
+    mongo = Mongo.open(url, timeout_ms=60_000)
     try:
         await mongo.logs.drop()
         await mongo.ensure_indexes(ttl_days=settings_module.parse({}).request_log_ttl_days)
