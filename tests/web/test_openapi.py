@@ -11,6 +11,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
+from leadcap.submission import MAX_BODY
 from tests import servers
 from tests.servers import Server
 
@@ -35,7 +36,14 @@ def test_api_matches_its_description(case: schemathesis.Case, open_server: Serve
     excluded = [checks.positive_data_acceptance]
     if case.media_type == "application/x-www-form-urlencoded":
         excluded.append(checks.negative_data_rejection)
-    case.call_and_validate(base_url=open_server.url, excluded_checks=excluded)
+    response = case.call(base_url=open_server.url)
+    if response.status_code == 413:
+        # A body over 4 KiB is refused before it is read, whatever it holds, and the description
+        # cannot state a size limit: such a refusal is not "invalid data accepted".
+        body = response.request.body
+        assert isinstance(body, bytes | str) and len(body) > MAX_BODY
+        excluded.append(checks.negative_data_rejection)
+    case.validate_response(response, excluded_checks=excluded)
 
 
 def test_every_route_is_described() -> None:
