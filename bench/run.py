@@ -265,7 +265,7 @@ def one_run(index: int, s: stackmod.Stack, args: argparse.Namespace, wrk: str) -
     # warm-up: connections, pools, scripts, phone metadata; then forget what it queued
     get(s, args, wrk, duration=2)
     post(s, args, wrk, numbers, duration_s=2)
-    s.reset_data()
+    s.reset_data(request_logs=False)  # the web is up: leave its log collection be
 
     console.print(f"  run {index}: GET / …")
     with stackmod.cpu_meter(lambda: groups(s)) as cpu:
@@ -395,7 +395,7 @@ def profile_pass(s: stackmod.Stack, args: argparse.Namespace, wrk: str, stamp: s
     s.start_web(args.web_workers)
     get(s, args, wrk, duration=2)
     post(s, args, wrk, numbers, duration_s=2)
-    s.reset_data()
+    s.reset_data(request_logs=False)  # the web is up: leave its log collection be
     seconds = max(3, int(args.duration) - 2)
     out: dict[str, Any] = {}
 

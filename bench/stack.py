@@ -203,14 +203,16 @@ class Stack:
     def redis(self) -> redis.Redis:
         return redis.Redis.from_url(self.redis_url)
 
-    def reset_data(self) -> None:
+    def reset_data(self, *, request_logs: bool = True) -> None:
         """Every run starts from the same state: flush the bench Redis db, empty the lead tables
         and drop the request logs (SecantusDB's inserts and its TTL sweep grow dearer with the
-        collection, so a run would otherwise pay for the ones before it)."""
+        collection, so a run would otherwise pay for the ones before it). Only drop them while
+        no web process runs: SecantusDB can hang re-creating the indexes of a collection that is
+        being dropped and written to at once."""
         with self.redis() as r:
             r.flushdb()
         _sql(self.database_url, "TRUNCATE submissions, leads")
-        if self.mongo_url:
+        if request_logs and self.mongo_url:
             asyncio.run(_fresh_request_logs(self.mongo_url))
 
     def backlog(self) -> int:
