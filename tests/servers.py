@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -19,6 +19,7 @@ import httpx
 
 from leadcap import embedded
 from leadcap.embedded import Child
+from leadcap.stores.redis import Redis
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV_NAMES = {
@@ -78,6 +79,23 @@ async def create_database(admin_url: str) -> str:
 
 def with_database(url: str, name: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path="/" + name))
+
+
+def on_db(redis_url: str, db: int) -> str:
+    """The Redis URL with database number `db`: each test module that writes keeps its own."""
+    return with_database(redis_url, str(db))
+
+
+@contextlib.asynccontextmanager
+async def private_redis(redis_url: str, db: int) -> AsyncIterator[Redis]:
+    """leadcap's Redis store on database `db`, empty before and after."""
+    store = Redis.open(on_db(redis_url, db))
+    await store.client.flushdb()
+    try:
+        yield store
+    finally:
+        await store.client.flushdb()
+        await store.close()
 
 
 def leadcap(

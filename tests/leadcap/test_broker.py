@@ -11,18 +11,14 @@ from taskiq import AckableMessage
 from leadcap import keys
 from leadcap.broker import LeadStreamBroker, encode_task
 from leadcap.stores.redis import Redis
-from tests.leadcap.test_intake import on_db
-from tests.servers import Stores
+from tests import servers
+from tests.servers import Stores, on_db
 
 
 @pytest.fixture
 async def url(stores: Stores) -> AsyncIterator[str]:
-    url = on_db(stores.redis, 4)
-    store = Redis.open(url)
-    await store.client.flushdb()
-    yield url
-    await store.client.flushdb()
-    await store.close()
+    async with servers.private_redis(stores.redis, 4):
+        yield on_db(stores.redis, 4)
 
 
 async def next_message(broker: LeadStreamBroker, timeout: float) -> AckableMessage:

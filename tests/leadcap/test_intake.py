@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
@@ -17,21 +16,14 @@ from leadcap.intake import Intake, Receipt
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.redis import Redis
 from leadcap.submission import Submission, read_body, validate
-from tests import factories
+from tests import factories, servers
 from tests.servers import Stores
-
-
-def on_db(url: str, db: int) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{db}"))
 
 
 @pytest.fixture
 async def private_redis(stores: Stores) -> AsyncIterator[Redis]:
-    store = Redis.open(on_db(stores.redis, 3))
-    await store.client.flushdb()
-    yield store
-    await store.client.flushdb()
-    await store.close()
+    async with servers.private_redis(stores.redis, 3) as store:
+        yield store
 
 
 @pytest.fixture

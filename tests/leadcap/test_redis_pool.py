@@ -6,18 +6,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis.asyncio as aioredis
 
 from leadcap.errors import StoreError
 from leadcap.stores.redis import Redis, WaitingPool, translated
-from tests.servers import Stores
-
-
-def on_db(url: str, db: int) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{db}"))
+from tests.servers import Stores, on_db
 
 
 @pytest.fixture

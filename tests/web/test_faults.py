@@ -15,8 +15,7 @@ import pytest
 from leadcap import embedded
 from leadcap.migrate import migrate
 from tests import factories, servers
-from tests.leadcap.test_intake import on_db
-from tests.servers import Process, Server, Stores, client, wait_for
+from tests.servers import Process, Server, Stores, client, on_db, wait_for
 from tests.web.test_pipeline import wait_for_lead
 
 DEAD = "127.0.0.1:9"  # the discard port: nothing listens there

@@ -10,8 +10,7 @@ import httpx
 import pytest
 
 from tests import servers
-from tests.leadcap.test_intake import on_db
-from tests.servers import Server, Stores, client
+from tests.servers import Server, Stores, client, on_db
 
 
 @pytest.fixture(scope="module")

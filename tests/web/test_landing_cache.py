@@ -11,18 +11,14 @@ import pytest
 from leadcap import landing
 from leadcap.stores.redis import Redis
 from tests import servers
-from tests.leadcap.test_intake import on_db
-from tests.servers import Stores
+from tests.servers import Stores, on_db
 from web.landing import LandingCache
 
 
 @pytest.fixture
 async def redis(stores: Stores) -> AsyncIterator[Redis]:
-    store = Redis.open(on_db(stores.redis, 11))
-    await store.client.flushdb()
-    yield store
-    await store.client.flushdb()
-    await store.close()
+    async with servers.private_redis(stores.redis, 11) as store:
+        yield store
 
 
 @pytest.fixture

@@ -12,8 +12,7 @@ from pymongo import AsyncMongoClient
 
 from leadcap import embedded
 from tests import factories, servers
-from tests.leadcap.test_intake import on_db
-from tests.servers import Process, Server, Stores, client, wait_for
+from tests.servers import Process, Server, Stores, client, on_db, wait_for
 from tests.web.test_pipeline import wait_for_lead
 
 
