@@ -286,6 +286,7 @@ def pg_home(folder: Path, user: str | None) -> Path:
         return folder
     PG_OWN_BASE.mkdir(mode=0o711, parents=True, exist_ok=True)  # others may pass, not list
     home = _owned_folder(own_pg_folder(folder), user)
+    write_private(home / "data-folder", f"{folder}\n")  # whose cluster this is, for a person cleaning up
     say(f"{user} cannot reach {folder}: the embedded PostgreSQL keeps its files in {home}")
     return home
 

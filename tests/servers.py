@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -64,8 +63,6 @@ def start_stores(folder: Path) -> Stores:
 def stop_stores(stores: Stores) -> None:
     for child in stores.children.values():
         child.stop()
-        if child.files and child.files.is_relative_to(embedded.PG_OWN_BASE):
-            shutil.rmtree(child.files.parent, ignore_errors=True)  # root's run leaves nothing there
 
 
 async def create_database(admin_url: str) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import time
@@ -79,8 +78,6 @@ def test_two_embedded_instances_side_by_side_and_clean_stop(tmp_path: Path) -> N
     assert "database system is shut down" in log
     passwords = json.loads((tmp_path / "a" / "data" / "passwords.json").read_text())
     assert passwords and not any(password in a.output() for password in passwords.values())
-    for folder in (tmp_path / "a" / "data", tmp_path / "b" / "data"):
-        shutil.rmtree(embedded.own_pg_folder(folder), ignore_errors=True)
 
 
 def test_a_taken_port_is_one_line_before_any_store_starts(tmp_path: Path) -> None:

@@ -149,6 +149,7 @@ def test_a_data_folder_the_system_user_cannot_reach_keeps_postgres_apart(
         assert child.files == own / "postgres"
         assert stat.S_IMODE(data.stat().st_mode) == 0o700
         assert own.stat().st_uid == embedded.pwd.getpwnam(embedded.PG_SYSTEM_USER).pw_uid
+        assert (own / "data-folder").read_text().strip() == str(data.resolve())
         said = capfd.readouterr().err
         assert [line for line in said.splitlines() if str(own) in line] == [
             f"leadcap: {embedded.PG_SYSTEM_USER} cannot reach {data.resolve()}: "
