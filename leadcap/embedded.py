@@ -23,6 +23,7 @@ import json
 import os
 import pwd
 import secrets
+import shutil
 import signal
 import socket
 import stat
@@ -199,10 +200,13 @@ def _system_gid() -> int | None:
 def private_folder(folder: Path) -> Path:
     """Create `folder` or take away what it grants others: 0700, or 0710 when its group is
     PostgreSQL's system user's (set by `start_postgres`, which must keep entering it)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    st = folder.stat()
-    enters = bool(st.st_mode & stat.S_IXGRP) and st.st_gid == _system_gid()
-    folder.chmod(0o710 if enters else 0o700)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        st = folder.stat()
+        enters = bool(st.st_mode & stat.S_IXGRP) and st.st_gid == _system_gid()
+        folder.chmod(0o710 if enters else 0o700)
+    except OSError as exc:
+        raise StoreError("embedded", f"cannot make {folder} private: {exc.strerror}") from None
     return folder
 
 
@@ -280,14 +284,20 @@ def pg_home(folder: Path, user: str | None) -> Path:
     """
     if user is None:
         return folder
-    if _can_reach(folder, user):
+    own = own_pg_folder(folder)
+    if not (own / "postgres" / "PG_VERSION").exists() and _can_reach(folder, user):
         os.chown(folder, -1, pwd.getpwnam(user).pw_gid)
         folder.chmod(0o710)
         return folder
     PG_OWN_BASE.mkdir(mode=0o711, parents=True, exist_ok=True)  # others may pass, not list
-    home = _owned_folder(own_pg_folder(folder), user)
+    home = _owned_folder(own, user)
     write_private(home / "data-folder", f"{folder}\n")  # whose cluster this is, for a person cleaning up
     say(f"{user} cannot reach {folder}: the embedded PostgreSQL keeps its files in {home}")
+    left = folder / "postgres"
+    if (left / "PG_VERSION").exists() and not (home / "postgres").exists():
+        # A cluster an older leadcap kept here (it opened the parents then): bring it along.
+        shutil.move(left, home / "postgres")
+        say(f"moved its cluster from {left} to {home / 'postgres'}")
     return home
 
 
@@ -335,12 +345,9 @@ def _initdb(bin_dir: Path, pgdata: Path, password: str, user: str | None) -> Non
         raise StoreError("postgres", f"initdb failed: {done.stderr.decode(errors='replace')[-1000:]}")
 
 
-def _end_trust(bin_dir: Path, pgdata: Path, password: str, user: str | None) -> None:
-    """Give a cluster made by an older leadcap (`--auth=trust`) its password, then demand it."""
-    hba = pgdata / "pg_hba.conf"
-    lines = hba.read_text().splitlines()
-    if not any(line.split()[-1:] == ["trust"] for line in lines if not line.lstrip().startswith("#")):
-        return
+def _set_password(bin_dir: Path, pgdata: Path, password: str, user: str | None) -> None:
+    """Give an existing cluster's postgres role `password` and demand it: for a cluster made by
+    an older leadcap (`--auth=trust`), or one whose passwords.json was lost."""
     # Single-user mode needs no login; the password goes in on stdin, never on a command line.
     sql = f"ALTER ROLE postgres PASSWORD '{password}';\n".encode()
     done = _as_postgres(
@@ -349,13 +356,16 @@ def _end_trust(bin_dir: Path, pgdata: Path, password: str, user: str | None) -> 
     if done.returncode:
         said = done.stderr.decode(errors="replace").replace(password, "***")  # it may echo the statement
         raise StoreError("postgres", f"cannot set its password: {said[-1000:]}")
+    hba = pgdata / "pg_hba.conf"
+    lines = hba.read_text().splitlines()
     fixed = [
         line[: line.rindex("trust")] + "scram-sha-256"
         if not line.lstrip().startswith("#") and line.split()[-1:] == ["trust"]
         else line
         for line in lines
     ]
-    hba.write_text("\n".join(fixed) + "\n")
+    if fixed != lines:
+        hba.write_text("\n".join(fixed) + "\n")
 
 
 def start_postgres(folder: Path, port: int | None = None) -> Child:
@@ -369,21 +379,21 @@ def start_postgres(folder: Path, port: int | None = None) -> Child:
     else:
         pgdata.mkdir(mode=0o700, exist_ok=True)
     log = _private_log(folder / "postgres.log")  # the child writes to the descriptor we open
-    password = passwords(folder).get("database")
-    if not (pgdata / "PG_VERSION").exists():
-        password = password or _new_password()
-        _initdb(bin_dir, pgdata, password, user)
-        _remember(folder, "database", password)
-    elif password is None:  # made by an older leadcap
-        password = _new_password()
-        _end_trust(bin_dir, pgdata, password, user)
-        _remember(folder, "database", password)
     with contextlib.suppress(FileNotFoundError):  # a stale pid file from a killed run
         pid = int((pgdata / "postmaster.pid").read_text().split()[0])
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, 0)
             raise StoreError("postgres", f"already running (pid {pid}) on {pgdata}")
         (pgdata / "postmaster.pid").unlink()
+    password = passwords(folder).get("database")
+    if not (pgdata / "PG_VERSION").exists():
+        password = password or _new_password()
+        _initdb(bin_dir, pgdata, password, user)
+        _remember(folder, "database", password)
+    elif password is None:  # made by an older leadcap, or passwords.json was lost
+        password = _new_password()
+        _set_password(bin_dir, pgdata, password, user)
+        _remember(folder, "database", password)
     port = port or free_port()
     argv = [
         str(bin_dir / "postgres"),

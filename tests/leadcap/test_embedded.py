@@ -183,3 +183,39 @@ async def test_a_cluster_made_with_trust_gets_a_password(tmp_path: Path) -> None
     finally:
         again.stop()
         shutil.rmtree(embedded.own_pg_folder((tmp_path / "data").resolve()), ignore_errors=True)
+
+
+@as_root
+async def test_an_older_cluster_the_system_user_can_no_longer_reach_moves_with_its_rows() -> None:
+    # The layout an older leadcap left under root: the cluster in the data folder, trust, no
+    # passwords.json, and (once its parents are closed again) no way in for the system user.
+    outer = Path(tempfile.mkdtemp(prefix="leadcap-embedded-"))
+    data = outer / "data"
+    try:
+        outer.chmod(0o711)
+        child = embedded.start_postgres(data)
+        conn = await asyncpg.connect(child.url)
+        await conn.execute("CREATE TABLE kept (n int); INSERT INTO kept VALUES (7)")
+        await conn.close()
+        child.stop()
+        assert child.files
+        hba = child.files / "pg_hba.conf"
+        hba.write_text(hba.read_text().replace("scram-sha-256", "trust"))
+        (data / "passwords.json").unlink()
+        outer.chmod(0o700)
+
+        again = embedded.start_postgres(data)
+        try:
+            own = embedded.own_pg_folder(data.resolve())
+            assert again.files == own / "postgres" and not (data / "postgres").exists()
+            with pytest.raises((asyncpg.InvalidPasswordError, asyncpg.InterfaceError)):
+                await asyncpg.connect(without_password(again.url), password="")
+            conn = await asyncpg.connect(again.url)
+            assert await conn.fetchval("SELECT n FROM kept") == 7
+            await conn.close()
+        finally:
+            again.stop()
+        assert stat.S_IMODE(outer.stat().st_mode) == 0o700
+    finally:
+        shutil.rmtree(outer)
+        shutil.rmtree(embedded.own_pg_folder(data.resolve()), ignore_errors=True)
