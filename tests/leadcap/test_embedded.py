@@ -9,6 +9,7 @@ import os
 import shutil
 import socket
 import stat
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -219,3 +220,19 @@ async def test_an_older_cluster_the_system_user_can_no_longer_reach_moves_with_i
     finally:
         shutil.rmtree(outer)
         shutil.rmtree(embedded.own_pg_folder(data.resolve()), ignore_errors=True)
+
+
+@as_root
+def test_creating_the_system_user_is_said_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    name = f"leadcap-t{os.getpid()}"  # a user of its own: the real one may be in use by other runs
+    monkeypatch.setattr(embedded, "PG_SYSTEM_USER", name)
+    try:
+        assert embedded._pg_user() == name
+        assert embedded._pg_user() == name  # the second time it exists: nothing said
+        assert capfd.readouterr().err.splitlines() == [
+            f"leadcap: created system user {name}: the embedded PostgreSQL refuses to run as root"
+        ]
+    finally:
+        subprocess.run(["userdel", name], check=False, capture_output=True)
