@@ -1,9 +1,11 @@
-"""The deployment under test: docker-compose.yml's own `web` and `worker` commands run here
-against real stores, and a real nginx with the project's nginx.conf in front of them."""
+"""The deployment under test: docker-compose.yml's own `migrate`, `web` and `worker` commands run
+here against real stores, with the least-privilege PostgreSQL roles the postgres image's init script
+makes, and a real nginx with the project's nginx.conf in front of them."""
 
 from __future__ import annotations
 
 import shutil
+import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -17,7 +19,7 @@ import redis.asyncio as aioredis
 from leadcap import embedded
 from tests import servers
 from tests.deploy import helpers
-from tests.deploy.helpers import Nginx, Running
+from tests.deploy.helpers import Nginx, Roles, Running
 from tests.servers import Stores
 
 # The built page as the Dockerfile lays it out: index.html and hashed files under assets/.
@@ -30,13 +32,16 @@ WEB_ONLY_ASSET = "web-only-0a1b2c.js"  # in the web's copy only: a newer web ima
 
 @dataclass
 class Stack:
-    """`leadcap migrate && exec leadcap serve` and `leadcap worker`, as compose runs them."""
+    """`leadcap migrate` as the owner role, then `leadcap serve` and `leadcap worker` as the app
+    role, as compose runs them. `env` is web's and worker's (the app role's URL)."""
 
     url: str
     env: dict[str, str]
     web: Running
     worker: Running
-    database_url: str
+    database_url: str  # the app role's
+    roles: Roles
+    migrated: str  # what `leadcap migrate` printed
     redis_url: str
     dist: Path
     edge_root: Path
@@ -69,9 +74,11 @@ def build_dist(folder: Path) -> tuple[Path, Path]:
 async def stack(
     compose: dict[str, Any], env: dict[str, str], stores: Stores, deploy_dir: Path
 ) -> AsyncIterator[Stack]:
-    """Its own PostgreSQL database (empty: the web command migrates it), Redis database (index 7,
-    flushed first) and MongoDB database, so nothing else in the session shares its queue."""
+    """Its own PostgreSQL database (empty but for the init script's roles: the migrate command
+    makes the schema), Redis database (index 7, flushed first) and MongoDB database, so nothing else
+    in the session shares its queue."""
     database_url = await servers.create_database(stores.database)
+    roles = helpers.make_roles(database_url)
     redis_url = servers.with_database(stores.redis, "7")
     flush = aioredis.Redis.from_url(redis_url)
     await flush.flushdb()
@@ -82,7 +89,7 @@ async def stack(
         {
             **env,
             "LEADCAP_ENV": "production",  # as in .env.docker: no embedded fallback
-            "LEADCAP_DATABASE_URL": database_url,
+            "LEADCAP_DATABASE_URL": roles.app_url,
             "LEADCAP_REDIS_URL": redis_url,
             "LEADCAP_MONGO_URL": servers.with_database(
                 stores.mongo, f"leadcap_deploy_{uuid.uuid4().hex[:8]}"
@@ -98,6 +105,16 @@ async def stack(
     home = deploy_dir / "home"  # like the image's empty working directory: no ./.env
     home.mkdir()
     services = compose["services"]
+    migrate = subprocess.run(
+        helpers.command_argv(services["migrate"]["command"]),
+        env={**stack_env, "LEADCAP_DATABASE_URL": roles.owner_url},  # .env.docker.migrate's
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=home,
+    )
+    assert migrate.returncode == 0, migrate.stdout + migrate.stderr
     web = Running.start(
         helpers.command_argv(services["web"]["command"]), stack_env, deploy_dir / "web.log", home
     )
@@ -107,10 +124,24 @@ async def stack(
     url = f"http://127.0.0.1:{port}"
     try:
         helpers.wait_until_answers(url + "/api/health/", web)
-        yield Stack(url, stack_env, web, worker, database_url, redis_url, dist, edge_root)
+        yield Stack(
+            url, stack_env, web, worker, roles.app_url, roles, migrate.stdout, redis_url, dist, edge_root
+        )
     finally:
         worker.stop()
         web.stop()
+        await drop_database_and_roles(stores.database, database_url, roles)
+
+
+async def drop_database_and_roles(admin_url: str, database_url: str, roles: Roles) -> None:
+    """Roles belong to the whole server (possibly the machine's, shared): leave none behind."""
+    name = database_url.rsplit("/", 1)[1]
+    conn = await asyncpg.connect(admin_url)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'DROP ROLE IF EXISTS "{roles.owner}", "{roles.app}"')
+    finally:
+        await conn.close()
 
 
 @pytest.fixture(scope="session")

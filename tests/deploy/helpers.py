@@ -7,6 +7,7 @@ import contextlib
 import itertools
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import httpx
 import pytest
@@ -199,3 +201,65 @@ def nginx(conf: Path, listen_port: int) -> Iterator[Nginx]:
         yield running
     finally:
         running.stop()
+
+
+POSTGRES_INIT = ROOT / "deploy" / "postgres" / "10-leadcap-roles.sh"
+MONGO_INIT = ROOT / "deploy" / "mongo" / "10-leadcap-user.js"
+ENV_MIGRATE = ROOT / ".env.docker.migrate"
+ENV_STORES = ROOT / ".env.docker.stores"
+
+
+@dataclass
+class Roles:
+    """The PostgreSQL roles deploy/postgres/10-leadcap-roles.sh made, as URLs of one database."""
+
+    owner: str
+    owner_url: str
+    app: str
+    app_url: str
+
+
+def _login(url: str, user: str, password: str) -> str:
+    parts = urlsplit(url)
+    netloc = f"{user}:{password}@{parts.hostname}:{parts.port or 5432}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def make_roles(database_url: str) -> Roles:
+    """Run the postgres image's init script, as the image would (psql as the superuser, on the
+    new database), with role names of this run's own: roles belong to the whole server."""
+    parts = urlsplit(database_url)
+    suffix = secrets.token_hex(4)
+    owner, app = f"leadcap_owner_{suffix}", f"leadcap_app_{suffix}"
+    passwords = {owner: secrets.token_hex(16), app: secrets.token_hex(16)}
+    env = {
+        "PATH": os.environ.get("PATH", os.defpath),
+        "POSTGRES_USER": unquote(parts.username or "postgres"),
+        "POSTGRES_DB": parts.path.lstrip("/"),
+        "PGHOST": parts.hostname or "127.0.0.1",
+        "PGPORT": str(parts.port or 5432),
+        "DB_OWNER_USER": owner,
+        "DB_OWNER_PASSWORD": passwords[owner],
+        "DB_APP_USER": app,
+        "DB_APP_PASSWORD": passwords[app],
+    }
+    if parts.password:
+        env["PGPASSWORD"] = unquote(parts.password)
+    tool("psql")
+    result = subprocess.run(
+        ["sh", str(POSTGRES_INIT)], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    return Roles(
+        owner, _login(database_url, owner, passwords[owner]), app, _login(database_url, app, passwords[app])
+    )
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        assert process.poll() is None, f"exited:\n{log.read_text(errors='replace')}"
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        assert time.monotonic() < deadline, f"did not listen:\n{log.read_text(errors='replace')}"
+        time.sleep(0.05)

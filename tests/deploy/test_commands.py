@@ -32,7 +32,7 @@ def dead_url(scheme: str) -> str:
 
 async def test_the_stack_started_from_the_compose_commands(stack: Stack) -> None:
     assert stack.web.alive() and stack.worker.alive()
-    assert "applied" in stack.web.output()  # `leadcap migrate` ran on the empty database first
+    assert "applied" in stack.migrated  # `leadcap migrate` ran on the empty database first
 
 
 async def test_compose_healthchecks_pass_on_a_healthy_stack(compose: dict[str, Any], stack: Stack) -> None:
@@ -72,7 +72,15 @@ def test_image_healthcheck_is_unhealthy_when_redis_or_postgres_is_down(stack: St
 
 
 def test_migrate_is_safe_to_run_again(stack: Stack) -> None:
-    """Every web replica runs it on start."""
-    result = run(["leadcap", "migrate"], stack.env)
+    """The migrate service runs on every `docker compose up`."""
+    result = run(["leadcap", "migrate"], stack.env, LEADCAP_DATABASE_URL=stack.roles.owner_url)
     assert result.returncode == 0, result.stderr
     assert "up to date" in result.stdout
+
+
+def test_the_app_role_cannot_migrate(stack: Stack) -> None:
+    """web's and worker's URL may not change the schema, and the refusal names no secret."""
+    result = run(["leadcap", "migrate"], stack.env)
+    assert result.returncode != 0
+    password = stack.database_url.split(":")[2].split("@")[0]
+    assert password not in result.stdout + result.stderr

@@ -48,21 +48,52 @@ def test_env_example_is_a_valid_local_configuration() -> None:
     assert loaded.trusted_proxies == ()  # trust no one unless a proxy is really there
 
 
-def test_env_docker_holds_placeholders_only_and_they_agree() -> None:
-    values = read_env_file(helpers.ENV_DOCKER)
-    for name, value in values.items():
-        if "PASSWORD" in name:
-            assert value == PLACEHOLDER, name
-    database = urlsplit(values["LEADCAP_DATABASE_URL"])
-    assert (database.username, database.password, database.path) == (
-        values["POSTGRES_USER"],
-        values["POSTGRES_PASSWORD"],
-        "/" + values["POSTGRES_DB"],
-    )
-    assert urlsplit(values["LEADCAP_REDIS_URL"]).password == values["REDIS_PASSWORD"]
-    mongo = urlsplit(values["LEADCAP_MONGO_URL"])
-    assert (mongo.username, mongo.password) == (
-        values["MONGO_INITDB_ROOT_USERNAME"],
-        values["MONGO_INITDB_ROOT_PASSWORD"],
-    )
-    assert "authSource=admin" in mongo.query  # the root user lives in the admin database
+def test_env_docker_files_hold_placeholders_only_and_they_agree() -> None:
+    """Each password appears in two files (the store's and its user's URL): they must agree, and
+    each login is its own placeholder variable, so a real deploy can give each its own value."""
+    leadcap = read_env_file(helpers.ENV_DOCKER)
+    migrate = read_env_file(helpers.ENV_MIGRATE)
+    stores = read_env_file(helpers.ENV_STORES)
+    for path, values in (
+        (helpers.ENV_DOCKER, leadcap),
+        (helpers.ENV_MIGRATE, migrate),
+        (helpers.ENV_STORES, stores),
+    ):
+        for name, value in values.items():
+            if "PASSWORD" in name:
+                assert value == PLACEHOLDER, (path.name, name)
+            if name.endswith("_URL"):
+                assert urlsplit(value).password in (None, "", PLACEHOLDER), (path.name, name)
+    assert set(migrate) == {"LEADCAP_DATABASE_URL"}  # the one thing migrate does differently
+
+    app, owner = urlsplit(leadcap["LEADCAP_DATABASE_URL"]), urlsplit(migrate["LEADCAP_DATABASE_URL"])
+    assert (app.username, app.password) == (stores["DB_APP_USER"], stores["DB_APP_PASSWORD"])
+    assert (owner.username, owner.password) == (stores["DB_OWNER_USER"], stores["DB_OWNER_PASSWORD"])
+    assert app.path == owner.path == "/" + stores["POSTGRES_DB"]
+    assert (app.hostname, owner.hostname) == ("db", "db")
+    assert len({stores["POSTGRES_USER"], stores["DB_OWNER_USER"], stores["DB_APP_USER"]}) == 3
+
+    assert urlsplit(leadcap["LEADCAP_REDIS_URL"]).password == stores["REDIS_PASSWORD"]
+
+    mongo = urlsplit(leadcap["LEADCAP_MONGO_URL"])
+    assert (mongo.username, mongo.password) == (stores["MONGO_APP_USER"], stores["MONGO_APP_PASSWORD"])
+    assert mongo.username != stores["MONGO_INITDB_ROOT_USERNAME"]
+    assert f"authSource={stores['MONGO_APP_DB']}" in mongo.query  # the user lives in its own database
+
+
+def test_no_leadcap_file_holds_an_administrator_password() -> None:
+    for path in (helpers.ENV_DOCKER, helpers.ENV_MIGRATE):
+        names = set(read_env_file(path))
+        assert not names & {"POSTGRES_PASSWORD", "MONGO_INITDB_ROOT_PASSWORD", "DB_OWNER_PASSWORD"}, path.name
+
+
+def test_the_mongo_init_script_grants_read_write_on_the_log_database_only() -> None:
+    """Read, since no MongoDB with users runs here: one user, one role, on MONGO_APP_DB."""
+    script = helpers.MONGO_INIT.read_text()
+    assert script.count("createUser(") == 1
+    assert 'roles: [{ role: "readWrite", db: database }]' in script
+    assert "db.getSiblingDB(database)" in script
+    assert 'const database = required("MONGO_APP_DB")' in script
+    for name in ("MONGO_APP_USER", "MONGO_APP_PASSWORD"):
+        assert f'required("{name}")' in script
+    assert re.findall(r'role: "(\w+)"', script) == ["readWrite"]

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -229,6 +230,94 @@ async def test_metrics_are_not_served_at_the_edge(edge: Nginx, stack: Stack) -> 
         assert (await direct.get("/metrics")).status_code == 200
     async with client(edge.url, helpers.client_ip()) as http:
         assert (await http.get("/metrics")).status_code == 404
+
+
+# Request targets sent byte for byte (an HTTP client would tidy some of them up first).
+METRICS_SPELLINGS = [
+    "/metrics",
+    "/metrics/",
+    "/metrics/x",
+    "/metrics?x=1",
+    "/metrics/?x=1",
+    "//metrics",
+    "///metrics/",
+    "/metrics;x",
+    "/metrics%3Bx",
+    "/%6Detrics",
+    "/%6d%65%74%72%69%63%73",
+    "/metrics%2F",
+    "/./metrics",
+    "/%2E/metrics",
+    "/api/../metrics",
+    "/api/%2E%2E/metrics",
+    "/assets/../metrics/",
+    "/METRICS",
+    "/Metrics/",
+    "http://localhost/metrics",
+]
+
+
+async def test_no_spelling_of_metrics_passes_the_edge(edge: Nginx, stack: Stack) -> None:
+    """Each one is nginx's 404 in the contract's shape, and leadcap counts no request for it."""
+    before = await raw_get(stack.url, "/metrics", "127.0.0.1")
+    for target in METRICS_SPELLINGS:
+        status, headers, body = await raw_get(edge.url, target, helpers.client_ip())
+        assert status == 404, target
+        assert json.loads(body)["error"]["code"] == "not_found", target
+        assert "ratelimit-limit" not in headers  # nginx answered, not leadcap
+    after = await raw_get(stack.url, "/metrics", "127.0.0.1")
+    # The first scrape is the only request to the metrics route leadcap saw in between.
+    assert metrics_requests(after[2]) - metrics_requests(before[2]) == 1
+
+
+async def test_the_app_itself_answers_some_spellings(stack: Stack) -> None:
+    """Why the edge must close them: straight to leadcap from an allowed peer, these are the page."""
+    answered = []
+    for target in METRICS_SPELLINGS:
+        status, _, body = await raw_get(stack.url, target, "127.0.0.1")
+        if status == 200 and b"# HELP" in body:
+            answered.append(target)
+    # /metrics/ (and with a query) is what `location = /metrics` used to let through.
+    assert {"/metrics", "/metrics/", "/metrics/?x=1"} <= set(answered)
+
+
+async def raw_get(base_url: str, target: str, source: str) -> tuple[int, dict[str, str], bytes]:
+    """GET `target` exactly as written, from the local address `source`."""
+    host, port = base_url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port), local_addr=(source, 0))
+    try:
+        writer.write(f"GET {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".encode())
+        await writer.drain()
+        raw = await asyncio.wait_for(reader.read(), timeout=10)
+    finally:
+        writer.close()
+    head, _, body = raw.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines)}
+    if headers.get("transfer-encoding") == "chunked":
+        body = dechunk(body)
+    return int(status_line.split()[1]), headers, body
+
+
+def dechunk(data: bytes) -> bytes:
+    out = b""
+    while data:
+        size_line, _, data = data.partition(b"\r\n")
+        size = int(size_line.split(b";")[0], 16)
+        if size == 0:
+            break
+        out, data = out + data[:size], data[size + 2 :]
+    return out
+
+
+def metrics_requests(exposition: bytes) -> float:
+    """leadcap's own count of answered requests to its metrics route (a scrape counts itself
+    only after answering: in the next scrape)."""
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in exposition.decode().splitlines()
+        if line.startswith("leadcap_http_requests_total{") and 'route="metrics"' in line
+    )
 
 
 async def test_edge_health_answers_only_locally(edge: Nginx) -> None:
