@@ -19,6 +19,11 @@ from web import metrics
 from web.responses import HTML_HEADERS, PrebuiltResponse
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+# The request log keeps at most this much of a path, and every request no route matched (a 404,
+# or a method a route refuses) under one name: a scanner's or an attacker's invented paths, each
+# up to the 8 KB a request line may hold, would otherwise fill the log store.
+LOG_PATH_MAX = 256
+UNMATCHED = "unmatched"
 # A page built with VITE_API_BASE_URL calls the API from another origin (LEADCAP_CORS_ORIGINS).
 CORS_HEADERS = {
     "Vary": "Origin",
@@ -64,17 +69,19 @@ async def on_response(request: Request, response: BaseHTTPResponse) -> None:
             response.headers.setdefault(name, value)
     started = getattr(request.ctx, "started", None)
     latency = time.perf_counter() - started if started else 0.0
-    route = request.route.name.rsplit(".", 1)[-1] if request.route else "unmatched"
+    route = request.route.name.rsplit(".", 1)[-1] if request.route else UNMATCHED
     count, timing = metrics.children(route, request.method, response.status)
     count.inc()
     timing.observe(latency)
     if request.path.startswith("/api/") or (
         route == "page" and random.random() < settings.request_log_landing_sample
     ):
-        _log(request, response, settings, latency)
+        _log(request, response, settings, latency, route)
 
 
-def _log(request: Request, response: BaseHTTPResponse, settings: Settings, latency: float) -> None:
+def _log(
+    request: Request, response: BaseHTTPResponse, settings: Settings, latency: float, route: str
+) -> None:
     services = getattr(request.app.ctx, "services", None)
     if services is None:
         return
@@ -85,8 +92,8 @@ def _log(request: Request, response: BaseHTTPResponse, settings: Settings, laten
     doc: dict[str, Any] = {
         "time": datetime.now(UTC),
         "request_id": request_id(request),
-        "method": request.method,
-        "path": request.path,
+        "method": metrics.method_label(request.method),
+        "path": request.path[:LOG_PATH_MAX] if route != UNMATCHED else UNMATCHED,
         "status": response.status,
         "latency_ms": round(latency * 1000, 3),
         "client_ip": ip_view(address, settings.request_log_ip),

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
-from tests.servers import Server, client
+from tests.servers import Server, client, wait_for
+from tests.web.test_operations import log_docs
 
 UNKNOWN_METHODS = 2_500
 METHOD_SIZE = 4096
@@ -43,3 +45,25 @@ async def test_invented_methods_leave_the_web_process_flat(server: Server) -> No
     await send_unknown_methods(server, 300, UNKNOWN_METHODS)
     grown = rss_bytes(pid) - before
     assert grown < 3 * 1024 * 1024, f"RSS grew by {grown / 2**20:.1f} MiB"
+
+
+async def test_the_request_log_keeps_no_invented_path_or_method(server: Server, mongo_url: str) -> None:
+    """An unmatched /api/ request is logged under one fixed name, with its method normalised:
+    neither a scanner's paths nor its methods reach MongoDB (they were stored in full)."""
+    async with client(server.url) as http:
+        missing = await http.get("/api/" + "p" * 6000)
+        invented = await http.request("Q" * 3000, "/api/leads/")
+    assert (missing.status_code, invented.status_code) == (404, 405)
+
+    async def both() -> list[dict[str, Any]]:
+        docs = [
+            *await log_docs(mongo_url, request_id=missing.headers["X-Request-ID"]),
+            *await log_docs(mongo_url, request_id=invented.headers["X-Request-ID"]),
+        ]
+        return docs if len(docs) == 2 else []
+
+    docs = await wait_for(both, 10)
+    assert docs, "the two requests were never logged"
+    by_status = {d["status"]: d for d in docs}  # type: ignore[attr-defined]
+    assert (by_status[404]["method"], by_status[404]["path"]) == ("GET", "unmatched")
+    assert (by_status[405]["method"], by_status[405]["path"]) == ("OTHER", "unmatched")
