@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 STATUS: dict[str, int] = {
     "invalid_body": 400,
+    "forbidden_origin": 403,
     "not_found": 404,
     "method_not_allowed": 405,
     "body_too_large": 413,

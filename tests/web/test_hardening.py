@@ -67,3 +67,52 @@ async def test_the_request_log_keeps_no_invented_path_or_method(server: Server, 
     by_status = {d["status"]: d for d in docs}  # type: ignore[attr-defined]
     assert (by_status[404]["method"], by_status[404]["path"]) == ("GET", "unmatched")
     assert (by_status[405]["method"], by_status[405]["path"]) == ("OTHER", "unmatched")
+
+
+async def test_posts_from_other_sites_are_refused(server: Server, ip: str) -> None:
+    """A third-party page cannot make its visitors' browsers post leads here: by Origin, or by
+    Sec-Fetch-Site when the browser sends no usable Origin. Each refusal still counts against
+    the client's rate limit, as every POST does."""
+    own = server.url  # http://127.0.0.1:<port>, the Host the client sends
+    port = own.rsplit(":", 1)[1]
+    cases = [
+        ({"Origin": "https://evil.example"}, 403),
+        ({"Origin": "https://evil.example", "Sec-Fetch-Site": "same-origin"}, 403),  # Origin decides
+        ({"Origin": "null", "Sec-Fetch-Site": "cross-site"}, 403),
+        ({"Sec-Fetch-Site": "cross-site"}, 403),
+        ({"Origin": f"http://localhost:{port}"}, 403),  # another host name is another site
+        ({"Origin": "not a url"}, 403),
+    ]
+    async with client(server.url, ip) as http:
+        answers = [
+            await http.post("/api/leads/", json={"phone": "nope"}, headers=headers) for headers, _ in cases
+        ]
+        form = await http.post(
+            "/api/leads/",
+            content=b"phone=09121110001",
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Origin": "https://evil.example"},
+        )
+    for (headers, status), answer in zip(cases, answers, strict=True):
+        assert answer.status_code == status, (headers, answer.text)
+        assert answer.json() == {
+            "error": {"code": "forbidden_origin", "message": answer.json()["error"]["message"]}
+        }
+    assert [a.headers["RateLimit-Remaining"] for a in answers] == [str(9 - n) for n in range(len(cases))]
+    assert form.status_code == 403 and form.headers["content-type"].startswith("text/html")  # the page again
+
+
+async def test_own_pages_and_non_browsers_are_judged_as_any_other(server: Server, ip: str) -> None:
+    own = server.url
+    port = int(own.rsplit(":", 1)[1])
+    cases = [
+        {"Origin": own},
+        {"Origin": own.upper(), "Sec-Fetch-Site": "same-origin"},
+        {"Origin": f"http://127.0.0.1:{port + 1}"},  # the port is not part of the site
+        {"Origin": "null", "Sec-Fetch-Site": "same-origin"},  # strict referrer policies send null
+        {"Sec-Fetch-Site": "same-origin"},
+        {},  # curl, a server-side integration: no browser headers at all
+    ]
+    async with client(server.url, ip) as http:
+        for headers in cases:
+            answer = await http.post("/api/leads/", json={"phone": "nope"}, headers=headers)
+            assert answer.status_code == 422 and answer.json()["error"]["code"] == "invalid_phone", headers

@@ -7,8 +7,8 @@ import asyncio
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, json, redirect
 
-from leadcap import clientip, submission
-from leadcap.errors import BodyTooLarge, InvalidBody, LeadcapError, RequestError
+from leadcap import clientip, origins, submission
+from leadcap.errors import BodyTooLarge, ForbiddenOrigin, InvalidBody, LeadcapError, RequestError
 from leadcap.settings import Settings
 from leadcap.submission import MAX_BODY, Submission
 from web import metrics
@@ -41,6 +41,13 @@ async def parse(request: Request, settings: Settings) -> Submission | RequestErr
     try:
         kind = submission.media_type(request.headers.get("content-type"))
         request.ctx.form = kind == submission.FORM
+        if origins.foreign(
+            origin=request.headers.get("origin"),
+            fetch_site=request.headers.get("sec-fetch-site"),
+            host=request.headers.get("host"),
+            allowed=settings.cors_origins,
+        ):
+            raise ForbiddenOrigin("This form can only be sent from this site's own pages.")
         draft = submission.read_body(kind, await read_capped(request, MAX_BODY))
         return submission.validate(
             draft, default_region=settings.default_region, allowed_regions=settings.allowed_regions
