@@ -12,6 +12,7 @@ from leadcap.errors import BodyTooLarge, ForbiddenOrigin, InvalidBody, LeadcapEr
 from leadcap.settings import Settings
 from leadcap.submission import MAX_BODY, Submission
 from web import metrics
+from web.state import state
 
 bp = Blueprint("leads")
 BODY_TIMEOUT_S = 5.0  # 4 KiB takes milliseconds; only a stalling client needs longer
@@ -40,7 +41,7 @@ async def parse(request: Request, settings: Settings) -> Submission | RequestErr
     """Everything that can be decided in process, as a Submission or the error to answer."""
     try:
         kind = submission.media_type(request.headers.get("content-type"))
-        request.ctx.form = kind == submission.FORM
+        state(request).form = kind == submission.FORM
         if origins.foreign(
             origin=request.headers.get("origin"),
             fetch_site=request.headers.get("sec-fetch-site"),
@@ -69,14 +70,15 @@ async def capture(request: Request) -> HTTPResponse:
     address = clientip.client_address(
         request.ip, request.headers.get("x-forwarded-for"), settings.trusted_proxies
     )
-    request.ctx.client = address  # the request log reuses it
+    current = state(request)
+    current.client = address  # the request log reuses it
     outcome = await request.app.ctx.services.intake.accept(parsed, clientip.bucket(address))
-    request.ctx.quota = outcome.quota
+    current.quota = outcome.quota
     if isinstance(outcome.result, LeadcapError):
         metrics.LEADS.labels("rejected", outcome.result.code).inc()
         raise outcome.result
     receipt = outcome.result
-    request.ctx.receipt = receipt
+    current.receipt = receipt
     if receipt.honeypot:
         outcome_label = "honeypot"
     elif receipt.duplicate:
@@ -85,6 +87,6 @@ async def capture(request: Request) -> HTTPResponse:
         outcome_label = "accepted_direct" if receipt.degraded else "accepted"
     metrics.LEADS.labels(outcome_label, "").inc()
     headers = outcome.quota.headers()
-    if getattr(request.ctx, "form", False):
+    if current.form:
         return redirect("/?submitted=1", status=303, headers=headers)
     return json(receipt.body(), status=202, headers=headers)
