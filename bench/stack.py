@@ -298,7 +298,7 @@ class Stack:
     def workers_ready(self) -> int:
         """How many workers have published a heartbeat (they do so once their pools are open)."""
         with self.redis() as r:
-            return sum(1 for _ in r.scan_iter(match=keys.WORKER_HEARTBEAT + "*", count=1000))
+            return int(r.zcount(keys.WORKERS, time.time() - keys.HEARTBEAT_TTL_S, "+inf"))
 
     def stop_workers(self) -> None:
         for proc in self.workers:

@@ -9,6 +9,7 @@
     │   ├── NotFound               not_found
     │   ├── MethodNotAllowed       method_not_allowed
     │   ├── RateLimited            rate_limited (carries retry_after)
+    │   ├── ForbiddenOrigin        forbidden_origin: posted from another site's page
     │   └── PhoneError             field = "phone"
     │       ├── MissingPhone           missing_phone
     │       ├── InvalidPhone           invalid_phone
@@ -71,6 +72,10 @@ class RateLimited(RequestError):
     def __init__(self, message: str, *, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class ForbiddenOrigin(RequestError):
+    code = "forbidden_origin"
 
 
 class PhoneError(RequestError):

@@ -1,49 +1,85 @@
-"""Health: every store and the workers checked at once, each under its own timeout."""
+"""Health: every store and the workers checked at once, each under its own timeout.
+
+The report is public (GET /api/health/), so a failing check says only what kind of failure it
+was (`timeout`, `refused`, `auth`, `not configured`, else `error`): never a driver's message, a
+host or a port. Operators find the full reason in the server log.
+
+Workers are seen through heartbeats in one sorted set (member: the worker's consumer name, score:
+the time of its latest beat), so a check costs two O(log n) reads in one round trip, whatever
+else Redis holds: no keyspace scan on the thread the intake shares.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from leadcap import __version__, keys
 from leadcap.errors import StoreError
 from leadcap.services import Services
+from leadcap.stores import failure
 from leadcap.stores.redis import Redis, translated
 
+log = logging.getLogger(__name__)
 CHECK_TIMEOUT_S = 1.5  # the whole report must come back within 2 s even if a store hangs
 CRITICAL = ("postgres", "redis")  # without these a 202 cannot be kept: status "down"
 EXIT_CODES = {"ok": 0, "degraded": 1, "down": 2}
+CACHE_S = 1.0  # a burst of health probes (load balancers, scrapers) costs one check a second
 
 
-async def _timed(check: Awaitable[float]) -> dict[str, Any]:
+def _failed(name: str, exc: BaseException) -> str:
+    """The category of a failed check; the full reason goes to the log only."""
+    reason = exc.reason if isinstance(exc, StoreError) else type(exc).__name__
+    log.warning("health: %s check failed: %s", name, reason)
+    return failure.TIMEOUT if isinstance(exc, TimeoutError) else failure.category(exc)
+
+
+async def _timed(name: str, check: Awaitable[float]) -> dict[str, Any]:
     try:
         latency = await asyncio.wait_for(check, CHECK_TIMEOUT_S)
-    except TimeoutError:
-        return {"status": "down", "error": f"no answer within {CHECK_TIMEOUT_S}s"}
-    except StoreError as exc:
-        return {"status": "down", "error": exc.reason[:200]}
+    except (TimeoutError, StoreError) as exc:
+        return {"status": "down", "error": _failed(name, exc)}
     return {"status": "ok", "latency_ms": round(latency, 2)}
+
+
+async def beat(redis: Redis, name: str) -> None:
+    """Publish one worker's heartbeat, and forget workers silent for longer than the TTL."""
+    now = time.time()
+    async with translated("sending a heartbeat"):
+        pipe = redis.client.pipeline(transaction=True)
+        pipe.zadd(keys.WORKERS, {name: now})
+        pipe.zremrangebyscore(keys.WORKERS, "-inf", f"({now - keys.HEARTBEAT_TTL_S}")
+        pipe.expire(keys.WORKERS, keys.WORKERS_IDLE_TTL_S)  # a retired deployment leaves nothing
+        await pipe.execute()
+
+
+async def forget(redis: Redis, name: str) -> None:
+    """Withdraw a stopping worker's heartbeat at once (it would drop out after the TTL anyway)."""
+    async with translated("withdrawing a heartbeat"):
+        await redis.client.zrem(keys.WORKERS, name)
 
 
 async def worker_heartbeats(redis: Redis) -> tuple[int, float | None]:
     """How many workers published a heartbeat recently, and how long ago the latest did."""
+    now = time.time()
     async with translated("reading heartbeats"):
-        names = [name async for name in redis.client.scan_iter(match=keys.WORKER_HEARTBEAT + "*", count=500)]
-        beats = await redis.client.mget(names) if names else []
-    seen = [float(b) for b in beats if b is not None]
-    if not seen:
+        pipe = redis.client.pipeline(transaction=False)
+        pipe.zcount(keys.WORKERS, now - keys.HEARTBEAT_TTL_S, "+inf")
+        pipe.zrange(keys.WORKERS, -1, -1, withscores=True)
+        count, latest = await pipe.execute()
+    if not latest:
         return 0, None
-    return len(seen), round(max(0.0, time.time() - max(seen)), 1)
+    return int(count), round(max(0.0, now - float(latest[0][1])), 1)
 
 
 async def _workers(redis: Redis) -> dict[str, Any]:
     try:
         count, last_seen = await asyncio.wait_for(worker_heartbeats(redis), CHECK_TIMEOUT_S)
     except (TimeoutError, StoreError) as exc:
-        reason = exc.reason if isinstance(exc, StoreError) else "no answer from redis"
-        return {"status": "down", "count": 0, "last_seen_s": None, "error": reason[:200]}
+        return {"status": "down", "count": 0, "last_seen_s": None, "error": _failed("workers", exc)}
     if count == 0:
         return {"status": "down", "count": 0, "last_seen_s": last_seen, "error": "no worker heartbeat"}
     return {"status": "ok", "count": count, "last_seen_s": last_seen}
@@ -52,9 +88,9 @@ async def _workers(redis: Redis) -> dict[str, Any]:
 async def report(services: Services) -> dict[str, Any]:
     """The contract's health JSON. Never enqueues anything: workers are seen by heartbeat."""
     postgres, redis, mongo, workers = await asyncio.gather(
-        _timed(services.postgres.ping()),
-        _timed(services.redis.ping()),
-        _timed(services.mongo.ping()),
+        _timed("postgres", services.postgres.ping()),
+        _timed("redis", services.redis.ping()),
+        _timed("mongo", services.mongo.ping()),
         _workers(services.redis),
     )
     checks = {"postgres": postgres, "redis": redis, "mongo": mongo, "workers": workers}
@@ -65,3 +101,32 @@ async def report(services: Services) -> dict[str, Any]:
     else:
         status = "ok"
     return {"status": status, "version": __version__, "checks": checks}
+
+
+class CachedReport:
+    """One process's health report, reused for `max_age_s`. Callers arriving while a check runs
+    wait for that check rather than starting their own, so the stores see at most one check per
+    process per `max_age_s`, however many probes come."""
+
+    def __init__(self, *, max_age_s: float = CACHE_S, clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_age_s = max_age_s
+        self.clock = clock
+        self._report: dict[str, Any] | None = None
+        self._made_at = 0.0
+        self._running: asyncio.Task[dict[str, Any]] | None = None
+
+    async def get(self, services: Services) -> dict[str, Any]:
+        if self._report is not None and self.clock() - self._made_at < self.max_age_s:
+            return self._report
+        if self._running is None:
+            self._running = asyncio.create_task(self._check(services))
+        # shielded: a probe that hangs up must not cancel the check the others wait for
+        return await asyncio.shield(self._running)
+
+    async def _check(self, services: Services) -> dict[str, Any]:
+        try:
+            self._report = await report(services)
+            self._made_at = self.clock()
+            return self._report
+        finally:
+            self._running = None

@@ -11,8 +11,9 @@ TASK_NAME = "leadcap.process_submission"
 LANDING_VERSION = PREFIX + "landing:version"  # bumped by `flush-cache`
 LANDING_HTML = PREFIX + "landing:html"  # the shared copy of the built page
 LANDING_CHANNEL = PREFIX + "landing:flushed"  # pub/sub (+ ":<db>"): new versions, to web processes
-WORKER_HEARTBEAT = PREFIX + "worker:"  # + consumer name, with expiry
-HEARTBEAT_TTL_S = 15
+WORKERS = PREFIX + "workers"  # sorted set: consumer name -> time of its latest heartbeat
+HEARTBEAT_TTL_S = 15  # a worker silent this long is no longer counted (and is pruned)
+WORKERS_IDLE_TTL_S = 86_400  # the set itself goes after a day without any heartbeat
 HEARTBEAT_EVERY_S = 5
 
 

@@ -1,4 +1,4 @@
-"""Structured request logs: a bounded in-process buffer of inserts, flushed to MongoDB in batches.
+"""Structured request logs: a bounded in-process buffer of documents, flushed to MongoDB in batches.
 
 Requests only append to a deque; a background task does the I/O (unordered bulk inserts). When
 MongoDB is down or slow the deque fills, and then the oldest entries are dropped and counted:
@@ -27,15 +27,12 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import InsertOne
-
 from leadcap.clientip import IPAddress
 from leadcap.errors import StoreError
 from leadcap.stores.mongo import Mongo
 
 log = logging.getLogger(__name__)
-IP_MODES = ("full", "truncated", "hashed")
-Write = InsertOne[dict[str, Any]]
+Document = dict[str, Any]
 
 
 def ip_view(address: IPAddress | None, mode: str) -> str | None:
@@ -65,40 +62,38 @@ class RequestLog:
         self.batch = batch
         self.every_s = every_s
         self.on_drop = on_drop
-        self.buffer: deque[Write] = deque()
+        self.buffer: deque[Document] = deque()
         self.dropped = 0
         self.written = 0
         self._task: asyncio.Task[None] | None = None
 
-    def record(self, doc: dict[str, Any]) -> None:
+    def record(self, doc: Document) -> None:
         """Queue one request's document (never blocks). The document is taken over, not copied."""
         doc.setdefault("kind", "request")
-        self._add(InsertOne(doc))
+        self._add(doc)
 
     def task_state(self, submission_ids: Iterable[str], state: str) -> None:
         """Queue the worker's verdict (done/failed) as one `task` document per submission."""
         now = datetime.now(UTC)
         for submission_id in submission_ids:
             self._add(
-                InsertOne(
-                    {
-                        "kind": "task",
-                        "time": now,  # the TTL index expires documents by `time`
-                        "submission_id": submission_id,
-                        "task_state": state,
-                        "processed_at": now,
-                    }
-                )
+                {
+                    "kind": "task",
+                    "time": now,  # the TTL index expires documents by `time`
+                    "submission_id": submission_id,
+                    "task_state": state,
+                    "processed_at": now,
+                }
             )
 
-    def _add(self, write: Write) -> None:
+    def _add(self, doc: Document) -> None:
         if self.capacity <= 0:
             self._drop(1)
             return
         if len(self.buffer) >= self.capacity:
             self.buffer.popleft()
             self._drop(1)
-        self.buffer.append(write)
+        self.buffer.append(doc)
 
     def _drop(self, count: int) -> None:
         self.dropped += count
@@ -119,16 +114,16 @@ class RequestLog:
     async def flush(self) -> None:
         """Write everything buffered; on failure, put the batch back (front) and raise."""
         while self.buffer:
-            writes = [self.buffer.popleft() for _ in range(min(self.batch, len(self.buffer)))]
+            docs = [self.buffer.popleft() for _ in range(min(self.batch, len(self.buffer)))]
             try:
-                await self.mongo.write(writes)
+                await self.mongo.write(docs)
             except StoreError:
                 room = self.capacity - len(self.buffer)
-                keep = writes[-room:] if room > 0 else []
-                self._drop(len(writes) - len(keep))
+                keep = docs[-room:] if room > 0 else []
+                self._drop(len(docs) - len(keep))
                 self.buffer.extendleft(reversed(keep))
                 raise
-            self.written += len(writes)
+            self.written += len(docs)
 
     async def _run(self) -> None:
         failing = False

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -14,7 +13,7 @@ from functools import partial
 from taskiq.acks import AcknowledgeType
 from taskiq.receiver import Receiver
 
-from leadcap import keys, phone
+from leadcap import health, keys, phone
 from leadcap.broker import LeadStreamBroker
 from leadcap.groupcommit import GroupCommit, backoff
 from leadcap.services import Services, require_url
@@ -43,16 +42,15 @@ def make_broker(settings: Settings) -> LeadStreamBroker:
 
 
 async def _heartbeat(redis: Redis, name: str, stop: asyncio.Event) -> None:
-    key = keys.WORKER_HEARTBEAT + name
     while not stop.is_set():
         try:
-            await redis.client.set(key, f"{time.time():.3f}", ex=keys.HEARTBEAT_TTL_S)
+            await health.beat(redis, name)
         except Exception as exc:  # noqa: BLE001 - a missed beat must never stop the worker
             log.warning("heartbeat failed: %s", exc)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), keys.HEARTBEAT_EVERY_S)
-    with contextlib.suppress(Exception):  # best effort: the key expires anyway
-        await redis.client.delete(key)
+    with contextlib.suppress(Exception):  # best effort: the beat goes stale anyway
+        await health.forget(redis, name)
 
 
 async def _report(services: Services, batch: Sequence[Submission], *, state: str) -> None:

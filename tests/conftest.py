@@ -89,7 +89,7 @@ def worker(env: dict[str, str], run_dir: Path, stores: Stores) -> Iterator[Proce
     process = Process(("worker",), env, run_dir / "worker.log").start()
     beats = sync_redis.Redis.from_url(stores.redis)
     deadline = time.monotonic() + 60
-    while not beats.keys(keys.WORKER_HEARTBEAT + "*"):
+    while not beats.zcount(keys.WORKERS, time.time() - keys.HEARTBEAT_TTL_S, "+inf"):
         assert process.popen and process.popen.poll() is None, process.output()
         assert time.monotonic() < deadline, "the worker never sent a heartbeat:\n" + process.output()
         time.sleep(0.1)

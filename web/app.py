@@ -11,6 +11,7 @@ from typing import Any
 from sanic import Blueprint, Sanic
 
 from leadcap import embedded, logs, phone
+from leadcap import health as health_module
 from leadcap import settings as settings_module
 from leadcap.errors import StoreError
 from leadcap.services import Services
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None) -> Sanic[Any, Any]:
     )
     app.ctx.settings = settings
     app.ctx.landing = LandingCache(ui_dist(settings))
+    app.ctx.health = health_module.CachedReport()  # per process: probes cost a check a second
     app.blueprint(Blueprint.group(leads.bp, health.bp, landing.bp, metrics.bp))
     assets = ui_dist(settings) / "assets"
     if assets.is_dir():

@@ -20,11 +20,13 @@ from leadcap.errors import (
     Unavailable,
 )
 from web import page
+from web.state import state
 
 log = logging.getLogger(__name__)
 
 STATUS: dict[str, int] = {
     "invalid_body": 400,
+    "forbidden_origin": 403,
     "not_found": 404,
     "method_not_allowed": 405,
     "body_too_large": 413,
@@ -75,7 +77,8 @@ def render_error(request: Request, exc: Exception) -> HTTPResponse:
     if status >= 500 and not isinstance(error, StoreError):
         log.error("unhandled error on %s %s", request.method, request.path, exc_info=exc)
     headers: dict[str, str] = {}
-    quota = getattr(request.ctx, "quota", None)
+    current = state(request)
+    quota = current.quota
     if quota is not None:
         headers.update(quota.headers())
     if isinstance(error, RateLimited | Unavailable):
@@ -84,7 +87,7 @@ def render_error(request: Request, exc: Exception) -> HTTPResponse:
         allow = getattr(exc, "allowed_methods", None)
         if allow:
             headers["Allow"] = ", ".join(sorted(allow))
-    if getattr(request.ctx, "form", False):
+    if current.form:
         return html(page.render(error=error.message), status=status, headers=headers)
     return json(error_body(error), status=status, headers=headers)
 

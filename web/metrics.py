@@ -24,12 +24,23 @@ LATENCY = Histogram(
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
-@functools.cache
+def method_label(method: str) -> str:
+    """The method as metrics and request logs name it: one of HTTP's usual methods, else `OTHER`,
+    so a client inventing methods (any token, kilobytes long) cannot grow label sets or caches."""
+    return method if method in METHODS else "OTHER"
+
+
 def children(route: str, method: str, status: int) -> tuple[Any, Any]:
-    """The request counter and latency histogram of one label set, looked up once: `labels()`
-    costs more than the increment. Methods outside HTTP's usual set share one label, so a client
-    inventing methods cannot grow the label sets (or this cache) without bound."""
-    method = method if method in METHODS else "OTHER"
+    """The request counter and latency histogram of one request's label set."""
+    # Normalised before the cache, whose key is the label set: keyed by the raw method, each new
+    # method would keep its name (and a metric child) in memory for the life of the process.
+    return _children(route, method_label(method), status)
+
+
+@functools.cache
+def _children(route: str, method: str, status: int) -> tuple[Any, Any]:
+    # Looked up once per label set: `labels()` costs more than the increment. Routes are the
+    # app's own names and statuses a few dozen, so the cache stays small.
     return REQUESTS.labels(route, method, str(status)), LATENCY.labels(route)
 
 

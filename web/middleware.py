@@ -1,10 +1,13 @@
-"""Request ids, security headers, metrics and request logs, around every request."""
+"""The middleware around every request: small functions with one job each.
+
+Request: `start` makes the request's state (its id and start time). Response: the id header,
+security headers, CORS headers, asset caching, metrics and the request log. Each reads what it
+needs from the typed `RequestState` (web/state.py) and touches nothing the others own.
+"""
 
 from __future__ import annotations
 
-import os
 import random
-import re
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -12,13 +15,18 @@ from typing import Any
 from sanic import Request, Sanic
 from sanic.response import BaseHTTPResponse
 
-from leadcap import clientip, logs
+from leadcap import clientip
 from leadcap.requestlog import ip_view
 from leadcap.settings import Settings
 from web import metrics
 from web.responses import HTML_HEADERS, PrebuiltResponse
+from web.state import state
 
-_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+# The request log keeps at most this much of a path, and every request no route matched (a 404,
+# or a method a route refuses) under one name: a scanner's or an attacker's invented paths, each
+# up to the 8 KB a request line may hold, would otherwise fill the log store.
+LOG_PATH_MAX = 256
+UNMATCHED = "unmatched"
 # A page built with VITE_API_BASE_URL calls the API from another origin (LEADCAP_CORS_ORIGINS).
 CORS_HEADERS = {
     "Vary": "Origin",
@@ -33,65 +41,79 @@ CORS_HEADERS = {
 
 def request_id(request: Request) -> str:
     """The request's id: the caller's if it is well-formed, otherwise a new one."""
-    rid = getattr(request.ctx, "request_id", None)
-    if rid is None:
-        incoming = request.headers.get("x-request-id", "")
-        rid = incoming if _REQUEST_ID.fullmatch(incoming) else os.urandom(16).hex()
-        request.ctx.request_id = rid
-        logs.request_id.set(rid)
-    return str(rid)
+    return state(request).request_id
 
 
-async def on_request(request: Request) -> None:
-    request.ctx.started = time.perf_counter()
-    request_id(request)
+def route_name(request: Request) -> str:
+    """The matched route's short name, or one fixed name for every unmatched request."""
+    return request.route.name.rsplit(".", 1)[-1] if request.route else UNMATCHED
 
 
-async def on_response(request: Request, response: BaseHTTPResponse) -> None:
+async def start(request: Request) -> None:
+    state(request)  # the id (also for the log lines the handler writes) and the start time
+
+
+async def id_header(request: Request, response: BaseHTTPResponse) -> None:
     response.headers["X-Request-ID"] = request_id(request)
-    prebuilt = isinstance(response, PrebuiltResponse)  # it carries the security headers already
-    if not prebuilt:
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+
+
+async def security_headers(request: Request, response: BaseHTTPResponse) -> None:
+    if isinstance(response, PrebuiltResponse):  # it carries the security headers already
+        return
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if (response.content_type or "").startswith("text/html"):
+        for name, value in HTML_HEADERS.items():
+            response.headers.setdefault(name, value)
+
+
+async def cors_headers(request: Request, response: BaseHTTPResponse) -> None:
     settings: Settings = request.app.ctx.settings
     origin = request.headers.get("origin")
     if origin and origin in settings.cors_origins and request.path.startswith("/api/"):
         response.headers.update(CORS_HEADERS)
         response.headers["Access-Control-Allow-Origin"] = origin
+
+
+async def asset_caching(request: Request, response: BaseHTTPResponse) -> None:
     if request.path.startswith("/assets/") and response.status == 200:
         response.headers["Cache-Control"] = "public, max-age=31536000, immutable"  # names are hashed
-    if not prebuilt and (response.content_type or "").startswith("text/html"):
-        for name, value in HTML_HEADERS.items():
-            response.headers.setdefault(name, value)
-    started = getattr(request.ctx, "started", None)
-    latency = time.perf_counter() - started if started else 0.0
-    route = request.route.name.rsplit(".", 1)[-1] if request.route else "unmatched"
-    count, timing = metrics.children(route, request.method, response.status)
-    count.inc()
-    timing.observe(latency)
+
+
+async def count(request: Request, response: BaseHTTPResponse) -> None:
+    requests, timing = metrics.children(route_name(request), request.method, response.status)
+    requests.inc()
+    timing.observe(time.perf_counter() - state(request).started)
+
+
+async def request_log(request: Request, response: BaseHTTPResponse) -> None:
+    """Every /api/ request, and a sample of landing-page views, to the request log."""
+    settings: Settings = request.app.ctx.settings
+    route = route_name(request)
     if request.path.startswith("/api/") or (
         route == "page" and random.random() < settings.request_log_landing_sample
     ):
-        _log(request, response, settings, latency)
+        _log(request, response, settings, route)
 
 
-def _log(request: Request, response: BaseHTTPResponse, settings: Settings, latency: float) -> None:
+def _log(request: Request, response: BaseHTTPResponse, settings: Settings, route: str) -> None:
     services = getattr(request.app.ctx, "services", None)
     if services is None:
         return
-    address = getattr(request.ctx, "client", None) or clientip.client_address(
+    current = state(request)
+    address = current.client or clientip.client_address(
         request.ip, request.headers.get("x-forwarded-for"), settings.trusted_proxies
     )
-    receipt = getattr(request.ctx, "receipt", None)
     doc: dict[str, Any] = {
         "time": datetime.now(UTC),
-        "request_id": request_id(request),
-        "method": request.method,
-        "path": request.path,
+        "request_id": current.request_id,
+        "method": metrics.method_label(request.method),
+        "path": request.path[:LOG_PATH_MAX] if route != UNMATCHED else UNMATCHED,
         "status": response.status,
-        "latency_ms": round(latency * 1000, 3),
+        "latency_ms": round((time.perf_counter() - current.started) * 1000, 3),
         "client_ip": ip_view(address, settings.request_log_ip),
         "user_agent": request.headers.get("user-agent", "")[:256],
     }
+    receipt = current.receipt
     if receipt is not None and not receipt.honeypot:
         # A new submission's document names it (the worker logs its verdict under the same id);
         # a duplicate only points at the first one.
@@ -101,5 +123,8 @@ def _log(request: Request, response: BaseHTTPResponse, settings: Settings, laten
 
 
 def install(app: Sanic[Any, Any]) -> None:
-    app.register_middleware(on_request, "request")
-    app.register_middleware(on_response, "response")
+    app.register_middleware(start, "request")
+    # The response jobs are independent of one another (none changes what another reads), so
+    # the order Sanic runs them in does not matter.
+    for job in (id_header, security_headers, cors_headers, asset_caching, count, request_log):
+        app.register_middleware(job, "response")

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+from bson import ObjectId
 from pymongo import ASCENDING, AsyncMongoClient, InsertOne
 from pymongo.errors import BulkWriteError, PyMongoError
 
@@ -63,16 +64,19 @@ class Mongo:
             )
             await self.logs.create_index([("submission_id", ASCENDING)], name="submission_id")
 
-    async def write(self, writes: Sequence[InsertOne[Any]]) -> None:
+    async def write(self, docs: Sequence[dict[str, Any]]) -> None:
         """Append documents to the request logs, unordered: one bad insert spoils none.
 
         Inserting again a document that is already there is a success. A batch whose answer was
         lost (a timeout, a dropped connection) is retried whole, and its documents keep the `_id`
-        the driver gave them the first time, so whatever did land comes back as a duplicate key.
+        given here the first time (set in each document itself), so whatever did land comes back
+        as a duplicate key.
         """
+        for doc in docs:
+            doc.setdefault("_id", ObjectId())
         async with translated("writing request logs"):
             try:
-                await self.logs.bulk_write(list(writes), ordered=False)
+                await self.logs.bulk_write([InsertOne(doc) for doc in docs], ordered=False)
             except BulkWriteError as exc:
                 details = exc.details
                 duplicates = all(e.get("code") == DUPLICATE_KEY for e in details.get("writeErrors", []))

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from pymongo import InsertOne
 
 from leadcap import embedded
 from leadcap.errors import StoreError
@@ -42,8 +41,8 @@ def request_doc(**extra: Any) -> dict[str, Any]:
 
 
 def queued(log: RequestLog) -> list[dict[str, Any]]:
-    """The documents waiting in the buffer (PyMongo has no public accessor for them)."""
-    return [write._doc for write in log.buffer]
+    """The documents waiting in the buffer."""
+    return list(log.buffer)
 
 
 async def stored(mongo: Mongo, **query: Any) -> list[dict[str, Any]]:
@@ -56,7 +55,7 @@ async def test_every_write_is_a_plain_insert(mongo: Mongo) -> None:
     log.record(request_doc(submission_id="s-1", task_state="queued"))
     log.record(request_doc(duplicate_of="s-1"))
     log.task_state(["s-1", "s-2"], "done")
-    assert len(log.buffer) == 5 and all(type(write) is InsertOne for write in log.buffer)
+    assert len(log.buffer) == 5 and all(type(doc) is dict for doc in log.buffer)
     await log.flush()
     docs = sorted(await stored(mongo), key=lambda d: (d["kind"], d.get("submission_id", "")))
     assert [d["kind"] for d in docs] == ["request"] * 3 + ["task"] * 2

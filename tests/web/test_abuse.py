@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 from tests import factories, servers
 from tests.servers import Server, client
 
-CONTRACT_STATUSES = {202, 303, 400, 404, 405, 413, 415, 422, 429, 503}
+CONTRACT_STATUSES = {202, 303, 400, 403, 404, 405, 413, 415, 422, 429, 503}
 CODES = {"invalid_body", "missing_phone", "invalid_phone", "not_mobile", "region_not_allowed",
          "body_too_large", "unsupported_media_type", "rate_limited", "unavailable", "method_not_allowed",
-         "not_found"}  # fmt: skip
+         "not_found", "forbidden_origin"}  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -116,6 +116,9 @@ async def test_cors_only_for_configured_origins(env: dict[str, str], run_dir: Pa
         assert posted.headers["Access-Control-Allow-Origin"] == "https://landing.example"
         assert "Retry-After" in posted.headers["Access-Control-Expose-Headers"]
         assert "Access-Control-Allow-Origin" not in other.headers
+        # a listed origin's POST is judged as any other; another site's is refused
+        assert (posted.status_code, other.status_code) == (422, 403)
+        assert other.json()["error"]["code"] == "forbidden_origin"
     finally:
         running.process.stop()
 

@@ -55,6 +55,7 @@ def test_every_route_is_described() -> None:
         "202",
         "303",
         "400",
+        "403",
         "413",
         "415",
         "422",

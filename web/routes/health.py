@@ -12,5 +12,6 @@ bp = Blueprint("health")
 
 @bp.get("/api/health", strict_slashes=False, name="health")
 async def show(request: Request) -> HTTPResponse:
-    report = await health.report(request.app.ctx.services)
+    cached: health.CachedReport = request.app.ctx.health  # one check a second per process
+    report = await cached.get(request.app.ctx.services)
     return json(report, status=503 if report["status"] == "down" else 200)

@@ -7,11 +7,12 @@ import asyncio
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, json, redirect
 
-from leadcap import clientip, submission
-from leadcap.errors import BodyTooLarge, InvalidBody, LeadcapError, RequestError
+from leadcap import clientip, origins, submission
+from leadcap.errors import BodyTooLarge, ForbiddenOrigin, InvalidBody, LeadcapError, RequestError
 from leadcap.settings import Settings
 from leadcap.submission import MAX_BODY, Submission
 from web import metrics
+from web.state import state
 
 bp = Blueprint("leads")
 BODY_TIMEOUT_S = 5.0  # 4 KiB takes milliseconds; only a stalling client needs longer
@@ -40,7 +41,14 @@ async def parse(request: Request, settings: Settings) -> Submission | RequestErr
     """Everything that can be decided in process, as a Submission or the error to answer."""
     try:
         kind = submission.media_type(request.headers.get("content-type"))
-        request.ctx.form = kind == submission.FORM
+        state(request).form = kind == submission.FORM
+        if origins.foreign(
+            origin=request.headers.get("origin"),
+            fetch_site=request.headers.get("sec-fetch-site"),
+            host=request.headers.get("host"),
+            allowed=settings.cors_origins,
+        ):
+            raise ForbiddenOrigin("This form can only be sent from this site's own pages.")
         draft = submission.read_body(kind, await read_capped(request, MAX_BODY))
         return submission.validate(
             draft, default_region=settings.default_region, allowed_regions=settings.allowed_regions
@@ -62,14 +70,15 @@ async def capture(request: Request) -> HTTPResponse:
     address = clientip.client_address(
         request.ip, request.headers.get("x-forwarded-for"), settings.trusted_proxies
     )
-    request.ctx.client = address  # the request log reuses it
+    current = state(request)
+    current.client = address  # the request log reuses it
     outcome = await request.app.ctx.services.intake.accept(parsed, clientip.bucket(address))
-    request.ctx.quota = outcome.quota
+    current.quota = outcome.quota
     if isinstance(outcome.result, LeadcapError):
         metrics.LEADS.labels("rejected", outcome.result.code).inc()
         raise outcome.result
     receipt = outcome.result
-    request.ctx.receipt = receipt
+    current.receipt = receipt
     if receipt.honeypot:
         outcome_label = "honeypot"
     elif receipt.duplicate:
@@ -78,6 +87,6 @@ async def capture(request: Request) -> HTTPResponse:
         outcome_label = "accepted_direct" if receipt.degraded else "accepted"
     metrics.LEADS.labels(outcome_label, "").inc()
     headers = outcome.quota.headers()
-    if getattr(request.ctx, "form", False):
+    if current.form:
         return redirect("/?submitted=1", status=303, headers=headers)
     return json(receipt.body(), status=202, headers=headers)

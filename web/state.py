@@ -1,0 +1,49 @@
+"""The one typed object a request carries through handlers, middleware and the error handler.
+
+Sanic's `request.ctx` is an untyped namespace; everything leadcap keeps per request lives in one
+`RequestState` on it, read through `state(request)`, so a misspelt field fails type checking
+instead of reading back as a silent `None`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from dataclasses import dataclass, field
+
+from sanic import Request
+
+from leadcap import logs
+from leadcap.clientip import IPAddress
+from leadcap.intake import Receipt
+from leadcap.ratelimit import Quota
+
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+
+
+@dataclass
+class RequestState:
+    request_id: str
+    started: float = field(default_factory=time.perf_counter)
+    form: bool = False  # a form post: errors re-render the page instead of JSON
+    client: IPAddress | None = None  # the client address, once a handler has worked it out
+    quota: Quota | None = None  # the rate-limit state of a POST, for its RateLimit headers
+    receipt: Receipt | None = None  # what the intake answered an accepted POST
+
+
+def _request_id(request: Request) -> str:
+    """The caller's X-Request-ID if it is well-formed, otherwise a new one."""
+    incoming = request.headers.get("x-request-id", "")
+    return incoming if _REQUEST_ID.fullmatch(incoming) else os.urandom(16).hex()
+
+
+def state(request: Request) -> RequestState:
+    """The request's state, made on first use: by the first request middleware normally, or by
+    the error handler or a response middleware when Sanic refused the request before that."""
+    current: RequestState | None = getattr(request.ctx, "state", None)
+    if current is None:
+        current = RequestState(_request_id(request))
+        request.ctx.state = current
+        logs.request_id.set(current.request_id)
+    return current
