@@ -7,15 +7,11 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
+from leadcap import retry
 from leadcap.errors import StoreError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-def backoff(attempt: int, *, base: float = 0.1, cap: float = 5.0) -> float:
-    """Seconds to wait before retry number `attempt` (1-based): doubling, capped."""
-    return float(min(cap, base * 2.0 ** (attempt - 1)))
 
 
 class GroupCommit(Generic[T]):
@@ -27,9 +23,9 @@ class GroupCommit(Generic[T]):
     load) waits up to that long to fill towards `max_batch` first: fewer, larger writes, and
     per-batch costs (a transaction, an ack round trip, the bookkeeping) shared by more items.
 
-    A failed write (StoreError) is retried with backoff until it succeeds: the callers keep
-    waiting, and their messages stay unacknowledged, which is exactly what keeps a lead safe
-    while PostgreSQL is down.
+    A failed write (StoreError) is retried with jittered, capped backoff (leadcap.retry) until it
+    succeeds: the callers keep waiting, and their messages stay unacknowledged, which is exactly
+    what keeps a lead safe while PostgreSQL is down.
     """
 
     def __init__(
@@ -102,7 +98,7 @@ class GroupCommit(Generic[T]):
                 if not exc.transient:
                     raise
                 attempt += 1
-                delay = backoff(attempt)
+                delay = retry.delay(attempt)
                 log.warning("write of %d failed (%s); retry %d in %.1fs", len(items), exc, attempt, delay)
                 await asyncio.sleep(delay)
 

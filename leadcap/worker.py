@@ -14,9 +14,9 @@ from functools import partial
 from taskiq.acks import AcknowledgeType
 from taskiq.receiver import Receiver
 
-from leadcap import keys, phone
+from leadcap import keys, phone, retry
 from leadcap.broker import LeadStreamBroker
-from leadcap.groupcommit import GroupCommit, backoff
+from leadcap.groupcommit import GroupCommit
 from leadcap.services import Services, require_url
 from leadcap.settings import Settings
 from leadcap.stores.redis import Redis, translated
@@ -111,7 +111,7 @@ async def run_worker(settings: Settings, *, concurrency: int | None = None) -> N
                 await receiver.listen(stop)
             except Exception as exc:  # noqa: BLE001 - Redis went away: wait, reconnect, go on
                 attempt += 1
-                delay = backoff(attempt, base=0.2, cap=5.0)
+                delay = retry.delay(attempt, base=0.2, cap=5.0)
                 log.warning("worker lost the broker (%s); reconnecting in %.1fs", exc, delay)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), delay)
