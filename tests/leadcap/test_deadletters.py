@@ -134,6 +134,24 @@ async def test_an_unreadable_message_is_set_aside(
     assert await wait_for(lambda: drained(redis), 30)
 
 
+@pytest.mark.parametrize("kwargs", [{}, {"submission": "a string"}, {"submission": None}])
+async def test_a_task_without_a_submission_is_set_aside(
+    worker: Process, redis: Redis, pg: asyncpg.Pool, kwargs: dict[str, object]
+) -> None:
+    marker = str(uuid7())
+    task = {"task_id": marker, "task_name": keys.TASK_NAME, "labels": {}, "args": [], "kwargs": kwargs}
+    await redis.client.xadd(keys.LEAD_STREAM, {"data": orjson.dumps(task)})
+
+    async def found() -> asyncpg.Record | None:
+        return await pg.fetchrow(
+            "SELECT * FROM dead_letters WHERE position($1::bytea in message) > 0", marker.encode()
+        )
+
+    row = await wait_for(found, 30)
+    assert row is not None and row["error"].startswith("unreadable message")  # type: ignore[index]
+    assert await wait_for(lambda: drained(redis), 30)
+
+
 def test_read_refuses_what_could_never_be_written() -> None:
     good = fresh(source="hero", utm={"campaign": "fall"})
     assert deadletters.read(good.to_message()) == good
