@@ -236,5 +236,10 @@ def export_leads(
     run(export_command(current(ctx), fmt=fmt, output=output, where=where))
 
 
+from cli import dead_letters  # noqa: E402 - its commands import the helpers above lazily
+
+app.add_typer(dead_letters.app, name="dead-letters")
+
+
 def main() -> None:
     app()

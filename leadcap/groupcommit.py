@@ -7,15 +7,11 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
+from leadcap import retry
 from leadcap.errors import StoreError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-def backoff(attempt: int, *, base: float = 0.1, cap: float = 5.0) -> float:
-    """Seconds to wait before retry number `attempt` (1-based): doubling, capped."""
-    return float(min(cap, base * 2.0 ** (attempt - 1)))
 
 
 class GroupCommit(Generic[T]):
@@ -27,9 +23,13 @@ class GroupCommit(Generic[T]):
     load) waits up to that long to fill towards `max_batch` first: fewer, larger writes, and
     per-batch costs (a transaction, an ack round trip, the bookkeeping) shared by more items.
 
-    A failed write (StoreError) is retried with backoff until it succeeds: the callers keep
-    waiting, and their messages stay unacknowledged, which is exactly what keeps a lead safe
-    while PostgreSQL is down.
+    A failed write (StoreError) is retried with jittered, capped backoff (leadcap.retry) until it
+    succeeds: the callers keep waiting, and their messages stay unacknowledged, which is exactly
+    what keeps a lead safe while PostgreSQL is down.
+
+    An item refused for good even when written alone goes to `on_refused` (the worker's dead
+    letters): once that returns, its caller is told it is done, so the message is acked and
+    blocks nothing. Without `on_refused`, or when it fails, the caller gets the error instead.
     """
 
     def __init__(
@@ -39,6 +39,7 @@ class GroupCommit(Generic[T]):
         max_batch: int,
         on_written: Callable[[Sequence[T]], Awaitable[None]] | None = None,
         on_failed: Callable[[T], Awaitable[None]] | None = None,
+        on_refused: Callable[[T, StoreError], Awaitable[None]] | None = None,
         linger_s: float = 0.0,
     ) -> None:
         self._write = write
@@ -47,10 +48,12 @@ class GroupCommit(Generic[T]):
         self._full: asyncio.Future[None] | None = None  # set once a lingering batch is full
         self._on_written = on_written
         self._on_failed = on_failed
+        self._on_refused = on_refused
         self._pending: list[tuple[T, asyncio.Future[None]]] = []
         self._flusher: asyncio.Task[None] | None = None
         self.batches = 0
         self.written = 0
+        self.refused = 0
 
     async def submit(self, item: T) -> None:
         """Return once `item` is durably written; raise StoreError if it can never be."""
@@ -93,17 +96,22 @@ class GroupCommit(Generic[T]):
 
     async def _write_with_retry(self, items: list[T]) -> None:
         """Write, retrying transient failures with backoff forever; raise a permanent failure."""
+        await self._retrying(lambda: self._write(items), f"write of {len(items)}")
+
+    @staticmethod
+    async def _retrying(call: Callable[[], Awaitable[None]], what: str) -> None:
+        """Run `call`, retrying transient StoreErrors with backoff forever; raise a permanent one."""
         attempt = 0
         while True:
             try:
-                await self._write(items)
+                await call()
                 return
             except StoreError as exc:
                 if not exc.transient:
                     raise
                 attempt += 1
-                delay = backoff(attempt)
-                log.warning("write of %d failed (%s); retry %d in %.1fs", len(items), exc, attempt, delay)
+                delay = retry.delay(attempt)
+                log.warning("%s failed (%s); retry %d in %.1fs", what, exc, attempt, delay)
                 await asyncio.sleep(delay)
 
     async def _write_one_by_one(self, batch: list[tuple[T, asyncio.Future[None]]]) -> None:
@@ -111,6 +119,10 @@ class GroupCommit(Generic[T]):
             try:
                 await self._write_with_retry([item])
             except StoreError as exc:
+                if await self._refuse(item, exc):
+                    if not future.done():
+                        future.set_result(None)
+                    continue
                 # Its caller fails and does not ack: the message stays pending, nothing is lost.
                 if not future.done():
                     future.set_exception(exc)
@@ -118,6 +130,19 @@ class GroupCommit(Generic[T]):
                     await self._report(self._on_failed(item))
                 continue
             await self._done([(item, future)])
+
+    async def _refuse(self, item: T, exc: StoreError) -> bool:
+        """Hand a refused item to `on_refused`; True once it has taken it for good."""
+        handler = self._on_refused
+        if handler is None:
+            return False
+        try:
+            await self._retrying(lambda: handler(item, exc), "dead-lettering")
+        except Exception:  # the item stays unacknowledged, so nothing is lost
+            log.error("a refused item could not be set aside; it stays pending", exc_info=True)
+            return False
+        self.refused += 1
+        return True
 
     async def _done(self, batch: list[tuple[T, asyncio.Future[None]]]) -> None:
         self.batches += 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,6 +21,9 @@ MAX_UTM = 128
 UTM_KEYS = ("source", "medium", "campaign", "term", "content")
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
+# C0 controls and DEL. PostgreSQL's text refuses NUL outright (the lead would be answered 202 and
+# then refused by the worker), and the rest have no place in an attribution label.
+CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +99,7 @@ def read_body(kind: str, body: bytes) -> Draft:
 
 
 def _draft(data: dict[str, Any], utm: object) -> Draft:
-    source = _optional_text(data.get("source"), "source", MAX_SOURCE)
+    source = _optional_text(data.get("source"), "source", MAX_SOURCE, plain=True)
     website = _optional_text(data.get("website"), "website", MAX_BODY)
     if utm is None:
         utm = {}
@@ -103,19 +107,22 @@ def _draft(data: dict[str, Any], utm: object) -> Draft:
         raise InvalidBody("utm must be an object.")
     clean: dict[str, str] = {}
     for key in UTM_KEYS:
-        value = _optional_text(utm.get(key), f"utm.{key}", MAX_UTM)
+        value = _optional_text(utm.get(key), f"utm.{key}", MAX_UTM, plain=True)
         if value:
             clean[key] = value
     return Draft(phone=data.get("phone"), source=source or None, utm=clean, website=website)
 
 
-def _optional_text(value: object, name: str, limit: int) -> str | None:
+def _optional_text(value: object, name: str, limit: int, *, plain: bool = False) -> str | None:
+    """A string field, or None; `plain` fields (stored ones) also refuse control characters."""
     if value is None:
         return None
     if not isinstance(value, str):
         raise InvalidBody(f"{name} must be a string.")
     if len(value) > limit:
         raise InvalidBody(f"{name} is too long (at most {limit} characters).")
+    if plain and CONTROL.search(value):
+        raise InvalidBody(f"{name} must not contain control characters.")
     return value
 
 

@@ -6,15 +6,26 @@ from typing import Any
 
 from taskiq import Context, TaskiqDepends
 
-from leadcap.submission import Submission
+from leadcap.deadletters import Unreadable, read
 
 
-async def process_submission(submission: dict[str, Any], context: Context = TaskiqDepends()) -> None:  # noqa: B008 - taskiq injects it
+async def process_submission(submission: Any = None, context: Context = TaskiqDepends()) -> None:  # noqa: B008 - taskiq injects it
     """Write the submission (group-committed with its neighbours), then ack its message.
 
     The ack comes strictly after the commit: a worker killed in between leaves the message
-    pending, another worker reclaims it, and the idempotent write counts it once.
+    pending, another worker reclaims it, and the idempotent write counts it once. A message
+    that is no submission at all goes straight to the dead letters (then is acked): it could
+    never be written, and must not bounce between workers forever. (`submission` has a default
+    so that a message without it reaches this point instead of failing in Taskiq, unacked.)
     """
-    writer = context.state.lead_writer
-    await writer.submit(Submission.from_message(submission))
+    message = submission if isinstance(submission, dict) else {"message": submission}
+    try:
+        item = read(message)
+    except Unreadable as exc:
+        if message is not submission:  # keep Taskiq's id: the only handle left on it
+            message["task_id"] = context.message.task_id
+        await context.state.bury(message, str(exc))
+        await context.ack()
+        return
+    await context.state.lead_writer.submit(item)
     await context.ack()

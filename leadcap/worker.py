@@ -9,13 +9,15 @@ import signal
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
+from typing import Any
 
 from taskiq.acks import AcknowledgeType
 from taskiq.receiver import Receiver
 
-from leadcap import health, keys, phone
+from leadcap import deadletters, health, keys, phone, retry
 from leadcap.broker import LeadStreamBroker
-from leadcap.groupcommit import GroupCommit, backoff
+from leadcap.errors import StoreError
+from leadcap.groupcommit import GroupCommit
 from leadcap.services import Services, require_url
 from leadcap.settings import Settings
 from leadcap.stores.redis import Redis, translated
@@ -78,14 +80,23 @@ async def run_worker(settings: Settings, *, concurrency: int | None = None) -> N
     async def failed(item: Submission) -> None:
         await _report(services, [item], state="failed")
 
+    async def bury(message: dict[str, Any], error: str) -> None:
+        await deadletters.bury(services.postgres, services.redis, message, error)
+        services.request_log.task_state([str(message.get("id"))], "dead_letter")
+
+    async def refused(item: Submission, exc: StoreError) -> None:
+        await bury(item.to_message(), exc.reason)
+
     writer: GroupCommit[Submission] = GroupCommit(
         services.postgres.record,
         max_batch=settings.worker_batch_size,
         on_written=partial(_report, services, state="done"),
         on_failed=failed,
+        on_refused=refused,
         linger_s=WRITE_LINGER_S,
     )
     broker.state.lead_writer = writer
+    broker.state.bury = bury
     broker.is_worker_process = True
     beat = asyncio.create_task(_heartbeat(services.redis, broker.consumer_name, stop))
     log.info("worker %s consuming %s", broker.consumer_name, keys.LEAD_STREAM)
@@ -109,7 +120,7 @@ async def run_worker(settings: Settings, *, concurrency: int | None = None) -> N
                 await receiver.listen(stop)
             except Exception as exc:  # noqa: BLE001 - Redis went away: wait, reconnect, go on
                 attempt += 1
-                delay = backoff(attempt, base=0.2, cap=5.0)
+                delay = retry.delay(attempt, base=0.2, cap=5.0)
                 log.warning("worker lost the broker (%s); reconnecting in %.1fs", exc, delay)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), delay)

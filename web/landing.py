@@ -13,9 +13,8 @@ from pathlib import Path
 
 from redis.exceptions import RedisError
 
-from leadcap import landing
+from leadcap import landing, retry
 from leadcap.errors import StoreError
-from leadcap.groupcommit import backoff
 from leadcap.stores.redis import Redis
 from web import page, responses
 
@@ -96,7 +95,7 @@ class LandingCache:
                 self.listening = False
                 attempt += 1
                 log.warning("landing cache stopped listening for flushes: %s", exc)
-                await asyncio.sleep(backoff(attempt, base=0.2, cap=5.0))
+                await asyncio.sleep(retry.delay(attempt, base=0.2, cap=5.0))
             finally:
                 self.listening = False
                 await asyncio.shield(pubsub.aclose())  # type: ignore[no-untyped-call]

@@ -55,7 +55,8 @@ async def _from_redis(redis: Redis) -> str:
         pipe.xlen(keys.LEAD_STREAM)
         pipe.get(keys.STATS_PROCESSED)
         pipe.get(keys.STATS_FAILED)
-        depth, processed, failed = await pipe.execute()
+        pipe.get(keys.STATS_DEAD_LETTERS)
+        depth, processed, failed, dead = await pipe.execute()
     return (
         "# HELP leadcap_queue_depth Submissions accepted and not yet written to PostgreSQL.\n"
         "# TYPE leadcap_queue_depth gauge\n"
@@ -63,9 +64,12 @@ async def _from_redis(redis: Redis) -> str:
         "# HELP leadcap_worker_processed_total Submissions workers committed to PostgreSQL.\n"
         "# TYPE leadcap_worker_processed_total counter\n"
         f"leadcap_worker_processed_total {int(processed or 0)}\n"
-        "# HELP leadcap_worker_failed_total Submissions PostgreSQL refused (left pending).\n"
+        "# HELP leadcap_worker_failed_total Submissions neither written nor set aside (left pending).\n"
         "# TYPE leadcap_worker_failed_total counter\n"
         f"leadcap_worker_failed_total {int(failed or 0)}\n"
+        "# HELP leadcap_dead_letters_total Submissions PostgreSQL refused for good, moved to dead_letters.\n"
+        "# TYPE leadcap_dead_letters_total counter\n"
+        f"leadcap_dead_letters_total {int(dead or 0)}\n"
     )
 
 

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from leadcap.errors import StoreError
 from leadcap.phone import carrier_of
@@ -68,21 +69,28 @@ class Postgres:
         """Write submissions and their leads in one transaction; idempotent on submission id."""
         if not batch:
             return
-        utms = [s.utm for s in batch]
-        columns: list[list[Any]] = [
-            [s.id for s in batch],
-            [s.phone for s in batch],
-            [s.region for s in batch],
-            [carrier_of(s.phone) for s in batch],
-            [s.source for s in batch],
-            *([utm.get(key) for utm in utms] for key in ("source", "medium", "campaign", "term", "content")),
-            [s.submitted_at for s in batch],
-        ]
         async with translated("recording submissions"), self.pool.acquire() as conn, conn.transaction():
-            await conn.execute(query("record_submissions"), *columns)
+            await write_submissions(conn, batch)
 
     async def recent_submission(self, phone: str, window_s: int) -> uuid.UUID | None:
         """The first submission of `phone` inside the dedupe window, if any."""
         async with translated("dedupe lookup"):
             value = await self.pool.fetchval(query("recent_submission"), phone, float(window_s))
         return value if isinstance(value, uuid.UUID) else None
+
+
+async def write_submissions(
+    conn: asyncpg.Connection | PoolConnectionProxy, batch: Sequence[Submission]
+) -> None:
+    """Record submissions and their leads on `conn`, inside the caller's transaction."""
+    utms = [s.utm for s in batch]
+    columns: list[list[Any]] = [
+        [s.id for s in batch],
+        [s.phone for s in batch],
+        [s.region for s in batch],
+        [carrier_of(s.phone) for s in batch],
+        [s.source for s in batch],
+        *([utm.get(key) for utm in utms] for key in ("source", "medium", "campaign", "term", "content")),
+        [s.submitted_at for s in batch],
+    ]
+    await conn.execute(query("record_submissions"), *columns)

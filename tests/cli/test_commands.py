@@ -56,7 +56,16 @@ def test_production_refuses_embedded_stores(tmp_path: Path) -> None:
 
 def test_help_describes_every_command(tmp_path: Path) -> None:
     result = servers.leadcap("--help", env={}, cwd=tmp_path)
-    for command in ("serve", "worker", "migrate", "flush-cache", "health", "config", "export-leads"):
+    for command in (
+        "serve",
+        "worker",
+        "migrate",
+        "flush-cache",
+        "health",
+        "config",
+        "export-leads",
+        "dead-letters",
+    ):
         assert command in result.stdout
     serve = servers.leadcap("serve", "--help", env={}, cwd=tmp_path)
     assert "--workers" in serve.stdout and "--port" in serve.stdout

@@ -107,6 +107,44 @@ async def test_a_permanent_failure_fails_only_its_item() -> None:
     assert sorted(i for b in store.batches for i in b) == [0, 1, 2, 4]
 
 
+async def test_a_refused_item_is_handed_to_on_refused_and_its_caller_succeeds() -> None:
+    store = Store(fail={3})
+    refused: list[tuple[int, str]] = []
+    failed: list[int] = []
+
+    async def on_refused(item: int, exc: StoreError) -> None:
+        refused.append((item, exc.reason))
+
+    async def on_failed(item: int) -> None:
+        failed.append(item)
+
+    writer = GroupCommit(store.write, max_batch=10, on_refused=on_refused, on_failed=on_failed)
+    await asyncio.wait_for(asyncio.gather(*(writer.submit(i) for i in range(5))), 5)
+    assert refused == [(3, "bad row")] and failed == [] and writer.refused == 1
+    assert sorted(i for b in store.batches for i in b) == [0, 1, 2, 4]
+
+
+async def test_on_refused_is_retried_while_transient_and_fails_the_caller_when_it_cannot() -> None:
+    store = Store(fail={3})
+    tries: list[int] = []
+
+    async def flaky(item: int, exc: StoreError) -> None:
+        tries.append(item)
+        if len(tries) < 3:
+            raise StoreError("postgres", "connection refused", transient=True)
+
+    writer = GroupCommit(store.write, max_batch=10, on_refused=flaky)
+    await asyncio.wait_for(writer.submit(3), 10)
+    assert tries == [3, 3, 3]
+
+    async def broken(item: int, exc: StoreError) -> None:
+        raise StoreError("postgres", "no such table", transient=False)
+
+    writer = GroupCommit(store.write, max_batch=10, on_refused=broken)
+    with pytest.raises(StoreError, match="bad row"):  # not acked: it stays pending, nothing is lost
+        await asyncio.wait_for(writer.submit(3), 5)
+
+
 async def test_a_cancelled_caller_does_not_stop_the_batch(caplog: pytest.LogCaptureFixture) -> None:
     store = Store(delay=0.05)
     written: list[int] = []

@@ -43,6 +43,34 @@ def test_wrong_types_and_lengths(body: object) -> None:
         draft(body)
 
 
+CONTROLS = ["\x00", "\x01", "\n", "\r", "\t", "\x1b", "\x1f", "\x7f"]
+
+
+@pytest.mark.parametrize("char", CONTROLS)
+@pytest.mark.parametrize("where", ["source", *submission.UTM_KEYS])
+def test_control_characters_are_refused_in_json(char: str, where: str) -> None:
+    body: dict[str, object] = {"phone": "0912"}
+    if where == "source":
+        body["source"] = f"a{char}b"
+    else:
+        body["utm"] = {where: f"a{char}b"}
+    with pytest.raises(InvalidBody, match="control characters"):
+        draft(body)
+
+
+@pytest.mark.parametrize("char", ["%00", "%0A", "%1F", "%7F"])
+@pytest.mark.parametrize("field", ["source", *(f"utm_{key}" for key in submission.UTM_KEYS)])
+def test_control_characters_are_refused_in_forms(char: str, field: str) -> None:
+    with pytest.raises(InvalidBody, match="control characters"):
+        submission.read_body(submission.FORM, f"phone=0912&{field}=a{char}b".encode())
+
+
+def test_printable_unicode_is_not_a_control_character() -> None:
+    # Persian text, a space, U+0080 and U+00A0 stay allowed: only C0 and DEL are refused.
+    d = draft({"phone": "0912", "source": "صفحه اصلی", "utm": {"term": "a\u0080\u00a0b"}})
+    assert d.source == "صفحه اصلی" and d.utm == {"term": "a\u0080\u00a0b"}
+
+
 def test_limits_are_inclusive() -> None:
     d = draft({"phone": "1", "source": "s" * 64, "utm": {"term": "t" * 128}})
     assert len(d.source or "") == 64 and len(d.utm["term"]) == 128

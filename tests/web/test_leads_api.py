@@ -76,6 +76,9 @@ async def test_duplicate_within_window(server: Server, ip: str) -> None:
         b'{"phone": "09123456789", "utm": {"campaign": "' + b"c" * 129 + b'"}}',
         b'{"phone": "09123456789", "utm": []}',
         b"\xff\xfe{}",
+        b'{"phone": "09121110001", "source": "a\\u0000b"}',
+        b'{"phone": "09121110001", "utm": {"campaign": "a\\u001fb"}}',
+        b'{"phone": "09121110001", "utm": {"content": "a\\u007fb"}}',
     ],
 )
 async def test_invalid_body(server: Server, ip: str, content: bytes) -> None:
@@ -183,6 +186,16 @@ async def test_form_post_redirects(server: Server, ip: str) -> None:
         )
     assert response.status_code == 303 and response.headers["location"] == "/?submitted=1"
     assert_rate_headers(response)
+
+
+@pytest.mark.parametrize("field", ["source", "utm_source", "utm_term"])
+async def test_form_with_a_control_character_is_refused(server: Server, ip: str, field: str) -> None:
+    async with client(server.url, ip) as http:
+        response = await http.post(
+            "/api/leads/", content=f"phone={factories.mobile()}&{field}=a%00b", headers=FORM
+        )
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("text/html")
 
 
 async def test_form_error_rerenders_the_page(server: Server, ip: str) -> None:

@@ -85,6 +85,7 @@ async def test_metrics(server: Server, worker: Process, ip: str) -> None:
     assert re.search(r"leadcap_http_request_duration_seconds_bucket\{le=\"0.005\",route=\"capture\"\}", text)
     assert re.search(r"^leadcap_queue_depth \d+$", text, re.M)
     assert re.search(r"^leadcap_worker_processed_total [1-9]\d*$", text, re.M)
+    assert re.search(r"^leadcap_dead_letters_total \d+$", text, re.M)
     assert "leadcap_request_logs_dropped_total" in text
 
 
