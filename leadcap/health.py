@@ -15,6 +15,7 @@ from leadcap.stores.redis import Redis, translated
 CHECK_TIMEOUT_S = 1.5  # the whole report must come back within 2 s even if a store hangs
 CRITICAL = ("postgres", "redis")  # without these a 202 cannot be kept: status "down"
 EXIT_CODES = {"ok": 0, "degraded": 1, "down": 2}
+NOT_CONFIGURED = "not configured"
 
 
 async def _timed(check: Awaitable[float]) -> dict[str, Any]:
@@ -49,13 +50,22 @@ async def _workers(redis: Redis) -> dict[str, Any]:
     return {"status": "ok", "count": count, "last_seen_s": last_seen}
 
 
+async def _store(services: Services, store: str) -> dict[str, Any]:
+    """One store's check; a store with no URL (the CLI opens only those it has) is down."""
+    if not services.has(store):
+        return {"status": "down", "error": NOT_CONFIGURED}
+    ping: Awaitable[float] = getattr(services, store).ping()
+    return await _timed(ping)
+
+
 async def report(services: Services) -> dict[str, Any]:
     """The contract's health JSON. Never enqueues anything: workers are seen by heartbeat."""
+    no_redis = {"status": "down", "count": 0, "last_seen_s": None, "error": NOT_CONFIGURED}
     postgres, redis, mongo, workers = await asyncio.gather(
-        _timed(services.postgres.ping()),
-        _timed(services.redis.ping()),
-        _timed(services.mongo.ping()),
-        _workers(services.redis),
+        _store(services, "postgres"),
+        _store(services, "redis"),
+        _store(services, "mongo"),
+        _workers(services.redis) if services.has("redis") else asyncio.sleep(0, no_redis),
     )
     checks = {"postgres": postgres, "redis": redis, "mongo": mongo, "workers": workers}
     if any(checks[name]["status"] != "ok" for name in CRITICAL):
