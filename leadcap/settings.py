@@ -31,6 +31,7 @@ PLACEHOLDER = "change_me"
 # A URL query parameter whose name contains one of these carries a secret (asyncpg and redis-py
 # read `password=`; asyncpg also `sslpassword=`).
 _SECRET_PARAMS = ("pass", "secret", "token")
+_SECRET_FILE_MAX = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +158,11 @@ def read_secret_files(raw: Mapping[str, str]) -> dict[str, str]:
         if out.get(name, "").strip():
             raise ConfigError(PREFIX + name, f"and {PREFIX}{name}_FILE are both set; set only one")
         try:
-            out[name] = Path(path).read_text(encoding="utf-8").strip()
+            with open(path, "rb") as secret:
+                content = secret.read(_SECRET_FILE_MAX + 1)  # /dev/zero must not hang the start
+            if len(content) > _SECRET_FILE_MAX:
+                raise ConfigError(PREFIX + name + "_FILE", f"names a file over {_SECRET_FILE_MAX} bytes")
+            out[name] = content.decode("utf-8").strip()
         except (OSError, UnicodeDecodeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
             raise ConfigError(PREFIX + name + "_FILE", f"cannot be read ({reason})") from None

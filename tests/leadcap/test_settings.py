@@ -192,7 +192,9 @@ def test_secret_files(tmp_path: Path) -> None:
         )
     assert both.value.variable == "LEADCAP_DATABASE_URL" and "_FILE" in both.value.message
 
-    for path in (tmp_path / "missing", tmp_path):  # absent, and a folder
+    binary = tmp_path / "binary"
+    binary.write_bytes(b"\xff\xfe")
+    for path in (tmp_path / "missing", tmp_path, Path("/dev/zero"), binary):
         with pytest.raises(ConfigError) as unreadable:
             settings.load({"LEADCAP_REDIS_URL_FILE": str(path)}, None)
         assert unreadable.value.variable == "LEADCAP_REDIS_URL_FILE"
