@@ -168,3 +168,10 @@ def test_version_and_completion(tmp_path: Path) -> None:
     assert (version.returncode, version.stdout.strip()) == (0, f"leadcap {__version__}")
     shown = servers.leadcap("--help", env={"COLUMNS": "200"}, cwd=tmp_path).stdout
     assert "--install-completion" in shown and "--version" in shown
+
+
+def test_flush_cache_needs_only_redis(tmp_path: Path, stores: Stores) -> None:
+    redis_only = no_stores(tmp_path / "data", LEADCAP_REDIS_URL=servers.with_database(stores.redis, "12"))
+    flushed = servers.leadcap("flush-cache", env=redis_only, cwd=tmp_path)
+    assert flushed.returncode == 0, flushed.stderr
+    assert "LEADCAP_DATABASE_URL" not in flushed.stderr
