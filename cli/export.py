@@ -1,23 +1,64 @@
-"""`leadcap export-leads`: data on stdout (or a file), progress on stderr when it is a terminal."""
+"""`leadcap export-leads`: data on stdout (or a file), progress on stderr when it is a terminal.
+
+A file is written aside (a private temporary file in the same folder, mode 0600) and renamed
+over PATH only once the export is complete: a failed export leaves no file, and no other
+user can read leads from it, even half-written.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
+import tempfile
+from collections.abc import Iterator
+from datetime import tzinfo
 from pathlib import Path
+from typing import TextIO
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from leadcap import export
+from leadcap.errors import LeadcapError
 from leadcap.services import Services
 from leadcap.settings import Settings
 
 
-async def export_command(settings: Settings, *, fmt: str, output: Path | None, where: export.Filters) -> None:
-    out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
-    writer = export.Writer(fmt, out)
+@contextlib.contextmanager
+def written_aside(output: Path) -> Iterator[TextIO]:
+    """A text stream that becomes `output` (mode 0600) only if the block completes."""
     try:
-        async with await Services.open(settings, pg_pool_size=2) as services:
+        fd, name = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".part")
+    except OSError as exc:
+        raise LeadcapError(f"cannot write {output}: {exc.strerror}") from None
+    part = Path(name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            yield out
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(part, 0o600)  # mkstemp's mode already; said again because it is the promise
+        os.replace(part, output)
+    except OSError as exc:
+        raise LeadcapError(f"cannot write {output}: {exc.strerror}") from None
+    finally:
+        part.unlink(missing_ok=True)
+
+
+async def export_command(
+    settings: Settings,
+    *,
+    fmt: str,
+    output: Path | None,
+    where: export.Filters,
+    tz: tzinfo,
+    calendar: str = "gregorian",
+) -> None:
+    """Stream the matching leads to `output` or stdout; reads PostgreSQL only."""
+    with written_aside(output) if output else contextlib.nullcontext(sys.stdout) as out:
+        writer = export.Writer(fmt, out, fieldnames=export.columns(calendar))
+        async with await Services.open(settings, redis=False, mongo=False, pg_pool_size=2) as services:
             total = await export.count(services.postgres, where) if sys.stderr.isatty() else None
             with Progress(
                 TextColumn("exporting"),
@@ -29,11 +70,8 @@ async def export_command(settings: Settings, *, fmt: str, output: Path | None, w
                 console=Console(stderr=True),
             ) as progress:
                 task = progress.add_task("leads", total=total)
-                async for values in export.stream(services.postgres, where):
+                async for values in export.stream(services.postgres, where, tz=tz, calendar=calendar):
                     writer.write(values)
                     progress.advance(task)
-    finally:
-        if output:
-            out.close()
-        else:
+        if not output:
             out.flush()

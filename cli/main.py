@@ -16,11 +16,11 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.ports import port_problem
-from leadcap import embedded, health, landing, logs
+from leadcap import __version__, embedded, export, health, landing, logs
 from leadcap import settings as settings_module
-from leadcap.errors import ConfigError, LeadcapError
+from leadcap.errors import ConfigError, LeadcapError, UsageError
 from leadcap.migrate import migrate as apply_migrations
-from leadcap.services import Services, require_url
+from leadcap.services import Services, configured, require_url
 from leadcap.settings import Settings
 
 try:  # uvloop: a quarter less CPU per lead in the worker (docs/performance.md)
@@ -29,13 +29,14 @@ except ImportError:  # not on Windows
     from asyncio import run as run_loop  # type: ignore[assignment]
 
 EX_CONFIG = 78  # sysexits.h: a configuration error never reads as a health state
+EX_USAGE = 2  # Click's status for a bad option, so every usage error reads the same
 T = TypeVar("T")
 
 app = typer.Typer(
     help="leadcap: capture leads fast, lose none. Configuration: LEADCAP_* variables, then ./.env.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,
 )
 err = Console(stderr=True)
 out = Console()
@@ -57,12 +58,28 @@ def run(coro: Awaitable[T]) -> T:
         return run_loop(coro)  # type: ignore[arg-type]
     except ConfigError as exc:
         raise fail(exc.message, EX_CONFIG) from None
+    except UsageError as exc:
+        raise fail(exc.message, EX_USAGE) from None
     except LeadcapError as exc:
         raise fail(exc.message) from None
 
 
+def show_version(value: bool) -> None:
+    if value:
+        print(f"leadcap {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def main_callback(ctx: typer.Context) -> None:
+def main_callback(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=show_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    if ctx.resilient_parsing:  # shell completion: read no configuration
+        return
     try:
         settings = settings_module.load()
     except ConfigError as exc:
@@ -145,7 +162,7 @@ def flush_cache(ctx: typer.Context) -> None:
     settings = current(ctx)
 
     async def go() -> landing.Flush:
-        async with await Services.open(settings) as services:
+        async with await Services.open(settings, postgres=False, mongo=False) as services:
             return await landing.flush(services.redis, ui_dist(settings))
 
     flushed = run(go())
@@ -167,11 +184,15 @@ def health_command(
         bool, typer.Option("--json", help="Print the JSON report instead of a table.")
     ] = False,
 ) -> None:
-    """Check every store and the workers. Exit 0 ok, 1 degraded, 2 down."""
+    """Check every store and the workers. Exit 0 ok, 1 degraded, 2 down.
+
+    A store with no URL (and no `leadcap serve` running for the data folder) is down, "not
+    configured"; production has refused to start without every URL before this runs."""
     settings = current(ctx)
+    opened = {store: configured(settings, store) for store in ("postgres", "redis", "mongo")}
 
     async def go() -> dict[str, Any]:
-        async with await Services.open(settings) as services:
+        async with await Services.open(settings, **opened) as services:
             return await health.report(services)
 
     report = run(go())
@@ -201,39 +222,50 @@ def show_config(ctx: typer.Context) -> None:
 @app.command("export-leads")
 def export_leads(
     ctx: typer.Context,
-    fmt: Annotated[str, typer.Option("--format", help="csv or jsonl.")] = "csv",
-    output: Annotated[Path | None, typer.Option(help="File to write; stdout if omitted.")] = None,
-    since: Annotated[
-        str | None, typer.Option(help="First submitted at or after (date or ISO time, UTC).")
+    fmt: Annotated[export.Format, typer.Option("--format", help="File format.")] = "csv",
+    output: Annotated[
+        Path | None,
+        typer.Option(help="File to write (mode 0600, only once complete); stdout if omitted."),
     ] = None,
-    until: Annotated[str | None, typer.Option(help="First submitted before (date or ISO time, UTC).")] = None,
-    status: Annotated[str | None, typer.Option(help="Only leads with this status.")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="First submitted at or after: today, yesterday, a date or an ISO time.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="First submitted before (a day given here is included whole).")
+    ] = None,
+    status: Annotated[export.Status | None, typer.Option(help="Only leads with this status.")] = None,
+    tz: Annotated[
+        str | None, typer.Option("--tz", help="Time zone of dates and times [LEADCAP_TIMEZONE].")
+    ] = None,
+    calendar: Annotated[
+        export.Calendar, typer.Option(help="jalali adds Solar Hijri date columns.")
+    ] = "gregorian",
     count: Annotated[bool, typer.Option("--count", help="Print only how many leads match.")] = False,
 ) -> None:
-    """Stream leads as CSV or JSON Lines to a file or stdout (or just count them).
+    """Stream leads as CSV or JSON Lines to a file or stdout (or just count them); reads PostgreSQL only.
 
-    --since and --until take today, yesterday, a date or an ISO time (UTC) and filter on when a
-    lead first came in; a day given to --until is included whole. Yesterday's leads:
-    `leadcap export-leads --since yesterday --until yesterday --output leads.csv`.
+    --since and --until take today, yesterday, a date or an ISO time in LEADCAP_TIMEZONE (or --tz).
+
+    Yesterday's leads: leadcap export-leads --since yesterday --until yesterday --output leads.csv
     """
     from cli.export import export_command
-    from leadcap import export
 
+    settings = current(ctx)
     try:  # a bad option is a usage error (exit 2), found before anything is opened
-        where = export.filters(since, until, status)
+        zone = export.zone(tz) if tz else settings.tz
+        where = export.filters(since, until, status, tz=zone)
         export.check_format(fmt)
-    except ConfigError as exc:
-        raise typer.BadParameter(exc.message, param_hint=exc.variable) from None
+    except UsageError as exc:
+        raise typer.BadParameter(exc.message, param_hint=exc.option) from None
     if count:
-        settings = current(ctx)
 
         async def go() -> int:
-            async with await Services.open(settings, pg_pool_size=1) as services:
+            async with await Services.open(settings, redis=False, mongo=False, pg_pool_size=1) as services:
                 return await export.count(services.postgres, where)
 
         print(run(go()))
         return
-    run(export_command(current(ctx), fmt=fmt, output=output, where=where))
+    run(export_command(settings, fmt=fmt, output=output, where=where, tz=zone, calendar=calendar))
 
 
 from cli import dead_letters  # noqa: E402 - its commands import the helpers above lazily

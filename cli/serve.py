@@ -60,7 +60,7 @@ def serve(settings: Settings) -> None:
             worker = start_worker()
             stack.callback(_stop, worker)
             for name, url in stores.urls.items():
-                console.print(f"  {name:9} {mask_url(url)}")
+                console.print(f"  {name:9} {mask_url(url)}")  # embedded stores have passwords
             console.print(f"  worker    pid {worker.pid}")
         console.print(f"leadcap listening on http://{settings.host}:{settings.port}")
         run_sanic(settings)

@@ -2,6 +2,7 @@
 
     LeadcapError
     ├── ConfigError            bad setting; commands exit 78 (EX_CONFIG)
+    ├── UsageError             bad command-line flag; commands exit 2 (Click's usage status)
     ├── RequestError           the client's fault; web/errors.py picks the status
     │   ├── InvalidBody            invalid_body
     │   ├── BodyTooLarge           body_too_large
@@ -40,6 +41,16 @@ class ConfigError(LeadcapError):
     def __init__(self, variable: str, problem: str) -> None:
         super().__init__(f"{variable} {problem}")
         self.variable = variable
+
+
+class UsageError(LeadcapError):
+    """A command-line option with a value the command cannot use (not a configuration error)."""
+
+    code = "usage"
+
+    def __init__(self, option: str, problem: str) -> None:
+        super().__init__(f"{option} {problem}")
+        self.option = option
 
 
 class RequestError(LeadcapError):

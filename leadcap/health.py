@@ -85,13 +85,22 @@ async def _workers(redis: Redis) -> dict[str, Any]:
     return {"status": "ok", "count": count, "last_seen_s": last_seen}
 
 
+async def _store(services: Services, store: str) -> dict[str, Any]:
+    """One store's check; a store with no URL (the CLI opens only those it has) is down."""
+    if not services.has(store):
+        return {"status": "down", "error": failure.NOT_CONFIGURED}
+    ping: Awaitable[float] = getattr(services, store).ping()
+    return await _timed(store, ping)
+
+
 async def report(services: Services) -> dict[str, Any]:
     """The contract's health JSON. Never enqueues anything: workers are seen by heartbeat."""
+    no_redis = {"status": "down", "count": 0, "last_seen_s": None, "error": failure.NOT_CONFIGURED}
     postgres, redis, mongo, workers = await asyncio.gather(
-        _timed("postgres", services.postgres.ping()),
-        _timed("redis", services.redis.ping()),
-        _timed("mongo", services.mongo.ping()),
-        _workers(services.redis),
+        _store(services, "postgres"),
+        _store(services, "redis"),
+        _store(services, "mongo"),
+        _workers(services.redis) if services.has("redis") else asyncio.sleep(0, no_redis),
     )
     checks = {"postgres": postgres, "redis": redis, "mongo": mongo, "workers": workers}
     if any(checks[name]["status"] != "ok" for name in CRITICAL):

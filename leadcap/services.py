@@ -1,4 +1,9 @@
-"""Services: opens and closes every pool (PostgreSQL, Redis, MongoDB) for the web app, worker and CLI."""
+"""Services: opens and closes the pools (PostgreSQL, Redis, MongoDB) for the web app, worker and CLI.
+
+A command opens only the stores it uses (`Services.open(settings, redis=False, mongo=False)`), so
+`export-leads` runs with nothing but `LEADCAP_DATABASE_URL` set. Reaching a store that was not
+opened raises ConfigError naming its variable, never AttributeError.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,9 @@ from leadcap.stores.mongo import Mongo
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.redis import Redis
 
+# Each store's name in Services and health, and the `LEADCAP_<NAME>_URL` setting it reads.
+URL_NAMES = {"postgres": "database", "redis": "redis", "mongo": "mongo"}
+
 
 def require_url(settings: Settings, name: str) -> str:
     """The URL of a store, or a ConfigError saying how to get one."""
@@ -24,29 +32,96 @@ def require_url(settings: Settings, name: str) -> str:
     return str(value)
 
 
+def configured(settings: Settings, store: str) -> bool:
+    """Whether `store` (postgres, redis or mongo) has a URL, given or found from a running `serve`."""
+    return bool(getattr(settings, f"{URL_NAMES[store]}_url"))
+
+
 class Services:
-    """Every connection leadcap holds. Opening never waits on a store: pools connect lazily,
+    """The connections a process holds. Opening never waits on a store: pools connect lazily,
     so a process starts (and reports the store as down) while a store is unreachable."""
 
-    def __init__(self, settings: Settings, postgres: Postgres, redis: Redis, mongo: Mongo) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        postgres: Postgres | None = None,
+        redis: Redis | None = None,
+        mongo: Mongo | None = None,
+    ) -> None:
         self.settings = settings
-        self.postgres = postgres
-        self.redis = redis
-        self.mongo = mongo
-        self.intake = Intake(settings, redis=redis, postgres=postgres)
-        self.request_log = RequestLog(mongo, capacity=settings.request_log_buffer)
+        self._postgres = postgres
+        self._redis = redis
+        self._mongo = mongo
+        self._intake = Intake(settings, redis=redis, postgres=postgres) if redis and postgres else None
+        self._request_log = RequestLog(mongo, capacity=settings.request_log_buffer) if mongo else None
 
     @classmethod
-    async def open(cls, settings: Settings, *, pg_pool_size: int = 10) -> Services:
-        urls = {name: require_url(settings, name) for name in ("database", "redis", "mongo")}
-        postgres = await Postgres.open(urls["database"], max_size=pg_pool_size)
-        return cls(settings, postgres, Redis.open(urls["redis"]), Mongo.open(urls["mongo"]))
+    async def open(
+        cls,
+        settings: Settings,
+        *,
+        postgres: bool = True,
+        redis: bool = True,
+        mongo: bool = True,
+        pg_pool_size: int = 10,
+    ) -> Services:
+        """Open the chosen stores; raise ConfigError (naming the variable) when one has no URL."""
+        urls = {
+            store: require_url(settings, URL_NAMES[store])
+            for store, wanted in (("postgres", postgres), ("redis", redis), ("mongo", mongo))
+            if wanted
+        }
+        pg = await Postgres.open(urls["postgres"], max_size=pg_pool_size) if postgres else None
+        return cls(
+            settings,
+            pg,
+            Redis.open(urls["redis"]) if redis else None,
+            Mongo.open(urls["mongo"]) if mongo else None,
+        )
+
+    def has(self, store: str) -> bool:
+        """Whether `store` (postgres, redis or mongo) was opened."""
+        return getattr(self, f"_{store}") is not None
+
+    def _missing(self, store: str) -> ConfigError:
+        return ConfigError(f"LEADCAP_{URL_NAMES[store].upper()}_URL", "is not opened by this command")
+
+    @property
+    def postgres(self) -> Postgres:
+        if self._postgres is None:
+            raise self._missing("postgres")
+        return self._postgres
+
+    @property
+    def redis(self) -> Redis:
+        if self._redis is None:
+            raise self._missing("redis")
+        return self._redis
+
+    @property
+    def mongo(self) -> Mongo:
+        if self._mongo is None:
+            raise self._missing("mongo")
+        return self._mongo
+
+    @property
+    def intake(self) -> Intake:
+        if self._intake is None:
+            raise self._missing("postgres" if self._postgres is None else "redis")
+        return self._intake
+
+    @property
+    def request_log(self) -> RequestLog:
+        if self._request_log is None:
+            raise self._missing("mongo")
+        return self._request_log
 
     async def close(self) -> None:
-        await self.request_log.close()
-        await self.mongo.close()
-        await self.redis.close()
-        await self.postgres.close()
+        if self._request_log is not None:
+            await self._request_log.close()
+        for store in (self._mongo, self._redis, self._postgres):
+            if store is not None:
+                await store.close()
 
     async def __aenter__(self) -> Services:
         return self

@@ -10,11 +10,13 @@ import dataclasses
 import ipaddress
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, unquote_plus, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
+from dotenv import dotenv_values
 
 from leadcap.errors import ConfigError
 
@@ -22,6 +24,14 @@ PREFIX = "LEADCAP_"
 WINDOWS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 ENVIRONMENTS = ("development", "production", "test")
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+# Settings that may instead be read from a file named by `LEADCAP_<NAME>_FILE` (Docker secrets).
+FILE_SETTINGS = ("DATABASE_URL", "REDIS_URL", "MONGO_URL")
+# The placeholder `.env.docker` ships; refused in production wherever it appears.
+PLACEHOLDER = "change_me"
+# A URL query parameter whose name contains one of these carries a secret (asyncpg and redis-py
+# read `password=`; asyncpg also `sslpassword=`).
+_SECRET_PARAMS = ("pass", "secret", "token")
+_SECRET_FILE_MAX = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,11 +77,16 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     ui_dist: Path | None = None
     log_level: str = "INFO"
-    extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+    timezone: str = "Asia/Tehran"
 
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The zone operators think in: export dates and times are read and written in it."""
+        return ZoneInfo(self.timezone)
 
     def replace(self, **changes: object) -> Settings:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
@@ -80,8 +95,6 @@ class Settings:
         """The effective settings as strings, with passwords in URLs masked."""
         out: dict[str, str] = {}
         for f in dataclasses.fields(self):
-            if f.name == "extra":
-                continue
             value = getattr(self, f.name)
             if f.name.endswith("_url"):
                 text = mask_url(value) if value else "(embedded)"
@@ -100,29 +113,60 @@ _ENV_NAMES = {"dedupe_window_s": "DEDUPE_WINDOW", "reclaim_idle_s": "RECLAIM_IDL
 
 
 def mask_url(url: str) -> str:
-    """Hide the password of a URL, keep the rest readable."""
+    """Hide every password a URL carries (user-info and `password=`-like query parameters, any
+    case or percent-encoding), keep the rest readable. Built from the parsed parts, so a
+    password never survives by being spelt oddly."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, _, hosts = netloc.rpartition("@")
+        user, colon, _ = userinfo.partition(":")
+        netloc = f"{user}:***@{hosts}" if colon else f"{userinfo}@{hosts}"
+    text = f"{parts.scheme}://{netloc}{parts.path}"
+    if parts.query:
+        text += "?" + _mask_query(parts.query)
+    if parts.fragment:
+        text += "#***"  # a fragment has no use in a store URL; it can only be a mangled password
+    return text
+
+
+def _mask_query(query: str) -> str:
+    pieces = []
+    for piece in query.split("&"):
+        key, eq, _ = piece.partition("=")
+        secret = eq and any(word in unquote_plus(key).lower() for word in _SECRET_PARAMS)
+        pieces.append(f"{key}=***" if secret else piece)
+    return "&".join(pieces)
 
 
 def read_env_file(path: Path) -> dict[str, str]:
-    """Parse a `.env` file: KEY=VALUE lines, `#` comments, optional quotes and `export`."""
-    values: dict[str, str] = {}
+    """Parse a `.env` file as Docker Compose does (python-dotenv's parser: inline comments,
+    quotes, `export`), without touching os.environ. A key with no `=` is ignored."""
     if not path.is_file():
-        return values
-    for raw in path.read_text(encoding="utf-8").splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#") or "=" not in line:
+        return {}
+    return {k: v for k, v in dotenv_values(path, interpolate=False).items() if v is not None}
+
+
+def read_secret_files(raw: Mapping[str, str]) -> dict[str, str]:
+    """Replace each `<NAME>_FILE` of FILE_SETTINGS by the file's content, stripped; raise
+    ConfigError (naming the variable, never the content) when both are set or it cannot be read."""
+    out = dict(raw)
+    for name in FILE_SETTINGS:
+        path = out.pop(name + "_FILE", "").strip()
+        if not path:
             continue
-        key, _, value = line.removeprefix("export ").partition("=")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        values[key.strip()] = value
-    return values
+        if out.get(name, "").strip():
+            raise ConfigError(PREFIX + name, f"and {PREFIX}{name}_FILE are both set; set only one")
+        try:
+            with open(path, "rb") as secret:
+                content = secret.read(_SECRET_FILE_MAX + 1)  # /dev/zero must not hang the start
+            if len(content) > _SECRET_FILE_MAX:
+                raise ConfigError(PREFIX + name + "_FILE", f"names a file over {_SECRET_FILE_MAX} bytes")
+            out[name] = content.decode("utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
+            raise ConfigError(PREFIX + name + "_FILE", f"cannot be read ({reason})") from None
+    return out
 
 
 def load(environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")) -> Settings:
@@ -130,7 +174,7 @@ def load(environ: Mapping[str, str] | None = None, env_file: Path | None = Path(
     source = dict(read_env_file(env_file)) if env_file else {}
     source.update(os.environ if environ is None else environ)
     raw = {k.removeprefix(PREFIX): v for k, v in source.items() if k.startswith(PREFIX)}
-    return parse(raw)
+    return parse(read_secret_files(raw))
 
 
 def parse(raw: Mapping[str, str]) -> Settings:
@@ -163,13 +207,35 @@ def parse(raw: Mapping[str, str]) -> Settings:
         cors_origins=_origins(raw, "CORS_ORIGINS"),
         ui_dist=Path(raw["UI_DIST"]) if raw.get("UI_DIST") else None,
         log_level=_choice(raw, "LOG_LEVEL", d.log_level, ("DEBUG", "INFO", "WARNING", "ERROR")),
-        extra=dict(raw),
+        timezone=_timezone(raw, "TIMEZONE", d.timezone),
     )
     if settings.production:
         for name in ("DATABASE_URL", "REDIS_URL", "MONGO_URL"):
             if not raw.get(name):
                 raise ConfigError(PREFIX + name, "is required when LEADCAP_ENV=production")
+        refuse_placeholders(raw)
     return settings
+
+
+def refuse_placeholders(raw: Mapping[str, str]) -> None:
+    """Refuse any value still holding the CHANGE_ME placeholder (a URL's password included,
+    percent-encoded or not); the error names the variable, never the value."""
+    for name in sorted(raw):
+        if PLACEHOLDER in unquote(raw[name]).lower():
+            raise ConfigError(
+                PREFIX + name, "still holds the CHANGE_ME placeholder, refused when LEADCAP_ENV=production"
+            )
+
+
+def check_timezone(text: str, variable: str) -> str:
+    """An IANA zone name (`Asia/Tehran`, `UTC`), or ConfigError naming `variable`."""
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ConfigError(
+            variable, f"must be an IANA time zone like Asia/Tehran or UTC, got {text!r}"
+        ) from None
+    return text
 
 
 def parse_rate_limit(text: str) -> RateLimit:
@@ -228,17 +294,32 @@ def _choice(raw: Mapping[str, str], name: str, default: str, allowed: tuple[str,
 
 
 def _url(raw: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str | None:
+    """A store URL, checked without ever echoing it: the parser's messages (and a URL that
+    broke apart) can hold pieces of the password, so errors say only what is wrong."""
     text = raw.get(name, "").strip()
     if not text:
         return None
+    wanted = f"must be a {' or '.join(schemes)}:// URL"
     try:
         parts = urlsplit(text)
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError as exc:
-        raise ConfigError(PREFIX + name, f"is not a valid URL ({exc})") from None
-    if parts.scheme not in schemes:
-        raise ConfigError(PREFIX + name, f"must be a {' or '.join(schemes)}:// URL, got {mask_url(text)!r}")
+        if parts.scheme not in schemes:
+            raise ConfigError(PREFIX + name, f"{wanted} (the scheme is not one of these)")
+        after_host = text[len(parts.scheme) + 3 + len(parts.netloc) :]
+        if "@" not in parts.netloc and "@" in after_host:
+            # `user:pa/ss@host`: the password ends at its `/`, `?` or `#` and the rest looks
+            # like a path; drivers would read it differently than we mask it.
+            raise ConfigError(
+                PREFIX + name, "is not a valid URL: percent-encode / ? # @ in the user name or password"
+            )
+        if not parts.scheme.startswith("mongodb"):  # MongoDB lists several host:port pairs
+            parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise ConfigError(PREFIX + name, f"is not a valid URL ({wanted}, with a numeric port)") from None
     return text
+
+
+def _timezone(raw: Mapping[str, str], name: str, default: str) -> str:
+    return check_timezone(raw.get(name, "").strip() or default, PREFIX + name)
 
 
 def _region(raw: Mapping[str, str], name: str, default: str) -> str:

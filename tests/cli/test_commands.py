@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,99 @@ def test_health_exit_codes(server: Server, worker: Process, env: dict[str, str],
     )
     assert down.returncode == 2
     assert "postgres" in down.stdout and "down" in down.stdout  # the Rich table
+
+
+def no_stores(data_dir: Path, **extra: str) -> dict[str, str]:
+    """No store URL, and a data folder no `serve` uses: nothing is configured."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEADCAP_")}
+    return {**env, "LEADCAP_DATA_DIR": str(data_dir), **extra}
+
+
+def test_health_with_nothing_configured_reports_down(tmp_path: Path) -> None:
+    as_json = servers.leadcap("health", "--json", env=no_stores(tmp_path / "data"), cwd=tmp_path)
+    assert as_json.returncode == 2, as_json.stderr
+    report = json.loads(as_json.stdout)
+    assert report["status"] == "down"
+    for name in ("postgres", "redis", "mongo", "workers"):
+        assert report["checks"][name]["status"] == "down"
+        assert report["checks"][name]["error"] == "not configured"
+    assert report["checks"]["workers"]["count"] == 0 and report["checks"]["workers"]["last_seen_s"] is None
+    table = servers.leadcap("health", env=no_stores(tmp_path / "data"), cwd=tmp_path)
+    assert table.returncode == 2 and "not configured" in table.stdout
+
+
+def test_health_reports_the_stores_it_has(tmp_path: Path, stores: Stores) -> None:
+    env = no_stores(tmp_path / "data", LEADCAP_REDIS_URL=stores.redis)
+    result = servers.leadcap("health", "--json", env=env, cwd=tmp_path)
+    checks = json.loads(result.stdout)["checks"]
+    assert result.returncode == 2
+    assert checks["redis"]["status"] == "ok" and checks["postgres"]["error"] == "not configured"
+
+
+def test_health_in_production_still_requires_every_url(tmp_path: Path) -> None:
+    result = servers.leadcap(
+        "health", "--json", env=no_stores(tmp_path, LEADCAP_ENV="production"), cwd=tmp_path
+    )
+    assert result.returncode == 78 and "LEADCAP_DATABASE_URL" in result.stderr and result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://app:hunter2@db/leads?password=hunter2",
+        "postgresql://app@db/leads?PASSWORD=hunter2",
+        "postgresql://app:hunter2/x@db/leads",
+    ],
+)
+def test_config_never_prints_a_password(tmp_path: Path, url: str) -> None:
+    result = servers.leadcap("config", env=no_stores(tmp_path, LEADCAP_DATABASE_URL=url), cwd=tmp_path)
+    assert "hunter" not in result.stdout + result.stderr
+    assert result.returncode in (0, 78)
+
+
+def test_change_me_is_refused_in_production(tmp_path: Path) -> None:
+    env = no_stores(
+        tmp_path,
+        LEADCAP_ENV="production",
+        LEADCAP_DATABASE_URL="postgresql://leadcap:CHANGE_ME@db/leadcap",
+        LEADCAP_REDIS_URL="redis://:s3cret@cache/0",
+        LEADCAP_MONGO_URL="mongodb://app:s3cret@m/x",
+    )
+    result = servers.leadcap("config", env=env, cwd=tmp_path)
+    assert result.returncode == 78 and "LEADCAP_DATABASE_URL" in result.stderr
+    assert "leadcap:CHANGE" not in result.stderr and "s3cret" not in result.stderr and result.stdout == ""
+
+
+def test_env_file_with_inline_comments_and_secret_files(tmp_path: Path) -> None:
+    secret = tmp_path / "redis_url"
+    secret.write_text("redis://:from-a-file@cache:6379/0\n")
+    (tmp_path / ".env").write_text(f"LEADCAP_PORT=8001 # the dev port\nLEADCAP_REDIS_URL_FILE={secret}\n")
+    result = servers.leadcap("config", env=no_stores(tmp_path), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "LEADCAP_PORT=8001\n" in result.stdout
+    assert (
+        "LEADCAP_REDIS_URL=redis://:***@cache:6379/0" in result.stdout and "from-a-file" not in result.stdout
+    )
+    secret.chmod(0)
+    unreadable = servers.leadcap("config", env=no_stores(tmp_path), cwd=tmp_path)
+    if os.geteuid() != 0:  # root reads any file
+        assert unreadable.returncode == 78 and "LEADCAP_REDIS_URL_FILE" in unreadable.stderr
+    secret.unlink()
+    missing = servers.leadcap("config", env=no_stores(tmp_path), cwd=tmp_path)
+    assert missing.returncode == 78 and "LEADCAP_REDIS_URL_FILE" in missing.stderr
+
+
+def test_version_and_completion(tmp_path: Path) -> None:
+    from leadcap import __version__
+
+    version = servers.leadcap("--version", env={}, cwd=tmp_path)
+    assert (version.returncode, version.stdout.strip()) == (0, f"leadcap {__version__}")
+    shown = servers.leadcap("--help", env={"COLUMNS": "200"}, cwd=tmp_path).stdout
+    assert "--install-completion" in shown and "--version" in shown
+
+
+def test_flush_cache_needs_only_redis(tmp_path: Path, stores: Stores) -> None:
+    redis_only = no_stores(tmp_path / "data", LEADCAP_REDIS_URL=servers.with_database(stores.redis, "12"))
+    flushed = servers.leadcap("flush-cache", env=redis_only, cwd=tmp_path)
+    assert flushed.returncode == 0, flushed.stderr
+    assert "LEADCAP_DATABASE_URL" not in flushed.stderr

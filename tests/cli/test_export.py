@@ -5,9 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import stat
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
@@ -66,7 +70,8 @@ async def test_csv_has_the_documented_columns(
     assert len(rows) == 5
     first = rows[0]
     assert first["phone"] == leads["old"].phone and first["id"] == str(leads["old"].id)
-    assert first["first_submitted_at"] == "2026-11-01T10:00:00Z" and first["submissions"] == "1"
+    # LEADCAP_TIMEZONE's default, Asia/Tehran (+03:30), with its offset
+    assert first["first_submitted_at"] == "2026-11-01T13:30:00+03:30" and first["submissions"] == "1"
     assert first["carrier"] == "IR-MCI" and first["status"] == "new" and first["region"] == "IR"
     assert uuid.UUID(first["id"]).version == 7
 
@@ -119,3 +124,100 @@ async def test_output_file_and_bad_options(
     for args in (("--format", "xml"), ("--since", "last week"), ("--status", "sold")):
         result = servers.leadcap("export-leads", *args, env=env)
         assert result.returncode == 2 and args[0] in result.stderr and "Traceback" not in result.stderr
+
+
+def only_database(url: str, data_dir: Path, **extra: str) -> dict[str, str]:
+    """An environment with nothing but LEADCAP_DATABASE_URL, and a data folder no `serve` uses."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEADCAP_")}
+    return {**env, "LEADCAP_DATABASE_URL": url, "LEADCAP_DATA_DIR": str(data_dir), **extra}
+
+
+async def test_export_needs_only_the_database_url(
+    seeded: tuple[str, dict[str, Submission]], tmp_path: Path
+) -> None:
+    url, _ = seeded
+    env = only_database(url, tmp_path / "data")
+    result = servers.leadcap("export-leads", "--format", "jsonl", env=env)
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 5
+    counted = servers.leadcap("export-leads", "--count", env=env)
+    assert (counted.returncode, counted.stdout.strip()) == (0, "5"), counted.stderr
+    assert not (tmp_path / "data").exists()  # nothing embedded was started or looked for
+
+
+async def test_output_is_private_and_written_only_when_complete(
+    seeded: tuple[str, dict[str, Submission]], tmp_path: Path
+) -> None:
+    url, _ = seeded
+    target = tmp_path / "leads.csv"
+    ok = servers.leadcap("export-leads", "--output", str(target), env=only_database(url, tmp_path))
+    assert ok.returncode == 0, ok.stderr
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert target.read_text().count("\n") == 6
+
+    down = only_database("postgresql://postgres@127.0.0.1:9/leads", tmp_path)
+    fresh = tmp_path / "fresh" / "leads.csv"
+    fresh.parent.mkdir()
+    failed = servers.leadcap("export-leads", "--output", str(fresh), env=down)
+    assert failed.returncode == 1 and "Traceback" not in failed.stderr
+    assert list(fresh.parent.iterdir()) == []  # no file, no half-written leftover
+    before = target.read_bytes()
+    again = servers.leadcap("export-leads", "--output", str(target), env=down)
+    assert again.returncode == 1 and target.read_bytes() == before  # the last good export stays
+
+
+async def test_time_zone_and_jalali_calendar(
+    seeded: tuple[str, dict[str, Submission]], stores: Stores, tmp_path: Path
+) -> None:
+    url, _leads = seeded
+    utc = list(csv.DictReader(io.StringIO(run_export(stores, url, tmp_path, "--tz", "UTC"))))
+    assert utc[0]["first_submitted_at"] == "2026-11-01T10:00:00Z"
+    # A time without an offset is read in the zone: 12:00 in Tehran is 08:30 UTC, before the
+    # leads of the 29th (10:00 UTC); 12:00 UTC is after them.
+    since_noon = ("--since", "2026-11-29T12:00:00", "--count")
+    assert run_export(stores, url, tmp_path, *since_noon).strip() == "2"
+    assert run_export(stores, url, tmp_path, *since_noon, "--tz", "UTC").strip() == "0"
+    env = servers.base_env(stores, tmp_path, LEADCAP_DATABASE_URL=url, LEADCAP_TIMEZONE="UTC")
+    assert servers.leadcap("export-leads", *since_noon, env=env).stdout.strip() == "0"
+
+    jalali = list(csv.DictReader(io.StringIO(run_export(stores, url, tmp_path, "--calendar", "jalali"))))
+    assert tuple(jalali[0]) == export.COLUMNS + export.JALALI_COLUMNS
+    assert jalali[0]["first_submitted_jalali"] == "1405-08-10"  # 2026-11-01
+    assert jalali[-1]["last_submitted_jalali"] == "1405-09-08"  # 2026-11-29
+    lines = run_export(stores, url, tmp_path, "--calendar", "jalali", "--format", "jsonl").splitlines()
+    assert json.loads(lines[0])["first_submitted_jalali"] == "1405-08-10"
+
+
+def test_today_is_the_day_of_the_time_zone() -> None:
+    tehran = ZoneInfo("Asia/Tehran")
+    since = export.parse_when("yesterday", "--since", tz=tehran, today=date(2026, 11, 29))
+    until = export.parse_when("yesterday", "--until", tz=tehran, end_of_day=True, today=date(2026, 11, 29))
+    assert since.astimezone(UTC).isoformat() == "2026-11-27T20:30:00+00:00"
+    assert until.astimezone(UTC).isoformat() == "2026-11-28T20:30:00+00:00"
+    now_in_tehran = datetime.now(tehran).date()
+    assert export.parse_when("today", "--since", tz=tehran).date() == now_in_tehran
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--tz", "Mars/Olympus"),
+        ("--tz", "../../etc/passwd"),
+        ("--calendar", "persian"),
+        ("--format", "xml"),
+        ("--status", "sold"),
+        ("--since", "last week"),
+    ],
+)
+def test_bad_options_are_usage_errors(args: tuple[str, str], tmp_path: Path) -> None:
+    result = servers.leadcap(
+        "export-leads", *args, env=only_database("postgresql://x@127.0.0.1:9/x", tmp_path)
+    )
+    assert result.returncode == 2, result.stderr
+    assert args[0] in result.stderr and "Traceback" not in result.stderr
+
+
+def test_help_lists_the_choices(tmp_path: Path) -> None:
+    shown = servers.leadcap("export-leads", "--help", env={"COLUMNS": "200"}, cwd=tmp_path).stdout
+    for choice in (*export.FORMATS, *export.STATUSES, "jalali"):
+        assert choice in shown

@@ -34,8 +34,13 @@ def test_every_setting_is_documented_and_none_is_unknown(path: Path) -> None:
         assert any(line.startswith("#") for line in before[-4:]), name
 
 
-def test_env_docker_is_a_valid_production_configuration() -> None:
-    loaded = settings.load(environ={}, env_file=helpers.ENV_DOCKER)
+def test_env_docker_is_refused_until_its_placeholders_are_replaced(tmp_path: Path) -> None:
+    with pytest.raises(settings.ConfigError) as refused:
+        settings.load(environ={}, env_file=helpers.ENV_DOCKER)
+    assert PLACEHOLDER not in refused.value.message.replace("the CHANGE_ME placeholder", "")
+    filled = tmp_path / ".env"
+    filled.write_text(helpers.ENV_DOCKER.read_text().replace(PLACEHOLDER, "s3cret-filled-in"))
+    loaded = settings.load(environ={}, env_file=filled)
     assert loaded.production
     assert loaded.database_url and loaded.redis_url and loaded.mongo_url
     assert loaded.host == "0.0.0.0" and loaded.port == 8000  # nginx.conf proxies to web:8000

@@ -92,3 +92,127 @@ def test_masked_hides_passwords() -> None:
     assert shown["LEADCAP_DATABASE_URL"] == "postgresql://app:***@db:5432/leads"
     assert "s3cret" not in "".join(shown.values())
     assert shown["LEADCAP_RATE_LIMIT"] == "10/minute"
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://app:hunter2@db/leads?password=hunter2", "postgresql://app:***@db/leads?password=***"),
+        (
+            "postgresql://app@db/leads?sslmode=require&PassWord=hunter2",
+            "postgresql://app@db/leads?sslmode=require&PassWord=***",
+        ),
+        ("postgresql://app@db/leads?pass%77ord=hunter2", "postgresql://app@db/leads?pass%77ord=***"),
+        ("postgresql://app@db/leads?sslpassword=hunter2", "postgresql://app@db/leads?sslpassword=***"),
+        ("redis://:hunter2@cache:6379/0", "redis://:***@cache:6379/0"),
+        ("redis://cache:6379/0?password=hunter2", "redis://cache:6379/0?password=***"),
+        ("mongodb://u:hun@ter2@m1:27017,m2:27017/x", "mongodb://u:***@m1:27017,m2:27017/x"),
+        ("redis://cache/0#hunter2", "redis://cache/0#***"),
+    ],
+)
+def test_config_masks_every_password(url: str, shown: str) -> None:
+    name = (
+        "MONGO_URL"
+        if url.startswith("mongodb")
+        else "REDIS_URL"
+        if url.startswith("redis")
+        else "DATABASE_URL"
+    )
+    masked = settings.parse({name: url}).masked()["LEADCAP_" + name]
+    assert masked == shown
+    assert "hunter2" not in masked and "ter2" not in masked
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://app:hunter2/x@db/leads",  # a raw `/` in the password
+        "postgresql://app:hunter2?x@db/leads",
+        "postgresql://app:hunter2#x@db/leads",
+        "postgresql://app:hunter2@db:port/leads",
+        "mysql://app:hunter2@db/leads",
+        "postgresql://app:hunter2@[db/leads",
+    ],
+)
+def test_bad_url_errors_never_repeat_the_password(url: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        settings.parse({"DATABASE_URL": url})
+    assert info.value.variable == "LEADCAP_DATABASE_URL"
+    assert "hunter" not in info.value.message and "app" not in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DATABASE_URL", "postgresql://leadcap:CHANGE_ME@db/leadcap"),
+        ("REDIS_URL", "redis://:change_me_too@cache/0"),
+        ("MONGO_URL", "mongodb://app@m/x?password=Change%5FMe"),
+        ("SMS_API_KEY", "key-CHANGE_ME-1"),  # any LEADCAP_ variable, known to this version or not
+    ],
+)
+def test_production_refuses_the_change_me_placeholder(name: str, value: str) -> None:
+    raw = {
+        "ENV": "production",
+        "DATABASE_URL": "postgresql://leadcap:s3cret@db/leadcap",
+        "REDIS_URL": "redis://:s3cret@cache/0",
+        "MONGO_URL": "mongodb://app:s3cret@m/x",
+        name: value,
+    }
+    with pytest.raises(ConfigError) as info:
+        settings.parse(raw)
+    assert info.value.variable == "LEADCAP_" + name
+    assert value not in info.value.message and "s3cret" not in info.value.message
+    settings.parse({**raw, "ENV": "development"})  # a laptop may keep the example values
+
+
+def test_env_file_is_read_as_compose_reads_it(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        "LEADCAP_PORT=8001 # the dev port\n"
+        "LEADCAP_RATE_LIMIT='3/second' # quoted\n"
+        'LEADCAP_HOST="0.0.0.0"\n'
+        "LEADCAP_UI_DIST=/srv/ui#1\n"
+        "LEADCAP_LOG_LEVEL\n"
+    )
+    s = settings.load({}, env_file)
+    assert (s.port, s.rate_limit, s.host) == (8001, RateLimit(3, 1), "0.0.0.0")
+    assert s.ui_dist == Path("/srv/ui#1")  # `#` without a space before it is no comment
+
+
+def test_secret_files(tmp_path: Path) -> None:
+    secret = tmp_path / "db_url"
+    secret.write_text("postgresql://app:fr0m-file@db/leads\n")
+    s = settings.load({"LEADCAP_DATABASE_URL_FILE": str(secret)}, None)
+    assert s.database_url == "postgresql://app:fr0m-file@db/leads"
+    assert "fr0m-file" not in "".join(s.masked().values())
+
+    with pytest.raises(ConfigError) as both:
+        settings.load(
+            {"LEADCAP_DATABASE_URL_FILE": str(secret), "LEADCAP_DATABASE_URL": "postgresql://x/y"}, None
+        )
+    assert both.value.variable == "LEADCAP_DATABASE_URL" and "_FILE" in both.value.message
+
+    binary = tmp_path / "binary"
+    binary.write_bytes(b"\xff\xfe")
+    for path in (tmp_path / "missing", tmp_path, Path("/dev/zero"), binary):
+        with pytest.raises(ConfigError) as unreadable:
+            settings.load({"LEADCAP_REDIS_URL_FILE": str(path)}, None)
+        assert unreadable.value.variable == "LEADCAP_REDIS_URL_FILE"
+
+    bad = tmp_path / "bad_url"
+    bad.write_text("mysql://app:fr0m-file@db/leads")
+    with pytest.raises(ConfigError) as invalid:
+        settings.load({"LEADCAP_DATABASE_URL_FILE": str(bad)}, None)
+    assert "fr0m-file" not in invalid.value.message
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus", "../../etc/passwd", "/etc/localtime", "Asia/Tehran\x00"])
+def test_bad_timezone(zone: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        settings.parse({"TIMEZONE": zone})
+    assert info.value.variable == "LEADCAP_TIMEZONE"
+
+
+def test_timezone_default_and_choice() -> None:
+    assert settings.parse({}).tz.key == "Asia/Tehran"
+    assert settings.parse({"TIMEZONE": "Europe/Berlin"}).masked()["LEADCAP_TIMEZONE"] == "Europe/Berlin"
