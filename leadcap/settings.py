@@ -21,6 +21,7 @@ from leadcap.errors import ConfigError
 PREFIX = "LEADCAP_"
 WINDOWS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 ENVIRONMENTS = ("development", "production", "test")
+LOCALES = ("fa", "en")  # the page's languages; the first is the default
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -68,6 +69,8 @@ class Settings:
     ui_dist: Path | None = None
     log_level: str = "INFO"
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+    locale: str = LOCALES[0]
+    campaign_file: Path | None = None
 
     @property
     def production(self) -> bool:
@@ -164,6 +167,8 @@ def parse(raw: Mapping[str, str]) -> Settings:
         ui_dist=Path(raw["UI_DIST"]) if raw.get("UI_DIST") else None,
         log_level=_choice(raw, "LOG_LEVEL", d.log_level, ("DEBUG", "INFO", "WARNING", "ERROR")),
         extra=dict(raw),
+        locale=_choice(raw, "LOCALE", d.locale, LOCALES),
+        campaign_file=_file(raw, "CAMPAIGN_FILE"),
     )
     if settings.production:
         for name in ("DATABASE_URL", "REDIS_URL", "MONGO_URL"):
@@ -239,6 +244,15 @@ def _url(raw: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str | N
     if parts.scheme not in schemes:
         raise ConfigError(PREFIX + name, f"must be a {' or '.join(schemes)}:// URL, got {mask_url(text)!r}")
     return text
+
+
+def _file(raw: Mapping[str, str], name: str) -> Path | None:
+    text = raw.get(name, "").strip()
+    if not text:
+        return None
+    if not Path(text).is_file():
+        raise ConfigError(PREFIX + name, f"must name a readable file, got {text!r}")
+    return Path(text)
 
 
 def _region(raw: Mapping[str, str], name: str, default: str) -> str:

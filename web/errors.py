@@ -19,7 +19,8 @@ from leadcap.errors import (
     StoreError,
     Unavailable,
 )
-from web import page
+from leadcap.settings import Settings
+from web import messages, page
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +62,8 @@ def translate(exc: Exception) -> LeadcapError:
     return LeadcapError("Something went wrong on our side. Please try again.")
 
 
-def error_body(error: LeadcapError) -> dict[str, object]:
-    body: dict[str, object] = {"code": error.code, "message": error.message}
+def error_body(error: LeadcapError, lang: str) -> dict[str, object]:
+    body: dict[str, object] = {"code": error.code, "message": messages.message(error, lang)}
     if error.field:
         body["field"] = error.field
     return {"error": body}
@@ -84,9 +85,15 @@ def render_error(request: Request, exc: Exception) -> HTTPResponse:
         allow = getattr(exc, "allowed_methods", None)
         if allow:
             headers["Allow"] = ", ".join(sorted(allow))
+    settings: Settings = request.app.ctx.settings
     if getattr(request.ctx, "form", False):
-        return html(page.render(error=error.message), status=status, headers=headers)
-    return json(error_body(error), status=status, headers=headers)
+        # The re-rendered page speaks the page's language, whatever the browser prefers, so the
+        # sentence matches the copy around it.
+        copy = request.app.ctx.campaign.copy(settings.locale)
+        sentence = messages.message(error, settings.locale)
+        return html(page.render(copy, error=sentence), status=status, headers=headers)
+    lang = messages.negotiate(request.headers.get("accept-language"), settings.locale)
+    return json(error_body(error, lang), status=status, headers=headers)
 
 
 def install(app: Sanic[Any, Any]) -> None:

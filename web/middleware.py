@@ -60,7 +60,7 @@ async def on_response(request: Request, response: BaseHTTPResponse) -> None:
     if request.path.startswith("/assets/") and response.status == 200:
         response.headers["Cache-Control"] = "public, max-age=31536000, immutable"  # names are hashed
     if not prebuilt and (response.content_type or "").startswith("text/html"):
-        for name, value in HTML_HEADERS.items():
+        for name, value in getattr(request.app.ctx, "html_headers", HTML_HEADERS).items():
             response.headers.setdefault(name, value)
     started = getattr(request.ctx, "started", None)
     latency = time.perf_counter() - started if started else 0.0
