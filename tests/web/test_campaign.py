@@ -45,6 +45,13 @@ def test_days_that_are_not_a_run_are_listed() -> None:
     assert "on Saturday, Monday and Wednesday" in campaign.call_back_sentence(hours, "en")
 
 
+def test_the_documented_example_allows_its_badges_through_the_csp() -> None:
+    example = campaign.load(campaign.DEFAULT_FILE.with_name("campaign.example.json"))
+    assert example.image_origins == ("https://trustseal.enamad.ir", "https://logo.samandehi.ir")
+    assert example.copy("fa").phone_display == "۰۵۱ ۳۸۰۰ ۱۲۳۴"
+    assert "۸:۳۰ تا ۲۰" in example.copy("fa").call_back
+
+
 def test_badge_images_are_the_only_extra_origins() -> None:
     data = default()
     data["badges"] = [

@@ -24,6 +24,12 @@ describe('campaign file', () => {
     expect(campaign.hours[0].days).toEqual(['sat', 'sun', 'mon', 'tue', 'wed']);
   });
 
+  it('accepts the documented example, with its logo and badges', () => {
+    const campaign = loadCampaign(path.resolve(here, '..', '..', 'campaign.example.json'));
+    expect(campaign.logo.file).toMatch(/campaign-logo\.example\.svg$/);
+    expect(campaign.badges.map((b) => new URL(b.url).host)).toEqual(['trustseal.enamad.ir', 'logo.samandehi.ir']);
+  });
+
   it.each([
     ['locales.fa.headline must be non-empty text', (d) => delete d.locales.fa.headline],
     ['locales.en.benefits.1.icon must be one of', (d) => (d.locales.en.benefits[1].icon = 'rocket')],
