@@ -65,6 +65,24 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fa": "همین حالا امکان ثبت شماره نیست. لطفاً {seconds} ثانیه دیگر دوباره امتحان کنید.",
         "en": "We cannot take your number right now. Please try again in {seconds} seconds.",
     },
+    # Codes other parts of the contract add (origin check, phone verification): written here
+    # already so that every branch merged later finds both languages waiting.
+    "forbidden_origin": {
+        "fa": "این فرم را فقط از صفحه‌ی خود ما می‌شود فرستاد.",
+        "en": "This form can only be sent from our own page.",
+    },
+    "invalid_code": {
+        "fa": "کد واردشده درست نیست. لطفاً دوباره بررسی کنید.",
+        "en": "That code is not right. Please check it and try again.",
+    },
+    "code_expired": {
+        "fa": "این کد دیگر معتبر نیست. لطفاً کد تازه بخواهید.",
+        "en": "This code is no longer valid. Please ask for a new one.",
+    },
+    "too_many_attempts": {
+        "fa": "چند بار کد اشتباه وارد شد و این کد باطل شد. لطفاً کد تازه بخواهید.",
+        "en": "Too many wrong codes; this one no longer works. Please ask for a new one.",
+    },
     "internal": {
         "fa": "مشکلی از سمت ما پیش آمد. لطفاً دوباره امتحان کنید.",
         "en": "Something went wrong on our side. Please try again.",

@@ -16,7 +16,7 @@ from web.errors import STATUS
 PERSIAN_LETTERS = re.compile(r"[\u0600-\u06FF]")
 
 
-@pytest.mark.parametrize("code", sorted(STATUS))
+@pytest.mark.parametrize("code", sorted(set(STATUS) | set(messages.CATALOGUE)))
 def test_every_code_has_a_sentence_in_every_language(code: str) -> None:
     sentences = messages.CATALOGUE[code]
     assert set(sentences) == set(LOCALES)
