@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import orjson
 from sanic import Request, Sanic
 from sanic import exceptions as sanic_errors
 from sanic.response import HTTPResponse, html, json
@@ -93,7 +94,12 @@ def render_error(request: Request, exc: Exception) -> HTTPResponse:
         sentence = messages.message(error, settings.locale)
         return html(page.render(copy, error=sentence), status=status, headers=headers)
     lang = messages.negotiate(request.headers.get("accept-language"), settings.locale)
-    return json(error_body(error, lang), status=status, headers=headers)
+    return json(error_body(error, lang), status=status, headers=headers, dumps=_dumps)
+
+
+def _dumps(body: object) -> str:
+    """UTF-8 as is: a Persian sentence escaped as \\uXXXX would be three times the bytes."""
+    return orjson.dumps(body).decode()
 
 
 def install(app: Sanic[Any, Any]) -> None:

@@ -80,6 +80,7 @@ async def test_json_errors_follow_accept_language(server: Server, ip: str) -> No
     assert default.json()["error"] == {"code": "not_mobile", "message": sentences["fa"], "field": "phone"}
     assert english.json()["error"] == {"code": "not_mobile", "message": sentences["en"], "field": "phone"}
     assert other.json()["error"]["message"] == sentences["fa"]  # unsupported: the page's language
+    assert sentences["fa"].encode() in default.content  # UTF-8 as is, not \\u-escaped
 
 
 async def test_sanic_level_errors_are_translated_too(server: Server) -> None:
