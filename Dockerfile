@@ -11,6 +11,8 @@ WORKDIR /src/web/ui
 COPY web/ui/package.json web/ui/package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY web/ui/ ./
+# The campaign file the build reads (LEADCAP_CAMPAIGN_FILE, else this default; web/ui/README.md).
+COPY web/campaign.default.json /src/web/campaign.default.json
 RUN npm run build
 
 # 2. The Python environment, built in a stage of its own so that pip, hatchling and their

@@ -163,7 +163,7 @@ def flush_cache(ctx: typer.Context) -> None:
 
     async def go() -> landing.Flush:
         async with await Services.open(settings, postgres=False, mongo=False) as services:
-            return await landing.flush(services.redis, ui_dist(settings))
+            return await landing.flush(services.redis, ui_dist(settings), locale=settings.locale)
 
     flushed = run(go())
     if not flushed.complete:

@@ -17,6 +17,7 @@ from sanic.worker.loader import AppLoader
 from leadcap import embedded
 from leadcap.migrate import migrate
 from leadcap.settings import Settings, mask_url
+from web import campaign
 from web.app import create_app
 
 console = Console(stderr=True)
@@ -52,6 +53,7 @@ def start_worker() -> subprocess.Popen[bytes]:
 
 
 def serve(settings: Settings) -> None:
+    campaign.load(settings.campaign_file)  # a bad campaign file stops here, before any store starts
     with ExitStack() as stack:
         if embedded.missing(settings):
             console.print(f"starting embedded stores under {settings.data_dir.resolve()} …")

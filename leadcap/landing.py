@@ -31,20 +31,23 @@ class Flush:
         return self.confirmed >= self.listening
 
 
-def built_page(dist: Path | None) -> bytes | None:
-    """The pre-rendered index.html of a front-end build, if there is one."""
+def built_page(dist: Path | None, locale: str | None = None) -> bytes | None:
+    """The pre-rendered page of a front-end build in `locale` (index.<locale>.html), else its
+    index.html, if there is one."""
     if dist is None:
         return None
-    index = dist / "index.html"
-    return index.read_bytes() if index.is_file() else None
+    for index in (dist / f"index.{locale}.html" if locale else None, dist / "index.html"):
+        if index is not None and index.is_file():
+            return index.read_bytes()
+    return None
 
 
-async def publish(redis: Redis, dist: Path | None) -> int:
+async def publish(redis: Redis, dist: Path | None, locale: str | None = None) -> int:
     """Store the current build as the shared copy and bump the version; return the new version.
 
     Without a build the shared copy is removed, and web processes fall back to their own page.
     """
-    body = built_page(dist)
+    body = built_page(dist, locale)
     async with translated("publishing the landing page"):
         pipe = redis.client.pipeline(transaction=True)
         if body is None:
@@ -62,9 +65,11 @@ def channel(redis: Redis) -> str:
     return f"{keys.LANDING_CHANNEL}:{redis.client.connection_pool.connection_kwargs.get('db', 0)}"
 
 
-async def flush(redis: Redis, dist: Path | None, *, timeout_s: float = 5.0) -> Flush:
+async def flush(
+    redis: Redis, dist: Path | None, *, timeout_s: float = 5.0, locale: str | None = None
+) -> Flush:
     """Publish the current build, announce it, and wait until every listener has reloaded."""
-    version = await publish(redis, dist)
+    version = await publish(redis, dist, locale)
     async with translated("announcing the landing version"):
         listening = int(await redis.client.publish(channel(redis), str(version)))
     deadline = time.monotonic() + timeout_s

@@ -23,6 +23,7 @@ from leadcap.errors import ConfigError
 PREFIX = "LEADCAP_"
 WINDOWS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 ENVIRONMENTS = ("development", "production", "test")
+LOCALES = ("fa", "en")  # the page's languages; the first is the default
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 # Settings that may instead be read from a file named by `LEADCAP_<NAME>_FILE` (Docker secrets).
 FILE_SETTINGS = ("DATABASE_URL", "REDIS_URL", "MONGO_URL")
@@ -78,6 +79,8 @@ class Settings:
     ui_dist: Path | None = None
     log_level: str = "INFO"
     timezone: str = "Asia/Tehran"
+    locale: str = LOCALES[0]
+    campaign_file: Path | None = None
 
     @property
     def production(self) -> bool:
@@ -208,6 +211,8 @@ def parse(raw: Mapping[str, str]) -> Settings:
         ui_dist=Path(raw["UI_DIST"]) if raw.get("UI_DIST") else None,
         log_level=_choice(raw, "LOG_LEVEL", d.log_level, ("DEBUG", "INFO", "WARNING", "ERROR")),
         timezone=_timezone(raw, "TIMEZONE", d.timezone),
+        locale=_choice(raw, "LOCALE", d.locale, LOCALES),
+        campaign_file=_file(raw, "CAMPAIGN_FILE"),
     )
     if settings.production:
         for name in ("DATABASE_URL", "REDIS_URL", "MONGO_URL"):
@@ -320,6 +325,15 @@ def _url(raw: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str | N
 
 def _timezone(raw: Mapping[str, str], name: str, default: str) -> str:
     return check_timezone(raw.get(name, "").strip() or default, PREFIX + name)
+
+
+def _file(raw: Mapping[str, str], name: str) -> Path | None:
+    text = raw.get(name, "").strip()
+    if not text:
+        return None
+    if not Path(text).is_file():
+        raise ConfigError(PREFIX + name, f"must name a readable file, got {text!r}")
+    return Path(text)
 
 
 def _region(raw: Mapping[str, str], name: str, default: str) -> str:

@@ -16,7 +16,7 @@ from leadcap import settings as settings_module
 from leadcap.errors import StoreError
 from leadcap.services import Services
 from leadcap.settings import Settings
-from web import errors, middleware
+from web import campaign, errors, middleware, responses
 from web.landing import LandingCache
 from web.metrics import LOGS_DROPPED
 from web.routes import health, landing, leads, metrics
@@ -49,7 +49,14 @@ def create_app(settings: Settings | None = None) -> Sanic[Any, Any]:
         }
     )
     app.ctx.settings = settings
-    app.ctx.landing = LandingCache(ui_dist(settings))
+    app.ctx.campaign = campaign.load(settings.campaign_file)
+    app.ctx.html_headers = responses.html_headers(app.ctx.campaign.image_origins)
+    app.ctx.landing = LandingCache(
+        ui_dist(settings),
+        copy=app.ctx.campaign.copy(settings.locale),
+        region=settings.default_region,
+        html_headers=app.ctx.html_headers,
+    )
     app.ctx.health = health_module.CachedReport()  # per process: probes cost a check a second
     app.blueprint(Blueprint.group(leads.bp, health.bp, landing.bp, metrics.bp))
     assets = ui_dist(settings) / "assets"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import orjson
 from sanic import Request, Sanic
 from sanic import exceptions as sanic_errors
 from sanic.response import HTTPResponse, html, json
@@ -19,7 +20,8 @@ from leadcap.errors import (
     StoreError,
     Unavailable,
 )
-from web import page
+from leadcap.settings import Settings
+from web import messages, page
 from web.state import state
 
 log = logging.getLogger(__name__)
@@ -63,8 +65,8 @@ def translate(exc: Exception) -> LeadcapError:
     return LeadcapError("Something went wrong on our side. Please try again.")
 
 
-def error_body(error: LeadcapError) -> dict[str, object]:
-    body: dict[str, object] = {"code": error.code, "message": error.message}
+def error_body(error: LeadcapError, lang: str) -> dict[str, object]:
+    body: dict[str, object] = {"code": error.code, "message": messages.message(error, lang)}
     if error.field:
         body["field"] = error.field
     return {"error": body}
@@ -87,9 +89,20 @@ def render_error(request: Request, exc: Exception) -> HTTPResponse:
         allow = getattr(exc, "allowed_methods", None)
         if allow:
             headers["Allow"] = ", ".join(sorted(allow))
+    settings: Settings = request.app.ctx.settings
     if current.form:
-        return html(page.render(error=error.message), status=status, headers=headers)
-    return json(error_body(error), status=status, headers=headers)
+        # The re-rendered page speaks the page's language, whatever the browser prefers, so the
+        # sentence matches the copy around it.
+        copy = request.app.ctx.campaign.copy(settings.locale)
+        sentence = messages.message(error, settings.locale)
+        return html(page.render(copy, error=sentence), status=status, headers=headers)
+    lang = messages.negotiate(request.headers.get("accept-language"), settings.locale)
+    return json(error_body(error, lang), status=status, headers=headers, dumps=_dumps)
+
+
+def _dumps(body: object) -> str:
+    """UTF-8 as is: a Persian sentence escaped as \\uXXXX would be three times the bytes."""
+    return orjson.dumps(body).decode()
 
 
 def install(app: Sanic[Any, Any]) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import logging
 import os
+import re
 import socket
 import time
 from dataclasses import dataclass
@@ -15,8 +16,10 @@ from redis.exceptions import RedisError
 
 from leadcap import landing, retry
 from leadcap.errors import StoreError
+from leadcap.settings import LOCALES
 from leadcap.stores.redis import Redis
-from web import page, responses
+from web import campaign, page, responses
+from web.campaign import Copy
 
 log = logging.getLogger(__name__)
 REDIS_RETRY_S = 1.0
@@ -33,25 +36,47 @@ class Page:
     headers: responses.EncodedHeaders  # ETag, caching and security headers, encoded once
 
 
-def make_page(body: bytes, version: int) -> Page:
+def make_page(body: bytes, version: int, html_headers: dict[str, str] | None = None) -> Page:
     etag = f'"{hashlib.sha256(body).hexdigest()[:20]}"'
-    headers = {"ETag": etag, "Cache-Control": "no-cache", **responses.HTML_HEADERS}
+    headers = {"ETag": etag, "Cache-Control": "no-cache", **(html_headers or responses.HTML_HEADERS)}
     return Page(body, etag, version, responses.encode(headers))
+
+
+# The build writes the default region into <html data-region="IR">; the server puts its own
+# (LEADCAP_DEFAULT_REGION) there once per load, so the page's phone check follows the server.
+_REGION = re.compile(rb'data-region="[A-Z]{2}"')
+
+
+def configure(body: bytes, region: str) -> bytes:
+    return _REGION.sub(f'data-region="{region}"'.encode(), body, count=1)
 
 
 class LandingCache:
     """Never rebuilds per request. While `follow` listens to `flush-cache`, a request costs no
     Redis call at all; otherwise it costs one GET of the version number."""
 
-    def __init__(self, dist: Path | None) -> None:
+    def __init__(
+        self,
+        dist: Path | None,
+        *,
+        copy: Copy | None = None,
+        region: str = "IR",
+        html_headers: dict[str, str] | None = None,
+    ) -> None:
         self.dist = dist
-        self.page = make_page(self._local(), -1)
+        self.copy = copy or campaign.load(None).copy(LOCALES[0])
+        self.region = region
+        self.html_headers = html_headers or responses.HTML_HEADERS
+        self.page = self._make(self._local(), -1)
         self.listening = False
         self.name = f"{socket.gethostname()}:{os.getpid()}"
         self._skip_redis_until = 0.0
 
     def _local(self) -> bytes:
-        return landing.built_page(self.dist) or page.render().encode()
+        return landing.built_page(self.dist, self.copy.lang) or page.render(self.copy).encode()
+
+    def _make(self, body: bytes, version: int) -> Page:
+        return make_page(configure(body, self.region), version, self.html_headers)
 
     async def current(self, redis: Redis) -> Page:
         """The page to serve now, reloaded first if `flush-cache` bumped the version."""
@@ -68,7 +93,7 @@ class LandingCache:
     async def reload(self, redis: Redis) -> None:
         version, body = await landing.snapshot(redis)
         if version != self.page.version:
-            self.page = make_page(body or self._local(), version)
+            self.page = self._make(body or self._local(), version)
 
     async def follow(self, redis: Redis) -> None:
         """Listen for `flush-cache` until cancelled, reconnecting whenever Redis goes away."""

@@ -62,7 +62,8 @@ async def security_headers(request: Request, response: BaseHTTPResponse) -> None
         return
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     if (response.content_type or "").startswith("text/html"):
-        for name, value in HTML_HEADERS.items():
+        # The app's own set: the campaign file's badge origins widen the CSP's img-src.
+        for name, value in getattr(request.app.ctx, "html_headers", HTML_HEADERS).items():
             response.headers.setdefault(name, value)
 
 

@@ -5,11 +5,30 @@ from __future__ import annotations
 
 from html import escape
 
-TITLE = "Get a call back in minutes"
-LEAD = "Leave your mobile number and we will call you. No spam, ever."
+from web.campaign import Copy
+
+# The few words of the form itself, per language (the campaign file holds the rest of the copy).
+FORM = {
+    "fa": {
+        "label": "شماره موبایل",
+        "placeholder": "۰۹۱۲ ۳۴۵ ۶۷۸۹",
+        "honeypot": "وب‌سایت (این خانه را خالی بگذارید)",
+        "thanks": "ممنون! شماره‌ی شما به دست ما رسید.",
+        "privacy": "حریم خصوصی",
+        "phone": "تلفن",
+    },
+    "en": {
+        "label": "Mobile number",
+        "placeholder": "0912 345 6789",
+        "honeypot": "Website (leave this empty)",
+        "thanks": "Thank you! We have your number.",
+        "privacy": "Privacy policy",
+        "phone": "Phone",
+    },
+}
 
 _PAGE = """<!doctype html>
-<html lang="en">
+<html lang="{lang}" dir="{dir}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -18,37 +37,62 @@ _PAGE = """<!doctype html>
 </head>
 <body>
 <main class="hero">
-<h1>{title}</h1>
-<p class="lead">{lead}</p>
+<p class="brand">{brand}</p>
+<h1>{headline}</h1>
+<p class="lead">{supporting}</p>
 {notice}
 <form method="post" action="/api/leads/" class="cta">
-<label for="phone">Mobile number</label>
-<input id="phone" name="phone" type="tel" autocomplete="tel" inputmode="tel" maxlength="32"
- placeholder="0912 345 6789" required value="{phone}">
+<label for="phone">{label}</label>
+<input id="phone" name="phone" type="tel" dir="ltr" autocomplete="tel" inputmode="tel" maxlength="32"
+ placeholder="{placeholder}" required>
 <input type="hidden" name="source" value="hero">
-<div class="hp" aria-hidden="true"><label for="website">Website</label>
+<div class="hp" aria-hidden="true"><label for="website">{honeypot}</label>
 <input id="website" name="website" type="text" tabindex="-1" autocomplete="off"></div>
-<button type="submit">Call me back</button>
+<button type="submit">{cta}</button>
 </form>
 </main>
+<footer class="legal">
+<p>{company} · {address}</p>
+<p>{phone_label}: <a href="tel:{tel}" dir="ltr">{phone}</a> · <a href="{privacy_url}">{privacy}</a></p>
+</footer>
 </body>
 </html>
 """
 
 
-def render(*, error: str | None = None, submitted: bool = False, phone: str = "") -> str:
-    """The page, with an error sentence or a thank-you when there is one to show."""
+def render(copy: Copy, *, error: str | None = None, submitted: bool = False) -> str:
+    """The page in `copy`'s language, with an error sentence or a thank-you when there is one."""
+    words = FORM[copy.lang]
     if error:
         notice = f'<p class="error" role="alert">{escape(error)}</p>'
     elif submitted:
-        notice = '<p class="ok" role="status">Thank you! We have your number and will call you soon.</p>'
+        notice = f'<p class="ok" role="status">{escape(words["thanks"])} {escape(copy.call_back)}</p>'
     else:
         notice = ""
-    return _PAGE.format(title=escape(TITLE), lead=escape(LEAD), notice=notice, phone=escape(phone))
+    return _PAGE.format(
+        lang=copy.lang,
+        dir=copy.dir,
+        title=escape(copy.title),
+        brand=escape(copy.brand),
+        headline=escape(copy.headline),
+        supporting=escape(copy.supporting),
+        notice=notice,
+        label=escape(words["label"]),
+        placeholder=escape(words["placeholder"]),
+        honeypot=escape(words["honeypot"]),
+        cta=escape(copy.cta),
+        company=escape(copy.company),
+        address=escape(copy.address),
+        phone_label=escape(words["phone"]),
+        tel=escape(copy.phone_tel),
+        phone=escape(copy.phone_display),
+        privacy_url=escape(copy.privacy_url),
+        privacy=escape(words["privacy"]),
+    )
 
 
 FALLBACK_CSS = """
-*{box-sizing:border-box}body{margin:0;font:16px/1.5 system-ui,sans-serif;color:#0f172a;
+*{box-sizing:border-box}body{margin:0;font:16px/1.6 Vazirmatn,Tahoma,system-ui,sans-serif;color:#0f172a;
 background:linear-gradient(135deg,#eef2ff,#f8fafc)}.hero{max-width:32rem;margin:10vh auto;padding:2rem}
 h1{font-size:2rem;line-height:1.2;margin:0 0 .5rem}.lead{color:#334155;margin:0 0 1.5rem}
 .cta{display:grid;gap:.5rem;background:#fff;padding:1.5rem;border-radius:1rem;
@@ -56,5 +100,7 @@ box-shadow:0 10px 30px rgba(15,23,42,.08)}input{font:inherit;padding:.75rem;bord
 border-radius:.5rem}button{font:inherit;font-weight:600;padding:.75rem;border:0;border-radius:.5rem;
 background:#4338ca;color:#fff;cursor:pointer}button:focus-visible,input:focus-visible{
 outline:3px solid #f59e0b;outline-offset:2px}.error{color:#b91c1c}.ok{color:#15803d}
-.hp{position:absolute;inset-inline-start:-10000px}
+.hp{position:absolute;inset-inline-start:-10000px}.brand{font-weight:700;color:#4338ca;margin:0 0 1rem}
+.legal{max-width:32rem;margin:0 auto 2rem;padding:0 2rem;font-size:.875rem;color:#475569}
+.legal a{color:#3730a3}input[dir=ltr]{text-align:left}
 """

@@ -24,7 +24,8 @@ def matches(if_none_match: str | None, etag: str) -> bool:
 async def landing(request: Request) -> HTTPResponse:
     if request.args.get("submitted") == "1":
         # Only a form posted without JavaScript lands here: thank the visitor in plain HTML.
-        return raw(page.render(submitted=True).encode(), content_type="text/html; charset=utf-8")
+        copy = request.app.ctx.campaign.copy(request.app.ctx.settings.locale)
+        return raw(page.render(copy, submitted=True).encode(), content_type="text/html; charset=utf-8")
     cache: LandingCache = request.app.ctx.landing
     current = await cache.current(request.app.ctx.services.redis)
     if matches(request.headers.get("if-none-match"), current.etag):

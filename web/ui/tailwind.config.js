@@ -4,8 +4,8 @@ export default {
   theme: {
     extend: {
       fontFamily: {
-        // System fonts only: no web-font download, no layout shift when fonts arrive.
-        // Vazirmatn is used when installed locally, for Persian copy.
+        // The English page uses system fonts only. The Persian page sets Vazirmatn (self-hosted,
+        // subset, preloaded) in src/index.css.
         sans: [
           'Inter',
           'ui-sans-serif',

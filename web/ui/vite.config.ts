@@ -1,21 +1,64 @@
 /// <reference types="vitest/config" />
 import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
-import { copy } from './src/copy';
+import { campaignPath, loadCampaign } from './scripts/campaign.mjs';
 
 const escapeHtml = (text: string) =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-/** Fills index.html's <html lang/dir>, <title> and description from src/copy.ts (dev and build). */
-function headFromCopy(): Plugin {
+const VIRTUAL = 'virtual:campaign';
+const RESOLVED = `\0${VIRTUAL}`;
+
+/**
+ * `import { campaign } from 'virtual:campaign'`: the campaign file (LEADCAP_CAMPAIGN_FILE, else
+ * ../campaign.default.json), validated by scripts/campaign.mjs. Local images (logo, badges) are
+ * imported, so they become hashed files under /assets/ like everything else.
+ */
+function campaignModule(): Plugin {
   return {
-    name: 'leadcap-head-from-copy',
+    name: 'leadcap-campaign',
+    resolveId(id) {
+      return id === VIRTUAL ? RESOLVED : null;
+    },
+    load(id) {
+      if (id !== RESOLVED) return null;
+      const file = campaignPath();
+      this.addWatchFile(file);
+      const c = loadCampaign(file);
+      const imports: string[] = [];
+      const image = (path: string) => {
+        imports.push(`import img${imports.length} from ${JSON.stringify(`${path}?url`)};`);
+        return `img${imports.length - 1}`;
+      };
+      const logo = c.logo ? `{ src: ${image(c.logo.file)}, width: ${c.logo.width}, height: ${c.logo.height} }` : 'null';
+      const badges = c.badges.map(
+        (b: { file?: string; url?: string; link: string; width: number; height: number; alt: object }) =>
+          `{ src: ${b.file ? image(b.file) : JSON.stringify(b.url)}, link: ${JSON.stringify(b.link)}, width: ${b.width}, height: ${b.height}, alt: ${JSON.stringify(b.alt)} }`,
+      );
+      return [
+        ...imports,
+        `export const campaign = { phone: ${JSON.stringify(c.phone)}, privacyUrl: ${JSON.stringify(c.privacyUrl)},`,
+        `  hours: ${JSON.stringify(c.hours)}, logo: ${logo}, badges: [${badges.join(', ')}],`,
+        `  locales: ${JSON.stringify(c.locales)} };`,
+      ].join('\n');
+    },
+  };
+}
+
+/** `npm run dev` only: fills index.html's placeholders in the dev locale (LEADCAP_LOCALE, default fa).
+ *  The build leaves them for scripts/prerender.mjs, which writes one page per locale. */
+function devHead(): Plugin {
+  return {
+    name: 'leadcap-dev-head',
+    apply: 'serve',
     transformIndexHtml(html) {
+      const lang = process.env.LEADCAP_LOCALE === 'en' ? 'en' : 'fa';
+      const c = loadCampaign().locales[lang] as { title: string; description: string };
       return html
-        .replace('__APP_LANG__', escapeHtml(copy.locale.lang))
-        .replace('__APP_DIR__', escapeHtml(copy.locale.dir))
-        .replace('<!--app-title-->', escapeHtml(copy.meta.title))
-        .replace('<!--app-description-->', escapeHtml(copy.meta.description));
+        .replace('__APP_LANG__', lang)
+        .replace('__APP_DIR__', lang === 'fa' ? 'rtl' : 'ltr')
+        .replace('<!--app-title-->', escapeHtml(c.title))
+        .replace('<!--app-description-->', escapeHtml(c.description));
     },
   };
 }
@@ -24,7 +67,7 @@ function headFromCopy(): Plugin {
 const devApi = process.env.LEADCAP_DEV_API ?? 'http://127.0.0.1:8000';
 
 export default defineConfig({
-  plugins: [react(), headFromCopy()],
+  plugins: [react(), campaignModule(), devHead()],
   server: {
     proxy: {
       '/api': { target: devApi, changeOrigin: false },
@@ -41,6 +84,6 @@ export default defineConfig({
   },
   test: {
     environment: 'node',
-    include: ['src/**/*.test.{ts,tsx}'],
+    include: ['src/**/*.test.{ts,tsx}', 'scripts/**/*.test.mjs'],
   },
 });

@@ -4,6 +4,7 @@
 //
 //   node e2e/fake-server.mjs            # PORT=4173 by default
 //   FAKE_RATE_LIMIT=1 ...               # every POST answers 429 (Retry-After: 30)
+//   LOCALE=en ...                       # serve dist/index.en.html at / (default: dist/index.html, Persian)
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +18,15 @@ const host = process.env.HOST ?? '127.0.0.1';
 const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
   "frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
-const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' };
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.svg': 'image/svg+xml',
+  '.woff2': 'font/woff2',
+  '.png': 'image/png',
+};
+const INDEX = process.env.LOCALE ? `/index.${process.env.LOCALE}.html` : '/index.html';
 
 const seen = new Map(); // phone -> id (dedupe)
 
@@ -95,7 +104,7 @@ async function handleLead(req, res) {
 
 async function handleStatic(req, res) {
   const url = new URL(req.url, 'http://x');
-  let file = url.pathname === '/' ? '/index.html' : decodeURIComponent(url.pathname);
+  let file = url.pathname === '/' ? INDEX : decodeURIComponent(url.pathname);
   file = path.join(dist, path.normalize(file).replace(/^(\.\.[/\\])+/, ''));
   if (!file.startsWith(dist)) return send(res, 404, { error: { code: 'not_found', message: 'Not found.' } });
   try {

@@ -8,7 +8,8 @@ const KB = 1024;
 const BUDGET = {
   js: 60 * KB, // all JavaScript, gzipped
   css: 15 * KB, // all CSS, gzipped
-  html: 30 * KB, // dist/index.html, as stored
+  html: 30 * KB, // each pre-rendered page (dist/index.<locale>.html), as stored
+  fonts: 60 * KB, // all web fonts (woff2), as stored (already compressed)
 };
 
 const dist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist');
@@ -23,9 +24,11 @@ async function* walk(dir) {
   }
 }
 
-const totals = { js: { raw: 0, gz: 0, files: [] }, css: { raw: 0, gz: 0, files: [] } };
+const totals = { js: { raw: 0, gz: 0, files: [] }, css: { raw: 0, gz: 0, files: [] }, fonts: { raw: 0, gz: 0, files: [] } };
+const kindOf = (file) =>
+  file.endsWith('.js') || file.endsWith('.mjs') ? 'js' : file.endsWith('.css') ? 'css' : /\.(woff2?|ttf|otf)$/.test(file) ? 'fonts' : null;
 for await (const file of walk(dist)) {
-  const kind = file.endsWith('.js') || file.endsWith('.mjs') ? 'js' : file.endsWith('.css') ? 'css' : null;
+  const kind = kindOf(file);
   if (!kind) continue;
   const buf = await readFile(file);
   const size = { name: path.relative(dist, file), raw: buf.length, gz: gz(buf) };
@@ -33,22 +36,26 @@ for await (const file of walk(dist)) {
   totals[kind].gz += size.gz;
   totals[kind].files.push(size);
 }
-const html = await readFile(path.join(dist, 'index.html'));
+const pages = (await readdir(dist)).filter((f) => /^index(\.[a-z]{2})?\.html$/.test(f)).sort();
 
 const rows = [
   ['JS (gzip)', totals.js.gz, BUDGET.js, `${totals.js.files.length} file(s), ${kb(totals.js.raw)} raw`],
   ['CSS (gzip)', totals.css.gz, BUDGET.css, `${totals.css.files.length} file(s), ${kb(totals.css.raw)} raw`],
-  ['index.html', html.length, BUDGET.html, `${kb(gz(html))} gzipped`],
+  ['fonts', totals.fonts.raw, BUDGET.fonts, `${totals.fonts.files.length} file(s), woff2`],
 ];
+for (const name of pages) {
+  const html = await readFile(path.join(dist, name));
+  rows.push([name, html.length, BUDGET.html, `${kb(gz(html))} gzipped`]);
+}
 
 console.log('budget:');
 let failed = false;
 for (const [name, size, limit, note] of rows) {
   const ok = size <= limit;
   failed ||= !ok;
-  console.log(`  ${ok ? 'ok  ' : 'OVER'} ${name.padEnd(11)} ${kb(size).padStart(9)} / ${kb(limit).padStart(8)}  (${note})`);
+  console.log(`  ${ok ? 'ok  ' : 'OVER'} ${name.padEnd(13)} ${kb(size).padStart(9)} / ${kb(limit).padStart(8)}  (${note})`);
 }
-for (const f of [...totals.js.files, ...totals.css.files]) console.log(`       ${f.name}: ${kb(f.raw)} raw, ${kb(f.gz)} gz`);
+for (const f of [...totals.js.files, ...totals.css.files, ...totals.fonts.files]) console.log(`       ${f.name}: ${kb(f.raw)} raw, ${kb(f.gz)} gz`);
 if (totals.js.files.length === 0 || totals.css.files.length === 0) {
   console.error('budget: expected at least one JS and one CSS file under dist/');
   failed = true;

@@ -1,38 +1,58 @@
-// Renders <App /> to static HTML at build time and injects it into dist/index.html, so the hero
-// and the form are in the first bytes of the page; the client bundle then hydrates it (hydrateRoot).
+// Renders <App /> to static HTML at build time, once per locale, so the hero and the form are in
+// the first bytes of the page; the client bundle then hydrates it (hydrateRoot) in the same locale.
+// Writes dist/index.fa.html and dist/index.en.html (the server serves the one LEADCAP_LOCALE picks)
+// and dist/index.html (the default locale, for a plain static server).
 // Runs after `vite build` (client) and `vite build --ssr src/entry-server.tsx --outDir dist-ssr`.
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const htmlPath = path.join(root, 'dist', 'index.html');
+const dist = path.join(root, 'dist');
+const htmlPath = path.join(dist, 'index.html');
 const ssrDir = path.join(root, 'dist-ssr');
 const PLACEHOLDER = '<!--app-html-->';
+const DEFAULT_LOCALE = 'fa';
 
 function fail(message) {
   console.error(`prerender: ${message}`);
   process.exit(1);
 }
 
+const escapeHtml = (text) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
 const template = await readFile(htmlPath, 'utf8');
 if (!template.includes(PLACEHOLDER)) fail(`${PLACEHOLDER} not found in dist/index.html`);
 
-const { render } = await import(pathToFileURL(path.join(ssrDir, 'entry-server.js')).href);
-const appHtml = render();
-if (!appHtml.includes('name="phone"')) fail('rendered markup has no phone field');
+// The Persian font is preloaded so it usually arrives before first paint (no swap, no shift).
+const fonts = (await readdir(path.join(dist, 'assets'))).filter((f) => f.endsWith('.woff2'));
+if (fonts.length !== 1) fail(`expected one .woff2 under dist/assets, found ${fonts.length}`);
+const preload = `<link rel="preload" href="/assets/${fonts[0]}" as="font" type="font/woff2" crossorigin>`;
 
-const html = template.replace(PLACEHOLDER, appHtml);
+const { render, LOCALES } = await import(pathToFileURL(path.join(ssrDir, 'entry-server.js')).href);
+for (const locale of LOCALES) {
+  const page = render(locale);
+  if (!page.html.includes('name="phone"')) fail(`${locale}: rendered markup has no phone field`);
+  const html = template
+    .replace('__APP_LANG__', page.lang)
+    .replace('__APP_DIR__', page.dir)
+    .replace('<!--app-title-->', escapeHtml(page.title))
+    .replace('<!--app-description-->', escapeHtml(page.description))
+    .replace('<!--app-preload-->', locale === 'fa' ? preload : '')
+    .replace(PLACEHOLDER, page.html);
 
-// CSP guards: `script-src 'self'` and `style-src 'self'` block inline code, so ship none.
-const inlineScript = /<script\b(?![^>]*\bsrc=)[^>]*>/i.exec(html);
-if (inlineScript) fail(`inline <script> in dist/index.html: ${inlineScript[0]}`);
-const styleAttr = /\sstyle\s*=/i.exec(html);
-if (styleAttr) fail(`style="" attribute in dist/index.html near: ${html.slice(styleAttr.index - 80, styleAttr.index + 40)}`);
-if (/<style\b/i.test(html)) fail('inline <style> element in dist/index.html');
-if (/\son[a-z]+\s*=/i.test(html)) fail('inline event handler attribute in dist/index.html');
-if (/__APP_|<!--app-/.test(html)) fail('an unreplaced placeholder is left in dist/index.html');
+  // CSP guards: `script-src 'self'` and `style-src 'self'` block inline code, so ship none.
+  const inlineScript = /<script\b(?![^>]*\bsrc=)[^>]*>/i.exec(html);
+  if (inlineScript) fail(`inline <script> in index.${locale}.html: ${inlineScript[0]}`);
+  const styleAttr = /\sstyle\s*=/i.exec(html);
+  if (styleAttr) fail(`style="" attribute in index.${locale}.html near: ${html.slice(styleAttr.index - 80, styleAttr.index + 40)}`);
+  if (/<style\b/i.test(html)) fail(`inline <style> element in index.${locale}.html`);
+  if (/\son[a-z]+\s*=/i.test(html)) fail(`inline event handler attribute in index.${locale}.html`);
+  if (/__APP_|<!--app-/.test(html)) fail(`an unreplaced placeholder is left in index.${locale}.html`);
+  if (!/<html [^>]*data-region="[A-Z]{2}"/.test(html)) fail(`index.${locale}.html lost <html data-region>`);
 
-await writeFile(htmlPath, html);
+  await writeFile(path.join(dist, `index.${locale}.html`), html);
+  if (locale === DEFAULT_LOCALE) await writeFile(htmlPath, html);
+  console.log(`prerender: index.${locale}.html (${page.lang}, ${page.dir}): ${page.html.length} characters of markup`);
+}
 await rm(ssrDir, { recursive: true, force: true });
-console.log(`prerender: injected ${appHtml.length} characters of markup into dist/index.html`);

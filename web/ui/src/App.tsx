@@ -1,9 +1,11 @@
 import { PhoneCall } from 'lucide-react';
-import { copy } from './copy';
+import { useCopy } from './copy';
 import { Benefits, HeroIntro } from './components/Hero';
 import { LeadForm } from './components/LeadForm';
+import { Footer } from './components/Footer';
 
 export function App() {
+  const copy = useCopy();
   return (
     <div className="relative isolate flex min-h-screen flex-col overflow-hidden">
       {/* Decorative background: a soft gradient and two blurred glows (classes only, no inline style). */}
@@ -22,9 +24,13 @@ export function App() {
           href="/"
           className="inline-flex items-center gap-2 rounded-lg text-lg font-semibold tracking-tight text-slate-900 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-600 focus-visible:ring-offset-4"
         >
-          <span className="flex h-8 w-8 items-center justify-center rounded-lg bg-indigo-600 text-white shadow-sm shadow-indigo-600/30">
-            <PhoneCall className="h-4 w-4" aria-hidden="true" strokeWidth={2.25} />
-          </span>
+          {copy.logo ? (
+            <img src={copy.logo.src} width={copy.logo.width} height={copy.logo.height} alt="" className="h-8 w-auto" />
+          ) : (
+            <span className="flex h-8 w-8 items-center justify-center rounded-lg bg-indigo-600 text-white shadow-sm shadow-indigo-600/30">
+              <PhoneCall className="h-4 w-4" aria-hidden="true" strokeWidth={2.25} />
+            </span>
+          )}
           {copy.brand}
         </a>
       </header>
@@ -39,7 +45,7 @@ export function App() {
         <Benefits className="lg:col-start-1 lg:row-start-2 lg:self-start" />
       </main>
 
-      <footer className="mx-auto w-full max-w-6xl px-5 pb-8 text-sm text-slate-600 sm:px-8">{copy.footer}</footer>
+      <Footer />
     </div>
   );
 }

@@ -1,6 +1,6 @@
 /** Talking to POST /api/leads/ (shared/api.md). */
 
-import { copy } from './copy';
+import type { Copy } from './copy';
 
 export const UTM_KEYS = ['source', 'medium', 'campaign', 'term', 'content'] as const;
 export type UtmKey = (typeof UTM_KEYS)[number];
@@ -53,14 +53,15 @@ async function readJson(response: Response): Promise<unknown> {
 }
 
 /** Sends a lead and turns every possible answer (or the lack of one) into words for the page. */
-export async function submitLead(body: LeadRequest, fetchImpl: typeof fetch = fetch): Promise<LeadOutcome> {
+export async function submitLead(body: LeadRequest, copy: Copy, fetchImpl: typeof fetch = fetch): Promise<LeadOutcome> {
   const controller = typeof AbortController === 'function' ? new AbortController() : null;
   const timer = controller ? setTimeout(() => controller.abort(), TIMEOUT_MS) : null;
   let response: Response;
   try {
     response = await fetchImpl(`${apiBase()}/api/leads/`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      // The server's error.message follows Accept-Language: ask for the page's language.
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'Accept-Language': copy.locale.lang },
       body: JSON.stringify(body),
       signal: controller?.signal,
       credentials: 'same-origin',

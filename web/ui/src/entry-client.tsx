@@ -1,14 +1,18 @@
 import { StrictMode } from 'react';
 import { createRoot, hydrateRoot } from 'react-dom/client';
 import { App } from './App';
+import { CopyProvider, copyFor, documentLocale } from './copy';
 import './index.css';
 
 const container = document.getElementById('root');
 if (!container) throw new Error('leadcap: #root is missing from index.html');
 
+// The page was pre-rendered in one locale (its <html lang>); hydrate with the same copy.
 const app = (
   <StrictMode>
-    <App />
+    <CopyProvider value={copyFor(documentLocale())}>
+      <App />
+    </CopyProvider>
   </StrictMode>
 );
 

@@ -1,5 +1,8 @@
 /**
- * Phone rules, mirroring the server's (see shared/api.md): default region IR, mobiles only.
+ * Phone rules, mirroring the server's (see shared/api.md): mobiles only, for the server's default
+ * region (LEADCAP_DEFAULT_REGION, which the server writes into <html data-region>; see pageRegion).
+ * The rules below are Iran's; for another region only the basics are checked here and the server
+ * judges the number.
  *
  * Pure functions, no phonenumbers metadata. Accepted forms of +989123456789:
  *   09123456789, 9123456789, +989123456789, 00989123456789, 989123456789,
@@ -12,7 +15,17 @@
 
 export type PhoneErrorCode = 'missing_phone' | 'invalid_phone' | 'not_mobile';
 
-export type PhoneResult = { ok: true; e164: string } | { ok: false; code: PhoneErrorCode };
+/** `e164` is null when the number may be fine but only the server can tell (a region other than IR). */
+export type PhoneResult = { ok: true; e164: string | null } | { ok: false; code: PhoneErrorCode };
+
+/** The region whose rules this file knows. */
+export const RULES_REGION = 'IR';
+
+/** The server's default region, from the page (<html data-region="IR">); IR before hydration and in tests. */
+export function pageRegion(doc: Document | undefined = typeof document === 'undefined' ? undefined : document): string {
+  const region = doc?.documentElement.dataset.region;
+  return region && /^[A-Z]{2}$/.test(region) ? region : RULES_REGION;
+}
 
 /** Longest input accepted, counted as typed (the server's limit). */
 export const MAX_PHONE_CHARS = 32;
@@ -61,7 +74,7 @@ function parse(s: string): Parsed {
 }
 
 /** Normalises what a person typed to E.164 (+989XXXXXXXXX), or says why it cannot. */
-export function normalisePhone(input: unknown): PhoneResult {
+export function normalisePhone(input: unknown, region: string = RULES_REGION): PhoneResult {
   if (input === null || input === undefined) return { ok: false, code: 'missing_phone' };
   if (typeof input !== 'string') return { ok: false, code: 'invalid_phone' };
   if (input.trim() === '') return { ok: false, code: 'missing_phone' };
@@ -69,6 +82,7 @@ export function normalisePhone(input: unknown): PhoneResult {
 
   const s = compact(input.trim());
   if (s === null || s.replace('+', '').length === 0) return { ok: false, code: 'invalid_phone' };
+  if (region !== RULES_REGION) return s.replace('+', '').length >= 5 ? { ok: true, e164: null } : { ok: false, code: 'invalid_phone' };
 
   const parsed = parse(s);
   if (parsed.kind !== 'national') return { ok: false, code: 'invalid_phone' };
@@ -83,10 +97,11 @@ export function normalisePhone(input: unknown): PhoneResult {
  * True while the text could still grow into a valid IR mobile number (e.g. '0912', '+98 9').
  * Used to avoid nagging while someone is typing: errors for such text wait for blur or submit.
  */
-export function isPossiblePrefix(input: string): boolean {
+export function isPossiblePrefix(input: string, region: string = RULES_REGION): boolean {
   if (input.length > MAX_PHONE_CHARS) return false;
   const s = compact(input.trim());
   if (s === null) return false;
+  if (region !== RULES_REGION) return true;
   if (s === '' || s === '+' || s === '0' || s === '00') return true;
 
   const mobilePrefix = (n: string) => n === '' || (n[0] === '9' && n.length <= 10);

@@ -1,15 +1,21 @@
-import { Clock, ShieldCheck, Sparkles, type LucideIcon } from 'lucide-react';
-import { copy, type BenefitIcon } from '../copy';
+import { Award, BadgeCheck, Clock, Headset, Phone, ShieldCheck, Sparkles, Star, type LucideIcon } from 'lucide-react';
+import type { BenefitIcon } from 'virtual:campaign';
+import { useCopy } from '../copy';
 
 const icons: Record<BenefitIcon, LucideIcon> = {
   clock: Clock,
   shield: ShieldCheck,
   sparkles: Sparkles,
+  phone: Phone,
+  star: Star,
+  award: Award,
+  headset: Headset,
+  'badge-check': BadgeCheck,
 };
 
 /** Eyebrow, headline and the one supporting line. */
 export function HeroIntro({ className = '' }: { className?: string }) {
-  const { hero } = copy;
+  const { hero } = useCopy();
   return (
     <div className={className}>
       <p className="inline-flex items-center gap-2 rounded-full bg-white/70 px-3 py-1 text-sm font-medium text-indigo-700 ring-1 ring-inset ring-indigo-200 backdrop-blur">
@@ -28,7 +34,7 @@ export function HeroIntro({ className = '' }: { className?: string }) {
 
 /** The three benefit points. */
 export function Benefits({ className = '' }: { className?: string }) {
-  const { hero } = copy;
+  const { hero } = useCopy();
   return (
     <ul className={`space-y-5 ${className}`} aria-label={hero.benefitsLabel}>
       {hero.benefits.map((benefit) => {

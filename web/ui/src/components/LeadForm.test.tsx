@@ -1,13 +1,23 @@
 // @vitest-environment jsdom
-import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { act, cleanup, fireEvent, render as rtlRender, screen, waitFor } from '@testing-library/react';
+import type { ReactElement, ReactNode } from 'react';
 import { renderToString } from 'react-dom/server';
 import { hydrateRoot } from 'react-dom/client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { App } from '../App';
-import { copy } from '../copy';
+import { CopyProvider, copyFor, type Locale } from '../copy';
 import { LeadForm } from './LeadForm';
 
 type FetchMock = ReturnType<typeof vi.fn<typeof fetch>>;
+
+// Most checks read the English copy; the Persian page has its own block below.
+const copy = copyFor('en');
+const fa = copyFor('fa');
+const within = (locale: Locale) =>
+  function Wrapper({ children }: { children: ReactNode }) {
+    return <CopyProvider value={copyFor(locale)}>{children}</CopyProvider>;
+  };
+const render = (ui: ReactElement, locale: Locale = 'en') => rtlRender(ui, { wrapper: within(locale) });
 
 function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json', ...headers } });
@@ -33,6 +43,7 @@ beforeEach(() => {
 
 afterEach(() => {
   cleanup();
+  delete document.documentElement.dataset.region;
   vi.unstubAllGlobals();
   vi.restoreAllMocks();
 });
@@ -225,11 +236,79 @@ describe('LeadForm', () => {
   });
 });
 
+describe('LeadForm in Persian', () => {
+  const faInput = () => screen.getByLabelText(fa.form.label) as HTMLInputElement;
+  const faSubmit = () => screen.getByRole('button', { name: new RegExp(`${fa.form.submit}|${fa.form.pending}`) });
+
+  it('keeps the number field left to right, with a Persian example', () => {
+    render(<LeadForm />, 'fa');
+    const input = faInput();
+    expect(input.getAttribute('dir')).toBe('ltr');
+    expect(input.getAttribute('inputmode')).toBe('tel');
+    expect(input.getAttribute('autocomplete')).toBe('tel');
+    expect(input.placeholder).toBe('۰۹۱۲ ۳۴۵ ۶۷۸۹');
+  });
+
+  it.each(['۰۹۱۲ ۳۴۵ ۶۷۸۹', '٠٩١٢ ٣٤٥ ٦٧٨٩', '0912 345 6789'])('previews %s in Persian digits, isolated left to right', (typed) => {
+    render(<LeadForm />, 'fa');
+    fireEvent.change(faInput(), { target: { value: typed } });
+    const message = document.getElementById(faInput().getAttribute('aria-describedby')!)!;
+    const preview = message.querySelector('bdi')!;
+    expect(preview.textContent).toBe('+۹۸ ۹۱۲ ۳۴۵ ۶۷۸۹');
+    expect(preview.getAttribute('dir')).toBe('ltr');
+  });
+
+  it('asks the server for Persian, counts seconds in Persian digits', async () => {
+    fetchMock.mockResolvedValue(
+      json(429, { error: { code: 'rate_limited', message: 'x' } }, { 'Retry-After': '42' }),
+    );
+    render(<LeadForm />, 'fa');
+    fireEvent.change(faInput(), { target: { value: '09123456789' } });
+    fireEvent.click(faSubmit());
+    await waitFor(() => expect(screen.getByRole('alert').textContent).toContain('۴۲ ثانیه'));
+    expect(new Headers(fetchMock.mock.calls[0][1]?.headers).get('Accept-Language')).toBe('fa');
+  });
+
+  it('says on success when we will call, from the business hours', async () => {
+    fetchMock.mockResolvedValue(json(202, { id: 'abc', status: 'queued', phone: '+989123456789', duplicate: false }));
+    render(<LeadForm />, 'fa');
+    fireEvent.change(faInput(), { target: { value: '۰۹۱۲۳۴۵۶۷۸۹' } });
+    fireEvent.click(faSubmit());
+    expect(await screen.findByText('+۹۸ ۹۱۲ ۳۴۵ ۶۷۸۹')).toBeTruthy();
+    expect(screen.getByTestId('next-step').textContent).toBe(
+      'کارشناسان ما شنبه تا چهارشنبه از ساعت ۹ تا ۱۷ و پنجشنبه از ساعت ۹ تا ۱۳ با شما تماس می‌گیرند.',
+    );
+  });
+});
+
+describe('the server-rendered region', () => {
+  it('leaves numbers of another region to the server', () => {
+    document.documentElement.dataset.region = 'GB';
+    render(<LeadForm />);
+    typePhone('07400 123456');
+    fireEvent.blur(phoneInput());
+    expect(phoneInput().getAttribute('aria-invalid')).toBe('false');
+  });
+
+  it('applies the Iranian rules when the page says IR', () => {
+    document.documentElement.dataset.region = 'IR';
+    render(<LeadForm />);
+    typePhone('07400 123456');
+    fireEvent.blur(phoneInput());
+    expect(phoneInput().getAttribute('aria-invalid')).toBe('true');
+  });
+});
+
 describe('pre-rendered page', () => {
-  it('hydrates the server markup without mismatches or inline styles', async () => {
-    const html = renderToString(<App />);
+  it.each(['fa', 'en'] as const)('hydrates the server markup (%s) without mismatches or inline styles', async (locale) => {
+    const page = (
+      <CopyProvider value={copyFor(locale)}>
+        <App />
+      </CopyProvider>
+    );
+    const html = renderToString(page);
     expect(html).not.toMatch(/\sstyle=/);
-    expect(html).toContain(copy.hero.headline);
+    expect(html).toContain(copyFor(locale).hero.headline);
     const container = document.createElement('div');
     container.innerHTML = html;
     document.body.appendChild(container);
@@ -237,7 +316,7 @@ describe('pre-rendered page', () => {
     const recoverable = vi.fn();
     let root: ReturnType<typeof hydrateRoot> | undefined;
     await act(async () => {
-      root = hydrateRoot(container, <App />, { onRecoverableError: recoverable });
+      root = hydrateRoot(container, page, { onRecoverableError: recoverable });
     });
     expect(errors).not.toHaveBeenCalled();
     expect(recoverable).not.toHaveBeenCalled();

@@ -10,8 +10,8 @@ import {
 } from 'react';
 import { flushSync } from 'react-dom';
 import { ArrowRight, CircleAlert, CircleCheck, Lock, LoaderCircle, Phone } from 'lucide-react';
-import { copy } from '../copy';
-import { formatE164, isPossiblePrefix, normalisePhone } from '../phone';
+import { useCopy } from '../copy';
+import { formatE164, isPossiblePrefix, normalisePhone, pageRegion } from '../phone';
 import { submitLead, utmFromSearch, type LeadOutcome } from '../api';
 
 type Status =
@@ -33,6 +33,8 @@ const readSubmittedFlag = () => new URLSearchParams(window.location.search).get(
 const serverSubmittedFlag = () => false;
 
 export function LeadForm({ send = submitLead }: LeadFormProps) {
+  const copy = useCopy();
+  const region = pageRegion();
   const ids = useId();
   const inputId = `${ids}-phone`;
   const messageId = `${ids}-phone-message`;
@@ -67,16 +69,18 @@ export function LeadForm({ send = submitLead }: LeadFormProps) {
   }, []);
 
   const pending = status.kind === 'pending';
-  const result = normalisePhone(phone);
+  const result = normalisePhone(phone, region);
   const fieldServerError = status.kind === 'error' && status.field === 'phone' ? status.message : null;
   const formError = status.kind === 'error' && status.field !== 'phone' ? status.message : null;
 
   let fieldMessage: { tone: 'hint' | 'ok' | 'error'; text: string; number?: string };
   if (fieldServerError) {
     fieldMessage = { tone: 'error', text: fieldServerError };
+  } else if (result.ok && result.e164 !== null) {
+    fieldMessage = { tone: 'ok', text: copy.form.valid, number: copy.digits(formatE164(result.e164)) };
   } else if (result.ok) {
-    fieldMessage = { tone: 'ok', text: copy.form.valid, number: formatE164(result.e164) };
-  } else if (submitAttempted || (touched && phone.trim() !== '') || !isPossiblePrefix(phone)) {
+    fieldMessage = { tone: 'hint', text: copy.form.hint }; // another region: the server judges the number
+  } else if (submitAttempted || (touched && phone.trim() !== '') || !isPossiblePrefix(phone, region)) {
     fieldMessage = { tone: 'error', text: copy.errors[result.code] };
   } else {
     fieldMessage = { tone: 'hint', text: copy.form.hint };
@@ -88,7 +92,7 @@ export function LeadForm({ send = submitLead }: LeadFormProps) {
     if (inFlight.current) return; // a double click never sends twice
 
     const typed = inputRef.current?.value ?? phone;
-    const check = normalisePhone(typed);
+    const check = normalisePhone(typed, region);
     if (!check.ok) {
       setPhone(typed);
       setSubmitAttempted(true);
@@ -105,12 +109,15 @@ export function LeadForm({ send = submitLead }: LeadFormProps) {
     });
 
     const website = honeypotRef.current?.value ?? '';
-    send({
-      phone: typed.trim(),
-      source: 'hero',
-      utm: utmFromSearch(window.location.search),
-      ...(website ? { website } : {}),
-    })
+    send(
+      {
+        phone: typed.trim(),
+        source: 'hero',
+        utm: utmFromSearch(window.location.search),
+        ...(website ? { website } : {}),
+      },
+      copy,
+    )
       .catch((): LeadOutcome => ({ kind: 'error', message: copy.status.network }))
       .then((outcome) => {
         inFlight.current = false;
@@ -144,6 +151,7 @@ export function LeadForm({ send = submitLead }: LeadFormProps) {
     >
       {showSuccess ? (
         <SuccessView
+          copy={copy}
           headingRef={successHeadingRef}
           status={status.kind === 'success' ? status : null}
           onStartOver={startOver}
@@ -267,13 +275,14 @@ export function LeadForm({ send = submitLead }: LeadFormProps) {
 }
 
 type SuccessViewProps = {
+  copy: ReturnType<typeof useCopy>;
   headingRef: RefObject<HTMLHeadingElement>;
   status: { phone: string; duplicate: boolean } | null;
   onStartOver: () => void;
 };
 
-function SuccessView({ headingRef, status, onStartOver }: SuccessViewProps) {
-  const phone = status ? formatE164(status.phone) : null;
+function SuccessView({ copy, headingRef, status, onStartOver }: SuccessViewProps) {
+  const phone = status ? copy.digits(formatE164(status.phone)) : null;
   const title = status?.duplicate ? copy.success.duplicateTitle : copy.success.title;
   const body = status ? (status.duplicate ? copy.success.duplicateBody : copy.success.body) : copy.success.redirectBody;
   return (
@@ -294,6 +303,7 @@ function SuccessView({ headingRef, status, onStartOver }: SuccessViewProps) {
           {phone}
         </p>
       )}
+      <p className="mt-4 text-slate-700" data-testid="next-step">{copy.success.next}</p>
       <div className="mt-6">
         <button
           type="button"
