@@ -33,3 +33,4 @@ def dedupe(e164: str) -> str:
 
 STATS_PROCESSED = PREFIX + "stats:processed"  # submissions committed by all workers
 STATS_FAILED = PREFIX + "stats:failed"  # submissions PostgreSQL refused
+WEBHOOK_OUTCOMES = PREFIX + "stats:webhooks"  # hash: webhook attempts by outcome, all workers
