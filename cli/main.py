@@ -231,5 +231,10 @@ def export_leads(
     run(export_command(current(ctx), fmt=fmt, output=output, where=where))
 
 
+from cli.webhooks import app as webhooks_app  # noqa: E402 - it imports run/fail from here lazily
+
+app.add_typer(webhooks_app, name="webhooks")
+
+
 def main() -> None:
     app()
