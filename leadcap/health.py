@@ -11,6 +11,7 @@ from leadcap import __version__, keys
 from leadcap.errors import StoreError
 from leadcap.services import Services
 from leadcap.stores.redis import Redis, translated
+from leadcap.webhooks.store import WebhookStore
 
 CHECK_TIMEOUT_S = 1.5  # the whole report must come back within 2 s even if a store hangs
 CRITICAL = ("postgres", "redis")  # without these a 202 cannot be kept: status "down"
@@ -49,15 +50,34 @@ async def _workers(redis: Redis) -> dict[str, Any]:
     return {"status": "ok", "count": count, "last_seen_s": last_seen}
 
 
+async def _webhooks(services: Services) -> dict[str, Any]:
+    """The outbox backlog; down (so the whole report degraded) when a due delivery has waited
+    longer than LEADCAP_WEBHOOK_MAX_LAG_SECONDS: no worker is delivering, or one is far behind."""
+    try:
+        figures = await asyncio.wait_for(WebhookStore(services.postgres).figures(), CHECK_TIMEOUT_S)
+    except (TimeoutError, StoreError):
+        return {"status": "down", "error": "outbox unreadable"}
+    check: dict[str, Any] = {
+        "status": "ok",
+        "pending": int(figures["pending"]),
+        "due": int(figures["due"]),
+        "oldest_due_s": round(figures["oldest_due_s"], 1),
+    }
+    if figures["oldest_due_s"] > services.settings.webhook_max_lag_seconds:
+        check.update(status="down", error="deliveries behind")
+    return check
+
+
 async def report(services: Services) -> dict[str, Any]:
     """The contract's health JSON. Never enqueues anything: workers are seen by heartbeat."""
-    postgres, redis, mongo, workers = await asyncio.gather(
+    postgres, redis, mongo, workers, webhooks = await asyncio.gather(
         _timed(services.postgres.ping()),
         _timed(services.redis.ping()),
         _timed(services.mongo.ping()),
         _workers(services.redis),
+        _webhooks(services),
     )
-    checks = {"postgres": postgres, "redis": redis, "mongo": mongo, "workers": workers}
+    checks = {"postgres": postgres, "redis": redis, "mongo": mongo, "workers": workers, "webhooks": webhooks}
     if any(checks[name]["status"] != "ok" for name in CRITICAL):
         status = "down"
     elif any(check["status"] != "ok" for check in checks.values()):
