@@ -46,6 +46,8 @@ class Receiver:
     port: int = 0
     received: list[dict[str, Any]] = field(default_factory=list)  # verified 2xx deliveries
     attempts: int = 0
+    in_flight: int = 0
+    max_in_flight: int = 0  # the most requests it held at once
     bad: list[str] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
     _connections: set[Any] = field(default_factory=set)
@@ -93,8 +95,15 @@ class Receiver:
                     self._answer(400, {})
                     return
                 status, wait, extra = receiver.behaviour(n)
-                if wait:
-                    time.sleep(wait)
+                with receiver._lock:
+                    receiver.in_flight += 1
+                    receiver.max_in_flight = max(receiver.max_in_flight, receiver.in_flight)
+                try:
+                    if wait:
+                        time.sleep(wait)
+                finally:
+                    with receiver._lock:
+                        receiver.in_flight -= 1
                 if 200 <= status < 300:
                     with receiver._lock:
                         receiver.received.append(

@@ -19,6 +19,16 @@ class Breaker:
     in_flight: int = 0
     failures: int = 0
     open_until: float = 0.0
+    peak: int = 0  # the most sends it ever had in flight at once
+
+    @property
+    def tripped(self) -> bool:
+        """Open or half-open: too many failures in a row."""
+        return self.failures >= FAILURES_TO_OPEN
+
+    def is_open(self, now: float) -> bool:
+        """No send may start (the cooldown after repeated failures is running)."""
+        return self.failures >= FAILURES_TO_OPEN and now < self.open_until
 
     def room(self, now: float) -> int:
         """How many more sends may start now."""
@@ -30,6 +40,7 @@ class Breaker:
 
     def started(self) -> None:
         self.in_flight += 1
+        self.peak = max(self.peak, self.in_flight)
 
     def finished(self, ok: bool, now: float) -> None:
         self.in_flight -= 1

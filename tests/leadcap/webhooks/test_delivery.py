@@ -155,8 +155,8 @@ async def test_a_slow_endpoint_does_not_delay_a_fast_one(postgres: Postgres, sto
         receiving(slow_secret, lambda _: (200, 10.0, {})) as slow,
     ):
         await add(store, fast)
-        await add(store, slow)
-        async with delivering(store):
+        slow_id = await add(store, slow)
+        async with delivering(store) as (deliverer,):
             committed: dict[str, float] = {}
             for _ in range(20):  # 200 leads over ~2 s while the slow endpoint holds its slots
                 for lead in await record(postgres, 10):
@@ -166,7 +166,9 @@ async def test_a_slow_endpoint_does_not_delay_a_fast_one(postgres: Postgres, sto
     lags = sorted(r["at"] - committed[r["body"]["data"]["phone"]] for r in fast.received)
     p99 = lags[int(len(lags) * 0.99) - 1]
     assert p99 < 1.0, f"fast endpoint p99 lag {p99:.2f}s next to a slow one"
-    assert slow.attempts <= FAST.webhook_concurrency + 1  # the slow one held only its own slots
+    # the slow one held only its own slots (the receiver may count a few more: it keeps sleeping
+    # on requests the sender already gave up on after 10 s)
+    assert deliverer.breakers[slow_id].peak == FAST.webhook_concurrency
 
 
 async def test_replay_failed_delivers_again(postgres: Postgres, store: WebhookStore) -> None:
