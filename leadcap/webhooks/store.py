@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 import orjson
 
 from leadcap.sql import query
@@ -52,6 +53,16 @@ class Outcome:
     delay_s: float
     status: int | None
     error: str | None
+
+
+async def add_lead_event(conn: asyncpg.Connection, event_type: str, lead_id: uuid.UUID) -> None:
+    """Put a `event_type` event (e.g. lead.verified) for a lead into the outbox, on `conn`.
+
+    Call it inside the transaction that makes the change the event announces, so the event
+    commits with it or not at all (lead.created needs no call: record_submissions.sql writes it).
+    """
+    async with translated(f"adding a {event_type} event"):
+        await conn.execute(query("webhook_lead_event"), event_type, lead_id)
 
 
 class WebhookStore:

@@ -11,7 +11,7 @@ from leadcap.errors import StoreError
 from leadcap.stores.postgres import Postgres
 from leadcap.submission import Submission, read_body, validate
 from leadcap.webhooks import signing
-from leadcap.webhooks.store import WebhookStore
+from leadcap.webhooks.store import WebhookStore, add_lead_event
 from tests import factories
 
 
@@ -71,3 +71,25 @@ async def test_no_event_without_its_lead(postgres: Postgres, store: WebhookStore
         " (SELECT count(*) FROM webhook_deliveries) AS deliveries"
     )
     assert tuple(counts) == (1, 1, 1)
+
+
+async def test_another_event_joins_the_transaction_of_its_change(
+    postgres: Postgres, store: WebhookStore, wpg: asyncpg.Pool
+) -> None:
+    """lead.verified (written by phone verification) commits with its change, or not at all."""
+    verified = await store.add_endpoint("http://a.example/h", signing.new_secret(), ["lead.verified"])
+    await store.add_endpoint("http://b.example/h", signing.new_secret(), ["lead.created"])
+    lead = sub(factories.mobile())
+    await postgres.record([lead])
+    async with wpg.acquire() as conn:
+        with pytest.raises(RuntimeError):
+            async with conn.transaction():
+                await add_lead_event(conn, "lead.verified", lead.id)
+                raise RuntimeError("the change failed")
+        assert await conn.fetchval("SELECT count(*) FROM webhook_events WHERE type = 'lead.verified'") == 0
+        async with conn.transaction():
+            await add_lead_event(conn, "lead.verified", lead.id)
+    event = await wpg.fetchrow("SELECT * FROM webhook_events WHERE type = 'lead.verified'")
+    assert event["lead_id"] == lead.id and orjson.loads(event["data"])["phone"] == lead.phone
+    rows = await wpg.fetch("SELECT endpoint_id FROM webhook_deliveries WHERE event_id = $1", event["id"])
+    assert [r["endpoint_id"] for r in rows] == [verified]
