@@ -118,6 +118,10 @@ def test_replay_needs_an_id_or_failed(own_env: dict[str, str]) -> None:
     assert cli("replay", "1", "--failed", env=own_env).returncode == 2
     unknown = cli("replay", "987654", env=own_env)
     assert unknown.returncode == 1 and "987654" in unknown.stderr
+    nothing = cli("replay", "--failed", env=own_env)
+    assert nothing.returncode == 0 and "0 deliveries due again now" in nothing.stdout
+    failed = cli("deliveries", "--failed", "--json", env=own_env)
+    assert failed.returncode == 0 and json.loads(failed.stdout) == []
 
 
 @pytest.fixture(scope="module")
