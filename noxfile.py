@@ -92,3 +92,4 @@ def bench(session: nox.Session) -> None:
     ensure_debian_package(session, "/usr/bin/wrk", "wrk")
     session.install("-e", ".[embedded]", "psutil>=5.9", "py-spy>=0.4")
     session.run("python", "bench/run.py", *session.posargs)
+    session.run("python", "bench/webhooks.py")  # delivery throughput, lag, outbox cost (docs/webhooks.md)

@@ -273,5 +273,10 @@ from cli import dead_letters  # noqa: E402 - its commands import the helpers abo
 app.add_typer(dead_letters.app, name="dead-letters")
 
 
+from cli.webhooks import app as webhooks_app  # noqa: E402 - it imports run/fail from here lazily
+
+app.add_typer(webhooks_app, name="webhooks")
+
+
 def main() -> None:
     app()

@@ -22,6 +22,7 @@ from leadcap.errors import StoreError
 from leadcap.services import Services
 from leadcap.stores import failure
 from leadcap.stores.redis import Redis, translated
+from leadcap.webhooks.store import WebhookStore
 
 log = logging.getLogger(__name__)
 CHECK_TIMEOUT_S = 1.5  # the whole report must come back within 2 s even if a store hangs
@@ -93,16 +94,37 @@ async def _store(services: Services, store: str) -> dict[str, Any]:
     return await _timed(store, ping)
 
 
+async def _webhooks(services: Services) -> dict[str, Any]:
+    """The outbox backlog; down (so the whole report degraded) when a due delivery has waited
+    longer than LEADCAP_WEBHOOK_MAX_LAG_SECONDS: no worker is delivering, or one is far behind."""
+    if not services.has("postgres"):
+        return {"status": "down", "error": failure.NOT_CONFIGURED}
+    try:
+        figures = await asyncio.wait_for(WebhookStore(services.postgres).figures(), CHECK_TIMEOUT_S)
+    except (TimeoutError, StoreError):
+        return {"status": "down", "error": "outbox unreadable"}
+    check: dict[str, Any] = {
+        "status": "ok",
+        "pending": int(figures["pending"]),
+        "due": int(figures["due"]),
+        "oldest_due_s": round(figures["oldest_due_s"], 1),
+    }
+    if figures["oldest_due_s"] > services.settings.webhook_max_lag_seconds:
+        check.update(status="down", error="deliveries behind")
+    return check
+
+
 async def report(services: Services) -> dict[str, Any]:
     """The contract's health JSON. Never enqueues anything: workers are seen by heartbeat."""
     no_redis = {"status": "down", "count": 0, "last_seen_s": None, "error": failure.NOT_CONFIGURED}
-    postgres, redis, mongo, workers = await asyncio.gather(
+    postgres, redis, mongo, workers, webhooks = await asyncio.gather(
         _store(services, "postgres"),
         _store(services, "redis"),
         _store(services, "mongo"),
         _workers(services.redis) if services.has("redis") else asyncio.sleep(0, no_redis),
+        _webhooks(services),
     )
-    checks = {"postgres": postgres, "redis": redis, "mongo": mongo, "workers": workers}
+    checks = {"postgres": postgres, "redis": redis, "mongo": mongo, "workers": workers, "webhooks": webhooks}
     if any(checks[name]["status"] != "ok" for name in CRITICAL):
         status = "down"
     elif any(check["status"] != "ok" for check in checks.values()):

@@ -35,3 +35,4 @@ def dedupe(e164: str) -> str:
 STATS_PROCESSED = PREFIX + "stats:processed"  # submissions committed by all workers
 STATS_FAILED = PREFIX + "stats:failed"  # submissions PostgreSQL refused
 STATS_DEAD_LETTERS = PREFIX + "stats:dead_letters"  # submissions moved to the dead_letters table
+WEBHOOK_OUTCOMES = PREFIX + "stats:webhooks"  # hash: webhook attempts by outcome, all workers

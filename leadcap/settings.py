@@ -81,6 +81,12 @@ class Settings:
     timezone: str = "Asia/Tehran"
     locale: str = LOCALES[0]
     campaign_file: Path | None = None
+    # Webhooks (docs/webhooks.md): the SSRF guard's escape hatch, retry schedule, isolation, health.
+    webhook_allow_private: bool = False
+    webhook_backoff_cap_seconds: int = 3600
+    webhook_retry_window_seconds: int = 86400
+    webhook_concurrency: int = 8
+    webhook_max_lag_seconds: int = 300
 
     @property
     def production(self) -> bool:
@@ -213,6 +219,15 @@ def parse(raw: Mapping[str, str]) -> Settings:
         timezone=_timezone(raw, "TIMEZONE", d.timezone),
         locale=_choice(raw, "LOCALE", d.locale, LOCALES),
         campaign_file=_file(raw, "CAMPAIGN_FILE"),
+        webhook_allow_private=_bool(raw, "WEBHOOK_ALLOW_PRIVATE", d.webhook_allow_private),
+        webhook_backoff_cap_seconds=_int(
+            raw, "WEBHOOK_BACKOFF_CAP_SECONDS", d.webhook_backoff_cap_seconds, 1, 86400
+        ),
+        webhook_retry_window_seconds=_int(
+            raw, "WEBHOOK_RETRY_WINDOW_SECONDS", d.webhook_retry_window_seconds, 1, 30 * 86400
+        ),
+        webhook_concurrency=_int(raw, "WEBHOOK_CONCURRENCY", d.webhook_concurrency, 1, 256),
+        webhook_max_lag_seconds=_int(raw, "WEBHOOK_MAX_LAG_SECONDS", d.webhook_max_lag_seconds, 1, 86400),
     )
     if settings.production:
         for name in ("DATABASE_URL", "REDIS_URL", "MONGO_URL"):
@@ -264,6 +279,17 @@ def _int(raw: Mapping[str, str], name: str, default: int, low: int, high: int) -
     if not low <= value <= high:
         raise ConfigError(PREFIX + name, f"must be between {low} and {high}, got {value}")
     return value
+
+
+def _bool(raw: Mapping[str, str], name: str, default: bool) -> bool:
+    text = raw.get(name, "").strip().lower()
+    if not text:
+        return default
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(PREFIX + name, f"must be true or false, got {text!r}")
 
 
 def _fraction(raw: Mapping[str, str], name: str, default: float) -> float:

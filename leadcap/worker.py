@@ -23,6 +23,8 @@ from leadcap.settings import Settings
 from leadcap.stores.redis import Redis, translated
 from leadcap.submission import Submission
 from leadcap.tasks import process_submission
+from leadcap.webhooks.delivery import Deliverer
+from leadcap.webhooks.store import WebhookStore
 
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_S = 30  # in-flight tasks get this long on SIGTERM; the rest stay pending
@@ -55,6 +57,28 @@ async def _heartbeat(redis: Redis, name: str, stop: asyncio.Event) -> None:
         await health.forget(redis, name)
 
 
+async def _count_webhooks(redis: Redis, deliverer: Deliverer, stop: asyncio.Event) -> None:
+    """Add this worker's webhook outcomes to the shared counters (metrics), once a second."""
+    published: dict[str, int] = {}
+    while True:
+        stopping = stop.is_set()
+        delta = {k: v - published.get(k, 0) for k, v in deliverer.counts.items() if v > published.get(k, 0)}
+        if delta:
+            try:
+                async with translated("counting webhook outcomes"):
+                    pipe = redis.client.pipeline(transaction=False)
+                    for outcome, n in delta.items():
+                        pipe.hincrby(keys.WEBHOOK_OUTCOMES, outcome, n)
+                    await pipe.execute()
+                published.update({k: published.get(k, 0) + n for k, n in delta.items()})
+            except Exception as exc:  # noqa: BLE001 - counters are best effort; delivery goes on
+                log.warning("webhook counters not published: %s", exc)
+        if stopping:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 1.0)
+
+
 async def _report(services: Services, batch: Sequence[Submission], *, state: str) -> None:
     """Bookkeeping after a commit (or a refusal): request-log task states and shared counters."""
     services.request_log.task_state((str(s.id) for s in batch), state)
@@ -73,7 +97,7 @@ async def run_worker(settings: Settings, *, concurrency: int | None = None) -> N
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
 
-    services = await Services.open(settings, pg_pool_size=4)
+    services = await Services.open(settings, pg_pool_size=6)  # 4 for leads, 2 for webhooks
     services.request_log.start()
     broker = make_broker(settings)
 
@@ -99,6 +123,9 @@ async def run_worker(settings: Settings, *, concurrency: int | None = None) -> N
     broker.state.bury = bury
     broker.is_worker_process = True
     beat = asyncio.create_task(_heartbeat(services.redis, broker.consumer_name, stop))
+    deliverer = Deliverer(WebhookStore(services.postgres), settings, on_attempt=services.request_log.record)
+    delivering = asyncio.create_task(deliverer.run(stop))
+    counting = asyncio.create_task(_count_webhooks(services.redis, deliverer, stop))
     log.info("worker %s consuming %s", broker.consumer_name, keys.LEAD_STREAM)
     attempt = 0
     try:
@@ -127,6 +154,8 @@ async def run_worker(settings: Settings, *, concurrency: int | None = None) -> N
     finally:
         stop.set()
         await beat
+        await delivering
+        await counting
         await broker.shutdown()
         await services.close()
         log.info("worker stopped after %d leads in %d batches", writer.written, writer.batches)

@@ -3,6 +3,7 @@ PROMETHEUS_MULTIPROC_DIR at a folder before any of them starts, and a scrape add
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 from typing import Any
@@ -13,6 +14,7 @@ from prometheus_client.registry import REGISTRY
 from leadcap import keys
 from leadcap.errors import StoreError
 from leadcap.stores.redis import Redis, translated
+from leadcap.webhooks.store import WebhookStore
 
 REQUESTS = Counter("leadcap_http_requests_total", "HTTP requests answered.", ["route", "method", "status"])
 LATENCY = Histogram(
@@ -84,3 +86,36 @@ async def render(redis: Redis, *, multiprocess_mode: bool) -> bytes:
     with contextlib.suppress(StoreError):  # Redis away: the per-process figures still go out
         text += (await _from_redis(redis)).encode()
     return text
+
+
+WEBHOOK_OUTCOMES = ("delivered", "retried", "refused", "failed", "gone")
+
+
+async def webhooks(redis: Redis, store: WebhookStore) -> bytes:
+    """Webhook figures every process shares, read at scrape time: attempts by outcome (workers
+    count them in Redis) and the outbox backlog (PostgreSQL). A store that is away is skipped."""
+    lines: list[str] = []
+    with contextlib.suppress(StoreError, TimeoutError):
+        async with translated("reading webhook outcomes"):
+            counts = await asyncio.wait_for(redis.client.hgetall(keys.WEBHOOK_OUTCOMES), 1.0)
+        lines += [
+            "# HELP leadcap_webhook_deliveries_total Webhook attempts by outcome.",
+            "# TYPE leadcap_webhook_deliveries_total counter",
+        ]
+        named = {k.decode() if isinstance(k, bytes) else str(k): int(v) for k, v in counts.items()}
+        for outcome in sorted(set(WEBHOOK_OUTCOMES) | set(named)):
+            lines.append(f'leadcap_webhook_deliveries_total{{outcome="{outcome}"}} {named.get(outcome, 0)}')
+    with contextlib.suppress(StoreError, TimeoutError):
+        figures = await asyncio.wait_for(store.figures(), 1.0)
+        lines += [
+            "# HELP leadcap_webhook_outbox_depth Deliveries not yet made (to enabled endpoints).",
+            "# TYPE leadcap_webhook_outbox_depth gauge",
+            f"leadcap_webhook_outbox_depth {int(figures['pending'])}",
+            "# HELP leadcap_webhook_due Deliveries due now (not waiting for a retry).",
+            "# TYPE leadcap_webhook_due gauge",
+            f"leadcap_webhook_due {int(figures['due'])}",
+            "# HELP leadcap_webhook_oldest_due_seconds How long the longest-waiting due delivery has waited.",
+            "# TYPE leadcap_webhook_oldest_due_seconds gauge",
+            f"leadcap_webhook_oldest_due_seconds {figures['oldest_due_s']:.3f}",
+        ]
+    return ("\n".join(lines) + "\n").encode() if lines else b""

@@ -1,5 +1,8 @@
 -- Record a batch of submissions in one statement, idempotent on the submission id:
 -- a redelivered submission inserts nothing and counts nothing.
+-- The same statement writes the outbox: one lead.created event per lead it creates, and a
+-- pending delivery of it to every endpoint subscribed now (migrations/0003_webhooks.sql). One
+-- statement, one transaction: no lead without its event, no event without its lead.
 -- $1..$11 are parallel arrays, one element per submission.
 WITH incoming AS (
     -- DISTINCT ON (id): one batch may carry the same submission twice (a redelivery that
@@ -30,17 +33,38 @@ per_phone AS (
     FROM incoming i JOIN fresh f ON f.id = i.id
     WINDOW w AS (PARTITION BY i.phone)
     ORDER BY i.phone, i.submitted_at, i.id
+),
+upserted AS (
+    INSERT INTO leads AS l (id, phone, region, carrier, submissions, first_submitted_at,
+                            last_submitted_at, source, utm_source, utm_medium, utm_campaign,
+                            utm_term, utm_content)
+    SELECT id, phone, region, carrier, n, first_at, last_at, source, utm_source, utm_medium,
+           utm_campaign, utm_term, utm_content
+    FROM per_phone
+    ORDER BY phone  -- a stable lock order, so two workers' batches cannot deadlock
+    ON CONFLICT (phone) DO UPDATE SET
+        submissions        = l.submissions + EXCLUDED.submissions,
+        first_submitted_at = LEAST(l.first_submitted_at, EXCLUDED.first_submitted_at),
+        last_submitted_at  = GREATEST(l.last_submitted_at, EXCLUDED.last_submitted_at),
+        carrier            = COALESCE(l.carrier, EXCLUDED.carrier),
+        updated_at         = now()
+    -- xmax = 0 only on a row this statement inserted: a new lead, not a known phone again.
+    RETURNING l.*, (l.xmax = 0) AS created
+),
+events AS (
+    INSERT INTO webhook_events (id, type, lead_id, occurred_at, data)
+    SELECT gen_random_uuid(), 'lead.created', u.id, now(),
+           jsonb_build_object(
+               'id', u.id, 'phone', u.phone, 'region', u.region, 'carrier', u.carrier,
+               'status', u.status, 'submissions', u.submissions,
+               'first_submitted_at', to_char(u.first_submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'),
+               'last_submitted_at', to_char(u.last_submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'),
+               'source', u.source, 'utm_source', u.utm_source, 'utm_medium', u.utm_medium,
+               'utm_campaign', u.utm_campaign, 'utm_term', u.utm_term, 'utm_content', u.utm_content)
+    FROM upserted u
+    WHERE u.created
+    RETURNING id, type
 )
-INSERT INTO leads AS l (id, phone, region, carrier, submissions, first_submitted_at,
-                        last_submitted_at, source, utm_source, utm_medium, utm_campaign,
-                        utm_term, utm_content)
-SELECT id, phone, region, carrier, n, first_at, last_at, source, utm_source, utm_medium,
-       utm_campaign, utm_term, utm_content
-FROM per_phone
-ORDER BY phone  -- a stable lock order, so two workers' batches cannot deadlock
-ON CONFLICT (phone) DO UPDATE SET
-    submissions        = l.submissions + EXCLUDED.submissions,
-    first_submitted_at = LEAST(l.first_submitted_at, EXCLUDED.first_submitted_at),
-    last_submitted_at  = GREATEST(l.last_submitted_at, EXCLUDED.last_submitted_at),
-    carrier            = COALESCE(l.carrier, EXCLUDED.carrier),
-    updated_at         = now()
+INSERT INTO webhook_deliveries (event_id, endpoint_id)
+SELECT e.id, ep.id
+FROM events e JOIN webhook_endpoints ep ON ep.enabled AND e.type = ANY (ep.events)

@@ -76,7 +76,8 @@ def test_health_exit_codes(server: Server, worker: Process, env: dict[str, str],
     ok = servers.leadcap("health", "--json", env=env)
     report = json.loads(ok.stdout)
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    assert report["status"] == "ok" and set(report["checks"]) == {"postgres", "redis", "mongo", "workers"}
+    assert report["status"] == "ok"
+    assert set(report["checks"]) == {"postgres", "redis", "mongo", "workers", "webhooks"}
 
     degraded = servers.leadcap(
         "health", "--json", env={**env, "LEADCAP_MONGO_URL": "mongodb://127.0.0.1:9/x"}

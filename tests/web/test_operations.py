@@ -87,6 +87,9 @@ async def test_metrics(server: Server, worker: Process, ip: str) -> None:
     assert re.search(r"^leadcap_worker_processed_total [1-9]\d*$", text, re.M)
     assert re.search(r"^leadcap_dead_letters_total \d+$", text, re.M)
     assert "leadcap_request_logs_dropped_total" in text
+    assert re.search(r'^leadcap_webhook_deliveries_total\{outcome="delivered"\} \d+$', text, re.M)
+    assert re.search(r"^leadcap_webhook_outbox_depth \d+$", text, re.M)
+    assert re.search(r"^leadcap_webhook_oldest_due_seconds [\d.]+$", text, re.M)
 
 
 async def test_mongo_down_mid_run(

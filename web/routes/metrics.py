@@ -9,6 +9,7 @@ from sanic.response import HTTPResponse, raw
 from leadcap import clientip
 from leadcap.errors import NotFound
 from leadcap.settings import Settings
+from leadcap.webhooks.store import WebhookStore
 from web import metrics
 
 bp = Blueprint("metrics")
@@ -21,5 +22,7 @@ async def scrape(request: Request) -> HTTPResponse:
     peer = clientip.client_address(request.ip, None, ())
     if peer is None or not clientip.within(peer, settings.metrics_allow):
         raise NotFound("There is nothing at this address.")
-    body = await metrics.render(request.app.ctx.services.redis, multiprocess_mode=settings.web_workers > 1)
+    services = request.app.ctx.services
+    body = await metrics.render(services.redis, multiprocess_mode=settings.web_workers > 1)
+    body += await metrics.webhooks(services.redis, WebhookStore(services.postgres))
     return raw(body, content_type=CONTENT_TYPE_LATEST)

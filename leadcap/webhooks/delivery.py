@@ -1,0 +1,249 @@
+"""The delivery loop: claims due deliveries, sends them signed, records what happened.
+
+Runs inside every `leadcap worker` (so also beside `leadcap serve` on the embedded default).
+Any number of loops share the work: a claim takes rows FOR UPDATE SKIP LOCKED and leases them
+(store.py, sql/webhook_claim.sql). A delivery becomes `delivered` only after a 2xx was received;
+a loop killed mid-send leaves its rows leased, and they become due again when the lease ends
+(at least once; receivers dedupe on `webhook-id`).
+
+Isolation: each endpoint has its own Breaker (a cap on sends in flight, and a circuit breaker),
+and a claim asks for rows per endpoint only as far as that endpoint has room. A slow or dead
+endpoint fills only its own slots; the others' rows are claimed and sent as before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from leadcap import retry
+from leadcap.errors import StoreError
+from leadcap.groupcommit import GroupCommit
+from leadcap.settings import Settings
+from leadcap.webhooks import schedule, signing
+from leadcap.webhooks.breaker import MAX_COOLDOWN_S, Breaker
+from leadcap.webhooks.sender import Attempt, Sender
+from leadcap.webhooks.store import Claim, Endpoint, Outcome, WebhookStore
+
+log = logging.getLogger(__name__)
+POLL_S = 0.1  # how often an idle loop looks for due rows: a new lead goes out within ~this
+ENDPOINTS_EVERY_S = 1.0  # how often the list of endpoints (added, removed, disabled) is re-read
+MAX_IN_FLIGHT = 512  # sends in flight per loop, over all endpoints
+STOP_GRACE_S = 5.0  # on shutdown, sends in flight get this long; the rest stay leased
+
+
+class Deliverer:
+    """One delivery loop. `counts` adds up outcomes (delivered, retried, failed, gone, refused)
+    for metrics; `on_attempt` gets every attempt as a request-log document (never the payload)."""
+
+    def __init__(
+        self,
+        store: WebhookStore,
+        settings: Settings,
+        *,
+        on_attempt: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.sender = Sender(allow_private=settings.webhook_allow_private, max_connections=MAX_IN_FLIGHT)
+        self.on_attempt = on_attempt
+        self.breakers: dict[int, Breaker] = {}
+        self.queues: dict[int, deque[Claim]] = {}
+        self.endpoints: dict[int, Endpoint] = {}
+        self.counts: Counter[str] = Counter()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._slot_freed = asyncio.Event()
+        self._finisher: GroupCommit[Outcome] = GroupCommit(store.finish, max_batch=500)
+        self._endpoints_read = 0.0
+
+    def _breaker(self, endpoint_id: int) -> Breaker:
+        breaker = self.breakers.get(endpoint_id)
+        if breaker is None:
+            cooldown = min(MAX_COOLDOWN_S, float(self.settings.webhook_backoff_cap_seconds))
+            breaker = self.breakers[endpoint_id] = Breaker(self.settings.webhook_concurrency, cooldown)
+        return breaker
+
+    async def _refresh_endpoints(self) -> None:
+        if time.monotonic() - self._endpoints_read < ENDPOINTS_EVERY_S:
+            return
+        self.endpoints = {e.id: e for e in await self.store.enabled_endpoints()}
+        self._endpoints_read = time.monotonic()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until `stop` is set; survive PostgreSQL going away (retry with backoff)."""
+        failures = 0
+        try:
+            while not stop.is_set():
+                try:
+                    claimed = await self.tick()
+                    failures = 0
+                except StoreError as exc:
+                    failures += 1
+                    delay = retry.delay(failures, base=0.2, cap=5.0)
+                    log.warning("webhook delivery loop: %s; again in %.1fs", exc.reason, delay)
+                    claimed = 0
+                    await _wait(stop, delay)
+                    continue
+                if not claimed:
+                    self._slot_freed.clear()
+                    await _wait(stop, POLL_S, self._slot_freed)
+        finally:
+            await self._drain()
+            await self.sender.close()
+
+    async def tick(self) -> int:
+        """Claim what every endpoint has room for, start what may start; return how many claimed.
+
+        Each endpoint keeps a small queue of claimed rows (at most its cap) beside its sends in
+        flight, so a freed slot starts the next send at once, without a database round trip,
+        and claims come in batches. A queued row waits at most one send (10 s) for its slot,
+        well inside its lease.
+        """
+        await self._refresh_endpoints()
+        if not self.endpoints:
+            return 0
+        now = time.monotonic()
+        budget = MAX_IN_FLIGHT - len(self._tasks) - sum(len(q) for q in self.queues.values())
+        room: dict[int, int] = {}
+        for endpoint_id in self.endpoints:
+            breaker = self._breaker(endpoint_id)
+            queue = self.queues.setdefault(endpoint_id, deque())
+            if breaker.is_open(now):
+                self._release(queue, breaker.open_until - now)
+                continue
+            # Closed: its cap in flight plus as many queued. Half-open: a single probe.
+            target = 1 if breaker.tripped else 2 * breaker.cap
+            want = min(target - breaker.in_flight - len(queue), budget)
+            # Refill in batches: when half the queue and slots are free, or when all is idle.
+            if want > 0 and (want >= max(1, breaker.cap // 2) or not (queue or breaker.in_flight)):
+                room[endpoint_id] = want
+                budget -= want
+        claims = await self.store.claim(room, schedule.LEASE_S) if room else []
+        for claim in claims:
+            self.queues.setdefault(claim.endpoint_id, deque()).append(claim)
+        for endpoint_id in list(self.queues):
+            self._dispatch(endpoint_id)
+        return len(claims)
+
+    def _dispatch(self, endpoint_id: int) -> None:
+        """Start sends from the endpoint's queue while its breaker has room."""
+        queue = self.queues.get(endpoint_id)
+        endpoint = self.endpoints.get(endpoint_id)
+        if not queue:
+            return
+        if endpoint is None:  # removed or disabled meanwhile: its leases run out, nothing is sent
+            queue.clear()
+            return
+        breaker = self._breaker(endpoint_id)
+        while queue and breaker.room(time.monotonic()) > 0:
+            breaker.started()
+            task = asyncio.create_task(self._deliver(endpoint, queue.popleft()))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    def _release(self, queue: deque[Claim], delay_s: float) -> None:
+        """Hand queued rows of an endpoint whose breaker opened back, due after the cooldown."""
+        if not queue:
+            return
+        outcomes = [
+            Outcome(c.id, c.attempts, "pending", max(0.0, delay_s), None, "not sent: circuit open")
+            for c in queue
+        ]
+        queue.clear()
+        task = asyncio.create_task(self._record(outcomes))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _record(self, outcomes: list[Outcome]) -> None:
+        try:
+            await asyncio.gather(*(self._finisher.submit(o) for o in outcomes))
+        except StoreError as exc:  # their leases run out and they are sent later: nothing is lost
+            log.warning("released webhook deliveries not recorded: %s", exc.reason)
+
+    async def _deliver(self, endpoint: Endpoint, claim: Claim) -> None:
+        ok = False
+        try:
+            body = claim.body()
+            headers = signing.headers(
+                signing.key_of(endpoint.secret), str(claim.event_id), int(time.time()), body
+            )
+            attempt = await self.sender.post(endpoint.url, body, headers)
+            ok = attempt.ok
+        except ValueError as exc:  # a secret that is not whsec_ base64: retried, and logged
+            attempt = Attempt(None, f"bad secret: {exc}", 0.0)
+        finally:
+            self._breaker(endpoint.id).finished(ok, time.monotonic())
+            self._dispatch(endpoint.id)
+            self._slot_freed.set()
+        verdict = schedule.verdict(
+            attempt.status,
+            attempt=claim.attempts,
+            age_s=claim.age_s,
+            window_s=self.settings.webhook_retry_window_seconds,
+            cap_s=self.settings.webhook_backoff_cap_seconds,
+        )
+        outcome = _outcome_name(attempt, verdict)
+        if self.on_attempt:
+            self.on_attempt(
+                {
+                    "kind": "webhook",
+                    "time": datetime.now(UTC),
+                    "delivery_id": claim.id,
+                    "event_id": str(claim.event_id),
+                    "event_type": claim.type,
+                    "endpoint_id": endpoint.id,
+                    "attempt": claim.attempts,
+                    "status": attempt.status,
+                    "error": attempt.error,
+                    "latency_ms": attempt.latency_ms,
+                    "outcome": outcome,
+                }
+            )
+        if verdict.disable_endpoint:
+            await self.store.disable_endpoint(endpoint.id, f"answered {attempt.status} Gone")
+            self.endpoints.pop(endpoint.id, None)
+            log.warning("webhook endpoint %d answered 410 Gone: disabled", endpoint.id)
+        try:
+            await self._finisher.submit(
+                Outcome(
+                    claim.id, claim.attempts, verdict.state, verdict.delay_s, attempt.status, attempt.error
+                )
+            )
+        except StoreError as exc:  # the lease runs out and the row is sent again: nothing is lost
+            log.warning("webhook outcome of delivery %d not recorded: %s", claim.id, exc.reason)
+            return
+        self.counts[outcome] += 1
+
+    async def _drain(self) -> None:
+        """Give sends in flight a moment to finish; what is cut off stays leased, sent later."""
+        if self._tasks:
+            _, pending = await asyncio.wait(list(self._tasks), timeout=STOP_GRACE_S)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+
+def _outcome_name(attempt: Attempt, verdict: schedule.Verdict) -> str:
+    """The metric label of an attempt: delivered, retried, failed, gone or refused."""
+    if verdict.state == "delivered":
+        return "delivered"
+    if verdict.disable_endpoint:
+        return "gone"
+    if attempt.error and attempt.error.startswith("refused"):
+        return "refused" if verdict.state == "pending" else "failed"
+    return "retried" if verdict.state == "pending" else "failed"
+
+
+async def _wait(stop: asyncio.Event, seconds: float, *also: asyncio.Event) -> None:
+    """Sleep up to `seconds`, waking early when `stop` (or any of `also`) is set."""
+    waiters = [asyncio.create_task(e.wait()) for e in (stop, *also)]
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

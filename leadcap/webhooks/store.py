@@ -1,0 +1,165 @@
+"""PostgreSQL for webhooks: endpoints, claims, outcomes, listings. Driver errors become StoreError."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import orjson
+
+from leadcap.sql import query
+from leadcap.stores.postgres import Postgres, translated
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    id: int
+    url: str
+    secret: str
+    events: tuple[str, ...]
+    enabled: bool = True
+    disabled_reason: str | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """One claimed attempt: what to send, and the attempt number that finishing must match."""
+
+    id: int
+    endpoint_id: int
+    attempts: int
+    age_s: float
+    event_id: uuid.UUID
+    type: str
+    occurred_at: datetime
+    data: str  # the event's data as JSON text, embedded in the body as is
+
+    def body(self) -> bytes:
+        """The request body; the same bytes on every attempt of this event."""
+        head = orjson.dumps({"type": self.type, "timestamp": self.occurred_at.isoformat()})
+        return head[:-1] + b',"data":' + self.data.encode() + b"}"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    delivery_id: int
+    attempts: int
+    state: str
+    delay_s: float
+    status: int | None
+    error: str | None
+
+
+async def add_lead_event(conn: asyncpg.Connection, event_type: str, lead_id: uuid.UUID) -> None:
+    """Put a `event_type` event (e.g. lead.verified) for a lead into the outbox, on `conn`.
+
+    Call it inside the transaction that makes the change the event announces, so the event
+    commits with it or not at all (lead.created needs no call: record_submissions.sql writes it).
+    """
+    async with translated(f"adding a {event_type} event"):
+        await conn.execute(query("webhook_lead_event"), event_type, lead_id)
+
+
+class WebhookStore:
+    def __init__(self, postgres: Postgres) -> None:
+        self.pool = postgres.pool
+
+    async def enabled_endpoints(self) -> list[Endpoint]:
+        async with translated("reading webhook endpoints"):
+            rows = await self.pool.fetch(
+                "SELECT id, url, secret, events FROM webhook_endpoints WHERE enabled ORDER BY id"
+            )
+        return [Endpoint(r["id"], r["url"], r["secret"], tuple(r["events"])) for r in rows]
+
+    async def endpoints(self) -> list[Endpoint]:
+        async with translated("listing webhook endpoints"):
+            rows = await self.pool.fetch(
+                "SELECT id, url, secret, events, enabled, disabled_reason, created_at"
+                " FROM webhook_endpoints ORDER BY id"
+            )
+        return [
+            Endpoint(
+                r["id"],
+                r["url"],
+                r["secret"],
+                tuple(r["events"]),
+                r["enabled"],
+                r["disabled_reason"],
+                r["created_at"],
+            )
+            for r in rows
+        ]
+
+    async def endpoint(self, endpoint_id: int) -> Endpoint | None:
+        return next((e for e in await self.endpoints() if e.id == endpoint_id), None)
+
+    async def add_endpoint(self, url: str, secret: str, events: Sequence[str]) -> int:
+        async with translated("adding a webhook endpoint"):
+            value = await self.pool.fetchval(
+                "INSERT INTO webhook_endpoints (url, secret, events) VALUES ($1, $2, $3) RETURNING id",
+                url,
+                secret,
+                list(events),
+            )
+        return int(value)
+
+    async def remove_endpoint(self, endpoint_id: int) -> bool:
+        async with translated("removing a webhook endpoint"):
+            status = await self.pool.execute("DELETE FROM webhook_endpoints WHERE id = $1", endpoint_id)
+        return bool(status.endswith(" 1"))
+
+    async def disable_endpoint(self, endpoint_id: int, reason: str) -> None:
+        async with translated("disabling a webhook endpoint"):
+            await self.pool.execute(
+                "UPDATE webhook_endpoints SET enabled = false, disabled_reason = $2, updated_at = now()"
+                " WHERE id = $1",
+                endpoint_id,
+                reason,
+            )
+
+    async def claim(self, room: Mapping[int, int], lease_s: float) -> list[Claim]:
+        """Claim up to room[endpoint] due deliveries per endpoint (FOR UPDATE SKIP LOCKED)."""
+        wanted = {k: v for k, v in room.items() if v > 0}
+        if not wanted:
+            return []
+        async with translated("claiming webhook deliveries"):
+            rows = await self.pool.fetch(query("webhook_claim"), list(wanted), list(wanted.values()), lease_s)
+        return [Claim(**dict(r)) for r in rows]
+
+    async def finish(self, outcomes: Sequence[Outcome]) -> None:
+        """Record the outcomes of many attempts in one statement."""
+        if not outcomes:
+            return
+        async with translated("recording webhook outcomes"):
+            await self.pool.execute(
+                query("webhook_finish"),
+                [o.delivery_id for o in outcomes],
+                [o.attempts for o in outcomes],
+                [o.state for o in outcomes],
+                [o.delay_s for o in outcomes],
+                [o.status for o in outcomes],
+                [o.error for o in outcomes],
+            )
+
+    async def figures(self) -> dict[str, float]:
+        """Pending deliveries, how many are due, and how long the oldest due one has waited."""
+        async with translated("reading the webhook backlog"):
+            row = await self.pool.fetchrow(query("webhook_figures"))
+        assert row is not None
+        return {"pending": row["pending"], "due": row["due"], "oldest_due_s": row["oldest_due_s"]}
+
+    async def deliveries(self, *, failed_only: bool, limit: int) -> list[dict[str, Any]]:
+        async with translated("listing webhook deliveries"):
+            rows = await self.pool.fetch(query("webhook_deliveries"), failed_only, limit)
+        return [dict(r) for r in rows]
+
+    async def replay(self, delivery_ids: Sequence[int], *, failed: bool) -> list[int]:
+        """Make deliveries due again now; return the ids that were (of enabled endpoints only)."""
+        async with translated("replaying webhook deliveries"):
+            rows = await self.pool.fetch(query("webhook_replay"), list(delivery_ids), failed)
+        return [r["id"] for r in rows]

@@ -1,0 +1,43 @@
+"""Fixtures for webhook tests: a database of their own (so the suite's shared worker never
+delivers their events), emptied before each test, and a store over it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+
+from leadcap.migrate import migrate
+from leadcap.stores.postgres import Postgres
+from leadcap.webhooks.store import WebhookStore
+from tests import servers
+from tests.servers import Stores
+
+
+@pytest.fixture(scope="session")
+async def webhook_database_url(stores: Stores) -> str:
+    url = await servers.create_database(stores.database)
+    await migrate(url)
+    return url
+
+
+@pytest.fixture
+async def postgres(webhook_database_url: str) -> AsyncIterator[Postgres]:
+    store = await Postgres.open(webhook_database_url, max_size=6)
+    async with store.pool.acquire() as conn:
+        await conn.execute(
+            "TRUNCATE webhook_deliveries, webhook_events, webhook_endpoints, submissions, leads"
+        )
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+def store(postgres: Postgres) -> WebhookStore:
+    return WebhookStore(postgres)
+
+
+@pytest.fixture
+def wpg(postgres: Postgres) -> asyncpg.Pool:
+    return postgres.pool

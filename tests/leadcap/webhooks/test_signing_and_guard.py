@@ -1,0 +1,131 @@
+"""Signatures checked by the standardwebhooks package; the SSRF guard refusing before connecting."""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import time
+
+import pytest
+from standardwebhooks import Webhook
+
+from leadcap.webhooks import guard, signing
+from leadcap.webhooks.sender import Sender
+from tests.webhook_receiver import receiving
+
+
+def test_a_signature_verifies_with_the_standardwebhooks_package() -> None:
+    secret = signing.new_secret()
+    body = b'{"type":"lead.created","data":{"phone":"+989123456789"}}'
+    now = int(time.time())
+    headers = signing.headers(signing.key_of(secret), "0193a1b2-id", now, body)
+    assert Webhook(secret).verify(body, headers) == {
+        "type": "lead.created",
+        "data": {"phone": "+989123456789"},
+    }
+    with pytest.raises(Exception, match="signature"):
+        Webhook(signing.new_secret()).verify(body, headers)
+
+
+def test_secrets_are_whsec_base64_of_enough_bytes() -> None:
+    secret = signing.new_secret()
+    assert secret.startswith("whsec_") and len(base64.b64decode(secret[6:])) == 32
+    for bad in ("abc", "whsec_!!!", "whsec_" + base64.b64encode(b"short").decode()):
+        with pytest.raises(ValueError):
+            signing.key_of(bad)
+
+
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        ("127.0.0.1", "loopback"),
+        ("10.0.0.1", "private"),
+        ("192.168.1.1", "private"),
+        ("169.254.169.254", "link-local"),
+        ("224.0.0.1", "multicast"),
+        ("0.0.0.0", "unspecified"),
+        ("::1", "loopback"),
+        ("::ffff:127.0.0.1", "loopback"),
+        ("::ffff:10.0.0.1", "private"),
+        ("fe80::1", "link-local"),
+        ("fc00::1", "private"),
+        ("ff02::1", "multicast"),
+        ("::", "unspecified"),
+        ("100.64.0.1", "not-global"),
+    ],
+)
+def test_the_guard_refuses_non_public_addresses(address: str, reason: str) -> None:
+    assert guard.refusal(ipaddress.ip_address(address)) == reason
+
+
+@pytest.mark.parametrize("address", ["8.8.8.8", "2001:4860:4860::8888", "::ffff:8.8.8.8"])
+def test_the_guard_lets_public_addresses_through(address: str) -> None:
+    assert guard.refusal(ipaddress.ip_address(address)) is None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:{port}/hook",
+        "http://10.0.0.1:{port}/hook",
+        "http://[::1]:{port}/hook",
+        "http://[::ffff:127.0.0.1]:{port}/hook",
+        "http://localhost:{port}/hook",
+        "http://2130706433:{port}/hook",  # 127.0.0.1 written as one number
+    ],
+)
+async def test_the_sender_refuses_before_connecting(url: str) -> None:
+    secret = signing.new_secret()
+    with receiving(secret) as receiver:
+        sender = Sender(allow_private=False)
+        try:
+            started = time.monotonic()
+            attempt = await sender.post(url.format(port=receiver.port), b"{}", {})
+        finally:
+            await sender.close()
+        # 10.0.0.1 would hang until the timeout if it were tried; refused, it returns at once
+        assert time.monotonic() - started < 2
+        assert attempt.status is None and attempt.error and attempt.error.startswith("refused")
+        assert receiver.attempts == 0
+
+
+async def test_with_private_allowed_the_sender_reaches_loopback() -> None:
+    secret = signing.new_secret()
+    body = b'{"type":"lead.created"}'
+    with receiving(secret) as receiver:
+        sender = Sender(allow_private=True)
+        try:
+            attempt = await sender.post(
+                receiver.url, body, signing.headers(signing.key_of(secret), "id-1", int(time.time()), body)
+            )
+        finally:
+            await sender.close()
+    assert attempt.ok and receiver.bad == [] and list(receiver.ids()) == ["id-1"]
+
+
+async def test_a_redirect_is_never_followed() -> None:
+    secret = signing.new_secret()
+    body = b"{}"
+    with receiving(secret) as target:
+
+        def redirect(_: int) -> tuple[int, float, dict[str, str]]:
+            return 307, 0.0, {"location": target.url}
+
+        with receiving(secret, redirect) as first:
+            sender = Sender(allow_private=True)
+            try:
+                attempt = await sender.post(
+                    first.url, body, signing.headers(signing.key_of(secret), "id-2", int(time.time()), body)
+                )
+            finally:
+                await sender.close()
+    assert attempt.status == 307 and not attempt.ok
+    assert first.attempts == 1 and target.attempts == 0
+
+
+async def test_adding_checks_the_host_too() -> None:
+    with pytest.raises(guard.AddressRefused):
+        await guard.checked_addresses("localhost", 80, allow_private=False)
+    assert await guard.checked_addresses("localhost", 80, allow_private=True)
+    with pytest.raises(guard.AddressRefused):
+        await guard.checked_addresses("no-such-host.invalid", 80, allow_private=True)
