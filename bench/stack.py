@@ -161,14 +161,17 @@ class Stack:
             rd = embedded.start_redis(self.workdir / "stores")  # appendonly yes, everysec
             self._children.append(rd)
             admin, self.redis_url = pg.url, rd.url
-            self.kind.update(postgres=f"embedded {pg.url}", redis=f"embedded valkey {rd.url} (AOF)")
+            mask = settings_module.mask_url  # the report is published: no password in it
+            self.kind.update(
+                postgres=f"embedded {mask(pg.url)}", redis=f"embedded valkey {mask(rd.url)} (AOF)"
+            )
         if self.mongo_url:
             self.kind["mongo"] = self.mongo_url
         else:
             mongo = embedded.start_mongo(self.workdir / "stores")
             self._children.append(mongo)
             self.mongo_url = with_database(mongo.url, "leadcap_bench")
-            self.kind["mongo"] = f"embedded SecantusDB {mongo.url}"
+            self.kind["mongo"] = f"embedded SecantusDB {settings_module.mask_url(mongo.url)}"
         self._db_name = f"leadcap_bench_{uuid.uuid4().hex[:10]}"
         _sql(admin, f'CREATE DATABASE "{self._db_name}"')
         self._admin_url = admin

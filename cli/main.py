@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.ports import port_problem
 from leadcap import embedded, health, landing, logs
 from leadcap import settings as settings_module
 from leadcap.errors import ConfigError, LeadcapError
@@ -90,9 +91,13 @@ def serve(
     workers: Annotated[int | None, typer.Option(help="Sanic worker processes [LEADCAP_WEB_WORKERS].")] = None,
 ) -> None:
     """Run the web server. With a store URL unset, start that store embedded, plus a worker."""
+    if port is not None and not 0 <= port <= 65535:
+        raise fail(f"--port {port} is not a port number (0-65535)", 2)  # a usage error, as Typer's
     settings = current(ctx).replace(
         **{k: v for k, v in {"host": host, "port": port, "web_workers": workers}.items() if v is not None}
     )
+    if problem := port_problem(settings.host, settings.port):
+        raise fail(problem)
     if settings.web_workers > 1:
         prepare_multiprocess_metrics(settings)
     from cli.serve import serve as run_serve  # imports prometheus_client: after the line above

@@ -16,7 +16,7 @@ from sanic.worker.loader import AppLoader
 
 from leadcap import embedded
 from leadcap.migrate import migrate
-from leadcap.settings import Settings
+from leadcap.settings import Settings, mask_url
 from web import campaign
 from web.app import create_app
 
@@ -62,7 +62,7 @@ def serve(settings: Settings) -> None:
             worker = start_worker()
             stack.callback(_stop, worker)
             for name, url in stores.urls.items():
-                console.print(f"  {name:9} {url}")
+                console.print(f"  {name:9} {mask_url(url)}")
             console.print(f"  worker    pid {worker.pid}")
         console.print(f"leadcap listening on http://{settings.host}:{settings.port}")
         run_sanic(settings)

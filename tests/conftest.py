@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import shutil
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -13,13 +15,25 @@ import asyncpg
 import pytest
 import redis as sync_redis
 
-from leadcap import keys
+from leadcap import embedded, keys
 from leadcap.migrate import migrate
 from leadcap.stores.redis import Redis
 from tests import servers
 from tests.servers import Process, Server, Stores
 
 _ips = itertools.count(1)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_postgres_left_behind(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Under root, an embedded PostgreSQL whose data folder is in pytest's (0700) temporary folder
+    keeps its cluster in a folder of its own: remove this session's, once every store stopped."""
+    yield
+    base = tmp_path_factory.getbasetemp().resolve()
+    for note in embedded.PG_OWN_BASE.glob("*/data-folder"):
+        with contextlib.suppress(OSError, ValueError):
+            if Path(note.read_text().strip()).is_relative_to(base):
+                shutil.rmtree(note.parent, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

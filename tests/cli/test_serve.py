@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import time
 from pathlib import Path
 
@@ -75,3 +76,27 @@ def test_two_embedded_instances_side_by_side_and_clean_stop(tmp_path: Path) -> N
     assert pids and not any(alive(pid) for pid in pids)
     log = (tmp_path / "a" / "data" / "postgres.log").read_text()
     assert "database system is shut down" in log
+    passwords = json.loads((tmp_path / "a" / "data" / "passwords.json").read_text())
+    assert passwords and not any(password in a.output() for password in passwords.values())
+
+
+def test_a_taken_port_is_one_line_before_any_store_starts(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEADCAP_")}
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env.update({"LEADCAP_DATA_DIR": str(tmp_path / "data"), "LEADCAP_PORT": str(port)})
+        result = servers.leadcap("serve", env=env)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.splitlines() == [f"error: port {port} on 127.0.0.1 is already in use"]
+    assert not (tmp_path / "data").exists()  # no store was started
+
+
+def test_a_port_that_is_no_port_is_a_usage_error(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEADCAP_")}
+    env["LEADCAP_DATA_DIR"] = str(tmp_path / "data")
+    result = servers.leadcap("serve", "--port", "99999", env=env)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines() == ["error: --port 99999 is not a port number (0-65535)"]
+    assert not (tmp_path / "data").exists()
