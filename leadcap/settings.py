@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 
@@ -71,6 +72,8 @@ class Settings:
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
     locale: str = LOCALES[0]
     campaign_file: Path | None = None
+    timezone: str = "Asia/Tehran"
+    admin_idle_minutes: int = 30
 
     @property
     def production(self) -> bool:
@@ -169,6 +172,8 @@ def parse(raw: Mapping[str, str]) -> Settings:
         extra=dict(raw),
         locale=_choice(raw, "LOCALE", d.locale, LOCALES),
         campaign_file=_file(raw, "CAMPAIGN_FILE"),
+        timezone=_timezone(raw, "TIMEZONE", d.timezone),
+        admin_idle_minutes=_int(raw, "ADMIN_IDLE_MINUTES", d.admin_idle_minutes, 1, 7 * 24 * 60),
     )
     if settings.production:
         for name in ("DATABASE_URL", "REDIS_URL", "MONGO_URL"):
@@ -253,6 +258,17 @@ def _file(raw: Mapping[str, str], name: str) -> Path | None:
     if not Path(text).is_file():
         raise ConfigError(PREFIX + name, f"must name a readable file, got {text!r}")
     return Path(text)
+
+
+def _timezone(raw: Mapping[str, str], name: str, default: str) -> str:
+    text = raw.get(name, "").strip() or default
+    try:
+        ZoneInfo(text)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise ConfigError(
+            PREFIX + name, f"must be an IANA time zone like Asia/Tehran, got {text!r}"
+        ) from None
+    return text
 
 
 def _region(raw: Mapping[str, str], name: str, default: str) -> str:
