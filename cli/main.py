@@ -15,7 +15,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.admin import app as admin_app
 from cli.ports import port_problem
+from cli.stats import stats_command
 from leadcap import embedded, health, landing, logs
 from leadcap import settings as settings_module
 from leadcap.errors import ConfigError, LeadcapError
@@ -234,6 +236,10 @@ def export_leads(
         print(run(go()))
         return
     run(export_command(current(ctx), fmt=fmt, output=output, where=where))
+
+
+app.command("stats")(stats_command)
+app.add_typer(admin_app, name="admin")
 
 
 def main() -> None:

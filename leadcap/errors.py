@@ -9,6 +9,8 @@
     │   ├── NotFound               not_found
     │   ├── MethodNotAllowed       method_not_allowed
     │   ├── RateLimited            rate_limited (carries retry_after)
+    │   ├── InvalidCredentials     invalid_credentials (an /admin/ sign-in refused)
+    │   ├── CsrfRejected           csrf_failed (an /admin/ form without its session's token)
     │   └── PhoneError             field = "phone"
     │       ├── MissingPhone           missing_phone
     │       ├── InvalidPhone           invalid_phone
@@ -71,6 +73,14 @@ class RateLimited(RequestError):
     def __init__(self, message: str, *, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class InvalidCredentials(RequestError):
+    code = "invalid_credentials"
+
+
+class CsrfRejected(RequestError):
+    code = "csrf_failed"
 
 
 class PhoneError(RequestError):

@@ -65,6 +65,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fa": "همین حالا امکان ثبت شماره نیست. لطفاً {seconds} ثانیه دیگر دوباره امتحان کنید.",
         "en": "We cannot take your number right now. Please try again in {seconds} seconds.",
     },
+    "invalid_credentials": {
+        "fa": "نام کاربری یا گذرواژه درست نیست.",
+        "en": "The user name or password is not right.",
+    },
+    "csrf_failed": {
+        "fa": "این فرم منقضی شده است. لطفاً صفحه را دوباره باز کنید و از نو بفرستید.",
+        "en": "This form has expired. Please reload the page and send it again.",
+    },
     "internal": {
         "fa": "مشکلی از سمت ما پیش آمد. لطفاً دوباره امتحان کنید.",
         "en": "Something went wrong on our side. Please try again.",
