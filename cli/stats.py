@@ -12,8 +12,10 @@ from rich.table import Table
 
 from leadcap import stats
 from leadcap.errors import ConfigError
-from leadcap.services import Services
+from leadcap.services import require_url
 from leadcap.settings import Settings
+from leadcap.stores.postgres import Postgres
+from leadcap.stores.redis import Redis
 
 BARS = "▁▂▃▄▅▆▇█"
 SERIES = (
@@ -80,7 +82,8 @@ def stats_command(
 ) -> None:
     """The campaign's visits, submissions, leads and conversion (days in LEADCAP_TIMEZONE).
 
-    Without --since: the last seven days and today.
+    Without --since: the last seven days and today. Reads PostgreSQL, and Redis for the visits
+    (without a Redis URL they show as —).
     """
     from cli.main import current, run
 
@@ -96,10 +99,17 @@ def stats_command(
         raise typer.BadParameter(exc.message, param_hint=exc.variable) from None
 
     async def go() -> stats.Report:
-        async with await Services.open(settings, pg_pool_size=2) as services:
+        # PostgreSQL only, plus Redis for the visits when there is one: no MongoDB needed.
+        postgres = await Postgres.open(require_url(settings, "database"), max_size=2)
+        redis = Redis.open(settings.redis_url) if settings.redis_url else None
+        try:
             return await stats.report(
-                services.postgres, services.redis, since=start, until=end, by=by, timezone=settings.timezone
+                postgres, redis, since=start, until=end, by=by, timezone=settings.timezone
             )
+        finally:
+            if redis is not None:
+                await redis.close()
+            await postgres.close()
 
     report = run(go())
     if as_json:
