@@ -7,6 +7,7 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -18,15 +19,16 @@ from leadcap.stores.postgres import Postgres
 from leadcap.stores.redis import Redis
 
 BARS = "▁▂▃▄▅▆▇█"
-SERIES = (
-    ("visits", "visits"),
-    ("submissions", "submissions"),
-    ("new leads", "new_leads"),
-    ("duplicates", "duplicates"),
-    ("rejected", "rejected"),
-    ("rate-limited", "rate_limited"),
-    ("verified", "verified"),
-    ("conversion", "conversion"),
+# Two-line headings: the table fits an 80-column terminal with a day or hour label.
+SERIES = (  # heading, sparkline name, key
+    ("visits", "visits", "visits"),
+    ("submis-\nsions", "submissions", "submissions"),
+    ("new\nleads", "new leads", "new_leads"),
+    ("dupli-\ncates", "duplicates", "duplicates"),
+    ("re-\njected", "rejected", "rejected"),
+    ("rate-\nlimited", "rate-limited", "rate_limited"),
+    ("veri-\nfied", "verified", "verified"),
+    ("conver-\nsion", "conversion", "conversion"),
 )
 
 
@@ -49,22 +51,25 @@ def cell(value: object) -> str:
 def render(report: stats.Report, console: Console) -> None:
     table = Table(
         title=f"leadcap stats by {report.by}, {report.since:%Y-%m-%d %H:%M} to {report.until:%Y-%m-%d %H:%M}"
-        f" ({report.timezone})"
+        f" ({report.timezone})",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
     )
-    table.add_column(report.by)
-    for title, _ in SERIES:
+    table.add_column(report.by, no_wrap=True)
+    for title, _, _ in SERIES:
         table.add_column(title, justify="right")
     dicts = [row.as_dict() for row in report.rows]
     for values in dicts:
-        table.add_row(values["label"], *(cell(values[key]) for _, key in SERIES))
+        table.add_row(values["label"], *(cell(values[key]) for _, _, key in SERIES))
     table.add_section()
     total = report.total.as_dict()
-    table.add_row("[bold]total[/]", *(f"[bold]{cell(total[key])}[/]" for _, key in SERIES))
+    table.add_row("[bold]total[/]", *(f"[bold]{cell(total[key])}[/]" for _, _, key in SERIES))
     console.print(table)
     if console.is_terminal and len(dicts) > 1:
         lines = Table.grid(padding=(0, 2))
-        for title, key in SERIES:
-            lines.add_row(title, sparkline([v[key] for v in dicts]))
+        for _, name, key in SERIES:
+            lines.add_row(name, sparkline([v[key] for v in dicts]))
         console.print(lines)
     codes = total["rejected_by_code"] or {}
     if codes:
