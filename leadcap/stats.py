@@ -100,7 +100,7 @@ def parse_when(text: str, option: str, tz: ZoneInfo, *, end_of_day: bool = False
             day = named.get(text) or date.fromisoformat(text)
             return datetime.combine(day + timedelta(days=1 if end_of_day else 0), time(), tz)
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: the day after 9999-12-31
         raise ConfigError(
             option, f"must be today, yesterday, a date (2026-11-28) or an ISO time, got {text!r}"
         ) from None

@@ -324,6 +324,14 @@ async def test_status_change_is_audited_and_csv_is_formula_safe(
         assert [(r["id"], r["status"], r["source"], r["phone"]) for r in rows] == [
             (lead_id, "contacted", "'=HYPERLINK(1)", posted.json()["phone"])
         ]
-        for hostile in ({"after": "garbage!"}, {"since": "yesterday-ish"}, {"status": "nope"}):
+        hostile_filters = (
+            {"after": "garbage!"},
+            {"after": "MjAyNi0xMS0zMFQyMjowMDowMHw"},  # a time, no id
+            {"since": "yesterday-ish"},
+            {"until": "9999-12-31"},
+            {"status": "nope"},
+            {"source": "a\x00b"},
+        )
+        for hostile in hostile_filters:
             answer = await http.get("/admin/leads", params=hostile, headers=cookie)
             assert answer.status_code == 400, hostile
