@@ -43,10 +43,11 @@ def columns(
         parts.append(
             f'<line class="grid" x1="{PAD_LEFT}" x2="{WIDTH - PAD_RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>'
         )
-        parts.append(
-            f'<text class="axis" x="{PAD_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">'
-            f"{escape(number(top * fraction))}</text>"
-        )
+        if fraction != 0.5:  # the middle line's figure may round to a wrong one (0.5 → "0")
+            parts.append(
+                f'<text class="axis" x="{PAD_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">'
+                f"{escape(number(top * fraction))}</text>"
+            )
     every = max(1, n // 8)  # at most ~8 labels under the axis
     for i, label in enumerate(labels):
         x0 = PAD_LEFT + i * group_w + group_w * 0.1

@@ -235,7 +235,7 @@ def leads(
         )
     heads = "".join(
         f'<th scope="col">{escape(w[k])}</th>'
-        for k in ("phone", "status", "source", "campaign", "first_seen", "change")
+        for k in ("phone", "status", "source", "campaign", "first_seen", "set_status")
     )
     table = (
         f'<div class="scroll"><table class="leads"><thead><tr>{heads}</tr></thead>'
