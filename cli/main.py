@@ -15,7 +15,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.admin import app as admin_app
 from cli.ports import port_problem
+from cli.stats import stats_command
 from leadcap import __version__, embedded, export, health, landing, logs
 from leadcap import settings as settings_module
 from leadcap.errors import ConfigError, LeadcapError, UsageError
@@ -276,6 +278,10 @@ app.add_typer(dead_letters.app, name="dead-letters")
 from cli.webhooks import app as webhooks_app  # noqa: E402 - it imports run/fail from here lazily
 
 app.add_typer(webhooks_app, name="webhooks")
+
+
+app.command("stats")(stats_command)
+app.add_typer(admin_app, name="admin")
 
 
 def main() -> None:

@@ -11,6 +11,8 @@
     │   ├── MethodNotAllowed       method_not_allowed
     │   ├── RateLimited            rate_limited (carries retry_after)
     │   ├── ForbiddenOrigin        forbidden_origin: posted from another site's page
+    │   ├── InvalidCredentials     invalid_credentials (an /admin/ sign-in refused)
+    │   ├── CsrfRejected           csrf_failed (an /admin/ form without its session's token)
     │   └── PhoneError             field = "phone"
     │       ├── MissingPhone           missing_phone
     │       ├── InvalidPhone           invalid_phone
@@ -87,6 +89,14 @@ class RateLimited(RequestError):
 
 class ForbiddenOrigin(RequestError):
     code = "forbidden_origin"
+
+
+class InvalidCredentials(RequestError):
+    code = "invalid_credentials"
+
+
+class CsrfRejected(RequestError):
+    code = "csrf_failed"
 
 
 class PhoneError(RequestError):

@@ -36,3 +36,17 @@ STATS_PROCESSED = PREFIX + "stats:processed"  # submissions committed by all wor
 STATS_FAILED = PREFIX + "stats:failed"  # submissions PostgreSQL refused
 STATS_DEAD_LETTERS = PREFIX + "stats:dead_letters"  # submissions moved to the dead_letters table
 WEBHOOK_OUTCOMES = PREFIX + "stats:webhooks"  # hash: webhook attempts by outcome, all workers
+
+
+def visits_day(day: str) -> str:
+    """The HyperLogLog of a day's unique visitors (`2026-11-30`, in LEADCAP_TIMEZONE)."""
+    return PREFIX + "visits:d:" + day
+
+
+def visits_hour(hour: str) -> str:
+    """The HyperLogLog of an hour's unique visitors (`2026-11-30T21`, in LEADCAP_TIMEZONE)."""
+    return PREFIX + "visits:h:" + hour
+
+
+ADMIN_SESSION = PREFIX + "admin:session:"  # + sha256 of the cookie's token; expires when idle
+ADMIN_FAILURES = PREFIX + "admin:failures:"  # + "user:<name>" or "ip:<bucket>"; a sorted set of times

@@ -87,6 +87,7 @@ class Settings:
     webhook_retry_window_seconds: int = 86400
     webhook_concurrency: int = 8
     webhook_max_lag_seconds: int = 300
+    admin_idle_minutes: int = 30
 
     @property
     def production(self) -> bool:
@@ -228,6 +229,7 @@ def parse(raw: Mapping[str, str]) -> Settings:
         ),
         webhook_concurrency=_int(raw, "WEBHOOK_CONCURRENCY", d.webhook_concurrency, 1, 256),
         webhook_max_lag_seconds=_int(raw, "WEBHOOK_MAX_LAG_SECONDS", d.webhook_max_lag_seconds, 1, 86400),
+        admin_idle_minutes=_int(raw, "ADMIN_IDLE_MINUTES", d.admin_idle_minutes, 1, 7 * 24 * 60),
     )
     if settings.production:
         for name in ("DATABASE_URL", "REDIS_URL", "MONGO_URL"):

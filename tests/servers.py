@@ -99,11 +99,12 @@ async def private_redis(redis_url: str, db: int) -> AsyncIterator[Redis]:
 
 
 def leadcap(
-    *args: str, env: dict[str, str], timeout: float = 60, cwd: Path | None = None
+    *args: str, env: dict[str, str], timeout: float = 60, cwd: Path | None = None, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run the real `leadcap` command line."""
+    """Run the real `leadcap` command line (with `stdin` as its input, if given)."""
     return subprocess.run(
         [sys.executable, "-m", "cli", *args],
+        input=stdin,
         env={**os.environ, **env},
         capture_output=True,
         text=True,

@@ -14,9 +14,12 @@ from leadcap import embedded, logs, phone
 from leadcap import health as health_module
 from leadcap import settings as settings_module
 from leadcap.errors import StoreError
+from leadcap.outcomes import OutcomeCounter
 from leadcap.services import Services
 from leadcap.settings import Settings
+from leadcap.visits import VisitCounter
 from web import campaign, errors, middleware, responses
+from web.admin import routes as admin_routes
 from web.landing import LandingCache
 from web.metrics import LOGS_DROPPED
 from web.routes import health, landing, leads, metrics
@@ -59,6 +62,7 @@ def create_app(settings: Settings | None = None) -> Sanic[Any, Any]:
     )
     app.ctx.health = health_module.CachedReport()  # per process: probes cost a check a second
     app.blueprint(Blueprint.group(leads.bp, health.bp, landing.bp, metrics.bp))
+    app.blueprint(admin_routes.bp)
     assets = ui_dist(settings) / "assets"
     if assets.is_dir():
         app.static("/assets", assets, name="assets")
@@ -72,6 +76,10 @@ def create_app(settings: Settings | None = None) -> Sanic[Any, Any]:
         services.request_log.on_drop = LOGS_DROPPED.inc
         services.request_log.start()
         app.ctx.services = services
+        app.ctx.visits = VisitCounter(services.redis, timezone=settings.timezone)
+        app.ctx.visits.start()
+        app.ctx.outcomes = OutcomeCounter(services.postgres)
+        app.ctx.outcomes.start()
         app.ctx.landing_follower = asyncio.create_task(app.ctx.landing.follow(services.redis))
         try:  # indexes are an optimisation: a MongoDB that is away must not stop the web tier
             await asyncio.wait_for(services.mongo.ensure_indexes(ttl_days=settings.request_log_ttl_days), 3)
@@ -83,6 +91,8 @@ def create_app(settings: Settings | None = None) -> Sanic[Any, Any]:
         app.ctx.landing_follower.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await app.ctx.landing_follower
+        await app.ctx.visits.close()
+        await app.ctx.outcomes.close()
         await app.ctx.services.close()
 
     return app

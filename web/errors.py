@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 STATUS: dict[str, int] = {
     "invalid_body": 400,
     "forbidden_origin": 403,
+    "invalid_credentials": 401,
+    "csrf_failed": 403,
     "not_found": 404,
     "method_not_allowed": 405,
     "body_too_large": 413,
@@ -90,6 +92,10 @@ def render_error(request: Request, exc: Exception) -> HTTPResponse:
         if allow:
             headers["Allow"] = ", ".join(sorted(allow))
     settings: Settings = request.app.ctx.settings
+    if request.path == "/admin" or request.path.startswith("/admin/"):
+        from web.admin import routes as admin  # the admin's own pages, in the admin's language
+
+        return admin.render_error(request, error, status, headers)
     if current.form:
         # The re-rendered page speaks the page's language, whatever the browser prefers, so the
         # sentence matches the copy around it.

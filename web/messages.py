@@ -83,6 +83,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fa": "چند بار کد اشتباه وارد شد و این کد باطل شد. لطفاً کد تازه بخواهید.",
         "en": "Too many wrong codes; this one no longer works. Please ask for a new one.",
     },
+    "invalid_credentials": {
+        "fa": "نام کاربری یا گذرواژه درست نیست.",
+        "en": "The user name or password is not right.",
+    },
+    "csrf_failed": {
+        "fa": "این فرم منقضی شده است. لطفاً صفحه را دوباره باز کنید و از نو بفرستید.",
+        "en": "This form has expired. Please reload the page and send it again.",
+    },
     "internal": {
         "fa": "مشکلی از سمت ما پیش آمد. لطفاً دوباره امتحان کنید.",
         "en": "Something went wrong on our side. Please try again.",

@@ -8,7 +8,8 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, json, redirect
 
 from leadcap import clientip, origins, submission
-from leadcap.errors import BodyTooLarge, ForbiddenOrigin, InvalidBody, LeadcapError, RequestError
+from leadcap.errors import BodyTooLarge, ForbiddenOrigin, InvalidBody, LeadcapError, RateLimited, RequestError
+from leadcap.intake import Receipt
 from leadcap.settings import Settings
 from leadcap.submission import MAX_BODY, Submission
 from web import metrics
@@ -57,6 +58,21 @@ async def parse(request: Request, settings: Settings) -> Submission | RequestErr
         return error
 
 
+def count_outcome(request: Request, result: Receipt | LeadcapError) -> None:
+    """The answer, for the campaign view's counters (in memory, flushed to PostgreSQL later)."""
+    counter = getattr(request.app.ctx, "outcomes", None)
+    if counter is None:
+        return
+    if isinstance(result, RateLimited):
+        counter.count("rate_limited")
+    elif isinstance(result, LeadcapError):
+        counter.count("rejected", result.code)
+    elif result.honeypot:
+        counter.count("honeypot")
+    else:
+        counter.count("duplicate" if result.duplicate else "accepted")
+
+
 @bp.options("/api/leads", strict_slashes=False, name="preflight")
 async def preflight(request: Request) -> HTTPResponse:
     """A CORS preflight; the middleware adds the Access-Control headers for allowed origins."""
@@ -76,6 +92,7 @@ async def capture(request: Request) -> HTTPResponse:
     current.quota = outcome.quota
     if isinstance(outcome.result, LeadcapError):
         metrics.LEADS.labels("rejected", outcome.result.code).inc()
+        count_outcome(request, outcome.result)
         raise outcome.result
     receipt = outcome.result
     current.receipt = receipt
@@ -86,6 +103,7 @@ async def capture(request: Request) -> HTTPResponse:
     else:  # "accepted_direct": written straight to PostgreSQL while Redis was away
         outcome_label = "accepted_direct" if receipt.degraded else "accepted"
     metrics.LEADS.labels(outcome_label, "").inc()
+    count_outcome(request, receipt)
     headers = outcome.quota.headers()
     if current.form:
         return redirect("/?submitted=1", status=303, headers=headers)

@@ -1,0 +1,123 @@
+"""`leadcap stats`: the campaign's figures as a Rich table with sparklines, or as JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from leadcap import stats
+from leadcap.errors import ConfigError
+from leadcap.services import require_url
+from leadcap.settings import Settings
+from leadcap.stores.postgres import Postgres
+from leadcap.stores.redis import Redis
+
+BARS = "▁▂▃▄▅▆▇█"
+# Two-line headings: the table fits an 80-column terminal with a day or hour label.
+SERIES = (  # heading, sparkline name, key
+    ("visits", "visits", "visits"),
+    ("submis-\nsions", "submissions", "submissions"),
+    ("new\nleads", "new leads", "new_leads"),
+    ("dupli-\ncates", "duplicates", "duplicates"),
+    ("re-\njected", "rejected", "rejected"),
+    ("rate-\nlimited", "rate-limited", "rate_limited"),
+    ("veri-\nfied", "verified", "verified"),
+    ("conver-\nsion", "conversion", "conversion"),
+)
+
+
+def sparkline(values: list[float | None]) -> str:
+    """One bar per value, scaled to the largest; a gap where there is no value."""
+    top = max((v for v in values if v is not None), default=0) or 1
+    return "".join(
+        " " if v is None else BARS[min(len(BARS) - 1, int(v / top * (len(BARS) - 1)))] for v in values
+    )
+
+
+def cell(value: object) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.1%}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def render(report: stats.Report, console: Console) -> None:
+    table = Table(
+        title=f"leadcap stats by {report.by}, {report.since:%Y-%m-%d %H:%M} to {report.until:%Y-%m-%d %H:%M}"
+        f" ({report.timezone})",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    table.add_column(report.by, no_wrap=True)
+    for title, _, _ in SERIES:
+        table.add_column(title, justify="right")
+    dicts = [row.as_dict() for row in report.rows]
+    for values in dicts:
+        table.add_row(values["label"], *(cell(values[key]) for _, _, key in SERIES))
+    table.add_section()
+    total = report.total.as_dict()
+    table.add_row("[bold]total[/]", *(f"[bold]{cell(total[key])}[/]" for _, _, key in SERIES))
+    console.print(table)
+    if console.is_terminal and len(dicts) > 1:
+        lines = Table.grid(padding=(0, 2))
+        for _, name, key in SERIES:
+            lines.add_row(name, sparkline([v[key] for v in dicts]))
+        console.print(lines)
+    codes = total["rejected_by_code"] or {}
+    if codes:
+        console.print("rejected by error.code: " + ", ".join(f"{c} {n:,}" for c, n in sorted(codes.items())))
+
+
+def stats_command(
+    ctx: typer.Context,
+    since: Annotated[
+        str | None, typer.Option(help="From this day or time (today, yesterday, 2026-11-28, ISO time).")
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="Up to this day (included) or time.")] = None,
+    by: Annotated[str, typer.Option(help="day, hour, source or campaign.")] = "day",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """The campaign's visits, submissions, leads and conversion (days in LEADCAP_TIMEZONE).
+
+    Without --since: the last seven days and today. Reads PostgreSQL, and Redis for the visits
+    (without a Redis URL they show as —).
+    """
+    from cli.main import current, run
+
+    settings: Settings = current(ctx)
+    tz = ZoneInfo(settings.timezone)
+    try:  # a bad option is a usage error (exit 2), found before anything is opened
+        start, end = stats.window(since, until, tz)
+        if by not in stats.GROUPINGS:
+            raise ConfigError("--by", f"must be one of {', '.join(stats.GROUPINGS)}, got {by!r}")
+        if by in ("day", "hour"):
+            stats.periods(start, end, by, tz)
+    except ConfigError as exc:
+        raise typer.BadParameter(exc.message, param_hint=exc.variable) from None
+
+    async def go() -> stats.Report:
+        # PostgreSQL only, plus Redis for the visits when there is one: no MongoDB needed.
+        postgres = await Postgres.open(require_url(settings, "database"), max_size=2)
+        redis = Redis.open(settings.redis_url) if settings.redis_url else None
+        try:
+            return await stats.report(
+                postgres, redis, since=start, until=end, by=by, timezone=settings.timezone
+            )
+        finally:
+            if redis is not None:
+                await redis.close()
+            await postgres.close()
+
+    report = run(go())
+    if as_json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False))
+    else:
+        render(report, Console())

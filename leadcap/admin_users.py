@@ -1,0 +1,86 @@
+"""The people who may sign in to /admin/: names and argon2id password hashes in PostgreSQL.
+
+A password is only ever held long enough to hash or check it; hashing runs in a thread, since
+argon2id is deliberately slow (tens of milliseconds) and would otherwise stall the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from leadcap.errors import ConfigError
+from leadcap.stores.postgres import Postgres, translated
+
+NAME = re.compile(r"[A-Za-z0-9._@-]{1,64}")
+MIN_PASSWORD = 10
+_hasher = PasswordHasher()  # argon2id, the library's RFC 9106 "low memory" defaults
+# Checked when the user name is unknown, so an unknown name costs as long as a wrong password.
+_DUMMY = _hasher.hash("leadcap: no such user")
+
+
+def check_name(name: str) -> str:
+    if not NAME.fullmatch(name):
+        raise ConfigError("NAME", "must be 1-64 letters, digits or . _ @ -")
+    return name
+
+
+def check_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise ConfigError("password", f"must be at least {MIN_PASSWORD} characters")
+    return password
+
+
+async def add(postgres: Postgres, name: str, password: str) -> bool:
+    """Create the user, or set a new password for an existing one; True if it was created."""
+    hashed = await asyncio.to_thread(_hasher.hash, check_password(password))
+    async with translated("adding an admin user"):
+        created = await postgres.pool.fetchval(
+            "INSERT INTO admin_users (name, password_hash) VALUES ($1, $2) "
+            "ON CONFLICT (name) DO UPDATE SET password_hash = EXCLUDED.password_hash "
+            "RETURNING (xmax = 0)",
+            check_name(name),
+            hashed,
+        )
+    return bool(created)
+
+
+async def remove(postgres: Postgres, name: str) -> bool:
+    """Delete the user; True if there was one. Their sessions end at their next request."""
+    async with translated("removing an admin user"):
+        status = await postgres.pool.execute("DELETE FROM admin_users WHERE name = $1", name)
+    return bool(status.endswith(" 1"))
+
+
+async def listing(postgres: Postgres) -> list[tuple[str, datetime]]:
+    async with translated("listing admin users"):
+        rows = await postgres.pool.fetch("SELECT name, created_at FROM admin_users ORDER BY name")
+    return [(r["name"], r["created_at"]) for r in rows]
+
+
+async def exists(postgres: Postgres, name: str | None = None) -> bool:
+    """Whether any user (or the one named) exists."""
+    async with translated("looking up admin users"):
+        if name is None:
+            return bool(await postgres.pool.fetchval("SELECT EXISTS (SELECT 1 FROM admin_users)"))
+        return bool(
+            await postgres.pool.fetchval("SELECT EXISTS (SELECT 1 FROM admin_users WHERE name = $1)", name)
+        )
+
+
+async def authenticate(postgres: Postgres, name: str, password: str) -> bool:
+    """Whether `password` is `name`'s. Takes as long for an unknown name as for a wrong password."""
+    async with translated("looking up an admin user"):
+        stored = await postgres.pool.fetchval("SELECT password_hash FROM admin_users WHERE name = $1", name)
+    return await asyncio.to_thread(_verify, stored or _DUMMY, password) and stored is not None
+
+
+def _verify(stored: str, password: str) -> bool:
+    try:
+        return bool(_hasher.verify(stored, password))
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False

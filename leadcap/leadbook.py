@@ -1,0 +1,140 @@
+"""The leads table of /admin/: filtered pages newest first (keyset), status changes with their
+audit row, and the CSV of a filter through the export's own row rule (formula-safe cells).
+
+Keyset pagination: a page ends with a cursor (the last row's first_submitted_at and id), and the
+next page starts strictly after it, so page N costs what page 1 costs (an index range scan on
+one of migration 0005's `(…, first_submitted_at DESC, id DESC)` indexes), whatever N is.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from leadcap import export
+from leadcap.errors import InvalidBody, NotFound
+from leadcap.stores.postgres import Postgres, translated
+
+PAGE_SIZE = 50
+STATUSES = ("new", "contacted", "qualified", "converted", "rejected", "unverified", "verified")
+SETTABLE = ("contacted", "qualified", "rejected")  # what a person in /admin/ may set
+LIST_COLUMNS = ", ".join(export.COLUMNS)  # the export's columns: export.row reads each
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    status: str | None = None
+    source: str | None = None
+    campaign: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def where(self, first: int = 1) -> tuple[list[str], list[Any]]:
+        """SQL conditions (fixed fragments, `$n` placeholders only) and their arguments."""
+        conditions: list[str] = []
+        args: list[Any] = []
+        for fragment, value in (
+            ("status = ${}", self.status),
+            ("source = ${}", self.source),
+            ("utm_campaign = ${}", self.campaign),
+            ("first_submitted_at >= ${}", self.since),
+            ("first_submitted_at < ${}", self.until),
+        ):
+            if value is not None:
+                args.append(value)
+                conditions.append(fragment.format(first + len(args) - 1))
+        return conditions, args
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    rows: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def cursor_of(at: datetime, lead_id: uuid.UUID) -> str:
+    return base64.urlsafe_b64encode(f"{at.isoformat()}|{lead_id}".encode()).decode().rstrip("=")
+
+
+def parse_cursor(text: str) -> tuple[datetime, uuid.UUID]:
+    """The position a cursor names; InvalidBody for anything this module did not make."""
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+        at, _, lead_id = raw.partition("|")
+        moment = datetime.fromisoformat(at)
+        if moment.tzinfo is None:
+            raise ValueError("naive")
+        return moment, uuid.UUID(lead_id)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidBody("The page cursor is not valid.") from None
+
+
+async def page(
+    postgres: Postgres, filters: Filters, *, after: str | None = None, size: int = PAGE_SIZE
+) -> Page:
+    """One page of leads matching `filters`, newest first, starting after `after`."""
+    conditions, args = filters.where()
+    if after:
+        at, lead_id = parse_cursor(after)
+        args += [at, lead_id]
+        conditions.append(f"(first_submitted_at, id) < (${len(args) - 1}, ${len(args)})")
+    args.append(size + 1)
+    sql = (
+        f"SELECT {LIST_COLUMNS} FROM leads"  # noqa: S608 - fixed fragments; values are $n parameters
+        + (" WHERE " + " AND ".join(conditions) if conditions else "")
+        + f" ORDER BY first_submitted_at DESC, id DESC LIMIT ${len(args)}"
+    )
+    async with translated("reading leads"):
+        records = await postgres.pool.fetch(sql, *args)
+    rows = [dict(r.items()) for r in records[:size]]
+    more = len(records) > size
+    return Page(rows, cursor_of(rows[-1]["first_submitted_at"], rows[-1]["id"]) if more else None)
+
+
+async def change_status(postgres: Postgres, lead_id: str, status: str, *, by: str) -> str:
+    """Set a lead's status and record who did it and when, in one transaction; the old status."""
+    if status not in SETTABLE:
+        raise InvalidBody(f"The status must be one of {', '.join(SETTABLE)}.")
+    try:
+        key = uuid.UUID(lead_id)
+    except ValueError:
+        raise NotFound("There is no such lead.") from None
+    async with translated("changing a lead's status"), postgres.pool.acquire() as conn, conn.transaction():
+        old = await conn.fetchval("SELECT status FROM leads WHERE id = $1 FOR UPDATE", key)
+        if old is None:
+            raise NotFound("There is no such lead.")
+        await conn.execute("UPDATE leads SET status = $2, updated_at = now() WHERE id = $1", key, status)
+        await conn.execute(
+            "INSERT INTO lead_status_changes (lead_id, old_status, new_status, changed_by) "
+            "VALUES ($1, $2, $3, $4)",
+            key,
+            old,
+            status,
+            by,
+        )
+    return str(old)
+
+
+async def rows_for_export(
+    postgres: Postgres, filters: Filters, *, prefetch: int = 2000
+) -> AsyncIterator[dict[str, Any]]:
+    """Every lead matching `filters`, newest first, as export rows (export.row: the same columns
+    and the same formula rule as `leadcap export-leads`), from a server-side cursor."""
+    conditions, args = filters.where()
+    sql = (
+        f"SELECT {LIST_COLUMNS} FROM leads"  # noqa: S608 - fixed fragments; values are $n parameters
+        + (" WHERE " + " AND ".join(conditions) if conditions else "")
+        + " ORDER BY first_submitted_at DESC, id DESC"
+    )
+    async with (
+        translated("exporting leads"),
+        postgres.pool.acquire() as conn,
+        conn.transaction(readonly=True),
+    ):
+        async for record in conn.cursor(sql, *args, prefetch=prefetch):
+            yield export.row(dict(record.items()))

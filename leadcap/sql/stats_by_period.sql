@@ -1,0 +1,9 @@
+-- Totals of [$1, $2) per local day or hour ($3 'day'|'hour') of time zone $4.
+SELECT date_trunc($3, bucket AT TIME ZONE $4) AS period,
+       sum(submissions)::bigint AS submissions,
+       sum(new_leads)::bigint AS new_leads,
+       sum(verified)::bigint AS verified
+FROM campaign_rollups
+WHERE dim = 'total' AND bucket >= $1 AND bucket < $2
+GROUP BY 1
+ORDER BY 1

@@ -1,0 +1,1 @@
+"""/admin/: the signed-in campaign view (overview charts, the leads table, CSV), its own blueprint."""

@@ -1,0 +1,318 @@
+"""/admin/ routes: sign-in, the overview, the leads table, status changes and the CSV.
+
+Every page but the assets answers 404 while no admin user exists (`leadcap admin add-user`).
+A handler checks the session, then the CSRF token of a form, then calls one leadcap function.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import io
+import secrets
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, html, raw, redirect
+
+from leadcap import admin_sessions, admin_users, clientip, export, leadbook, stats
+from leadcap.admin_sessions import Session
+from leadcap.errors import (
+    ConfigError,
+    CsrfRejected,
+    InvalidBody,
+    InvalidCredentials,
+    LeadcapError,
+    NotFound,
+    RateLimited,
+)
+from leadcap.settings import LOCALES, Settings
+from web import messages
+from web.admin import views
+from web.admin.words import WORDS
+
+bp = Blueprint("admin", url_prefix="/admin")
+SESSION_COOKIE = "leadcap_admin"
+LOGIN_COOKIE = "leadcap_admin_login"  # the sign-in form's CSRF token, before any session exists
+LANG_COOKIE = "leadcap_admin_lang"
+USERS_KNOWN_S = 5.0  # "some user exists" is remembered this long per process
+STATIC = {
+    name: (Path(__file__).parent.joinpath("static", name).read_bytes(), kind)
+    for name, kind in (
+        ("admin.css", "text/css; charset=utf-8"),
+        ("admin.js", "text/javascript; charset=utf-8"),
+    )
+}
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def settings_of(request: Request) -> Settings:
+    settings: Settings = request.app.ctx.settings
+    return settings
+
+
+def language(request: Request) -> str:
+    chosen = request.args.get("lang") or request.cookies.get(LANG_COOKIE)
+    return chosen if chosen in LOCALES else settings_of(request).locale
+
+
+def cookie(response: HTTPResponse, name: str, value: str, *, max_age: int | None = None) -> None:
+    """HttpOnly; Secure; SameSite=Strict, and only for /admin."""
+    response.add_cookie(
+        name, value, path="/admin", httponly=True, secure=True, samesite="Strict", max_age=max_age
+    )
+
+
+def page(
+    request: Request, body: str, *, status: int = 200, headers: dict[str, str] | None = None
+) -> HTTPResponse:
+    response = html(body, status=status, headers={**NO_STORE, **(headers or {})})
+    if request.args.get("lang") in LOCALES:
+        cookie(response, LANG_COOKIE, language(request), max_age=365 * 86400)
+    return response
+
+
+async def require_users(request: Request) -> None:
+    """404 until the first user exists: an unused /admin/ shows nothing to a scanner."""
+    ctx = request.app.ctx
+    if getattr(ctx, "admin_users_until", 0.0) > time.monotonic():
+        return
+    if not await admin_users.exists(ctx.services.postgres):
+        raise NotFound("There is nothing at this address.")
+    ctx.admin_users_until = time.monotonic() + USERS_KNOWN_S
+
+
+async def current_session(request: Request) -> Session | None:
+    await require_users(request)
+    token = request.cookies.get(SESSION_COOKIE, "")
+    if not token:
+        return None
+    services = request.app.ctx.services
+    idle_s = settings_of(request).admin_idle_minutes * 60
+    session = await admin_sessions.resume(services.redis, token, idle_s=idle_s)
+    if session is not None and not await admin_users.exists(services.postgres, session.user):
+        await admin_sessions.end(services.redis, token)  # the user was removed
+        return None
+    return session
+
+
+def check_csrf(request: Request, expected: str) -> None:
+    sent = str(request.form.get("csrf", "")) if request.form else ""
+    if not sent or not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+        raise CsrfRejected("This form has expired. Please reload the page and send it again.")
+
+
+def to_login() -> HTTPResponse:
+    return redirect("/admin/login", status=303, headers=NO_STORE)
+
+
+def bucket_of(request: Request) -> str:
+    settings = settings_of(request)
+    address = clientip.client_address(
+        request.ip, request.headers.get("x-forwarded-for"), settings.trusted_proxies
+    )
+    return clientip.bucket(address)
+
+
+@bp.get("/static/<name:str>", name="admin_static")
+async def static(request: Request, name: str) -> HTTPResponse:
+    if name not in STATIC:
+        raise NotFound("There is nothing at this address.")
+    body, kind = STATIC[name]
+    return raw(body, content_type=kind, headers={"Cache-Control": "public, max-age=3600"})
+
+
+@bp.get("/login", name="admin_login_form")
+async def login_form(request: Request) -> HTTPResponse:
+    await require_users(request)
+    token = secrets.token_urlsafe(32)
+    response = page(request, views.login(language(request), token))
+    cookie(response, LOGIN_COOKIE, token)
+    return response
+
+
+@bp.post("/login", name="admin_login")
+async def login(request: Request) -> HTTPResponse:
+    await require_users(request)
+    lang = language(request)
+    services = request.app.ctx.services
+    form: Any = request.form or {}
+    name = str(form.get("name", ""))[:64].strip()
+    password = str(form.get("password", ""))[:1024]
+    fresh = secrets.token_urlsafe(32)
+
+    def refused(error: LeadcapError, status: int, headers: dict[str, str] | None = None) -> HTTPResponse:
+        response = page(
+            request,
+            views.login(lang, fresh, error=messages.message(error, lang), name=name),
+            status=status,
+            headers=headers,
+        )
+        cookie(response, LOGIN_COOKIE, fresh)
+        return response
+
+    expected = request.cookies.get(LOGIN_COOKIE, "")
+    sent = str(form.get("csrf", ""))
+    if not sent or not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+        return refused(CsrfRejected("This form has expired."), 403)
+    bucket = bucket_of(request)
+    wait = await admin_sessions.throttled(services.redis, name, bucket)
+    if wait:
+        error = RateLimited(f"Too many attempts. Please try again in {wait} seconds.", retry_after=wait)
+        return refused(error, 429, {"Retry-After": str(wait)})
+    if not name or not password or not await admin_users.authenticate(services.postgres, name, password):
+        await admin_sessions.failed(services.redis, name, bucket)
+        return refused(InvalidCredentials("The user name or password is not right."), 401)
+    await admin_sessions.succeeded(services.redis, name)
+    if old := request.cookies.get(SESSION_COOKIE):
+        await admin_sessions.end(services.redis, str(old))  # a new token at every sign-in
+    token, _ = await admin_sessions.start(
+        services.redis, name, idle_s=settings_of(request).admin_idle_minutes * 60
+    )
+    response = redirect("/admin/", status=303, headers=NO_STORE)
+    cookie(response, SESSION_COOKIE, token)
+    response.delete_cookie(LOGIN_COOKIE, path="/admin")
+    return response
+
+
+@bp.post("/logout", name="admin_logout")
+async def logout(request: Request) -> HTTPResponse:
+    session = await current_session(request)
+    if session is None:
+        return to_login()
+    check_csrf(request, session.csrf)
+    await admin_sessions.end(request.app.ctx.services.redis, str(request.cookies.get(SESSION_COOKIE, "")))
+    response = to_login()
+    response.delete_cookie(SESSION_COOKIE, path="/admin")
+    return response
+
+
+@bp.get("/", strict_slashes=False, name="admin_overview")
+async def overview(request: Request) -> HTTPResponse:
+    session = await current_session(request)
+    if session is None:
+        return to_login()
+    settings = settings_of(request)
+    tz = ZoneInfo(settings.timezone)
+    services = request.app.ctx.services
+    today = datetime.now(tz).replace(hour=0, minute=0, second=0, microsecond=0)
+    tomorrow = today + timedelta(days=1)
+    since = today - timedelta(days=13)
+
+    async def report(start: datetime, by: str) -> stats.Report:
+        return await stats.report(
+            services.postgres, services.redis, since=start, until=tomorrow, by=by, timezone=settings.timezone
+        )
+
+    # Four reports at once, each on its own pooled connection: the page waits for the slowest.
+    days, hours, sources, campaigns = await asyncio.gather(
+        report(since, "day"), report(today, "hour"), report(since, "source"), report(since, "campaign")
+    )
+    body = views.overview(
+        language(request),
+        session.user,
+        session.csrf,
+        days=days,
+        hours=hours,
+        sources=sources,
+        campaigns=campaigns,
+    )
+    return page(request, body)
+
+
+def filters_of(request: Request, tz: ZoneInfo) -> leadbook.Filters:
+    """The leads filter from the query string; InvalidBody for a value that cannot be one."""
+    query = views.query_of(request.args)
+    status = query.get("status") or None
+    if status is not None and status not in leadbook.STATUSES:
+        raise InvalidBody("The status filter is not a known status.")
+    try:
+        since = stats.parse_when(query["since"], "since", tz) if query.get("since") else None
+        until = stats.parse_when(query["until"], "until", tz, end_of_day=True) if query.get("until") else None
+    except ConfigError:
+        raise InvalidBody("The dates must look like 2026-11-28.") from None
+    for value in (query.get("source"), query.get("campaign")):
+        if value and any(ord(c) < 32 or ord(c) == 127 for c in value):
+            raise InvalidBody("A filter holds a control character.")
+    return leadbook.Filters(
+        status=status,
+        source=query.get("source") or None,
+        campaign=query.get("campaign") or None,
+        since=since,
+        until=until,
+    )
+
+
+@bp.get("/leads", name="admin_leads")
+async def leads(request: Request) -> HTTPResponse:
+    session = await current_session(request)
+    if session is None:
+        return to_login()
+    tz = ZoneInfo(settings_of(request).timezone)
+    where = filters_of(request, tz)
+    query = views.query_of(request.args)
+    result = await leadbook.page(request.app.ctx.services.postgres, where, after=query.get("after"))
+    lang = language(request)
+    notice = WORDS[lang]["changed"] if query.get("done") else None
+    return page(
+        request, views.leads(lang, session.user, session.csrf, page=result, query=query, tz=tz, notice=notice)
+    )
+
+
+def safe_back(value: str) -> str:
+    """Where to return after a status change: only the leads table, never another site."""
+    if value.startswith("/admin/leads") and "//" not in value and "\\" not in value and value.isprintable():
+        return value
+    return "/admin/leads"
+
+
+@bp.post("/leads/<lead_id:str>/status", name="admin_lead_status")
+async def change_status(request: Request, lead_id: str) -> HTTPResponse:
+    session = await current_session(request)
+    if session is None:
+        return to_login()
+    check_csrf(request, session.csrf)
+    form: Any = request.form or {}
+    await leadbook.change_status(
+        request.app.ctx.services.postgres, lead_id, str(form.get("status", "")), by=session.user
+    )
+    back = safe_back(str(form.get("back", "")))
+    return redirect(back + ("&" if "?" in back else "?") + "done=1", status=303, headers=NO_STORE)
+
+
+@bp.get("/leads.csv", name="admin_leads_csv")
+async def leads_csv(request: Request) -> None:
+    session = await current_session(request)
+    if session is None:
+        raise NotFound("There is nothing at this address.")
+    tz = ZoneInfo(settings_of(request).timezone)
+    where = filters_of(request, tz)
+    stamp = datetime.now(tz).strftime("%Y%m%d-%H%M")
+    response = await request.respond(
+        content_type="text/csv; charset=utf-8",
+        headers={**NO_STORE, "Content-Disposition": f'attachment; filename="leads-{stamp}.csv"'},
+    )
+    buffer = io.StringIO()
+    writer = export.Writer("csv", buffer)
+    async for values in leadbook.rows_for_export(request.app.ctx.services.postgres, where):
+        writer.write(values)
+        if buffer.tell() >= 64 * 1024:
+            await response.send(buffer.getvalue())
+            buffer.seek(0)
+            buffer.truncate()
+    await response.send(buffer.getvalue())
+    await response.eof()
+
+
+def render_error(request: Request, error: LeadcapError, status: int, headers: dict[str, str]) -> HTTPResponse:
+    """An /admin/ error as an HTML page in the admin's language (web/errors.py calls this)."""
+    lang = language(request)
+    return html(
+        views.error(lang, status, messages.message(error, lang)),
+        status=status,
+        headers={**NO_STORE, **headers},
+    )
