@@ -151,8 +151,9 @@ def migrate(ctx: typer.Context) -> None:
         return await apply_migrations(require_url(settings, "database"))
 
     applied = run(go())
-    out.print(
-        f"applied {len(applied)} migration(s): {', '.join(applied)}" if applied else "schema is up to date"
+    out.print(  # one line whatever the width: scripts and logs read it
+        f"applied {len(applied)} migration(s): {', '.join(applied)}" if applied else "schema is up to date",
+        soft_wrap=True,
     )
 
 
