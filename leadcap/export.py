@@ -14,6 +14,7 @@ import orjson
 from leadcap.errors import ConfigError
 from leadcap.sql import query
 from leadcap.stores.postgres import Postgres, translated
+from leadcap.submission import UTM_KEYS
 
 COLUMNS = (
     "id",
@@ -25,14 +26,11 @@ COLUMNS = (
     "first_submitted_at",
     "last_submitted_at",
     "source",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_term",
-    "utm_content",
+    *(f"utm_{key}" for key in UTM_KEYS),
 )
-FREE_TEXT = frozenset({"source", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"})
+FREE_TEXT = frozenset({"source", *(f"utm_{key}" for key in UTM_KEYS)})
 FORMATS = ("csv", "jsonl")
+# A lead's statuses; the CHECK on leads.status (migrations) must list the same (a test compares them).
 STATUSES = ("new", "contacted", "qualified", "converted", "rejected")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

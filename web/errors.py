@@ -9,8 +9,8 @@ from sanic import Request, Sanic
 from sanic import exceptions as sanic_errors
 from sanic.response import HTTPResponse, html, json
 
+from leadcap import submission
 from leadcap.errors import (
-    BodyTooLarge,
     InvalidBody,
     LeadcapError,
     MethodNotAllowed,
@@ -44,7 +44,7 @@ STATUS: dict[str, int] = {
 _FROM_SANIC: list[tuple[type[Exception], LeadcapError]] = [
     (sanic_errors.NotFound, NotFound("There is nothing at this address.")),
     (sanic_errors.MethodNotAllowed, MethodNotAllowed("This method is not allowed here.")),
-    (sanic_errors.PayloadTooLarge, BodyTooLarge("The request body is too large (at most 4 KiB).")),
+    (sanic_errors.PayloadTooLarge, submission.too_large()),
     (sanic_errors.HeaderNotFound, InvalidBody("A required header is missing.")),
     (sanic_errors.BadRequest, InvalidBody("The request could not be read.")),
     (sanic_errors.RequestTimeout, InvalidBody("The request took too long to arrive.")),

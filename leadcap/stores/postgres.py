@@ -14,7 +14,7 @@ import asyncpg
 from leadcap.errors import StoreError
 from leadcap.phone import carrier_of
 from leadcap.sql import query
-from leadcap.submission import Submission
+from leadcap.submission import UTM_KEYS, Submission
 
 # What a lost connection, a restarting server or a refused login looks like from asyncpg.
 DRIVER_ERRORS = (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
@@ -75,7 +75,7 @@ class Postgres:
             [s.region for s in batch],
             [carrier_of(s.phone) for s in batch],
             [s.source for s in batch],
-            *([utm.get(key) for utm in utms] for key in ("source", "medium", "campaign", "term", "content")),
+            *([utm.get(key) for utm in utms] for key in UTM_KEYS),
             [s.submitted_at for s in batch],
         ]
         async with translated("recording submissions"), self.pool.acquire() as conn, conn.transaction():

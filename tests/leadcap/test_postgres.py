@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 
 import asyncpg
 import orjson
 import pytest
 
+from leadcap.export import STATUSES
 from leadcap.stores.postgres import Postgres
-from leadcap.submission import Submission, read_body, validate
+from leadcap.submission import UTM_KEYS, Submission, read_body, validate
 from tests import factories
 
 
@@ -76,3 +78,22 @@ async def test_recent_submission_for_degraded_dedupe(postgres: Postgres) -> None
     await postgres.record([s])
     assert await postgres.recent_submission(s.phone, 600) == s.id
     assert await postgres.recent_submission(s.phone, 0) is None
+
+
+async def test_the_status_check_allows_exactly_the_python_statuses(pg: asyncpg.Pool) -> None:
+    checks = await pg.fetch(
+        "SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint"
+        " WHERE conrelid = 'leads'::regclass AND contype = 'c'"
+    )
+    (status_check,) = [c["def"] for c in checks if "status" in c["def"]]
+    assert tuple(re.findall(r"'([a-z_]+)'::text", status_check)) == STATUSES
+
+
+async def test_both_tables_have_a_column_for_each_utm_key(pg: asyncpg.Pool) -> None:
+    for table in ("leads", "submissions"):
+        columns = await pg.fetch(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_name = $1 AND column_name LIKE 'utm%' ORDER BY ordinal_position",
+            table,
+        )
+        assert [c["column_name"] for c in columns] == [f"utm_{key}" for key in UTM_KEYS], table

@@ -8,7 +8,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, json, redirect
 
 from leadcap import clientip, submission
-from leadcap.errors import BodyTooLarge, InvalidBody, LeadcapError, RequestError
+from leadcap.errors import InvalidBody, LeadcapError, RequestError
 from leadcap.settings import Settings
 from leadcap.submission import MAX_BODY, Submission
 from web import metrics
@@ -21,7 +21,7 @@ async def read_capped(request: Request, limit: int) -> bytes:
     """The body, refused by its declared length before reading, or as soon as it passes `limit`."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge(f"The request body is too large (at most {limit // 1024} KiB).")
+        raise submission.too_large(limit)
     chunks: list[bytes] = []
     size = 0
     try:
@@ -29,7 +29,7 @@ async def read_capped(request: Request, limit: int) -> bytes:
             while (chunk := await request.stream.read()) is not None:  # type: ignore[union-attr]
                 size += len(chunk)
                 if size > limit:
-                    raise BodyTooLarge(f"The request body is too large (at most {limit // 1024} KiB).")
+                    raise submission.too_large(limit)
                 chunks.append(chunk)
     except TimeoutError:
         raise InvalidBody("The request body took too long to arrive.") from None
