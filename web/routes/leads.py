@@ -36,17 +36,20 @@ async def read_capped(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def parse(request: Request, settings: Settings) -> Submission | RequestError:
-    """Everything that can be decided in process, as a Submission or the error to answer."""
-    try:
-        kind = submission.media_type(request.headers.get("content-type"))
-        request.ctx.form = kind == submission.FORM
-        draft = submission.read_body(kind, await read_capped(request, MAX_BODY))
-        return submission.validate(
-            draft, default_region=settings.default_region, allowed_regions=settings.allowed_regions
-        )
-    except RequestError as error:
-        return error
+async def parse(request: Request, settings: Settings) -> Submission:
+    """Everything that can be decided in process; raise the RequestError to answer."""
+    kind = submission.media_type(request.headers.get("content-type"))
+    request.ctx.form = kind == submission.FORM
+    draft = submission.read_body(kind, await read_capped(request, MAX_BODY))
+    return submission.validate(
+        draft, default_region=settings.default_region, allowed_regions=settings.allowed_regions
+    )
+
+
+def rejected(error: LeadcapError) -> LeadcapError:
+    """The error to raise for the answer, counted by its code."""
+    metrics.LEADS.labels("rejected", error.code).inc()
+    return error
 
 
 @bp.options("/api/leads", strict_slashes=False, name="preflight")
@@ -58,16 +61,22 @@ async def preflight(request: Request) -> HTTPResponse:
 @bp.post("/api/leads", stream=True, strict_slashes=False, name="capture")
 async def capture(request: Request) -> HTTPResponse:
     settings: Settings = request.app.ctx.settings
-    parsed = await parse(request, settings)
     address = clientip.client_address(
         request.ip, request.headers.get("x-forwarded-for"), settings.trusted_proxies
     )
     request.ctx.client = address  # the request log reuses it
-    outcome = await request.app.ctx.services.intake.accept(parsed, clientip.bucket(address))
+    bucket = clientip.bucket(address)
+    intake = request.app.ctx.services.intake
+    try:
+        parsed = await parse(request, settings)
+    except RequestError as error:  # still counted: the rate limit counts every POST
+        quota, limited = await intake.count(bucket)
+        request.ctx.quota = quota
+        raise rejected(limited or error) from None
+    outcome = await intake.accept(parsed, bucket)
     request.ctx.quota = outcome.quota
     if isinstance(outcome.result, LeadcapError):
-        metrics.LEADS.labels("rejected", outcome.result.code).inc()
-        raise outcome.result
+        raise rejected(outcome.result)
     receipt = outcome.result
     request.ctx.receipt = receipt
     if receipt.honeypot:
