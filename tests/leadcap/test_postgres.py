@@ -53,12 +53,18 @@ async def test_one_lead_per_phone_first_touch_kept(postgres: Postgres, pg: async
     number = factories.mobile()
     first, second, third = sub(number, source="ad"), sub(number, source="footer"), sub(number)
     await postgres.record([second, first])
+    created = await pg.fetchrow("SELECT * FROM leads WHERE phone = $1", first.phone)
+    assert created["updated_at"] == created["created_at"]  # one transaction: one now()
     await postgres.record([third])
     lead = await pg.fetchrow("SELECT * FROM leads WHERE phone = $1", first.phone)
     assert lead["submissions"] == 3 and lead["source"] == "ad" and lead["id"] == first.id
     assert lead["first_submitted_at"] == first.submitted_at
     assert lead["last_submitted_at"] == third.submitted_at
-    assert lead["updated_at"] >= lead["created_at"]
+    # A later submission touches the lead; a redelivered one changes nothing, not even updated_at.
+    assert lead["created_at"] == created["created_at"] and lead["updated_at"] > created["updated_at"]
+    await postgres.record([third, first])
+    again = await pg.fetchrow("SELECT * FROM leads WHERE phone = $1", first.phone)
+    assert (again["submissions"], again["updated_at"]) == (3, lead["updated_at"])
 
 
 async def test_concurrent_batches_count_exactly(postgres: Postgres, pg: asyncpg.Pool) -> None:
