@@ -15,8 +15,7 @@ import pytest
 from leadcap import __version__, embedded
 from leadcap.migrate import migrate
 from tests import factories, servers
-from tests.servers import Process, Server, Stores, client, on_db, wait_for
-from tests.web.test_pipeline import wait_for_lead
+from tests.servers import Process, Server, Stores, client, on_db, wait_for, wait_for_lead
 
 DEAD = "127.0.0.1:9"  # the discard port: nothing listens there
 
