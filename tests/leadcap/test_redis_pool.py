@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 import redis.asyncio as aioredis
+from redis.asyncio.connection import AbstractConnection
+from redis.exceptions import MaxConnectionsError
 
 from leadcap.errors import StoreError
 from leadcap.stores.redis import Redis, WaitingPool, translated
@@ -59,6 +61,36 @@ async def test_a_plain_pool_would_have_refused_them(stores: Stores) -> None:
     try:
         results = await asyncio.gather(*(client.echo("x") for _ in range(50)), return_exceptions=True)
         assert any("Too many connections" in str(r) for r in results)
+    finally:
+        await client.aclose()
+
+
+async def test_the_redis_py_pool_behaviour_waiting_pool_builds_on(stores: Stores) -> None:
+    """WaitingPool subclasses redis-py's ConnectionPool (pyproject caps redis below the next
+    major): get_connection() without arguments hands out a free connection or raises
+    MaxConnectionsError at once, release() is the one way back (the client calls it after every
+    command), and settled() reads _in_use_connections/_available_connections. A redis-py release
+    that changes any of these fails here first."""
+    pool = aioredis.ConnectionPool.from_url(on_db(stores.redis, 6), max_connections=1)
+    client = aioredis.Redis(connection_pool=pool)
+    released: list[object] = []
+    plain_release = pool.release
+
+    async def counting_release(connection: AbstractConnection) -> None:
+        released.append(connection)
+        await plain_release(connection)
+
+    pool.release = counting_release  # type: ignore[method-assign]
+    try:
+        first = await pool.get_connection()
+        assert pool._in_use_connections == {first} and pool._available_connections == []
+        with pytest.raises(MaxConnectionsError):
+            await asyncio.wait_for(pool.get_connection(), 1)  # fails at once: it does not wait
+        await pool.release(first)
+        assert pool._available_connections == [first] and not pool._in_use_connections
+        released.clear()
+        assert await client.echo("x") == b"x"
+        assert released == [first]  # the command took the free connection and gave it back
     finally:
         await client.aclose()
 
