@@ -108,14 +108,8 @@ async def test_a_permanent_failure_fails_only_its_item() -> None:
     assert sorted(i for b in store.batches for i in b) == [0, 1, 2, 4]
 
 
-async def test_a_cancelled_caller_does_not_stop_the_batch() -> None:
-    store = Store(delay=0.05)
-    written: list[int] = []
-
-    async def on_written(items: Sequence[int]) -> None:
-        written.extend(items)
-
-    writer = GroupCommit(store.write, max_batch=10, on_written=on_written)
+async def cancel_the_first_of_two(writer: GroupCommit[int]) -> None:
+    """Submit 1 and 2 together, cancel 1's caller while their write is in flight, wait for 2."""
     doomed = asyncio.create_task(writer.submit(1))
     kept = asyncio.create_task(writer.submit(2))
     await asyncio.sleep(0.01)
@@ -123,6 +117,16 @@ async def test_a_cancelled_caller_does_not_stop_the_batch() -> None:
     with pytest.raises(asyncio.CancelledError):
         await doomed
     await kept
+
+
+async def test_a_cancelled_caller_does_not_stop_the_batch() -> None:
+    store = Store(delay=0.05)
+    written: list[int] = []
+
+    async def on_written(items: Sequence[int]) -> None:
+        written.extend(items)
+
+    await cancel_the_first_of_two(GroupCommit(store.write, max_batch=10, on_written=on_written))
     assert written == [1, 2]  # the cancelled caller's item was still written (it is idempotent)
 
 
@@ -136,14 +140,7 @@ async def test_a_cancelled_callers_failure_is_not_left_unretrieved() -> None:
     previous = loop.get_exception_handler()
     loop.set_exception_handler(lambda _loop, context: reported.append(str(context.get("message"))))
     try:
-        doomed = asyncio.create_task(writer.submit(1))
-        kept = asyncio.create_task(writer.submit(2))
-        await asyncio.sleep(0.01)
-        doomed.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await doomed
-        await kept
-        del doomed, kept
+        await cancel_the_first_of_two(writer)
         gc.collect()  # the report comes when the future is collected: make that happen now
         await asyncio.sleep(0)
     finally:
