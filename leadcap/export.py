@@ -21,6 +21,7 @@ from leadcap.errors import ConfigError, UsageError
 from leadcap.settings import check_timezone
 from leadcap.sql import query
 from leadcap.stores.postgres import Postgres, translated
+from leadcap.submission import UTM_KEYS
 
 COLUMNS = (
     "id",
@@ -32,18 +33,15 @@ COLUMNS = (
     "first_submitted_at",
     "last_submitted_at",
     "source",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_term",
-    "utm_content",
+    *(f"utm_{key}" for key in UTM_KEYS),
 )
 # Added after COLUMNS by `--calendar jalali`: the local date of each timestamp, YYYY-MM-DD.
 JALALI_COLUMNS = ("first_submitted_jalali", "last_submitted_jalali")
-FREE_TEXT = frozenset({"source", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"})
+FREE_TEXT = frozenset({"source", *(f"utm_{key}" for key in UTM_KEYS)})
 # Each list of choices is declared once, as a type the CLI offers (and --help lists) as is.
 Format = Literal["csv", "jsonl"]
 Calendar = Literal["gregorian", "jalali"]
+# A lead's statuses; the CHECK on leads.status (migrations) must list the same (a test compares them).
 Status = Literal["new", "contacted", "qualified", "converted", "rejected"]
 FORMATS: tuple[str, ...] = get_args(Format)
 CALENDARS: tuple[str, ...] = get_args(Calendar)

@@ -19,6 +19,7 @@ import phonenumbers
 from dotenv import dotenv_values
 
 from leadcap.errors import ConfigError
+from leadcap.phone import DEFAULT_REGION
 
 PREFIX = "LEADCAP_"
 WINDOWS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
@@ -60,8 +61,8 @@ class Settings:
     web_workers: int = 1
     worker_concurrency: int = 256
     worker_batch_size: int = 256
-    default_region: str = "IR"
-    allowed_regions: frozenset[str] | None = frozenset({"IR"})
+    default_region: str = DEFAULT_REGION
+    allowed_regions: frozenset[str] | None = frozenset({DEFAULT_REGION})
     dedupe_window_s: int = 600
     rate_limit: RateLimit = RateLimit(10, 60)
     trusted_proxies: tuple[IPNetwork, ...] = ()
@@ -330,7 +331,7 @@ def _region(raw: Mapping[str, str], name: str, default: str) -> str:
 
 
 def _regions(raw: Mapping[str, str], name: str) -> frozenset[str] | None:
-    text = raw.get(name, "").strip() or "IR"
+    text = raw.get(name, "").strip() or DEFAULT_REGION
     if text == "*":
         return None
     regions = frozenset(part.strip().upper() for part in text.split(",") if part.strip())

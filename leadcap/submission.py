@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl
 import orjson
 
 from leadcap import phone
-from leadcap.errors import InvalidBody, UnsupportedMediaType
+from leadcap.errors import BodyTooLarge, InvalidBody, UnsupportedMediaType
 from leadcap.ids import uuid7, uuid7_time_ms
 
 MAX_BODY = 4096
@@ -69,6 +69,11 @@ class Draft:
     source: str | None
     utm: dict[str, str]
     website: str | None
+
+
+def too_large(limit: int = MAX_BODY) -> BodyTooLarge:
+    """The body_too_large error, worded once for every place that refuses a body."""
+    return BodyTooLarge(f"The request body is too large (at most {limit // 1024} KiB).")
 
 
 def media_type(content_type: str | None) -> str:

@@ -200,6 +200,17 @@ async def wait_for(predicate: object, timeout: float = 15, every: float = 0.05) 
         await asyncio.sleep(every)
 
 
+async def wait_for_lead(pg: asyncpg.Pool, phone: str, timeout: float = 20) -> asyncpg.Record:
+    """The lead row of an E.164 phone, once a worker has written it to PostgreSQL."""
+
+    async def lead() -> asyncpg.Record | None:
+        return await pg.fetchrow("SELECT * FROM leads WHERE phone = $1", phone)
+
+    row = await wait_for(lead, timeout)
+    assert row is not None, f"{phone} never reached PostgreSQL"
+    return row  # type: ignore[return-value]
+
+
 @contextlib.contextmanager
 def background(process: Process) -> Iterator[Process]:
     process.start()

@@ -15,7 +15,7 @@ from asyncpg.pool import PoolConnectionProxy
 from leadcap.errors import StoreError
 from leadcap.phone import carrier_of
 from leadcap.sql import query
-from leadcap.submission import Submission
+from leadcap.submission import UTM_KEYS, Submission
 
 # What a lost connection, a restarting server or a refused login looks like from asyncpg.
 DRIVER_ERRORS = (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
@@ -90,7 +90,7 @@ async def write_submissions(
         [s.region for s in batch],
         [carrier_of(s.phone) for s in batch],
         [s.source for s in batch],
-        *([utm.get(key) for utm in utms] for key in ("source", "medium", "campaign", "term", "content")),
+        *([utm.get(key) for utm in utms] for key in UTM_KEYS),
         [s.submitted_at for s in batch],
     ]
     await conn.execute(query("record_submissions"), *columns)

@@ -10,16 +10,7 @@ from leadcap import keys
 from leadcap.broker import encode_task
 from leadcap.stores.redis import Redis
 from tests import factories
-from tests.servers import Process, Server, client, wait_for
-
-
-async def wait_for_lead(pg: asyncpg.Pool, phone: str, timeout: float = 20) -> asyncpg.Record:
-    async def lead() -> asyncpg.Record | None:
-        return await pg.fetchrow("SELECT * FROM leads WHERE phone = $1", phone)
-
-    row = await wait_for(lead, timeout)
-    assert row is not None, f"{phone} never reached PostgreSQL"
-    return row  # type: ignore[return-value]
+from tests.servers import Process, Server, client, wait_for, wait_for_lead
 
 
 async def test_submitted_lead_reaches_postgres(
