@@ -135,7 +135,7 @@ def worker(
     ] = None,
 ) -> None:
     """Run a lead worker until SIGTERM; in-flight submissions finish first."""
-    from leadcap.worker import run_worker
+    from leadcap.worker.run import run_worker
 
     run(run_worker(current(ctx), concurrency=concurrency))
 

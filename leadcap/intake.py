@@ -14,7 +14,6 @@ import time
 from dataclasses import dataclass
 
 from leadcap import keys
-from leadcap.broker import encode_task
 from leadcap.errors import LeadcapError, RateLimited, StoreError, Unavailable
 from leadcap.ids import uuid7
 from leadcap.ratelimit import LocalLimiter, Quota
@@ -22,6 +21,7 @@ from leadcap.settings import Settings
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.redis import Redis
 from leadcap.submission import Submission
+from leadcap.worker.broker import encode_task
 
 log = logging.getLogger(__name__)
 REDIS_RETRY_S = 1.0  # after a Redis failure, skip it this long instead of paying its timeout

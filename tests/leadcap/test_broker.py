@@ -9,8 +9,8 @@ import pytest
 from taskiq import AckableMessage
 
 from leadcap import keys
-from leadcap.broker import LeadStreamBroker, encode_task
 from leadcap.stores.redis import Redis
+from leadcap.worker.broker import LeadStreamBroker, encode_task
 from tests import servers
 from tests.servers import Stores, on_db
 

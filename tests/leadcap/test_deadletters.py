@@ -7,11 +7,11 @@ import orjson
 import pytest
 
 from leadcap import deadletters, keys
-from leadcap.broker import encode_task
 from leadcap.ids import uuid7
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.redis import Redis
 from leadcap.submission import Submission
+from leadcap.worker.broker import encode_task
 from tests import factories
 from tests.servers import Process, Server, client, wait_for
 

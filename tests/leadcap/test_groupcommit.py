@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import pytest
 
 from leadcap.errors import StoreError
-from leadcap.groupcommit import GroupCommit
+from leadcap.worker.groupcommit import GroupCommit
 
 
 class Store:

@@ -15,14 +15,14 @@ from taskiq.acks import AcknowledgeType
 from taskiq.receiver import Receiver
 
 from leadcap import deadletters, health, keys, phone, retry
-from leadcap.broker import LeadStreamBroker
 from leadcap.errors import StoreError
-from leadcap.groupcommit import GroupCommit
 from leadcap.services import Services, require_url
 from leadcap.settings import Settings
 from leadcap.stores.redis import Redis, translated
 from leadcap.submission import Submission
-from leadcap.tasks import process_submission
+from leadcap.worker.broker import LeadStreamBroker
+from leadcap.worker.groupcommit import GroupCommit
+from leadcap.worker.tasks import process_submission
 
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_S = 30  # in-flight tasks get this long on SIGTERM; the rest stay pending
