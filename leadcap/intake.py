@@ -20,8 +20,7 @@ from leadcap.ratelimit import LocalLimiter, Quota
 from leadcap.settings import Settings
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.redis import Redis
-from leadcap.submission import Submission
-from leadcap.worker.broker import encode_task
+from leadcap.submission import Submission, encode_task
 
 log = logging.getLogger(__name__)
 REDIS_RETRY_S = 1.0  # after a Redis failure, skip it this long instead of paying its timeout

@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-from leadcap import phone
+from leadcap import keys, phone
 from leadcap.errors import BodyTooLarge, InvalidBody, UnsupportedMediaType
 from leadcap.ids import uuid7, uuid7_time_ms
 
@@ -141,4 +141,21 @@ def validate(draft: Draft, *, default_region: str, allowed_regions: frozenset[st
         source=draft.source,
         utm=draft.utm,
         honeypot=bool(draft.website and draft.website.strip()),
+    )
+
+
+def encode_task(submission: dict[str, Any]) -> bytes:
+    """The Taskiq wire message (JSON formatter) that runs the lead task on `submission`.
+
+    The web tier builds it by hand, without taskiq, so that the enqueue can happen inside
+    intake.lua; tests check that Taskiq's own formatter reads it back.
+    """
+    return orjson.dumps(
+        {
+            "task_id": submission["id"],
+            "task_name": keys.TASK_NAME,
+            "labels": {},
+            "args": [],
+            "kwargs": {"submission": submission},
+        }
     )

@@ -17,7 +17,7 @@ import pytest
 
 from leadcap import keys
 from leadcap.stores.redis import Redis
-from leadcap.worker.broker import encode_task
+from leadcap.submission import encode_task
 from tests import servers
 from tests.chaos.platform import Burst, Platform
 

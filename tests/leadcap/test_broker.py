@@ -10,7 +10,8 @@ from taskiq import AckableMessage
 
 from leadcap import keys
 from leadcap.stores.redis import Redis
-from leadcap.worker.broker import LeadStreamBroker, encode_task
+from leadcap.submission import encode_task
+from leadcap.worker.broker import LeadStreamBroker
 from tests import servers
 from tests.servers import Stores, on_db
 

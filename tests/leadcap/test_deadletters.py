@@ -10,8 +10,7 @@ from leadcap import deadletters, keys
 from leadcap.ids import uuid7
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.redis import Redis
-from leadcap.submission import Submission
-from leadcap.worker.broker import encode_task
+from leadcap.submission import Submission, encode_task
 from tests import factories
 from tests.servers import Process, Server, client, wait_for
 
