@@ -19,9 +19,9 @@ from cli.ports import port_problem
 from leadcap import __version__, embedded, export, health, landing, logs
 from leadcap import settings as settings_module
 from leadcap.errors import ConfigError, LeadcapError, UsageError
-from leadcap.migrate import migrate as apply_migrations
 from leadcap.services import Services, configured, require_url
 from leadcap.settings import Settings
+from leadcap.stores.postgres.migrate import migrate as apply_migrations
 
 try:  # uvloop: a quarter less CPU per lead in the worker (docs/performance.md)
     from uvloop import run as run_loop

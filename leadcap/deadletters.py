@@ -41,9 +41,9 @@ import orjson
 
 from leadcap import keys
 from leadcap.errors import StoreError
-from leadcap.sql import query
 from leadcap.stores import postgres as pg
 from leadcap.stores import redis as rd
+from leadcap.stores.postgres.sql import query
 from leadcap.submission import Submission
 
 log = logging.getLogger(__name__)

@@ -19,8 +19,8 @@ import orjson
 
 from leadcap.errors import ConfigError, UsageError
 from leadcap.settings import check_timezone
-from leadcap.sql import query
 from leadcap.stores.postgres import Postgres, translated
+from leadcap.stores.postgres.sql import query
 from leadcap.submission import UTM_KEYS
 
 COLUMNS = (

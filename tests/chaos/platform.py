@@ -15,7 +15,7 @@ import httpx
 
 from leadcap import embedded, keys
 from leadcap.embedded import Child
-from leadcap.migrate import migrate
+from leadcap.stores.postgres.migrate import migrate
 from leadcap.stores.redis import Redis
 from tests import factories, servers
 from tests.servers import Process, Server

@@ -13,7 +13,7 @@ import asyncpg
 import pytest
 
 from leadcap import __version__, embedded
-from leadcap.migrate import migrate
+from leadcap.stores.postgres.migrate import migrate
 from tests import factories, servers
 from tests.servers import Process, Server, Stores, client, on_db, wait_for, wait_for_lead
 

@@ -14,7 +14,7 @@ from asyncpg.pool import PoolConnectionProxy
 
 from leadcap.errors import StoreError
 from leadcap.phone import carrier_of
-from leadcap.sql import query
+from leadcap.stores.postgres.sql import query
 from leadcap.submission import UTM_KEYS, Submission
 
 # What a lost connection, a restarting server or a refused login looks like from asyncpg.
