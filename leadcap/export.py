@@ -19,8 +19,7 @@ import orjson
 
 from leadcap.errors import ConfigError, UsageError
 from leadcap.settings import check_timezone
-from leadcap.stores.postgres import Postgres, translated
-from leadcap.stores.postgres.sql import query
+from leadcap.stores.postgres import Postgres
 from leadcap.submission import UTM_KEYS
 
 COLUMNS = (
@@ -138,8 +137,7 @@ def row(record: Mapping[str, Any], *, tz: tzinfo = UTC, calendar: str = "gregori
 
 
 async def count(postgres: Postgres, where: Filters) -> int:
-    async with translated("counting leads"):
-        return int(await postgres.pool.fetchval(query("count_leads"), *where.args()))
+    return await postgres.count_leads(where.args())
 
 
 async def stream(
@@ -151,13 +149,8 @@ async def stream(
     prefetch: int = 2000,
 ) -> AsyncIterator[dict[str, Any]]:
     """Every matching lead, read through a server-side cursor: memory stays flat at any size."""
-    async with (
-        translated("exporting leads"),
-        postgres.pool.acquire() as conn,
-        conn.transaction(readonly=True),
-    ):
-        async for record in conn.cursor(query("export_leads"), *where.args(), prefetch=prefetch):
-            yield row(dict(record.items()), tz=tz, calendar=calendar)
+    async for record in postgres.export_cursor(where.args(), prefetch=prefetch):
+        yield row(record, tz=tz, calendar=calendar)
 
 
 class Writer:

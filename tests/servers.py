@@ -90,11 +90,11 @@ def on_db(redis_url: str, db: int) -> str:
 async def private_redis(redis_url: str, db: int) -> AsyncIterator[Redis]:
     """leadcap's Redis store on database `db`, empty before and after."""
     store = Redis.open(on_db(redis_url, db))
-    await store.client.flushdb()
+    await store.client_for_tests().flushdb()
     try:
         yield store
     finally:
-        await store.client.flushdb()
+        await store.client_for_tests().flushdb()
         await store.close()
 
 

@@ -18,7 +18,7 @@ from leadcap import deadletters, health, keys, phone, retry
 from leadcap.errors import StoreError
 from leadcap.services import Services, require_url
 from leadcap.settings import Settings
-from leadcap.stores.redis import Redis, translated
+from leadcap.stores.redis import Redis
 from leadcap.submission import Submission
 from leadcap.worker.broker import LeadStreamBroker
 from leadcap.worker.groupcommit import GroupCommit
@@ -59,8 +59,7 @@ async def _report(services: Services, batch: Sequence[Submission], *, state: str
     """Bookkeeping after a commit (or a refusal): request-log task states and shared counters."""
     services.request_log.task_state((str(s.id) for s in batch), state)
     key = keys.STATS_PROCESSED if state == "done" else keys.STATS_FAILED
-    async with translated("counting processed submissions"):
-        await services.redis.client.incrby(key, len(batch))
+    await services.redis.count(key, len(batch))
 
 
 async def run_worker(settings: Settings, *, concurrency: int | None = None) -> None:

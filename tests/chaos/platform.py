@@ -161,6 +161,6 @@ class Platform:
     async def stream_length(self) -> int:
         redis = Redis.open(self.stores["redis"].url)
         try:
-            return int(await redis.client.xlen(keys.LEAD_STREAM))
+            return int(await redis.client_for_tests().xlen(keys.LEAD_STREAM))
         finally:
             await redis.close()

@@ -48,17 +48,17 @@ def intake(redis: Redis, postgres: Postgres, **raw: str) -> Intake:
 async def test_accept_loads_the_script_again_when_redis_forgot_it(
     private_redis: Redis, postgres: Postgres
 ) -> None:
-    await private_redis.client.script_flush()  # as after a Redis restart without persistence
+    await private_redis.client_for_tests().script_flush()  # as after a Redis restart without persistence
     outcome = await intake(private_redis, postgres).accept(submission(), "1.1.1.9")
     assert isinstance(outcome.result, Receipt) and not outcome.result.degraded
-    assert await private_redis.client.xlen(keys.LEAD_STREAM) == 1
+    assert await private_redis.client_for_tests().xlen(keys.LEAD_STREAM) == 1
 
 
 async def test_accept_enqueues_one_taskiq_message(private_redis: Redis, postgres: Postgres) -> None:
     sub = submission(source="hero", utm={"source": "google"})
     outcome = await intake(private_redis, postgres).accept(sub, "1.1.1.1")
     assert outcome.result == Receipt(str(sub.id), sub.phone)
-    entries = await private_redis.client.xrange(keys.LEAD_STREAM)
+    entries = await private_redis.client_for_tests().xrange(keys.LEAD_STREAM)
     assert len(entries) == 1
     message = JSONFormatter().loads(entries[0][1][b"data"])  # Taskiq's own reader
     assert message.task_name == keys.TASK_NAME and message.task_id == str(sub.id)
@@ -72,8 +72,8 @@ async def test_duplicate_within_window_returns_first_id(private_redis: Redis, po
     again = await the_intake.accept(submission(factories.persian(number)), "1.1.1.3")
     assert isinstance(first.result, Receipt) and isinstance(again.result, Receipt)
     assert again.result.id == first.result.id and again.result.duplicate
-    assert await private_redis.client.xlen(keys.LEAD_STREAM) == 1
-    ttl = await private_redis.client.ttl(keys.dedupe(first.result.phone))
+    assert await private_redis.client_for_tests().xlen(keys.LEAD_STREAM) == 1
+    ttl = await private_redis.client_for_tests().ttl(keys.dedupe(first.result.phone))
     assert 590 <= ttl <= 600
 
 
@@ -83,7 +83,7 @@ async def test_dedupe_window_zero_queues_every_time(private_redis: Redis, postgr
     await the_intake.accept(submission(number), "1.1.1.4")
     second = await the_intake.accept(submission(number), "1.1.1.4")
     assert isinstance(second.result, Receipt) and not second.result.duplicate
-    assert await private_redis.client.xlen(keys.LEAD_STREAM) == 2
+    assert await private_redis.client_for_tests().xlen(keys.LEAD_STREAM) == 2
 
 
 async def test_sliding_window_counts_every_outcome(private_redis: Redis, postgres: Postgres) -> None:
@@ -99,7 +99,9 @@ async def test_sliding_window_counts_every_outcome(private_redis: Redis, postgre
     assert limited is None
     assert results[0].result == Receipt(str(honeypot.id), honeypot.phone, honeypot=True)
     assert isinstance(results[2].result, RateLimited) and results[2].result.retry_after == 1
-    assert await private_redis.client.xlen(keys.LEAD_STREAM) == 1  # honeypot and refused: not queued
+    assert (
+        await private_redis.client_for_tests().xlen(keys.LEAD_STREAM) == 1
+    )  # honeypot and refused: not queued
     over, limited = await the_intake.count("2.2.2.2")
     assert over.remaining == 0 and isinstance(limited, RateLimited)
     await asyncio.sleep(1.05)

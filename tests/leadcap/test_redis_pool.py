@@ -32,7 +32,7 @@ def open_small(stores: Stores, opened: list[Redis], *, max_connections: int, tim
 
 
 def pool_of(store: Redis) -> WaitingPool:
-    pool = store.client.connection_pool
+    pool = store.client_for_tests().connection_pool
     assert isinstance(pool, WaitingPool)
     return pool
 
@@ -54,7 +54,7 @@ def settled(pool: WaitingPool) -> None:
 
 async def test_more_commands_than_connections_all_succeed(stores: Stores, small: list[Redis]) -> None:
     store = open_small(stores, small, max_connections=2)
-    replies = await asyncio.gather(*(store.client.echo(f"n{i}") for i in range(200)))
+    replies = await asyncio.gather(*(store.client_for_tests().echo(f"n{i}") for i in range(200)))
     assert replies == [f"n{i}".encode() for i in range(200)]
     pool = pool_of(store)
     assert len(pool._available_connections) == 2
@@ -108,10 +108,10 @@ async def test_waiting_is_bounded_by_the_timeout(stores: Stores, small: list[Red
     started = time.monotonic()
     with pytest.raises(StoreError, match="No connection available"):
         async with translated("echo"):
-            await small[0].client.echo("x")
+            await small[0].client_for_tests().echo("x")
     assert 0.25 <= time.monotonic() - started < 1.5
     await pool.release(held)
-    assert await small[0].client.echo("y") == b"y"
+    assert await small[0].client_for_tests().echo("y") == b"y"
     settled(pool)
 
 
@@ -167,7 +167,7 @@ async def test_a_cancelled_or_timed_out_waiter_passes_its_turn_on(stores: Stores
     with pytest.raises(asyncio.CancelledError):
         await third
     await pool.release(held)
-    assert await small[0].client.echo("z") == b"z"
+    assert await small[0].client_for_tests().echo("z") == b"z"
     settled(pool)
 
 
@@ -177,7 +177,7 @@ async def test_busy_loops_never_starve_a_caller(stores: Stores, small: list[Redi
 
     async def loop(i: int) -> int:
         for _ in range(20):
-            await store.client.echo(str(i))
+            await store.client_for_tests().echo(str(i))
         return i
 
     assert await asyncio.gather(*(loop(i) for i in range(60))) == list(range(60))

@@ -45,11 +45,11 @@ async def test_same_submission_delivered_twice_counts_once(
     message = encode_task(
         {"id": accepted["id"], "phone": accepted["phone"], "region": "IR", "source": None, "utm": {}}
     )
-    await redis.client.xadd(keys.LEAD_STREAM, {"data": message})
-    await redis.client.xadd(keys.LEAD_STREAM, {"data": message})
+    await redis.client_for_tests().xadd(keys.LEAD_STREAM, {"data": message})
+    await redis.client_for_tests().xadd(keys.LEAD_STREAM, {"data": message})
 
     async def drained() -> bool:
-        info = await redis.client.xinfo_groups(keys.LEAD_STREAM)
+        info = await redis.client_for_tests().xinfo_groups(keys.LEAD_STREAM)
         group = next(g for g in info if g["name"] in (keys.CONSUMER_GROUP, keys.CONSUMER_GROUP.encode()))
         return group["pending"] == 0 and group["lag"] == 0
 
