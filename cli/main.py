@@ -157,13 +157,11 @@ def migrate(ctx: typer.Context) -> None:
 @app.command("flush-cache")
 def flush_cache(ctx: typer.Context) -> None:
     """Make every web process serve the current landing-page build on its next request."""
-    from web.app import ui_dist
-
     settings = current(ctx)
 
     async def go() -> landing.Flush:
         async with await Services.open(settings, postgres=False, mongo=False) as services:
-            return await landing.flush(services.redis, ui_dist(settings))
+            return await landing.flush(services.redis, landing.ui_dist(settings))
 
     flushed = run(go())
     if not flushed.complete:

@@ -14,9 +14,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from leadcap.settings import Settings
 from leadcap.stores.redis import Redis
 
 ACK_TTL_S = 300  # acks are only read by the flush that asked for them
+# The front-end build shipped inside the `web` package. leadcap never imports web; the wheel
+# installs both packages side by side (pyproject's hatch packages), so the path is known here
+# and `flush-cache` needs no web import to find the build.
+UI_DIST = Path(__file__).resolve().parent.parent / "web" / "ui" / "dist"
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +33,11 @@ class Flush:
     @property
     def complete(self) -> bool:
         return self.confirmed >= self.listening
+
+
+def ui_dist(settings: Settings) -> Path:
+    """Where the built landing page is: LEADCAP_UI_DIST, or the build inside the package."""
+    return settings.ui_dist or UI_DIST
 
 
 def built_page(dist: Path | None) -> bytes | None:
