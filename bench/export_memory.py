@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from leadcap import embedded  # noqa: E402
-from leadcap.migrate import migrate  # noqa: E402
+from leadcap.stores.postgres.migrate import migrate  # noqa: E402
 from tests.servers import create_database  # noqa: E402
 
 SEED = """

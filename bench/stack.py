@@ -61,7 +61,7 @@ async def _fresh_request_logs(url: str) -> None:
     # Generous timeouts: SecantusDB may still be working through the last run's writes.
     mongo = Mongo.open(url, timeout_ms=60_000)
     try:
-        await mongo.logs.drop()
+        await mongo.logs_for_tests().drop()
         await mongo.ensure_indexes(ttl_days=settings_module.parse({}).request_log_ttl_days)
     finally:
         await mongo.close()

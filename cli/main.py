@@ -21,9 +21,9 @@ from cli.stats import stats_command
 from leadcap import __version__, embedded, export, health, landing, logs
 from leadcap import settings as settings_module
 from leadcap.errors import ConfigError, LeadcapError, UsageError
-from leadcap.migrate import migrate as apply_migrations
 from leadcap.services import Services, configured, require_url
 from leadcap.settings import Settings
+from leadcap.stores.postgres.migrate import migrate as apply_migrations
 
 try:  # uvloop: a quarter less CPU per lead in the worker (docs/performance.md)
     from uvloop import run as run_loop
@@ -137,7 +137,7 @@ def worker(
     ] = None,
 ) -> None:
     """Run a lead worker until SIGTERM; in-flight submissions finish first."""
-    from leadcap.worker import run_worker
+    from leadcap.worker.run import run_worker
 
     run(run_worker(current(ctx), concurrency=concurrency))
 
@@ -160,13 +160,11 @@ def migrate(ctx: typer.Context) -> None:
 @app.command("flush-cache")
 def flush_cache(ctx: typer.Context) -> None:
     """Make every web process serve the current landing-page build on its next request."""
-    from web.app import ui_dist
-
     settings = current(ctx)
 
     async def go() -> landing.Flush:
         async with await Services.open(settings, postgres=False, mongo=False) as services:
-            return await landing.flush(services.redis, ui_dist(settings), locale=settings.locale)
+            return await landing.flush(services.redis, landing.ui_dist(settings), locale=settings.locale)
 
     flushed = run(go())
     if not flushed.complete:

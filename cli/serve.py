@@ -15,8 +15,8 @@ from sanic import Sanic
 from sanic.worker.loader import AppLoader
 
 from leadcap import embedded
-from leadcap.migrate import migrate
 from leadcap.settings import Settings, mask_url
+from leadcap.stores.postgres.migrate import migrate
 from web import campaign
 from web.app import create_app
 

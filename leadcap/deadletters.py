@@ -36,12 +36,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import asyncpg
 import orjson
 
 from leadcap import keys
 from leadcap.errors import StoreError
-from leadcap.sql import query
 from leadcap.stores import postgres as pg
 from leadcap.stores import redis as rd
 from leadcap.submission import Submission
@@ -49,11 +47,6 @@ from leadcap.submission import Submission
 log = logging.getLogger(__name__)
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")  # the leads.phone CHECK, so a bad one never gets there
 MAX_ERROR = 1000  # characters of the refusal kept with a dead letter
-# Delete the dedupe key only while it still holds this submission's id: a later, accepted
-# submission of the same phone keeps its own.
-_FORGET_DEDUPE = (
-    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
-)
 
 
 class Unreadable(ValueError):
@@ -95,16 +88,12 @@ async def bury(postgres: pg.Postgres, redis: rd.Redis, message: Mapping[str, Any
     submission_id = _submission_id(message)
     phone = message.get("phone")
     if submission_id is not None and isinstance(phone, str):
-        async with rd.translated("clearing a dedupe key"):
-            await redis.client.eval(_FORGET_DEDUPE, 1, keys.dedupe(phone), str(submission_id))
+        await redis.forget_dedupe(phone, str(submission_id))
     raw = orjson.dumps(dict(message), default=str)
-    async with pg.translated("burying a dead letter"):
-        value = await postgres.pool.fetchval(query("bury_dead_letter"), submission_id, raw, _clean(error))
-    dead_id = int(value)
+    dead_id = await postgres.bury_dead_letter(submission_id, raw, _clean(error))
     log.error("submission %s moved to dead letter %d: %s", submission_id, dead_id, error)
     try:
-        async with rd.translated("counting dead letters"):
-            await redis.client.incr(keys.STATS_DEAD_LETTERS)
+        await redis.count(keys.STATS_DEAD_LETTERS)
     except StoreError as exc:  # the dead letter is safe; only the counter misses one
         log.warning("dead letter %d not counted: %s", dead_id, exc.reason)
     return dead_id
@@ -123,7 +112,7 @@ class DeadLetter:
     last_failed_at: datetime
 
     @classmethod
-    def from_record(cls, record: asyncpg.Record) -> DeadLetter:
+    def from_record(cls, record: Mapping[str, Any]) -> DeadLetter:
         try:
             message = orjson.loads(record["message"])
         except orjson.JSONDecodeError:
@@ -150,21 +139,9 @@ class DeadLetter:
         }
 
 
-_SELECT = (
-    "SELECT id, submission_id, message, error, failures, first_failed_at, last_failed_at FROM dead_letters"
-)
-
-
 async def listed(postgres: pg.Postgres, ids: Sequence[int] | None = None) -> list[DeadLetter]:
     """Every dead letter (or those of `ids`), oldest first."""
-    async with pg.translated("listing dead letters"):
-        if ids is None:
-            records = await postgres.pool.fetch(_SELECT + " ORDER BY id")
-        else:
-            records = await postgres.pool.fetch(
-                _SELECT + " WHERE id = ANY($1::bigint[]) ORDER BY id", list(ids)
-            )
-    return [DeadLetter.from_record(r) for r in records]
+    return [DeadLetter.from_record(r) for r in await postgres.dead_letters(ids)]
 
 
 @dataclass(slots=True)
@@ -192,13 +169,7 @@ async def retry(postgres: pg.Postgres, ids: Sequence[int] | None = None) -> Retr
             result.refused[letter.id] = str(exc)
             continue
         try:
-            async with (
-                pg.translated("retrying a dead letter"),
-                postgres.pool.acquire() as conn,
-                conn.transaction(),
-            ):
-                await pg.write_submissions(conn, [item])
-                await conn.execute("DELETE FROM dead_letters WHERE id = $1", letter.id)
+            await postgres.land_dead_letter(letter.id, item)
         except StoreError as exc:
             if exc.transient:
                 raise
@@ -210,10 +181,4 @@ async def retry(postgres: pg.Postgres, ids: Sequence[int] | None = None) -> Retr
 
 
 async def _refused_again(postgres: pg.Postgres, dead_id: int, error: str) -> None:
-    async with pg.translated("updating a dead letter"):
-        await postgres.pool.execute(
-            "UPDATE dead_letters SET error = $2, failures = failures + 1, last_failed_at = now()"
-            " WHERE id = $1",
-            dead_id,
-            _clean(error),
-        )
+    await postgres.refuse_dead_letter_again(dead_id, _clean(error))

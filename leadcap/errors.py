@@ -122,8 +122,11 @@ class RegionNotAllowed(PhoneError):
 class StoreError(LeadcapError):
     code = "unavailable"
 
-    def __init__(self, store: str, reason: str, *, transient: bool = True) -> None:
-        super().__init__(f"{store}: {reason}")
+    def __init__(
+        self, store: str, reason: str, *, transient: bool = True, message: str | None = None
+    ) -> None:
+        # `message` replaces the operator's "store: reason" where the error is shown to a visitor.
+        super().__init__(message or f"{store}: {reason}")
         self.store = store
         self.reason = reason
         # False when retrying cannot help (the data or the query is wrong, not the connection).
@@ -132,8 +135,5 @@ class StoreError(LeadcapError):
 
 class Unavailable(StoreError):
     def __init__(self, message: str, *, retry_after: int = 5) -> None:
-        LeadcapError.__init__(self, message)
-        self.store = "intake"
-        self.reason = message
-        self.transient = True
+        super().__init__("intake", message, message=message)
         self.retry_after = retry_after

@@ -19,8 +19,8 @@ import orjson
 
 from leadcap.errors import ConfigError, UsageError
 from leadcap.settings import check_timezone
-from leadcap.sql import query
-from leadcap.stores.postgres import Postgres, translated
+from leadcap.stores.postgres import Postgres
+from leadcap.submission import UTM_KEYS
 
 COLUMNS = (
     "id",
@@ -32,18 +32,15 @@ COLUMNS = (
     "first_submitted_at",
     "last_submitted_at",
     "source",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_term",
-    "utm_content",
+    *(f"utm_{key}" for key in UTM_KEYS),
 )
 # Added after COLUMNS by `--calendar jalali`: the local date of each timestamp, YYYY-MM-DD.
 JALALI_COLUMNS = ("first_submitted_jalali", "last_submitted_jalali")
-FREE_TEXT = frozenset({"source", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"})
+FREE_TEXT = frozenset({"source", *(f"utm_{key}" for key in UTM_KEYS)})
 # Each list of choices is declared once, as a type the CLI offers (and --help lists) as is.
 Format = Literal["csv", "jsonl"]
 Calendar = Literal["gregorian", "jalali"]
+# A lead's statuses; the CHECK on leads.status (migrations) must list the same (a test compares them).
 Status = Literal["new", "contacted", "qualified", "converted", "rejected"]
 FORMATS: tuple[str, ...] = get_args(Format)
 CALENDARS: tuple[str, ...] = get_args(Calendar)
@@ -140,8 +137,7 @@ def row(record: Mapping[str, Any], *, tz: tzinfo = UTC, calendar: str = "gregori
 
 
 async def count(postgres: Postgres, where: Filters) -> int:
-    async with translated("counting leads"):
-        return int(await postgres.pool.fetchval(query("count_leads"), *where.args()))
+    return await postgres.count_leads(where.args())
 
 
 async def stream(
@@ -153,13 +149,8 @@ async def stream(
     prefetch: int = 2000,
 ) -> AsyncIterator[dict[str, Any]]:
     """Every matching lead, read through a server-side cursor: memory stays flat at any size."""
-    async with (
-        translated("exporting leads"),
-        postgres.pool.acquire() as conn,
-        conn.transaction(readonly=True),
-    ):
-        async for record in conn.cursor(query("export_leads"), *where.args(), prefetch=prefetch):
-            yield row(dict(record.items()), tz=tz, calendar=calendar)
+    async for record in postgres.export_cursor(where.args(), prefetch=prefetch):
+        yield row(record, tz=tz, calendar=calendar)
 
 
 class Writer:

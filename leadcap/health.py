@@ -21,7 +21,7 @@ from leadcap import __version__, keys
 from leadcap.errors import StoreError
 from leadcap.services import Services
 from leadcap.stores import failure
-from leadcap.stores.redis import Redis, translated
+from leadcap.stores.redis import Redis
 from leadcap.webhooks.store import WebhookStore
 
 log = logging.getLogger(__name__)
@@ -48,32 +48,21 @@ async def _timed(name: str, check: Awaitable[float]) -> dict[str, Any]:
 
 async def beat(redis: Redis, name: str) -> None:
     """Publish one worker's heartbeat, and forget workers silent for longer than the TTL."""
-    now = time.time()
-    async with translated("sending a heartbeat"):
-        pipe = redis.client.pipeline(transaction=True)
-        pipe.zadd(keys.WORKERS, {name: now})
-        pipe.zremrangebyscore(keys.WORKERS, "-inf", f"({now - keys.HEARTBEAT_TTL_S}")
-        pipe.expire(keys.WORKERS, keys.WORKERS_IDLE_TTL_S)  # a retired deployment leaves nothing
-        await pipe.execute()
+    await redis.beat(name, time.time())
 
 
 async def forget(redis: Redis, name: str) -> None:
     """Withdraw a stopping worker's heartbeat at once (it would drop out after the TTL anyway)."""
-    async with translated("withdrawing a heartbeat"):
-        await redis.client.zrem(keys.WORKERS, name)
+    await redis.forget_beat(name)
 
 
 async def worker_heartbeats(redis: Redis) -> tuple[int, float | None]:
     """How many workers published a heartbeat recently, and how long ago the latest did."""
     now = time.time()
-    async with translated("reading heartbeats"):
-        pipe = redis.client.pipeline(transaction=False)
-        pipe.zcount(keys.WORKERS, now - keys.HEARTBEAT_TTL_S, "+inf")
-        pipe.zrange(keys.WORKERS, -1, -1, withscores=True)
-        count, latest = await pipe.execute()
-    if not latest:
+    count, latest = await redis.heartbeats(since=now - keys.HEARTBEAT_TTL_S)
+    if latest is None:
         return 0, None
-    return int(count), round(max(0.0, now - float(latest[0][1])), 1)
+    return count, round(max(0.0, now - latest), 1)
 
 
 async def _workers(redis: Redis) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Accepting a lead: rate limit, dedupe and enqueue in one Redis round trip, or the degraded path.
 
-web handler ─► parse + validate (in process) ─► Intake.accept(parsed, bucket)
-                  Redis up:   intake.lua → 429 | duplicate | queued
+web handler ─► parse + validate (in process) ─► Intake.accept(submission, bucket)
+                                          or, for a refused body, Intake.count(bucket)
+                  Redis up:   intake.lua → 429 | duplicate | queued (count: 429 | counted)
                   Redis down: local limiter → PostgreSQL directly → 202 | 503
 """
 
@@ -13,14 +14,13 @@ import time
 from dataclasses import dataclass
 
 from leadcap import keys
-from leadcap.broker import encode_task
-from leadcap.errors import LeadcapError, RateLimited, RequestError, StoreError, Unavailable
+from leadcap.errors import LeadcapError, RateLimited, StoreError, Unavailable
 from leadcap.ids import uuid7
 from leadcap.ratelimit import LocalLimiter, Quota
 from leadcap.settings import Settings
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.redis import Redis
-from leadcap.submission import Submission
+from leadcap.submission import Submission, encode_task
 
 log = logging.getLogger(__name__)
 REDIS_RETRY_S = 1.0  # after a Redis failure, skip it this long instead of paying its timeout
@@ -58,30 +58,47 @@ class Intake:
         self._dedupe_s = str(settings.dedupe_window_s)
         self._redis_down_until = 0.0
 
-    async def accept(self, parsed: Submission | RequestError, bucket: str) -> Outcome:
-        """Count the request against `bucket`, then queue the submission or explain why not."""
+    async def accept(self, submission: Submission, bucket: str) -> Outcome:
+        """Count the request against `bucket`, then queue the submission or explain why not.
+
+        A honeypot submission is counted like any other POST and answered as a new lead would be,
+        but never queued. Raises nothing: a store failure becomes Unavailable in the result.
+        """
+        quota, result = await self._hit(bucket, None if submission.honeypot else submission)
+        if result is None:  # counted only: the honeypot, dropped here
+            result = Receipt(str(submission.id), submission.phone, honeypot=True)
+        return Outcome(quota, result)
+
+    async def count(self, bucket: str) -> tuple[Quota, LeadcapError | None]:
+        """Count a request that brought no submission (the caller keeps its own parse error), as
+        the contract counts every POST: the error is RateLimited when it is over the limit."""
+        quota, result = await self._hit(bucket, None)
+        return quota, result if isinstance(result, LeadcapError) else None
+
+    async def _hit(
+        self, bucket: str, submission: Submission | None
+    ) -> tuple[Quota, Receipt | LeadcapError | None]:
+        """Count the request; when allowed and `submission` is given, dedupe and queue it."""
         if time.monotonic() >= self._redis_down_until:
             try:
-                return await self._via_redis(parsed, bucket)
+                return await self._via_redis(bucket, submission)
             except StoreError as exc:
                 log.warning("redis unavailable, taking the direct path: %s", exc.reason)
                 self._redis_down_until = time.monotonic() + REDIS_RETRY_S
-        return await self._direct(parsed, bucket)
+        return await self._direct(bucket, submission)
 
-    async def _via_redis(self, parsed: Submission | RequestError, bucket: str) -> Outcome:
-        enqueue = isinstance(parsed, Submission) and not parsed.honeypot
-        request_id = parsed.id if isinstance(parsed, Submission) else uuid7()
-        phone = parsed.phone if isinstance(parsed, Submission) else ""
-        payload = encode_task(parsed.to_message()) if enqueue else b""  # type: ignore[union-attr]
+    async def _via_redis(
+        self, bucket: str, submission: Submission | None
+    ) -> tuple[Quota, Receipt | LeadcapError | None]:
         allowed, count, age, first = await self.redis.intake(
-            [keys.rate_bucket(bucket), keys.dedupe(phone), keys.LEAD_STREAM],
+            [keys.rate_bucket(bucket), keys.dedupe(submission.phone if submission else ""), keys.LEAD_STREAM],
             [
                 self._limit,
                 self._window_ms,
-                str(request_id),
-                "enqueue" if enqueue else "count",
+                str(submission.id if submission else uuid7()),
+                "enqueue" if submission else "count",
                 self._dedupe_s,
-                payload,
+                encode_task(submission.to_message()) if submission else b"",
             ],
         )
         quota = Quota.from_window(
@@ -91,38 +108,34 @@ class Intake:
             window_s=self.settings.rate_limit.window_s,
         )
         if not int(allowed):
-            return Outcome(quota, _rate_limited(quota))
-        if not isinstance(parsed, Submission):
-            return Outcome(quota, parsed)
-        if parsed.honeypot:
-            return Outcome(quota, Receipt(str(parsed.id), parsed.phone, honeypot=True))
+            return quota, _rate_limited(quota)
+        if submission is None:
+            return quota, None
         if first:
-            return Outcome(quota, Receipt(first.decode(), parsed.phone, duplicate=True))
-        return Outcome(quota, Receipt(str(parsed.id), parsed.phone))
+            return quota, Receipt(first.decode(), submission.phone, duplicate=True)
+        return quota, Receipt(str(submission.id), submission.phone)
 
-    async def _direct(self, parsed: Submission | RequestError, bucket: str) -> Outcome:
+    async def _direct(
+        self, bucket: str, submission: Submission | None
+    ) -> tuple[Quota, Receipt | LeadcapError | None]:
         allowed, quota = self.local.hit(bucket, time.time_ns() // 1_000_000)
         if not allowed:
-            return Outcome(quota, _rate_limited(quota))
-        if not isinstance(parsed, Submission):
-            return Outcome(quota, parsed)
-        if parsed.honeypot:
-            return Outcome(quota, Receipt(str(parsed.id), parsed.phone, honeypot=True))
+            return quota, _rate_limited(quota)
+        if submission is None:
+            return quota, None
         try:
             async with asyncio.timeout(DIRECT_TIMEOUT_S):
                 if self.settings.dedupe_window_s:
-                    first = await self.postgres.recent_submission(parsed.phone, self.settings.dedupe_window_s)
+                    first = await self.postgres.recent_submission(
+                        submission.phone, self.settings.dedupe_window_s
+                    )
                     if first is not None:
-                        return Outcome(
-                            quota, Receipt(str(first), parsed.phone, duplicate=True, degraded=True)
-                        )
-                await self.postgres.record([parsed])
+                        return quota, Receipt(str(first), submission.phone, duplicate=True, degraded=True)
+                await self.postgres.record([submission])
         except (StoreError, TimeoutError) as exc:
             log.error("cannot accept durably: redis and postgres both failed: %s", exc)
-            return Outcome(
-                quota, Unavailable("We cannot take your number right now. Please try again shortly.")
-            )
-        return Outcome(quota, Receipt(str(parsed.id), parsed.phone, degraded=True))
+            return quota, Unavailable("We cannot take your number right now. Please try again shortly.")
+        return quota, Receipt(str(submission.id), submission.phone, degraded=True)
 
 
 def _rate_limited(quota: Quota) -> RateLimited:

@@ -14,10 +14,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from leadcap import keys
-from leadcap.stores.redis import Redis, translated
+from leadcap.settings import Settings
+from leadcap.stores.redis import Redis
 
 ACK_TTL_S = 300  # acks are only read by the flush that asked for them
+# The front-end build shipped inside the `web` package. leadcap never imports web; the wheel
+# installs both packages side by side (pyproject's hatch packages), so the path is known here
+# and `flush-cache` needs no web import to find the build.
+UI_DIST = Path(__file__).resolve().parent.parent / "web" / "ui" / "dist"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +33,11 @@ class Flush:
     @property
     def complete(self) -> bool:
         return self.confirmed >= self.listening
+
+
+def ui_dist(settings: Settings) -> Path:
+    """Where the built landing page is: LEADCAP_UI_DIST, or the build inside the package."""
+    return settings.ui_dist or UI_DIST
 
 
 def built_page(dist: Path | None, locale: str | None = None) -> bytes | None:
@@ -47,22 +56,12 @@ async def publish(redis: Redis, dist: Path | None, locale: str | None = None) ->
 
     Without a build the shared copy is removed, and web processes fall back to their own page.
     """
-    body = built_page(dist, locale)
-    async with translated("publishing the landing page"):
-        pipe = redis.client.pipeline(transaction=True)
-        if body is None:
-            pipe.delete(keys.LANDING_HTML)
-        else:
-            pipe.set(keys.LANDING_HTML, body)
-        pipe.incr(keys.LANDING_VERSION)
-        *_, version = await pipe.execute()
-    return int(version)
+    return await redis.landing_publish(built_page(dist, locale))
 
 
 def channel(redis: Redis) -> str:
-    """The announcement channel of this Redis database: pub/sub ignores database numbers, and
-    deployments sharing one Redis server must not hear (and wait for) each other."""
-    return f"{keys.LANDING_CHANNEL}:{redis.client.connection_pool.connection_kwargs.get('db', 0)}"
+    """The announcement channel of this Redis database (see Redis.landing_channel)."""
+    return redis.landing_channel()
 
 
 async def flush(
@@ -70,13 +69,11 @@ async def flush(
 ) -> Flush:
     """Publish the current build, announce it, and wait until every listener has reloaded."""
     version = await publish(redis, dist, locale)
-    async with translated("announcing the landing version"):
-        listening = int(await redis.client.publish(channel(redis), str(version)))
+    listening = await redis.announce(channel(redis), str(version))
     deadline = time.monotonic() + timeout_s
     confirmed = 0
     while True:
-        async with translated("reading landing acknowledgements"):
-            confirmed = int(await redis.client.scard(keys.landing_ack(version)))
+        confirmed = await redis.landing_acks(version)
         if confirmed >= listening or time.monotonic() > deadline:
             return Flush(version, listening, confirmed)
         await asyncio.sleep(0.02)
@@ -84,24 +81,13 @@ async def flush(
 
 async def acknowledge(redis: Redis, version: int, process: str) -> None:
     """Tell the flush of `version` that this process now serves it (or something newer)."""
-    async with translated("acknowledging the landing version"):
-        pipe = redis.client.pipeline(transaction=False)
-        pipe.sadd(keys.landing_ack(version), process)
-        pipe.expire(keys.landing_ack(version), ACK_TTL_S)
-        await pipe.execute()
+    await redis.landing_acknowledge(version, process, ACK_TTL_S)
 
 
 async def snapshot(redis: Redis) -> tuple[int, bytes | None]:
     """The version and the shared copy, read together so they belong to each other."""
-    async with translated("reading the landing page"):
-        pipe = redis.client.pipeline(transaction=True)
-        pipe.get(keys.LANDING_VERSION)
-        pipe.get(keys.LANDING_HTML)
-        version, body = await pipe.execute()
-    return int(version or 0), body.encode() if isinstance(body, str) else body
+    return await redis.landing_snapshot()
 
 
 async def version(redis: Redis) -> int:
-    async with translated("reading the landing version"):
-        value = await redis.client.get(keys.LANDING_VERSION)
-    return int(value or 0)
+    return await redis.landing_version()

@@ -9,9 +9,10 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, unquote_plus, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -19,14 +20,13 @@ import phonenumbers
 from dotenv import dotenv_values
 
 from leadcap.errors import ConfigError
+from leadcap.phone import DEFAULT_REGION
 
 PREFIX = "LEADCAP_"
 WINDOWS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 ENVIRONMENTS = ("development", "production", "test")
 LOCALES = ("fa", "en")  # the page's languages; the first is the default
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-# Settings that may instead be read from a file named by `LEADCAP_<NAME>_FILE` (Docker secrets).
-FILE_SETTINGS = ("DATABASE_URL", "REDIS_URL", "MONGO_URL")
 # The placeholder `.env.docker` ships; refused in production wherever it appears.
 PLACEHOLDER = "change_me"
 # A URL query parameter whose name contains one of these carries a secret (asyncpg and redis-py
@@ -47,47 +47,228 @@ class RateLimit:
         return f"{self.limit}/{unit}"
 
 
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _joined(values: Any) -> str:
+    return ",".join(str(v) for v in values)
+
+
+Parser = Callable[[Mapping[str, str], str, Any], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Declared:
+    """Everything about one setting besides its type and default: the one declaration that
+    parsing, masking, `leadcap config` and the .env.example check all read."""
+
+    env: str  # the variable's name without LEADCAP_
+    parse: Parser  # (raw values, env name, default) -> value; raises ConfigError naming the variable
+    help: str
+    secret: bool = False  # masked by `leadcap config`; may be read from LEADCAP_<NAME>_FILE
+    required_in_production: bool = False
+    show: Callable[[Any], str] = _text  # how `leadcap config` prints it
+
+
+def setting(
+    default: Any,
+    env: str,
+    parse: Parser,
+    help: str,  # noqa: A002 - the declaration's own word
+    *,
+    secret: bool = False,
+    required_in_production: bool = False,
+    show: Callable[[Any], str] = _text,
+) -> Any:
+    """A Settings field and its declaration (the parsers are looked up when called, so they may
+    be defined further down)."""
+    declared = Declared(env, parse, help, secret, required_in_production, show)
+    return field(default=default, metadata={"declared": declared})
+
+
+def _store_url(*schemes: str) -> Parser:
+    return lambda raw, name, _default: _url(raw, name, schemes)
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """Every knob leadcap has; see `.env.example` for what each one means."""
+    """Every knob leadcap has, each declared once: its variable, parser and help line."""
 
-    env: str = "development"
-    database_url: str | None = None
-    redis_url: str | None = None
-    mongo_url: str | None = None
-    data_dir: Path = Path(".leadcap")
-    host: str = "127.0.0.1"
-    port: int = 8000
-    web_workers: int = 1
-    worker_concurrency: int = 256
-    worker_batch_size: int = 256
-    default_region: str = "IR"
-    allowed_regions: frozenset[str] | None = frozenset({"IR"})
-    dedupe_window_s: int = 600
-    rate_limit: RateLimit = RateLimit(10, 60)
-    trusted_proxies: tuple[IPNetwork, ...] = ()
-    reclaim_idle_s: int = 30
-    request_log_ttl_days: int = 30
-    request_log_buffer: int = 10_000
-    request_log_ip: str = "truncated"
-    request_log_landing_sample: float = 0.01
-    metrics_allow: tuple[IPNetwork, ...] = (
-        ipaddress.ip_network("127.0.0.0/8"),
-        ipaddress.ip_network("::1/128"),
+    env: str = setting(
+        "development",
+        "ENV",
+        lambda r, n, d: _choice(r, n, d, ENVIRONMENTS),
+        "development, production or test",
     )
-    cors_origins: tuple[str, ...] = ()
-    ui_dist: Path | None = None
-    log_level: str = "INFO"
-    timezone: str = "Asia/Tehran"
-    locale: str = LOCALES[0]
-    campaign_file: Path | None = None
+    database_url: str | None = setting(
+        None,
+        "DATABASE_URL",
+        _store_url("postgres", "postgresql"),
+        "PostgreSQL URL; unset: the embedded server",
+        secret=True,
+        required_in_production=True,
+    )
+    redis_url: str | None = setting(
+        None,
+        "REDIS_URL",
+        _store_url("redis", "rediss", "unix"),
+        "Redis (Valkey) URL; unset: the embedded server",
+        secret=True,
+        required_in_production=True,
+    )
+    mongo_url: str | None = setting(
+        None,
+        "MONGO_URL",
+        _store_url("mongodb", "mongodb+srv"),
+        "MongoDB URL; unset: the embedded server",
+        secret=True,
+        required_in_production=True,
+    )
+    data_dir: Path = setting(  # noqa: RUF009 - setting() returns a dataclasses.field
+        Path(".leadcap"), "DATA_DIR", lambda r, n, d: Path(r.get(n) or d), "where embedded stores keep data"
+    )
+    host: str = setting("127.0.0.1", "HOST", lambda r, n, d: r.get(n) or d, "address `serve` listens on")
+    port: int = setting(8000, "PORT", lambda r, n, d: _int(r, n, d, 0, 65535), "port `serve` listens on")
+    web_workers: int = setting(
+        1, "WEB_WORKERS", lambda r, n, d: _int(r, n, d, 1, 256), "Sanic worker processes"
+    )
+    worker_concurrency: int = setting(
+        256, "WORKER_CONCURRENCY", lambda r, n, d: _int(r, n, d, 1, 10_000), "tasks in flight per worker"
+    )
+    worker_batch_size: int = setting(
+        256, "WORKER_BATCH_SIZE", lambda r, n, d: _int(r, n, d, 1, 10_000), "leads per write at most"
+    )
+    default_region: str = setting(
+        DEFAULT_REGION,
+        "DEFAULT_REGION",
+        lambda r, n, d: _region(r, n, d),  # noqa: PLW0108 - defined below
+        "region of national numbers",
+    )
+    allowed_regions: frozenset[str] | None = setting(
+        frozenset({DEFAULT_REGION}),
+        "ALLOWED_REGIONS",
+        lambda r, n, _d: _regions(r, n),
+        "regions whose mobiles are leads (* for any)",
+        show=lambda v: "*" if v is None else ",".join(sorted(v)),
+    )
+    dedupe_window_s: int = setting(
+        600, "DEDUPE_WINDOW", lambda r, n, d: _int(r, n, d, 0, 30 * 86400), "seconds a phone counts once"
+    )
+    rate_limit: RateLimit = setting(  # noqa: RUF009 - setting() returns a dataclasses.field
+        RateLimit(10, 60),
+        "RATE_LIMIT",
+        lambda r, n, d: parse_rate_limit(r.get(n) or str(d)),
+        "requests per client, N/second|minute|hour|day",
+    )
+    trusted_proxies: tuple[IPNetwork, ...] = setting(
+        (),
+        "TRUSTED_PROXIES",
+        lambda r, n, _d: _networks(r, n),
+        "proxy CIDRs whose X-Forwarded-For is read",
+        show=_joined,
+    )
+    reclaim_idle_s: int = setting(
+        30,
+        "RECLAIM_IDLE_SECONDS",
+        lambda r, n, d: _int(r, n, d, 1, 86400),
+        "seconds before a dead worker's message is redelivered",
+    )
+    request_log_ttl_days: int = setting(
+        30, "REQUEST_LOG_TTL_DAYS", lambda r, n, d: _int(r, n, d, 1, 3650), "days request logs are kept"
+    )
+    request_log_buffer: int = setting(
+        10_000,
+        "REQUEST_LOG_BUFFER",
+        lambda r, n, d: _int(r, n, d, 0, 10_000_000),
+        "request logs held while MongoDB is away",
+    )
+    request_log_ip: str = setting(
+        "truncated",
+        "REQUEST_LOG_IP",
+        lambda r, n, d: _choice(r, n, d, ("full", "truncated", "hashed")),
+        "how request logs keep the client IP",
+    )
+    request_log_landing_sample: float = setting(
+        0.01,
+        "REQUEST_LOG_LANDING_SAMPLE",
+        lambda r, n, d: _fraction(r, n, d),  # noqa: PLW0108 - defined below
+        "share of landing-page requests logged",
+    )
+    metrics_allow: tuple[IPNetwork, ...] = setting(
+        (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128")),
+        "METRICS_ALLOW",
+        lambda r, n, d: _networks(r, n) if n in r else d,
+        "CIDRs that may read /metrics",
+        show=_joined,
+    )
+    cors_origins: tuple[str, ...] = setting(
+        (), "CORS_ORIGINS", lambda r, n, _d: _origins(r, n), "origins allowed to POST leads", show=_joined
+    )
+    ui_dist: Path | None = setting(  # noqa: RUF009 - setting() returns a dataclasses.field
+        None,
+        "UI_DIST",
+        lambda r, n, _d: Path(r[n]) if r.get(n) else None,
+        "the landing page build; unset: the packaged one",
+    )
+    log_level: str = setting(
+        "INFO",
+        "LOG_LEVEL",
+        lambda r, n, d: _choice(r, n, d, ("DEBUG", "INFO", "WARNING", "ERROR")),
+        "DEBUG, INFO, WARNING or ERROR",
+    )
+    timezone: str = setting(
+        "Asia/Tehran",
+        "TIMEZONE",
+        lambda r, n, d: _timezone(r, n, d),  # noqa: PLW0108 - defined below
+        "IANA zone of export dates",
+    )
+    locale: str = setting(
+        LOCALES[0],
+        "LOCALE",
+        lambda r, n, d: _choice(r, n, d, LOCALES),
+        "the page's language: fa (right to left) or en",
+    )
+    campaign_file: Path | None = setting(  # noqa: RUF009 - setting() returns a dataclasses.field
+        None,
+        "CAMPAIGN_FILE",
+        lambda r, n, _d: _file(r, n),
+        "the campaign file (JSON); unset: web/campaign.default.json",
+    )
     # Webhooks (docs/webhooks.md): the SSRF guard's escape hatch, retry schedule, isolation, health.
-    webhook_allow_private: bool = False
-    webhook_backoff_cap_seconds: int = 3600
-    webhook_retry_window_seconds: int = 86400
-    webhook_concurrency: int = 8
-    webhook_max_lag_seconds: int = 300
-    admin_idle_minutes: int = 30
+    webhook_allow_private: bool = setting(
+        False,
+        "WEBHOOK_ALLOW_PRIVATE",
+        lambda r, n, d: _bool(r, n, d),  # noqa: PLW0108 - defined below
+        "let webhooks reach loopback/private addresses (SSRF guard off)",
+    )
+    webhook_backoff_cap_seconds: int = setting(
+        3600,
+        "WEBHOOK_BACKOFF_CAP_SECONDS",
+        lambda r, n, d: _int(r, n, d, 1, 86400),
+        "longest wait between two webhook attempts",
+    )
+    webhook_retry_window_seconds: int = setting(
+        86400,
+        "WEBHOOK_RETRY_WINDOW_SECONDS",
+        lambda r, n, d: _int(r, n, d, 1, 30 * 86400),
+        "how long a delivery is retried before it is failed",
+    )
+    webhook_concurrency: int = setting(
+        8, "WEBHOOK_CONCURRENCY", lambda r, n, d: _int(r, n, d, 1, 256), "sends in flight per endpoint"
+    )
+    webhook_max_lag_seconds: int = setting(
+        300,
+        "WEBHOOK_MAX_LAG_SECONDS",
+        lambda r, n, d: _int(r, n, d, 1, 86400),
+        "health is degraded past this delivery lag",
+    )
+    admin_idle_minutes: int = setting(
+        30,
+        "ADMIN_IDLE_MINUTES",
+        lambda r, n, d: _int(r, n, d, 1, 7 * 24 * 60),
+        "an idle /admin/ session ends after this",
+    )
 
     @property
     def production(self) -> bool:
@@ -104,22 +285,23 @@ class Settings:
     def masked(self) -> dict[str, str]:
         """The effective settings as strings, with passwords in URLs masked."""
         out: dict[str, str] = {}
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if f.name.endswith("_url"):
-                text = mask_url(value) if value else "(embedded)"
-            elif f.name == "allowed_regions":
-                text = "*" if value is None else ",".join(sorted(value))
-            elif f.name in ("trusted_proxies", "metrics_allow", "cors_origins"):
-                text = ",".join(str(n) for n in value)
+        for name, declared in declarations().items():
+            value = getattr(self, name)
+            if declared.secret:
+                out[PREFIX + declared.env] = mask_url(value) if value else "(embedded)"
             else:
-                text = "" if value is None else str(value)
-            out[PREFIX + _ENV_NAMES.get(f.name, f.name.upper())] = text
+                out[PREFIX + declared.env] = declared.show(value)
         return out
 
 
-# Variable names that are not simply the upper-cased field name.
-_ENV_NAMES = {"dedupe_window_s": "DEDUPE_WINDOW", "reclaim_idle_s": "RECLAIM_IDLE_SECONDS"}
+def declarations() -> dict[str, Declared]:
+    """Each Settings field's declaration, by field name, in declaration order."""
+    return {f.name: f.metadata["declared"] for f in dataclasses.fields(Settings)}
+
+
+_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Settings)}
+# Settings that may instead be read from a file named by `LEADCAP_<NAME>_FILE` (Docker secrets).
+FILE_SETTINGS = tuple(d.env for d in declarations().values() if d.secret)
 
 
 def mask_url(url: str) -> str:
@@ -189,52 +371,14 @@ def load(environ: Mapping[str, str] | None = None, env_file: Path | None = Path(
 
 def parse(raw: Mapping[str, str]) -> Settings:
     """Validate raw `LEADCAP_`-less names and values into Settings."""
-    d = Settings()
-    env = _choice(raw, "ENV", d.env, ENVIRONMENTS)
-    default_region = _region(raw, "DEFAULT_REGION", d.default_region)
-    settings = Settings(
-        env=env,
-        database_url=_url(raw, "DATABASE_URL", ("postgres", "postgresql")),
-        redis_url=_url(raw, "REDIS_URL", ("redis", "rediss", "unix")),
-        mongo_url=_url(raw, "MONGO_URL", ("mongodb", "mongodb+srv")),
-        data_dir=Path(raw.get("DATA_DIR") or d.data_dir),
-        host=raw.get("HOST") or d.host,
-        port=_int(raw, "PORT", d.port, 0, 65535),
-        web_workers=_int(raw, "WEB_WORKERS", d.web_workers, 1, 256),
-        worker_concurrency=_int(raw, "WORKER_CONCURRENCY", d.worker_concurrency, 1, 10_000),
-        worker_batch_size=_int(raw, "WORKER_BATCH_SIZE", d.worker_batch_size, 1, 10_000),
-        default_region=default_region,
-        allowed_regions=_regions(raw, "ALLOWED_REGIONS"),
-        dedupe_window_s=_int(raw, "DEDUPE_WINDOW", d.dedupe_window_s, 0, 30 * 86400),
-        rate_limit=parse_rate_limit(raw.get("RATE_LIMIT") or str(d.rate_limit)),
-        trusted_proxies=_networks(raw, "TRUSTED_PROXIES"),
-        reclaim_idle_s=_int(raw, "RECLAIM_IDLE_SECONDS", d.reclaim_idle_s, 1, 86400),
-        request_log_ttl_days=_int(raw, "REQUEST_LOG_TTL_DAYS", d.request_log_ttl_days, 1, 3650),
-        request_log_buffer=_int(raw, "REQUEST_LOG_BUFFER", d.request_log_buffer, 0, 10_000_000),
-        request_log_ip=_choice(raw, "REQUEST_LOG_IP", d.request_log_ip, ("full", "truncated", "hashed")),
-        request_log_landing_sample=_fraction(raw, "REQUEST_LOG_LANDING_SAMPLE", d.request_log_landing_sample),
-        metrics_allow=_networks(raw, "METRICS_ALLOW") if "METRICS_ALLOW" in raw else d.metrics_allow,
-        cors_origins=_origins(raw, "CORS_ORIGINS"),
-        ui_dist=Path(raw["UI_DIST"]) if raw.get("UI_DIST") else None,
-        log_level=_choice(raw, "LOG_LEVEL", d.log_level, ("DEBUG", "INFO", "WARNING", "ERROR")),
-        timezone=_timezone(raw, "TIMEZONE", d.timezone),
-        locale=_choice(raw, "LOCALE", d.locale, LOCALES),
-        campaign_file=_file(raw, "CAMPAIGN_FILE"),
-        webhook_allow_private=_bool(raw, "WEBHOOK_ALLOW_PRIVATE", d.webhook_allow_private),
-        webhook_backoff_cap_seconds=_int(
-            raw, "WEBHOOK_BACKOFF_CAP_SECONDS", d.webhook_backoff_cap_seconds, 1, 86400
-        ),
-        webhook_retry_window_seconds=_int(
-            raw, "WEBHOOK_RETRY_WINDOW_SECONDS", d.webhook_retry_window_seconds, 1, 30 * 86400
-        ),
-        webhook_concurrency=_int(raw, "WEBHOOK_CONCURRENCY", d.webhook_concurrency, 1, 256),
-        webhook_max_lag_seconds=_int(raw, "WEBHOOK_MAX_LAG_SECONDS", d.webhook_max_lag_seconds, 1, 86400),
-        admin_idle_minutes=_int(raw, "ADMIN_IDLE_MINUTES", d.admin_idle_minutes, 1, 7 * 24 * 60),
-    )
+    values = {
+        name: declared.parse(raw, declared.env, _DEFAULTS[name]) for name, declared in declarations().items()
+    }
+    settings = Settings(**values)
     if settings.production:
-        for name in ("DATABASE_URL", "REDIS_URL", "MONGO_URL"):
-            if not raw.get(name):
-                raise ConfigError(PREFIX + name, "is required when LEADCAP_ENV=production")
+        for declared in declarations().values():
+            if declared.required_in_production and not raw.get(declared.env):
+                raise ConfigError(PREFIX + declared.env, "is required when LEADCAP_ENV=production")
         refuse_placeholders(raw)
     return settings
 
@@ -372,7 +516,7 @@ def _region(raw: Mapping[str, str], name: str, default: str) -> str:
 
 
 def _regions(raw: Mapping[str, str], name: str) -> frozenset[str] | None:
-    text = raw.get(name, "").strip() or "IR"
+    text = raw.get(name, "").strip() or DEFAULT_REGION
     if text == "*":
         return None
     regions = frozenset(part.strip().upper() for part in text.split(",") if part.strip())

@@ -11,8 +11,8 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-from leadcap import phone
-from leadcap.errors import InvalidBody, UnsupportedMediaType
+from leadcap import keys, phone
+from leadcap.errors import BodyTooLarge, InvalidBody, UnsupportedMediaType
 from leadcap.ids import uuid7, uuid7_time_ms
 
 MAX_BODY = 4096
@@ -69,6 +69,11 @@ class Draft:
     source: str | None
     utm: dict[str, str]
     website: str | None
+
+
+def too_large(limit: int = MAX_BODY) -> BodyTooLarge:
+    """The body_too_large error, worded once for every place that refuses a body."""
+    return BodyTooLarge(f"The request body is too large (at most {limit // 1024} KiB).")
 
 
 def media_type(content_type: str | None) -> str:
@@ -136,4 +141,21 @@ def validate(draft: Draft, *, default_region: str, allowed_regions: frozenset[st
         source=draft.source,
         utm=draft.utm,
         honeypot=bool(draft.website and draft.website.strip()),
+    )
+
+
+def encode_task(submission: dict[str, Any]) -> bytes:
+    """The Taskiq wire message (JSON formatter) that runs the lead task on `submission`.
+
+    The web tier builds it by hand, without taskiq, so that the enqueue can happen inside
+    intake.lua; tests check that Taskiq's own formatter reads it back.
+    """
+    return orjson.dumps(
+        {
+            "task_id": submission["id"],
+            "task_name": keys.TASK_NAME,
+            "labels": {},
+            "args": [],
+            "kwargs": {"submission": submission},
+        }
     )

@@ -16,7 +16,7 @@ import pytest
 import redis as sync_redis
 
 from leadcap import embedded, keys
-from leadcap.migrate import migrate
+from leadcap.stores.postgres.migrate import migrate
 from leadcap.stores.redis import Redis
 from tests import servers
 from tests.servers import Process, Server, Stores

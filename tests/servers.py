@@ -90,11 +90,11 @@ def on_db(redis_url: str, db: int) -> str:
 async def private_redis(redis_url: str, db: int) -> AsyncIterator[Redis]:
     """leadcap's Redis store on database `db`, empty before and after."""
     store = Redis.open(on_db(redis_url, db))
-    await store.client.flushdb()
+    await store.client_for_tests().flushdb()
     try:
         yield store
     finally:
-        await store.client.flushdb()
+        await store.client_for_tests().flushdb()
         await store.close()
 
 
@@ -199,6 +199,17 @@ async def wait_for(predicate: object, timeout: float = 15, every: float = 0.05) 
         if value or time.monotonic() > deadline:
             return value
         await asyncio.sleep(every)
+
+
+async def wait_for_lead(pg: asyncpg.Pool, phone: str, timeout: float = 20) -> asyncpg.Record:
+    """The lead row of an E.164 phone, once a worker has written it to PostgreSQL."""
+
+    async def lead() -> asyncpg.Record | None:
+        return await pg.fetchrow("SELECT * FROM leads WHERE phone = $1", phone)
+
+    row = await wait_for(lead, timeout)
+    assert row is not None, f"{phone} never reached PostgreSQL"
+    return row  # type: ignore[return-value]
 
 
 @contextlib.contextmanager

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from pathlib import Path
 from typing import Any
 
 from sanic import Blueprint, Sanic
@@ -14,6 +13,7 @@ from leadcap import embedded, logs, phone
 from leadcap import health as health_module
 from leadcap import settings as settings_module
 from leadcap.errors import StoreError
+from leadcap.landing import ui_dist
 from leadcap.outcomes import OutcomeCounter
 from leadcap.services import Services
 from leadcap.settings import Settings
@@ -25,12 +25,6 @@ from web.metrics import LOGS_DROPPED
 from web.routes import health, landing, leads, metrics
 
 log = logging.getLogger(__name__)
-UI_DIST = Path(__file__).parent / "ui" / "dist"
-
-
-def ui_dist(settings: Settings) -> Path:
-    """Where the built landing page is: LEADCAP_UI_DIST, or the build inside the package."""
-    return settings.ui_dist or UI_DIST
 
 
 def create_app(settings: Settings | None = None) -> Sanic[Any, Any]:

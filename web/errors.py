@@ -10,8 +10,8 @@ from sanic import Request, Sanic
 from sanic import exceptions as sanic_errors
 from sanic.response import HTTPResponse, html, json
 
+from leadcap import submission
 from leadcap.errors import (
-    BodyTooLarge,
     InvalidBody,
     LeadcapError,
     MethodNotAllowed,
@@ -44,16 +44,17 @@ STATUS: dict[str, int] = {
     "internal": 500,
 }
 
-# Sanic raises these before our handlers run (routing, HTTP parsing, timeouts).
+# Sanic raises these before our handlers run (routing, HTTP parsing, timeouts). The first row whose
+# class matches wins, so a subclass comes before its base (HeaderNotFound before BadRequest);
+# sanic's InvalidUsage is BadRequest under another name, so BadRequest's row serves it.
 _FROM_SANIC: list[tuple[type[Exception], LeadcapError]] = [
     (sanic_errors.NotFound, NotFound("There is nothing at this address.")),
     (sanic_errors.MethodNotAllowed, MethodNotAllowed("This method is not allowed here.")),
-    (sanic_errors.PayloadTooLarge, BodyTooLarge("The request body is too large (at most 4 KiB).")),
+    (sanic_errors.PayloadTooLarge, submission.too_large()),
+    (sanic_errors.HeaderNotFound, InvalidBody("A required header is missing.")),
     (sanic_errors.BadRequest, InvalidBody("The request could not be read.")),
     (sanic_errors.RequestTimeout, InvalidBody("The request took too long to arrive.")),
     (sanic_errors.ServiceUnavailable, Unavailable("The service is busy. Please try again shortly.")),
-    (sanic_errors.HeaderNotFound, InvalidBody("A required header is missing.")),
-    (sanic_errors.InvalidUsage, InvalidBody("The request could not be read.")),
 ]
 
 
@@ -86,7 +87,7 @@ def render_error(request: Request, exc: Exception) -> HTTPResponse:
     if quota is not None:
         headers.update(quota.headers())
     if isinstance(error, RateLimited | Unavailable):
-        headers["Retry-After"] = str(getattr(error, "retry_after", 5))
+        headers["Retry-After"] = str(error.retry_after)
     if isinstance(error, MethodNotAllowed):
         allow = getattr(exc, "allowed_methods", None)
         if allow:

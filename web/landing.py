@@ -12,8 +12,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from redis.exceptions import RedisError
-
 from leadcap import landing, retry
 from leadcap.errors import StoreError
 from leadcap.settings import LOCALES
@@ -99,28 +97,28 @@ class LandingCache:
         """Listen for `flush-cache` until cancelled, reconnecting whenever Redis goes away."""
         attempt = 0
         while True:
-            pubsub = redis.client.pubsub()
+            pubsub = redis.subscription()
             try:
                 await pubsub.subscribe(landing.channel(redis))
                 # Only once the subscription is confirmed can no announcement slip past: then
                 # catch up with any flush that came before it.
-                while (await pubsub.get_message(timeout=RECHECK_S) or {}).get("type") != "subscribe":
+                while (await pubsub.message(RECHECK_S) or {}).get("type") != "subscribe":
                     pass
                 await self.reload(redis)
                 self.listening, attempt = True, 0
                 while True:
-                    message = await pubsub.get_message(timeout=RECHECK_S)
+                    message = await pubsub.message(RECHECK_S)
                     if message is None:
                         if await landing.version(redis) != self.page.version:
                             await self.reload(redis)
                     elif message["type"] == "message":
                         await self.reload(redis)
                         await landing.acknowledge(redis, int(message["data"]), self.name)
-            except (RedisError, OSError, StoreError, ValueError) as exc:
+            except (StoreError, ValueError) as exc:
                 self.listening = False
                 attempt += 1
                 log.warning("landing cache stopped listening for flushes: %s", exc)
                 await asyncio.sleep(retry.delay(attempt, base=0.2, cap=5.0))
             finally:
                 self.listening = False
-                await asyncio.shield(pubsub.aclose())  # type: ignore[no-untyped-call]
+                await asyncio.shield(pubsub.close())

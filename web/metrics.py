@@ -11,9 +11,8 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from prometheus_client.registry import REGISTRY
 
-from leadcap import keys
 from leadcap.errors import StoreError
-from leadcap.stores.redis import Redis, translated
+from leadcap.stores.redis import Redis
 from leadcap.webhooks.store import WebhookStore
 
 REQUESTS = Counter("leadcap_http_requests_total", "HTTP requests answered.", ["route", "method", "status"])
@@ -52,26 +51,20 @@ LOGS_DROPPED = Counter("leadcap_request_logs_dropped_total", "Request logs dropp
 
 async def _from_redis(redis: Redis) -> str:
     """Figures every process shares, read at scrape time: the queue and the workers' counters."""
-    async with translated("reading queue figures"):
-        pipe = redis.client.pipeline(transaction=False)
-        pipe.xlen(keys.LEAD_STREAM)
-        pipe.get(keys.STATS_PROCESSED)
-        pipe.get(keys.STATS_FAILED)
-        pipe.get(keys.STATS_DEAD_LETTERS)
-        depth, processed, failed, dead = await pipe.execute()
+    depth, processed, failed, dead = await redis.queue_figures()
     return (
         "# HELP leadcap_queue_depth Submissions accepted and not yet written to PostgreSQL.\n"
         "# TYPE leadcap_queue_depth gauge\n"
-        f"leadcap_queue_depth {int(depth)}\n"
+        f"leadcap_queue_depth {depth}\n"
         "# HELP leadcap_worker_processed_total Submissions workers committed to PostgreSQL.\n"
         "# TYPE leadcap_worker_processed_total counter\n"
-        f"leadcap_worker_processed_total {int(processed or 0)}\n"
+        f"leadcap_worker_processed_total {processed}\n"
         "# HELP leadcap_worker_failed_total Submissions neither written nor set aside (left pending).\n"
         "# TYPE leadcap_worker_failed_total counter\n"
-        f"leadcap_worker_failed_total {int(failed or 0)}\n"
+        f"leadcap_worker_failed_total {failed}\n"
         "# HELP leadcap_dead_letters_total Submissions PostgreSQL refused for good, moved to dead_letters.\n"
         "# TYPE leadcap_dead_letters_total counter\n"
-        f"leadcap_dead_letters_total {int(dead or 0)}\n"
+        f"leadcap_dead_letters_total {dead}\n"
     )
 
 

@@ -22,7 +22,7 @@ app.config.MOTD = False
 @app.before_server_start
 async def connect(app):  # type: ignore[no-untyped-def]
     app.ctx.redis = Redis.open(sys.argv[2])
-    app.ctx.sha = await app.ctx.redis.client.script_load(SCRIPT)
+    app.ctx.sha = await app.ctx.redis.client_for_tests().script_load(SCRIPT)
 
 
 @app.get("/")
@@ -39,7 +39,7 @@ async def post(request):  # type: ignore[no-untyped-def]
 @app.post("/post-redis")
 async def post_redis(request):  # type: ignore[no-untyped-def]
     phone = orjson.loads(request.body)["phone"]
-    await request.app.ctx.redis.client.evalsha(request.app.ctx.sha, 1, "leadcap-floor:count")
+    await request.app.ctx.redis.client_for_tests().evalsha(request.app.ctx.sha, 1, "leadcap-floor:count")
     return json({"phone": phone}, status=202)
 
 

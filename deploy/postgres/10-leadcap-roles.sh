@@ -35,7 +35,7 @@ REVOKE ALL ON SCHEMA public FROM PUBLIC;
 GRANT USAGE ON SCHEMA public TO :"app";
 
 -- leadcap migrate's bookkeeping table, made here before the defaults below so that the app role
--- gets no right on it (the same statement as leadcap/migrate.py; tests/deploy checks they agree).
+-- gets no right on it (the same statement as leadcap/stores/postgres/migrate.py; tests/deploy checks they agree).
 SET ROLE :"owner";
 CREATE TABLE IF NOT EXISTS schema_migrations ( name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());
 RESET ROLE;

@@ -10,6 +10,7 @@ from typing import Any
 
 from bson import ObjectId
 from pymongo import ASCENDING, AsyncMongoClient, InsertOne
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, PyMongoError
 
 from leadcap.errors import StoreError
@@ -30,8 +31,9 @@ class Mongo:
     """The request-log collection, with timeouts short enough never to stall a caller for long."""
 
     def __init__(self, client: AsyncMongoClient[dict[str, Any]], database: str) -> None:
-        self.client = client
-        self.logs = client[database][COLLECTION]
+        # Private: callers ask for what they need through the methods below.
+        self._client = client
+        self._logs = client[database][COLLECTION]
 
     @classmethod
     def open(cls, url: str, *, timeout_ms: int = 1500) -> Mongo:
@@ -47,22 +49,22 @@ class Mongo:
         return cls(client, database)
 
     async def close(self) -> None:
-        await self.client.close()
+        await self._client.close()
 
     async def ping(self) -> float:
         async with translated("ping"):
             started = time.perf_counter()
-            await self.client.admin.command("ping")
+            await self._client.admin.command("ping")
             return (time.perf_counter() - started) * 1000
 
     async def ensure_indexes(self, *, ttl_days: int) -> None:
         """A TTL index on `time` (old logs expire) and an index on `submission_id`, which gathers
         a submission's `request` and `task` documents."""
         async with translated("creating indexes"):
-            await self.logs.create_index(
+            await self._logs.create_index(
                 [("time", ASCENDING)], expireAfterSeconds=ttl_days * 86400, name="time_ttl"
             )
-            await self.logs.create_index([("submission_id", ASCENDING)], name="submission_id")
+            await self._logs.create_index([("submission_id", ASCENDING)], name="submission_id")
 
     async def write(self, docs: Sequence[dict[str, Any]]) -> None:
         """Append documents to the request logs, unordered: one bad insert spoils none.
@@ -76,9 +78,17 @@ class Mongo:
             doc.setdefault("_id", ObjectId())
         async with translated("writing request logs"):
             try:
-                await self.logs.bulk_write([InsertOne(doc) for doc in docs], ordered=False)
+                await self._logs.bulk_write([InsertOne(doc) for doc in docs], ordered=False)
             except BulkWriteError as exc:
                 details = exc.details
                 duplicates = all(e.get("code") == DUPLICATE_KEY for e in details.get("writeErrors", []))
                 if not duplicates or details.get("writeConcernErrors"):
                     raise
+
+    def client_for_tests(self) -> AsyncMongoClient[dict[str, Any]]:
+        """The raw client, for tests that set up or inspect data directly. Not for the application."""
+        return self._client
+
+    def logs_for_tests(self) -> AsyncCollection[dict[str, Any]]:
+        """The raw request-log collection, for tests. Not for the application."""
+        return self._logs

@@ -13,13 +13,20 @@ from importlib.resources import files
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.client import PubSub
 from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import MaxConnectionsError, NoScriptError, RedisError
 
+from leadcap import keys
 from leadcap.errors import StoreError
 
 _INTAKE_LUA = files("leadcap").joinpath("intake.lua").read_text(encoding="utf-8")
+# Delete the dedupe key only while it still holds this submission's id: a later, accepted
+# submission of the same phone keeps its own.
+_FORGET_DEDUPE = (
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
+)
 
 
 @asynccontextmanager
@@ -107,7 +114,7 @@ class Redis:
     """A pooled client with short timeouts: the request path must never hang on Redis."""
 
     def __init__(self, client: aioredis.Redis) -> None:
-        self.client = client
+        self._client = client  # private: callers ask for what they need through the methods below
         self._intake_sha = hashlib.sha1(_INTAKE_LUA.encode(), usedforsecurity=False).hexdigest()
 
     @classmethod
@@ -126,12 +133,12 @@ class Redis:
         return cls(aioredis.Redis(connection_pool=pool))
 
     async def close(self) -> None:
-        await self.client.aclose()
+        await self._client.aclose()
 
     async def ping(self) -> float:
         async with translated("ping"):
             started = time.perf_counter()
-            await self.client.ping()
+            await self._client.ping()
             return (time.perf_counter() - started) * 1000
 
     async def intake(self, keys: list[str], args: list[Any]) -> list[Any]:
@@ -140,8 +147,126 @@ class Redis:
         # class on every call, 1-2% of a POST.
         async with translated("intake"):
             try:
-                result = await self.client.evalsha(self._intake_sha, len(keys), *keys, *args)
+                result = await self._client.evalsha(self._intake_sha, len(keys), *keys, *args)
             except NoScriptError:  # a new or restarted Redis: load the script, once
-                self._intake_sha = await self.client.script_load(_INTAKE_LUA)
-                result = await self.client.evalsha(self._intake_sha, len(keys), *keys, *args)
+                self._intake_sha = await self._client.script_load(_INTAKE_LUA)
+                result = await self._client.evalsha(self._intake_sha, len(keys), *keys, *args)
         return list(result)
+
+    async def forget_dedupe(self, phone: str, submission_id: str) -> None:
+        """Delete `phone`'s dedupe key if it still names `submission_id` (a dead letter's)."""
+        async with translated("clearing a dedupe key"):
+            await self._client.eval(_FORGET_DEDUPE, 1, keys.dedupe(phone), submission_id)
+
+    async def count(self, key: str, amount: int = 1) -> None:
+        """Add `amount` to a shared counter (keys.STATS_*)."""
+        async with translated("counting"):
+            await self._client.incrby(key, amount)
+
+    async def queue_figures(self) -> tuple[int, int, int, int]:
+        """The lead stream's length and the processed, failed and dead-letter counters."""
+        async with translated("reading queue figures"):
+            pipe = self._client.pipeline(transaction=False)
+            pipe.xlen(keys.LEAD_STREAM)
+            pipe.get(keys.STATS_PROCESSED)
+            pipe.get(keys.STATS_FAILED)
+            pipe.get(keys.STATS_DEAD_LETTERS)
+            depth, processed, failed, dead = await pipe.execute()
+        return int(depth), int(processed or 0), int(failed or 0), int(dead or 0)
+
+    async def beat(self, name: str, now: float) -> None:
+        """Record a worker's heartbeat at `now`, and forget workers silent for longer than the TTL."""
+        async with translated("sending a heartbeat"):
+            pipe = self._client.pipeline(transaction=True)
+            pipe.zadd(keys.WORKERS, {name: now})
+            pipe.zremrangebyscore(keys.WORKERS, "-inf", f"({now - keys.HEARTBEAT_TTL_S}")
+            pipe.expire(keys.WORKERS, keys.WORKERS_IDLE_TTL_S)  # a retired deployment leaves nothing
+            await pipe.execute()
+
+    async def forget_beat(self, name: str) -> None:
+        async with translated("withdrawing a heartbeat"):
+            await self._client.zrem(keys.WORKERS, name)
+
+    async def heartbeats(self, since: float) -> tuple[int, float | None]:
+        """How many workers beat since `since`, and the time of the latest beat (None: none)."""
+        async with translated("reading heartbeats"):
+            pipe = self._client.pipeline(transaction=False)
+            pipe.zcount(keys.WORKERS, since, "+inf")
+            pipe.zrange(keys.WORKERS, -1, -1, withscores=True)
+            count, latest = await pipe.execute()
+        return int(count), float(latest[0][1]) if latest else None
+
+    async def landing_publish(self, body: bytes | None) -> int:
+        """Store (or, without a body, remove) the shared landing page; return the bumped version."""
+        async with translated("publishing the landing page"):
+            pipe = self._client.pipeline(transaction=True)
+            if body is None:
+                pipe.delete(keys.LANDING_HTML)
+            else:
+                pipe.set(keys.LANDING_HTML, body)
+            pipe.incr(keys.LANDING_VERSION)
+            *_, version = await pipe.execute()
+        return int(version)
+
+    def landing_channel(self) -> str:
+        """The announcement channel of this Redis database: pub/sub ignores database numbers, and
+        deployments sharing one Redis server must not hear (and wait for) each other."""
+        return f"{keys.LANDING_CHANNEL}:{self._client.connection_pool.connection_kwargs.get('db', 0)}"
+
+    async def announce(self, channel: str, message: str) -> int:
+        """Publish `message`; return how many subscribers received it."""
+        async with translated("announcing the landing version"):
+            return int(await self._client.publish(channel, message))
+
+    async def landing_acks(self, version: int) -> int:
+        async with translated("reading landing acknowledgements"):
+            return int(await self._client.scard(keys.landing_ack(version)))
+
+    async def landing_acknowledge(self, version: int, process: str, ttl_s: int) -> None:
+        async with translated("acknowledging the landing version"):
+            pipe = self._client.pipeline(transaction=False)
+            pipe.sadd(keys.landing_ack(version), process)
+            pipe.expire(keys.landing_ack(version), ttl_s)
+            await pipe.execute()
+
+    async def landing_snapshot(self) -> tuple[int, bytes | None]:
+        """The landing version and the shared copy, read together so they belong to each other."""
+        async with translated("reading the landing page"):
+            pipe = self._client.pipeline(transaction=True)
+            pipe.get(keys.LANDING_VERSION)
+            pipe.get(keys.LANDING_HTML)
+            version, body = await pipe.execute()
+        return int(version or 0), body.encode() if isinstance(body, str) else body
+
+    async def landing_version(self) -> int:
+        async with translated("reading the landing version"):
+            value = await self._client.get(keys.LANDING_VERSION)
+        return int(value or 0)
+
+    def subscription(self) -> Subscription:
+        """A pub/sub connection of its own (close it when done)."""
+        return Subscription(self._client.pubsub())
+
+    def client_for_tests(self) -> aioredis.Redis:
+        """The raw client, for tests that set up or inspect keys directly. Not for the application."""
+        return self._client
+
+
+class Subscription:
+    """A pub/sub connection whose failures are StoreError, like every other call here."""
+
+    def __init__(self, pubsub: PubSub) -> None:
+        self._pubsub = pubsub
+
+    async def subscribe(self, channel: str) -> None:
+        async with translated("subscribing"):
+            await self._pubsub.subscribe(channel)
+
+    async def message(self, timeout: float) -> dict[str, Any] | None:
+        """The next message (subscription confirmations included), or None after `timeout` s."""
+        async with translated("listening"):
+            message: dict[str, Any] | None = await self._pubsub.get_message(timeout=timeout)
+        return message
+
+    async def close(self) -> None:
+        await self._pubsub.aclose()  # type: ignore[no-untyped-call]

@@ -15,7 +15,7 @@ import httpx
 
 from leadcap import embedded, keys
 from leadcap.embedded import Child
-from leadcap.migrate import migrate
+from leadcap.stores.postgres.migrate import migrate
 from leadcap.stores.redis import Redis
 from tests import factories, servers
 from tests.servers import Process, Server
@@ -161,6 +161,6 @@ class Platform:
     async def stream_length(self) -> int:
         redis = Redis.open(self.stores["redis"].url)
         try:
-            return int(await redis.client.xlen(keys.LEAD_STREAM))
+            return int(await redis.client_for_tests().xlen(keys.LEAD_STREAM))
         finally:
             await redis.close()

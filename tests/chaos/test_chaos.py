@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from leadcap import keys
-from leadcap.broker import encode_task
 from leadcap.stores.redis import Redis
+from leadcap.submission import encode_task
 from tests import servers
 from tests.chaos.platform import Burst, Platform
 
@@ -137,11 +137,11 @@ async def test_redelivery_after_commit_before_ack_counts_once(platform: Platform
     try:
         for submission_id, phone in burst.accepted.items():
             message = {"id": submission_id, "phone": phone, "region": "IR", "source": None, "utm": {}}
-            await redis.client.xadd(keys.LEAD_STREAM, {"data": encode_task(message)})
+            await redis.client_for_tests().xadd(keys.LEAD_STREAM, {"data": encode_task(message)})
         deadline = time.monotonic() + 30
-        while await redis.client.xlen(keys.LEAD_STREAM) and time.monotonic() < deadline:
+        while await redis.client_for_tests().xlen(keys.LEAD_STREAM) and time.monotonic() < deadline:
             await asyncio.sleep(0.2)
-        assert await redis.client.xlen(keys.LEAD_STREAM) == 0
+        assert await redis.client_for_tests().xlen(keys.LEAD_STREAM) == 0
     finally:
         await redis.close()
     _, over = await platform.wait_all_persisted(burst, timeout=10)
@@ -155,7 +155,7 @@ async def test_stream_memory_stays_bounded_over_100k(platform: Platform) -> None
     await platform.start(workers=2, LEADCAP_REQUEST_LOG_BUFFER="0")
     redis = Redis.open(platform.stores["redis"].url)
     try:
-        baseline = int((await redis.client.info("memory"))["used_memory"])
+        baseline = int((await redis.client_for_tests().info("memory"))["used_memory"])
         peak_len = 0
         peak_mem = baseline
         total = Burst()
@@ -164,11 +164,11 @@ async def test_stream_memory_stays_bounded_over_100k(platform: Platform) -> None
             total.accepted.update(part.accepted)
             for status, n in part.statuses.items():
                 total.statuses[status] = total.statuses.get(status, 0) + n
-            peak_len = max(peak_len, int(await redis.client.xlen(keys.LEAD_STREAM)))
-            peak_mem = max(peak_mem, int((await redis.client.info("memory"))["used_memory"]))
+            peak_len = max(peak_len, int(await redis.client_for_tests().xlen(keys.LEAD_STREAM)))
+            peak_mem = max(peak_mem, int((await redis.client_for_tests().info("memory"))["used_memory"]))
         recovered_s, over = await platform.wait_all_persisted(total, timeout=180)
-        final_len = int(await redis.client.xlen(keys.LEAD_STREAM))
-        stream_mem = int(await redis.client.memory_usage(keys.LEAD_STREAM) or 0)
+        final_len = int(await redis.client_for_tests().xlen(keys.LEAD_STREAM))
+        stream_mem = int(await redis.client_for_tests().memory_usage(keys.LEAD_STREAM) or 0)
     finally:
         await redis.close()
     report("stream_100k", total, peak_stream_len=peak_len, final_stream_len=final_len,

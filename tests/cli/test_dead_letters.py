@@ -11,8 +11,8 @@ import pytest
 
 from leadcap import deadletters
 from leadcap.ids import uuid7
-from leadcap.migrate import migrate
 from leadcap.stores.postgres import Postgres
+from leadcap.stores.postgres.migrate import migrate
 from leadcap.stores.redis import Redis
 from leadcap.submission import Submission
 from tests import factories, servers

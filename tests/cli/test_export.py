@@ -27,7 +27,7 @@ from tests.servers import Stores
 @pytest.fixture(scope="module")
 async def seeded(stores: Stores) -> AsyncIterator[tuple[str, dict[str, Submission]]]:
     """A database of its own with five leads on known days."""
-    from leadcap.migrate import migrate
+    from leadcap.stores.postgres.migrate import migrate
 
     url = await servers.create_database(stores.database)
     await migrate(url)

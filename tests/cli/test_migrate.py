@@ -7,7 +7,7 @@ import sys
 
 import asyncpg
 
-from leadcap.migrate import available
+from leadcap.stores.postgres.migrate import available
 from tests import servers
 from tests.servers import Stores
 

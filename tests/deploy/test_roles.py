@@ -90,7 +90,7 @@ async def test_tables_a_later_migration_creates_are_usable_by_the_app(
 
 def test_the_init_script_makes_schema_migrations_as_leadcap_migrate_does() -> None:
     """The script creates the table before the app's default grants: the two must agree."""
-    text = (helpers.ROOT / "leadcap" / "migrate.py").read_text()
+    text = (helpers.ROOT / "leadcap" / "stores" / "postgres" / "migrate.py").read_text()
     found = re.search(r'"(CREATE TABLE IF NOT EXISTS schema_migrations \()"\s*"([^"]*)"', text)
-    assert found, "leadcap/migrate.py no longer creates schema_migrations as this test reads it"
+    assert found, "migrate.py no longer creates schema_migrations as this test reads it"
     assert found.group(1) + found.group(2) + ";" in helpers.POSTGRES_INIT.read_text()

@@ -7,11 +7,10 @@ import orjson
 import pytest
 
 from leadcap import deadletters, keys
-from leadcap.broker import encode_task
 from leadcap.ids import uuid7
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.redis import Redis
-from leadcap.submission import Submission
+from leadcap.submission import Submission, encode_task
 from tests import factories
 from tests.servers import Process, Server, client, wait_for
 
@@ -21,7 +20,7 @@ def fresh(**fields: object) -> Submission:
 
 
 async def drained(redis: Redis) -> bool:
-    info = await redis.client.xinfo_groups(keys.LEAD_STREAM)
+    info = await redis.client_for_tests().xinfo_groups(keys.LEAD_STREAM)
     group = next(g for g in info if g["name"] in (keys.CONSUMER_GROUP, keys.CONSUMER_GROUP.encode()))
     return bool(group["pending"] == 0 and group["lag"] == 0)
 
@@ -37,7 +36,7 @@ async def test_poison_among_a_thousand_good_ones(worker: Process, redis: Redis, 
     good = [fresh(source="hero") for _ in range(1000)]
     poison = fresh(source="a\x00b")  # PostgreSQL's text refuses NUL, however often it is retried
     messages = [*good[:500], poison, *good[500:]]
-    pipe = redis.client.pipeline(transaction=False)
+    pipe = redis.client_for_tests().pipeline(transaction=False)
     for item in messages:
         pipe.xadd(keys.LEAD_STREAM, {"data": encode_task(item.to_message())})
     await pipe.execute()
@@ -61,7 +60,7 @@ async def test_poison_among_a_thousand_good_ones(worker: Process, redis: Redis, 
     assert await pg.fetchval("SELECT count(*) FROM leads WHERE phone = $1", poison.phone) == 0
     # Acked: nothing of it stays pending to bounce between workers.
     assert await wait_for(lambda: drained(redis), 30)
-    assert int(await redis.client.get(keys.STATS_DEAD_LETTERS) or 0) >= 1
+    assert int(await redis.client_for_tests().get(keys.STATS_DEAD_LETTERS) or 0) >= 1
 
 
 async def test_the_dedupe_key_of_a_dead_letter_is_cleared(
@@ -69,12 +68,12 @@ async def test_the_dedupe_key_of_a_dead_letter_is_cleared(
 ) -> None:
     poison = fresh(source="a\x00b")
     # What intake.lua does on a 202: remember the id for the dedupe window, then enqueue.
-    await redis.client.set(keys.dedupe(poison.phone), str(poison.id), ex=600)
-    await redis.client.xadd(keys.LEAD_STREAM, {"data": encode_task(poison.to_message())})
+    await redis.client_for_tests().set(keys.dedupe(poison.phone), str(poison.id), ex=600)
+    await redis.client_for_tests().xadd(keys.LEAD_STREAM, {"data": encode_task(poison.to_message())})
     assert await dead_letter(pg, poison) is not None
 
     async def cleared() -> bool:
-        return not await redis.client.exists(keys.dedupe(poison.phone))
+        return not await redis.client_for_tests().exists(keys.dedupe(poison.phone))
 
     assert await wait_for(cleared, 10), "the dead submission still holds the phone's dedupe key"
     # A clean submission of the same phone is a new lead, not a duplicate of the dead id.
@@ -95,10 +94,10 @@ async def test_a_later_submission_keeps_its_own_dedupe_key(
 ) -> None:
     poison = fresh(source="a\x00b")
     later = str(uuid7())  # the key already names another, accepted submission
-    await redis.client.set(keys.dedupe(poison.phone), later, ex=600)
-    await redis.client.xadd(keys.LEAD_STREAM, {"data": encode_task(poison.to_message())})
+    await redis.client_for_tests().set(keys.dedupe(poison.phone), later, ex=600)
+    await redis.client_for_tests().xadd(keys.LEAD_STREAM, {"data": encode_task(poison.to_message())})
     assert await dead_letter(pg, poison) is not None
-    assert (await redis.client.get(keys.dedupe(poison.phone))) == later.encode()
+    assert (await redis.client_for_tests().get(keys.dedupe(poison.phone))) == later.encode()
 
 
 @pytest.mark.parametrize(
@@ -122,7 +121,7 @@ async def test_an_unreadable_message_is_set_aside(
         "args": [],
         "kwargs": {"submission": message},
     }
-    await redis.client.xadd(keys.LEAD_STREAM, {"data": orjson.dumps(task)})
+    await redis.client_for_tests().xadd(keys.LEAD_STREAM, {"data": orjson.dumps(task)})
 
     async def found() -> asyncpg.Record | None:
         return await pg.fetchrow(
@@ -140,7 +139,7 @@ async def test_a_task_without_a_submission_is_set_aside(
 ) -> None:
     marker = str(uuid7())
     task = {"task_id": marker, "task_name": keys.TASK_NAME, "labels": {}, "args": [], "kwargs": kwargs}
-    await redis.client.xadd(keys.LEAD_STREAM, {"data": orjson.dumps(task)})
+    await redis.client_for_tests().xadd(keys.LEAD_STREAM, {"data": orjson.dumps(task)})
 
     async def found() -> asyncpg.Record | None:
         return await pg.fetchrow(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from collections.abc import Sequence
 
 import pytest
 
 from leadcap.errors import StoreError
-from leadcap.groupcommit import GroupCommit
+from leadcap.worker.groupcommit import GroupCommit
 
 
 class Store:
@@ -145,14 +146,8 @@ async def test_on_refused_is_retried_while_transient_and_fails_the_caller_when_i
         await asyncio.wait_for(writer.submit(3), 5)
 
 
-async def test_a_cancelled_caller_does_not_stop_the_batch(caplog: pytest.LogCaptureFixture) -> None:
-    store = Store(delay=0.05)
-    written: list[int] = []
-
-    async def on_written(items: Sequence[int]) -> None:
-        written.extend(items)
-
-    writer = GroupCommit(store.write, max_batch=10, on_written=on_written)
+async def cancel_the_first_of_two(writer: GroupCommit[int]) -> None:
+    """Submit 1 and 2 together, cancel 1's caller while their write is in flight, wait for 2."""
     doomed = asyncio.create_task(writer.submit(1))
     kept = asyncio.create_task(writer.submit(2))
     await asyncio.sleep(0.01)
@@ -160,5 +155,33 @@ async def test_a_cancelled_caller_does_not_stop_the_batch(caplog: pytest.LogCapt
     with pytest.raises(asyncio.CancelledError):
         await doomed
     await kept
+
+
+async def test_a_cancelled_caller_does_not_stop_the_batch() -> None:
+    store = Store(delay=0.05)
+    written: list[int] = []
+
+    async def on_written(items: Sequence[int]) -> None:
+        written.extend(items)
+
+    await cancel_the_first_of_two(GroupCommit(store.write, max_batch=10, on_written=on_written))
     assert written == [1, 2]  # the cancelled caller's item was still written (it is idempotent)
-    assert "never retrieved" not in caplog.text
+
+
+async def test_a_cancelled_callers_failure_is_not_left_unretrieved() -> None:
+    """A caller that gave up must not leave a future holding an exception no one reads (asyncio
+    reports "exception was never retrieved" when such a future is collected)."""
+    store = Store(delay=0.05, fail={1})
+    writer = GroupCommit(store.write, max_batch=10)
+    loop = asyncio.get_running_loop()
+    reported: list[str] = []
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: reported.append(str(context.get("message"))))
+    try:
+        await cancel_the_first_of_two(writer)
+        gc.collect()  # the report comes when the future is collected: make that happen now
+        await asyncio.sleep(0)
+    finally:
+        loop.set_exception_handler(previous)
+    assert store.batches == [[2]]  # the batch failed on item 1, then item 2 went through alone
+    assert reported == []

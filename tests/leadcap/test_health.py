@@ -42,7 +42,7 @@ async def services(database_url: str, mongo_url: str, redis: Redis) -> AsyncIter
 
 async def command_calls(redis: Redis) -> dict[str, int]:
     """Calls per command since the last CONFIG RESETSTAT (the whole server's, not one database's)."""
-    stats = await redis.client.info("commandstats")
+    stats = await redis.client_for_tests().info("commandstats")
     return {name.removeprefix("cmdstat_"): int(value["calls"]) for name, value in stats.items()}
 
 
@@ -72,20 +72,23 @@ async def test_failures_are_categories_without_hosts_or_ports(stores: Stores) ->
 
 
 async def test_heartbeats_live_in_one_sorted_set_read_without_a_scan(redis: Redis) -> None:
-    await redis.client.config_resetstat()
+    await redis.client_for_tests().config_resetstat()
     assert await health.worker_heartbeats(redis) == (0, None)
     await health.beat(redis, "worker-a")
     await health.beat(redis, "worker-b")
     await health.beat(redis, "worker-a")  # a beat replaces its own, it adds no member
     # a worker that died long ago is neither counted nor kept by the next beat
-    await redis.client.zadd(keys.WORKERS, {"worker-gone": 1_000.0})
+    await redis.client_for_tests().zadd(keys.WORKERS, {"worker-gone": 1_000.0})
     count, last_seen = await health.worker_heartbeats(redis)
     assert count == 2 and last_seen is not None and 0 <= last_seen < 1
     await health.beat(redis, "worker-b")
-    assert await redis.client.zrange(keys.WORKERS, 0, -1) == [b"worker-a", b"worker-b"]
+    assert await redis.client_for_tests().zrange(keys.WORKERS, 0, -1) == [b"worker-a", b"worker-b"]
     await health.forget(redis, "worker-a")
     assert (await health.worker_heartbeats(redis))[0] == 1
-    assert await redis.client.type(keys.WORKERS) == b"zset" and await redis.client.ttl(keys.WORKERS) > 0
+    assert (
+        await redis.client_for_tests().type(keys.WORKERS) == b"zset"
+        and await redis.client_for_tests().ttl(keys.WORKERS) > 0
+    )
     calls = await command_calls(redis)
     assert "scan" not in calls and "keys" not in calls, calls
     assert calls.get("zcount", 0) == 3
@@ -94,7 +97,7 @@ async def test_heartbeats_live_in_one_sorted_set_read_without_a_scan(redis: Redi
 async def test_reports_are_cached_for_a_second_and_shared(services: Services, redis: Redis) -> None:
     await health.beat(redis, "worker-a")
     cache = health.CachedReport(max_age_s=1.0)
-    await redis.client.config_resetstat()
+    await redis.client_for_tests().config_resetstat()
     first = await cache.get(services)
     second = await cache.get(services)
     together = await asyncio.gather(*(cache.get(services) for _ in range(20)))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -11,7 +10,7 @@ import pytest
 from taskiq.formatters.json_formatter import JSONFormatter
 
 from leadcap import keys, settings
-from leadcap.errors import InvalidBody, RateLimited, Unavailable
+from leadcap.errors import RateLimited, Unavailable
 from leadcap.intake import Intake, Receipt
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.redis import Redis
@@ -49,17 +48,17 @@ def intake(redis: Redis, postgres: Postgres, **raw: str) -> Intake:
 async def test_accept_loads_the_script_again_when_redis_forgot_it(
     private_redis: Redis, postgres: Postgres
 ) -> None:
-    await private_redis.client.script_flush()  # as after a Redis restart without persistence
+    await private_redis.client_for_tests().script_flush()  # as after a Redis restart without persistence
     outcome = await intake(private_redis, postgres).accept(submission(), "1.1.1.9")
     assert isinstance(outcome.result, Receipt) and not outcome.result.degraded
-    assert await private_redis.client.xlen(keys.LEAD_STREAM) == 1
+    assert await private_redis.client_for_tests().xlen(keys.LEAD_STREAM) == 1
 
 
 async def test_accept_enqueues_one_taskiq_message(private_redis: Redis, postgres: Postgres) -> None:
     sub = submission(source="hero", utm={"source": "google"})
     outcome = await intake(private_redis, postgres).accept(sub, "1.1.1.1")
     assert outcome.result == Receipt(str(sub.id), sub.phone)
-    entries = await private_redis.client.xrange(keys.LEAD_STREAM)
+    entries = await private_redis.client_for_tests().xrange(keys.LEAD_STREAM)
     assert len(entries) == 1
     message = JSONFormatter().loads(entries[0][1][b"data"])  # Taskiq's own reader
     assert message.task_name == keys.TASK_NAME and message.task_id == str(sub.id)
@@ -73,8 +72,8 @@ async def test_duplicate_within_window_returns_first_id(private_redis: Redis, po
     again = await the_intake.accept(submission(factories.persian(number)), "1.1.1.3")
     assert isinstance(first.result, Receipt) and isinstance(again.result, Receipt)
     assert again.result.id == first.result.id and again.result.duplicate
-    assert await private_redis.client.xlen(keys.LEAD_STREAM) == 1
-    ttl = await private_redis.client.ttl(keys.dedupe(first.result.phone))
+    assert await private_redis.client_for_tests().xlen(keys.LEAD_STREAM) == 1
+    ttl = await private_redis.client_for_tests().ttl(keys.dedupe(first.result.phone))
     assert 590 <= ttl <= 600
 
 
@@ -84,21 +83,27 @@ async def test_dedupe_window_zero_queues_every_time(private_redis: Redis, postgr
     await the_intake.accept(submission(number), "1.1.1.4")
     second = await the_intake.accept(submission(number), "1.1.1.4")
     assert isinstance(second.result, Receipt) and not second.result.duplicate
-    assert await private_redis.client.xlen(keys.LEAD_STREAM) == 2
+    assert await private_redis.client_for_tests().xlen(keys.LEAD_STREAM) == 2
 
 
 async def test_sliding_window_counts_every_outcome(private_redis: Redis, postgres: Postgres) -> None:
     the_intake = intake(private_redis, postgres, RATE_LIMIT="3/second")
+    refused_body, limited = await the_intake.count("2.2.2.2")  # a POST whose body was refused
+    honeypot = submission(website="spam")
     results = [
-        await the_intake.accept(InvalidBody("bad"), "2.2.2.2"),
-        await the_intake.accept(submission(website="spam"), "2.2.2.2"),
+        await the_intake.accept(honeypot, "2.2.2.2"),
         await the_intake.accept(submission(), "2.2.2.2"),
         await the_intake.accept(submission(), "2.2.2.2"),
     ]
-    assert [r.quota.remaining for r in results] == [2, 1, 0, 0]
-    assert isinstance(results[0].result, InvalidBody)
-    assert isinstance(results[3].result, RateLimited) and results[3].result.retry_after == 1
-    assert await private_redis.client.xlen(keys.LEAD_STREAM) == 1  # honeypot and refused: not queued
+    assert [refused_body.remaining, *(r.quota.remaining for r in results)] == [2, 1, 0, 0]
+    assert limited is None
+    assert results[0].result == Receipt(str(honeypot.id), honeypot.phone, honeypot=True)
+    assert isinstance(results[2].result, RateLimited) and results[2].result.retry_after == 1
+    assert (
+        await private_redis.client_for_tests().xlen(keys.LEAD_STREAM) == 1
+    )  # honeypot and refused: not queued
+    over, limited = await the_intake.count("2.2.2.2")
+    assert over.remaining == 0 and isinstance(limited, RateLimited)
     await asyncio.sleep(1.05)
     assert isinstance((await the_intake.accept(submission(), "2.2.2.2")).result, Receipt)
 
@@ -110,8 +115,8 @@ async def test_no_more_than_n_in_any_window(private_redis: Redis, postgres: Post
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 2.5
     while loop.time() < deadline:
-        outcome = await the_intake.accept(InvalidBody("x"), "3.3.3.3")
-        if not isinstance(outcome.result, RateLimited):
+        _, limited = await the_intake.count("3.3.3.3")
+        if limited is None:
             allowed_at.append(loop.time())
         await asyncio.sleep(0.01)
     for i, t in enumerate(allowed_at):
@@ -130,6 +135,12 @@ async def test_redis_down_goes_straight_to_postgres(postgres: Postgres, pg: asyn
     assert await pg.fetchval("SELECT submissions FROM leads WHERE phone = $1", sub.phone) == 1
     again = await the_intake.accept(submission(sub.phone), "4.4.4.4")
     assert isinstance(again.result, Receipt) and again.result.duplicate and again.result.id == str(sub.id)
+    bot = submission(website="spam")
+    dropped = await the_intake.accept(bot, "4.4.4.4")
+    assert dropped.result == Receipt(str(bot.id), bot.phone, honeypot=True)
+    assert await pg.fetchval("SELECT count(*) FROM leads WHERE phone = $1", bot.phone) == 0
+    refused, limited = await the_intake.count("4.4.4.4")
+    assert (refused.remaining, limited) == (6, None)  # the local limiter counts every outcome
     await dead.close()
 
 
@@ -142,6 +153,7 @@ async def test_redis_and_postgres_down_is_unavailable() -> None:
     await dead_pg.close()
 
 
-async def test_ids_are_unique(private_redis: Redis, postgres: Postgres) -> None:
-    subs = [submission() for _ in range(50)]
-    assert len({s.id for s in subs}) == 50 and all(isinstance(s.id, uuid.UUID) for s in subs)
+def test_submission_ids_are_unique_uuid7s_in_the_order_they_were_made() -> None:
+    ids = [submission().id for _ in range(50)]
+    assert len(set(ids)) == 50 and {i.version for i in ids} == {7}
+    assert ids == sorted(ids)  # the ids sort as the web tier accepted the submissions

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import phonenumbers
 import pytest
 
 from leadcap import phone
@@ -92,3 +93,23 @@ def test_default_region_reads_national_numbers() -> None:
 def test_carrier_is_looked_up() -> None:
     assert phone.carrier_of("+989123456789") == "IR-MCI"
     assert phone.carrier_of("+989351234567") == "Irancell"
+
+
+def test_the_phonenumbers_internals_carrier_of_reads_are_still_there() -> None:
+    """carrier_of skips phonenumbers' public path and reads its data directly (see its docstring);
+    pyproject caps phonenumbers below the next major. A release that moves or reshapes what it
+    reads fails here first, rather than as a wrong carrier in an export."""
+    from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata, PhoneNumberType, carrier
+    from phonenumbers.carrierdata import CARRIER_DATA, CARRIER_LONGEST_PREFIX
+
+    # Keys: leading E.164 digits; values: {language: name}; the longest key bounds the search.
+    assert CARRIER_DATA["9891"] == {"en": "IR-MCI", "fa": "همراه اول"}
+    assert max(len(key) for key in CARRIER_DATA) == CARRIER_LONGEST_PREFIX
+    assert COUNTRY_CODE_TO_REGION_CODE[98] == ("IR",)
+    # The national-prefix pattern parse strips, from the country code's main region's metadata.
+    metadata = PhoneMetadata.metadata_for_region_or_calling_code(98, "IR")
+    assert metadata is not None and metadata.national_prefix_for_parsing == "0"
+    # carrier.name_for_number answers only for these types (carrier_of's _CARRIER_TYPES).
+    answered = {kind for kind in PhoneNumberType.values() if carrier._is_mobile(kind)}
+    assert answered == {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE, PhoneNumberType.PAGER}
+    assert callable(phonenumbers.enable_pattern_cache)

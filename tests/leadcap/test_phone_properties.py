@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
 
 import phonenumbers
@@ -19,19 +18,42 @@ PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 ARABIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 
 
-@given(st.one_of(st.text(max_size=40), st.integers(), st.none(), st.floats(), st.lists(st.text(max_size=3))))
-def test_anything_is_either_e164_or_a_phone_error(raw: object) -> None:
+MOBILE_TYPES = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
+# Valid mobiles of other countries: only the region check stands between them and a lead.
+FOREIGN_MOBILES = [
+    phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
+    for region in ("GB", "US", "DE", "TR", "AE", "IQ", "AF")
+    if (example := phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE))
+]
+# Text shaped like an Iranian number: mobiles, landlines, service numbers and invalid ones.
+IR_SHAPED = st.from_regex(r"(\+98|0098|0)?[1-9][0-9]{9}", fullmatch=True)
+
+
+def assert_allowed_mobile_or_phone_error(raw: object, allowed: frozenset[str] | None) -> None:
+    """Either a PhoneError, or what a success promises: E.164 of a valid mobile, in its own
+    region, and that region allowed."""
     try:
-        got = phone.normalise(raw, default_region="IR", allowed_regions=None)
+        got = phone.normalise(raw, default_region="IR", allowed_regions=allowed)
     except PhoneError:
         return
-    assert E164.fullmatch(got.e164) and got.region
+    assert E164.fullmatch(got.e164)
+    number = phonenumbers.parse(got.e164, None)
+    assert phonenumbers.is_valid_number(number)
+    assert phonenumbers.number_type(number) in MOBILE_TYPES
+    assert phonenumbers.region_code_for_number(number) == got.region
+    assert allowed is None or got.region in allowed
 
 
-@given(st.text(alphabet="0123456789+-() .۰۱۲۳۴۵۶۷۸۹", max_size=40))
-def test_digit_soup_never_escapes_the_error_family(raw: str) -> None:
-    with contextlib.suppress(PhoneError):
-        phone.normalise(raw, default_region="IR", allowed_regions=IR)
+@given(st.one_of(st.text(max_size=40), st.integers(), st.none(), st.floats(), st.lists(st.text(max_size=3))))
+def test_anything_is_either_e164_or_a_phone_error(raw: object) -> None:
+    assert_allowed_mobile_or_phone_error(raw, None)
+
+
+@given(
+    st.text(alphabet="0123456789+-() .۰۱۲۳۴۵۶۷۸۹", max_size=40) | IR_SHAPED | st.sampled_from(FOREIGN_MOBILES)
+)
+def test_digit_soup_is_an_allowed_mobile_or_a_phone_error(raw: str) -> None:
+    assert_allowed_mobile_or_phone_error(raw, IR)
 
 
 @st.composite

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 
 import asyncpg
 import orjson
 import pytest
 
+from leadcap.export import STATUSES
 from leadcap.stores.postgres import Postgres
-from leadcap.submission import Submission, read_body, validate
+from leadcap.submission import UTM_KEYS, Submission, read_body, validate
 from tests import factories
 
 
@@ -51,12 +53,18 @@ async def test_one_lead_per_phone_first_touch_kept(postgres: Postgres, pg: async
     number = factories.mobile()
     first, second, third = sub(number, source="ad"), sub(number, source="footer"), sub(number)
     await postgres.record([second, first])
+    created = await pg.fetchrow("SELECT * FROM leads WHERE phone = $1", first.phone)
+    assert created["updated_at"] == created["created_at"]  # one transaction: one now()
     await postgres.record([third])
     lead = await pg.fetchrow("SELECT * FROM leads WHERE phone = $1", first.phone)
     assert lead["submissions"] == 3 and lead["source"] == "ad" and lead["id"] == first.id
     assert lead["first_submitted_at"] == first.submitted_at
     assert lead["last_submitted_at"] == third.submitted_at
-    assert lead["updated_at"] >= lead["created_at"]
+    # A later submission touches the lead; a redelivered one changes nothing, not even updated_at.
+    assert lead["created_at"] == created["created_at"] and lead["updated_at"] > created["updated_at"]
+    await postgres.record([third, first])
+    again = await pg.fetchrow("SELECT * FROM leads WHERE phone = $1", first.phone)
+    assert (again["submissions"], again["updated_at"]) == (3, lead["updated_at"])
 
 
 async def test_concurrent_batches_count_exactly(postgres: Postgres, pg: asyncpg.Pool) -> None:
@@ -76,3 +84,22 @@ async def test_recent_submission_for_degraded_dedupe(postgres: Postgres) -> None
     await postgres.record([s])
     assert await postgres.recent_submission(s.phone, 600) == s.id
     assert await postgres.recent_submission(s.phone, 0) is None
+
+
+async def test_the_status_check_allows_exactly_the_python_statuses(pg: asyncpg.Pool) -> None:
+    checks = await pg.fetch(
+        "SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint"
+        " WHERE conrelid = 'leads'::regclass AND contype = 'c'"
+    )
+    (status_check,) = [c["def"] for c in checks if "status" in c["def"]]
+    assert tuple(re.findall(r"'([a-z_]+)'::text", status_check)) == STATUSES
+
+
+async def test_both_tables_have_a_column_for_each_utm_key(pg: asyncpg.Pool) -> None:
+    for table in ("leads", "submissions"):
+        columns = await pg.fetch(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_name = $1 AND column_name LIKE 'utm%' ORDER BY ordinal_position",
+            table,
+        )
+        assert [c["column_name"] for c in columns] == [f"utm_{key}" for key in UTM_KEYS], table

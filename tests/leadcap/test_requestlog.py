@@ -22,7 +22,7 @@ async def mongo(mongo_url: str) -> AsyncIterator[Mongo]:
     store = Mongo.open(servers.with_database(mongo_url, f"leadcap_rl_{uuid.uuid4().hex[:8]}"))
     await store.ensure_indexes(ttl_days=30)
     yield store
-    await store.client.drop_database(store.logs.database.name)
+    await store.client_for_tests().drop_database(store.logs_for_tests().database.name)
     await store.close()
 
 
@@ -46,7 +46,7 @@ def queued(log: RequestLog) -> list[dict[str, Any]]:
 
 
 async def stored(mongo: Mongo, **query: Any) -> list[dict[str, Any]]:
-    return [doc async for doc in mongo.logs.find(query, {"_id": 0}).sort("time", 1)]
+    return [doc async for doc in mongo.logs_for_tests().find(query, {"_id": 0}).sort("time", 1)]
 
 
 async def test_every_write_is_a_plain_insert(mongo: Mongo) -> None:

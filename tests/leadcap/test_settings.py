@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,7 @@ import pytest
 from leadcap import settings
 from leadcap.errors import ConfigError
 from leadcap.settings import RateLimit
+from tests.servers import ROOT
 
 
 def test_defaults() -> None:
@@ -216,3 +218,20 @@ def test_bad_timezone(zone: str) -> None:
 def test_timezone_default_and_choice() -> None:
     assert settings.parse({}).tz.key == "Asia/Tehran"
     assert settings.parse({"TIMEZONE": "Europe/Berlin"}).masked()["LEADCAP_TIMEZONE"] == "Europe/Berlin"
+
+
+def test_env_example_lists_exactly_the_declared_settings() -> None:
+    """Each setting is declared once (Settings' field metadata); .env.example documents each
+    declared variable, and nothing it lists is unknown to the parser."""
+    text = (ROOT / ".env.example").read_text()
+    listed = set(re.findall(r"^\s*#?\s*LEADCAP_([A-Z_]+)=", text, re.MULTILINE))
+    declared = {d.env for d in settings.declarations().values()}
+    assert listed == declared
+
+
+def test_every_declared_setting_is_parsed_masked_and_shown_by_config() -> None:
+    declared = settings.declarations()
+    masked = settings.parse({}).masked()
+    assert list(masked) == [settings.PREFIX + d.env for d in declared.values()]
+    assert all(d.help for d in declared.values())
+    assert settings.FILE_SETTINGS == ("DATABASE_URL", "REDIS_URL", "MONGO_URL")

@@ -15,8 +15,7 @@ import asyncpg
 import pytest
 
 from tests import servers
-from tests.servers import Process, Server
-from tests.web.test_pipeline import wait_for_lead
+from tests.servers import Process, Server, wait_for_lead
 
 pytestmark = pytest.mark.browser
 DIST = servers.ROOT / "web" / "ui" / "dist"

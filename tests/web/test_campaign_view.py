@@ -17,9 +17,9 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from leadcap.migrate import migrate
 
 from leadcap import keys
-from leadcap.migrate import migrate
 from leadcap.stores.redis import Redis
 from tests import factories, servers
 from tests.servers import Process, Server, Stores, client, on_db, wait_for

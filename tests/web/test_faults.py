@@ -12,11 +12,10 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from leadcap import embedded
-from leadcap.migrate import migrate
+from leadcap import __version__, embedded
+from leadcap.stores.postgres.migrate import migrate
 from tests import factories, servers
-from tests.servers import Process, Server, Stores, client, on_db, wait_for
-from tests.web.test_pipeline import wait_for_lead
+from tests.servers import Process, Server, Stores, client, on_db, wait_for, wait_for_lead
 
 DEAD = "127.0.0.1:9"  # the discard port: nothing listens there
 
@@ -166,7 +165,7 @@ async def test_health_ok_and_degraded(
     assert await wait_for(healthy, 15)
     async with client(server.url) as http:
         body = (await http.get("/api/health/")).json()
-    assert body["version"] == "0.1.0"
+    assert body["version"] == __version__
     assert body["checks"]["workers"]["count"] >= 1 and body["checks"]["workers"]["last_seen_s"] is not None
     for name in ("postgres", "redis", "mongo"):
         assert body["checks"][name]["status"] == "ok" and body["checks"][name]["latency_ms"] >= 0

@@ -45,7 +45,7 @@ async def test_a_listening_process_serves_the_flushed_build_without_asking_redis
         assert (flushed.listening, flushed.confirmed, flushed.complete) == (1, 1, True)
         # Confirmed means already swapped: the very next request gets the new build.
         assert (await cache.current(redis)).body == b"<h1>two</h1>"
-        await redis.client.set("leadcap:landing:version", 999)  # not announced: not looked at
+        await redis.client_for_tests().set("leadcap:landing:version", 999)  # not announced: not looked at
         assert (await cache.current(redis)).version == flushed.version
     finally:
         follower.cancel()
@@ -76,7 +76,7 @@ async def test_without_a_subscription_every_request_compares_versions(redis: Red
 
 
 async def test_a_listener_that_never_confirms_fails_the_flush(redis: Redis, dist: Path) -> None:
-    silent = redis.client.pubsub()
+    silent = redis.client_for_tests().pubsub()
     await silent.subscribe(landing.channel(redis))
     try:
         flushed = await landing.flush(redis, dist, timeout_s=0.3)
@@ -90,9 +90,9 @@ async def test_a_lost_subscription_falls_back_then_listens_again(redis: Redis, d
     follower = asyncio.create_task(cache.follow(redis))
     try:
         await until(lambda: cache.listening)
-        for client in await redis.client.client_list(_type="pubsub"):
+        for client in await redis.client_for_tests().client_list(_type="pubsub"):
             if str(client["db"]) == "11":  # only this test's subscriber: others share the server
-                await redis.client.client_kill_filter(_id=client["id"])
+                await redis.client_for_tests().client_kill_filter(_id=client["id"])
         await until(lambda: not cache.listening)
         (dist / "index.html").write_text("<h1>while away</h1>")
         await landing.publish(redis, dist)  # announced to nobody
@@ -109,7 +109,7 @@ async def test_a_lost_subscription_falls_back_then_listens_again(redis: Redis, d
 async def test_flush_cache_exits_1_when_a_process_does_not_confirm(
     redis: Redis, env: dict[str, str], stores: Stores
 ) -> None:
-    silent = redis.client.pubsub()  # listens like a web process, never reloads
+    silent = redis.client_for_tests().pubsub()  # listens like a web process, never reloads
     await silent.subscribe(landing.channel(redis))
     try:
         flushed = await asyncio.to_thread(

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests import factories
-from tests.servers import Server, client
+from tests.servers import Server, client, wait_for_lead
 
 JSON = {"content-type": "application/json"}
 FORM = {"content-type": "application/x-www-form-urlencoded"}
@@ -167,8 +167,6 @@ async def test_honeypot_gets_202_but_is_not_stored(
         response = await http.post("/api/leads/", json={"phone": number, "website": "http://spam.example"})
         control = await http.post("/api/leads/", json={"phone": factories.mobile()})
     assert response.status_code == 202 and response.json()["phone"] == factories.e164(number)
-    from tests.web.test_pipeline import wait_for_lead
-
     await wait_for_lead(pg, control.json()["phone"])  # the worker has caught up past it
     assert await pg.fetchval("SELECT count(*) FROM leads WHERE phone = $1", factories.e164(number)) == 0  # type: ignore[attr-defined]
 

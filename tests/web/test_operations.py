@@ -12,8 +12,7 @@ from pymongo import AsyncMongoClient
 
 from leadcap import embedded
 from tests import factories, servers
-from tests.servers import Process, Server, Stores, client, on_db, wait_for
-from tests.web.test_pipeline import wait_for_lead
+from tests.servers import Process, Server, Stores, client, on_db, wait_for, wait_for_lead
 
 
 async def log_docs(mongo_url: str, **query: Any) -> list[dict[str, Any]]:
@@ -71,14 +70,21 @@ async def test_errors_and_duplicates_are_logged_too(server: Server, mongo_url: s
     assert bad_doc["status"] == 422 and "submission_id" not in bad_doc
 
 
-async def test_metrics(server: Server, worker: Process, ip: str) -> None:
+async def test_metrics(server: Server, worker: Process, pg: asyncpg.Pool, ip: str) -> None:
+    number = factories.mobile()
     async with client(server.url, ip) as http:
-        await http.post("/api/leads/", json={"phone": factories.mobile()})
+        await http.post("/api/leads/", json={"phone": number})
         await http.post("/api/leads/", json={"phone": "nope"})
         hidden = await http.get("/metrics")
     assert hidden.status_code == 404  # only LEADCAP_METRICS_ALLOW (127.0.0.1/32 in the suite)
-    async with client(server.url, "127.0.0.1") as local:
-        text = (await local.get("/metrics")).text
+    await wait_for_lead(pg, factories.e164(number))  # this test's own lead, not an earlier test's
+
+    async def processed() -> str:
+        async with client(server.url, "127.0.0.1") as local:
+            text = (await local.get("/metrics")).text
+        return text if re.search(r"^leadcap_worker_processed_total [1-9]\d*$", text, re.M) else ""
+
+    text = str(await wait_for(processed, 10))
     assert re.search(r'leadcap_http_requests_total\{method="POST",route="capture",status="202"\} \d', text)
     assert re.search(r'leadcap_leads_total\{outcome="accepted",reason=""\} \d', text)
     assert re.search(r'leadcap_leads_total\{outcome="rejected",reason="invalid_phone"\} \d', text)
@@ -146,10 +152,16 @@ async def test_mongo_down_mid_run(
         mongo.stop()
 
 
-def test_logs_are_json_with_request_ids_and_no_phone_numbers(
-    server: Server, worker: Process, run_dir: Path
+async def test_logs_are_json_with_request_ids_and_no_phone_numbers(
+    server: Server, worker: Process, run_dir: Path, pg: asyncpg.Pool, ip: str
 ) -> None:
-    """Runs after the other tests of this module filled the logs (pytest keeps file order)."""
+    """After traffic of its own (a lead the worker writes, its duplicate, refused numbers), so that
+    it checks the same logs whichever tests ran before it."""
+    number = factories.mobile()
+    async with client(server.url, ip) as http:
+        for phone in (number, factories.persian(number), "02188888888", "+98912", "nope"):
+            await http.post("/api/leads/", json={"phone": phone, "source": phone})
+    await wait_for_lead(pg, factories.e164(number))
     lines = [line for path in run_dir.glob("*.log") for line in path.read_text().splitlines() if line.strip()]
     assert lines
     entries = [json.loads(line) for line in lines if line.startswith("{")]

@@ -7,19 +7,10 @@ import asyncio
 import asyncpg
 
 from leadcap import keys
-from leadcap.broker import encode_task
 from leadcap.stores.redis import Redis
+from leadcap.submission import encode_task
 from tests import factories
-from tests.servers import Process, Server, client, wait_for
-
-
-async def wait_for_lead(pg: asyncpg.Pool, phone: str, timeout: float = 20) -> asyncpg.Record:
-    async def lead() -> asyncpg.Record | None:
-        return await pg.fetchrow("SELECT * FROM leads WHERE phone = $1", phone)
-
-    row = await wait_for(lead, timeout)
-    assert row is not None, f"{phone} never reached PostgreSQL"
-    return row  # type: ignore[return-value]
+from tests.servers import Process, Server, client, wait_for, wait_for_lead
 
 
 async def test_submitted_lead_reaches_postgres(
@@ -54,11 +45,11 @@ async def test_same_submission_delivered_twice_counts_once(
     message = encode_task(
         {"id": accepted["id"], "phone": accepted["phone"], "region": "IR", "source": None, "utm": {}}
     )
-    await redis.client.xadd(keys.LEAD_STREAM, {"data": message})
-    await redis.client.xadd(keys.LEAD_STREAM, {"data": message})
+    await redis.client_for_tests().xadd(keys.LEAD_STREAM, {"data": message})
+    await redis.client_for_tests().xadd(keys.LEAD_STREAM, {"data": message})
 
     async def drained() -> bool:
-        info = await redis.client.xinfo_groups(keys.LEAD_STREAM)
+        info = await redis.client_for_tests().xinfo_groups(keys.LEAD_STREAM)
         group = next(g for g in info if g["name"] in (keys.CONSUMER_GROUP, keys.CONSUMER_GROUP.encode()))
         return group["pending"] == 0 and group["lag"] == 0
 

@@ -28,7 +28,11 @@ async def test_every_outcome_counts(server: Server, ip: str) -> None:
         for _ in range(10):
             await http.post("/api/leads/", content=b"junk", headers={"content-type": "application/json"})
         response = await http.post("/api/leads/", json={"phone": factories.mobile()})
+        junk = await http.post("/api/leads/", content=b"junk", headers={"content-type": "application/json"})
     assert response.status_code == 429
+    # Over the limit, the limit answers before the body's own error, with the rate headers.
+    assert (junk.status_code, junk.json()["error"]["code"]) == (429, "rate_limited")
+    assert junk.headers["RateLimit-Remaining"] == "0" and "Retry-After" in junk.headers
 
 
 async def test_forwarded_for_from_an_untrusted_peer_is_ignored(server: Server, ip: str) -> None:

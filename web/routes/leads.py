@@ -8,7 +8,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, json, redirect
 
 from leadcap import clientip, origins, submission
-from leadcap.errors import BodyTooLarge, ForbiddenOrigin, InvalidBody, LeadcapError, RateLimited, RequestError
+from leadcap.errors import ForbiddenOrigin, InvalidBody, LeadcapError, RateLimited, RequestError
 from leadcap.intake import Receipt
 from leadcap.settings import Settings
 from leadcap.submission import MAX_BODY, Submission
@@ -23,7 +23,7 @@ async def read_capped(request: Request, limit: int) -> bytes:
     """The body, refused by its declared length before reading, or as soon as it passes `limit`."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge(f"The request body is too large (at most {limit // 1024} KiB).")
+        raise submission.too_large(limit)
     chunks: list[bytes] = []
     size = 0
     try:
@@ -31,31 +31,35 @@ async def read_capped(request: Request, limit: int) -> bytes:
             while (chunk := await request.stream.read()) is not None:  # type: ignore[union-attr]
                 size += len(chunk)
                 if size > limit:
-                    raise BodyTooLarge(f"The request body is too large (at most {limit // 1024} KiB).")
+                    raise submission.too_large(limit)
                 chunks.append(chunk)
     except TimeoutError:
         raise InvalidBody("The request body took too long to arrive.") from None
     return b"".join(chunks)
 
 
-async def parse(request: Request, settings: Settings) -> Submission | RequestError:
-    """Everything that can be decided in process, as a Submission or the error to answer."""
-    try:
-        kind = submission.media_type(request.headers.get("content-type"))
-        state(request).form = kind == submission.FORM
-        if origins.foreign(
-            origin=request.headers.get("origin"),
-            fetch_site=request.headers.get("sec-fetch-site"),
-            host=request.headers.get("host"),
-            allowed=settings.cors_origins,
-        ):
-            raise ForbiddenOrigin("This form can only be sent from this site's own pages.")
-        draft = submission.read_body(kind, await read_capped(request, MAX_BODY))
-        return submission.validate(
-            draft, default_region=settings.default_region, allowed_regions=settings.allowed_regions
-        )
-    except RequestError as error:
-        return error
+async def parse(request: Request, settings: Settings) -> Submission:
+    """Everything that can be decided in process; raise the RequestError to answer."""
+    kind = submission.media_type(request.headers.get("content-type"))
+    state(request).form = kind == submission.FORM
+    if origins.foreign(
+        origin=request.headers.get("origin"),
+        fetch_site=request.headers.get("sec-fetch-site"),
+        host=request.headers.get("host"),
+        allowed=settings.cors_origins,
+    ):
+        raise ForbiddenOrigin("This form can only be sent from this site's own pages.")
+    draft = submission.read_body(kind, await read_capped(request, MAX_BODY))
+    return submission.validate(
+        draft, default_region=settings.default_region, allowed_regions=settings.allowed_regions
+    )
+
+
+def rejected(request: Request, error: LeadcapError) -> LeadcapError:
+    """The error to raise for the answer, counted by its code (metrics and the campaign view)."""
+    metrics.LEADS.labels("rejected", error.code).inc()
+    count_outcome(request, error)
+    return error
 
 
 def count_outcome(request: Request, result: Receipt | LeadcapError) -> None:
@@ -82,18 +86,23 @@ async def preflight(request: Request) -> HTTPResponse:
 @bp.post("/api/leads", stream=True, strict_slashes=False, name="capture")
 async def capture(request: Request) -> HTTPResponse:
     settings: Settings = request.app.ctx.settings
-    parsed = await parse(request, settings)
     address = clientip.client_address(
         request.ip, request.headers.get("x-forwarded-for"), settings.trusted_proxies
     )
     current = state(request)
     current.client = address  # the request log reuses it
-    outcome = await request.app.ctx.services.intake.accept(parsed, clientip.bucket(address))
+    bucket = clientip.bucket(address)
+    intake = request.app.ctx.services.intake
+    try:
+        parsed = await parse(request, settings)
+    except RequestError as error:  # still counted: the rate limit counts every POST
+        quota, limited = await intake.count(bucket)
+        current.quota = quota
+        raise rejected(request, limited or error) from None
+    outcome = await intake.accept(parsed, bucket)
     current.quota = outcome.quota
     if isinstance(outcome.result, LeadcapError):
-        metrics.LEADS.labels("rejected", outcome.result.code).inc()
-        count_outcome(request, outcome.result)
-        raise outcome.result
+        raise rejected(request, outcome.result)
     receipt = outcome.result
     current.receipt = receipt
     if receipt.honeypot:

@@ -21,34 +21,16 @@ import uuid
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from typing import Any
 
-import orjson
 from redis.asyncio import Redis
 from taskiq import AckableMessage
 from taskiq.formatters.json_formatter import JSONFormatter
 from taskiq_redis import RedisStreamBroker
 
 from leadcap import keys
-from leadcap.groupcommit import GroupCommit
 from leadcap.stores.redis import translated
+from leadcap.worker.groupcommit import GroupCommit
 
 log = logging.getLogger(__name__)
-
-
-def encode_task(submission: dict[str, Any]) -> bytes:
-    """The Taskiq wire message (JSON formatter) that runs the lead task on `submission`.
-
-    The web tier builds it by hand so that the enqueue can happen inside intake.lua;
-    tests check that Taskiq's own formatter reads it back.
-    """
-    return orjson.dumps(
-        {
-            "task_id": submission["id"],
-            "task_name": keys.TASK_NAME,
-            "labels": {},
-            "args": [],
-            "kwargs": {"submission": submission},
-        }
-    )
 
 
 def consumer_name() -> str:

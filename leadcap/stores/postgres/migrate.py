@@ -1,4 +1,4 @@
-"""Schema migrations: the .sql files in leadcap/migrations, applied in name order, each once."""
+"""Schema migrations: the .sql files in migrations/ beside this module, applied in name order, each once."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ ADVISORY_LOCK = 0x6C656164  # "lead"
 
 def available() -> list[tuple[str, str]]:
     """(name, sql) of every migration shipped with this version, in order."""
-    folder = files("leadcap.migrations")
+    folder = files("leadcap.stores.postgres.migrations")
     return sorted(
         (entry.name.removesuffix(".sql"), entry.read_text(encoding="utf-8"))
         for entry in folder.iterdir()

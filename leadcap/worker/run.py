@@ -15,16 +15,16 @@ from taskiq.acks import AcknowledgeType
 from taskiq.receiver import Receiver
 
 from leadcap import deadletters, health, keys, phone, retry
-from leadcap.broker import LeadStreamBroker
 from leadcap.errors import StoreError
-from leadcap.groupcommit import GroupCommit
 from leadcap.services import Services, require_url
 from leadcap.settings import Settings
-from leadcap.stores.redis import Redis, translated
+from leadcap.stores.redis import Redis
 from leadcap.submission import Submission
-from leadcap.tasks import process_submission
 from leadcap.webhooks.delivery import Deliverer
 from leadcap.webhooks.store import WebhookStore
+from leadcap.worker.broker import LeadStreamBroker
+from leadcap.worker.groupcommit import GroupCommit
+from leadcap.worker.tasks import process_submission
 
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_S = 30  # in-flight tasks get this long on SIGTERM; the rest stay pending
@@ -83,8 +83,7 @@ async def _report(services: Services, batch: Sequence[Submission], *, state: str
     """Bookkeeping after a commit (or a refusal): request-log task states and shared counters."""
     services.request_log.task_state((str(s.id) for s in batch), state)
     key = keys.STATS_PROCESSED if state == "done" else keys.STATS_FAILED
-    async with translated("counting processed submissions"):
-        await services.redis.client.incrby(key, len(batch))
+    await services.redis.count(key, len(batch))
 
 
 async def run_worker(settings: Settings, *, concurrency: int | None = None) -> None:
