@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import orjson
 
 from leadcap import keys
-from leadcap.stores.redis import Redis, translated
+from leadcap.stores.redis import Redis
 
 MAX_FAILURES = 5
 WINDOW_S = 15 * 60
@@ -49,12 +49,11 @@ async def start(redis: Redis, user: str, *, idle_s: int) -> tuple[str, Session]:
     """A new session for `user`; returns the cookie's token and the session."""
     token = secrets.token_urlsafe(32)
     session = Session(user, secrets.token_urlsafe(32), time.time())
-    async with translated("starting an admin session"):
-        await redis.client.set(
-            _key(token),
-            orjson.dumps({"user": user, "csrf": session.csrf, "started": session.started}),
-            ex=idle_s,
-        )
+    await redis.save_session(
+        _key(token),
+        orjson.dumps({"user": user, "csrf": session.csrf, "started": session.started}),
+        idle_s,
+    )
     return token, session
 
 
@@ -63,52 +62,37 @@ async def resume(redis: Redis, token: str, *, idle_s: int) -> Session | None:
     if not token or len(token) > 128:
         return None
     key = _key(token)
-    async with translated("reading an admin session"):
-        raw = await redis.client.get(key)
-        if raw is None:
-            return None
-        data = orjson.loads(raw)
-        if time.time() - float(data["started"]) > MAX_AGE_S:
-            await redis.client.delete(key)
-            return None
-        await redis.client.expire(key, idle_s)
+    raw = await redis.load_session(key)
+    if raw is None:
+        return None
+    data = orjson.loads(raw)
+    if time.time() - float(data["started"]) > MAX_AGE_S:
+        await redis.drop_session(key)
+        return None
+    await redis.extend_session(key, idle_s)
     return Session(str(data["user"]), str(data["csrf"]), float(data["started"]))
 
 
 async def end(redis: Redis, token: str) -> None:
-    async with translated("ending an admin session"):
-        await redis.client.delete(_key(token))
+    await redis.drop_session(_key(token))
 
 
 async def throttled(redis: Redis, name: str, bucket: str) -> int:
     """Seconds until a sign-in may be tried again under `name` or from `bucket`; 0 if now."""
     now = time.time()
     wait = 0
-    async with translated("reading sign-in failures"):
-        pipe = redis.client.pipeline(transaction=False)
-        for key in _failure_keys(name, bucket):
-            pipe.zremrangebyscore(key, 0, now - WINDOW_S)
-            pipe.zrange(key, -MAX_FAILURES, -MAX_FAILURES, withscores=True)
-            pipe.zcard(key)
-        replies = await pipe.execute()
-    for oldest_kept, count in ((replies[1], replies[2]), (replies[4], replies[5])):
-        if int(count) >= MAX_FAILURES and oldest_kept:
-            wait = max(wait, int(oldest_kept[0][1] + WINDOW_S - now) + 1)
+    counted = await redis.recent_failures(_failure_keys(name, bucket), now - WINDOW_S, MAX_FAILURES)
+    for count, oldest_kept in counted:
+        if count >= MAX_FAILURES and oldest_kept is not None:
+            wait = max(wait, int(oldest_kept + WINDOW_S - now) + 1)
     return wait
 
 
 async def failed(redis: Redis, name: str, bucket: str) -> None:
     """Note a failed sign-in under the name and the address bucket."""
-    now = time.time()
-    async with translated("noting a sign-in failure"):
-        pipe = redis.client.pipeline(transaction=False)
-        for key in _failure_keys(name, bucket):
-            pipe.zadd(key, {secrets.token_hex(8): now})
-            pipe.expire(key, WINDOW_S)
-        await pipe.execute()
+    await redis.note_failure(_failure_keys(name, bucket), secrets.token_hex(8), time.time(), WINDOW_S)
 
 
 async def succeeded(redis: Redis, name: str) -> None:
     """A right password clears the name's failures (not the address's: it may be shared)."""
-    async with translated("clearing sign-in failures"):
-        await redis.client.delete(_failure_keys(name, "")[0])
+    await redis.clear_failures(_failure_keys(name, "")[0])

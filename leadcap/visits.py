@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from leadcap import keys
 from leadcap.errors import StoreError
-from leadcap.stores.redis import Redis, translated
+from leadcap.stores.redis import Redis
 
 log = logging.getLogger(__name__)
 FLUSH_EVERY_S = 1.0
@@ -102,13 +102,7 @@ class VisitCounter:
         day, hour = day_key(moment, self.tz), hour_key(moment, self.tz)
         members = list(batch)
         try:
-            async with translated("counting visits"):
-                pipe = self.redis.client.pipeline(transaction=False)
-                pipe.pfadd(day, *members)
-                pipe.expire(day, DAY_TTL_S)
-                pipe.pfadd(hour, *members)
-                pipe.expire(hour, HOUR_TTL_S)
-                await pipe.execute()
+            await self.redis.add_visitors(members, [(day, DAY_TTL_S), (hour, HOUR_TTL_S)])
         except StoreError:
             room = self.capacity - len(self._pending)
             self._pending.update(members[: max(room, 0)])

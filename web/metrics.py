@@ -12,8 +12,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.registry import REGISTRY
 
 from leadcap.errors import StoreError
+from leadcap.stores.postgres.webhooks import WebhookStore
 from leadcap.stores.redis import Redis
-from leadcap.webhooks.store import WebhookStore
 
 REQUESTS = Counter("leadcap_http_requests_total", "HTTP requests answered.", ["route", "method", "status"])
 LATENCY = Histogram(
@@ -89,13 +89,11 @@ async def webhooks(redis: Redis, store: WebhookStore) -> bytes:
     count them in Redis) and the outbox backlog (PostgreSQL). A store that is away is skipped."""
     lines: list[str] = []
     with contextlib.suppress(StoreError, TimeoutError):
-        async with translated("reading webhook outcomes"):
-            counts = await asyncio.wait_for(redis.client.hgetall(keys.WEBHOOK_OUTCOMES), 1.0)
+        named = await asyncio.wait_for(redis.webhook_outcomes(), 1.0)
         lines += [
             "# HELP leadcap_webhook_deliveries_total Webhook attempts by outcome.",
             "# TYPE leadcap_webhook_deliveries_total counter",
         ]
-        named = {k.decode() if isinstance(k, bytes) else str(k): int(v) for k, v in counts.items()}
         for outcome in sorted(set(WEBHOOK_OUTCOMES) | set(named)):
             lines.append(f'leadcap_webhook_deliveries_total{{outcome="{outcome}"}} {named.get(outcome, 0)}')
     with contextlib.suppress(StoreError, TimeoutError):

@@ -7,7 +7,7 @@ import contextlib
 import hashlib
 import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from importlib.resources import files
 from typing import Any
@@ -242,6 +242,88 @@ class Redis:
         async with translated("reading the landing version"):
             value = await self._client.get(keys.LANDING_VERSION)
         return int(value or 0)
+
+    async def add_visitors(self, members: Sequence[bytes], into: Sequence[tuple[str, int]]) -> None:
+        """PFADD `members` into each HyperLogLog of `into` and set its TTL (s), in one round trip."""
+        async with translated("counting visits"):
+            pipe = self._client.pipeline(transaction=False)
+            for key, ttl_s in into:
+                pipe.pfadd(key, *members)
+                pipe.expire(key, ttl_s)
+            await pipe.execute()
+
+    async def visitor_counts(self, names: Sequence[str], union_of: Sequence[str]) -> tuple[list[int], int]:
+        """PFCOUNT of each HyperLogLog of `names`, and of the union of `union_of` (0 if empty)."""
+        async with translated("reading visits"):
+            pipe = self._client.pipeline(transaction=False)
+            for name in names:
+                pipe.pfcount(name)
+            pipe.pfcount(*union_of) if union_of else pipe.echo("0")
+            counts = await pipe.execute()
+        return [int(c) for c in counts[:-1]], int(counts[-1])
+
+    async def save_session(self, key: str, data: bytes, ttl_s: int) -> None:
+        """Store an /admin/ session's record under `key`, expiring after `ttl_s` idle seconds."""
+        async with translated("starting an admin session"):
+            await self._client.set(key, data, ex=ttl_s)
+
+    async def load_session(self, key: str) -> bytes | None:
+        async with translated("reading an admin session"):
+            raw = await self._client.get(key)
+        return raw.encode() if isinstance(raw, str) else raw
+
+    async def extend_session(self, key: str, ttl_s: int) -> None:
+        """Push a session's idle expiry `ttl_s` seconds forward."""
+        async with translated("reading an admin session"):
+            await self._client.expire(key, ttl_s)
+
+    async def drop_session(self, key: str) -> None:
+        async with translated("ending an admin session"):
+            await self._client.delete(key)
+
+    async def recent_failures(
+        self, failure_keys: Sequence[str], since: float, nth_last: int
+    ) -> list[tuple[int, float | None]]:
+        """For each sorted set of sign-in failures: drop those before `since`, and return how many
+        remain and the time of the `nth_last`-newest (None if fewer)."""
+        async with translated("reading sign-in failures"):
+            pipe = self._client.pipeline(transaction=False)
+            for key in failure_keys:
+                pipe.zremrangebyscore(key, 0, since)
+                pipe.zrange(key, -nth_last, -nth_last, withscores=True)
+                pipe.zcard(key)
+            replies = await pipe.execute()
+        return [
+            (int(replies[i + 2]), float(replies[i + 1][0][1]) if replies[i + 1] else None)
+            for i in range(0, len(replies), 3)
+        ]
+
+    async def note_failure(self, failure_keys: Sequence[str], member: str, at: float, ttl_s: int) -> None:
+        """Add a sign-in failure (`member` at time `at`) to each sorted set, each kept `ttl_s`."""
+        async with translated("noting a sign-in failure"):
+            pipe = self._client.pipeline(transaction=False)
+            for key in failure_keys:
+                pipe.zadd(key, {member: at})
+                pipe.expire(key, ttl_s)
+            await pipe.execute()
+
+    async def clear_failures(self, key: str) -> None:
+        async with translated("clearing sign-in failures"):
+            await self._client.delete(key)
+
+    async def add_webhook_outcomes(self, counts: Mapping[str, int]) -> None:
+        """Add this process's webhook attempts by outcome to the shared counters."""
+        async with translated("counting webhook outcomes"):
+            pipe = self._client.pipeline(transaction=False)
+            for outcome, n in counts.items():
+                pipe.hincrby(keys.WEBHOOK_OUTCOMES, outcome, n)
+            await pipe.execute()
+
+    async def webhook_outcomes(self) -> dict[str, int]:
+        """Every process's webhook attempts by outcome, as counted so far."""
+        async with translated("reading webhook outcomes"):
+            counts = await self._client.hgetall(keys.WEBHOOK_OUTCOMES)
+        return {k.decode() if isinstance(k, bytes) else str(k): int(v) for k, v in counts.items()}
 
     def subscription(self) -> Subscription:
         """A pub/sub connection of its own (close it when done)."""

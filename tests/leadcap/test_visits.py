@@ -33,14 +33,14 @@ async def test_one_visitor_counts_once_per_day_and_hour(redis: Redis) -> None:
         counter.see(bucket, agent)
     # 21:00 UTC is 00:30 the next day in Tehran: the day and hour are Tehran's.
     assert await counter.flush(datetime(2026, 11, 30, 21, 0, tzinfo=UTC)) == 3
-    assert await redis.client.pfcount(keys.visits_day("2026-12-01")) == 3
-    assert await redis.client.pfcount(keys.visits_hour("2026-12-01T00")) == 3
-    assert 0 < await redis.client.ttl(keys.visits_hour("2026-12-01T00")) <= 35 * 86400
+    assert await redis.client_for_tests().pfcount(keys.visits_day("2026-12-01")) == 3
+    assert await redis.client_for_tests().pfcount(keys.visits_hour("2026-12-01T00")) == 3
+    assert 0 < await redis.client_for_tests().ttl(keys.visits_hour("2026-12-01T00")) <= 35 * 86400
     # The same visitor from another process (another counter) is still one visitor.
     other = VisitCounter(redis, timezone="Asia/Tehran")
     other.see("203.0.113.1", "A")
     await other.flush(datetime(2026, 11, 30, 21, 0, tzinfo=UTC))
-    assert await redis.client.pfcount(keys.visits_day("2026-12-01")) == 3
+    assert await redis.client_for_tests().pfcount(keys.visits_day("2026-12-01")) == 3
 
 
 async def test_pending_visitors_are_bounded_and_kept_while_redis_is_away(stores: Stores) -> None:

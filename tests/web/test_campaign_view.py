@@ -17,9 +17,9 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
-from leadcap.migrate import migrate
 
 from leadcap import keys
+from leadcap.stores.postgres.migrate import migrate
 from leadcap.stores.redis import Redis
 from tests import factories, servers
 from tests.servers import Process, Server, Stores, client, on_db, wait_for
@@ -221,11 +221,13 @@ async def test_sign_in_sets_a_strict_session_cookie_rotated_each_time(
         assert 'lang="en"' in english.text and "Visitors" in english.text
 
         # Idle expiry: the session lives LEADCAP_ADMIN_IDLE_MINUTES (30) from its last use.
-        session_keys = [k async for k in own_redis.client.scan_iter(match=keys.ADMIN_SESSION + "*")]
-        ttls = [await own_redis.client.ttl(k) for k in session_keys]
+        session_keys = [
+            k async for k in own_redis.client_for_tests().scan_iter(match=keys.ADMIN_SESSION + "*")
+        ]
+        ttls = [await own_redis.client_for_tests().ttl(k) for k in session_keys]
         assert ttls and all(1700 < t <= 1800 for t in ttls)
         for k in session_keys:  # as if 30 idle minutes had passed
-            await own_redis.client.pexpire(k, 1)
+            await own_redis.client_for_tests().pexpire(k, 1)
         expired = await http.get("/admin/", headers={"cookie": f"leadcap_admin={second}"})
         assert expired.status_code == 303 and expired.headers["location"] == "/admin/login"
 
