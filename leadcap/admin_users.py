@@ -14,7 +14,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from leadcap.errors import ConfigError
-from leadcap.stores.postgres import Postgres, translated
+from leadcap.stores.postgres import Postgres, campaign
 
 NAME = re.compile(r"[A-Za-z0-9._@-]{1,64}")
 MIN_PASSWORD = 10
@@ -38,44 +38,26 @@ def check_password(password: str) -> str:
 async def add(postgres: Postgres, name: str, password: str) -> bool:
     """Create the user, or set a new password for an existing one; True if it was created."""
     hashed = await asyncio.to_thread(_hasher.hash, check_password(password))
-    async with translated("adding an admin user"):
-        created = await postgres.pool.fetchval(
-            "INSERT INTO admin_users (name, password_hash) VALUES ($1, $2) "
-            "ON CONFLICT (name) DO UPDATE SET password_hash = EXCLUDED.password_hash "
-            "RETURNING (xmax = 0)",
-            check_name(name),
-            hashed,
-        )
-    return bool(created)
+    return await campaign.save_admin_user(postgres, check_name(name), hashed)
 
 
 async def remove(postgres: Postgres, name: str) -> bool:
     """Delete the user; True if there was one. Their sessions end at their next request."""
-    async with translated("removing an admin user"):
-        status = await postgres.pool.execute("DELETE FROM admin_users WHERE name = $1", name)
-    return bool(status.endswith(" 1"))
+    return await campaign.remove_admin_user(postgres, name)
 
 
 async def listing(postgres: Postgres) -> list[tuple[str, datetime]]:
-    async with translated("listing admin users"):
-        rows = await postgres.pool.fetch("SELECT name, created_at FROM admin_users ORDER BY name")
-    return [(r["name"], r["created_at"]) for r in rows]
+    return await campaign.admin_users(postgres)
 
 
 async def exists(postgres: Postgres, name: str | None = None) -> bool:
     """Whether any user (or the one named) exists."""
-    async with translated("looking up admin users"):
-        if name is None:
-            return bool(await postgres.pool.fetchval("SELECT EXISTS (SELECT 1 FROM admin_users)"))
-        return bool(
-            await postgres.pool.fetchval("SELECT EXISTS (SELECT 1 FROM admin_users WHERE name = $1)", name)
-        )
+    return await campaign.admin_user_exists(postgres, name)
 
 
 async def authenticate(postgres: Postgres, name: str, password: str) -> bool:
     """Whether `password` is `name`'s. Takes as long for an unknown name as for a wrong password."""
-    async with translated("looking up an admin user"):
-        stored = await postgres.pool.fetchval("SELECT password_hash FROM admin_users WHERE name = $1", name)
+    stored = await campaign.admin_password_hash(postgres, name)
     return await asyncio.to_thread(_verify, stored or _DUMMY, password) and stored is not None
 
 

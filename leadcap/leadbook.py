@@ -18,7 +18,7 @@ from typing import Any
 
 from leadcap import export
 from leadcap.errors import InvalidBody, NotFound
-from leadcap.stores.postgres import Postgres, translated
+from leadcap.stores.postgres import Postgres, campaign
 
 PAGE_SIZE = 50
 STATUSES = ("new", "contacted", "qualified", "converted", "rejected", "unverified", "verified")
@@ -83,15 +83,8 @@ async def page(
         at, lead_id = parse_cursor(after)
         args += [at, lead_id]
         conditions.append(f"(first_submitted_at, id) < (${len(args) - 1}, ${len(args)})")
-    args.append(size + 1)
-    sql = (
-        f"SELECT {LIST_COLUMNS} FROM leads"  # noqa: S608 - fixed fragments; values are $n parameters
-        + (" WHERE " + " AND ".join(conditions) if conditions else "")
-        + f" ORDER BY first_submitted_at DESC, id DESC LIMIT ${len(args)}"
-    )
-    async with translated("reading leads"):
-        records = await postgres.pool.fetch(sql, *args)
-    rows = [dict(r.items()) for r in records[:size]]
+    records = await campaign.leads_newest_first(postgres, LIST_COLUMNS, conditions, args, size + 1)
+    rows = records[:size]
     more = len(records) > size
     return Page(rows, cursor_of(rows[-1]["first_submitted_at"], rows[-1]["id"]) if more else None)
 
@@ -104,20 +97,10 @@ async def change_status(postgres: Postgres, lead_id: str, status: str, *, by: st
         key = uuid.UUID(lead_id)
     except ValueError:
         raise NotFound("There is no such lead.") from None
-    async with translated("changing a lead's status"), postgres.pool.acquire() as conn, conn.transaction():
-        old = await conn.fetchval("SELECT status FROM leads WHERE id = $1 FOR UPDATE", key)
-        if old is None:
-            raise NotFound("There is no such lead.")
-        await conn.execute("UPDATE leads SET status = $2, updated_at = now() WHERE id = $1", key, status)
-        await conn.execute(
-            "INSERT INTO lead_status_changes (lead_id, old_status, new_status, changed_by) "
-            "VALUES ($1, $2, $3, $4)",
-            key,
-            old,
-            status,
-            by,
-        )
-    return str(old)
+    old = await campaign.change_status(postgres, key, status, by=by)
+    if old is None:
+        raise NotFound("There is no such lead.")
+    return old
 
 
 async def rows_for_export(
@@ -126,15 +109,5 @@ async def rows_for_export(
     """Every lead matching `filters`, newest first, as export rows (export.row: the same columns
     and the same formula rule as `leadcap export-leads`), from a server-side cursor."""
     conditions, args = filters.where()
-    sql = (
-        f"SELECT {LIST_COLUMNS} FROM leads"  # noqa: S608 - fixed fragments; values are $n parameters
-        + (" WHERE " + " AND ".join(conditions) if conditions else "")
-        + " ORDER BY first_submitted_at DESC, id DESC"
-    )
-    async with (
-        translated("exporting leads"),
-        postgres.pool.acquire() as conn,
-        conn.transaction(readonly=True),
-    ):
-        async for record in conn.cursor(sql, *args, prefetch=prefetch):
-            yield export.row(dict(record.items()))
+    async for record in campaign.leads_cursor(postgres, LIST_COLUMNS, conditions, args, prefetch=prefetch):
+        yield export.row(record)

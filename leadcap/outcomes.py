@@ -16,8 +16,7 @@ from collections import Counter
 from datetime import UTC, datetime
 
 from leadcap.errors import StoreError
-from leadcap.sql import query
-from leadcap.stores.postgres import Postgres, translated
+from leadcap.stores.postgres import Postgres, campaign
 
 log = logging.getLogger(__name__)
 FLUSH_EVERY_S = 1.0
@@ -72,14 +71,13 @@ class OutcomeCounter:
         batch, self._pending = self._pending, Counter()
         rows = sorted(batch.items())  # key order: two processes' upserts cannot deadlock
         try:
-            async with translated("counting intake outcomes"):
-                await self.postgres.pool.execute(
-                    query("add_intake_counts"),
-                    [datetime.fromtimestamp(k[0], UTC) for k, _ in rows],
-                    [k[1] for k, _ in rows],
-                    [k[2] for k, _ in rows],
-                    [n for _, n in rows],
-                )
+            await campaign.add_intake_counts(
+                self.postgres,
+                [datetime.fromtimestamp(k[0], UTC) for k, _ in rows],
+                [k[1] for k, _ in rows],
+                [k[2] for k, _ in rows],
+                [n for _, n in rows],
+            )
         except StoreError:
             self._pending.update(batch)
             raise

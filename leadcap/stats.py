@@ -23,10 +23,8 @@ from zoneinfo import ZoneInfo
 
 from leadcap import keys
 from leadcap.errors import ConfigError, StoreError
-from leadcap.sql import query
-from leadcap.stores.postgres import Postgres, translated
+from leadcap.stores.postgres import Postgres, campaign
 from leadcap.stores.redis import Redis
-from leadcap.stores.redis import translated as redis_translated
 
 GROUPINGS = ("day", "hour", "source", "campaign")
 DEFAULT_DAYS = 7
@@ -149,15 +147,9 @@ def visit_key(period: datetime, by: str) -> str:
 async def _visits(redis: Redis, names: list[str], union_of: list[str]) -> tuple[list[int], int] | None:
     """PFCOUNT of each key, and of their union (unique visitors over the whole range)."""
     try:
-        async with redis_translated("reading visits"):
-            pipe = redis.client.pipeline(transaction=False)
-            for name in names:
-                pipe.pfcount(name)
-            pipe.pfcount(*union_of) if union_of else pipe.echo("0")
-            counts = await pipe.execute()
+        return await redis.visitor_counts(names, union_of)
     except StoreError:
         return None  # Redis away: the rest of the report still stands
-    return [int(c) for c in counts[:-1]], int(counts[-1])
 
 
 async def report(
@@ -176,9 +168,7 @@ async def report(
     tz = ZoneInfo(timezone)
     result = Report(by, since, until, timezone, [])
     if by in ("source", "campaign"):
-        async with translated("reading the campaign rollups"):
-            records = await postgres.pool.fetch(query("stats_by_key"), since, until, by)
-        for r in records:
+        for r in await campaign.rollups_by_key(postgres, since, until, by):
             row = Row(r["key"] or "—", submissions=r["submissions"], new_leads=r["new_leads"])
             row.verified = r["verified"]
             result.rows.append(row)
@@ -187,9 +177,7 @@ async def report(
 
     slots = periods(since, until, by, tz)
     rows = {p: Row(label(p, by), duplicates=0, rate_limited=0, honeypot=0, rejected={}) for p in slots}
-    async with translated("reading the campaign rollups"):
-        rollups = await postgres.pool.fetch(query("stats_by_period"), since, until, by, timezone)
-        outcomes = await postgres.pool.fetch(query("intake_by_period"), since, until, by, timezone)
+    rollups, outcomes = await campaign.rollups_by_period(postgres, since, until, by, timezone)
     for r in rollups:
         if (slot := rows.get(r["period"])) is not None:
             slot.submissions, slot.new_leads, slot.verified = r["submissions"], r["new_leads"], r["verified"]

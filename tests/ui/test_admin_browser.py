@@ -12,8 +12,8 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from leadcap.migrate import migrate
 
+from leadcap.stores.postgres.migrate import migrate
 from tests import factories, servers
 from tests.servers import Process, Server, Stores, client, on_db, wait_for
 
