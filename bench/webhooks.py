@@ -37,13 +37,13 @@ sys.path.insert(0, str(HERE.parent))
 import asyncpg  # noqa: E402
 
 from leadcap.ids import uuid7  # noqa: E402
-from leadcap.migrate import migrate  # noqa: E402
 from leadcap.settings import Settings  # noqa: E402
 from leadcap.stores.postgres import Postgres  # noqa: E402
+from leadcap.stores.postgres.migrate import migrate  # noqa: E402
+from leadcap.stores.postgres.webhooks import WebhookStore  # noqa: E402
 from leadcap.submission import Submission  # noqa: E402
 from leadcap.webhooks import signing  # noqa: E402
-from leadcap.webhooks.delivery import Deliverer  # noqa: E402
-from leadcap.webhooks.store import WebhookStore  # noqa: E402
+from leadcap.worker.run import webhook_deliverer  # noqa: E402
 
 RESPONSE = b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n"
 
@@ -111,7 +111,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         await migrate(url)
         postgres = await Postgres.open(url, max_size=6)
         store = WebhookStore(postgres)
-        pool = postgres.pool
+        pool = postgres.pool_for_tests()
         settings = Settings(webhook_allow_private=True)
 
         async def reset() -> None:
@@ -131,7 +131,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
 
         # 1. throughput: drain the backlog just written
         stop = asyncio.Event()
-        deliverer = Deliverer(store, settings)
+        deliverer = webhook_deliverer(store, settings)
         started, cpu_started = time.perf_counter(), time.process_time()
         loop = asyncio.create_task(deliverer.run(stop))
         while (

@@ -14,8 +14,8 @@ from rich.table import Table
 from leadcap.services import require_url
 from leadcap.settings import Settings
 from leadcap.stores.postgres import Postgres
+from leadcap.stores.postgres.webhooks import WebhookStore
 from leadcap.webhooks import EVENT_TYPES, endpoints
-from leadcap.webhooks.store import WebhookStore
 
 T = TypeVar("T")
 app = typer.Typer(help="Signed webhooks: endpoints that receive every lead event.", no_args_is_help=True)

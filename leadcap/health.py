@@ -21,8 +21,8 @@ from leadcap import __version__, keys
 from leadcap.errors import StoreError
 from leadcap.services import Services
 from leadcap.stores import failure
+from leadcap.stores.postgres.webhooks import WebhookStore
 from leadcap.stores.redis import Redis
-from leadcap.webhooks.store import WebhookStore
 
 log = logging.getLogger(__name__)
 CHECK_TIMEOUT_S = 1.5  # the whole report must come back within 2 s even if a store hangs

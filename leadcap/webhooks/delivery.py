@@ -2,9 +2,9 @@
 
 Runs inside every `leadcap worker` (so also beside `leadcap serve` on the embedded default).
 Any number of loops share the work: a claim takes rows FOR UPDATE SKIP LOCKED and leases them
-(store.py, sql/webhook_claim.sql). A delivery becomes `delivered` only after a 2xx was received;
-a loop killed mid-send leaves its rows leased, and they become due again when the lease ends
-(at least once; receivers dedupe on `webhook-id`).
+(leadcap/stores/postgres/webhooks.py, sql/webhook_claim.sql). A delivery becomes `delivered`
+only after a 2xx was received; a loop killed mid-send leaves its rows leased, and they become
+due again when the lease ends (at least once; receivers dedupe on `webhook-id`).
 
 Isolation: each endpoint has its own Breaker (a cap on sends in flight, and a circuit breaker),
 and a claim asks for rows per endpoint only as far as that endpoint has room. A slow or dead
@@ -17,35 +17,41 @@ import asyncio
 import logging
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from leadcap import retry
 from leadcap.errors import StoreError
-from leadcap.groupcommit import GroupCommit
 from leadcap.settings import Settings
+from leadcap.stores.postgres.webhooks import Claim, Endpoint, Outcome, WebhookStore
 from leadcap.webhooks import schedule, signing
 from leadcap.webhooks.breaker import MAX_COOLDOWN_S, Breaker
 from leadcap.webhooks.sender import Attempt, Sender
-from leadcap.webhooks.store import Claim, Endpoint, Outcome, WebhookStore
 
 log = logging.getLogger(__name__)
 POLL_S = 0.1  # how often an idle loop looks for due rows: a new lead goes out within ~this
 ENDPOINTS_EVERY_S = 1.0  # how often the list of endpoints (added, removed, disabled) is re-read
 MAX_IN_FLIGHT = 512  # sends in flight per loop, over all endpoints
 STOP_GRACE_S = 5.0  # on shutdown, sends in flight get this long; the rest stay leased
+OUTCOME_BATCH = 500  # outcomes recorded per statement by the worker's group commit
 
 
 class Deliverer:
     """One delivery loop. `counts` adds up outcomes (delivered, retried, failed, gone, refused)
-    for metrics; `on_attempt` gets every attempt as a request-log document (never the payload)."""
+    for metrics; `on_attempt` gets every attempt as a request-log document (never the payload).
+
+    `record` writes one attempt's Outcome and returns once it is committed; the worker passes a
+    GroupCommit over `store.finish` (OUTCOME_BATCH a statement), which lives in the worker
+    package this one may not import.
+    """
 
     def __init__(
         self,
         store: WebhookStore,
         settings: Settings,
         *,
+        record: Callable[[Outcome], Awaitable[None]],
         on_attempt: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         self.store = store
@@ -58,7 +64,7 @@ class Deliverer:
         self.counts: Counter[str] = Counter()
         self._tasks: set[asyncio.Task[None]] = set()
         self._slot_freed = asyncio.Event()
-        self._finisher: GroupCommit[Outcome] = GroupCommit(store.finish, max_batch=500)
+        self._record_outcome = record
         self._endpoints_read = 0.0
 
     def _breaker(self, endpoint_id: int) -> Breaker:
@@ -161,7 +167,7 @@ class Deliverer:
 
     async def _record(self, outcomes: list[Outcome]) -> None:
         try:
-            await asyncio.gather(*(self._finisher.submit(o) for o in outcomes))
+            await asyncio.gather(*(self._record_outcome(o) for o in outcomes))
         except StoreError as exc:  # their leases run out and they are sent later: nothing is lost
             log.warning("released webhook deliveries not recorded: %s", exc.reason)
 
@@ -209,7 +215,7 @@ class Deliverer:
             self.endpoints.pop(endpoint.id, None)
             log.warning("webhook endpoint %d answered 410 Gone: disabled", endpoint.id)
         try:
-            await self._finisher.submit(
+            await self._record_outcome(
                 Outcome(
                     claim.id, claim.attempts, verdict.state, verdict.delay_s, attempt.status, attempt.error
                 )

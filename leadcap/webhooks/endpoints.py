@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 
 from leadcap.errors import LeadcapError
 from leadcap.settings import Settings
+from leadcap.stores.postgres.webhooks import WebhookStore
 from leadcap.webhooks import EVENT_TYPES, guard, signing
 from leadcap.webhooks.sender import Attempt, Sender
-from leadcap.webhooks.store import WebhookStore
 
 TEST_EVENT = "webhook.test"
 

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
@@ -18,10 +18,10 @@ from leadcap import deadletters, health, keys, phone, retry
 from leadcap.errors import StoreError
 from leadcap.services import Services, require_url
 from leadcap.settings import Settings
+from leadcap.stores.postgres.webhooks import Outcome, WebhookStore
 from leadcap.stores.redis import Redis
 from leadcap.submission import Submission
-from leadcap.webhooks.delivery import Deliverer
-from leadcap.webhooks.store import WebhookStore
+from leadcap.webhooks.delivery import OUTCOME_BATCH, Deliverer
 from leadcap.worker.broker import LeadStreamBroker
 from leadcap.worker.groupcommit import GroupCommit
 from leadcap.worker.tasks import process_submission
@@ -57,6 +57,14 @@ async def _heartbeat(redis: Redis, name: str, stop: asyncio.Event) -> None:
         await health.forget(redis, name)
 
 
+def webhook_deliverer(
+    store: WebhookStore, settings: Settings, *, on_attempt: Callable[[dict[str, Any]], None] | None = None
+) -> Deliverer:
+    """The webhook delivery loop as a worker runs it: outcomes recorded through a group commit."""
+    outcomes: GroupCommit[Outcome] = GroupCommit(store.finish, max_batch=OUTCOME_BATCH)
+    return Deliverer(store, settings, record=outcomes.submit, on_attempt=on_attempt)
+
+
 async def _count_webhooks(redis: Redis, deliverer: Deliverer, stop: asyncio.Event) -> None:
     """Add this worker's webhook outcomes to the shared counters (metrics), once a second."""
     published: dict[str, int] = {}
@@ -65,11 +73,7 @@ async def _count_webhooks(redis: Redis, deliverer: Deliverer, stop: asyncio.Even
         delta = {k: v - published.get(k, 0) for k, v in deliverer.counts.items() if v > published.get(k, 0)}
         if delta:
             try:
-                async with translated("counting webhook outcomes"):
-                    pipe = redis.client.pipeline(transaction=False)
-                    for outcome, n in delta.items():
-                        pipe.hincrby(keys.WEBHOOK_OUTCOMES, outcome, n)
-                    await pipe.execute()
+                await redis.add_webhook_outcomes(delta)
                 published.update({k: published.get(k, 0) + n for k, n in delta.items()})
             except Exception as exc:  # noqa: BLE001 - counters are best effort; delivery goes on
                 log.warning("webhook counters not published: %s", exc)
@@ -122,7 +126,9 @@ async def run_worker(settings: Settings, *, concurrency: int | None = None) -> N
     broker.state.bury = bury
     broker.is_worker_process = True
     beat = asyncio.create_task(_heartbeat(services.redis, broker.consumer_name, stop))
-    deliverer = Deliverer(WebhookStore(services.postgres), settings, on_attempt=services.request_log.record)
+    deliverer = webhook_deliverer(
+        WebhookStore(services.postgres), settings, on_attempt=services.request_log.record
+    )
     delivering = asyncio.create_task(deliverer.run(stop))
     counting = asyncio.create_task(_count_webhooks(services.redis, deliverer, stop))
     log.info("worker %s consuming %s", broker.consumer_name, keys.LEAD_STREAM)

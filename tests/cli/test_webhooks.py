@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import main
-from leadcap.migrate import migrate
+from leadcap.stores.postgres.migrate import migrate
 from tests import factories, servers
 from tests.servers import Process, Stores
 from tests.webhook_receiver import receiving

@@ -9,7 +9,7 @@ from sanic.response import HTTPResponse, raw
 from leadcap import clientip
 from leadcap.errors import NotFound
 from leadcap.settings import Settings
-from leadcap.webhooks.store import WebhookStore
+from leadcap.stores.postgres.webhooks import WebhookStore
 from web import metrics
 
 bp = Blueprint("metrics")

@@ -1,4 +1,7 @@
-"""PostgreSQL for webhooks: endpoints, claims, outcomes, listings. Driver errors become StoreError."""
+"""PostgreSQL for webhooks: endpoints, claims, outcomes, listings. Driver errors become StoreError.
+
+The webhook domain (leadcap/webhooks/: schedules, signing, the delivery loop) calls these methods
+and never sees the pool."""
 
 from __future__ import annotations
 
@@ -11,8 +14,8 @@ from typing import Any
 import asyncpg
 import orjson
 
-from leadcap.sql import query
 from leadcap.stores.postgres import Postgres, translated
+from leadcap.stores.postgres.sql import query
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,18 +70,18 @@ async def add_lead_event(conn: asyncpg.Connection, event_type: str, lead_id: uui
 
 class WebhookStore:
     def __init__(self, postgres: Postgres) -> None:
-        self.pool = postgres.pool
+        self._pool = postgres._pool  # the store's own pool, private like Postgres's
 
     async def enabled_endpoints(self) -> list[Endpoint]:
         async with translated("reading webhook endpoints"):
-            rows = await self.pool.fetch(
+            rows = await self._pool.fetch(
                 "SELECT id, url, secret, events FROM webhook_endpoints WHERE enabled ORDER BY id"
             )
         return [Endpoint(r["id"], r["url"], r["secret"], tuple(r["events"])) for r in rows]
 
     async def endpoints(self) -> list[Endpoint]:
         async with translated("listing webhook endpoints"):
-            rows = await self.pool.fetch(
+            rows = await self._pool.fetch(
                 "SELECT id, url, secret, events, enabled, disabled_reason, created_at"
                 " FROM webhook_endpoints ORDER BY id"
             )
@@ -100,7 +103,7 @@ class WebhookStore:
 
     async def add_endpoint(self, url: str, secret: str, events: Sequence[str]) -> int:
         async with translated("adding a webhook endpoint"):
-            value = await self.pool.fetchval(
+            value = await self._pool.fetchval(
                 "INSERT INTO webhook_endpoints (url, secret, events) VALUES ($1, $2, $3) RETURNING id",
                 url,
                 secret,
@@ -110,12 +113,12 @@ class WebhookStore:
 
     async def remove_endpoint(self, endpoint_id: int) -> bool:
         async with translated("removing a webhook endpoint"):
-            status = await self.pool.execute("DELETE FROM webhook_endpoints WHERE id = $1", endpoint_id)
+            status = await self._pool.execute("DELETE FROM webhook_endpoints WHERE id = $1", endpoint_id)
         return bool(status.endswith(" 1"))
 
     async def disable_endpoint(self, endpoint_id: int, reason: str) -> None:
         async with translated("disabling a webhook endpoint"):
-            await self.pool.execute(
+            await self._pool.execute(
                 "UPDATE webhook_endpoints SET enabled = false, disabled_reason = $2, updated_at = now()"
                 " WHERE id = $1",
                 endpoint_id,
@@ -128,7 +131,9 @@ class WebhookStore:
         if not wanted:
             return []
         async with translated("claiming webhook deliveries"):
-            rows = await self.pool.fetch(query("webhook_claim"), list(wanted), list(wanted.values()), lease_s)
+            rows = await self._pool.fetch(
+                query("webhook_claim"), list(wanted), list(wanted.values()), lease_s
+            )
         return [Claim(**dict(r)) for r in rows]
 
     async def finish(self, outcomes: Sequence[Outcome]) -> None:
@@ -136,7 +141,7 @@ class WebhookStore:
         if not outcomes:
             return
         async with translated("recording webhook outcomes"):
-            await self.pool.execute(
+            await self._pool.execute(
                 query("webhook_finish"),
                 [o.delivery_id for o in outcomes],
                 [o.attempts for o in outcomes],
@@ -149,17 +154,17 @@ class WebhookStore:
     async def figures(self) -> dict[str, float]:
         """Pending deliveries, how many are due, and how long the oldest due one has waited."""
         async with translated("reading the webhook backlog"):
-            row = await self.pool.fetchrow(query("webhook_figures"))
+            row = await self._pool.fetchrow(query("webhook_figures"))
         assert row is not None
         return {"pending": row["pending"], "due": row["due"], "oldest_due_s": row["oldest_due_s"]}
 
     async def deliveries(self, *, failed_only: bool, limit: int) -> list[dict[str, Any]]:
         async with translated("listing webhook deliveries"):
-            rows = await self.pool.fetch(query("webhook_deliveries"), failed_only, limit)
+            rows = await self._pool.fetch(query("webhook_deliveries"), failed_only, limit)
         return [dict(r) for r in rows]
 
     async def replay(self, delivery_ids: Sequence[int], *, failed: bool) -> list[int]:
         """Make deliveries due again now; return the ids that were (of enabled endpoints only)."""
         async with translated("replaying webhook deliveries"):
-            rows = await self.pool.fetch(query("webhook_replay"), list(delivery_ids), failed)
+            rows = await self._pool.fetch(query("webhook_replay"), list(delivery_ids), failed)
         return [r["id"] for r in rows]

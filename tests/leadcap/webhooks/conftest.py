@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from leadcap.migrate import migrate
 from leadcap.stores.postgres import Postgres
-from leadcap.webhooks.store import WebhookStore
+from leadcap.stores.postgres.migrate import migrate
+from leadcap.stores.postgres.webhooks import WebhookStore
 from tests import servers
 from tests.servers import Stores
 
@@ -25,9 +25,10 @@ async def webhook_database_url(stores: Stores) -> str:
 @pytest.fixture
 async def postgres(webhook_database_url: str) -> AsyncIterator[Postgres]:
     store = await Postgres.open(webhook_database_url, max_size=6)
-    async with store.pool.acquire() as conn:
+    async with store.pool_for_tests().acquire() as conn:
         await conn.execute(
-            "TRUNCATE webhook_deliveries, webhook_events, webhook_endpoints, submissions, leads"
+            "TRUNCATE webhook_deliveries, webhook_events, webhook_endpoints, submissions,"
+            " lead_status_changes, leads"  # lead_status_changes (migration 0005) references leads
         )
     yield store
     await store.close()
@@ -40,4 +41,4 @@ def store(postgres: Postgres) -> WebhookStore:
 
 @pytest.fixture
 def wpg(postgres: Postgres) -> asyncpg.Pool:
-    return postgres.pool
+    return postgres.pool_for_tests()

@@ -15,10 +15,11 @@ import orjson
 
 from leadcap.settings import Settings
 from leadcap.stores.postgres import Postgres
+from leadcap.stores.postgres.webhooks import WebhookStore
 from leadcap.submission import Submission, read_body, validate
 from leadcap.webhooks import signing
 from leadcap.webhooks.delivery import Deliverer
-from leadcap.webhooks.store import WebhookStore
+from leadcap.worker.run import webhook_deliverer
 from tests import factories
 from tests.webhook_receiver import Receiver, failing_third, receiving
 
@@ -47,7 +48,7 @@ async def delivering(
     store: WebhookStore, settings: Settings = FAST, loops: int = 1
 ) -> AsyncIterator[list[Deliverer]]:
     stop = asyncio.Event()
-    deliverers = [Deliverer(store, settings) for _ in range(loops)]
+    deliverers = [webhook_deliverer(store, settings) for _ in range(loops)]
     tasks = [asyncio.create_task(d.run(stop)) for d in deliverers]
     try:
         yield deliverers

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from leadcap.stores.postgres import Postgres
+from leadcap.stores.postgres.webhooks import WebhookStore
 from leadcap.webhooks import signing
 from leadcap.webhooks.schedule import LEASE_S
-from leadcap.webhooks.store import WebhookStore
 from tests import servers
 from tests.leadcap.webhooks.test_delivery import FAST, delivering, record, until
 from tests.servers import Process, Stores

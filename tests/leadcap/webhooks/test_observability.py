@@ -4,15 +4,15 @@ outcome and of the backlog, and one request-log document per attempt, without th
 from __future__ import annotations
 
 import asyncio
-from types import SimpleNamespace
 from typing import Any
 
 from leadcap import health, keys
+from leadcap.services import Services
 from leadcap.settings import Settings
 from leadcap.stores.postgres import Postgres
+from leadcap.stores.postgres.webhooks import WebhookStore
 from leadcap.webhooks import signing
-from leadcap.webhooks.delivery import Deliverer
-from leadcap.webhooks.store import WebhookStore
+from leadcap.worker.run import webhook_deliverer
 from tests import servers
 from tests.leadcap.webhooks.test_delivery import FAST, record, until
 from tests.servers import Stores
@@ -25,13 +25,13 @@ async def test_health_is_degraded_when_a_due_delivery_waits_too_long(
 ) -> None:
     await store.add_endpoint("http://127.0.0.1:9/never", signing.new_secret(), ["lead.created"])
     await record(postgres, 2)  # due now, and no delivery loop runs
-    services: Any = SimpleNamespace(postgres=postgres, settings=Settings(webhook_max_lag_seconds=1))
+    services = Services(Settings(webhook_max_lag_seconds=1), postgres)
     fresh = await health._webhooks(services)
     assert fresh["status"] == "ok" and (fresh["pending"], fresh["due"]) == (2, 2)
     await asyncio.sleep(1.2)
     late = await health._webhooks(services)
     assert late["status"] == "down" and late["error"] == "deliveries behind" and late["oldest_due_s"] > 1
-    patient: Any = SimpleNamespace(postgres=postgres, settings=Settings(webhook_max_lag_seconds=300))
+    patient = Services(Settings(webhook_max_lag_seconds=300), postgres)
     assert (await health._webhooks(patient))["status"] == "ok"
 
 
@@ -39,7 +39,7 @@ async def test_metrics_show_outcomes_and_the_backlog(
     postgres: Postgres, store: WebhookStore, stores: Stores
 ) -> None:
     async with servers.private_redis(stores.redis, 15) as redis:
-        await redis.client.hincrby(keys.WEBHOOK_OUTCOMES, "delivered", 3)
+        await redis.client_for_tests().hincrby(keys.WEBHOOK_OUTCOMES, "delivered", 3)
         await store.add_endpoint("http://127.0.0.1:9/never", signing.new_secret(), ["lead.created"])
         await record(postgres, 4)
         text = (await metrics.webhooks(redis, store)).decode()
@@ -58,7 +58,7 @@ async def test_each_attempt_is_logged_with_status_and_latency_never_the_phone(
         await store.add_endpoint(receiver.url, secret, ["lead.created"])
         stop = asyncio.Event()
 
-        deliverer = Deliverer(store, FAST, on_attempt=docs.append)
+        deliverer = webhook_deliverer(store, FAST, on_attempt=docs.append)
         task = asyncio.create_task(deliverer.run(stop))
         (lead,) = await record(postgres, 1)
         await until(lambda: len(receiver.ids()) == 1, 15)

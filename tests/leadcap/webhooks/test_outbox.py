@@ -9,9 +9,9 @@ import pytest
 
 from leadcap.errors import StoreError
 from leadcap.stores.postgres import Postgres
+from leadcap.stores.postgres.webhooks import WebhookStore, add_lead_event
 from leadcap.submission import Submission, read_body, validate
 from leadcap.webhooks import signing
-from leadcap.webhooks.store import WebhookStore, add_lead_event
 from tests import factories
 
 
