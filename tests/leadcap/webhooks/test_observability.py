@@ -25,13 +25,17 @@ async def test_health_is_degraded_when_a_due_delivery_waits_too_long(
 ) -> None:
     await store.add_endpoint("http://127.0.0.1:9/never", signing.new_secret(), ["lead.created"])
     await record(postgres, 2)  # due now, and no delivery loop runs
-    services: Any = SimpleNamespace(postgres=postgres, settings=Settings(webhook_max_lag_seconds=1))
+    services: Any = SimpleNamespace(
+        postgres=postgres, settings=Settings(webhook_max_lag_seconds=1), has=lambda _: True
+    )
     fresh = await health._webhooks(services)
     assert fresh["status"] == "ok" and (fresh["pending"], fresh["due"]) == (2, 2)
     await asyncio.sleep(1.2)
     late = await health._webhooks(services)
     assert late["status"] == "down" and late["error"] == "deliveries behind" and late["oldest_due_s"] > 1
-    patient: Any = SimpleNamespace(postgres=postgres, settings=Settings(webhook_max_lag_seconds=300))
+    patient: Any = SimpleNamespace(
+        postgres=postgres, settings=Settings(webhook_max_lag_seconds=300), has=lambda _: True
+    )
     assert (await health._webhooks(patient))["status"] == "ok"
 
 
