@@ -9,11 +9,16 @@
     │   ├── NotFound               not_found
     │   ├── MethodNotAllowed       method_not_allowed
     │   ├── RateLimited            rate_limited (carries retry_after)
+    │   ├── InvalidCode            invalid_code (carries attempts_left)
+    │   ├── CodeExpired            code_expired: unknown, expired or used
+    │   ├── TooManyAttempts        too_many_attempts: the code is dead
     │   └── PhoneError             field = "phone"
     │       ├── MissingPhone           missing_phone
     │       ├── InvalidPhone           invalid_phone
     │       ├── NotMobile              not_mobile
     │       └── RegionNotAllowed       region_not_allowed
+    ├── SmsError               a provider did not send (carries kind: invalid_number, no_credit,
+    │                          provider_down, rejected); never reaches a visitor as an error
     └── StoreError             a store failed or timed out (carries the store's name)
         └── Unavailable            unavailable: no durable path right now (carries retry_after)
 
@@ -73,6 +78,22 @@ class RateLimited(RequestError):
         self.retry_after = retry_after
 
 
+class InvalidCode(RequestError):
+    code = "invalid_code"
+
+    def __init__(self, message: str, *, attempts_left: int) -> None:
+        super().__init__(message)
+        self.attempts_left = attempts_left
+
+
+class CodeExpired(RequestError):
+    code = "code_expired"
+
+
+class TooManyAttempts(RequestError):
+    code = "too_many_attempts"
+
+
 class PhoneError(RequestError):
     field = "phone"
 
@@ -91,6 +112,15 @@ class NotMobile(PhoneError):
 
 class RegionNotAllowed(PhoneError):
     code = "region_not_allowed"
+
+
+class SmsError(LeadcapError):
+    code = "sms_failed"
+    KINDS = ("invalid_number", "no_credit", "provider_down", "rejected")
+
+    def __init__(self, kind: str, detail: str) -> None:
+        super().__init__(f"sms {kind}: {detail}")
+        self.kind = kind
 
 
 class StoreError(LeadcapError):

@@ -30,10 +30,11 @@ COLUMNS = (
     "utm_campaign",
     "utm_term",
     "utm_content",
+    "verified_at",  # when the lead's SMS code came back (LEADCAP_VERIFY=sms), else empty
 )
 FREE_TEXT = frozenset({"source", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"})
 FORMATS = ("csv", "jsonl")
-STATUSES = ("new", "contacted", "qualified", "converted", "rejected")
+STATUSES = ("new", "contacted", "qualified", "converted", "rejected", "unverified", "verified")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 

@@ -33,3 +33,22 @@ def dedupe(e164: str) -> str:
 
 STATS_PROCESSED = PREFIX + "stats:processed"  # submissions committed by all workers
 STATS_FAILED = PREFIX + "stats:failed"  # submissions PostgreSQL refused
+
+
+# Phone verification (leadcap/verification.py). A code lives only as an HMAC in its hash.
+VERIFY_HOLD_S = 3600  # a verification hash outlives its code so a visitor can still resend
+
+
+def verification(submission_id: str) -> str:
+    """The hash of one pending verification: phone, lead, HMAC of the live code, tries, times."""
+    return PREFIX + "vf:" + submission_id
+
+
+def sms_rate(scope: str, name: str) -> str:
+    """A sorted set of recent SMS sends in one budget: scope is phone-h, phone-d, ip or all."""
+    return PREFIX + "sms:" + scope + ":" + name
+
+
+SMS_ALL = sms_rate("all", "")  # the global hourly budget (LEADCAP_SMS_BUDGET)
+STATS_SMS_VERIFIED = PREFIX + "stats:verified"  # codes accepted, all processes
+STATS_SMS_SENT = PREFIX + "stats:sms_sent"  # codes sent, all processes

@@ -11,6 +11,7 @@ from leadcap.settings import Settings
 from leadcap.stores.mongo import Mongo
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.redis import Redis
+from leadcap.verification import Verifier, load_key
 
 
 def require_url(settings: Settings, name: str) -> str:
@@ -35,6 +36,10 @@ class Services:
         self.mongo = mongo
         self.intake = Intake(settings, redis=redis, postgres=postgres)
         self.request_log = RequestLog(mongo, capacity=settings.request_log_buffer)
+        # LEADCAP_VERIFY=sms: codes by SMS (leadcap/verification.py); None when verification is off.
+        self.verifier: Verifier | None = None
+        if settings.verify == "sms":
+            self.verifier = Verifier(settings, redis=redis, postgres=postgres, key=load_key(settings))
 
     @classmethod
     async def open(cls, settings: Settings, *, pg_pool_size: int = 10) -> Services:
@@ -44,6 +49,8 @@ class Services:
 
     async def close(self) -> None:
         await self.request_log.close()
+        if self.verifier is not None:
+            await self.verifier.close()
         await self.mongo.close()
         await self.redis.close()
         await self.postgres.close()

@@ -71,6 +71,18 @@ class Settings:
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
     locale: str = LOCALES[0]
     campaign_file: Path | None = None
+    # Phone verification (issue 15): off, or sms. See leadcap/verification.py.
+    verify: str = "off"
+    sms_provider: str = "log"
+    sms_base_url: str | None = None
+    sms_api_key: str | None = None  # a secret: masked by `leadcap config`
+    sms_template: str | None = None
+    sms_per_ip: RateLimit = RateLimit(20, 3600)
+    sms_budget: RateLimit = RateLimit(1000, 3600)
+    sms_timeout_s: float = 2.0
+    verify_key: str | None = None  # a secret: the HMAC key of the codes
+    verify_code_ttl_s: int = 120
+    verify_resend_s: int = 60
 
     @property
     def production(self) -> bool:
@@ -87,9 +99,11 @@ class Settings:
                 continue
             value = getattr(self, f.name)
             if f.name.endswith("_url"):
-                text = mask_url(value) if value else "(embedded)"
+                text = mask_url(value) if value else "(default)" if f.name == "sms_base_url" else "(embedded)"
             elif f.name == "allowed_regions":
                 text = "*" if value is None else ",".join(sorted(value))
+            elif f.name in SECRETS:
+                text = "***" if value else ""
             elif f.name in ("trusted_proxies", "metrics_allow", "cors_origins"):
                 text = ",".join(str(n) for n in value)
             else:
@@ -99,7 +113,16 @@ class Settings:
 
 
 # Variable names that are not simply the upper-cased field name.
-_ENV_NAMES = {"dedupe_window_s": "DEDUPE_WINDOW", "reclaim_idle_s": "RECLAIM_IDLE_SECONDS"}
+_ENV_NAMES = {
+    "dedupe_window_s": "DEDUPE_WINDOW",
+    "reclaim_idle_s": "RECLAIM_IDLE_SECONDS",
+    "sms_timeout_s": "SMS_TIMEOUT",
+    "verify_code_ttl_s": "VERIFY_CODE_TTL",
+    "verify_resend_s": "VERIFY_RESEND_AFTER",
+}
+SECRETS = frozenset({"sms_api_key", "verify_key"})  # printed as *** by `leadcap config`
+VERIFY_MODES = ("off", "sms")
+SMS_PROVIDERS = ("log", "kavenegar", "smsir")
 
 
 def mask_url(url: str) -> str:
@@ -169,12 +192,49 @@ def parse(raw: Mapping[str, str]) -> Settings:
         extra=dict(raw),
         locale=_choice(raw, "LOCALE", d.locale, LOCALES),
         campaign_file=_file(raw, "CAMPAIGN_FILE"),
+        verify=_choice(raw, "VERIFY", d.verify, VERIFY_MODES),
+        sms_provider=_choice(raw, "SMS_PROVIDER", d.sms_provider, SMS_PROVIDERS),
+        sms_base_url=_url(raw, "SMS_BASE_URL", ("http", "https")),
+        sms_api_key=raw.get("SMS_API_KEY", "").strip() or None,
+        sms_template=raw.get("SMS_TEMPLATE", "").strip() or None,
+        sms_per_ip=_budget(raw, "SMS_PER_IP", d.sms_per_ip),
+        sms_budget=_budget(raw, "SMS_BUDGET", d.sms_budget),
+        sms_timeout_s=_seconds(raw, "SMS_TIMEOUT", d.sms_timeout_s),
+        verify_key=raw.get("VERIFY_KEY", "").strip() or None,
+        verify_code_ttl_s=_int(raw, "VERIFY_CODE_TTL", d.verify_code_ttl_s, 1, 3600),
+        verify_resend_s=_int(raw, "VERIFY_RESEND_AFTER", d.verify_resend_s, 0, 3600),
     )
     if settings.production:
         for name in ("DATABASE_URL", "REDIS_URL", "MONGO_URL"):
             if not raw.get(name):
                 raise ConfigError(PREFIX + name, "is required when LEADCAP_ENV=production")
+    _check_verification(settings)
     return settings
+
+
+def _check_verification(settings: Settings) -> None:
+    """With LEADCAP_VERIFY=sms, the provider must be usable and, in production, real and keyed."""
+    if settings.verify != "sms":
+        return
+    if settings.sms_provider == "log" and settings.production:
+        raise ConfigError(
+            PREFIX + "SMS_PROVIDER",
+            "log writes codes to the server log and is refused when LEADCAP_ENV=production",
+        )
+    if settings.sms_provider != "log":
+        for name in ("SMS_API_KEY", "SMS_TEMPLATE"):
+            if not getattr(settings, name.lower()):
+                raise ConfigError(
+                    PREFIX + name, f"is required with LEADCAP_SMS_PROVIDER={settings.sms_provider}"
+                )
+    if settings.production and not settings.verify_key:
+        raise ConfigError(
+            PREFIX + "VERIFY_KEY", "is required with LEADCAP_VERIFY=sms when LEADCAP_ENV=production"
+        )
+    if settings.verify_key is not None and len(settings.verify_key) < 32:
+        raise ConfigError(
+            PREFIX + "VERIFY_KEY", "must be at least 32 characters (e.g. `openssl rand -hex 32`)"
+        )
 
 
 def parse_rate_limit(text: str) -> RateLimit:
@@ -185,6 +245,34 @@ def parse_rate_limit(text: str) -> RateLimit:
             "LEADCAP_RATE_LIMIT", f"must look like 10/minute (N/second|minute|hour|day), got {text!r}"
         )
     return RateLimit(int(count), WINDOWS[unit.strip().lower()])
+
+
+def _budget(raw: Mapping[str, str], name: str, default: RateLimit) -> RateLimit:
+    """`20/hour` (or a bare `20`, per hour) for an SMS budget; the error names `name`."""
+    text = raw.get(name, "").strip()
+    if not text:
+        return default
+    if text.isdigit():
+        text += "/hour"
+    try:
+        return parse_rate_limit(text)
+    except ConfigError:
+        raise ConfigError(
+            PREFIX + name, f"must look like 20/hour (N/second|minute|hour|day), got {text!r}"
+        ) from None
+
+
+def _seconds(raw: Mapping[str, str], name: str, default: float) -> float:
+    text = raw.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(PREFIX + name, f"must be a number of seconds, got {text!r}") from None
+    if not 0.05 <= value <= 30:
+        raise ConfigError(PREFIX + name, f"must be between 0.05 and 30 seconds, got {text!r}")
+    return value
 
 
 def _int(raw: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:

@@ -80,6 +80,27 @@ class Postgres:
         ]
         async with translated("recording submissions"), self.pool.acquire() as conn, conn.transaction():
             await conn.execute(query("record_submissions"), *columns)
+            to_verify = [s.id for s in batch if s.verify]
+            if to_verify:  # LEADCAP_VERIFY=sms: a lead these submissions created waits for its code
+                await conn.execute(query("mark_unverified"), to_verify)
+
+    async def mark_verified(self, submission: Submission) -> None:
+        """The lead of `submission` is verified now: created so if the worker has not written it
+        yet (its submission then adds to it as usual), else updated."""
+        utm = submission.utm
+        async with translated("verifying a lead"), self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                query("mark_verified"),
+                submission.id,
+                submission.phone,
+                submission.region,
+                carrier_of(submission.phone),
+                submission.submitted_at,
+                submission.source,
+                *(utm.get(key) for key in ("source", "medium", "campaign", "term", "content")),
+            )
+            # lead.verified: the webhooks outbox event for this lead is written here, in this
+            # transaction, so no verified lead goes without its event (issue 14's outbox).
 
     async def recent_submission(self, phone: str, window_s: int) -> uuid.UUID | None:
         """The first submission of `phone` inside the dedupe window, if any."""
