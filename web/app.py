@@ -17,8 +17,8 @@ from leadcap.services import Services
 from leadcap.settings import Settings
 from web import campaign, errors, middleware, responses
 from web.landing import LandingCache
-from web.metrics import LOGS_DROPPED
-from web.routes import health, landing, leads, metrics
+from web.metrics import LOGS_DROPPED, SMS_SENDS
+from web.routes import health, landing, leads, metrics, verify
 
 log = logging.getLogger(__name__)
 UI_DIST = Path(__file__).parent / "ui" / "dist"
@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None) -> Sanic[Any, Any]:
         region=settings.default_region,
         html_headers=app.ctx.html_headers,
     )
-    app.blueprint(Blueprint.group(leads.bp, health.bp, landing.bp, metrics.bp))
+    app.blueprint(Blueprint.group(leads.bp, health.bp, landing.bp, metrics.bp, verify.bp))
     assets = ui_dist(settings) / "assets"
     if assets.is_dir():
         app.static("/assets", assets, name="assets")
@@ -69,6 +69,8 @@ def create_app(settings: Settings | None = None) -> Sanic[Any, Any]:
         services = await Services.open(settings)
         services.request_log.on_drop = LOGS_DROPPED.inc
         services.request_log.start()
+        if services.verifier is not None:
+            services.verifier.on_send = lambda provider, outcome: SMS_SENDS.labels(provider, outcome).inc()
         app.ctx.services = services
         app.ctx.landing_follower = asyncio.create_task(app.ctx.landing.follow(services.redis))
         try:  # indexes are an optimisation: a MongoDB that is away must not stop the web tier

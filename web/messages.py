@@ -57,6 +57,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fa": "فعلاً شماره موبایل این کشور را نمی‌پذیریم. لطفاً شماره موبایل ایرانی وارد کنید.",
         "en": "We cannot accept mobile numbers from that country yet.",
     },
+    "invalid_code": {
+        "fa": "کد واردشده درست نیست. {attempts} بار دیگر می‌توانید امتحان کنید.",
+        "en": "That code is not right. You can try {attempts} more times.",
+    },
+    "code_expired": {
+        "fa": "این کد منقضی شده یا قبلاً استفاده شده است. لطفاً کد تازه‌ای درخواست کنید.",
+        "en": "This code has expired or was already used. Please ask for a new code.",
+    },
+    "too_many_attempts": {
+        "fa": "کد را چند بار اشتباه وارد کردید و این کد دیگر اعتبار ندارد. لطفاً کد تازه‌ای درخواست کنید.",
+        "en": "Too many wrong codes: this one no longer works. Please ask for a new code.",
+    },
     "rate_limited": {
         "fa": "تعداد تلاش‌ها زیاد بود. لطفاً {seconds} ثانیه دیگر دوباره امتحان کنید.",
         "en": "Too many attempts. Please try again in {seconds} seconds.",
@@ -110,5 +122,9 @@ def message(error: LeadcapError, lang: str) -> str:
     sentences = CATALOGUE.get(error.code)
     if sentences is None or lang not in sentences:
         return error.message
-    figures = {"seconds": getattr(error, "retry_after", 5), "kib": MAX_BODY // 1024}
+    figures = {
+        "seconds": getattr(error, "retry_after", 5),
+        "kib": MAX_BODY // 1024,
+        "attempts": getattr(error, "attempts_left", 0),
+    }
     return sentences[lang].format(**{k: localise_digits(str(v), lang) for k, v in figures.items()})

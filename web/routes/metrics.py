@@ -21,5 +21,9 @@ async def scrape(request: Request) -> HTTPResponse:
     peer = clientip.client_address(request.ip, None, ())
     if peer is None or not clientip.within(peer, settings.metrics_allow):
         raise NotFound("There is nothing at this address.")
-    body = await metrics.render(request.app.ctx.services.redis, multiprocess_mode=settings.web_workers > 1)
+    body = await metrics.render(
+        request.app.ctx.services.redis,
+        multiprocess_mode=settings.web_workers > 1,
+        sms_budget=settings.sms_budget if settings.verify == "sms" else None,
+    )
     return raw(body, content_type=CONTENT_TYPE_LATEST)

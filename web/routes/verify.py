@@ -1,0 +1,97 @@
+"""POST /api/leads/{id}/verify and /resend: the code step of phone verification (LEADCAP_VERIFY=sms).
+
+A handler counts the request against the client's bucket (the lead POST's limit, its own
+window), reads the code, calls the Verifier, renders. JSON gets the contract's bodies; a form
+(the page without JavaScript) gets 303s back to the page's code step.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+from uuid import UUID
+
+import orjson
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, json, redirect
+
+from leadcap import clientip, submission
+from leadcap.errors import InvalidBody, LeadcapError, NotFound, RateLimited
+from leadcap.ratelimit import Quota
+from leadcap.settings import Settings
+from leadcap.verification import Verifier
+from web import metrics
+from web.routes.leads import read_capped
+
+bp = Blueprint("verify")
+
+
+async def _prepare(request: Request, lead_id: UUID) -> tuple[Verifier, str]:
+    """The verifier and the client's bucket, after counting this request (RateLimit-* headers)."""
+    verifier: Verifier | None = request.app.ctx.services.verifier
+    request.ctx.form = _is_form(request)
+    request.ctx.verify_id = str(lead_id)
+    if verifier is None:
+        raise NotFound("There is nothing at this address.")
+    settings: Settings = request.app.ctx.settings
+    address = clientip.client_address(
+        request.ip, request.headers.get("x-forwarded-for"), settings.trusted_proxies
+    )
+    request.ctx.client = address
+    bucket = clientip.bucket(address)
+    quota: Quota = await request.app.ctx.services.intake.count("v:" + bucket)
+    request.ctx.quota = quota
+    return verifier, bucket
+
+
+def _is_form(request: Request) -> bool:
+    kind = (request.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
+    return kind == submission.FORM
+
+
+def read_code(form: bool, body: bytes) -> object:
+    """The `code` field of a JSON object or a form; raise InvalidBody for any other shape."""
+    if form:
+        try:
+            return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True)).get("code")
+        except UnicodeDecodeError:
+            raise InvalidBody("The form is not valid UTF-8.") from None
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise InvalidBody("The request body is not valid JSON.") from None
+    if not isinstance(data, dict) or not isinstance(data.get("code"), str):
+        raise InvalidBody('Send {"code": "12345"}.')
+    return data["code"]
+
+
+@bp.post("/api/leads/<lead_id:uuid>/verify", stream=True, name="verify")
+async def verify(request: Request, lead_id: UUID) -> HTTPResponse:
+    verifier, _ = await _prepare(request, lead_id)
+    if not request.ctx.form:
+        submission.media_type(request.headers.get("content-type"))  # 415 for anything but JSON/form
+    code = read_code(request.ctx.form, await read_capped(request, submission.MAX_BODY))
+    try:
+        result = await verifier.verify(str(lead_id), code)
+    except LeadcapError as error:
+        metrics.VERIFICATIONS.labels(error.code).inc()
+        raise
+    metrics.VERIFICATIONS.labels("verified").inc()
+    headers = request.ctx.quota.headers()
+    if request.ctx.form:
+        return redirect("/?verified=1", status=303, headers=headers)
+    return json(result.body(), status=200, headers=headers)
+
+
+@bp.post("/api/leads/<lead_id:uuid>/resend", name="resend")
+async def resend(request: Request, lead_id: UUID) -> HTTPResponse:
+    verifier, bucket = await _prepare(request, lead_id)
+    try:
+        sent = await verifier.resend(str(lead_id), bucket)
+    except RateLimited:
+        metrics.VERIFICATIONS.labels("resend_too_early").inc()
+        raise
+    headers = request.ctx.quota.headers()
+    if request.ctx.form:
+        target = f"/?verify={lead_id}" if sent.available else "/?submitted=1"
+        return redirect(target, status=303, headers=headers)
+    return json({"id": str(lead_id), **sent.body()}, status=202, headers=headers)
