@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
 from leadcap import codes, keys, settings
-from leadcap.errors import CodeExpired, InvalidCode, TooManyAttempts
+from leadcap.errors import CodeExpired, ConfigError, InvalidCode, TooManyAttempts
 from leadcap.ids import uuid7
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.redis import Redis
 from leadcap.submission import Submission
-from leadcap.verification import Verifier
+from leadcap.verification import Verifier, load_key
 from tests import factories, fakesms, servers
 from tests.fakesms import FakeSms
 from tests.servers import Stores
@@ -299,3 +300,53 @@ async def test_unverified_until_the_code_comes_back(store: Redis, postgres: Post
     plain = Submission(id=uuid7(), phone=factories.e164(factories.mobile()), region="IR")
     await postgres.record([plain])
     assert await postgres.pool.fetchval("SELECT status FROM leads WHERE phone = $1", plain.phone) == "new"
+
+
+def test_settings_of_verification() -> None:
+    on = {"VERIFY": "sms", "SMS_PROVIDER": "kavenegar", "SMS_API_KEY": "secret-key", "SMS_TEMPLATE": "otp"}
+    parsed = settings.parse({**on, "VERIFY_KEY": "v" * 40, "SMS_PER_IP": "5", "SMS_BUDGET": "50/day"})
+    assert (parsed.sms_per_ip.limit, parsed.sms_per_ip.window_s) == (5, 3600)
+    assert (parsed.sms_budget.limit, parsed.sms_budget.window_s) == (50, 86400)
+    shown = parsed.masked()
+    assert shown["LEADCAP_SMS_API_KEY"] == shown["LEADCAP_VERIFY_KEY"] == "***"
+    assert "secret-key" not in str(shown) and "v" * 40 not in str(shown)
+    assert settings.parse({}).verify == "off"
+    refused = [
+        ({"VERIFY": "sms", "SMS_PROVIDER": "kavenegar"}, "LEADCAP_SMS_API_KEY"),
+        ({**on, "SMS_PER_IP": "lots"}, "LEADCAP_SMS_PER_IP"),
+        ({**on, "SMS_TIMEOUT": "60"}, "LEADCAP_SMS_TIMEOUT"),
+        ({**on, "VERIFY_KEY": "short"}, "LEADCAP_VERIFY_KEY"),
+        (
+            {
+                "VERIFY": "sms",
+                "ENV": "production",
+                "DATABASE_URL": "postgresql://h/d",
+                "REDIS_URL": "redis://h",
+                "MONGO_URL": "mongodb://h",
+            },
+            "LEADCAP_SMS_PROVIDER",
+        ),
+        (
+            {
+                **on,
+                "ENV": "production",
+                "DATABASE_URL": "postgresql://h/d",
+                "REDIS_URL": "redis://h",
+                "MONGO_URL": "mongodb://h",
+            },
+            "LEADCAP_VERIFY_KEY",
+        ),
+        ({"VERIFY": "maybe"}, "LEADCAP_VERIFY"),
+    ]
+    for raw, variable in refused:
+        with pytest.raises(ConfigError) as caught:
+            settings.parse(raw)
+        assert caught.value.variable == variable
+
+
+def test_the_generated_key_is_private_and_shared(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    one = load_key(settings.parse({"DATA_DIR": str(folder), "VERIFY": "sms"}))
+    two = load_key(settings.parse({"DATA_DIR": str(folder), "VERIFY": "sms"}))
+    assert one == two and len(one) == 64
+    assert (folder / "verify.key").stat().st_mode & 0o777 == 0o600

@@ -124,6 +124,11 @@ async def test_the_whole_flow(
         assert verified.status_code == 200, verified.text
         assert verified.json() == {"id": body["id"], "status": "verified", "phone": factories.e164(number)}
         assert_rate_headers(verified)
+    async with client(kavenegar_server.url, "127.0.0.1") as http:
+        scraped = (await http.get("/metrics")).text
+    assert 'leadcap_sms_sends_total{outcome="sent",provider="kavenegar"}' in scraped
+    assert 'leadcap_verifications_total{outcome="verified"}' in scraped
+    assert re.search(r"^leadcap_sms_budget_left \d+$", scraped, re.M)
     row = await wait_for_lead(pg, factories.e164(number), "verified")
     assert row["verified_at"] is not None
     exported = servers.leadcap("export-leads", "--format", "jsonl", "--status", "verified", env=env)
