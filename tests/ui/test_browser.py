@@ -49,3 +49,40 @@ async def test_landing_page_in_chromium(ui_server: Server, worker: Process, pg: 
         lead = await wait_for_lead(pg, figures[key])
         assert lead["submissions"] == 1
     assert any(OUT.glob("*390*.png")) and any(OUT.glob("*1280*.png"))
+
+
+@pytest.mark.parametrize("locale", ["fa", "en"])
+async def test_code_step_in_chromium(
+    env: dict[str, str], run_dir: Path, worker: Process, pg: asyncpg.Pool, locale: str
+) -> None:
+    """LEADCAP_VERIFY=sms with the log provider: submit, read the code in the server log, type a
+    wrong one and then the right one (in Persian digits), and the lead is `verified`."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    log = run_dir / f"ui-verify-{locale}.log"
+    verifying = {"LEADCAP_VERIFY": "sms", "LEADCAP_SMS_PROVIDER": "log", "LEADCAP_LOCALE": locale}
+    server = servers.start_server({**env, "LEADCAP_UI_DIST": str(DIST), **verifying}, log)
+    try:
+        result = subprocess.run(
+            ["node", "e2e/verify.mjs"],
+            cwd=servers.ROOT / "web" / "ui",
+            env={**os.environ, "BASE_URL": server.url, "SERVER_LOG": str(log), "OUT_DIR": str(OUT)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        server.process.stop()
+    print(result.stderr)
+    assert result.returncode == 0, result.stderr[-4000:]
+    figures = json.loads(result.stdout)
+    assert figures["locale"] == locale
+    print("code step:", json.dumps(figures))
+
+    async def verified() -> asyncpg.Record | None:
+        return await pg.fetchrow(
+            "SELECT * FROM leads WHERE phone = $1 AND status = 'verified' AND verified_at IS NOT NULL",
+            figures["phone"],
+        )
+
+    assert await servers.wait_for(verified, timeout=20)
