@@ -44,6 +44,16 @@ def verification(submission_id: str) -> str:
     return PREFIX + "vf:" + submission_id
 
 
+def verification_code(submission_id: str) -> str:
+    """The hash of the live code: its HMAC (h), tries and, once killed, dead; expires with the code."""
+    return verification(submission_id) + ":code"
+
+
+def verification_wait(submission_id: str) -> str:
+    """Present while a new code may not be asked for yet (the resend cooldown)."""
+    return verification(submission_id) + ":wait"
+
+
 def sms_rate(scope: str, name: str) -> str:
     """A sorted set of recent SMS sends in one budget: scope is phone-h, phone-d, ip or all."""
     return PREFIX + "sms:" + scope + ":" + name

@@ -57,9 +57,6 @@ from leadcap.submission import Submission
 log = logging.getLogger(__name__)
 _BUDGET_LUA = files("leadcap").joinpath("sms_budget.lua").read_text(encoding="utf-8")
 _TAKE_LUA = files("leadcap").joinpath("verify_take.lua").read_text(encoding="utf-8")
-_CONSUME_LUA = (
-    "if redis.call('HGET', KEYS[1], 'h') == ARGV[1] then redis.call('DEL', KEYS[1]); return 1 end; return 0"
-)
 PER_PHONE = ((3, 3600), (10, 86400))  # the contract's fixed caps: 3 an hour, 10 a day
 KEY_FILE = "verify.key"
 BUDGET_NAMES = ("phone_hour", "phone_day", "ip", "global")
@@ -138,7 +135,6 @@ class Verifier:
         self.resend_ms = settings.verify_resend_s * 1000
         self._budget_script = redis.client.register_script(_BUDGET_LUA)
         self._take_script = redis.client.register_script(_TAKE_LUA)
-        self._consume_script = redis.client.register_script(_CONSUME_LUA)
         # The web tier's metrics hook (leadcap never imports web): (provider, outcome).
         self.on_send: Callable[[str, str], None] = lambda provider, outcome: None
 
@@ -166,7 +162,7 @@ class Verifier:
         held = await self._held(submission_id)
         if held is None:
             raise NotFound("There is no verification pending for this lead.")
-        wait_key = keys.verification(submission_id) + ":wait"
+        wait_key = keys.verification_wait(submission_id)
         async with translated("resend cooldown"):
             if self.resend_ms and not await self.redis.client.set(wait_key, "1", nx=True, px=self.resend_ms):
                 left_ms = await self.redis.client.pttl(wait_key)
@@ -191,7 +187,7 @@ class Verifier:
             log.warning("sms budget %s spent; %s captured unverified", spent, mask_phone(phone))
             return NOT_SENT
         code = codes.new_code()
-        code_key = keys.verification(sid) + ":code"
+        code_key = keys.verification_code(sid)
         try:
             async with translated("storing a code"):
                 pipe = self.redis.client.pipeline(transaction=True)
@@ -199,7 +195,7 @@ class Verifier:
                 pipe.hset(code_key, mapping={"h": codes.digest(self.key, sid, code), "tries": 0})
                 pipe.pexpire(code_key, self.ttl_ms)
                 if self.resend_ms and not cooldown_set:
-                    pipe.set(keys.verification(sid) + ":wait", "1", px=self.resend_ms)
+                    pipe.set(keys.verification_wait(sid), "1", px=self.resend_ms)
                 await pipe.execute()
         except StoreError as exc:
             log.warning("code not stored: %s", exc.reason)
@@ -261,7 +257,7 @@ class Verifier:
     async def _forget(self, code_key: str, sid: str) -> None:
         try:
             async with translated("forgetting a code"):
-                await self.redis.client.delete(code_key, keys.verification(sid) + ":wait")
+                await self.redis.client.delete(code_key, keys.verification_wait(sid))
         except StoreError:
             pass
 
@@ -269,13 +265,12 @@ class Verifier:
 
     async def state(self, submission_id: str) -> Sent:
         """What the first answer's verification looks like now (for a duplicate): nothing is sent."""
-        base = keys.verification(submission_id)
         try:
             async with translated("reading a verification"):
                 pipe = self.redis.client.pipeline(transaction=False)
-                pipe.pttl(base + ":code")
-                pipe.hexists(base + ":code", "dead")
-                pipe.pttl(base + ":wait")
+                pipe.pttl(keys.verification_code(submission_id))
+                pipe.hexists(keys.verification_code(submission_id), "dead")
+                pipe.pttl(keys.verification_wait(submission_id))
                 code_ms, dead, wait_ms = await pipe.execute()
         except StoreError:
             return NOT_SENT
@@ -291,7 +286,7 @@ class Verifier:
         Raises InvalidCode (with attempts_left), CodeExpired (unknown, expired or used),
         TooManyAttempts (the fifth wrong code killed it), StoreError.
         """
-        code_key = keys.verification(submission_id) + ":code"
+        code_key = keys.verification_code(submission_id)
         async with translated("checking a code"):
             taken = await self._take_script(keys=[code_key], args=[codes.MAX_TRIES])
         verdict = taken[0].decode() if isinstance(taken[0], bytes) else str(taken[0])
@@ -303,16 +298,15 @@ class Verifier:
         tries = int(taken[2])
         code = codes.read(typed)
         if code is not None and codes.matches(self.key, submission_id, code, stored):
-            async with translated("consuming a code"):
-                used = await self._consume_script(keys=[code_key], args=[stored])
-            if not int(used):  # a concurrent request with the same code got there first
-                raise CodeExpired("This code has expired or was already used. Ask for a new code.")
             held = await self._held(submission_id)
             if held is None:  # the hold outlives every code; only a flushed Redis gets here
                 raise CodeExpired("This code has expired or was already used. Ask for a new code.")
+            # PostgreSQL first: if it fails, the code is still there to be typed again (503).
             await self.postgres.mark_verified(Submission.from_message(held["submission"]))
-            async with translated("forgetting a verification"):
-                await self.redis.client.delete(keys.verification(submission_id), code_key + ":wait")
+            async with translated("forgetting a verification"):  # a used code is gone
+                await self.redis.client.delete(
+                    code_key, keys.verification(submission_id), keys.verification_wait(submission_id)
+                )
             return Verified(submission_id, held["phone"])
         left = codes.MAX_TRIES - tries
         if left <= 0:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from leadcap import codes, keys, settings
-from leadcap.errors import CodeExpired, ConfigError, InvalidCode, TooManyAttempts
+from leadcap.errors import CodeExpired, ConfigError, InvalidCode, StoreError, TooManyAttempts
 from leadcap.ids import uuid7
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.redis import Redis
@@ -86,7 +86,7 @@ async def test_a_code_lives_only_as_its_hmac(store: Redis, postgres: Postgres, f
         "verification": {"expires_in": 120, "resend_in": 60},
     }
     code = fake.last_code(local(sub))
-    kept = await store.client.hgetall(keys.verification(str(sub.id)) + ":code")
+    kept = await store.client.hgetall(keys.verification_code(str(sub.id)))
     assert set(kept) == {b"h", b"tries"}
     assert kept[b"h"].decode() == codes.digest(KEY, str(sub.id), code)
     for key in await store.client.keys("*"):
@@ -144,7 +144,7 @@ async def test_five_wrong_codes_kill_it(store: Redis, postgres: Postgres, fake: 
         await v.verify(str(sub.id), wrong)
     with pytest.raises(TooManyAttempts):  # dead: even the right code is refused
         await v.verify(str(sub.id), code)
-    assert b"h" not in await store.client.hgetall(keys.verification(str(sub.id)) + ":code")
+    assert b"h" not in await store.client.hgetall(keys.verification_code(str(sub.id)))
 
 
 async def test_a_code_expires(store: Redis, postgres: Postgres, fake: FakeSms) -> None:
@@ -244,7 +244,7 @@ async def test_failures_are_classified_and_cost_no_budget(
     assert not (await v.start(sub, "b1")).available
     assert outcomes == [f"{provider}:{kind}"]
     assert await store.client.zcard(keys.SMS_ALL) == 0
-    assert not await store.client.exists(keys.verification(str(sub.id)) + ":code")
+    assert not await store.client.exists(keys.verification_code(str(sub.id)))
 
 
 async def test_a_wrong_key_is_rejected(store: Redis, postgres: Postgres, fake: FakeSms) -> None:
@@ -350,3 +350,18 @@ def test_the_generated_key_is_private_and_shared(tmp_path: Path) -> None:
     two = load_key(settings.parse({"DATA_DIR": str(folder), "VERIFY": "sms"}))
     assert one == two and len(one) == 64
     assert (folder / "verify.key").stat().st_mode & 0o777 == 0o600
+
+
+async def test_a_failed_write_keeps_the_code(store: Redis, postgres: Postgres, fake: FakeSms) -> None:
+    from leadcap import embedded
+
+    down = await Postgres.open(f"postgresql://postgres@127.0.0.1:{embedded.free_port()}/x", timeout=1)
+    try:
+        sub = lead()
+        await verifier(store, down, fake).start(sub, "b1")
+        code = fake.last_code(local(sub))
+        with pytest.raises(StoreError):
+            await verifier(store, down, fake).verify(str(sub.id), code)
+    finally:
+        await down.close()
+    assert (await verifier(store, postgres, fake).verify(str(sub.id), code)).phone == sub.phone

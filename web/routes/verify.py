@@ -7,6 +7,8 @@ window), reads the code, calls the Verifier, renders. JSON gets the contract's b
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from urllib.parse import parse_qsl
 from uuid import UUID
 
@@ -15,7 +17,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json, redirect
 
 from leadcap import clientip, submission
-from leadcap.errors import InvalidBody, LeadcapError, NotFound, RateLimited
+from leadcap.errors import InvalidBody, LeadcapError, NotFound, RateLimited, StoreError, Unavailable
 from leadcap.ratelimit import Quota
 from leadcap.settings import Settings
 from leadcap.verification import Verifier
@@ -24,6 +26,17 @@ from web.routes.leads import read_capped
 
 bp = Blueprint("verify")
 MAX_CODE = 32  # as docs/openapi.json says; longer is not a code at all
+
+
+@asynccontextmanager
+async def _stores_away() -> AsyncIterator[None]:
+    """Redis or PostgreSQL failing: 503 unavailable with Retry-After (a code is kept for a retry)."""
+    try:
+        yield
+    except Unavailable:
+        raise
+    except StoreError as exc:
+        raise Unavailable("We cannot check codes right now. Please try again shortly.") from exc
 
 
 async def _prepare(request: Request, lead_id: UUID) -> tuple[Verifier, str]:
@@ -39,7 +52,8 @@ async def _prepare(request: Request, lead_id: UUID) -> tuple[Verifier, str]:
     )
     request.ctx.client = address
     bucket = clientip.bucket(address)
-    quota: Quota = await request.app.ctx.services.intake.count("v:" + bucket)
+    async with _stores_away():
+        quota: Quota = await request.app.ctx.services.intake.count("v:" + bucket)
     request.ctx.quota = quota
     return verifier, bucket
 
@@ -75,7 +89,8 @@ async def verify(request: Request, lead_id: UUID) -> HTTPResponse:
         submission.media_type(request.headers.get("content-type"))  # 415 for anything but JSON/form
     code = read_code(request.ctx.form, await read_capped(request, submission.MAX_BODY))
     try:
-        result = await verifier.verify(str(lead_id), code)
+        async with _stores_away():
+            result = await verifier.verify(str(lead_id), code)
     except LeadcapError as error:
         metrics.VERIFICATIONS.labels(error.code).inc()
         raise
@@ -90,7 +105,8 @@ async def verify(request: Request, lead_id: UUID) -> HTTPResponse:
 async def resend(request: Request, lead_id: UUID) -> HTTPResponse:
     verifier, bucket = await _prepare(request, lead_id)
     try:
-        sent = await verifier.resend(str(lead_id), bucket)
+        async with _stores_away():
+            sent = await verifier.resend(str(lead_id), bucket)
     except RateLimited:
         metrics.VERIFICATIONS.labels("resend_too_early").inc()
         raise
