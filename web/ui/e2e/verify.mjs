@@ -108,8 +108,24 @@ async function main() {
 
     await code.fill(toPersian(real).slice(0, 4));
     await code.press('End');
+    // Feedback on the code step: from the fifth digit (keydown, or beforeinput for a Persian digit,
+    // which Playwright inserts as text) to the button reporting busy.
+    await page.evaluate(() => {
+      const probe = { down: null, busy: null };
+      window.__codeProbe = probe;
+      for (const type of ['keydown', 'beforeinput']) {
+        document.addEventListener(type, () => { probe.down ??= performance.now(); }, { capture: true });
+      }
+      const button = document.querySelector('form button[type="submit"]');
+      new MutationObserver(() => {
+        if (button.getAttribute('aria-busy') === 'true') probe.busy ??= performance.now();
+      }).observe(button, { attributes: true });
+    });
     await code.type(toPersian(real).slice(4)); // the fifth digit sends it
     await page.waitForSelector('[data-state="verified"]');
+    const probe = await page.evaluate(() => window.__codeProbe);
+    result.code_input_to_pending_ms = probe.down !== null && probe.busy !== null ? Math.round((probe.busy - probe.down) * 10) / 10 : null;
+    check('fifth digit → pending under 50 ms', result.code_input_to_pending_ms !== null && result.code_input_to_pending_ms < 50, String(result.code_input_to_pending_ms));
     check('the right code (Persian digits) verifies', true);
     await page.screenshot({ path: path.join(OUT_DIR, `verify-${locale}-1280-verified.png`), fullPage: true });
     check('no page errors', errors.length === 0, errors.join('; '));
