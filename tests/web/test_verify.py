@@ -196,6 +196,19 @@ async def test_a_duplicate_sends_nothing_new(kavenegar_server: Server, fake: Fak
     assert len(fake.codes_for(local(number))) == 1
 
 
+async def test_a_bot_is_told_a_code_went_out_and_none_does(
+    kavenegar_server: Server, fake: FakeSms, ip: str
+) -> None:
+    number = factories.mobile()
+    async with client(kavenegar_server.url, ip) as http:
+        response = await http.post("/api/leads/", json={"phone": number, "website": "http://spam.example"})
+        preflight = await http.options(f"/api/leads/{uuid.uuid4()}/verify")
+    assert response.status_code == 202
+    assert response.json()["verification"] == {"expires_in": 120, "resend_in": 60}
+    assert fake.codes_for(local(number)) == []
+    assert preflight.status_code == 204
+
+
 async def test_provider_down_still_captures(
     kavenegar_server: Server, worker: Process, pg: asyncpg.Pool, fake: FakeSms, ip: str
 ) -> None:

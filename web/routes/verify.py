@@ -14,7 +14,7 @@ from uuid import UUID
 
 import orjson
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, json, redirect
+from sanic.response import HTTPResponse, empty, json, redirect
 
 from leadcap import clientip, submission
 from leadcap.errors import InvalidBody, LeadcapError, NotFound, RateLimited, StoreError, Unavailable
@@ -80,6 +80,17 @@ def read_code(form: bool, body: bytes) -> str:
     if not isinstance(code, str) or len(code) > MAX_CODE:
         raise InvalidBody('Send {"code": "12345"}.')
     return code
+
+
+@bp.options("/api/leads/<lead_id:uuid>/verify", name="verify_preflight")
+async def verify_preflight(request: Request, lead_id: UUID) -> HTTPResponse:
+    """A CORS preflight (a page built with VITE_API_BASE_URL); the middleware adds the headers."""
+    return empty(status=204, headers={"Allow": "POST, OPTIONS"})
+
+
+@bp.options("/api/leads/<lead_id:uuid>/resend", name="resend_preflight")
+async def resend_preflight(request: Request, lead_id: UUID) -> HTTPResponse:
+    return empty(status=204, headers={"Allow": "POST, OPTIONS"})
 
 
 @bp.post("/api/leads/<lead_id:uuid>/verify", stream=True, name="verify")
