@@ -84,22 +84,25 @@ class Postgres:
             if to_verify:  # LEADCAP_VERIFY=sms: a lead these submissions created waits for its code
                 await conn.execute(query("mark_unverified"), to_verify)
 
-    async def mark_verified(self, submission: Submission) -> None:
-        """The lead of `submission` is verified now: created so if the worker has not written it
-        yet (its submission then adds to it as usual), else updated."""
-        utm = submission.utm
-        async with translated("verifying a lead"), self.pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                query("mark_verified"),
-                submission.id,
-                submission.phone,
-                submission.region,
-                carrier_of(submission.phone),
-                submission.submitted_at,
-                submission.source,
-                *(utm.get(key) for key in ("source", "medium", "campaign", "term", "content")),
-            )
-            # lead.verified: the webhooks outbox event for this lead is written here, in this
+    async def mark_verified(self, batch: Sequence[Submission]) -> None:
+        """The leads of `batch` are verified now, in one transaction: created so if the worker has
+        not written them yet (their submissions then add to them as usual), else updated."""
+        unique = list({s.phone: s for s in reversed(batch)}.values())  # one row per phone per statement
+        if not unique:
+            return
+        utms = [s.utm for s in unique]
+        columns: list[list[Any]] = [
+            [s.id for s in unique],
+            [s.phone for s in unique],
+            [s.region for s in unique],
+            [carrier_of(s.phone) for s in unique],
+            [s.submitted_at for s in unique],
+            [s.source for s in unique],
+            *([utm.get(key) for utm in utms] for key in ("source", "medium", "campaign", "term", "content")),
+        ]
+        async with translated("verifying leads"), self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(query("mark_verified"), *columns)
+            # lead.verified: the webhooks outbox events for these leads are written here, in this
             # transaction, so no verified lead goes without its event (issue 14's outbox).
 
     async def recent_submission(self, phone: str, window_s: int) -> uuid.UUID | None:
