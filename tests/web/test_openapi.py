@@ -23,7 +23,12 @@ schema = schemathesis.openapi.from_path(SPEC)
 def open_server(env: dict[str, str], run_dir: Path) -> Iterator[Server]:
     """A server with a rate limit high enough that generated cases meet the other answers too,
     and phone verification on (log provider), so its endpoints answer as described."""
-    verifying = {"LEADCAP_VERIFY": "sms", "LEADCAP_SMS_PROVIDER": "log", "LEADCAP_SMS_BUDGET": "100000/hour"}
+    verifying = {
+        "LEADCAP_VERIFY": "sms",
+        "LEADCAP_SMS_PROVIDER": "log",
+        "LEADCAP_SMS_BUDGET": "100000/hour",
+        "LEADCAP_SMS_PER_IP": "100000/hour",
+    }
     running = servers.start_server(
         {**env, "LEADCAP_RATE_LIMIT": "100000/minute", **verifying}, run_dir / "openapi.log"
     )
