@@ -27,6 +27,7 @@ import asyncio
 import logging
 import os
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.resources import files
@@ -61,6 +62,11 @@ _TAKE_LUA = files("leadcap").joinpath("verify_take.lua").read_text(encoding="utf
 PER_PHONE = ((3, 3600), (10, 86400))  # the contract's fixed caps: 3 an hour, 10 a day
 KEY_FILE = "verify.key"
 SENDS_AT_ONCE = 16
+# After this many provider_down failures in a row, sends are skipped for PROVIDER_PAUSE_S: during
+# an outage every POST would otherwise wait out LEADCAP_SMS_TIMEOUT for nothing.
+PROVIDER_DOWN_TRIP = 3
+PROVIDER_PAUSE_S = 5.0
+LOG_EVERY_S = 10.0  # a spent budget or a paused provider is logged at most this often per process
 WRITE_TIMEOUT_S = 5.0  # a verify waits this long for PostgreSQL, then answers 503 (code kept)
 BUDGET_NAMES = ("phone_hour", "phone_day", "ip", "global")
 
@@ -151,6 +157,9 @@ class Verifier:
         self.resend_ms = settings.verify_resend_s * 1000
         self._budget_script = redis.client.register_script(_BUDGET_LUA)
         self._take_script = redis.client.register_script(_TAKE_LUA)
+        self._down_in_a_row = 0
+        self._paused_until = 0.0
+        self._logged_at: dict[str, float] = {}
         # The web tier's metrics hook (leadcap never imports web): (provider, outcome).
         self.on_send: Callable[[str, str], None] = lambda provider, outcome: None
 
@@ -196,11 +205,15 @@ class Verifier:
         if allowed is not None and region not in allowed:  # a second lock: intake refused them already
             self.on_send(self.provider.name, "region_not_allowed")
             return NOT_SENT
+        if time.monotonic() < self._paused_until:
+            self.on_send(self.provider.name, "provider_paused")
+            self._log_now("paused", "sms provider paused after repeated failures; leads captured unverified")
+            return NOT_SENT
         member = f"{sid}:{secrets.token_hex(4)}"
         spent = await self._spend(member, phone, bucket)
         if spent is not None:
             self.on_send(self.provider.name, f"budget_{spent}")
-            log.warning("sms budget %s spent; %s captured unverified", spent, mask_phone(phone))
+            self._log_now(f"budget_{spent}", f"sms budget {spent} spent; leads captured unverified")
             return NOT_SENT
         code = codes.new_code()
         code_key = keys.verification_code(sid)
@@ -223,12 +236,23 @@ class Verifier:
         except (SmsError, TimeoutError) as exc:
             kind = exc.kind if isinstance(exc, SmsError) else "provider_down"
             self.on_send(self.provider.name, kind)
+            self._down_in_a_row = self._down_in_a_row + 1 if kind == "provider_down" else 0
+            if self._down_in_a_row >= PROVIDER_DOWN_TRIP:
+                self._paused_until = time.monotonic() + PROVIDER_PAUSE_S
             log.warning("sms to %s not sent (%s); lead captured unverified", mask_phone(phone), kind)
             await self._forget(code_key, sid)
             await self._refund(member, phone, bucket)
             return NOT_SENT
         self.on_send(self.provider.name, "sent")
+        self._down_in_a_row = 0
         return Sent(True, expires_in=self.settings.verify_code_ttl_s, resend_in=self.settings.verify_resend_s)
+
+    def _log_now(self, what: str, message: str) -> None:
+        """Log `message` unless the same `what` was logged less than LOG_EVERY_S ago."""
+        now = time.monotonic()
+        if now - self._logged_at.get(what, -LOG_EVERY_S) >= LOG_EVERY_S:
+            self._logged_at[what] = now
+            log.warning(message)
 
     def _budgets(self, phone: str, bucket: str) -> tuple[list[str], list[int]]:
         (hour_n, hour_s), (day_n, day_s) = PER_PHONE

@@ -369,3 +369,20 @@ async def test_a_failed_write_keeps_the_code(
     finally:
         await down.close()
     assert (await verifier(store, postgres, fake).verify(str(sub.id), code)).phone == sub.phone
+
+
+async def test_a_provider_failing_again_and_again_is_paused(
+    store: Redis, postgres: Postgres, fake: FakeSms, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    v = verifier(store, postgres, fake)
+    outcomes: list[str] = []
+    v.on_send = lambda name, outcome: outcomes.append(outcome)
+    fake.mode = "5xx"
+    for _ in range(verification.PROVIDER_DOWN_TRIP):
+        assert not (await v.start(lead(), "b1")).available
+    asked = len(fake.received)
+    fake.mode = "ok"
+    assert not (await v.start(lead(), "b1")).available  # paused: the provider is not even asked
+    assert len(fake.received) == asked and outcomes[-1] == "provider_paused"
+    monkeypatch.setattr(v, "_paused_until", 0.0)  # the pause is over
+    assert (await v.start(lead(), "b1")).available
