@@ -37,6 +37,7 @@ COLUMNS = (
     "utm_campaign",
     "utm_term",
     "utm_content",
+    "verified_at",  # when the lead's SMS code came back (LEADCAP_VERIFY=sms), else empty
 )
 # Added after COLUMNS by `--calendar jalali`: the local date of each timestamp, YYYY-MM-DD.
 JALALI_COLUMNS = ("first_submitted_jalali", "last_submitted_jalali")
@@ -44,7 +45,7 @@ FREE_TEXT = frozenset({"source", "utm_source", "utm_medium", "utm_campaign", "ut
 # Each list of choices is declared once, as a type the CLI offers (and --help lists) as is.
 Format = Literal["csv", "jsonl"]
 Calendar = Literal["gregorian", "jalali"]
-Status = Literal["new", "contacted", "qualified", "converted", "rejected"]
+Status = Literal["new", "contacted", "qualified", "converted", "rejected", "unverified", "verified"]
 FORMATS: tuple[str, ...] = get_args(Format)
 CALENDARS: tuple[str, ...] = get_args(Calendar)
 STATUSES: tuple[str, ...] = get_args(Status)

@@ -68,6 +68,23 @@ class Intake:
                 self._redis_down_until = time.monotonic() + REDIS_RETRY_S
         return await self._direct(parsed, bucket)
 
+    async def count(self, bucket: str) -> Quota:
+        """Count one request against `bucket` (same limit as the lead POST); raise RateLimited
+        when over it, StoreError when Redis is away. For the verify and resend endpoints."""
+        allowed, count, age, _ = await self.redis.intake(
+            [keys.rate_bucket(bucket), keys.dedupe(""), keys.LEAD_STREAM],
+            [self._limit, self._window_ms, str(uuid7()), "count", self._dedupe_s, b""],
+        )
+        quota = Quota.from_window(
+            limit=self.settings.rate_limit.limit,
+            count=int(count),
+            oldest_age_ms=None if int(age) < 0 else int(age),
+            window_s=self.settings.rate_limit.window_s,
+        )
+        if not int(allowed):
+            raise _rate_limited(quota)
+        return quota
+
     async def _via_redis(self, parsed: Submission | RequestError, bucket: str) -> Outcome:
         enqueue = isinstance(parsed, Submission) and not parsed.honeypot
         request_id = parsed.id if isinstance(parsed, Submission) else uuid7()

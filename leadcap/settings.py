@@ -26,7 +26,7 @@ ENVIRONMENTS = ("development", "production", "test")
 LOCALES = ("fa", "en")  # the page's languages; the first is the default
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 # Settings that may instead be read from a file named by `LEADCAP_<NAME>_FILE` (Docker secrets).
-FILE_SETTINGS = ("DATABASE_URL", "REDIS_URL", "MONGO_URL")
+FILE_SETTINGS = ("DATABASE_URL", "REDIS_URL", "MONGO_URL", "SMS_API_KEY", "VERIFY_KEY")
 # The placeholder `.env.docker` ships; refused in production wherever it appears.
 PLACEHOLDER = "change_me"
 # A URL query parameter whose name contains one of these carries a secret (asyncpg and redis-py
@@ -88,6 +88,18 @@ class Settings:
     webhook_concurrency: int = 8
     webhook_max_lag_seconds: int = 300
     admin_idle_minutes: int = 30
+    # Phone verification (issue 15): off, or sms. See leadcap/verification.py.
+    verify: str = "off"
+    sms_provider: str = "log"
+    sms_base_url: str | None = None
+    sms_api_key: str | None = None  # a secret: masked by `leadcap config`
+    sms_template: str | None = None
+    sms_per_ip: RateLimit = RateLimit(20, 3600)
+    sms_budget: RateLimit = RateLimit(1000, 3600)
+    sms_timeout_s: float = 2.0
+    verify_key: str | None = None  # a secret: the HMAC key of the codes
+    verify_code_ttl_s: int = 120
+    verify_resend_s: int = 60
 
     @property
     def production(self) -> bool:
@@ -107,9 +119,11 @@ class Settings:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if f.name.endswith("_url"):
-                text = mask_url(value) if value else "(embedded)"
+                text = mask_url(value) if value else "(default)" if f.name == "sms_base_url" else "(embedded)"
             elif f.name == "allowed_regions":
                 text = "*" if value is None else ",".join(sorted(value))
+            elif f.name in SECRETS:
+                text = "***" if value else ""
             elif f.name in ("trusted_proxies", "metrics_allow", "cors_origins"):
                 text = ",".join(str(n) for n in value)
             else:
@@ -119,7 +133,16 @@ class Settings:
 
 
 # Variable names that are not simply the upper-cased field name.
-_ENV_NAMES = {"dedupe_window_s": "DEDUPE_WINDOW", "reclaim_idle_s": "RECLAIM_IDLE_SECONDS"}
+_ENV_NAMES = {
+    "dedupe_window_s": "DEDUPE_WINDOW",
+    "reclaim_idle_s": "RECLAIM_IDLE_SECONDS",
+    "sms_timeout_s": "SMS_TIMEOUT",
+    "verify_code_ttl_s": "VERIFY_CODE_TTL",
+    "verify_resend_s": "VERIFY_RESEND_AFTER",
+}
+SECRETS = frozenset({"sms_api_key", "verify_key"})  # printed as *** by `leadcap config`
+VERIFY_MODES = ("off", "sms")
+SMS_PROVIDERS = ("log", "kavenegar", "smsir")
 
 
 def mask_url(url: str) -> str:
@@ -230,13 +253,50 @@ def parse(raw: Mapping[str, str]) -> Settings:
         webhook_concurrency=_int(raw, "WEBHOOK_CONCURRENCY", d.webhook_concurrency, 1, 256),
         webhook_max_lag_seconds=_int(raw, "WEBHOOK_MAX_LAG_SECONDS", d.webhook_max_lag_seconds, 1, 86400),
         admin_idle_minutes=_int(raw, "ADMIN_IDLE_MINUTES", d.admin_idle_minutes, 1, 7 * 24 * 60),
+        verify=_choice(raw, "VERIFY", d.verify, VERIFY_MODES),
+        sms_provider=_choice(raw, "SMS_PROVIDER", d.sms_provider, SMS_PROVIDERS),
+        sms_base_url=_url(raw, "SMS_BASE_URL", ("http", "https")),
+        sms_api_key=raw.get("SMS_API_KEY", "").strip() or None,
+        sms_template=raw.get("SMS_TEMPLATE", "").strip() or None,
+        sms_per_ip=_budget(raw, "SMS_PER_IP", d.sms_per_ip),
+        sms_budget=_budget(raw, "SMS_BUDGET", d.sms_budget),
+        sms_timeout_s=_seconds(raw, "SMS_TIMEOUT", d.sms_timeout_s),
+        verify_key=raw.get("VERIFY_KEY", "").strip() or None,
+        verify_code_ttl_s=_int(raw, "VERIFY_CODE_TTL", d.verify_code_ttl_s, 1, 3600),
+        verify_resend_s=_int(raw, "VERIFY_RESEND_AFTER", d.verify_resend_s, 0, 3600),
     )
     if settings.production:
         for name in ("DATABASE_URL", "REDIS_URL", "MONGO_URL"):
             if not raw.get(name):
                 raise ConfigError(PREFIX + name, "is required when LEADCAP_ENV=production")
         refuse_placeholders(raw)
+    _check_verification(settings)
     return settings
+
+
+def _check_verification(settings: Settings) -> None:
+    """With LEADCAP_VERIFY=sms, the provider must be usable and, in production, real and keyed."""
+    if settings.verify != "sms":
+        return
+    if settings.sms_provider == "log" and settings.production:
+        raise ConfigError(
+            PREFIX + "SMS_PROVIDER",
+            "log writes codes to the server log and is refused when LEADCAP_ENV=production",
+        )
+    if settings.sms_provider != "log":
+        for name in ("SMS_API_KEY", "SMS_TEMPLATE"):
+            if not getattr(settings, name.lower()):
+                raise ConfigError(
+                    PREFIX + name, f"is required with LEADCAP_SMS_PROVIDER={settings.sms_provider}"
+                )
+    if settings.production and not settings.verify_key:
+        raise ConfigError(
+            PREFIX + "VERIFY_KEY", "is required with LEADCAP_VERIFY=sms when LEADCAP_ENV=production"
+        )
+    if settings.verify_key is not None and len(settings.verify_key) < 32:
+        raise ConfigError(
+            PREFIX + "VERIFY_KEY", "must be at least 32 characters (e.g. `openssl rand -hex 32`)"
+        )
 
 
 def refuse_placeholders(raw: Mapping[str, str]) -> None:
@@ -268,6 +328,34 @@ def parse_rate_limit(text: str) -> RateLimit:
             "LEADCAP_RATE_LIMIT", f"must look like 10/minute (N/second|minute|hour|day), got {text!r}"
         )
     return RateLimit(int(count), WINDOWS[unit.strip().lower()])
+
+
+def _budget(raw: Mapping[str, str], name: str, default: RateLimit) -> RateLimit:
+    """`20/hour` (or a bare `20`, per hour) for an SMS budget; the error names `name`."""
+    text = raw.get(name, "").strip()
+    if not text:
+        return default
+    if text.isdigit():
+        text += "/hour"
+    try:
+        return parse_rate_limit(text)
+    except ConfigError:
+        raise ConfigError(
+            PREFIX + name, f"must look like 20/hour (N/second|minute|hour|day), got {text!r}"
+        ) from None
+
+
+def _seconds(raw: Mapping[str, str], name: str, default: float) -> float:
+    text = raw.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(PREFIX + name, f"must be a number of seconds, got {text!r}") from None
+    if not 0.05 <= value <= 30:
+        raise ConfigError(PREFIX + name, f"must be between 0.05 and 30 seconds, got {text!r}")
+    return value
 
 
 def _int(raw: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:

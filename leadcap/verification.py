@@ -1,0 +1,388 @@
+"""Phone verification: a one-time code by SMS, checked against an HMAC kept in Redis.
+
+The invariant: the lead is captured durably BEFORE any code goes out (the intake has queued it
+with `verify: true`, so the worker writes it as `unverified`); a failed SMS, a spent budget or
+Redis going away only ever degrade the answer to "captured, not verified".
+
+    start(submission, bucket) ─► budgets (one Lua round trip: phone/hour, phone/day, IP, all)
+                               ─► code hash + cooldown (one pipelined round trip)
+                               ─► provider.send, bounded by LEADCAP_SMS_TIMEOUT
+    verify(id, code)          ─► verify_take.lua (one try, atomically) ─► constant-time compare
+                               ─► PostgreSQL: the lead becomes `verified` (the lead.verified
+                                  event belongs in that same transaction: Postgres.mark_verified)
+    resend(id, bucket)        ─► cooldown (SET NX) ─► the same as start
+
+Redis keys (leadcap/keys.py): `vf:<id>` holds the phone and the submission for an hour (so a
+visitor may resend, and so verify can create the lead if the worker has not yet), `vf:<id>:code`
+holds only the HMAC and the tries and expires with the code, `vf:<id>:wait` is the cooldown.
+
+Why the web tier sends, not the worker: the 202 must say whether the code went out, and the
+visitor waits for the SMS anyway. The provider call is bounded (LEADCAP_SMS_TIMEOUT, default
+2 s): past it the answer is `available: false` and the lead is still captured.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+from redis.typing import EncodableT, FieldT
+
+from leadcap import codes, keys, sms
+from leadcap.errors import (
+    CodeExpired,
+    ConfigError,
+    InvalidCode,
+    NotFound,
+    RateLimited,
+    SmsError,
+    StoreError,
+    TooManyAttempts,
+)
+from leadcap.groupcommit import GroupCommit
+from leadcap.logs import mask_phone
+from leadcap.settings import Settings
+from leadcap.stores.postgres import Postgres
+from leadcap.stores.redis import Redis, translated
+from leadcap.submission import Submission
+
+log = logging.getLogger(__name__)
+_BUDGET_LUA = files("leadcap").joinpath("sms_budget.lua").read_text(encoding="utf-8")
+_TAKE_LUA = files("leadcap").joinpath("verify_take.lua").read_text(encoding="utf-8")
+PER_PHONE = ((3, 3600), (10, 86400))  # the contract's fixed caps: 3 an hour, 10 a day
+KEY_FILE = "verify.key"
+SENDS_AT_ONCE = 16
+# After this many provider_down failures in a row, sends are skipped for PROVIDER_PAUSE_S: during
+# an outage every POST would otherwise wait out LEADCAP_SMS_TIMEOUT for nothing.
+PROVIDER_DOWN_TRIP = 3
+PROVIDER_PAUSE_S = 5.0
+LOG_EVERY_S = 10.0  # a spent budget or a paused provider is logged at most this often per process
+WRITE_TIMEOUT_S = 5.0  # a verify waits this long for PostgreSQL, then answers 503 (code kept)
+BUDGET_NAMES = ("phone_hour", "phone_day", "ip", "global")
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """What the 202 says about the code: it went out (and when it expires / may be resent), or not."""
+
+    available: bool
+    expires_in: int = 0
+    resend_in: int = 0
+
+    def body(self) -> dict[str, object]:
+        if not self.available:
+            return {"status": "queued", "verification": {"available": False}}
+        return {
+            "status": "verification_sent",
+            "verification": {"expires_in": self.expires_in, "resend_in": self.resend_in},
+        }
+
+
+NOT_SENT = Sent(available=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Verified:
+    id: str
+    phone: str
+
+    def body(self) -> dict[str, object]:
+        return {"id": self.id, "status": "verified", "phone": self.phone}
+
+
+def load_key(settings: Settings) -> bytes:
+    """The HMAC key: LEADCAP_VERIFY_KEY, or (outside production) one generated once into the
+    data folder with mode 0600, shared by every process that uses that folder."""
+    if settings.verify_key:
+        return settings.verify_key.encode()
+    if settings.production:
+        raise ConfigError(
+            "LEADCAP_VERIFY_KEY", "is required with LEADCAP_VERIFY=sms when LEADCAP_ENV=production"
+        )
+    folder = Path(settings.data_dir)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = folder / KEY_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_bytes().strip()
+    with os.fdopen(fd, "wb") as out:  # the first process to get here writes it; the others read it
+        out.write(secrets.token_hex(32).encode())
+    return path.read_bytes().strip()
+
+
+class Verifier:
+    """Sends, resends and checks codes. One per process, built by Services when LEADCAP_VERIFY=sms."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        redis: Redis,
+        postgres: Postgres,
+        key: bytes,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.settings = settings
+        self.redis = redis
+        self.postgres = postgres
+        self.key = key
+        # One client for every send, its connections kept alive (a TLS handshake per send would
+        # cost a real provider's round trips). At most SENDS_AT_ONCE sends are in flight per process:
+        # httpcore's pool does work per request in proportion to its connections and queued
+        # requests, which at 64 concurrent sends was 70 % of the web process's CPU (py-spy, bench/
+        # verify.py); the rest wait on the semaphore, inside the same LEADCAP_SMS_TIMEOUT.
+        self.client = client or httpx.AsyncClient(
+            timeout=settings.sms_timeout_s,
+            limits=httpx.Limits(
+                max_connections=SENDS_AT_ONCE, max_keepalive_connections=SENDS_AT_ONCE, keepalive_expiry=30
+            ),
+        )
+        self._sending = asyncio.Semaphore(SENDS_AT_ONCE)
+        # Verified leads are group-committed: concurrent verifications share one transaction (one
+        # fsync) instead of one each, as the worker does for submissions (bench/verify.py).
+        self._verified: GroupCommit[Submission] = GroupCommit(postgres.mark_verified, max_batch=256)
+        self.provider = sms.make(settings, self.client)
+        self.ttl_ms = settings.verify_code_ttl_s * 1000
+        self.resend_ms = settings.verify_resend_s * 1000
+        self._budget_script = redis.client.register_script(_BUDGET_LUA)
+        self._take_script = redis.client.register_script(_TAKE_LUA)
+        self._down_in_a_row = 0
+        self._paused_until = 0.0
+        self._logged_at: dict[str, float] = {}
+        # The web tier's metrics hook (leadcap never imports web): (provider, outcome).
+        self.on_send: Callable[[str, str], None] = lambda provider, outcome: None
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+    # -- sending -----------------------------------------------------------------------------
+
+    async def start(self, submission: Submission, bucket: str) -> Sent:
+        """Send the first code for a freshly queued submission; never raises."""
+        sid = str(submission.id)
+        try:
+            async with translated("storing a verification"):
+                pipe = self.redis.client.pipeline(transaction=False)
+                pipe.hset(keys.verification(sid), mapping=_hold(submission))
+                pipe.expire(keys.verification(sid), keys.VERIFY_HOLD_S)
+                await pipe.execute()
+        except StoreError as exc:
+            log.warning("verification not stored, lead captured unverified: %s", exc.reason)
+            return NOT_SENT
+        return await self._send(sid, submission.phone, submission.region, bucket)
+
+    async def resend(self, submission_id: str, bucket: str) -> Sent:
+        """A new code for a pending verification; raise NotFound, or RateLimited before resend_in."""
+        held = await self._held(submission_id)
+        if held is None:
+            raise NotFound("There is no verification pending for this lead.")
+        wait_key = keys.verification_wait(submission_id)
+        async with translated("resend cooldown"):
+            if self.resend_ms and not await self.redis.client.set(wait_key, "1", nx=True, px=self.resend_ms):
+                left_ms = await self.redis.client.pttl(wait_key)
+                retry = max(1, -(-int(left_ms) // 1000))
+                raise RateLimited(
+                    f"Please wait {retry} seconds before asking for a new code.", retry_after=retry
+                )
+        return await self._send(submission_id, held["phone"], held["region"], bucket, cooldown_set=True)
+
+    async def _send(
+        self, sid: str, phone: str, region: str, bucket: str, *, cooldown_set: bool = False
+    ) -> Sent:
+        """Spend the budgets, store the code's HMAC, hand the code to the provider; never raises."""
+        allowed = self.settings.allowed_regions
+        if allowed is not None and region not in allowed:  # a second lock: intake refused them already
+            self.on_send(self.provider.name, "region_not_allowed")
+            return NOT_SENT
+        if time.monotonic() < self._paused_until:
+            self.on_send(self.provider.name, "provider_paused")
+            self._log_now("paused", "sms provider paused after repeated failures; leads captured unverified")
+            return NOT_SENT
+        member = f"{sid}:{secrets.token_hex(4)}"
+        spent = await self._spend(member, phone, bucket)
+        if spent is not None:
+            self.on_send(self.provider.name, f"budget_{spent}")
+            self._log_now(f"budget_{spent}", f"sms budget {spent} spent; leads captured unverified")
+            return NOT_SENT
+        code = codes.new_code()
+        code_key = keys.verification_code(sid)
+        try:
+            async with translated("storing a code"):
+                pipe = self.redis.client.pipeline(transaction=True)
+                pipe.delete(code_key)
+                pipe.hset(code_key, mapping={"h": codes.digest(self.key, sid, code), "tries": 0})
+                pipe.pexpire(code_key, self.ttl_ms)
+                if self.resend_ms and not cooldown_set:
+                    pipe.set(keys.verification_wait(sid), "1", px=self.resend_ms)
+                await pipe.execute()
+        except StoreError as exc:
+            log.warning("code not stored: %s", exc.reason)
+            await self._refund(member, phone, bucket)
+            return NOT_SENT
+        try:
+            async with asyncio.timeout(self.settings.sms_timeout_s), self._sending:
+                await self.provider.send(phone, code)
+        except (SmsError, TimeoutError) as exc:
+            kind = exc.kind if isinstance(exc, SmsError) else "provider_down"
+            self.on_send(self.provider.name, kind)
+            self._down_in_a_row = self._down_in_a_row + 1 if kind == "provider_down" else 0
+            if self._down_in_a_row >= PROVIDER_DOWN_TRIP:
+                self._paused_until = time.monotonic() + PROVIDER_PAUSE_S
+            log.warning("sms to %s not sent (%s); lead captured unverified", mask_phone(phone), kind)
+            await self._forget(code_key, sid)
+            await self._refund(member, phone, bucket)
+            return NOT_SENT
+        self.on_send(self.provider.name, "sent")
+        self._down_in_a_row = 0
+        return Sent(True, expires_in=self.settings.verify_code_ttl_s, resend_in=self.settings.verify_resend_s)
+
+    def _log_now(self, what: str, message: str) -> None:
+        """Log `message` unless the same `what` was logged less than LOG_EVERY_S ago."""
+        now = time.monotonic()
+        if now - self._logged_at.get(what, -LOG_EVERY_S) >= LOG_EVERY_S:
+            self._logged_at[what] = now
+            log.warning(message)
+
+    def _budgets(self, phone: str, bucket: str) -> tuple[list[str], list[int]]:
+        (hour_n, hour_s), (day_n, day_s) = PER_PHONE
+        per_ip, total = self.settings.sms_per_ip, self.settings.sms_budget
+        names = [
+            keys.sms_rate("ph", phone),
+            keys.sms_rate("pd", phone),
+            keys.sms_rate("ip", bucket),
+            keys.SMS_ALL,
+        ]
+        limits = [hour_n, hour_s, day_n, day_s, per_ip.limit, per_ip.window_s, total.limit, total.window_s]
+        return names, limits
+
+    async def _spend(self, member: str, phone: str, bucket: str) -> str | None:
+        """Take one send from every budget; the name of the spent one, if any. Redis away: spent."""
+        names, limits = self._budgets(phone, bucket)
+        args: list[Any] = [member]
+        for i in range(0, len(limits), 2):
+            args += [limits[i], limits[i + 1] * 1000]
+        try:
+            async with translated("sms budgets"):
+                ok, which, _left = await self._budget_script(keys=names, args=args)
+        except StoreError as exc:
+            log.warning("sms budgets unreadable: %s", exc.reason)
+            return "unavailable"
+        if int(ok):
+            return None
+        return BUDGET_NAMES[int(which) - 1]
+
+    async def _refund(self, member: str, phone: str, bucket: str) -> None:
+        """A send that did not happen costs no budget."""
+        names, _ = self._budgets(phone, bucket)
+        try:
+            async with translated("sms refund"):
+                pipe = self.redis.client.pipeline(transaction=False)
+                for name in names:
+                    pipe.zrem(name, member)
+                await pipe.execute()
+        except StoreError:
+            pass  # the window forgets it within the hour anyway
+
+    async def _forget(self, code_key: str, sid: str) -> None:
+        try:
+            async with translated("forgetting a code"):
+                await self.redis.client.delete(code_key, keys.verification_wait(sid))
+        except StoreError:
+            pass
+
+    # -- the 202 of a duplicate --------------------------------------------------------------
+
+    async def state(self, submission_id: str) -> Sent:
+        """What the first answer's verification looks like now (for a duplicate): nothing is sent."""
+        try:
+            async with translated("reading a verification"):
+                pipe = self.redis.client.pipeline(transaction=False)
+                pipe.pttl(keys.verification_code(submission_id))
+                pipe.hexists(keys.verification_code(submission_id), "dead")
+                pipe.pttl(keys.verification_wait(submission_id))
+                code_ms, dead, wait_ms = await pipe.execute()
+        except StoreError:
+            return NOT_SENT
+        if int(code_ms) <= 0 or dead:
+            return NOT_SENT
+        return Sent(True, expires_in=-(-int(code_ms) // 1000), resend_in=max(0, -(-int(wait_ms) // 1000)))
+
+    # -- checking ----------------------------------------------------------------------------
+
+    async def verify(self, submission_id: str, typed: object) -> Verified:
+        """Check a typed code; on success the lead is `verified` in PostgreSQL.
+
+        Raises InvalidCode (with attempts_left), CodeExpired (unknown, expired or used),
+        TooManyAttempts (the fifth wrong code killed it), StoreError.
+        """
+        code_key = keys.verification_code(submission_id)
+        async with translated("checking a code"):
+            taken = await self._take_script(keys=[code_key], args=[codes.MAX_TRIES])
+        verdict = taken[0].decode() if isinstance(taken[0], bytes) else str(taken[0])
+        if verdict == "dead":
+            raise TooManyAttempts("Too many wrong codes. Ask for a new code.")
+        if verdict == "gone":
+            raise CodeExpired("This code has expired or was already used. Ask for a new code.")
+        stored = taken[1].decode() if isinstance(taken[1], bytes) else str(taken[1])
+        tries = int(taken[2])
+        code = codes.read(typed)
+        if code is not None and codes.matches(self.key, submission_id, code, stored):
+            held = await self._held(submission_id)
+            if held is None:  # the hold outlives every code; only a flushed Redis gets here
+                raise CodeExpired("This code has expired or was already used. Ask for a new code.")
+            # PostgreSQL first: if it fails, the code is still there to be typed again (503). A
+            # write still retrying after the answer lands later, and a second try is idempotent.
+            try:
+                async with asyncio.timeout(WRITE_TIMEOUT_S):
+                    await self._verified.submit(Submission.from_message(held["submission"]))
+            except TimeoutError:
+                raise StoreError("postgres", "verifying a lead timed out") from None
+            async with translated("forgetting a verification"):  # a used code is gone
+                await self.redis.client.delete(
+                    code_key, keys.verification(submission_id), keys.verification_wait(submission_id)
+                )
+            return Verified(submission_id, held["phone"])
+        left = codes.MAX_TRIES - tries
+        if left <= 0:
+            async with translated("killing a code"):
+                pipe = self.redis.client.pipeline(transaction=True)
+                pipe.hdel(code_key, "h")
+                pipe.hset(code_key, "dead", "1")
+                await pipe.execute()
+            raise TooManyAttempts("Too many wrong codes. Ask for a new code.")
+        raise InvalidCode(f"That code is not right. {left} tries left.", attempts_left=left)
+
+    async def _held(self, submission_id: str) -> dict[str, Any] | None:
+        async with translated("reading a verification"):
+            raw = await self.redis.client.hgetall(keys.verification(submission_id))
+        if not raw:
+            return None
+        held = {_text(k): _text(v) for k, v in raw.items()}
+        return {
+            "phone": held["phone"],
+            "region": held["region"],
+            "submission": orjson.loads(held["submission"]),
+        }
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _hold(submission: Submission) -> dict[FieldT, EncodableT]:
+    return {
+        "phone": submission.phone,
+        "region": submission.region,
+        "submission": orjson.dumps(submission.to_message()).decode(),
+    }
