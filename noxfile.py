@@ -101,5 +101,5 @@ def bench_verify(session: nox.Session) -> None:
     and the verify endpoint's req/s and p99. Not in the default run. Arguments go to the script."""
     ensure_debian_package(session, "/usr/bin/wrk", "wrk")
     ensure_debian_package(session, "/usr/sbin/nginx", "nginx")
-    session.install("-e", ".[embedded]", "psutil>=5.9")
+    session.install("-e", ".[embedded]", "psutil>=5.9", "httpx>=0.28.1", "sniffio>=1.3.1")  # bench's client
     session.run("python", "bench/verify.py", *session.posargs)

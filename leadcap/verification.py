@@ -34,7 +34,6 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-import httpx
 import orjson
 from redis.typing import EncodableT, FieldT
 
@@ -52,6 +51,7 @@ from leadcap.errors import (
 from leadcap.groupcommit import GroupCommit
 from leadcap.logs import mask_phone
 from leadcap.settings import Settings
+from leadcap.sms.http import Client as SmsClient
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.redis import Redis, translated
 from leadcap.submission import Submission
@@ -131,23 +131,17 @@ class Verifier:
         redis: Redis,
         postgres: Postgres,
         key: bytes,
-        client: httpx.AsyncClient | None = None,
     ) -> None:
         self.settings = settings
         self.redis = redis
         self.postgres = postgres
         self.key = key
-        # One client for every send, its connections kept alive (a TLS handshake per send would
-        # cost a real provider's round trips). At most SENDS_AT_ONCE sends are in flight per process:
-        # httpcore's pool does work per request in proportion to its connections and queued
-        # requests, which at 64 concurrent sends was 70 % of the web process's CPU (py-spy, bench/
-        # verify.py); the rest wait on the semaphore, inside the same LEADCAP_SMS_TIMEOUT.
-        self.client = client or httpx.AsyncClient(
-            timeout=settings.sms_timeout_s,
-            limits=httpx.Limits(
-                max_connections=SENDS_AT_ONCE, max_keepalive_connections=SENDS_AT_ONCE, keepalive_expiry=30
-            ),
-        )
+        # One pooled aiohttp client for every send, its connections kept alive (a TLS handshake per
+        # send would cost a real provider's round trips), opened lazily on the serving loop. At most
+        # SENDS_AT_ONCE sends are in flight per process; the rest wait on the semaphore, inside the
+        # same LEADCAP_SMS_TIMEOUT. httpx, used before, took 70 % of the web process's CPU with every
+        # POST sending (py-spy, bench/verify.py); see leadcap/sms/http.py.
+        self.client = SmsClient(timeout_s=settings.sms_timeout_s, max_connections=SENDS_AT_ONCE)
         self._sending = asyncio.Semaphore(SENDS_AT_ONCE)
         # Verified leads are group-committed: concurrent verifications share one transaction (one
         # fsync) instead of one each, as the worker does for submissions (bench/verify.py).
@@ -164,7 +158,7 @@ class Verifier:
         self.on_send: Callable[[str, str], None] = lambda provider, outcome: None
 
     async def close(self) -> None:
-        await self.client.aclose()
+        await self.client.close()
 
     # -- sending -----------------------------------------------------------------------------
 

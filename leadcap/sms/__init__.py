@@ -1,4 +1,5 @@
-"""SMS providers: one module each, one shape (`Provider.send`), one shared httpx client.
+"""SMS providers: one module each, one shape (`Provider.send`), one shared HTTP client
+(leadcap.sms.http: pooled aiohttp, kept alive).
 
     send(phone, code) ─► returns when the provider took the message
                       └► raises SmsError(kind) with kind one of
@@ -15,10 +16,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
-import httpx
-
 from leadcap.errors import ConfigError
 from leadcap.settings import Settings
+from leadcap.sms.http import Client
 
 
 class Provider(Protocol):
@@ -36,7 +36,7 @@ def receptor(e164: str) -> str:
     return "00" + e164[1:]
 
 
-def make(settings: Settings, client: httpx.AsyncClient) -> Provider:
+def make(settings: Settings, client: Client) -> Provider:
     """The provider LEADCAP_SMS_PROVIDER names, configured from the settings."""
     from leadcap.sms import kavenegar, logprovider, smsir  # one module per provider
 
@@ -48,8 +48,3 @@ def make(settings: Settings, client: httpx.AsyncClient) -> Provider:
     if settings.sms_provider == "kavenegar":
         return kavenegar.Kavenegar(client, api_key=key, template=template, base_url=settings.sms_base_url)
     return smsir.SmsIr(client, api_key=key, template=template, base_url=settings.sms_base_url)
-
-
-def transport_failure(exc: httpx.HTTPError) -> str:
-    """A transport error, described without its message (which may hold a URL with a key)."""
-    return "timeout" if isinstance(exc, httpx.TimeoutException) else type(exc).__name__

@@ -15,10 +15,9 @@ or account problem (missing parameter, disabled account, bad key, unknown templa
 
 from __future__ import annotations
 
-import httpx
-
 from leadcap.errors import SmsError
-from leadcap.sms import receptor, transport_failure
+from leadcap.sms import receptor
+from leadcap.sms.http import Answer, Client, TransportError
 
 BASE_URL = "https://api.kavenegar.com"
 _INVALID_NUMBER = {411}
@@ -29,9 +28,7 @@ _DOWN = {409}
 class Kavenegar:
     name = "kavenegar"
 
-    def __init__(
-        self, client: httpx.AsyncClient, *, api_key: str, template: str, base_url: str | None
-    ) -> None:
+    def __init__(self, client: Client, *, api_key: str, template: str, base_url: str | None) -> None:
         self.client = client
         self.template = template
         self._url = f"{(base_url or BASE_URL).rstrip('/')}/v1/{api_key}/verify/lookup.json"
@@ -39,9 +36,9 @@ class Kavenegar:
     async def send(self, phone: str, code: str) -> None:
         form = {"receptor": receptor(phone), "token": code, "template": self.template}
         try:
-            response = await self.client.post(self._url, data=form)
-        except httpx.HTTPError as exc:
-            raise SmsError("provider_down", transport_failure(exc)) from None
+            response = await self.client.post(self._url, form=form)
+        except TransportError as exc:
+            raise SmsError("provider_down", exc.reason) from None
         status = _status(response)
         if response.status_code == 200 and status == 200:
             return
@@ -54,7 +51,7 @@ class Kavenegar:
         raise SmsError("rejected", f"kavenegar {status}")
 
 
-def _status(response: httpx.Response) -> int | None:
+def _status(response: Answer) -> int | None:
     """`return.status` of an answer, or None when it is not Kavenegar's JSON."""
     try:
         status = response.json()["return"]["status"]

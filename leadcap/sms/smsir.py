@@ -19,10 +19,9 @@ credit) are told apart here; the rest are classed as rejected.
 
 from __future__ import annotations
 
-import httpx
-
 from leadcap.errors import SmsError
-from leadcap.sms import receptor, transport_failure
+from leadcap.sms import receptor
+from leadcap.sms.http import Answer, Client, TransportError
 
 BASE_URL = "https://api.sms.ir"
 _INVALID_NUMBER = {111}
@@ -32,9 +31,7 @@ _NO_CREDIT = {113, 114}
 class SmsIr:
     name = "smsir"
 
-    def __init__(
-        self, client: httpx.AsyncClient, *, api_key: str, template: str, base_url: str | None
-    ) -> None:
+    def __init__(self, client: Client, *, api_key: str, template: str, base_url: str | None) -> None:
         self.client = client
         template_id, _, parameter = template.partition(":")
         self.template_id: int | str = int(template_id) if template_id.strip().isdigit() else template_id
@@ -50,8 +47,8 @@ class SmsIr:
         }
         try:
             response = await self.client.post(self._url, json=body, headers=self._headers)
-        except httpx.HTTPError as exc:
-            raise SmsError("provider_down", transport_failure(exc)) from None
+        except TransportError as exc:
+            raise SmsError("provider_down", exc.reason) from None
         status = _status(response)
         if response.status_code == 200 and status == 1:
             return
@@ -64,7 +61,7 @@ class SmsIr:
         raise SmsError("rejected", f"smsir http {response.status_code} status {status}")
 
 
-def _status(response: httpx.Response) -> int | None:
+def _status(response: Answer) -> int | None:
     try:
         status = response.json()["status"]
     except (ValueError, KeyError, TypeError):

@@ -265,6 +265,51 @@ async def test_a_refused_connection_is_provider_down(store: Redis, postgres: Pos
     assert outcomes == ["provider_down"]
 
 
+async def test_no_proxy_from_the_environment_and_no_redirect_followed(
+    store: Redis, postgres: Postgres, fake: FakeSms, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A proxy variable in the server's environment must not reroute codes (nor Kavenegar's key in
+    the URL), and a provider's 3xx is an answer, never followed."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from leadcap import embedded
+
+    dead = f"http://127.0.0.1:{embedded.free_port()}"
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.setenv(name, dead)
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    sub = lead()
+    assert (await verifier(store, postgres, fake).start(sub, "b1")).available
+    assert fake.received[-1].receptor == local(sub)
+
+    class Redirect(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the stdlib's name
+            pass
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("content-length") or 0))
+            self.send_response(307)
+            self.send_header("location", fake.url + self.path)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        before = len(fake.received)
+        v = verifier(store, postgres, fake, SMS_BASE_URL=f"http://127.0.0.1:{server.server_port}")
+        outcomes: list[str] = []
+        v.on_send = lambda name, outcome: outcomes.append(outcome)
+        assert not (await v.start(lead(), "b1")).available
+        assert outcomes == ["provider_down"] and len(fake.received) == before
+        await v.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 async def test_a_slow_provider_is_cut_off(store: Redis, postgres: Postgres, fake: FakeSms) -> None:
     v = verifier(store, postgres, fake, SMS_TIMEOUT="0.3")
     fake.mode, fake.slow_s = "slow", 2.0
