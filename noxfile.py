@@ -95,3 +95,13 @@ def bench(session: nox.Session) -> None:
     session.install("-e", ".[embedded]", "psutil>=5.9", "py-spy>=0.4")
     session.run("python", "bench/run.py", *session.posargs)
     session.run("python", "bench/webhooks.py")  # delivery throughput, lag, outbox cost (docs/webhooks.md)
+
+
+@nox.session(python=PYTHON)
+def bench_verify(session: nox.Session) -> None:
+    """Phone verification under load (bench/verify.py): POST req/s with LEADCAP_VERIFY off and on,
+    and the verify endpoint's req/s and p99. Not in the default run. Arguments go to the script."""
+    ensure_debian_package(session, "/usr/bin/wrk", "wrk")
+    ensure_debian_package(session, "/usr/sbin/nginx", "nginx")
+    session.install("-e", ".[embedded]", "psutil>=5.9", "httpx>=0.28.1", "sniffio>=1.3.1")  # bench's client
+    session.run("python", "bench/verify.py", *session.posargs)

@@ -43,7 +43,7 @@ from leadcap.stores.postgres.migrate import migrate  # noqa: E402
 from leadcap.stores.postgres.webhooks import WebhookStore  # noqa: E402
 from leadcap.submission import Submission  # noqa: E402
 from leadcap.webhooks import signing  # noqa: E402
-from leadcap.worker.run import webhook_deliverer  # noqa: E402
+from leadcap.webhooks.delivery import Deliverer  # noqa: E402
 
 RESPONSE = b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n"
 
@@ -131,7 +131,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
 
         # 1. throughput: drain the backlog just written
         stop = asyncio.Event()
-        deliverer = webhook_deliverer(store, settings)
+        deliverer = Deliverer(store, settings)
         started, cpu_started = time.perf_counter(), time.process_time()
         loop = asyncio.create_task(deliverer.run(stop))
         while (

@@ -13,11 +13,16 @@
     │   ├── ForbiddenOrigin        forbidden_origin: posted from another site's page
     │   ├── InvalidCredentials     invalid_credentials (an /admin/ sign-in refused)
     │   ├── CsrfRejected           csrf_failed (an /admin/ form without its session's token)
+    │   ├── InvalidCode            invalid_code (carries attempts_left)
+    │   ├── CodeExpired            code_expired: unknown, expired or used
+    │   ├── TooManyAttempts        too_many_attempts: the code is dead
     │   └── PhoneError             field = "phone"
     │       ├── MissingPhone           missing_phone
     │       ├── InvalidPhone           invalid_phone
     │       ├── NotMobile              not_mobile
     │       └── RegionNotAllowed       region_not_allowed
+    ├── SmsError               a provider did not send (carries kind: invalid_number, no_credit,
+    │                          provider_down, rejected); never reaches a visitor as an error
     └── StoreError             a store failed or timed out (carries the store's name)
         └── Unavailable            unavailable: no durable path right now (carries retry_after)
 
@@ -99,6 +104,22 @@ class CsrfRejected(RequestError):
     code = "csrf_failed"
 
 
+class InvalidCode(RequestError):
+    code = "invalid_code"
+
+    def __init__(self, message: str, *, attempts_left: int) -> None:
+        super().__init__(message)
+        self.attempts_left = attempts_left
+
+
+class CodeExpired(RequestError):
+    code = "code_expired"
+
+
+class TooManyAttempts(RequestError):
+    code = "too_many_attempts"
+
+
 class PhoneError(RequestError):
     field = "phone"
 
@@ -117,6 +138,15 @@ class NotMobile(PhoneError):
 
 class RegionNotAllowed(PhoneError):
     code = "region_not_allowed"
+
+
+class SmsError(LeadcapError):
+    code = "sms_failed"
+    KINDS = ("invalid_number", "no_credit", "provider_down", "rejected")
+
+    def __init__(self, kind: str, detail: str) -> None:
+        super().__init__(f"sms {kind}: {detail}")
+        self.kind = kind
 
 
 class StoreError(LeadcapError):

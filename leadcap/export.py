@@ -33,6 +33,7 @@ COLUMNS = (
     "last_submitted_at",
     "source",
     *(f"utm_{key}" for key in UTM_KEYS),
+    "verified_at",  # when the lead's SMS code came back (LEADCAP_VERIFY=sms), else empty
 )
 # Added after COLUMNS by `--calendar jalali`: the local date of each timestamp, YYYY-MM-DD.
 JALALI_COLUMNS = ("first_submitted_jalali", "last_submitted_jalali")
@@ -41,7 +42,7 @@ FREE_TEXT = frozenset({"source", *(f"utm_{key}" for key in UTM_KEYS)})
 Format = Literal["csv", "jsonl"]
 Calendar = Literal["gregorian", "jalali"]
 # A lead's statuses; the CHECK on leads.status (migrations) must list the same (a test compares them).
-Status = Literal["new", "contacted", "qualified", "converted", "rejected"]
+Status = Literal["new", "contacted", "qualified", "converted", "rejected", "unverified", "verified"]
 FORMATS: tuple[str, ...] = get_args(Format)
 CALENDARS: tuple[str, ...] = get_args(Calendar)
 STATUSES: tuple[str, ...] = get_args(Status)

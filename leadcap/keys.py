@@ -50,3 +50,32 @@ def visits_hour(hour: str) -> str:
 
 ADMIN_SESSION = PREFIX + "admin:session:"  # + sha256 of the cookie's token; expires when idle
 ADMIN_FAILURES = PREFIX + "admin:failures:"  # + "user:<name>" or "ip:<bucket>"; a sorted set of times
+
+
+# Phone verification (leadcap/verification.py). A code lives only as an HMAC in its hash.
+VERIFY_HOLD_S = 3600  # a verification hash outlives its code so a visitor can still resend
+
+
+def verification(submission_id: str) -> str:
+    """The hash of one pending verification: phone, lead, HMAC of the live code, tries, times."""
+    return PREFIX + "vf:" + submission_id
+
+
+def verification_code(submission_id: str) -> str:
+    """The hash of the live code: its HMAC (h), tries and, once killed, dead; expires with the code."""
+    return verification(submission_id) + ":code"
+
+
+def verification_wait(submission_id: str) -> str:
+    """Present while a new code may not be asked for yet (the resend cooldown)."""
+    return verification(submission_id) + ":wait"
+
+
+def sms_rate(scope: str, name: str) -> str:
+    """A sorted set of recent SMS sends in one budget: scope is phone-h, phone-d, ip or all."""
+    return PREFIX + "sms:" + scope + ":" + name
+
+
+SMS_ALL = sms_rate("all", "")  # the global hourly budget (LEADCAP_SMS_BUDGET)
+STATS_SMS_VERIFIED = PREFIX + "stats:verified"  # codes accepted, all processes
+STATS_SMS_SENT = PREFIX + "stats:sms_sent"  # codes sent, all processes

@@ -16,6 +16,7 @@ from leadcap.settings import Settings
 from leadcap.stores.mongo import Mongo
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.redis import Redis
+from leadcap.verification import Verifier, load_key
 
 # Each store's name in Services and health, and the `LEADCAP_<NAME>_URL` setting it reads.
 URL_NAMES = {"postgres": "database", "redis": "redis", "mongo": "mongo"}
@@ -54,6 +55,10 @@ class Services:
         self._mongo = mongo
         self._intake = Intake(settings, redis=redis, postgres=postgres) if redis and postgres else None
         self._request_log = RequestLog(mongo, capacity=settings.request_log_buffer) if mongo else None
+        # LEADCAP_VERIFY=sms: codes by SMS (leadcap/verification.py); None when verification is off.
+        self.verifier: Verifier | None = None
+        if settings.verify == "sms" and redis and postgres:
+            self.verifier = Verifier(settings, redis=redis, postgres=postgres, key=load_key(settings))
 
     @classmethod
     async def open(
@@ -119,6 +124,8 @@ class Services:
     async def close(self) -> None:
         if self._request_log is not None:
             await self._request_log.close()
+        if self.verifier is not None:
+            await self.verifier.close()
         for store in (self._mongo, self._redis, self._postgres):
             if store is not None:
                 await store.close()

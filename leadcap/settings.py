@@ -26,6 +26,8 @@ PREFIX = "LEADCAP_"
 WINDOWS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 ENVIRONMENTS = ("development", "production", "test")
 LOCALES = ("fa", "en")  # the page's languages; the first is the default
+VERIFY_MODES = ("off", "sms")
+SMS_PROVIDERS = ("log", "kavenegar", "smsir")
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 # The placeholder `.env.docker` ships; refused in production wherever it appears.
 PLACEHOLDER = "change_me"
@@ -79,12 +81,21 @@ def setting(
     *,
     secret: bool = False,
     required_in_production: bool = False,
-    show: Callable[[Any], str] = _text,
+    show: Callable[[Any], str] | None = None,
 ) -> Any:
     """A Settings field and its declaration (the parsers are looked up when called, so they may
-    be defined further down)."""
-    declared = Declared(env, parse, help, secret, required_in_production, show)
+    be defined further down). A secret is printed as *** unless `show` masks it otherwise."""
+    shown = show or (_stars if secret else _text)
+    declared = Declared(env, parse, help, secret, required_in_production, shown)
     return field(default=default, metadata={"declared": declared})
+
+
+def _stars(value: Any) -> str:
+    return "***" if value else ""
+
+
+def _store_url_shown(value: Any) -> str:
+    return mask_url(value) if value else "(embedded)"
 
 
 def _store_url(*schemes: str) -> Parser:
@@ -107,6 +118,7 @@ class Settings:
         _store_url("postgres", "postgresql"),
         "PostgreSQL URL; unset: the embedded server",
         secret=True,
+        show=_store_url_shown,
         required_in_production=True,
     )
     redis_url: str | None = setting(
@@ -115,6 +127,7 @@ class Settings:
         _store_url("redis", "rediss", "unix"),
         "Redis (Valkey) URL; unset: the embedded server",
         secret=True,
+        show=_store_url_shown,
         required_in_production=True,
     )
     mongo_url: str | None = setting(
@@ -123,6 +136,7 @@ class Settings:
         _store_url("mongodb", "mongodb+srv"),
         "MongoDB URL; unset: the embedded server",
         secret=True,
+        show=_store_url_shown,
         required_in_production=True,
     )
     data_dir: Path = setting(  # noqa: RUF009 - setting() returns a dataclasses.field
@@ -269,6 +283,67 @@ class Settings:
         lambda r, n, d: _int(r, n, d, 1, 7 * 24 * 60),
         "an idle /admin/ session ends after this",
     )
+    # Phone verification (docs/verification.md, leadcap/verification.py): off, or sms.
+    verify: str = setting(
+        "off", "VERIFY", lambda r, n, d: _choice(r, n, d, VERIFY_MODES), "phone verification: off or sms"
+    )
+    sms_provider: str = setting(
+        "log",
+        "SMS_PROVIDER",
+        lambda r, n, d: _choice(r, n, d, SMS_PROVIDERS),
+        "kavenegar, smsir, or log (development only)",
+    )
+    sms_base_url: str | None = setting(
+        None,
+        "SMS_BASE_URL",
+        _store_url("http", "https"),
+        "another address for the SMS provider; unset: its own",
+        show=lambda v: mask_url(v) if v else "(default)",
+    )
+    sms_api_key: str | None = setting(
+        None,
+        "SMS_API_KEY",
+        lambda r, n, _d: r.get(n, "").strip() or None,
+        "the SMS provider's key",
+        secret=True,
+    )
+    sms_template: str | None = setting(
+        None, "SMS_TEMPLATE", lambda r, n, _d: r.get(n, "").strip() or None, "the SMS provider's template"
+    )
+    sms_per_ip: RateLimit = setting(  # noqa: RUF009 - setting() returns a dataclasses.field
+        RateLimit(20, 3600),
+        "SMS_PER_IP",
+        lambda r, n, d: _budget(r, n, d),  # noqa: PLW0108 - defined below
+        "codes sent per client IP bucket, N/hour",
+    )
+    sms_budget: RateLimit = setting(  # noqa: RUF009 - setting() returns a dataclasses.field
+        RateLimit(1000, 3600),
+        "SMS_BUDGET",
+        lambda r, n, d: _budget(r, n, d),  # noqa: PLW0108 - defined below
+        "codes sent by the whole site, N/hour",
+    )
+    sms_timeout_s: float = setting(
+        2.0,
+        "SMS_TIMEOUT",
+        lambda r, n, d: _seconds(r, n, d),  # noqa: PLW0108 - defined below
+        "seconds a 202 waits for the SMS provider",
+    )
+    verify_key: str | None = setting(
+        None,
+        "VERIFY_KEY",
+        lambda r, n, _d: r.get(n, "").strip() or None,
+        "HMAC key of the codes (32+ characters); unset: generated into the data dir",
+        secret=True,
+    )
+    verify_code_ttl_s: int = setting(
+        120, "VERIFY_CODE_TTL", lambda r, n, d: _int(r, n, d, 1, 3600), "seconds a code stays valid"
+    )
+    verify_resend_s: int = setting(
+        60,
+        "VERIFY_RESEND_AFTER",
+        lambda r, n, d: _int(r, n, d, 0, 3600),
+        "seconds before a new code may be asked for",
+    )
 
     @property
     def production(self) -> bool:
@@ -283,14 +358,11 @@ class Settings:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
 
     def masked(self) -> dict[str, str]:
-        """The effective settings as strings, with passwords in URLs masked."""
+        """The effective settings as strings, with passwords in URLs masked and keys as ***."""
         out: dict[str, str] = {}
         for name, declared in declarations().items():
             value = getattr(self, name)
-            if declared.secret:
-                out[PREFIX + declared.env] = mask_url(value) if value else "(embedded)"
-            else:
-                out[PREFIX + declared.env] = declared.show(value)
+            out[PREFIX + declared.env] = declared.show(value)
         return out
 
 
@@ -380,7 +452,33 @@ def parse(raw: Mapping[str, str]) -> Settings:
             if declared.required_in_production and not raw.get(declared.env):
                 raise ConfigError(PREFIX + declared.env, "is required when LEADCAP_ENV=production")
         refuse_placeholders(raw)
+    _check_verification(settings)
     return settings
+
+
+def _check_verification(settings: Settings) -> None:
+    """With LEADCAP_VERIFY=sms, the provider must be usable and, in production, real and keyed."""
+    if settings.verify != "sms":
+        return
+    if settings.sms_provider == "log" and settings.production:
+        raise ConfigError(
+            PREFIX + "SMS_PROVIDER",
+            "log writes codes to the server log and is refused when LEADCAP_ENV=production",
+        )
+    if settings.sms_provider != "log":
+        for name in ("SMS_API_KEY", "SMS_TEMPLATE"):
+            if not getattr(settings, name.lower()):
+                raise ConfigError(
+                    PREFIX + name, f"is required with LEADCAP_SMS_PROVIDER={settings.sms_provider}"
+                )
+    if settings.production and not settings.verify_key:
+        raise ConfigError(
+            PREFIX + "VERIFY_KEY", "is required with LEADCAP_VERIFY=sms when LEADCAP_ENV=production"
+        )
+    if settings.verify_key is not None and len(settings.verify_key) < 32:
+        raise ConfigError(
+            PREFIX + "VERIFY_KEY", "must be at least 32 characters (e.g. `openssl rand -hex 32`)"
+        )
 
 
 def refuse_placeholders(raw: Mapping[str, str]) -> None:
@@ -412,6 +510,34 @@ def parse_rate_limit(text: str) -> RateLimit:
             "LEADCAP_RATE_LIMIT", f"must look like 10/minute (N/second|minute|hour|day), got {text!r}"
         )
     return RateLimit(int(count), WINDOWS[unit.strip().lower()])
+
+
+def _budget(raw: Mapping[str, str], name: str, default: RateLimit) -> RateLimit:
+    """`20/hour` (or a bare `20`, per hour) for an SMS budget; the error names `name`."""
+    text = raw.get(name, "").strip()
+    if not text:
+        return default
+    if text.isdigit():
+        text += "/hour"
+    try:
+        return parse_rate_limit(text)
+    except ConfigError:
+        raise ConfigError(
+            PREFIX + name, f"must look like 20/hour (N/second|minute|hour|day), got {text!r}"
+        ) from None
+
+
+def _seconds(raw: Mapping[str, str], name: str, default: float) -> float:
+    text = raw.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(PREFIX + name, f"must be a number of seconds, got {text!r}") from None
+    if not 0.05 <= value <= 30:
+        raise ConfigError(PREFIX + name, f"must be between 0.05 and 30 seconds, got {text!r}")
+    return value
 
 
 def _int(raw: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:

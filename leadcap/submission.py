@@ -36,19 +36,23 @@ class Submission:
     source: str | None = None
     utm: dict[str, str] = field(default_factory=dict)
     honeypot: bool = False
+    verify: bool = False  # LEADCAP_VERIFY=sms: the lead starts `unverified` until its code comes back
 
     @property
     def submitted_at(self) -> datetime:
         return datetime.fromtimestamp(uuid7_time_ms(self.id) / 1000, tz=UTC)
 
     def to_message(self) -> dict[str, Any]:
-        return {
+        message: dict[str, Any] = {
             "id": str(self.id),
             "phone": self.phone,
             "region": self.region,
             "source": self.source,
             "utm": self.utm,
         }
+        if self.verify:  # absent when verification is off: the message stays byte for byte the same
+            message["verify"] = True
+        return message
 
     @classmethod
     def from_message(cls, data: dict[str, Any]) -> Submission:
@@ -58,6 +62,7 @@ class Submission:
             region=data["region"],
             source=data.get("source"),
             utm=dict(data.get("utm") or {}),
+            verify=bool(data.get("verify", False)),
         )
 
 

@@ -48,6 +48,7 @@ class Receiver:
     attempts: int = 0
     in_flight: int = 0
     max_in_flight: int = 0  # the most requests it held at once
+    connections_opened: int = 0  # TCP connections it ever accepted (keep-alive reuse shows here)
     bad: list[str] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
     _connections: set[Any] = field(default_factory=set)
@@ -74,6 +75,7 @@ class Receiver:
                 super().setup()
                 with receiver._lock:
                     receiver._connections.add(self.connection)
+                    receiver.connections_opened += 1
 
             def finish(self) -> None:
                 with receiver._lock:

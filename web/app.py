@@ -21,8 +21,8 @@ from leadcap.visits import VisitCounter
 from web import campaign, errors, middleware, responses
 from web.admin import routes as admin_routes
 from web.landing import LandingCache
-from web.metrics import LOGS_DROPPED
-from web.routes import health, landing, leads, metrics
+from web.metrics import LOGS_DROPPED, SMS_SENDS
+from web.routes import health, landing, leads, metrics, verify
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None) -> Sanic[Any, Any]:
         html_headers=app.ctx.html_headers,
     )
     app.ctx.health = health_module.CachedReport()  # per process: probes cost a check a second
-    app.blueprint(Blueprint.group(leads.bp, health.bp, landing.bp, metrics.bp))
+    app.blueprint(Blueprint.group(leads.bp, health.bp, landing.bp, metrics.bp, verify.bp))
     app.blueprint(admin_routes.bp)
     assets = ui_dist(settings) / "assets"
     if assets.is_dir():
@@ -69,6 +69,8 @@ def create_app(settings: Settings | None = None) -> Sanic[Any, Any]:
         services = await Services.open(settings)
         services.request_log.on_drop = LOGS_DROPPED.inc
         services.request_log.start()
+        if services.verifier is not None:
+            services.verifier.on_send = lambda provider, outcome: SMS_SENDS.labels(provider, outcome).inc()
         app.ctx.services = services
         app.ctx.visits = VisitCounter(services.redis, timezone=settings.timezone)
         app.ctx.visits.start()

@@ -39,6 +39,9 @@ STATUS: dict[str, int] = {
     "invalid_phone": 422,
     "not_mobile": 422,
     "region_not_allowed": 422,
+    "invalid_code": 422,
+    "code_expired": 410,
+    "too_many_attempts": 429,
     "rate_limited": 429,
     "unavailable": 503,
     "internal": 500,
@@ -72,6 +75,9 @@ def error_body(error: LeadcapError, lang: str) -> dict[str, object]:
     body: dict[str, object] = {"code": error.code, "message": messages.message(error, lang)}
     if error.field:
         body["field"] = error.field
+    attempts_left = getattr(error, "attempts_left", None)
+    if attempts_left is not None:  # invalid_code: the one error that carries another key
+        body["attempts_left"] = attempts_left
     return {"error": body}
 
 
@@ -102,7 +108,10 @@ def render_error(request: Request, exc: Exception) -> HTTPResponse:
         # sentence matches the copy around it.
         copy = request.app.ctx.campaign.copy(settings.locale)
         sentence = messages.message(error, settings.locale)
-        return html(page.render(copy, error=sentence), status=status, headers=headers)
+        # an error of the code step stays on the code step
+        return html(
+            page.render(copy, error=sentence, verify_id=current.verify_id), status=status, headers=headers
+        )
     lang = messages.negotiate(request.headers.get("accept-language"), settings.locale)
     return json(error_body(error, lang), status=status, headers=headers, dumps=_dumps)
 

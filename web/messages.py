@@ -57,6 +57,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fa": "فعلاً شماره موبایل این کشور را نمی‌پذیریم. لطفاً شماره موبایل ایرانی وارد کنید.",
         "en": "We cannot accept mobile numbers from that country yet.",
     },
+    "invalid_code": {
+        "fa": "کد واردشده درست نیست. {attempts} بار دیگر می‌توانید امتحان کنید.",
+        "en": "That code is not right. You can try {attempts} more times.",
+    },
+    "code_expired": {
+        "fa": "این کد منقضی شده یا قبلاً استفاده شده است. لطفاً کد تازه‌ای درخواست کنید.",
+        "en": "This code has expired or was already used. Please ask for a new code.",
+    },
+    "too_many_attempts": {
+        "fa": "کد را چند بار اشتباه وارد کردید و این کد دیگر اعتبار ندارد. لطفاً کد تازه‌ای درخواست کنید.",
+        "en": "Too many wrong codes: this one no longer works. Please ask for a new code.",
+    },
     "rate_limited": {
         "fa": "تعداد تلاش‌ها زیاد بود. لطفاً {seconds} ثانیه دیگر دوباره امتحان کنید.",
         "en": "Too many attempts. Please try again in {seconds} seconds.",
@@ -65,23 +77,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fa": "همین حالا امکان ثبت شماره نیست. لطفاً {seconds} ثانیه دیگر دوباره امتحان کنید.",
         "en": "We cannot take your number right now. Please try again in {seconds} seconds.",
     },
-    # Codes other parts of the contract add (origin check, phone verification): written here
-    # already so that every branch merged later finds both languages waiting.
     "forbidden_origin": {
         "fa": "این فرم را فقط از صفحه‌ی خود ما می‌شود فرستاد.",
         "en": "This form can only be sent from our own page.",
-    },
-    "invalid_code": {
-        "fa": "کد واردشده درست نیست. لطفاً دوباره بررسی کنید.",
-        "en": "That code is not right. Please check it and try again.",
-    },
-    "code_expired": {
-        "fa": "این کد دیگر معتبر نیست. لطفاً کد تازه بخواهید.",
-        "en": "This code is no longer valid. Please ask for a new one.",
-    },
-    "too_many_attempts": {
-        "fa": "چند بار کد اشتباه وارد شد و این کد باطل شد. لطفاً کد تازه بخواهید.",
-        "en": "Too many wrong codes; this one no longer works. Please ask for a new one.",
     },
     "invalid_credentials": {
         "fa": "نام کاربری یا گذرواژه درست نیست.",
@@ -136,5 +134,9 @@ def message(error: LeadcapError, lang: str) -> str:
     sentences = CATALOGUE.get(error.code)
     if sentences is None or lang not in sentences:
         return error.message
-    figures = {"seconds": getattr(error, "retry_after", 5), "kib": MAX_BODY // 1024}
+    figures = {
+        "seconds": getattr(error, "retry_after", 5),
+        "kib": MAX_BODY // 1024,
+        "attempts": getattr(error, "attempts_left", 0),
+    }
     return sentences[lang].format(**{k: localise_digits(str(v), lang) for k, v in figures.items()})

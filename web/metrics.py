@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import time
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from prometheus_client.registry import REGISTRY
 
 from leadcap.errors import StoreError
+from leadcap.settings import RateLimit
 from leadcap.stores.postgres.webhooks import WebhookStore
 from leadcap.stores.redis import Redis
 
@@ -46,6 +48,18 @@ def _children(route: str, method: str, status: int) -> tuple[Any, Any]:
 
 
 LEADS = Counter("leadcap_leads_total", "POST /api/leads/ outcomes.", ["outcome", "reason"])
+SMS_SENDS = Counter(
+    "leadcap_sms_sends_total",
+    "Verification SMS by provider and outcome: sent, invalid_number, no_credit, provider_down, "
+    "rejected, budget_<name> (refused by a budget), region_not_allowed.",
+    ["provider", "outcome"],
+)
+VERIFICATIONS = Counter(
+    "leadcap_verifications_total",
+    "Code checks by outcome: verified or the error code. Verification rate: "
+    'verified / leadcap_sms_sends_total{outcome="sent"}.',
+    ["outcome"],
+)
 LOGS_DROPPED = Counter("leadcap_request_logs_dropped_total", "Request logs dropped while MongoDB was away.")
 
 
@@ -68,7 +82,17 @@ async def _from_redis(redis: Redis) -> str:
     )
 
 
-async def render(redis: Redis, *, multiprocess_mode: bool) -> bytes:
+async def _sms_budget_left(redis: Redis, budget: RateLimit) -> str:
+    """The global SMS budget left in its window, as every process shares it (leadcap:sms:all:)."""
+    used = await redis.sms_sent_since(int(time.time() * 1000) - budget.window_s * 1000)
+    return (
+        "# HELP leadcap_sms_budget_left SMS the global budget (LEADCAP_SMS_BUDGET) still allows now.\n"
+        "# TYPE leadcap_sms_budget_left gauge\n"
+        f"leadcap_sms_budget_left {max(0, budget.limit - int(used))}\n"
+    )
+
+
+async def render(redis: Redis, *, multiprocess_mode: bool, sms_budget: RateLimit | None = None) -> bytes:
     """The Prometheus text exposition of every web process, plus the shared queue figures."""
     if multiprocess_mode:
         registry = CollectorRegistry()
@@ -78,6 +102,9 @@ async def render(redis: Redis, *, multiprocess_mode: bool) -> bytes:
     text = generate_latest(registry)
     with contextlib.suppress(StoreError):  # Redis away: the per-process figures still go out
         text += (await _from_redis(redis)).encode()
+    if sms_budget is not None:  # LEADCAP_VERIFY=sms
+        with contextlib.suppress(StoreError):
+            text += (await _sms_budget_left(redis, sms_budget)).encode()
     return text
 
 

@@ -16,6 +16,11 @@ FORM = {
         "thanks": "ممنون! شماره‌ی شما به دست ما رسید.",
         "privacy": "حریم خصوصی",
         "phone": "تلفن",
+        "code_label": "کد تأیید",
+        "code_hint": "کد ۵ رقمی‌ای را که برایتان پیامک کردیم وارد کنید.",
+        "confirm": "تأیید شماره",
+        "resend": "ارسال دوباره‌ی کد",
+        "verified": "شماره‌ی شما تأیید شد. ممنون!",
     },
     "en": {
         "label": "Mobile number",
@@ -24,6 +29,11 @@ FORM = {
         "thanks": "Thank you! We have your number.",
         "privacy": "Privacy policy",
         "phone": "Phone",
+        "code_label": "Verification code",
+        "code_hint": "Enter the 5-digit code we sent you by SMS.",
+        "confirm": "Confirm my number",
+        "resend": "Send the code again",
+        "verified": "Your number is confirmed. Thank you!",
     },
 }
 
@@ -41,15 +51,7 @@ _PAGE = """<!doctype html>
 <h1>{headline}</h1>
 <p class="lead">{supporting}</p>
 {notice}
-<form method="post" action="/api/leads/" class="cta">
-<label for="phone">{label}</label>
-<input id="phone" name="phone" type="tel" dir="ltr" autocomplete="tel" inputmode="tel" maxlength="32"
- placeholder="{placeholder}" required>
-<input type="hidden" name="source" value="hero">
-<div class="hp" aria-hidden="true"><label for="website">{honeypot}</label>
-<input id="website" name="website" type="text" tabindex="-1" autocomplete="off"></div>
-<button type="submit">{cta}</button>
-</form>
+{form}
 </main>
 <footer class="legal">
 <p>{company} · {address}</p>
@@ -60,15 +62,63 @@ _PAGE = """<!doctype html>
 """
 
 
-def render(copy: Copy, *, error: str | None = None, submitted: bool = False) -> str:
-    """The page in `copy`'s language, with an error sentence or a thank-you when there is one."""
+_PHONE_FORM = """<form method="post" action="/api/leads/" class="cta">
+<label for="phone">{label}</label>
+<input id="phone" name="phone" type="tel" dir="ltr" autocomplete="tel" inputmode="tel" maxlength="32"
+ placeholder="{placeholder}" required>
+<input type="hidden" name="source" value="hero">
+<div class="hp" aria-hidden="true"><label for="website">{honeypot}</label>
+<input id="website" name="website" type="text" tabindex="-1" autocomplete="off"></div>
+<button type="submit">{cta}</button>
+</form>"""
+
+# The code step (LEADCAP_VERIFY=sms) without JavaScript: the code, then a separate resend form.
+_CODE_FORM = """<form method="post" action="/api/leads/{id}/verify" class="cta">
+<label for="code">{code_label}</label>
+<p class="hint" id="code-hint">{code_hint}</p>
+<input id="code" name="code" type="text" dir="ltr" inputmode="numeric" autocomplete="one-time-code"
+ maxlength="5" pattern="[0-9\u06f0-\u06f9\u0660-\u0669]{{5}}" aria-describedby="code-hint" required>
+<button type="submit">{confirm}</button>
+</form>
+<form method="post" action="/api/leads/{id}/resend" class="resend">
+<button type="submit" class="link">{resend}</button>
+</form>"""
+
+
+def render(
+    copy: Copy,
+    *,
+    error: str | None = None,
+    submitted: bool = False,
+    verify_id: str | None = None,
+    verified: bool = False,
+) -> str:
+    """The page in `copy`'s language, with an error sentence or a thank-you when there is one;
+    with `verify_id`, the code step of that submission instead of the phone form."""
     words = FORM[copy.lang]
     if error:
         notice = f'<p class="error" role="alert">{escape(error)}</p>'
+    elif verified:
+        notice = f'<p class="ok" role="status">{escape(words["verified"])} {escape(copy.call_back)}</p>'
     elif submitted:
         notice = f'<p class="ok" role="status">{escape(words["thanks"])} {escape(copy.call_back)}</p>'
     else:
         notice = ""
+    if verify_id:
+        form = _CODE_FORM.format(
+            id=escape(verify_id),
+            code_label=escape(words["code_label"]),
+            code_hint=escape(words["code_hint"]),
+            confirm=escape(words["confirm"]),
+            resend=escape(words["resend"]),
+        )
+    else:
+        form = _PHONE_FORM.format(
+            label=escape(words["label"]),
+            placeholder=escape(words["placeholder"]),
+            honeypot=escape(words["honeypot"]),
+            cta=escape(copy.cta),
+        )
     return _PAGE.format(
         lang=copy.lang,
         dir=copy.dir,
@@ -77,10 +127,7 @@ def render(copy: Copy, *, error: str | None = None, submitted: bool = False) -> 
         headline=escape(copy.headline),
         supporting=escape(copy.supporting),
         notice=notice,
-        label=escape(words["label"]),
-        placeholder=escape(words["placeholder"]),
-        honeypot=escape(words["honeypot"]),
-        cta=escape(copy.cta),
+        form=form,
         company=escape(copy.company),
         address=escape(copy.address),
         phone_label=escape(words["phone"]),
@@ -102,5 +149,6 @@ background:#4338ca;color:#fff;cursor:pointer}button:focus-visible,input:focus-vi
 outline:3px solid #f59e0b;outline-offset:2px}.error{color:#b91c1c}.ok{color:#15803d}
 .hp{position:absolute;inset-inline-start:-10000px}.brand{font-weight:700;color:#4338ca;margin:0 0 1rem}
 .legal{max-width:32rem;margin:0 auto 2rem;padding:0 2rem;font-size:.875rem;color:#475569}
-.legal a{color:#3730a3}input[dir=ltr]{text-align:left}
+.legal a{color:#3730a3}input[dir=ltr]{text-align:left}.hint{margin:0;color:#475569;font-size:.875rem}
+.resend{margin-top:.5rem}.link{background:none;color:#3730a3;text-decoration:underline;padding:.25rem}
 """

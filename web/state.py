@@ -30,6 +30,7 @@ class RequestState:
     client: IPAddress | None = None  # the client address, once a handler has worked it out
     quota: Quota | None = None  # the rate-limit state of a POST, for its RateLimit headers
     receipt: Receipt | None = None  # what the intake answered an accepted POST
+    verify_id: str | None = None  # the lead of a code-step request: its errors stay on the code step
 
 
 def _request_id(request: Request) -> str:

@@ -17,11 +17,16 @@ from redis.asyncio.client import PubSub
 from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import MaxConnectionsError, NoScriptError, RedisError
+from redis.typing import EncodableT, FieldT
 
 from leadcap import keys
 from leadcap.errors import StoreError
 
 _INTAKE_LUA = files("leadcap").joinpath("intake.lua").read_text(encoding="utf-8")
+# Phone verification's scripts (leadcap/verification.py): spend every SMS budget or none, and
+# take one try of a code.
+_SMS_BUDGET_LUA = files("leadcap").joinpath("sms_budget.lua").read_text(encoding="utf-8")
+_VERIFY_TAKE_LUA = files("leadcap").joinpath("verify_take.lua").read_text(encoding="utf-8")
 # Delete the dedupe key only while it still holds this submission's id: a later, accepted
 # submission of the same phone keeps its own.
 _FORGET_DEDUPE = (
@@ -116,6 +121,8 @@ class Redis:
     def __init__(self, client: aioredis.Redis) -> None:
         self._client = client  # private: callers ask for what they need through the methods below
         self._intake_sha = hashlib.sha1(_INTAKE_LUA.encode(), usedforsecurity=False).hexdigest()
+        self._sms_budget = client.register_script(_SMS_BUDGET_LUA)
+        self._verify_take = client.register_script(_VERIFY_TAKE_LUA)
 
     @classmethod
     def open(cls, url: str, *, timeout: float = 1.0, max_connections: int = 64) -> Redis:
@@ -325,6 +332,95 @@ class Redis:
             counts = await self._client.hgetall(keys.WEBHOOK_OUTCOMES)
         return {k.decode() if isinstance(k, bytes) else str(k): int(v) for k, v in counts.items()}
 
+    # -- phone verification (leadcap/verification.py keeps the rules) ---------------------------
+
+    async def hold_verification(self, key: str, fields: Mapping[str, str], ttl_s: int) -> None:
+        """Keep a pending verification's fields (a hash) for `ttl_s` seconds."""
+        async with translated("storing a verification"):
+            pipe = self._client.pipeline(transaction=False)
+            mapping: dict[FieldT, EncodableT] = {}
+            mapping.update(fields)
+            pipe.hset(key, mapping=mapping)
+            pipe.expire(key, ttl_s)
+            await pipe.execute()
+
+    async def held_verification(self, key: str) -> dict[str, str]:
+        """A pending verification's fields; empty when there is none."""
+        async with translated("reading a verification"):
+            raw = await self._client.hgetall(key)
+        return {_text(k): _text(v) for k, v in raw.items()}
+
+    async def start_cooldown(self, key: str, ttl_ms: int) -> int | None:
+        """Set `key` for `ttl_ms` unless it is set; None if this call set it, else the ms it has left."""
+        async with translated("resend cooldown"):
+            if await self._client.set(key, "1", nx=True, px=ttl_ms):
+                return None
+            return int(await self._client.pttl(key))
+
+    async def store_code(
+        self, code_key: str, digest: str, ttl_ms: int, cooldown: tuple[str, int] | None
+    ) -> None:
+        """Replace a code's hash (its HMAC `digest`, no tries yet) for `ttl_ms`, and start the
+        resend `cooldown` (key, ms) with it, in one transaction."""
+        async with translated("storing a code"):
+            pipe = self._client.pipeline(transaction=True)
+            pipe.delete(code_key)
+            pipe.hset(code_key, mapping={"h": digest, "tries": 0})
+            pipe.pexpire(code_key, ttl_ms)
+            if cooldown is not None:
+                pipe.set(cooldown[0], "1", px=cooldown[1])
+            await pipe.execute()
+
+    async def spend_sms(self, budgets: Sequence[str], args: Sequence[Any]) -> tuple[bool, int]:
+        """Run sms_budget.lua: take one send from every budget, or none; (ok, 1-based index of
+        the spent budget)."""
+        async with translated("sms budgets"):
+            ok, which, _left = await self._sms_budget(keys=list(budgets), args=list(args))
+        return bool(int(ok)), int(which)
+
+    async def refund_sms(self, budgets: Sequence[str], member: str) -> None:
+        async with translated("sms refund"):
+            pipe = self._client.pipeline(transaction=False)
+            for name in budgets:
+                pipe.zrem(name, member)
+            await pipe.execute()
+
+    async def sms_sent_since(self, since_ms: int) -> int:
+        """SMS the whole site sent since `since_ms` (the global budget's window, leadcap:sms:all:)."""
+        async with translated("reading the sms budget"):
+            return int(await self._client.zcount(keys.SMS_ALL, since_ms, "+inf"))
+
+    async def take_code(self, code_key: str, max_tries: int) -> tuple[str, str, int]:
+        """Run verify_take.lua: one try of a code; (verdict, stored hash, tries so far)."""
+        async with translated("checking a code"):
+            taken = await self._verify_take(keys=[code_key], args=[max_tries])
+        if len(taken) < 3:
+            return _text(taken[0]), "", 0
+        return _text(taken[0]), _text(taken[1]), int(taken[2])
+
+    async def kill_code(self, code_key: str) -> None:
+        """Drop a code's hash and mark it dead (too many wrong tries), in one transaction."""
+        async with translated("killing a code"):
+            pipe = self._client.pipeline(transaction=True)
+            pipe.hdel(code_key, "h")
+            pipe.hset(code_key, "dead", "1")
+            await pipe.execute()
+
+    async def code_state(self, code_key: str, wait_key: str) -> tuple[int, bool, int]:
+        """A code's ms to live, whether it is dead, and the resend cooldown's ms to live."""
+        async with translated("reading a verification"):
+            pipe = self._client.pipeline(transaction=False)
+            pipe.pttl(code_key)
+            pipe.hexists(code_key, "dead")
+            pipe.pttl(wait_key)
+            code_ms, dead, wait_ms = await pipe.execute()
+        return int(code_ms), bool(dead), int(wait_ms)
+
+    async def forget(self, *names: str, action: str = "forgetting a code") -> None:
+        """Delete keys (a used or unsent code, its cooldown, its verification)."""
+        async with translated(action):
+            await self._client.delete(*names)
+
     def subscription(self) -> Subscription:
         """A pub/sub connection of its own (close it when done)."""
         return Subscription(self._client.pubsub())
@@ -332,6 +428,10 @@ class Redis:
     def client_for_tests(self) -> aioredis.Redis:
         """The raw client, for tests that set up or inspect keys directly. Not for the application."""
         return self._client
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 class Subscription:

@@ -17,12 +17,13 @@ import asyncio
 import logging
 import time
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from leadcap import retry
 from leadcap.errors import StoreError
+from leadcap.groupcommit import GroupCommit
 from leadcap.settings import Settings
 from leadcap.stores.postgres.webhooks import Claim, Endpoint, Outcome, WebhookStore
 from leadcap.webhooks import schedule, signing
@@ -34,24 +35,23 @@ POLL_S = 0.1  # how often an idle loop looks for due rows: a new lead goes out w
 ENDPOINTS_EVERY_S = 1.0  # how often the list of endpoints (added, removed, disabled) is re-read
 MAX_IN_FLIGHT = 512  # sends in flight per loop, over all endpoints
 STOP_GRACE_S = 5.0  # on shutdown, sends in flight get this long; the rest stay leased
-OUTCOME_BATCH = 500  # outcomes recorded per statement by the worker's group commit
+QUEUE_MAX = 128  # claimed rows an endpoint may hold queued beside its sends in flight
+# A queued row is sent only while its lease still covers a whole send and this margin after it.
+LEASE_MARGIN_S = 5.0
+SEND_BUDGET_S = schedule.LEASE_S - schedule.TIMEOUT_S - LEASE_MARGIN_S
+LATENCY_WEIGHT = 0.2  # of the newest send in an endpoint's moving average of send times
+FINISH_LINGER_S = 0.02  # under load, outcomes gather this long into one UPDATE
 
 
 class Deliverer:
     """One delivery loop. `counts` adds up outcomes (delivered, retried, failed, gone, refused)
-    for metrics; `on_attempt` gets every attempt as a request-log document (never the payload).
-
-    `record` writes one attempt's Outcome and returns once it is committed; the worker passes a
-    GroupCommit over `store.finish` (OUTCOME_BATCH a statement), which lives in the worker
-    package this one may not import.
-    """
+    for metrics; `on_attempt` gets every attempt as a request-log document (never the payload)."""
 
     def __init__(
         self,
         store: WebhookStore,
         settings: Settings,
         *,
-        record: Callable[[Outcome], Awaitable[None]],
         on_attempt: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         self.store = store
@@ -59,12 +59,16 @@ class Deliverer:
         self.sender = Sender(allow_private=settings.webhook_allow_private, max_connections=MAX_IN_FLIGHT)
         self.on_attempt = on_attempt
         self.breakers: dict[int, Breaker] = {}
-        self.queues: dict[int, deque[Claim]] = {}
+        # per endpoint: claimed rows, each with the monotonic time by which it must start
+        self.queues: dict[int, deque[tuple[float, Claim]]] = {}
+        self.latency_s: dict[int, float] = {}  # per endpoint: moving average of send times
         self.endpoints: dict[int, Endpoint] = {}
         self.counts: Counter[str] = Counter()
         self._tasks: set[asyncio.Task[None]] = set()
         self._slot_freed = asyncio.Event()
-        self._record_outcome = record
+        self._finisher: GroupCommit[Outcome] = GroupCommit(
+            store.finish, max_batch=500, linger_s=FINISH_LINGER_S
+        )
         self._endpoints_read = 0.0
 
     def _breaker(self, endpoint_id: int) -> Breaker:
@@ -105,15 +109,18 @@ class Deliverer:
     async def tick(self) -> int:
         """Claim what every endpoint has room for, start what may start; return how many claimed.
 
-        Each endpoint keeps a small queue of claimed rows (at most its cap) beside its sends in
-        flight, so a freed slot starts the next send at once, without a database round trip,
-        and claims come in batches. A queued row waits at most one send (10 s) for its slot,
-        well inside its lease.
+        Each endpoint keeps a queue of claimed rows beside its sends in flight, so a freed slot
+        starts the next send at once, without a database round trip, and claims come in batches.
+        The queue is as deep as the endpoint will work through within a lease at its recent
+        speed (queue_depth): its cap for a slow endpoint, up to QUEUE_MAX for a fast one, whose
+        claims then take dozens of rows in one round trip. A row that waited so long that its
+        lease would end before its send does is handed back instead of sent (_dispatch).
         """
         await self._refresh_endpoints()
         if not self.endpoints:
             return 0
         now = time.monotonic()
+        deadline = now + SEND_BUDGET_S  # taken before the claim: its lease starts later
         budget = MAX_IN_FLIGHT - len(self._tasks) - sum(len(q) for q in self.queues.values())
         room: dict[int, int] = {}
         for endpoint_id in self.endpoints:
@@ -122,16 +129,17 @@ class Deliverer:
             if breaker.is_open(now):
                 self._release(queue, breaker.open_until - now)
                 continue
-            # Closed: its cap in flight plus as many queued. Half-open: a single probe.
-            target = 1 if breaker.tripped else 2 * breaker.cap
+            # Closed: its cap in flight plus a queue. Half-open: a single probe.
+            depth = queue_depth(breaker.cap, self.latency_s.get(endpoint_id, schedule.TIMEOUT_S))
+            target = 1 if breaker.tripped else breaker.cap + depth
             want = min(target - breaker.in_flight - len(queue), budget)
-            # Refill in batches: when half the queue and slots are free, or when all is idle.
-            if want > 0 and (want >= max(1, breaker.cap // 2) or not (queue or breaker.in_flight)):
+            # Refill in batches: when half the queue is free, or when all is idle.
+            if want > 0 and (want >= max(1, depth // 2) or not (queue or breaker.in_flight)):
                 room[endpoint_id] = want
                 budget -= want
         claims = await self.store.claim(room, schedule.LEASE_S) if room else []
         for claim in claims:
-            self.queues.setdefault(claim.endpoint_id, deque()).append(claim)
+            self.queues.setdefault(claim.endpoint_id, deque()).append((deadline, claim))
         for endpoint_id in list(self.queues):
             self._dispatch(endpoint_id)
         return len(claims)
@@ -146,28 +154,36 @@ class Deliverer:
             queue.clear()
             return
         breaker = self._breaker(endpoint_id)
-        while queue and breaker.room(time.monotonic()) > 0:
+        now = time.monotonic()
+        stale = []
+        while queue and queue[0][0] < now:  # its lease could end mid-send: due again at once
+            stale.append(queue.popleft()[1])
+        if stale:
+            self._hand_back(stale, 0.0, "not sent: its lease ran short in the queue")
+        while queue and breaker.room(now) > 0:
             breaker.started()
-            task = asyncio.create_task(self._deliver(endpoint, queue.popleft()))
+            task = asyncio.create_task(self._deliver(endpoint, queue.popleft()[1]))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    def _release(self, queue: deque[Claim], delay_s: float) -> None:
+    def _release(self, queue: deque[tuple[float, Claim]], delay_s: float) -> None:
         """Hand queued rows of an endpoint whose breaker opened back, due after the cooldown."""
         if not queue:
             return
-        outcomes = [
-            Outcome(c.id, c.attempts, "pending", max(0.0, delay_s), None, "not sent: circuit open")
-            for c in queue
-        ]
+        claims = [claim for _, claim in queue]
         queue.clear()
+        self._hand_back(claims, delay_s, "not sent: circuit open")
+
+    def _hand_back(self, claims: list[Claim], delay_s: float, why: str) -> None:
+        """Make claimed rows that were not sent due again after `delay_s`."""
+        outcomes = [Outcome(c.id, c.attempts, "pending", max(0.0, delay_s), None, why) for c in claims]
         task = asyncio.create_task(self._record(outcomes))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     async def _record(self, outcomes: list[Outcome]) -> None:
         try:
-            await asyncio.gather(*(self._record_outcome(o) for o in outcomes))
+            await asyncio.gather(*(self._finisher.submit(o) for o in outcomes))
         except StoreError as exc:  # their leases run out and they are sent later: nothing is lost
             log.warning("released webhook deliveries not recorded: %s", exc.reason)
 
@@ -180,6 +196,8 @@ class Deliverer:
             )
             attempt = await self.sender.post(endpoint.url, body, headers)
             ok = attempt.ok
+            previous = self.latency_s.get(endpoint.id, schedule.TIMEOUT_S)
+            self.latency_s[endpoint.id] = previous + LATENCY_WEIGHT * (attempt.latency_ms / 1000 - previous)
         except ValueError as exc:  # a secret that is not whsec_ base64: retried, and logged
             attempt = Attempt(None, f"bad secret: {exc}", 0.0)
         finally:
@@ -215,7 +233,7 @@ class Deliverer:
             self.endpoints.pop(endpoint.id, None)
             log.warning("webhook endpoint %d answered 410 Gone: disabled", endpoint.id)
         try:
-            await self._record_outcome(
+            await self._finisher.submit(
                 Outcome(
                     claim.id, claim.attempts, verdict.state, verdict.delay_s, attempt.status, attempt.error
                 )
@@ -232,6 +250,13 @@ class Deliverer:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+
+
+def queue_depth(cap: int, latency_s: float) -> int:
+    """How many claimed rows an endpoint may hold queued: as many as it sends within a lease at
+    `latency_s` a send (queued rows go `cap` at a time), at least `cap`, at most QUEUE_MAX."""
+    rounds = int(SEND_BUDGET_S / max(latency_s, 0.001))
+    return max(cap, min(QUEUE_MAX, cap * rounds))
 
 
 def _outcome_name(attempt: Attempt, verdict: schedule.Verdict) -> str:

@@ -1,10 +1,12 @@
-"""The SSRF guard: an endpoint's host is resolved when it is added and at every connection, and
-loopback, private, link-local, multicast, unspecified and other non-public addresses (IPv4 and
-IPv6, IPv4-mapped included) are refused unless LEADCAP_WEBHOOK_ALLOW_PRIVATE=true.
+"""The SSRF guard: an endpoint's host is resolved and checked when it is added and again when it
+is sent to, and loopback, private, link-local, multicast, unspecified and other non-public
+addresses (IPv4 and IPv6, IPv4-mapped included) are refused unless LEADCAP_WEBHOOK_ALLOW_PRIVATE=true.
 
-The check lives inside the HTTP client's network backend, so the address that was checked is the
-address that is connected to: there is no second DNS lookup an attacker could answer differently
-(DNS rebinding), and no connection is ever opened to a refused address.
+The check lives inside the HTTP client (its resolver and its socket factory, sender.py), so the
+address that was checked is the address that is connected to: there is no second DNS lookup an
+attacker could answer differently (DNS rebinding), and no connection is ever opened to a refused
+address. A name's checked addresses are reused for a few seconds (sender.DNS_TTL_S), never an
+unchecked one.
 """
 
 from __future__ import annotations
@@ -12,14 +14,15 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-import httpcore
+from aiohttp.abc import AbstractResolver, ResolveResult
 
 from leadcap.errors import LeadcapError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+AddrInfo = tuple[Any, Any, int, str, tuple[Any, ...]]  # (family, type, proto, canonname, sockaddr)
 
 
 class AddressRefused(LeadcapError):
@@ -78,37 +81,45 @@ async def checked_addresses(host: str, port: int, *, allow_private: bool) -> lis
     return addresses
 
 
-class GuardedBackend(httpcore.AnyIOBackend):
-    """httpcore's network backend, resolving and checking the host itself and then connecting
-    to the checked address (never to the name, which would be resolved again)."""
+class GuardedResolver(AbstractResolver):
+    """aiohttp's resolver: resolves a name and applies the guard, so aiohttp only ever holds
+    (and caches, for its short DNS TTL) addresses that passed; it connects to those, never to the
+    name, which would be resolved again (DNS rebinding)."""
 
     def __init__(self, *, allow_private: bool) -> None:
-        super().__init__()
         self.allow_private = allow_private
 
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Any = None,
-    ) -> httpcore.AsyncNetworkStream:
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
         addresses = await checked_addresses(host, port, allow_private=self.allow_private)
-        error: Exception | None = None
-        for address in addresses:
-            try:
-                return await super().connect_tcp(
-                    str(address),
-                    port,
-                    timeout=timeout,
-                    local_address=local_address,
-                    socket_options=socket_options,
-                )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                error = exc
-        assert error is not None  # addresses is never empty
-        raise error
+        return [
+            {
+                "hostname": host,
+                "host": str(address),
+                "port": port,
+                "family": socket.AF_INET6 if address.version == 6 else socket.AF_INET,
+                "proto": 0,
+                "flags": socket.AI_NUMERICHOST,
+            }
+            for address in addresses
+        ]
 
-    async def connect_unix_socket(self, *args: Any, **kwargs: Any) -> httpcore.AsyncNetworkStream:
-        raise AddressRefused("webhooks never connect to a unix socket")
+    async def close(self) -> None:
+        return None
+
+
+def guarded_socket(*, allow_private: bool) -> Callable[[AddrInfo], socket.socket]:
+    """aiohttp's socket factory: the last check, on the very address a socket is about to connect
+    to (literal addresses in a URL reach aiohttp's connector without the resolver)."""
+
+    def factory(addr_info: AddrInfo) -> socket.socket:
+        family, kind, proto, _, sockaddr = addr_info
+        if family not in (socket.AF_INET, socket.AF_INET6):
+            raise AddressRefused("webhooks connect over TCP/IP only")
+        if not allow_private:
+            address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
+            check([address], str(address))
+        return socket.socket(family, kind, proto)
+
+    return factory

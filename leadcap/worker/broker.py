@@ -27,8 +27,8 @@ from taskiq.formatters.json_formatter import JSONFormatter
 from taskiq_redis import RedisStreamBroker
 
 from leadcap import keys
+from leadcap.groupcommit import GroupCommit
 from leadcap.stores.redis import translated
-from leadcap.worker.groupcommit import GroupCommit
 
 log = logging.getLogger(__name__)
 

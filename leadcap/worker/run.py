@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
@@ -16,14 +16,14 @@ from taskiq.receiver import Receiver
 
 from leadcap import deadletters, health, keys, phone, retry
 from leadcap.errors import StoreError
+from leadcap.groupcommit import GroupCommit
 from leadcap.services import Services, require_url
 from leadcap.settings import Settings
-from leadcap.stores.postgres.webhooks import Outcome, WebhookStore
+from leadcap.stores.postgres.webhooks import WebhookStore
 from leadcap.stores.redis import Redis
 from leadcap.submission import Submission
-from leadcap.webhooks.delivery import OUTCOME_BATCH, Deliverer
+from leadcap.webhooks.delivery import Deliverer
 from leadcap.worker.broker import LeadStreamBroker
-from leadcap.worker.groupcommit import GroupCommit
 from leadcap.worker.tasks import process_submission
 
 log = logging.getLogger(__name__)
@@ -55,14 +55,6 @@ async def _heartbeat(redis: Redis, name: str, stop: asyncio.Event) -> None:
             await asyncio.wait_for(stop.wait(), keys.HEARTBEAT_EVERY_S)
     with contextlib.suppress(Exception):  # best effort: the beat goes stale anyway
         await health.forget(redis, name)
-
-
-def webhook_deliverer(
-    store: WebhookStore, settings: Settings, *, on_attempt: Callable[[dict[str, Any]], None] | None = None
-) -> Deliverer:
-    """The webhook delivery loop as a worker runs it: outcomes recorded through a group commit."""
-    outcomes: GroupCommit[Outcome] = GroupCommit(store.finish, max_batch=OUTCOME_BATCH)
-    return Deliverer(store, settings, record=outcomes.submit, on_attempt=on_attempt)
 
 
 async def _count_webhooks(redis: Redis, deliverer: Deliverer, stop: asyncio.Event) -> None:
@@ -126,9 +118,7 @@ async def run_worker(settings: Settings, *, concurrency: int | None = None) -> N
     broker.state.bury = bury
     broker.is_worker_process = True
     beat = asyncio.create_task(_heartbeat(services.redis, broker.consumer_name, stop))
-    deliverer = webhook_deliverer(
-        WebhookStore(services.postgres), settings, on_attempt=services.request_log.record
-    )
+    deliverer = Deliverer(WebhookStore(services.postgres), settings, on_attempt=services.request_log.record)
     delivering = asyncio.create_task(deliverer.run(stop))
     counting = asyncio.create_task(_count_webhooks(services.redis, deliverer, stop))
     log.info("worker %s consuming %s", broker.consumer_name, keys.LEAD_STREAM)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import pytest
 
 from leadcap.errors import StoreError
-from leadcap.worker.groupcommit import GroupCommit
+from leadcap.groupcommit import GroupCommit
 
 
 class Store:

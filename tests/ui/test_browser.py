@@ -63,3 +63,48 @@ async def test_landing_page_in_chromium(
         for state in ("default", "error", "success"):
             for width in (390, 1280):
                 assert (OUT / f"{locale}-{state}-{width}.png").is_file()
+
+
+@pytest.mark.parametrize("locale", ["fa", "en"])
+async def test_code_step_in_chromium(
+    env: dict[str, str], run_dir: Path, worker: Process, pg: asyncpg.Pool, locale: str
+) -> None:
+    """LEADCAP_VERIFY=sms with the log provider: submit, read the code in the server log, type a
+    wrong one and then the right one (in Persian digits), and the lead is `verified`."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    log = run_dir / f"ui-verify-{locale}.log"
+    # The suite's servers share one Redis, and the browser comes from 127.0.0.1 like the
+    # schemathesis run: that client's rate limit and SMS budget are not what this test is about.
+    verifying = {
+        "LEADCAP_VERIFY": "sms",
+        "LEADCAP_SMS_PROVIDER": "log",
+        "LEADCAP_LOCALE": locale,
+        "LEADCAP_SMS_PER_IP": "100000/hour",
+        "LEADCAP_RATE_LIMIT": "100000/minute",
+    }
+    server = servers.start_server({**env, "LEADCAP_UI_DIST": str(DIST), **verifying}, log)
+    try:
+        result = subprocess.run(
+            ["node", "e2e/verify.mjs"],
+            cwd=servers.ROOT / "web" / "ui",
+            env={**os.environ, "BASE_URL": server.url, "SERVER_LOG": str(log), "OUT_DIR": str(OUT)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        server.process.stop()
+    print(result.stderr)
+    assert result.returncode == 0, result.stderr[-4000:]
+    figures = json.loads(result.stdout)
+    assert figures["locale"] == locale
+    print("code step:", json.dumps(figures))
+
+    async def verified() -> asyncpg.Record | None:
+        return await pg.fetchrow(
+            "SELECT * FROM leads WHERE phone = $1 AND status = 'verified' AND verified_at IS NOT NULL",
+            figures["phone"],
+        )
+
+    assert await servers.wait_for(verified, timeout=20)

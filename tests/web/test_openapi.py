@@ -21,8 +21,17 @@ schema = schemathesis.openapi.from_path(SPEC)
 
 @pytest.fixture(scope="module")
 def open_server(env: dict[str, str], run_dir: Path) -> Iterator[Server]:
-    """A server with a rate limit high enough that generated cases meet the other answers too."""
-    running = servers.start_server({**env, "LEADCAP_RATE_LIMIT": "100000/minute"}, run_dir / "openapi.log")
+    """A server with a rate limit high enough that generated cases meet the other answers too,
+    and phone verification on (log provider), so its endpoints answer as described."""
+    verifying = {
+        "LEADCAP_VERIFY": "sms",
+        "LEADCAP_SMS_PROVIDER": "log",
+        "LEADCAP_SMS_BUDGET": "100000/hour",
+        "LEADCAP_SMS_PER_IP": "100000/hour",
+    }
+    running = servers.start_server(
+        {**env, "LEADCAP_RATE_LIMIT": "100000/minute", **verifying}, run_dir / "openapi.log"
+    )
     yield running
     running.process.stop()
 
@@ -50,7 +59,13 @@ def test_every_route_is_described() -> None:
     import json
 
     paths = json.loads(SPEC.read_text())["paths"]
-    assert set(paths) == {"/api/leads/", "/api/health/", "/"}
+    assert set(paths) == {
+        "/api/leads/",
+        "/api/health/",
+        "/",
+        "/api/leads/{id}/verify",
+        "/api/leads/{id}/resend",
+    }
     assert set(paths["/api/leads/"]["post"]["responses"]) == {
         "202",
         "303",

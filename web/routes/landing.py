@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, raw
 
@@ -37,6 +39,13 @@ def count_visit(request: Request) -> None:
 
 @bp.route("/", methods=["GET", "HEAD"], name="page")  # type: ignore[untyped-decorator]
 async def landing(request: Request) -> HTTPResponse:
+    verify_id = request.args.get("verify")
+    if verify_id is not None or request.args.get("verified") == "1":
+        # The code step of a form posted without JavaScript (LEADCAP_VERIFY=sms), or its end.
+        copy = request.app.ctx.campaign.copy(request.app.ctx.settings.locale)
+        valid = verify_id is not None and _is_uuid(verify_id)
+        body = page.render(copy, verify_id=verify_id if valid else None, verified=verify_id is None)
+        return raw(body.encode(), content_type="text/html; charset=utf-8")
     if request.args.get("submitted") == "1":
         # Only a form posted without JavaScript lands here: thank the visitor in plain HTML.
         copy = request.app.ctx.campaign.copy(request.app.ctx.settings.locale)
@@ -48,6 +57,14 @@ async def landing(request: Request) -> HTTPResponse:
     if matches(request.headers.get("if-none-match"), current.etag):
         return empty(status=304, headers={"ETag": current.etag, "Cache-Control": "no-cache"})
     return PrebuiltResponse(current.body, current.headers)
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return len(text) == 36
 
 
 @bp.get("/fallback.css", name="fallback_css")

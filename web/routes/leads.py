@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, json, redirect
@@ -12,6 +13,7 @@ from leadcap.errors import ForbiddenOrigin, InvalidBody, LeadcapError, RateLimit
 from leadcap.intake import Receipt
 from leadcap.settings import Settings
 from leadcap.submission import MAX_BODY, Submission
+from leadcap.verification import Sent, Verifier
 from web import metrics
 from web.state import state
 
@@ -99,6 +101,9 @@ async def capture(request: Request) -> HTTPResponse:
         quota, limited = await intake.count(bucket)
         current.quota = quota
         raise rejected(request, limited or error) from None
+    verifier: Verifier | None = request.app.ctx.services.verifier
+    if verifier is not None:
+        parsed = dataclasses.replace(parsed, verify=True)  # the worker writes the lead `unverified`
     outcome = await intake.accept(parsed, bucket)
     current.quota = outcome.quota
     if isinstance(outcome.result, LeadcapError):
@@ -114,6 +119,26 @@ async def capture(request: Request) -> HTTPResponse:
     metrics.LEADS.labels(outcome_label, "").inc()
     count_outcome(request, receipt)
     headers = outcome.quota.headers()
+    body = receipt.body()
+    if verifier is not None:
+        # Only now, with the submission queued (or written), may a code go out.
+        sent = await verification(verifier, receipt, parsed, bucket)
+        body.update(sent.body())
+        if current.form and sent.available:
+            return redirect(f"/?verify={receipt.id}", status=303, headers=headers)
     if current.form:
         return redirect("/?submitted=1", status=303, headers=headers)
-    return json(receipt.body(), status=202, headers=headers)
+    return json(body, status=202, headers=headers)
+
+
+async def verification(verifier: Verifier, receipt: Receipt, parsed: Submission, bucket: str) -> Sent:
+    """The code step of a 202: sent now, as it stands for a duplicate, or not available."""
+    if receipt.honeypot:  # a bot is told what a person would be told, and nothing is sent
+        return Sent(
+            True, expires_in=verifier.settings.verify_code_ttl_s, resend_in=verifier.settings.verify_resend_s
+        )
+    if receipt.duplicate:  # sends nothing new
+        return await verifier.state(receipt.id)
+    if receipt.degraded:  # Redis is away: no code can be kept; the lead is captured all the same
+        return Sent(False)
+    return await verifier.start(parsed, bucket)

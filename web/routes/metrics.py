@@ -23,6 +23,10 @@ async def scrape(request: Request) -> HTTPResponse:
     if peer is None or not clientip.within(peer, settings.metrics_allow):
         raise NotFound("There is nothing at this address.")
     services = request.app.ctx.services
-    body = await metrics.render(services.redis, multiprocess_mode=settings.web_workers > 1)
+    body = await metrics.render(
+        services.redis,
+        multiprocess_mode=settings.web_workers > 1,
+        sms_budget=settings.sms_budget if settings.verify == "sms" else None,
+    )
     body += await metrics.webhooks(services.redis, WebhookStore(services.postgres))
     return raw(body, content_type=CONTENT_TYPE_LATEST)

@@ -71,6 +71,33 @@ class Postgres:
             return
         async with translated("recording submissions"), self._pool.acquire() as conn, conn.transaction():
             await write_submissions(conn, batch)
+            to_verify = [s.id for s in batch if s.verify]
+            if to_verify:  # LEADCAP_VERIFY=sms: a lead these submissions created waits for its code
+                await conn.execute(query("mark_unverified"), to_verify)
+
+    async def mark_verified(self, batch: Sequence[Submission]) -> None:
+        """The leads of `batch` are verified now, in one transaction: created so if the worker has
+        not written them yet (their submissions then add to them as usual), else updated. Each
+        lead verified for the first time gets its lead.verified webhook event in the same
+        transaction, so no verified lead goes without its event."""
+        unique = list({s.phone: s for s in reversed(batch)}.values())  # one row per phone per statement
+        if not unique:
+            return
+        utms = [s.utm for s in unique]
+        columns: list[list[Any]] = [
+            [s.id for s in unique],
+            [s.phone for s in unique],
+            [s.region for s in unique],
+            [carrier_of(s.phone) for s in unique],
+            [s.submitted_at for s in unique],
+            [s.source for s in unique],
+            *([utm.get(key) for utm in utms] for key in UTM_KEYS),
+        ]
+        async with translated("verifying leads"), self._pool.acquire() as conn, conn.transaction():
+            verified = await conn.fetch(query("mark_verified"), *columns)
+            for row in verified:
+                if row["newly_verified"]:
+                    await conn.execute(query("webhook_lead_event"), "lead.verified", row["id"])
 
     async def recent_submission(self, phone: str, window_s: int) -> uuid.UUID | None:
         """The first submission of `phone` inside the dedupe window, if any."""

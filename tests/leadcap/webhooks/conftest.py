@@ -27,8 +27,8 @@ async def postgres(webhook_database_url: str) -> AsyncIterator[Postgres]:
     store = await Postgres.open(webhook_database_url, max_size=6)
     async with store.pool_for_tests().acquire() as conn:
         await conn.execute(
-            "TRUNCATE webhook_deliveries, webhook_events, webhook_endpoints, submissions,"
-            " lead_status_changes, leads"  # lead_status_changes (migration 0005) references leads
+            # CASCADE: whatever else refers to a lead (the campaign view's audit rows) goes too
+            "TRUNCATE webhook_deliveries, webhook_events, webhook_endpoints, submissions, leads CASCADE"
         )
     yield store
     await store.close()

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import os
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
@@ -17,9 +18,8 @@ from leadcap.settings import Settings
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.postgres.webhooks import WebhookStore
 from leadcap.submission import Submission, read_body, validate
-from leadcap.webhooks import signing
+from leadcap.webhooks import schedule, signing
 from leadcap.webhooks.delivery import Deliverer
-from leadcap.worker.run import webhook_deliverer
 from tests import factories
 from tests.webhook_receiver import Receiver, failing_third, receiving
 
@@ -48,7 +48,7 @@ async def delivering(
     store: WebhookStore, settings: Settings = FAST, loops: int = 1
 ) -> AsyncIterator[list[Deliverer]]:
     stop = asyncio.Event()
-    deliverers = [webhook_deliverer(store, settings) for _ in range(loops)]
+    deliverers = [Deliverer(store, settings) for _ in range(loops)]
     tasks = [asyncio.create_task(d.run(stop)) for d in deliverers]
     try:
         yield deliverers
@@ -190,3 +190,29 @@ async def test_replay_failed_delivers_again(postgres: Postgres, store: WebhookSt
             assert sorted(replayed) == sorted(d["id"] for d in failed)
             await until(lambda: len(receiver.ids()) >= 5, 10)
     assert await store.deliveries(failed_only=True, limit=100) == []
+
+
+async def test_a_row_whose_lease_ran_short_in_the_queue_is_handed_back_not_sent(
+    postgres: Postgres, store: WebhookStore, wpg: asyncpg.Pool
+) -> None:
+    # A fast endpoint's queue is deep; if it turns slow, rows at the back would be sent after
+    # their lease ended (and so twice). Such a row goes back, due at once, and is not sent.
+    secret = signing.new_secret()
+    with receiving(secret) as receiver:
+        endpoint_id = await store.add_endpoint(receiver.url, secret, ["lead.created"])
+        await record(postgres, 3)
+        deliverer = Deliverer(store, FAST)
+        await deliverer._refresh_endpoints()
+        claims = await store.claim({endpoint_id: 3}, schedule.LEASE_S)
+        assert len(claims) == 3
+        deliverer.queues[endpoint_id] = deque((time.monotonic() - 1, claim) for claim in claims)
+        deliverer._dispatch(endpoint_id)
+        await asyncio.gather(*list(deliverer._tasks))
+        await deliverer.sender.close()
+    assert receiver.attempts == 0
+    rows = await wpg.fetch(
+        "SELECT state, next_attempt_at <= now() AS due, attempts, last_error FROM webhook_deliveries"
+    )
+    assert len(rows) == 3
+    assert all(r["state"] == "pending" and r["due"] and r["attempts"] == 1 for r in rows)
+    assert {r["last_error"] for r in rows} == {"not sent: its lease ran short in the queue"}

@@ -12,7 +12,7 @@ from leadcap.settings import Settings
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.postgres.webhooks import WebhookStore
 from leadcap.webhooks import signing
-from leadcap.worker.run import webhook_deliverer
+from leadcap.webhooks.delivery import Deliverer
 from tests import servers
 from tests.leadcap.webhooks.test_delivery import FAST, record, until
 from tests.servers import Stores
@@ -58,7 +58,7 @@ async def test_each_attempt_is_logged_with_status_and_latency_never_the_phone(
         await store.add_endpoint(receiver.url, secret, ["lead.created"])
         stop = asyncio.Event()
 
-        deliverer = webhook_deliverer(store, FAST, on_attempt=docs.append)
+        deliverer = Deliverer(store, FAST, on_attempt=docs.append)
         task = asyncio.create_task(deliverer.run(stop))
         (lead,) = await record(postgres, 1)
         await until(lambda: len(receiver.ids()) == 1, 15)

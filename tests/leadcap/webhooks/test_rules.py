@@ -6,6 +6,7 @@ import random
 
 from leadcap.webhooks import schedule
 from leadcap.webhooks.breaker import FAILURES_TO_OPEN, Breaker
+from leadcap.webhooks.delivery import QUEUE_MAX, SEND_BUDGET_S, queue_depth
 
 
 def test_backoff_doubles_to_the_cap_with_full_jitter() -> None:
@@ -39,3 +40,11 @@ def test_breaker_opens_after_repeated_failures_then_probes_once() -> None:
     assert breaker.room(131) == 0
     breaker.finished(True, 132)
     assert not breaker.tripped and breaker.room(132) == 4 and breaker.peak == 1
+
+
+def test_the_queue_is_as_deep_as_an_endpoint_sends_within_a_lease() -> None:
+    assert SEND_BUDGET_S + schedule.TIMEOUT_S < schedule.LEASE_S  # a queued row's send ends in its lease
+    assert queue_depth(8, schedule.TIMEOUT_S) == 8  # slow (or not yet measured): its cap, as before
+    assert queue_depth(8, SEND_BUDGET_S / 3) == 24  # three rounds of 8 fit in the budget
+    assert queue_depth(8, 0.002) == QUEUE_MAX  # fast: claims take many rows per round trip
+    assert queue_depth(1, 0.0) == QUEUE_MAX

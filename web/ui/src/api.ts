@@ -22,8 +22,20 @@ export function utmFromSearch(search: string): Utm {
 
 export type LeadRequest = { phone: string; source: string; utm: Utm; website?: string };
 
+/** What a 202 said about the SMS code (LEADCAP_VERIFY=sms): it went out, timers in seconds. */
+export type Verification = { id: string; expiresIn: number; resendIn: number };
+
+/** The verification object of a 202 body when the code went out; null otherwise (or when off). */
+export function verificationOf(body: unknown): Verification | null {
+  const data = body as { id?: unknown; status?: unknown; verification?: { expires_in?: unknown; resend_in?: unknown } } | null;
+  const v = data?.verification;
+  if (data?.status !== 'verification_sent' || typeof data.id !== 'string' || !v) return null;
+  if (typeof v.expires_in !== 'number' || typeof v.resend_in !== 'number') return null;
+  return { id: data.id, expiresIn: v.expires_in, resendIn: v.resend_in };
+}
+
 export type LeadOutcome =
-  | { kind: 'success'; phone: string; duplicate: boolean }
+  | { kind: 'success'; phone: string; duplicate: boolean; verification?: Verification | null }
   /** `field` is 'phone' when the message belongs next to the phone field. */
   | { kind: 'error'; message: string; field?: 'phone'; code?: string };
 
@@ -81,6 +93,7 @@ export async function submitLead(body: LeadRequest, copy: Copy, fetchImpl: typeo
       kind: 'success',
       phone: typeof ok?.phone === 'string' ? ok.phone : body.phone,
       duplicate: ok?.duplicate === true,
+      verification: verificationOf(data),
     };
   }
 

@@ -12,13 +12,14 @@ import { flushSync } from 'react-dom';
 import { ArrowRight, CircleAlert, CircleCheck, Lock, LoaderCircle, Phone } from 'lucide-react';
 import { useCopy } from '../copy';
 import { formatE164, isPossiblePrefix, normalisePhone, pageRegion } from '../phone';
-import { submitLead, utmFromSearch, type LeadOutcome } from '../api';
+import { submitLead, utmFromSearch, type LeadOutcome, type Verification } from '../api';
+import { CodeStep } from './CodeStep';
 
 type Status =
   | { kind: 'idle' }
   | { kind: 'pending' }
   | { kind: 'error'; message: string; field?: 'phone' }
-  | { kind: 'success'; phone: string; duplicate: boolean };
+  | { kind: 'success'; phone: string; duplicate: boolean; verification?: Verification | null };
 
 export type LeadFormProps = {
   /** Injected in tests; defaults to the real network call. */
@@ -122,7 +123,12 @@ export function LeadForm({ send = submitLead }: LeadFormProps) {
       .then((outcome) => {
         inFlight.current = false;
         if (outcome.kind === 'success') {
-          setStatus({ kind: 'success', phone: outcome.phone, duplicate: outcome.duplicate });
+          setStatus({
+            kind: 'success',
+            phone: outcome.phone,
+            duplicate: outcome.duplicate,
+            verification: outcome.verification,
+          });
         } else {
           setStatus({ kind: 'error', message: outcome.message, field: outcome.field });
           if (outcome.field === 'phone') inputRef.current?.focus();
@@ -149,7 +155,10 @@ export function LeadForm({ send = submitLead }: LeadFormProps) {
       ref={cardRef}
       className="relative w-full rounded-3xl bg-white/90 p-6 shadow-2xl shadow-indigo-900/10 ring-1 ring-slate-900/5 backdrop-blur sm:p-8"
     >
-      {showSuccess ? (
+      {status.kind === 'success' && status.verification ? (
+        // LEADCAP_VERIFY=sms and the code went out: the code step takes the card's place.
+        <CodeStep verification={status.verification} phone={status.phone} onStartOver={startOver} />
+      ) : showSuccess ? (
         <SuccessView
           copy={copy}
           headingRef={successHeadingRef}

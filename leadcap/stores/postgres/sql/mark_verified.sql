@@ -1,0 +1,23 @@
+-- Leads whose code came back: `verified` with verified_at, a batch at a time (group commit:
+-- concurrent verifications share one transaction, and one fsync). $1..$11 are parallel arrays,
+-- one element per lead; each phone appears once (the caller keeps the first of a batch).
+-- The verify endpoint may run before the worker has written the lead: then the lead is created
+-- here with 0 submissions, and the worker's record_submissions adds the submission to it as to
+-- any existing lead. A lead already being worked on (contacted, qualified, …) keeps its status;
+-- verified_at is set all the same. Returns each lead's id, and whether it became verified in this
+-- transaction (the caller writes its lead.verified webhook event then, once).
+INSERT INTO leads AS l (id, phone, region, carrier, status, submissions, first_submitted_at,
+                        last_submitted_at, source, utm_source, utm_medium, utm_campaign,
+                        utm_term, utm_content, verified_at)
+SELECT id, phone, region, carrier, 'verified', 0, submitted_at, submitted_at, source, utm_source,
+       utm_medium, utm_campaign, utm_term, utm_content, now()
+FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[],
+            $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
+     AS t(id, phone, region, carrier, submitted_at, source, utm_source, utm_medium, utm_campaign,
+          utm_term, utm_content)
+ORDER BY phone  -- the workers' lock order, so a batch here and a batch there cannot deadlock
+ON CONFLICT (phone) DO UPDATE SET
+    verified_at = COALESCE(l.verified_at, now()),
+    status      = CASE WHEN l.status IN ('new', 'unverified') THEN 'verified' ELSE l.status END,
+    updated_at  = now()
+RETURNING l.id, l.verified_at = now() AS newly_verified

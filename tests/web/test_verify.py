@@ -1,0 +1,315 @@
+"""Phone verification through a real `leadcap serve` (LEADCAP_VERIFY=sms) and a real worker, with
+the fake Kavenegar and SMS.ir servers: the whole flow, every error row, the degraded answers, and
+no code in any log."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import orjson
+import pytest
+from pymongo import MongoClient
+
+from tests import factories, fakesms, servers
+from tests.fakesms import FakeSms
+from tests.servers import Process, Server, client
+from tests.web.test_leads_api import assert_rate_headers
+
+FORM = {"content-type": "application/x-www-form-urlencoded"}
+VERIFY_KEY = "0123456789abcdef" * 4
+PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeSms]:
+    with fakesms.running() as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def fake_answers_ok(fake: FakeSms) -> None:
+    fake.mode = "ok"
+
+
+def verify_env(env: dict[str, str], fake: FakeSms, provider: str, **extra: str) -> dict[str, str]:
+    return {
+        **env,
+        "LEADCAP_VERIFY": "sms",
+        "LEADCAP_SMS_PROVIDER": provider,
+        "LEADCAP_SMS_BASE_URL": fake.url,
+        "LEADCAP_SMS_API_KEY": fakesms.API_KEY,
+        "LEADCAP_SMS_TEMPLATE": "leadcap-otp" if provider == "kavenegar" else "100200",
+        "LEADCAP_VERIFY_KEY": VERIFY_KEY,
+        **extra,
+    }
+
+
+@pytest.fixture(scope="module")
+def kavenegar_server(env: dict[str, str], run_dir: Path, fake: FakeSms) -> Iterator[Server]:
+    running = servers.start_server(verify_env(env, fake, "kavenegar"), run_dir / "verify-kavenegar.log")
+    yield running
+    running.process.stop()
+
+
+@pytest.fixture(scope="module")
+def smsir_server(env: dict[str, str], run_dir: Path, fake: FakeSms) -> Iterator[Server]:
+    """SMS.ir, with a short code life, a short cooldown and a provider timeout of half a second."""
+    extra = {"LEADCAP_SMS_TIMEOUT": "0.5", "LEADCAP_VERIFY_CODE_TTL": "2", "LEADCAP_VERIFY_RESEND_AFTER": "1"}
+    running = servers.start_server(verify_env(env, fake, "smsir", **extra), run_dir / "verify-smsir.log")
+    yield running
+    running.process.stop()
+
+
+def local(number: str) -> str:
+    return number  # factories.mobile() is already the national 09… form the providers get
+
+
+def wrong(code: str) -> str:
+    return f"{(int(code) + 1) % 100000:05d}"
+
+
+def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, object]:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"}
+    error: dict[str, object] = body["error"]
+    expected = {"code", "message", "attempts_left"} if code == "invalid_code" else {"code", "message"}
+    assert set(error) == expected and error["code"] == code and error["message"]
+    assert_rate_headers(response)
+    return error
+
+
+async def wait_for_lead(pg: asyncpg.Pool, phone: str, status: str) -> asyncpg.Record:
+    async def found() -> asyncpg.Record | None:
+        row = await pg.fetchrow("SELECT * FROM leads WHERE phone = $1", phone)
+        return row if row is not None and row["status"] == status and row["submissions"] == 1 else None
+
+    row = await servers.wait_for(found, timeout=20)
+    assert row is not None, f"{phone} never became {status} with its submission"
+    return row  # type: ignore[return-value]
+
+
+async def test_the_whole_flow(
+    kavenegar_server: Server, worker: Process, pg: asyncpg.Pool, fake: FakeSms, ip: str, env: dict[str, str]
+) -> None:
+    number = factories.mobile()
+    async with client(kavenegar_server.url, ip) as http:
+        started = time.perf_counter()
+        response = await http.post("/api/leads/", json={"phone": factories.persian(number), "source": "hero"})
+        elapsed = time.perf_counter() - started
+        assert response.status_code == 202, response.text
+        body = response.json()
+        assert body == {
+            "id": body["id"],
+            "status": "verification_sent",
+            "phone": factories.e164(number),
+            "duplicate": False,
+            "verification": {"expires_in": 120, "resend_in": 60},
+        }
+        assert elapsed < 1.0
+        sent = [r for r in fake.received if r.receptor == local(number)]
+        assert len(sent) == 1 and sent[0].provider == "kavenegar"
+        assert sent[0].form == {"receptor": number, "token": sent[0].code, "template": "leadcap-otp"}
+        await wait_for_lead(pg, factories.e164(number), "unverified")
+
+        verified = await http.post(
+            f"/api/leads/{body['id']}/verify", json={"code": sent[0].code.translate(PERSIAN)}
+        )
+        assert verified.status_code == 200, verified.text
+        assert verified.json() == {"id": body["id"], "status": "verified", "phone": factories.e164(number)}
+        assert_rate_headers(verified)
+    async with client(kavenegar_server.url, "127.0.0.1") as http:
+        scraped = (await http.get("/metrics")).text
+    assert 'leadcap_sms_sends_total{outcome="sent",provider="kavenegar"}' in scraped
+    assert 'leadcap_verifications_total{outcome="verified"}' in scraped
+    assert re.search(r"^leadcap_sms_budget_left \d+$", scraped, re.M)
+    row = await wait_for_lead(pg, factories.e164(number), "verified")
+    assert row["verified_at"] is not None
+    exported = servers.leadcap("export-leads", "--format", "jsonl", "--status", "verified", env=env)
+    assert exported.returncode == 0, exported.stderr
+    rows = [orjson.loads(line) for line in exported.stdout.splitlines()]
+    mine = [r for r in rows if r["phone"] == factories.e164(number)]
+    assert len(mine) == 1 and mine[0]["status"] == "verified" and mine[0]["verified_at"]
+
+
+async def test_error_rows(kavenegar_server: Server, fake: FakeSms, ip: str) -> None:
+    number = factories.mobile()
+    async with client(kavenegar_server.url, ip, headers={"accept-language": "en"}) as http:
+        lead = (await http.post("/api/leads/", json={"phone": number})).json()
+        code = fake.last_code(local(number))
+        path = f"/api/leads/{lead['id']}"
+        error = assert_error(
+            await http.post(path + "/verify", json={"code": wrong(code)}), 422, "invalid_code"
+        )
+        assert error["attempts_left"] == 4 and "4" in str(error["message"])
+        assert_error(
+            await http.post(f"/api/leads/{uuid.uuid4()}/verify", json={"code": code}), 410, "code_expired"
+        )
+        assert_error(await http.post(path + "/verify", json={"code": 12345}), 400, "invalid_body")
+        assert_error(
+            await http.post(path + "/verify", content=b"[]", headers={"content-type": "application/json"}),
+            400,
+            "invalid_body",
+        )
+        assert_error(
+            await http.post(path + "/verify", content=b"x", headers={"content-type": "text/plain"}),
+            415,
+            "unsupported_media_type",
+        )
+        too_early = await http.post(path + "/resend")
+        assert_error(too_early, 429, "rate_limited")
+        assert 55 <= int(too_early.headers["Retry-After"]) <= 60
+        assert (await http.post("/api/leads/nope/verify", json={"code": code})).status_code == 404
+        assert_error(await http.post(f"/api/leads/{uuid.uuid4()}/resend"), 404, "not_found")
+        assert (await http.post(path + "/verify", json={"code": code})).status_code == 200
+        assert_error(await http.post(path + "/verify", json={"code": code}), 410, "code_expired")  # used
+
+
+async def test_five_wrong_codes_in_persian(kavenegar_server: Server, fake: FakeSms, ip: str) -> None:
+    number = factories.mobile()
+    async with client(kavenegar_server.url, ip, headers={"accept-language": "fa"}) as http:
+        lead = (await http.post("/api/leads/", json={"phone": number})).json()
+        code = fake.last_code(local(number))
+        path = f"/api/leads/{lead['id']}/verify"
+        for left in (4, 3, 2, 1):
+            error = assert_error(await http.post(path, json={"code": wrong(code)}), 422, "invalid_code")
+            assert error["attempts_left"] == left
+            assert str(left).translate(PERSIAN) in str(error["message"])
+        error = assert_error(await http.post(path, json={"code": wrong(code)}), 429, "too_many_attempts")
+        assert re.search(r"[\u0600-\u06FF]", str(error["message"]))
+        assert_error(await http.post(path, json={"code": code}), 429, "too_many_attempts")
+
+
+async def test_a_duplicate_sends_nothing_new(kavenegar_server: Server, fake: FakeSms, ip: str) -> None:
+    number = factories.mobile()
+    async with client(kavenegar_server.url, ip) as http:
+        first = (await http.post("/api/leads/", json={"phone": number})).json()
+        again = (await http.post("/api/leads/", json={"phone": factories.arabic_indic(number)})).json()
+    assert again["id"] == first["id"] and again["duplicate"] is True
+    assert again["status"] == "verification_sent" and 0 < again["verification"]["expires_in"] <= 120
+    assert len(fake.codes_for(local(number))) == 1
+
+
+async def test_a_bot_is_told_a_code_went_out_and_none_does(
+    kavenegar_server: Server, fake: FakeSms, ip: str
+) -> None:
+    number = factories.mobile()
+    async with client(kavenegar_server.url, ip) as http:
+        response = await http.post("/api/leads/", json={"phone": number, "website": "http://spam.example"})
+        preflight = await http.options(f"/api/leads/{uuid.uuid4()}/verify")
+    assert response.status_code == 202
+    assert response.json()["verification"] == {"expires_in": 120, "resend_in": 60}
+    assert fake.codes_for(local(number)) == []
+    assert preflight.status_code == 204
+
+
+async def test_provider_down_still_captures(
+    kavenegar_server: Server, worker: Process, pg: asyncpg.Pool, fake: FakeSms, ip: str
+) -> None:
+    fake.mode = "5xx"
+    number = factories.mobile()
+    async with client(kavenegar_server.url, ip) as http:
+        response = await http.post("/api/leads/", json={"phone": number})
+    assert response.status_code == 202
+    assert response.json()["status"] == "queued"
+    assert response.json()["verification"] == {"available": False}
+    await wait_for_lead(pg, factories.e164(number), "unverified")
+
+
+async def test_a_slow_provider_does_not_hold_the_202(smsir_server: Server, fake: FakeSms, ip: str) -> None:
+    fake.mode, fake.slow_s = "slow", 3.0
+    async with client(smsir_server.url, ip) as http:
+        started = time.perf_counter()
+        response = await http.post("/api/leads/", json={"phone": factories.mobile()})
+        elapsed = time.perf_counter() - started
+    assert response.status_code == 202 and response.json()["verification"] == {"available": False}
+    assert elapsed < 1.5, elapsed
+
+
+async def test_smsir_expiry_and_resend(smsir_server: Server, fake: FakeSms, ip: str) -> None:
+    number = factories.mobile()
+    async with client(smsir_server.url, ip) as http:
+        lead = (await http.post("/api/leads/", json={"phone": number})).json()
+        assert lead["verification"] == {"expires_in": 2, "resend_in": 1}
+        got = fake.received[-1]
+        assert got.provider == "smsir" and got.headers["x-api-key"] == fakesms.API_KEY
+        assert got.json == {
+            "mobile": number,
+            "templateId": 100200,
+            "parameters": [{"name": "CODE", "value": got.code}],
+        }
+        time.sleep(2.2)
+        path = f"/api/leads/{lead['id']}"
+        assert_error(await http.post(path + "/verify", json={"code": got.code}), 410, "code_expired")
+        resent = await http.post(path + "/resend")
+        assert resent.status_code == 202, resent.text
+        assert resent.json() == {
+            "id": lead["id"],
+            "status": "verification_sent",
+            "verification": {"expires_in": 2, "resend_in": 1},
+        }
+        assert_rate_headers(resent)
+        ok = await http.post(path + "/verify", json={"code": fake.last_code(number)})
+        assert ok.status_code == 200, ok.text
+
+
+async def test_the_page_without_javascript(kavenegar_server: Server, fake: FakeSms, ip: str) -> None:
+    number = factories.mobile()
+    async with client(kavenegar_server.url, ip) as http:
+        posted = await http.post("/api/leads/", content=f"phone={number}".encode(), headers=FORM)
+        assert posted.status_code == 303
+        step = posted.headers["location"]
+        assert step.startswith("/?verify=")
+        lead_id = step.removeprefix("/?verify=")
+        page = await http.get(step)
+        assert page.status_code == 200
+        assert 'inputmode="numeric"' in page.text and 'autocomplete="one-time-code"' in page.text
+        assert f'action="/api/leads/{lead_id}/verify"' in page.text and "/resend" in page.text
+        code = fake.last_code(local(number))
+        bad = await http.post(
+            f"/api/leads/{lead_id}/verify", content=f"code={wrong(code)}".encode(), headers=FORM
+        )
+        assert bad.status_code == 422 and "text/html" in bad.headers["content-type"]
+        assert 'autocomplete="one-time-code"' in bad.text and 'role="alert"' in bad.text
+        good = await http.post(
+            f"/api/leads/{lead_id}/verify", content=f"code={code.translate(PERSIAN)}".encode(), headers=FORM
+        )
+        assert good.status_code == 303 and good.headers["location"] == "/?verified=1"
+        thanks = await http.get("/?verified=1")
+        assert 'role="status"' in thanks.text
+
+
+async def test_no_code_in_any_log(
+    kavenegar_server: Server, smsir_server: Server, fake: FakeSms, mongo_url: str
+) -> None:
+    """Runs after the flows above: every code the fakes received is absent from both servers'
+    logs and from the request logs in MongoDB."""
+    codes = {r.code for r in fake.received}
+    assert codes
+    time.sleep(1.0)  # the request log flushes every half second
+    with MongoClient(mongo_url) as mongo:
+        documents = [
+            orjson.dumps(d, default=str).decode()
+            for d in mongo.get_default_database()["request_logs"].find({})
+        ]
+    assert documents
+    texts = [kavenegar_server.process.output(), smsir_server.process.output(), *documents]
+    for code in codes:
+        pattern = re.compile(rf"(?<![0-9]){code}(?![0-9])")
+        for text in texts:
+            assert not pattern.search(text), f"a code is in a log: {pattern.search(text)}"
+
+
+async def test_verification_off_is_unchanged(server: Server, ip: str) -> None:
+    async with client(server.url, ip) as http:
+        response = await http.post("/api/leads/", json={"phone": factories.mobile()})
+        assert set(response.json()) == {"id", "status", "phone", "duplicate"}
+        assert (
+            await http.post(f"/api/leads/{response.json()['id']}/verify", json={"code": "12345"})
+        ).status_code == 404

@@ -1,0 +1,138 @@
+"""POST /api/leads/{id}/verify and /resend: the code step of phone verification (LEADCAP_VERIFY=sms).
+
+A handler counts the request against the client's bucket (the lead POST's limit, its own
+window), reads the code, calls the Verifier, renders. JSON gets the contract's bodies; a form
+(the page without JavaScript) gets 303s back to the page's code step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from urllib.parse import parse_qsl
+from uuid import UUID
+
+import orjson
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, empty, json, redirect
+
+from leadcap import clientip, submission
+from leadcap.errors import InvalidBody, LeadcapError, NotFound, RateLimited, StoreError, Unavailable
+from leadcap.settings import Settings
+from leadcap.verification import Verifier
+from web import metrics
+from web.routes.leads import read_capped
+from web.state import RequestState, state
+
+bp = Blueprint("verify")
+MAX_CODE = 32  # as docs/openapi.json says; longer is not a code at all
+
+
+@asynccontextmanager
+async def _stores_away() -> AsyncIterator[None]:
+    """Redis or PostgreSQL failing: 503 unavailable with Retry-After (a code is kept for a retry)."""
+    try:
+        yield
+    except Unavailable:
+        raise
+    except StoreError as exc:
+        raise Unavailable("We cannot check codes right now. Please try again shortly.") from exc
+
+
+async def _prepare(request: Request, lead_id: UUID) -> tuple[Verifier, str]:
+    """The verifier and the client's bucket, after counting this request (RateLimit-* headers)."""
+    verifier: Verifier | None = request.app.ctx.services.verifier
+    current = state(request)
+    current.form = _is_form(request)
+    current.verify_id = str(lead_id)
+    if verifier is None:
+        raise NotFound("There is nothing at this address.")
+    settings: Settings = request.app.ctx.settings
+    address = clientip.client_address(
+        request.ip, request.headers.get("x-forwarded-for"), settings.trusted_proxies
+    )
+    current.client = address
+    bucket = clientip.bucket(address)
+    async with _stores_away():
+        quota, limited = await request.app.ctx.services.intake.count("v:" + bucket)
+    if limited is not None:
+        raise limited
+    current.quota = quota
+    return verifier, bucket
+
+
+def _quota_headers(current: RequestState) -> dict[str, str]:
+    """The RateLimit-* headers of the count `_prepare` made."""
+    return current.quota.headers() if current.quota is not None else {}
+
+
+def _is_form(request: Request) -> bool:
+    kind = (request.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
+    return kind == submission.FORM
+
+
+def read_code(form: bool, body: bytes) -> str:
+    """The `code` field (a string of at most 32 characters) of a JSON object or a form; raise
+    InvalidBody for any other shape. Its digits are judged by the Verifier, as one try."""
+    if form:
+        try:
+            code = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True)).get("code")
+        except UnicodeDecodeError:
+            raise InvalidBody("The form is not valid UTF-8.") from None
+    else:
+        try:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            raise InvalidBody("The request body is not valid JSON.") from None
+        code = data.get("code") if isinstance(data, dict) else None
+    if not isinstance(code, str) or len(code) > MAX_CODE:
+        raise InvalidBody('Send {"code": "12345"}.')
+    return code
+
+
+def _preflight() -> HTTPResponse:
+    """A CORS preflight (a page built with VITE_API_BASE_URL); the middleware adds the headers.
+    OPTIONS shares each route with POST: two routes on one dynamic path lose the Allow header
+    of a 405 (sanic-routing), which the contract requires."""
+    return empty(status=204, headers={"Allow": "POST, OPTIONS"})
+
+
+@bp.route("/api/leads/<lead_id:uuid>/verify", methods=["POST", "OPTIONS"], stream=True, name="verify")  # type: ignore[untyped-decorator]
+async def verify(request: Request, lead_id: UUID) -> HTTPResponse:
+    if request.method == "OPTIONS":
+        return _preflight()
+    verifier, _ = await _prepare(request, lead_id)
+    current = state(request)
+    if not current.form:
+        submission.media_type(request.headers.get("content-type"))  # 415 for anything but JSON/form
+    code = read_code(current.form, await read_capped(request, submission.MAX_BODY))
+    try:
+        async with _stores_away():
+            result = await verifier.verify(str(lead_id), code)
+    except LeadcapError as error:
+        metrics.VERIFICATIONS.labels(error.code).inc()
+        raise
+    metrics.VERIFICATIONS.labels("verified").inc()
+    headers = _quota_headers(current)
+    if current.form:
+        return redirect("/?verified=1", status=303, headers=headers)
+    return json(result.body(), status=200, headers=headers)
+
+
+@bp.route("/api/leads/<lead_id:uuid>/resend", methods=["POST", "OPTIONS"], name="resend")  # type: ignore[untyped-decorator]
+async def resend(request: Request, lead_id: UUID) -> HTTPResponse:
+    if request.method == "OPTIONS":
+        return _preflight()
+    verifier, bucket = await _prepare(request, lead_id)
+    try:
+        async with _stores_away():
+            sent = await verifier.resend(str(lead_id), bucket)
+    except RateLimited:
+        metrics.VERIFICATIONS.labels("resend_too_early").inc()
+        raise
+    current = state(request)
+    headers = _quota_headers(current)
+    if current.form:
+        target = f"/?verify={lead_id}" if sent.available else "/?submitted=1"
+        return redirect(target, status=303, headers=headers)
+    return json({"id": str(lead_id), **sent.body()}, status=202, headers=headers)
