@@ -98,15 +98,33 @@ const median = (xs) => {
 const round = (x) => (x === null || x === undefined ? null : Math.round(x * 10) / 10);
 const isLeadsUrl = (url) => new URL(url).pathname.replace(/\/$/, '') === '/api/leads';
 
-// Runs in the page before any of its scripts: collects CSP violations and layout shifts.
+// Runs in the page before any of its scripts: collects CSP violations and layout shifts. Each
+// shift is kept with what moved (the node, its rect before → after), printed when CLS fails: a
+// figure alone does not say whether a font swap, an image or a half-parsed page moved things.
 function pageProbe() {
-  window.__e2e = { csp: [], cls: 0 };
+  window.__e2e = { csp: [], cls: 0, shifts: [] };
   document.addEventListener('securitypolicyviolation', (e) => {
     window.__e2e.csp.push(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`);
   });
+  const rect = (r) => `${Math.round(r.x)},${Math.round(r.y)} ${Math.round(r.width)}×${Math.round(r.height)}`;
+  const describe = (node) => {
+    const el = node?.nodeType === 1 ? node : node?.parentElement;
+    if (!el) return String(node);
+    const cls = typeof el.className === 'string' && el.className ? `.${el.className.trim().split(/\s+/).slice(0, 4).join('.')}` : '';
+    return `<${el.tagName.toLowerCase()}${cls}> "${(el.textContent ?? '').trim().slice(0, 40)}"`;
+  };
   try {
     new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) if (!entry.hadRecentInput) window.__e2e.cls += entry.value;
+      for (const entry of list.getEntries()) {
+        if (entry.hadRecentInput) continue;
+        window.__e2e.cls += entry.value;
+        window.__e2e.shifts.push({
+          at_ms: Math.round(entry.startTime),
+          value: Math.round(entry.value * 10000) / 10000,
+          sources: (entry.sources ?? []).map((s) => `${describe(s.node)} ${rect(s.previousRect)} → ${rect(s.currentRect)}`),
+          fonts: [...document.fonts].map((f) => `${f.family} ${f.status}`).join(', '),
+        });
+      }
     }).observe({ type: 'layout-shift', buffered: true });
   } catch {
     window.__e2e.cls = null;
@@ -190,9 +208,12 @@ async function localePass(browser, target, result, { timing }) {
   if (locale === 'fa') check('Vazirmatn is loaded and used', fontsOk === true);
   // Give a late font swap or image the chance to shift things before CLS is read.
   await page.waitForTimeout(300);
-  const cls = await page.evaluate(() => window.__e2e.cls);
+  const { cls, shifts } = await page.evaluate(() => ({ cls: window.__e2e.cls, shifts: window.__e2e.shifts }));
   result.cls[locale] = cls === null ? null : Math.round(cls * 10000) / 10000;
-  check(`CLS ≤ ${CLS_MAX} with the web font (${locale})`, cls === null || cls <= CLS_MAX, `CLS ${cls}`);
+  const shiftReport = (shifts ?? []).map((s) => `at ${s.at_ms} ms +${s.value} [fonts: ${s.fonts}]: ${s.sources.join('; ')}`).join(' | ');
+  if (!check(`CLS ≤ ${CLS_MAX} with the web font (${locale})`, cls === null || cls <= CLS_MAX, `CLS ${cls}; shifts: ${shiftReport}`)) {
+    result.layout_shifts = { ...result.layout_shifts, [locale]: shifts };
+  }
 
   const input = page.locator(PHONE);
   check('phone input is dir=ltr, inputmode=tel, autocomplete=tel', (await input.getAttribute('dir')) === 'ltr' && (await input.getAttribute('inputmode')) === 'tel' && (await input.getAttribute('autocomplete')) === 'tel');
