@@ -5,7 +5,9 @@ export default {
     extend: {
       fontFamily: {
         // The English page uses system fonts only. The Persian page sets Vazirmatn (self-hosted,
-        // subset, preloaded) in src/index.css.
+        // subset, preloaded) in src/index.css. Vazirmatn is deliberately not in this stack: where
+        // none of the fonts before it exists (a bare Linux box), the English page would fetch the
+        // Persian subset late, un-preloaded, and swap its spaces, digits and punctuation to it.
         sans: [
           'Inter',
           'ui-sans-serif',
@@ -13,7 +15,6 @@ export default {
           '-apple-system',
           'Segoe UI',
           'Roboto',
-          'Vazirmatn',
           'Tahoma',
           'Helvetica Neue',
           'Arial',
