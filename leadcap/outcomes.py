@@ -8,18 +8,14 @@ the pending counts stay small; they are kept and added on the next successful fl
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 import time
 from collections import Counter
 from datetime import UTC, datetime
 
 from leadcap.errors import StoreError
+from leadcap.flushing import PeriodicFlush
 from leadcap.stores.postgres import Postgres, campaign
 
-log = logging.getLogger(__name__)
-FLUSH_EVERY_S = 1.0
 BUCKET_S = 900  # 15 minutes: every time zone's hours and days are whole buckets
 OUTCOMES = ("accepted", "duplicate", "honeypot", "rate_limited", "rejected")
 
@@ -30,39 +26,19 @@ def bucket_of(unix_s: float) -> int:
     return int(unix_s) // BUCKET_S * BUCKET_S
 
 
-class OutcomeCounter:
+class OutcomeCounter(PeriodicFlush):
     """Counts intake outcomes per 15-minute bucket; `flush` adds them to PostgreSQL."""
 
+    what = "intake outcomes"
+
     def __init__(self, postgres: Postgres) -> None:
+        super().__init__()
         self.postgres = postgres
         self._pending: Counter[Key] = Counter()
-        self._task: asyncio.Task[None] | None = None
 
     def count(self, outcome: str, code: str = "") -> None:
         """Note one answer. Never waits, never raises."""
         self._pending[(bucket_of(time.time()), outcome, code)] += 1
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run())
-
-    async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        with contextlib.suppress(StoreError, TimeoutError):
-            async with asyncio.timeout(2):
-                await self.flush()
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(FLUSH_EVERY_S)
-            try:
-                await self.flush()
-            except StoreError as exc:
-                log.warning("intake outcomes not counted now: %s", exc.reason)
 
     async def flush(self) -> int:
         """Add the pending counts to `intake_counts` in one statement; keep them on failure."""

@@ -15,18 +15,15 @@ to Redis, inside PFADD, and a HyperLogLog keeps no members at all: no address is
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
-import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from leadcap import keys
 from leadcap.errors import StoreError
+from leadcap.flushing import PeriodicFlush
 from leadcap.stores.redis import Redis
 
-log = logging.getLogger(__name__)
-FLUSH_EVERY_S = 1.0
 DAY_TTL_S = 400 * 86400  # a year of days, to compare this campaign with last year's
 HOUR_TTL_S = 35 * 86400
 
@@ -39,16 +36,18 @@ def hour_key(moment: datetime, tz: ZoneInfo) -> str:
     return keys.visits_hour(moment.astimezone(tz).strftime("%Y-%m-%dT%H"))
 
 
-class VisitCounter:
+class VisitCounter(PeriodicFlush):
     """Collects visitor digests in process and flushes them to Redis HyperLogLogs."""
 
+    what = "visits"
+
     def __init__(self, redis: Redis, *, timezone: str, capacity: int = 50_000) -> None:
+        super().__init__()
         self.redis = redis
         self.tz = ZoneInfo(timezone)
         self.capacity = capacity
         self.dropped = 0
         self._pending: set[bytes] = set()
-        self._task: asyncio.Task[None] | None = None
         self._flushing: asyncio.Task[None] | None = None
 
     def see(self, bucket: str, user_agent: str) -> None:
@@ -63,34 +62,9 @@ class VisitCounter:
                 return
         self._pending.add(digest)
 
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run())
-
-    async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        with contextlib.suppress(StoreError, TimeoutError):
-            async with asyncio.timeout(2):
-                await self.flush()
-
     def _flush_soon(self) -> None:
         if self._flushing is None or self._flushing.done():
-            self._flushing = asyncio.get_running_loop().create_task(self._flush_quietly())
-
-    async def _flush_quietly(self) -> None:
-        try:
-            await self.flush()
-        except StoreError as exc:
-            log.warning("visits not counted now: %s", exc.reason)
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(FLUSH_EVERY_S)
-            await self._flush_quietly()
+            self._flushing = asyncio.get_running_loop().create_task(self.flush_quietly())
 
     async def flush(self, now: datetime | None = None) -> int:
         """Send the pending visitors to Redis in one pipeline; return how many went.
