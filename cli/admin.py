@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from cli.runner import current, fail, out, run
 from leadcap import admin_users
 from leadcap.errors import ConfigError
 from leadcap.services import require_url
@@ -33,8 +34,6 @@ def read_password() -> str:
 @app.command("add-user")
 def add_user(ctx: typer.Context, name: Annotated[str, typer.Argument(help="The user name.")]) -> None:
     """Create a user (or set a new password); the password comes from the terminal or stdin."""
-    from cli.main import current, out, run
-
     settings = current(ctx)
     try:
         admin_users.check_name(name)
@@ -56,8 +55,6 @@ def add_user(ctx: typer.Context, name: Annotated[str, typer.Argument(help="The u
 @app.command("remove-user")
 def remove_user(ctx: typer.Context, name: Annotated[str, typer.Argument(help="The user name.")]) -> None:
     """Delete a user; their sessions end at their next request."""
-    from cli.main import current, fail, out, run
-
     settings = current(ctx)
 
     async def go() -> bool:
@@ -75,8 +72,6 @@ def remove_user(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Th
 @app.command("list-users")
 def list_users(ctx: typer.Context) -> None:
     """The user names, oldest first."""
-    from cli.main import current, run
-
     settings = current(ctx)
 
     async def go() -> list[tuple[str, object]]:

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from cli.runner import current, fail, out, run
 from leadcap import deadletters
 from leadcap.logs import mask_phone
 from leadcap.settings import Settings
@@ -49,8 +50,6 @@ def list_command(
     ] = False,
 ) -> None:
     """List dead letters, oldest first (the table masks phone numbers; --json shows all)."""
-    from cli.main import current, out, run
-
     letters = run(_listed(current(ctx)))
     if as_json:
         for letter in letters:
@@ -83,8 +82,6 @@ def retry_command(
     Exit 0 when every one landed, 1 when any was refused again (it stays listed, with the new
     error) or does not exist.
     """
-    from cli.main import current, fail, out, run
-
     if (dead_id is None) == (not every):
         raise typer.BadParameter("give one dead letter ID or --all, not both")
     result = run(_retried(current(ctx), None if every else [dead_id]))  # type: ignore[list-item]

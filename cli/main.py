@@ -7,17 +7,18 @@ import json
 import os
 import shutil
 import sys
-from collections.abc import Awaitable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from cli import dead_letters
 from cli.admin import app as admin_app
 from cli.ports import port_problem
+from cli.runner import EX_CONFIG, current, fail, out, run
 from cli.stats import stats_command
+from cli.webhooks import app as webhooks_app
 from leadcap import __version__, embedded, export, health, landing, logs
 from leadcap import settings as settings_module
 from leadcap.errors import ConfigError, LeadcapError, UsageError
@@ -25,45 +26,12 @@ from leadcap.services import Services, configured, require_url
 from leadcap.settings import Settings
 from leadcap.stores.postgres.migrate import migrate as apply_migrations
 
-try:  # uvloop: a quarter less CPU per lead in the worker (docs/performance.md)
-    from uvloop import run as run_loop
-except ImportError:  # not on Windows
-    from asyncio import run as run_loop  # type: ignore[assignment]
-
-EX_CONFIG = 78  # sysexits.h: a configuration error never reads as a health state
-EX_USAGE = 2  # Click's status for a bad option, so every usage error reads the same
-T = TypeVar("T")
-
 app = typer.Typer(
     help="leadcap: capture leads fast, lose none. Configuration: LEADCAP_* variables, then ./.env.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=True,
 )
-err = Console(stderr=True)
-out = Console()
-
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
-    return typer.Exit(code)
-
-
-def current(ctx: typer.Context) -> Settings:
-    settings: Settings = ctx.obj
-    return settings
-
-
-def run(coro: Awaitable[T]) -> T:
-    """Run a coroutine, mapping leadcap's errors to an exit status in one place."""
-    try:
-        return run_loop(coro)  # type: ignore[arg-type]
-    except ConfigError as exc:
-        raise fail(exc.message, EX_CONFIG) from None
-    except UsageError as exc:
-        raise fail(exc.message, EX_USAGE) from None
-    except LeadcapError as exc:
-        raise fail(exc.message) from None
 
 
 def show_version(value: bool) -> None:
@@ -269,16 +237,8 @@ def export_leads(
     run(export_command(settings, fmt=fmt, output=output, where=where, tz=zone, calendar=calendar))
 
 
-from cli import dead_letters  # noqa: E402 - its commands import the helpers above lazily
-
 app.add_typer(dead_letters.app, name="dead-letters")
-
-
-from cli.webhooks import app as webhooks_app  # noqa: E402 - it imports run/fail from here lazily
-
 app.add_typer(webhooks_app, name="webhooks")
-
-
 app.command("stats")(stats_command)
 app.add_typer(admin_app, name="admin")
 

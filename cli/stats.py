@@ -11,6 +11,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from cli.runner import current, run
 from leadcap import stats
 from leadcap.errors import ConfigError
 from leadcap.services import require_url
@@ -90,8 +91,6 @@ def stats_command(
     Without --since: the last seven days and today. Reads PostgreSQL, and Redis for the visits
     (without a Redis URL they show as —).
     """
-    from cli.main import current, run
-
     settings: Settings = current(ctx)
     tz = ZoneInfo(settings.timezone)
     try:  # a bad option is a usage error (exit 2), found before anything is opened

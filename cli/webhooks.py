@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.runner import current, fail, run
 from leadcap.services import require_url
 from leadcap.settings import Settings
 from leadcap.stores.postgres import Postgres
@@ -32,8 +33,6 @@ async def _store(settings: Settings) -> AsyncIterator[WebhookStore]:
 
 
 def _run(ctx: typer.Context, work: Callable[[WebhookStore, Settings], Awaitable[T]]) -> T:
-    from cli.main import current, run
-
     settings = current(ctx)
 
     async def go() -> T:
@@ -93,8 +92,6 @@ def remove(ctx: typer.Context, endpoint_id: Annotated[int, typer.Argument(metava
 @app.command("test")
 def test(ctx: typer.Context, endpoint_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
     """Send a signed webhook.test event to an endpoint now. Exit 0 on a 2xx, 1 otherwise."""
-    from cli.main import fail
-
     attempt = _run(ctx, lambda store, s: endpoints.test(store, s, endpoint_id))
     if not attempt.ok:
         raise fail(f"endpoint {endpoint_id}: {attempt.status or attempt.error} after {attempt.latency_ms} ms")
