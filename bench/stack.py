@@ -40,7 +40,8 @@ from leadcap import settings as settings_module  # noqa: E402
 from leadcap.stores.mongo import Mongo  # noqa: E402
 
 SYSTEM_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
-SYSTEM_REDIS = "redis://127.0.0.1:6379/9"
+# Another db when several engineers bench on one machine at once (they would flush each other).
+SYSTEM_REDIS = os.environ.get("LEADCAP_BENCH_REDIS", "redis://127.0.0.1:6379/9")
 
 
 def _answers(url: str) -> bool:
@@ -154,7 +155,7 @@ class Stack:
         )
         if use_system:
             admin, self.redis_url = SYSTEM_PG, SYSTEM_REDIS
-            self.kind.update(postgres="system 127.0.0.1:5432", redis="system 127.0.0.1:6379/9")
+            self.kind.update(postgres="system 127.0.0.1:5432", redis=f"system {SYSTEM_REDIS}")
         else:
             pg = embedded.start_postgres(self.workdir / "stores")
             self._children.append(pg)
