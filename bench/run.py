@@ -47,6 +47,7 @@ sys.path.insert(0, str(HERE))
 import loadgen  # noqa: E402
 import spy as pyspy  # noqa: E402
 import stack as stackmod  # noqa: E402
+import versus as versusmod  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
@@ -147,6 +148,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=Path,
         metavar="RESULT.json",
         help="print the tables of a saved result again (figures recomputed) and exit",
+    )
+    p.add_argument(
+        "--versus",
+        type=Path,
+        metavar="ANCHOR_DIR",
+        help="also run the Django/Celery anchor's bench.sh from this folder in every round "
+        "(alternating which goes first) and print leadcap's figures as multiples of its",
     )
     p.add_argument(
         "--hold",
@@ -491,6 +499,26 @@ def show(summary: dict[str, dict[str, Any]], meta: dict[str, Any]) -> None:
     console.print(table)
 
 
+def show_versus(rows: list[dict[str, Any]], rounds: int) -> None:
+    table = Table(
+        title=f"leadcap vs the Django/Celery anchor: medians of {rounds} round(s); "
+        "ratio = median of the per-round ratios (p99: anchor / leadcap)"
+    )
+    for col in ("figure", "leadcap", "Django/Celery", "ratio (rounds)", "target", ""):
+        table.add_column(col, justify="left" if col in ("figure", "") else "right")
+    for r in rows:
+        met = r["met"]
+        table.add_row(
+            r["figure"],
+            fmt(r["leadcap"]),
+            fmt(r["anchor"]),
+            f"{r['ratio']}× ({', '.join(str(x) for x in r['ratios'])})" if r["ratio"] else "",
+            f"≥ {r['target']:g}×" if r["target"] else "",
+            "" if met is None else ("[green]met[/]" if met else "[red]missed[/]"),
+        )
+    console.print(table)
+
+
 def show_cpu(cpu: dict[str, dict[str, float]]) -> None:
     table = Table(
         title="CPU used per phase (cores, median); 'other': the rest of the machine (other users, harness)"
@@ -555,6 +583,8 @@ def main(argv: list[str] | None = None) -> int:
         saved = json.loads(args.report.read_text())
         show(summarise(saved["runs"]), saved["meta"])
         show_cpu(cpu_summary(saved["runs"]))
+        if saved.get("versus"):
+            show_versus(versus_rows(saved["runs"], saved["versus"]), len(saved["versus"]))
         if saved.get("profiles"):
             show_profiles(saved["profiles"])
         return 0
@@ -569,6 +599,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGHUP, on_term)
 
     wrk = loadgen.ensure_wrk()
+    if args.versus:
+        versusmod.check(args.versus.resolve())
     workdir = Path(os.environ.get("TMPDIR", "/tmp")) / f"leadcap-bench-{stamp}"
     source = args.root.resolve()
     git = git_state(source)
@@ -621,6 +653,7 @@ def main(argv: list[str] | None = None) -> int:
         f"-d{args.duration:g}s; GET / serves the {meta['landing_page']}"
     )
     runs: list[dict[str, Any]] = []
+    anchor: list[dict[str, Any]] = []
     profiles: dict[str, Any] = {}
     result_path = args.out / f"{stamp}.json"
     started = time.monotonic()
@@ -632,7 +665,12 @@ def main(argv: list[str] | None = None) -> int:
             hold(s, args)
             return 0
         for i in range(1, args.runs + 1):
+            # Round 1 runs the anchor first, round 2 leadcap first, and so on.
+            if args.versus and i % 2 == 1:
+                anchor.append(anchor_run(i, args, workdir))
             runs.append(one_run(i, s, args, wrk))
+            if args.versus and i % 2 == 0:
+                anchor.append(anchor_run(i, args, workdir))
             f = figures(runs[-1])
             console.print(
                 f"  run {i}: GET {f['get_rps']:,.0f} req/s p99 {f['get_p99_ms']:.1f} ms"
@@ -654,14 +692,49 @@ def main(argv: list[str] | None = None) -> int:
         if runs:
             summary = summarise(runs)
             cpu = cpu_summary(runs)
-            result = {"meta": meta, "summary": summary, "cpu_cores": cpu, "runs": runs, "profiles": profiles}
+            result = {
+                "meta": meta,
+                "summary": summary,
+                "cpu_cores": cpu,
+                "runs": runs,
+                "versus": anchor,
+                "profiles": profiles,
+            }
             result_path.write_text(json.dumps(result, indent=2, default=str))
             show(summary, meta)
             show_cpu(cpu)
+            if anchor:
+                show_versus(versus_rows(runs, anchor), len(anchor))
             if profiles:
                 show_profiles(profiles)
             console.print(f"results: {result_path}  ({meta['seconds']:.0f} s)")
     return 0
+
+
+def anchor_run(index: int, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    console.print(f"  run {index}: the Django/Celery anchor's bench.sh (~2 minutes) …")
+    workdir.mkdir(parents=True, exist_ok=True)
+    result = versusmod.run_anchor(
+        args.versus.resolve(),
+        duration_s=args.duration,
+        connections=args.connections,
+        threads=args.threads,
+        log=workdir / f"anchor-{index}.log",
+    )
+    f = result["figures"]
+    console.print(
+        f"  run {index}: anchor GET {f.get('get_rps', 0):,.0f} req/s"
+        f" | POST {f.get('post_noworker_rps', 0):,.0f} (worker stopped),"
+        f" {f.get('post_rps', 0):,.0f} (running)"
+        f" | drain {f.get('worker_only_rate', 0):,.0f} leads/s"
+    )
+    return result
+
+
+def versus_rows(runs: list[dict[str, Any]], anchor: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Pair the rounds in order: leadcap's run i with the anchor's run i."""
+    rounds = [(figures(r), a["figures"]) for r, a in zip(runs, anchor, strict=False)]
+    return versusmod.compare(rounds)
 
 
 def cpu_summary(runs: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
