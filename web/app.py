@@ -21,7 +21,7 @@ from leadcap.visits import VisitCounter
 from web import campaign, errors, middleware, responses
 from web.admin import routes as admin_routes
 from web.landing import LandingCache
-from web.metrics import LOGS_DROPPED, SMS_SENDS
+from web.metrics import LOGS_DROPPED, SMS_SENDS, MetricsFolder
 from web.routes import health, landing, leads, metrics, verify
 
 log = logging.getLogger(__name__)
@@ -76,6 +76,8 @@ def create_app(settings: Settings | None = None) -> Sanic[Any, Any]:
         app.ctx.visits.start()
         app.ctx.outcomes = OutcomeCounter(services.postgres)
         app.ctx.outcomes.start()
+        app.ctx.metrics_folder = MetricsFolder()
+        app.ctx.metrics_folder.start()
         app.ctx.landing_follower = asyncio.create_task(app.ctx.landing.follow(services.redis))
         try:  # indexes are an optimisation: a MongoDB that is away must not stop the web tier
             await asyncio.wait_for(services.mongo.ensure_indexes(ttl_days=settings.request_log_ttl_days), 3)
@@ -89,6 +91,7 @@ def create_app(settings: Settings | None = None) -> Sanic[Any, Any]:
             await app.ctx.landing_follower
         await app.ctx.visits.close()
         await app.ctx.outcomes.close()
+        await app.ctx.metrics_folder.close()
         await app.ctx.services.close()
 
     return app

@@ -22,7 +22,7 @@ from leadcap.ratelimit import Quota
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 
 
-@dataclass
+@dataclass(slots=True)
 class RequestState:
     request_id: str
     started: float = field(default_factory=time.perf_counter)

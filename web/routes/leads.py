@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, empty, json, redirect
+from sanic.response import HTTPResponse, empty, redirect
 
 from leadcap import clientip, origins, submission
 from leadcap.errors import ForbiddenOrigin, InvalidBody, LeadcapError, RateLimited, RequestError
@@ -14,7 +14,7 @@ from leadcap.intake import Receipt
 from leadcap.settings import Settings
 from leadcap.submission import MAX_BODY, Submission
 from leadcap.verification import Sent, Verifier
-from web import metrics
+from web import metrics, responses
 from web.state import state
 
 bp = Blueprint("leads")
@@ -59,7 +59,7 @@ async def parse(request: Request, settings: Settings) -> Submission:
 
 def rejected(request: Request, error: LeadcapError) -> LeadcapError:
     """The error to raise for the answer, counted by its code (metrics and the campaign view)."""
-    metrics.LEADS.labels("rejected", error.code).inc()
+    metrics.TALLY.lead("rejected", error.code)
     count_outcome(request, error)
     return error
 
@@ -116,7 +116,7 @@ async def capture(request: Request) -> HTTPResponse:
         outcome_label = "duplicate"
     else:  # "accepted_direct": written straight to PostgreSQL while Redis was away
         outcome_label = "accepted_direct" if receipt.degraded else "accepted"
-    metrics.LEADS.labels(outcome_label, "").inc()
+    metrics.TALLY.lead(outcome_label)
     count_outcome(request, receipt)
     headers = outcome.quota.headers()
     body = receipt.body()
@@ -128,7 +128,7 @@ async def capture(request: Request) -> HTTPResponse:
             return redirect(f"/?verify={receipt.id}", status=303, headers=headers)
     if current.form:
         return redirect("/?submitted=1", status=303, headers=headers)
-    return json(body, status=202, headers=headers)
+    return responses.json_answer(body, headers, status=202)
 
 
 async def verification(verifier: Verifier, receipt: Receipt, parsed: Submission, bucket: str) -> Sent:
