@@ -100,7 +100,8 @@ async def main(args: argparse.Namespace) -> None:
             submissions.clear()
             rs, rc = await phase(log, proc, requests, args.requests)
             vs, vc = await phase(log, proc, verdicts, len(submissions))
-            size = (await mongo.client_for_tests()["leadcap"].command("collStats", "request_logs")).get("size")
+            stats = await mongo.client_for_tests()["leadcap"].command("collStats", "request_logs")
+            size = stats.get("size")
             await mongo.close()
         finally:
             child.stop()
