@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -11,7 +12,7 @@ import pytest
 
 from leadcap import embedded
 from leadcap.errors import StoreError
-from leadcap.requestlog import RequestLog
+from leadcap.requestlog import RequestLog, ip_view
 from leadcap.stores.mongo import Bucket, Mongo
 from tests import servers
 
@@ -189,3 +190,15 @@ async def test_writes_wait_in_the_buffer_while_mongo_is_away() -> None:
         assert log.dropped == 1 and log.waiting() == 3  # the oldest went: bounded
     finally:
         await away.close()
+
+
+def test_the_client_address_is_kept_as_the_setting_says() -> None:
+    v4, v6 = ipaddress.ip_address("203.0.113.77"), ipaddress.ip_address("2001:db8:1:2:3::9")
+    for _ in range(2):  # the second answer comes from the cache: the same
+        assert ip_view(v4, "truncated") == "203.0.113.0/24"
+        assert ip_view(v6, "truncated") == "2001:db8:1::/48"
+        assert ip_view(v4, "full") == "203.0.113.77"
+        hashed = ip_view(v4, "hashed")
+        assert hashed is not None and len(hashed) == 16 and "203" not in hashed
+        assert hashed != ip_view(ipaddress.ip_address("203.0.113.78"), "hashed")
+        assert ip_view(None, "full") is None
