@@ -14,6 +14,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from bson import ObjectId
@@ -87,7 +88,8 @@ class Mongo:
         """Append one bucket. Writing again a bucket that is already there is a success (its
         `_id` comes back as a duplicate key), so a bucket whose answer was lost is retried whole."""
         entries = bucket.entries
-        times = [entry["time"] for entry in entries]
+        # Every entry leadcap makes has a `time`; one without must not stop the log for good.
+        times = [t for entry in entries if (t := entry.get("time")) is not None] or [datetime.now(UTC)]
         doc = {
             "_id": bucket.id,
             "time": min(times),

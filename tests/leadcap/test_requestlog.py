@@ -72,6 +72,16 @@ async def test_a_flush_is_one_bucket_document(mongo: Mongo) -> None:
     assert second == {**first, "submission_id": "s-2"} and now.utcoffset() == timedelta(0)
 
 
+async def test_an_entry_without_a_time_does_not_stop_the_log(mongo: Mongo) -> None:
+    log = RequestLog(mongo, capacity=10)
+    log.record({"kind": "landing", "status": 200})
+    before = datetime.now(UTC)
+    await log.flush()
+    (bucket,) = await buckets(mongo)
+    assert bucket["entries"] == [{"kind": "landing", "status": 200}]
+    assert bucket["time"] >= before.replace(microsecond=before.microsecond // 1000 * 1000)
+
+
 async def test_a_bucket_holds_at_most_a_batch(mongo: Mongo) -> None:
     log = RequestLog(mongo, capacity=10, batch=2)
     for n in range(5):
