@@ -122,7 +122,7 @@ def _log(request: Request, response: BaseHTTPResponse, settings: Settings, route
     }
     receipt = current.receipt
     if receipt is not None and not receipt.honeypot:
-        # A new submission's document names it (the worker logs its verdict under the same id);
+        # A new submission's entry names it (the worker logs its verdict under the same id);
         # a duplicate only points at the first one.
         doc["submission_id" if not receipt.duplicate else "duplicate_of"] = receipt.id
         doc["task_state"] = "done" if receipt.degraded else "queued"

@@ -1,22 +1,40 @@
 """MongoDB through PyMongo's async API: request logs only, append-only (see leadcap/requestlog.py).
-Driver errors become StoreError."""
+Driver errors become StoreError.
+
+The collection holds buckets: one document per flush of one process, holding that flush's
+entries (requests, worker verdicts, webhook attempts) in an `entries` array, with `time` (the
+earliest entry's, for the TTL index and time queries), `until` (the latest entry's) and
+`submission_ids` (the submissions its entries name, a multikey index). The log store then does
+its per-document work once per few hundred entries instead of once per entry.
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from bson import ObjectId
-from pymongo import ASCENDING, AsyncMongoClient, InsertOne
+from pymongo import ASCENDING, AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import BulkWriteError, PyMongoError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from leadcap.errors import StoreError
 
 COLLECTION = "request_logs"
-DUPLICATE_KEY = 11000
+Entry = dict[str, Any]
+
+
+@dataclass
+class Bucket:
+    """Entries written as one document. Its `_id` is fixed here, once, so that a write whose
+    answer was lost can be retried with the same bucket and land only once."""
+
+    entries: list[Entry]
+    id: ObjectId = field(default_factory=ObjectId)
 
 
 @asynccontextmanager
@@ -58,32 +76,48 @@ class Mongo:
             return (time.perf_counter() - started) * 1000
 
     async def ensure_indexes(self, *, ttl_days: int) -> None:
-        """A TTL index on `time` (old logs expire) and an index on `submission_id`, which gathers
-        a submission's `request` and `task` documents."""
+        """A TTL index on `time` (old buckets expire) and a multikey index on `submission_ids`,
+        which finds the buckets holding a submission's request and its worker verdict."""
         async with translated("creating indexes"):
             await self._logs.create_index(
                 [("time", ASCENDING)], expireAfterSeconds=ttl_days * 86400, name="time_ttl"
             )
-            await self._logs.create_index([("submission_id", ASCENDING)], name="submission_id")
+            await self._logs.create_index([("submission_ids", ASCENDING)], name="submission_ids")
 
-    async def write(self, docs: Sequence[dict[str, Any]]) -> None:
-        """Append documents to the request logs, unordered: one bad insert spoils none.
-
-        Inserting again a document that is already there is a success. A batch whose answer was
-        lost (a timeout, a dropped connection) is retried whole, and its documents keep the `_id`
-        given here the first time (set in each document itself), so whatever did land comes back
-        as a duplicate key.
-        """
-        for doc in docs:
-            doc.setdefault("_id", ObjectId())
+    async def write(self, bucket: Bucket) -> None:
+        """Append one bucket. Writing again a bucket that is already there is a success (its
+        `_id` comes back as a duplicate key), so a bucket whose answer was lost is retried whole."""
+        entries = bucket.entries
+        # Every entry leadcap makes has a `time`; one without must not stop the log for good.
+        times = [t for entry in entries if (t := entry.get("time")) is not None] or [datetime.now(UTC)]
+        doc = {
+            "_id": bucket.id,
+            "time": min(times),
+            "until": max(times),
+            "submission_ids": [e["submission_id"] for e in entries if "submission_id" in e],
+            "entries": entries,
+        }
         async with translated("writing request logs"):
-            try:
-                await self._logs.bulk_write([InsertOne(doc) for doc in docs], ordered=False)
-            except BulkWriteError as exc:
-                details = exc.details
-                duplicates = all(e.get("code") == DUPLICATE_KEY for e in details.get("writeErrors", []))
-                if not duplicates or details.get("writeConcernErrors"):
-                    raise
+            with suppress(DuplicateKeyError):
+                await self._logs.insert_one(doc)
+
+    async def entries(self, **match: Any) -> list[Entry]:
+        """The entries whose fields equal `match`, in time order (then `kind`: a request and its
+        verdict can share a millisecond). By `submission_id` through its index; otherwise a scan.
+        The pipeline is the one docs/operations.md gives operators."""
+        if "submission_id" in match:
+            buckets: dict[str, Any] = {"submission_ids": match["submission_id"]}
+        else:
+            buckets = {"entries": {"$elemMatch": match}}
+        pipeline: list[dict[str, Any]] = [
+            {"$match": buckets},
+            {"$unwind": "$entries"},
+            {"$replaceWith": "$entries"},
+            {"$match": match},
+            {"$sort": {"time": 1, "kind": 1}},
+        ]
+        async with translated("reading request logs"):
+            return [entry async for entry in await self._logs.aggregate(pipeline)]
 
     def client_for_tests(self) -> AsyncMongoClient[dict[str, Any]]:
         """The raw client, for tests that set up or inspect data directly. Not for the application."""

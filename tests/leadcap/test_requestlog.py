@@ -1,7 +1,8 @@
-"""The request log in a real MongoDB-wire server: append-only documents, bounded buffer, retries."""
+"""The request log in a real MongoDB-wire server: append-only buckets, bounded buffer, retries."""
 
 from __future__ import annotations
 
+import ipaddress
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -11,8 +12,8 @@ import pytest
 
 from leadcap import embedded
 from leadcap.errors import StoreError
-from leadcap.requestlog import RequestLog
-from leadcap.stores.mongo import Mongo
+from leadcap.requestlog import RequestLog, ip_view
+from leadcap.stores.mongo import Bucket, Mongo
 from tests import servers
 
 
@@ -41,35 +42,65 @@ def request_doc(**extra: Any) -> dict[str, Any]:
 
 
 def queued(log: RequestLog) -> list[dict[str, Any]]:
-    """The documents waiting in the buffer."""
-    return list(log.buffer)
+    """The entries waiting: a failed bucket's, then the buffer's."""
+    return [*(log.pending.entries if log.pending else []), *log.buffer]
 
 
-async def stored(mongo: Mongo, **query: Any) -> list[dict[str, Any]]:
-    return [doc async for doc in mongo.logs_for_tests().find(query, {"_id": 0}).sort("time", 1)]
+async def buckets(mongo: Mongo) -> list[dict[str, Any]]:
+    return [doc async for doc in mongo.logs_for_tests().find({}).sort("time", 1)]
 
 
-async def test_every_write_is_a_plain_insert(mongo: Mongo) -> None:
+async def test_a_flush_is_one_bucket_document(mongo: Mongo) -> None:
     log = RequestLog(mongo, capacity=10)
-    log.record(request_doc())
+    log.record(request_doc(time=datetime.now(UTC) - timedelta(seconds=2)))  # waited in the buffer
     log.record(request_doc(submission_id="s-1", task_state="queued"))
     log.record(request_doc(duplicate_of="s-1"))
     log.task_state(["s-1", "s-2"], "done")
-    assert len(log.buffer) == 5 and all(type(doc) is dict for doc in log.buffer)
+    entries = queued(log)
+    assert len(entries) == 5 and all(type(doc) is dict for doc in entries)
     await log.flush()
-    docs = sorted(await stored(mongo), key=lambda d: (d["kind"], d.get("submission_id", "")))
-    assert [d["kind"] for d in docs] == ["request"] * 3 + ["task"] * 2
-    assert docs[2]["submission_id"] == "s-1" and docs[2]["task_state"] == "queued"
-    first, second = docs[3:]
+    assert log.written == 5 and not queued(log)
+    (bucket,) = await buckets(mongo)
+    assert set(bucket) == {"_id", "time", "until", "submission_ids", "entries"}
+    assert bucket["submission_ids"] == ["s-1", "s-1", "s-2"]  # whom its entries name, for the index
+    assert [e["kind"] for e in bucket["entries"]] == ["request"] * 3 + ["task"] * 2
+    assert bucket["time"] == min(e["time"] for e in bucket["entries"])  # the TTL's field
+    assert bucket["until"] == max(e["time"] for e in bucket["entries"])
+    first, second = bucket["entries"][3:]
     now = first["time"]
-    assert first == {
-        "kind": "task",
-        "time": now,
-        "submission_id": "s-1",
-        "task_state": "done",
-        "processed_at": now,
-    }
+    assert first == {"kind": "task", "time": now, "submission_id": "s-1", "task_state": "done"}
     assert second == {**first, "submission_id": "s-2"} and now.utcoffset() == timedelta(0)
+
+
+async def test_an_entry_without_a_time_does_not_stop_the_log(mongo: Mongo) -> None:
+    log = RequestLog(mongo, capacity=10)
+    log.record({"kind": "landing", "status": 200})
+    before = datetime.now(UTC)
+    await log.flush()
+    (bucket,) = await buckets(mongo)
+    assert bucket["entries"] == [{"kind": "landing", "status": 200}]
+    assert bucket["time"] >= before.replace(microsecond=before.microsecond // 1000 * 1000)
+
+
+async def test_a_bucket_holds_at_most_a_batch(mongo: Mongo) -> None:
+    log = RequestLog(mongo, capacity=10, batch=2)
+    for n in range(5):
+        log.record(request_doc(status=200 + n))
+    await log.flush()
+    statuses = [[e["status"] for e in b["entries"]] for b in await buckets(mongo)]
+    assert statuses == [[200, 201], [202, 203], [204]]
+
+
+async def test_the_indexes_expire_buckets_by_time_and_find_submissions(mongo: Mongo) -> None:
+    indexes = {i["name"]: i async for i in await mongo.logs_for_tests().list_indexes()}
+    ttl = indexes["time_ttl"]
+    assert ttl["key"] == {"time": 1} and ttl["expireAfterSeconds"] == 30 * 86400
+    assert indexes["submission_ids"]["key"] == {"submission_ids": 1}
+    log = RequestLog(mongo, capacity=10)
+    log.record(request_doc(submission_id="s-1", task_state="queued"))
+    await log.flush()
+    plan = await mongo.logs_for_tests().find({"submission_ids": "s-1"}).explain()
+    assert "'indexName': 'submission_ids'" in str(plan["queryPlanner"]["winningPlan"])  # no scan
 
 
 async def test_a_submissions_story_is_its_request_then_the_workers_verdict(mongo: Mongo) -> None:
@@ -82,44 +113,59 @@ async def test_a_submissions_story_is_its_request_then_the_workers_verdict(mongo
     await web.flush()
     assert (web.written, worker.written) == (2, 2)
 
-    # Both can fall in the same millisecond (what MongoDB keeps of a time): `kind` tells them apart.
-    request, task = sorted(await stored(mongo, submission_id="s-1"), key=lambda d: d["kind"])
+    # Both can fall in the same millisecond (what MongoDB keeps of a time): `kind` orders them.
+    request, task = await mongo.entries(submission_id="s-1")
     assert request["time"] <= task["time"]
     assert request == {**accepted, "kind": "request", "time": request["time"]}
     assert abs((request["time"] - accepted["time"]).total_seconds()) < 0.001  # stored to the ms
-    assert set(task) == {"kind", "time", "submission_id", "task_state", "processed_at"}
-    assert (task["kind"], task["submission_id"], task["task_state"]) == ("task", "s-1", "done")
-    assert task["processed_at"] == task["time"]
-    (other,) = await stored(mongo, submission_id="s-2")
-    assert other["kind"] == "task" and other["processed_at"] == task["processed_at"]
-    assert len(await stored(mongo, kind="request")) == 2
+    assert task == {"kind": "task", "time": task["time"], "submission_id": "s-1", "task_state": "done"}
+    (other,) = await mongo.entries(submission_id="s-2")
+    assert other["kind"] == "task" and other["time"] == task["time"]
+    assert len(await mongo.entries(kind="request")) == 2
+    assert [e["status"] for e in await mongo.entries(request_id=accepted["request_id"])] == [202]
 
 
 async def test_a_callers_kind_is_kept(mongo: Mongo) -> None:
     log = RequestLog(mongo, capacity=10)
     log.record(request_doc(kind="landing"))
     await log.flush()
-    assert [d["kind"] for d in await stored(mongo)] == ["landing"]
+    assert [d["kind"] for d in await mongo.entries()] == ["landing"]
 
 
 async def test_failed_verdicts_are_logged_the_same_way(mongo: Mongo) -> None:
     log = RequestLog(mongo, capacity=10)
     log.task_state(["s-9"], "failed")
     await log.flush()
-    (task,) = await stored(mongo, submission_id="s-9")
+    (task,) = await mongo.entries(submission_id="s-9")
     assert (task["kind"], task["task_state"]) == ("task", "failed")
 
 
-async def test_a_batch_written_twice_is_stored_once(mongo: Mongo) -> None:
-    """A batch whose answer was lost is retried whole: what did land is not duplicated."""
-    log = RequestLog(mongo, capacity=10)
+class AnswerLost(Mongo):
+    """The real store, except that the answer to its first write is lost after the write landed."""
+
+    lost = 1
+
+    async def write(self, bucket: Bucket) -> None:
+        await super().write(bucket)
+        if self.lost:
+            self.lost -= 1
+            raise StoreError("mongo", "the connection dropped before the answer")
+
+
+async def test_a_bucket_whose_answer_was_lost_is_stored_once(mongo: Mongo) -> None:
+    """A bucket whose write failed is retried as it was, `_id` and all: when the first attempt
+    did land (only its answer was lost), the retry adds nothing."""
+    lossy = AnswerLost(mongo.client_for_tests(), mongo.logs_for_tests().database.name)
+    log = RequestLog(lossy, capacity=10)
     log.record(request_doc(submission_id="s-1", task_state="queued"))
     log.task_state(["s-1"], "done")
-    writes = list(log.buffer)
-    await mongo.write(writes[:1])  # the first attempt got halfway
+    with pytest.raises(StoreError):
+        await log.flush()
+    log.record(request_doc(status=422))  # newer entries go in a bucket of their own
     await log.flush()
-    assert log.written == 2 and not log.buffer
-    assert sorted(d["kind"] for d in await stored(mongo, submission_id="s-1")) == ["request", "task"]
+    assert log.written == 3 and not queued(log)
+    assert [e["kind"] for e in await mongo.entries(submission_id="s-1")] == ["request", "task"]
+    assert [len(b["entries"]) for b in await buckets(mongo)] == [2, 1]
 
 
 async def test_the_buffer_is_bounded_and_drops_are_counted(mongo: Mongo) -> None:
@@ -132,7 +178,7 @@ async def test_the_buffer_is_bounded_and_drops_are_counted(mongo: Mongo) -> None
     assert [d.get("status") for d in queued(log)] == [202, 203, None]
     nothing = RequestLog(mongo, capacity=0)
     nothing.record(request_doc())
-    assert nothing.dropped == 1 and not nothing.buffer
+    assert nothing.dropped == 1 and not queued(nothing)
 
 
 async def test_writes_wait_in_the_buffer_while_mongo_is_away() -> None:
@@ -143,12 +189,26 @@ async def test_writes_wait_in_the_buffer_while_mongo_is_away() -> None:
         log.task_state(["s-1", "s-2"], "done")
         with pytest.raises(StoreError):
             await log.flush()
-        # the failed batch is back at the front, in order, and nothing was lost
+        # the failed bucket waits to be retried first, in order, and nothing was lost
         assert [d["kind"] for d in queued(log)] == ["request", "task", "task"]
+        assert log.pending is not None and len(log.pending.entries) == 2
         assert (log.dropped, log.written) == (0, 0)
         log.record(request_doc())
+        assert log.dropped == 1 and [d["kind"] for d in queued(log)] == ["task", "task", "request"]
         with pytest.raises(StoreError):
             await log.flush()
-        assert log.dropped == 1 and len(log.buffer) == 3  # the oldest went: bounded
+        assert log.dropped == 1 and log.waiting() == 3  # the oldest went: bounded
     finally:
         await away.close()
+
+
+def test_the_client_address_is_kept_as_the_setting_says() -> None:
+    v4, v6 = ipaddress.ip_address("203.0.113.77"), ipaddress.ip_address("2001:db8:1:2:3::9")
+    for _ in range(2):  # the second answer comes from the cache: the same
+        assert ip_view(v4, "truncated") == "203.0.113.0/24"
+        assert ip_view(v6, "truncated") == "2001:db8:1::/48"
+        assert ip_view(v4, "full") == "203.0.113.77"
+        hashed = ip_view(v4, "hashed")
+        assert hashed is not None and len(hashed) == 16 and "203" not in hashed
+        assert hashed != ip_view(ipaddress.ip_address("203.0.113.78"), "hashed")
+        assert ip_view(None, "full") is None
