@@ -19,10 +19,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import orjson
 from taskiq import AckableMessage
+from taskiq.acks import AcknowledgeType
 from taskiq.receiver import Receiver
 
 from leadcap import keys
@@ -60,20 +62,33 @@ def plain_lead(data: bytes) -> Submission | None:
         return None  # Taskiq's path runs the task, which buries it
 
 
+def taskiq_receiver(broker: LeadStreamBroker) -> Receiver:
+    """Taskiq's receiver, for the messages that are not plain leads (its `callback` only: the
+    consumer does the reading and bounds what is in hand)."""
+    return Receiver(
+        broker,
+        executor=ThreadPoolExecutor(max_workers=1),
+        # The one task takes a plain dict that Submission.from_message checks; Taskiq's
+        # per-message pydantic pass over it (parse_params) would only copy it.
+        validate_params=False,
+        run_startup=False,
+        ack_type=AcknowledgeType.MANUAL,
+    )
+
+
 class Consumer:
     """Reads the lead stream until stopped; `finish` waits for what is still in hand."""
 
     def __init__(
         self,
         broker: LeadStreamBroker,
-        receiver: Receiver,
         writer: GroupCommit[Submission],
         *,
         capacity: int,
         read_count: int,
     ) -> None:
         self._broker = broker
-        self._receiver = receiver
+        self._receiver = taskiq_receiver(broker)
         self._writer = writer
         self._capacity = capacity
         # Read in slices smaller than the capacity, so the next batch is read while the last

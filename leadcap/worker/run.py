@@ -7,12 +7,8 @@ import contextlib
 import logging
 import signal
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
-
-from taskiq.acks import AcknowledgeType
-from taskiq.receiver import Receiver
 
 from leadcap import deadletters, health, keys, phone, retry
 from leadcap.errors import StoreError
@@ -123,19 +119,8 @@ async def run_worker(settings: Settings, *, concurrency: int | None = None) -> N
     delivering = asyncio.create_task(deliverer.run(stop))
     counting = asyncio.create_task(_count_webhooks(services.redis, deliverer, stop))
     log.info("worker %s consuming %s", broker.consumer_name, keys.LEAD_STREAM)
-    # Taskiq's receiver runs every message that is not a plain lead (consume.plain_lead).
-    receiver = Receiver(
-        broker,
-        executor=ThreadPoolExecutor(max_workers=1),
-        # The one task takes a plain dict that Submission.from_message checks; Taskiq's
-        # per-message pydantic pass over it (parse_params) would only copy it.
-        validate_params=False,
-        run_startup=False,
-        ack_type=AcknowledgeType.MANUAL,
-    )
     consumer = Consumer(
         broker,
-        receiver,
         writer,
         capacity=concurrency or settings.worker_concurrency,
         read_count=settings.worker_batch_size // 2,
