@@ -144,6 +144,9 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--redis", default="redis://127.0.0.1:6379/13")
     ap.add_argument("--mongo-url", default="")
+    ap.add_argument(
+        "--set", action="append", default=[], metavar="LEADCAP_X=VALUE", help="extra worker settings"
+    )
     ap.add_argument("--profile", help="py-spy raw output prefix (one worker, last round)")
     args = ap.parse_args()
     name = f"leadcap_drain_{os.getpid()}"
@@ -164,6 +167,7 @@ def main() -> int:
         )
         if not args.mongo_url:
             base_env["LEADCAP_REQUEST_LOG_BUFFER"] = "0"
+        base_env.update(item.split("=", 1) for item in args.set)
         subprocess.run(
             [sys.executable, "-m", "cli", "migrate"],
             cwd=args.roots[0],

@@ -103,14 +103,23 @@ class Consumer:
     async def run(self, stop: asyncio.Event) -> None:
         """Read and dispatch until `stop` is set; a broker failure propagates (the caller
         reconnects), with what was read still being handled."""
-        while not stop.is_set():
-            while self._capacity - self._held < self._read_count:
-                self._room.clear()
-                await self._room.wait()
-            entries = await self._broker.read(self._read_count)
-            if entries:
-                self._held += len(entries)
-                self._spawn(self._handle(entries))
+        waking = asyncio.create_task(self._wake_on(stop))
+        try:
+            while not stop.is_set():
+                if self._capacity - self._held < self._read_count:
+                    self._room.clear()
+                    await self._room.wait()  # set when entries settle, or on stop
+                    continue
+                entries = await self._broker.read(self._read_count)
+                if entries:
+                    self._held += len(entries)
+                    self._spawn(self._handle(entries))
+        finally:
+            waking.cancel()
+
+    async def _wake_on(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+        self._room.set()
 
     async def finish(self, timeout: float) -> None:
         """Wait up to `timeout` s for the entries in hand; the rest stay pending (reclaimed)."""
@@ -146,23 +155,24 @@ class Consumer:
             return
         try:
             outcomes = await self._writer.submit_many(leads)
+            # A lead that failed for good (logged by the writer) is not acked: released below,
+            # it stays pending and the next sweep hands it out again.
             written = [entry for entry, error in zip(lead_ids, outcomes, strict=True) if error is None]
-            failed = [entry for entry, error in zip(lead_ids, outcomes, strict=True) if error is not None]
-            if failed:  # logged by the writer; they stay pending for the next sweep
-                self._broker.release(failed)
             if written:
-                try:
-                    await self._broker.ack(written)
-                except StoreError as exc:
-                    log.warning("%d written leads not acked (%s); redelivered later", len(written), exc)
-                    self._broker.release(written)
+                await self._broker.ack(written)
+        except StoreError as exc:
+            log.warning("%d written leads not acked (%s); they will be redelivered", len(leads), exc)
+        except Exception:
+            log.exception("a batch of %d leads failed; its entries stay pending", len(leads))
         finally:
+            self._broker.release(lead_ids)  # what was acked has left already
             self._settled(len(leads))
 
     async def _through_taskiq(self, entry_id: bytes | str, data: bytes) -> None:
         try:
             await self._receiver.callback(AckableMessage(data=data, ack=self._ack_one(entry_id)))
         finally:
+            self._broker.release([entry_id])  # unless acked, it stays pending for the next sweep
             self._settled(1)
 
     def _ack_one(self, entry_id: bytes | str) -> Any:

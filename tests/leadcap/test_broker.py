@@ -257,3 +257,28 @@ async def test_a_lead_refused_for_good_stays_pending_and_is_handed_out_again(url
     await consumer.finish(5)
     await broker.shutdown()
     await sender.close()
+
+
+async def test_stop_wakes_a_consumer_that_waits_for_room(url: str) -> None:
+    """Capacity full with writes that never finish (PostgreSQL down): SIGTERM must still stop
+    the reading, not wait for room forever."""
+    sender = Redis.open(url)
+    await enqueue(sender, [encode_task(lead().to_message()) for _ in range(5)])
+    broker = LeadStreamBroker(url, reclaim_idle_s=30)
+    await broker.startup()
+    gate = Gate()  # never opened
+    consumer = Consumer(broker, GroupCommit(gate.write, max_batch=256), capacity=2, read_count=2)
+    stop = asyncio.Event()
+    running = asyncio.create_task(consumer.run(stop))
+    client = sender.client_for_tests()
+
+    async def full() -> bool:
+        return int((await client.xpending(keys.LEAD_STREAM, keys.CONSUMER_GROUP))["pending"]) == 2
+
+    assert await wait_for(full, 5)
+    stop.set()
+    await asyncio.wait_for(running, 3)
+    await consumer.finish(0.1)  # the batch in hand is given up, unacked
+    assert await client.xlen(keys.LEAD_STREAM) == 5
+    await broker.shutdown()
+    await sender.close()
