@@ -62,12 +62,13 @@ def plain_lead(data: bytes) -> Submission | None:
         return None  # Taskiq's path runs the task, which buries it
 
 
-def taskiq_receiver(broker: LeadStreamBroker) -> Receiver:
+def taskiq_receiver(broker: LeadStreamBroker, capacity: int) -> Receiver:
     """Taskiq's receiver, for the messages that are not plain leads (its `callback` only: the
     consumer does the reading and bounds what is in hand)."""
     return Receiver(
         broker,
         executor=ThreadPoolExecutor(max_workers=1),
+        max_async_tasks=capacity,  # not used by `callback`; without it Taskiq warns at start
         # The one task takes a plain dict that Submission.from_message checks; Taskiq's
         # per-message pydantic pass over it (parse_params) would only copy it.
         validate_params=False,
@@ -88,7 +89,7 @@ class Consumer:
         read_count: int,
     ) -> None:
         self._broker = broker
-        self._receiver = taskiq_receiver(broker)
+        self._receiver = taskiq_receiver(broker, capacity)
         self._writer = writer
         self._capacity = capacity
         # Read in slices smaller than the capacity, so the next batch is read while the last
