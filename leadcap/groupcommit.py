@@ -58,14 +58,29 @@ class GroupCommit(Generic[T]):
     async def submit(self, item: T) -> None:
         """Return once `item` is durably written; raise StoreError if it can never be."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((item, future))
+        self._add([(item, future)])
+        # A cancelled caller cancels its future, which the flusher then skips (it only ever sets
+        # futures that are not done); the item itself is still written with its batch.
+        await future
+
+    async def submit_many(self, items: Sequence[T]) -> list[StoreError | None]:
+        """`submit` for several items from one caller, with one wait instead of a task each:
+        return once every item is settled, with None for each written (or set aside by
+        `on_refused`) and the StoreError of each that can never be, in the order given."""
+        if not items:
+            return []
+        loop = asyncio.get_running_loop()
+        futures: list[asyncio.Future[None]] = [loop.create_future() for _ in items]
+        self._add(list(zip(items, futures, strict=True)))
+        await asyncio.wait(futures)
+        return [_error_of(future) for future in futures]
+
+    def _add(self, entries: list[tuple[T, asyncio.Future[None]]]) -> None:
+        self._pending.extend(entries)
         if self._full is not None and len(self._pending) >= self._max_batch and not self._full.done():
             self._full.set_result(None)
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush())
-        # A cancelled caller cancels its future, which the flusher then skips (it only ever sets
-        # futures that are not done); the item itself is still written with its batch.
-        await future
 
     async def _flush(self) -> None:
         first = True
@@ -160,3 +175,11 @@ class GroupCommit(Generic[T]):
             await call
         except Exception:
             log.warning("group commit callback failed", exc_info=True)
+
+
+def _error_of(future: asyncio.Future[None]) -> StoreError | None:
+    """The StoreError a settled future holds, if any (the flusher sets nothing else)."""
+    error = future.exception()
+    if error is None or isinstance(error, StoreError):
+        return error
+    raise error

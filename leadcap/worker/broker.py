@@ -6,7 +6,7 @@ taskiq-redis's RedisStreamBroker is the base, changed in three places:
   10-minute idle default and a lock that a killed worker can hold forever. Here every worker
   sweeps on a timer, busy or idle, with no lock (XAUTOCLAIM is atomic on its own), so a killed
   worker's messages are redelivered within `reclaim_idle_s` + one sweep interval.
-* ack: XACK and XDEL together (for many messages at once), so processed entries leave the
+* ack: XACK and XDEL together, in one script (for many messages at once), so processed entries leave the
   stream and its memory stays bounded, while an unprocessed entry is never trimmed (no MAXLEN).
 * the group starts at id 0, so messages enqueued before any worker ever ran are not skipped.
 """
@@ -31,6 +31,11 @@ from leadcap.groupcommit import GroupCommit
 from leadcap.stores.redis import translated
 
 log = logging.getLogger(__name__)
+# KEYS[1] the stream, ARGV[1] the group, ARGV[2..] the entry ids (at most 1024: Lua's stack)
+ACK_AND_DELETE = """
+redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, 2))
+return redis.call('XDEL', KEYS[1], unpack(ARGV, 2))
+"""
 
 
 def consumer_name() -> str:
@@ -70,66 +75,98 @@ class LeadStreamBroker(RedisStreamBroker):
         self.in_flight: set[bytes | str] = set()
         # Sweep often enough that a dead consumer's message waits at most ~idle + idle/4.
         self.sweep_every_s = max(0.5, reclaim_idle_s / 4)
+        self.read_count = read_count
+        self._next_sweep = 0.0  # the first read sweeps
+        self._sweep_from: bytes | str | None = None  # where the sweep under way goes on
 
         # Acks are group-committed like the writes: one XACK + XDEL round trip for many messages.
         self._acks: GroupCommit[bytes | str] = GroupCommit(self._ack_many, max_batch=1024)
+        # One connection held for reading and one for acking (each is used by one caller at a
+        # time): taking a connection from redis-py's pool per command costs more CPU than the
+        # command. XACK + XDEL go as one script, atomic as the MULTI pipeline they replace.
+        self._reader = Redis(connection_pool=self.connection_pool, single_connection_client=True)
+        self._acker = Redis(connection_pool=self.connection_pool, single_connection_client=True)
+        self._ack_script = self._acker.register_script(ACK_AND_DELETE)
 
     async def _ack_many(self, ids: Sequence[bytes | str]) -> None:
-        async with translated("acknowledging"), Redis(connection_pool=self.connection_pool) as conn:
-            pipe = conn.pipeline(transaction=True)
-            pipe.xack(self.queue_name, self.consumer_group_name, *ids)
-            pipe.xdel(self.queue_name, *ids)
-            await pipe.execute()
+        async with translated("acknowledging"):
+            await self._ack_script(keys=[self.queue_name], args=[self.consumer_group_name, *ids])
         self.in_flight.difference_update(ids)
 
-    def _ack_generator(self, id: str, queue_name: str) -> Callable[[], Awaitable[None]]:  # noqa: A002
+    async def shutdown(self) -> None:
+        await self._reader.aclose()
+        await self._acker.aclose()
+        await super().shutdown()
+
+    async def ack(self, ids: Sequence[bytes | str]) -> None:
+        """Acknowledge (and delete) entries this process holds; raise StoreError if it cannot."""
+        for error in await self._acks.submit_many(ids):
+            if error is not None:
+                raise error
+
+    def release(self, ids: Sequence[bytes | str]) -> None:
+        """Give up entries without acknowledging them: they stay pending, and the next sweep
+        past the idle timeout (this worker's or another's) hands them out again."""
+        self.in_flight.difference_update(ids)
+
+    def _ack_generator(self, id: bytes | str, queue_name: str) -> Callable[[], Awaitable[None]]:  # noqa: A002
         async def ack() -> None:
             await self._acks.submit(id)
 
         return ack
 
     async def listen(self) -> AsyncGenerator[AckableMessage, None]:
-        """Yield new messages, and on a timer the ones a dead consumer left pending."""
-        next_sweep = 0.0
-        async with Redis(connection_pool=self.connection_pool) as conn:
-            while True:
-                if time.monotonic() >= next_sweep:
-                    next_sweep = time.monotonic() + self.sweep_every_s
-                    async for message in self._reclaim(conn):
-                        yield message
-                fetched: Any = await conn.xreadgroup(
-                    self.consumer_group_name,
-                    self.consumer_name,
-                    {self.queue_name: ">"},
-                    block=self.block,
-                    count=self.count,
-                )
-                for stream, entries in fetched or []:
-                    for entry_id, fields in entries:
-                        yield self._message(stream, entry_id, fields)
-
-    async def _reclaim(self, conn: Redis) -> AsyncGenerator[AckableMessage, None]:
-        start = "0-0"
+        """Yield new messages, and on a timer the ones a dead consumer left pending (Taskiq's
+        receiver reads this way; the lead worker reads whole batches with `read`)."""
         while True:
-            reply: list[Any] = await conn.xautoclaim(
-                self.queue_name,
-                self.consumer_group_name,
-                self.consumer_name,
-                min_idle_time=self.idle_timeout,
-                start_id=start,
-                count=self.unacknowledged_batch_size,
-            )
-            start, entries = reply[0], reply[1]
-            if entries:
-                log.warning("reclaimed %d pending lead messages", len(entries))
-            for entry_id, fields in entries:
-                # A deleted entry comes back empty: nothing left to do. One of our own that
-                # merely waits in the receiver is already on its way.
-                if fields and entry_id not in self.in_flight:
-                    yield self._message(self.queue_name, entry_id, fields)
-            if start in (b"0-0", "0-0"):
-                return
+            for entry_id, data in await self.read(self.read_count):
+                yield AckableMessage(data=data, ack=self._ack_generator(entry_id, self.queue_name))
 
-    def _message(self, stream: Any, entry_id: Any, fields: Any) -> AckableMessage:
-        self.in_flight.add(entry_id)
-        return AckableMessage(data=fields[b"data"], ack=self._ack_generator(entry_id, stream))
+    async def read(self, count: int) -> list[tuple[bytes | str, bytes]]:
+        """At most `count` (entry id, message) pairs, now in this process's hands: a page of
+        a dead consumer's pending entries while a sweep is due or under way, else new entries
+        (waiting up to `block_ms` for one). May be empty."""
+        if self._sweep_from is None and time.monotonic() >= self._next_sweep:
+            self._next_sweep = time.monotonic() + self.sweep_every_s
+            self._sweep_from = "0-0"
+        if self._sweep_from is not None:
+            return await self._reclaim_page(self._reader, count)
+        return await self._read_new(self._reader, count)
+
+    async def _read_new(self, conn: Redis, count: int) -> list[tuple[bytes | str, bytes]]:
+        fetched: Any = await conn.xreadgroup(
+            self.consumer_group_name,
+            self.consumer_name,
+            {self.queue_name: ">"},
+            block=self.block,
+            count=count,
+        )
+        taken: list[tuple[bytes | str, bytes]] = []
+        for _stream, entries in fetched or []:
+            for entry_id, fields in entries:
+                taken.append((entry_id, fields[b"data"]))
+        self.in_flight.update(entry_id for entry_id, _ in taken)
+        return taken
+
+    async def _reclaim_page(self, conn: Redis, count: int) -> list[tuple[bytes | str, bytes]]:
+        reply: list[Any] = await conn.xautoclaim(
+            self.queue_name,
+            self.consumer_group_name,
+            self.consumer_name,
+            min_idle_time=self.idle_timeout,
+            start_id=self._sweep_from or "0-0",
+            count=count,
+        )
+        start, entries = reply[0], reply[1]
+        self._sweep_from = None if start in (b"0-0", "0-0") else start
+        if entries:
+            log.warning("reclaimed %d pending lead messages", len(entries))
+        # A deleted entry comes back empty: nothing left to do. One of our own that merely
+        # waits in this process is already on its way.
+        taken = [
+            (entry_id, fields[b"data"])
+            for entry_id, fields in entries
+            if fields and entry_id not in self.in_flight
+        ]
+        self.in_flight.update(entry_id for entry_id, _ in taken)
+        return taken

@@ -1,4 +1,4 @@
-"""Running the lead worker: the Taskiq receiver, the group-commit writer and the heartbeat."""
+"""Running the lead worker: the read loop (consume.py), the group-commit writer and the heartbeat."""
 
 from __future__ import annotations
 
@@ -7,12 +7,8 @@ import contextlib
 import logging
 import signal
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
-
-from taskiq.acks import AcknowledgeType
-from taskiq.receiver import Receiver
 
 from leadcap import deadletters, health, keys, phone, retry
 from leadcap.errors import StoreError
@@ -24,6 +20,7 @@ from leadcap.stores.redis import Redis
 from leadcap.submission import Submission
 from leadcap.webhooks.delivery import Deliverer
 from leadcap.worker.broker import LeadStreamBroker
+from leadcap.worker.consume import Consumer
 from leadcap.worker.tasks import process_submission
 
 log = logging.getLogger(__name__)
@@ -122,30 +119,26 @@ async def run_worker(settings: Settings, *, concurrency: int | None = None) -> N
     delivering = asyncio.create_task(deliverer.run(stop))
     counting = asyncio.create_task(_count_webhooks(services.redis, deliverer, stop))
     log.info("worker %s consuming %s", broker.consumer_name, keys.LEAD_STREAM)
+    consumer = Consumer(
+        broker,
+        writer,
+        capacity=concurrency or settings.worker_concurrency,
+        read_count=settings.worker_batch_size // 2,
+    )
     attempt = 0
     try:
         while not stop.is_set():
-            receiver = Receiver(
-                broker,
-                executor=ThreadPoolExecutor(max_workers=1),
-                max_async_tasks=concurrency or settings.worker_concurrency,
-                # The one task takes a plain dict that Submission.from_message checks; Taskiq's
-                # per-message pydantic pass over it (parse_params) would only copy it.
-                validate_params=False,
-                run_startup=False,
-                ack_type=AcknowledgeType.MANUAL,
-                wait_tasks_timeout=SHUTDOWN_GRACE_S,
-            )
             try:
                 await broker.startup()  # declares the consumer group (from id 0)
                 attempt = 0
-                await receiver.listen(stop)
+                await consumer.run(stop)
             except Exception as exc:  # noqa: BLE001 - Redis went away: wait, reconnect, go on
                 attempt += 1
                 delay = retry.delay(attempt, base=0.2, cap=5.0)
                 log.warning("worker lost the broker (%s); reconnecting in %.1fs", exc, delay)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), delay)
+        await consumer.finish(SHUTDOWN_GRACE_S)
     finally:
         stop.set()
         await beat

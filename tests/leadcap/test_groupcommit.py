@@ -185,3 +185,23 @@ async def test_a_cancelled_callers_failure_is_not_left_unretrieved() -> None:
         loop.set_exception_handler(previous)
     assert store.batches == [[2]]  # the batch failed on item 1, then item 2 went through alone
     assert reported == []
+
+
+async def test_submit_many_settles_each_item_and_names_the_ones_that_failed() -> None:
+    store = Store(fail={3})
+    refused: list[int] = []
+
+    async def set_aside(item: int, exc: StoreError) -> None:
+        if item == 5:
+            refused.append(item)
+        else:
+            raise StoreError("postgres", "cannot set aside", transient=False)
+
+    writer = GroupCommit(store.write, max_batch=4, on_refused=set_aside)
+    store.fail.add(5)
+    outcomes = await writer.submit_many([1, 2, 3, 4, 5, 6])
+    assert [error is None for error in outcomes] == [True, True, False, True, True, True]
+    assert isinstance(outcomes[2], StoreError) and outcomes[2].reason == "bad row"
+    assert refused == [5]
+    assert sorted(i for b in store.batches for i in b) == [1, 2, 4, 6]
+    assert await writer.submit_many([]) == []

@@ -69,11 +69,15 @@ class Postgres:
         """Write submissions and their leads in one transaction; idempotent on submission id."""
         if not batch:
             return
+        to_verify = [s.id for s in batch if s.verify]
+        if not to_verify:  # one statement is its own transaction: no BEGIN and COMMIT round trips
+            async with translated("recording submissions"), self._pool.acquire() as conn:
+                await write_submissions(conn, batch)
+            return
         async with translated("recording submissions"), self._pool.acquire() as conn, conn.transaction():
             await write_submissions(conn, batch)
-            to_verify = [s.id for s in batch if s.verify]
-            if to_verify:  # LEADCAP_VERIFY=sms: a lead these submissions created waits for its code
-                await conn.execute(query("mark_unverified"), to_verify)
+            # LEADCAP_VERIFY=sms: a lead these submissions created waits for its code
+            await conn.execute(query("mark_unverified"), to_verify)
 
     async def mark_verified(self, batch: Sequence[Submission]) -> None:
         """The leads of `batch` are verified now, in one transaction: created so if the worker has
@@ -166,7 +170,8 @@ _DEAD_LETTERS = (
 async def write_submissions(
     conn: asyncpg.Connection | PoolConnectionProxy, batch: Sequence[Submission]
 ) -> None:
-    """Record submissions and their leads on `conn`, inside the caller's transaction."""
+    """Record submissions and their leads on `conn`, in one statement (atomic on its own, or
+    part of the caller's transaction)."""
     utms = [s.utm for s in batch]
     columns: list[list[Any]] = [
         [s.id for s in batch],
