@@ -46,12 +46,11 @@ def mark_counted(request: Request, response: HTTPResponse) -> HTTPResponse:
     this hour come from nginx: the hour's unique-visitor count already has it."""
     if request.app.ctx.settings.edge_dir is not None:
         tz = request.app.ctx.visits.tz
-        response.add_cookie(
-            visits.COUNTED_COOKIE,
-            "1",
-            max_age=visits.seconds_left_in_hour(datetime.now(tz), tz),
-            secure=False,  # a marker, not a credential; the site may be served over http
-            httponly=True,
+        # Written out: Sanic's add_cookie cost several times this in a timeit. Not Secure: a
+        # marker, not a credential, and the site may be served over http.
+        response.headers["Set-Cookie"] = (
+            f"{visits.COUNTED_COOKIE}=1; Max-Age={visits.seconds_left_in_hour(datetime.now(tz), tz)}; "
+            "Path=/; HttpOnly; SameSite=Lax"
         )
     return response
 
