@@ -132,7 +132,9 @@ async def test_the_page_keeps_its_etag_and_security_headers_once(edge: Nginx, st
     assert only(marked, "X-Frame-Options") == "DENY"
 
 
-async def test_flush_cache_reaches_the_page_nginx_serves(edge: Nginx, stack: Stack) -> None:
+async def test_flush_cache_reaches_the_page_nginx_serves(
+    edge: Nginx, stack: Stack, stack_redis: aioredis.Redis
+) -> None:
     """The promise through the edge: after `leadcap flush-cache` returns, the very next GET /
     through nginx is the new build, and nginx serves it from its file again."""
     index = stack.dist / "index.html"
@@ -153,6 +155,8 @@ async def test_flush_cache_reaches_the_page_nginx_serves(edge: Nginx, stack: Sta
         finally:
             index.write_text(original)
             flush_cache(stack)
+            # tests/web/test_landing.py's servers share this Redis db: leave no shared copy behind
+            await stack_redis.delete(keys.LANDING_HTML)
         assert (await http.get("/")).text == original
 
 
