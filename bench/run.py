@@ -96,6 +96,18 @@ LABELS: dict[str, str] = {
 for _phase, _what in (("get", "per GET"), ("post", "per POST"), ("drain", "per lead drained")):
     for _group in ("web", "workers", "redis", "postgres", "mongo"):
         LABELS[f"{_phase}_cpu_us_{_group}"] = f"CPU µs {_what}: {_group}"
+# The edge phase: the same nginx (nginx.conf as shipped) answering three ways.
+EDGE_WAYS = {
+    "static": "nginx, a static file (the page's bytes under /assets/)",
+    "counted": "GET / via nginx, counted browser (nginx's file)",
+    "first": "GET / via nginx, first view (proxied to leadcap)",
+}
+for _way, _what in EDGE_WAYS.items():
+    LABELS[f"edge_{_way}_rps"] = f"{_what} req/s"
+    LABELS[f"edge_{_way}_p50_ms"] = f"{_what} p50 ms"
+    LABELS[f"edge_{_way}_p99_ms"] = f"{_what} p99 ms"
+    for _group in ("nginx", "web"):
+        LABELS[f"edge_{_way}_cpu_us_{_group}"] = f"CPU µs per request, {_what}: {_group}"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -116,6 +128,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="each waits ~connections/rate s (less ~15 ms for the answer) between requests",
     )
     p.add_argument("--no-mixed", action="store_true", help="skip POST with the workers running")
+    p.add_argument(
+        "--no-edge", action="store_true", help="skip GET / through nginx (nginx.conf, /usr/sbin/nginx)"
+    )
     p.add_argument(
         "--stores",
         choices=("auto", "system", "embedded"),
@@ -332,7 +347,71 @@ def one_run(index: int, s: stackmod.Stack, args: argparse.Namespace, wrk: str) -
     }
     s.stop_workers()
     s.stop_web()
+    if not args.no_edge:
+        console.print(f"  run {index}: GET / through nginx …")
+        run["edge"] = edge_phase(s, args, wrk)
     return run
+
+
+def edge_phase(s: stackmod.Stack, args: argparse.Namespace, wrk: str) -> dict[str, Any]:
+    """GET / through Debian's nginx with the tree's nginx.conf in front of `leadcap serve` (with
+    LEADCAP_EDGE_DIR, as compose runs it), beside the same nginx serving a static file."""
+    source = args.root.resolve() / "nginx.conf"
+    if not stackmod.NGINX.exists() or "root /srv/leadcap/page;" not in source.read_text():
+        console.print("  [yellow]edge phase skipped: no /usr/sbin/nginx, or a nginx.conf without it[/]")
+        return {"skipped": True}
+    folder = s.workdir / "edge"
+    page_dir, assets = folder / "page", folder / "ui" / "assets"
+    page_dir.mkdir(parents=True, exist_ok=True)
+    assets.mkdir(parents=True, exist_ok=True)
+    s.settings["LEADCAP_EDGE_DIR"] = str(page_dir)
+    out: dict[str, Any] = {}
+    try:
+        s.start_web(args.web_workers)
+        if not wait_for((page_dir / "index.html").is_file, 10):
+            raise RuntimeError("leadcap wrote no page to LEADCAP_EDGE_DIR")
+        shutil.copyfile(page_dir / "index.html", assets / "bench-page.html")
+        port = stackmod.embedded.free_port()
+        conf = stackmod.render_nginx(
+            source,
+            folder,
+            listen_port=port,
+            upstream=f"127.0.0.1:{s.port}",
+            assets_root=assets.parent,
+            page_root=page_dir,
+        )
+        s.edge = stackmod.start_nginx(conf, port)
+        edge_url = f"http://127.0.0.1:{port}"
+        targets = {
+            "static": (edge_url + "/assets/bench-page.html", "get.lua"),
+            "counted": (edge_url + "/", "get_counted.lua"),
+            "first": (edge_url + "/", "get.lua"),
+        }
+        for way, (url, script) in targets.items():
+            loadgen.run_wrk(
+                wrk, url, script=script, duration_s=2, connections=args.connections, threads=args.threads
+            )
+            with stackmod.cpu_meter(lambda: {**groups(s), "nginx": edge_pids(s)}) as cpu:
+                r = loadgen.run_wrk(
+                    wrk,
+                    url,
+                    script=script,
+                    duration_s=args.duration,
+                    connections=args.connections,
+                    threads=args.threads,
+                )
+            out[way] = {**r.as_dict(), "cpu_cores": cpu}
+    finally:
+        if s.edge:
+            s.edge.stop()
+            s.edge = None
+        s.stop_web()
+        s.settings.pop("LEADCAP_EDGE_DIR", None)
+    return out
+
+
+def edge_pids(s: stackmod.Stack) -> list[int]:
+    return stackmod.nginx_pids(s.edge) if s.edge else []
 
 
 def figures(run: dict[str, Any]) -> dict[str, float]:
@@ -364,6 +443,12 @@ def figures(run: dict[str, Any]) -> dict[str, float]:
             for group in ("web", "workers", "redis", "postgres", "mongo"):
                 if cpu.get(group, 0) > 0.01:
                     f[f"{key}_cpu_us_{group}"] = round(cpu[group] * 1e6 / n)
+    for way, r in run.get("edge", {}).items():
+        if isinstance(r, dict):
+            f.update({f"edge_{way}_{k}": r[k] for k in ("rps", "p50_ms", "p99_ms")})
+            for group in ("nginx", "web"):
+                if r["rps"] and r["cpu_cores"].get(group, 0) > 0.01:
+                    f[f"edge_{way}_cpu_us_{group}"] = round(r["cpu_cores"][group] * 1e6 / r["rps"])
     if "mixed" in run:
         f["mixed_post_rps"] = run["mixed"]["rps"]
         f["mixed_post_p99_ms"] = run["mixed"]["p99_ms"]

@@ -130,6 +130,79 @@ def _leadcap(args: list[str], env: dict[str, str], log: Path) -> subprocess.Pope
         out.close()
 
 
+# ---- the edge: Debian's nginx with the repo's nginx.conf -----------------------------------
+NGINX = Path("/usr/sbin/nginx")
+NGINX_TEMP_DIRS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+
+
+def render_nginx(
+    source: Path, folder: Path, *, listen_port: int, upstream: str, assets_root: Path, page_root: Path
+) -> Path:
+    """nginx.conf with this machine's paths and addresses, everything else as shipped: the same
+    substitutions as tests/deploy/helpers.render_nginx (which checks each line exists once)."""
+    temp = "".join(f"    {name}_temp_path {folder / name};\n" for name in NGINX_TEMP_DIRS)
+    substitutions = {
+        "user nginx;": "user root;" if os.geteuid() == 0 else "",
+        "pid /run/nginx.pid;": f"pid {folder / 'nginx.pid'};",
+        "error_log /var/log/nginx/error.log notice;": f"error_log {folder / 'error.log'} notice;",
+        # every line formatted and written, as shipped, but not kept (wrk's would fill the disk)
+        "access_log /var/log/nginx/access.log leadcap;": "access_log /dev/null leadcap;",
+        "server web:8000 resolve;": f"server {upstream};",
+        "listen 80 default_server;": f"listen 127.0.0.1:{listen_port} default_server;",
+        "root /srv/leadcap/ui;": f"root {assets_root};",
+        "root /srv/leadcap/page;": f"root {page_root};",
+        "\nhttp {\n": "\nhttp {\n" + temp,
+    }
+    text = source.read_text()
+    for old, new in substitutions.items():
+        if text.count(old) != 1:
+            raise RuntimeError(f"{source} should contain {old!r} exactly once")
+        text = text.replace(old, new)
+    for name in NGINX_TEMP_DIRS:
+        (folder / name).mkdir(parents=True, exist_ok=True)
+    conf = folder / "nginx.conf"
+    conf.write_text(text)
+    return conf
+
+
+def start_nginx(conf: Path, port: int) -> Proc:
+    folder = conf.parent
+    check = subprocess.run(
+        [str(NGINX), "-t", "-q", "-p", str(folder), "-c", str(conf)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if check.returncode:
+        raise RuntimeError(f"nginx -t refused {conf}:\n{check.stderr}")
+    log = folder / "stderr.log"
+    with log.open("ab") as out:
+        popen = subprocess.Popen(
+            [str(NGINX), "-p", str(folder), "-c", str(conf), "-g", "daemon off;"],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=embedded.die_with_parent(signal.SIGTERM),  # noqa: PLW1509
+        )
+    proc = Proc("nginx", popen, log)
+    deadline = time.monotonic() + 15
+    while not _answers(f"http://127.0.0.1:{port}"):
+        if not proc.alive() or time.monotonic() > deadline:
+            proc.stop()
+            raise RuntimeError("nginx did not start:\n" + (folder / "error.log").read_text(errors="replace"))
+        time.sleep(0.05)
+    return proc
+
+
+def nginx_pids(proc: Proc) -> list[int]:
+    """The master and its workers (the workers do the serving)."""
+    with contextlib.suppress(psutil.Error):
+        master = psutil.Process(proc.pid)
+        return [proc.pid, *(c.pid for c in master.children())]
+    return []
+
+
 @dataclass
 class Stack:
     workdir: Path
@@ -146,6 +219,7 @@ class Stack:
     workers: list[Proc] = field(default_factory=list)
     port: int = 0
     web_workers: int = 1
+    edge: Proc | None = None  # nginx, during the edge phase
 
     # ---- stores -------------------------------------------------------------------------
     def start_stores(self) -> None:
@@ -313,6 +387,10 @@ class Stack:
 
     def close(self) -> None:
         """Stop everything this stack started, workers first, stores last; drop the database."""
+        if self.edge:
+            with contextlib.suppress(Exception):
+                self.edge.stop()
+            self.edge = None
         with contextlib.suppress(Exception):
             self.stop_workers()
         with contextlib.suppress(Exception):

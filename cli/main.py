@@ -132,7 +132,9 @@ def flush_cache(ctx: typer.Context) -> None:
 
     async def go() -> landing.Flush:
         async with await Services.open(settings, postgres=False, mongo=False) as services:
-            return await landing.flush(services.redis, landing.ui_dist(settings), locale=settings.locale)
+            return await landing.flush(
+                services.redis, landing.ui_dist(settings), locale=settings.locale, edge_dir=settings.edge_dir
+            )
 
     flushed = run(go())
     if not flushed.complete:

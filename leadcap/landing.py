@@ -14,6 +14,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from leadcap import edgepage
+from leadcap.errors import ConfigError
 from leadcap.settings import Settings
 from leadcap.stores.redis import Redis
 
@@ -65,10 +67,23 @@ def channel(redis: Redis) -> str:
 
 
 async def flush(
-    redis: Redis, dist: Path | None, *, timeout_s: float = 5.0, locale: str | None = None
+    redis: Redis,
+    dist: Path | None,
+    *,
+    timeout_s: float = 5.0,
+    locale: str | None = None,
+    edge_dir: Path | None = None,
 ) -> Flush:
-    """Publish the current build, announce it, and wait until every listener has reloaded."""
+    """Publish the current build, announce it, and wait until every listener has reloaded.
+
+    With an edge folder, its page is retired before the announcement: nginx then proxies to the
+    web processes (which serve the new version) until one of them writes the new page there."""
     version = await publish(redis, dist, locale)
+    if edge_dir is not None:
+        try:
+            edgepage.retire(edge_dir, version)
+        except OSError as exc:  # nginx would go on serving the old page: say so, loudly
+            raise ConfigError("LEADCAP_EDGE_DIR", f"cannot be written ({exc})") from exc
     listening = await redis.announce(channel(redis), str(version))
     deadline = time.monotonic() + timeout_s
     confirmed = 0

@@ -225,6 +225,12 @@ class Settings:
         lambda r, n, _d: Path(r[n]) if r.get(n) else None,
         "the landing page build; unset: the packaged one",
     )
+    edge_dir: Path | None = setting(  # noqa: RUF009 - setting() returns a dataclasses.field
+        None,
+        "EDGE_DIR",
+        lambda r, n, _d: Path(r[n]) if r.get(n) else None,
+        "a folder nginx serves GET / from (the page is written there); unset: none",
+    )
     log_level: str = setting(
         "INFO",
         "LOG_LEVEL",

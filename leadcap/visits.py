@@ -36,6 +36,19 @@ def hour_key(moment: datetime, tz: ZoneInfo) -> str:
     return keys.visits_hour(moment.astimezone(tz).strftime("%Y-%m-%dT%H"))
 
 
+# Set on GET / when nginx serves the page from LEADCAP_EDGE_DIR (nginx.conf reads the same
+# name): a browser that carries it was counted in this hour of LEADCAP_TIMEZONE already, so the
+# edge may answer it without leadcap. It holds no identifier, only "1".
+COUNTED_COOKIE = "leadcap_visited"
+
+
+def seconds_left_in_hour(moment: datetime, tz: ZoneInfo) -> int:
+    """Until the hour of `moment` in `tz` ends: how long a counted browser stays counted."""
+    local = moment.astimezone(tz)
+    elapsed = local.minute * 60 + local.second
+    return max(3600 - elapsed, 1)
+
+
 class VisitCounter(PeriodicFlush):
     """Collects visitor digests in process and flushes them to Redis HyperLogLogs."""
 

@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None) -> Sanic[Any, Any]:
         copy=app.ctx.campaign.copy(settings.locale),
         region=settings.default_region,
         html_headers=app.ctx.html_headers,
+        edge_dir=settings.edge_dir,
     )
     app.ctx.health = health_module.CachedReport()  # per process: probes cost a check a second
     app.blueprint(Blueprint.group(leads.bp, health.bp, landing.bp, metrics.bp, verify.bp))

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from leadcap import landing, retry
+from leadcap import edgepage, landing, retry
 from leadcap.errors import StoreError
 from leadcap.settings import LOCALES
 from leadcap.stores.redis import Redis
@@ -60,8 +60,10 @@ class LandingCache:
         copy: Copy | None = None,
         region: str = "IR",
         html_headers: dict[str, str] | None = None,
+        edge_dir: Path | None = None,
     ) -> None:
         self.dist = dist
+        self.edge_dir = edge_dir
         self.copy = copy or campaign.load(None).copy(LOCALES[0])
         self.region = region
         self.html_headers = html_headers or responses.HTML_HEADERS
@@ -92,6 +94,21 @@ class LandingCache:
         version, body = await landing.snapshot(redis)
         if version != self.page.version:
             self.page = self._make(body or self._local(), version)
+            self._publish_at_edge()
+
+    def _publish_at_edge(self) -> None:
+        """Write the page where nginx serves it (before a flush is acknowledged). nginx.conf sets
+        the default security headers on it; a campaign with other headers (image origins in
+        the CSP) is never served from there, so nginx proxies to this process instead."""
+        if self.edge_dir is None:
+            return
+        try:
+            if self.html_headers == responses.HTML_HEADERS:
+                edgepage.write(self.edge_dir, self.page.version, self.page.body)
+            else:
+                edgepage.withdraw(self.edge_dir)
+        except OSError as exc:
+            log.error("cannot update the landing page at the edge (%s): %s", self.edge_dir, exc)
 
     async def follow(self, redis: Redis) -> None:
         """Listen for `flush-cache` until cancelled, reconnecting whenever Redis goes away."""

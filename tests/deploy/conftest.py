@@ -45,6 +45,7 @@ class Stack:
     redis_url: str
     dist: Path
     edge_root: Path
+    edge_page: Path  # LEADCAP_EDGE_DIR: the compose `edgepage` volume web writes and nginx reads
 
 
 @pytest.fixture(scope="session")
@@ -84,6 +85,8 @@ async def stack(
     await flush.flushdb()
     await flush.aclose()
     dist, edge_root = build_dist(deploy_dir)
+    edge_page = deploy_dir / "edgepage"
+    edge_page.mkdir()
     port = embedded.free_port()
     stack_env = helpers.with_venv_path(
         {
@@ -100,6 +103,7 @@ async def stack(
             "LEADCAP_HOST": "127.0.0.1",
             "LEADCAP_PORT": str(port),
             "LEADCAP_WEB_WORKERS": "2",  # as in .env.docker: Sanic's multi-process mode
+            "LEADCAP_EDGE_DIR": str(edge_page),
         }
     )
     home = deploy_dir / "home"  # like the image's empty working directory: no ./.env
@@ -125,7 +129,17 @@ async def stack(
     try:
         helpers.wait_until_answers(url + "/api/health/", web)
         yield Stack(
-            url, stack_env, web, worker, roles.app_url, roles, migrate.stdout, redis_url, dist, edge_root
+            url,
+            stack_env,
+            web,
+            worker,
+            roles.app_url,
+            roles,
+            migrate.stdout,
+            redis_url,
+            dist,
+            edge_root,
+            edge_page,
         )
     finally:
         worker.stop()
@@ -153,6 +167,7 @@ def edge(stack: Stack, deploy_dir: Path) -> Iterator[Nginx]:
         listen_port=port,
         upstream=stack.url.removeprefix("http://"),
         assets_root=stack.edge_root,
+        page_root=stack.edge_page,
     )
     with helpers.nginx(conf, port) as running:
         yield running

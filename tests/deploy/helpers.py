@@ -120,7 +120,13 @@ def wait_until_answers(url: str, process: Running, timeout: float = 60) -> None:
 
 
 def render_nginx(
-    folder: Path, *, listen_port: int, upstream: str, assets_root: Path, changes: dict[str, str] | None = None
+    folder: Path,
+    *,
+    listen_port: int,
+    upstream: str,
+    assets_root: Path,
+    page_root: Path | None = None,
+    changes: dict[str, str] | None = None,
 ) -> Path:
     """nginx.conf with this machine's paths and addresses; everything else as shipped.
 
@@ -137,6 +143,8 @@ def render_nginx(
         "server web:8000 resolve;": f"server {upstream};",
         "listen 80 default_server;": f"listen 127.0.0.1:{listen_port} default_server;",
         "root /srv/leadcap/ui;": f"root {assets_root};",
+        # LEADCAP_EDGE_DIR's folder; without one, a folder with no page (nginx proxies GET /).
+        "root /srv/leadcap/page;": f"root {page_root or folder / 'no-page'};",
         "\nhttp {\n": "\nhttp {\n" + temp,
         **(changes or {}),
     }

@@ -245,3 +245,19 @@ def test_web_and_worker_hold_no_administrator_secret(compose: dict[str, Any]) ->
         assert parse_qs(mongo.query)["authSource"] == [stores["MONGO_APP_DB"]], name
     migrate = urlsplit(compose["services"]["migrate"]["environment"]["LEADCAP_DATABASE_URL"])
     assert (migrate.username, migrate.password) == (stores["DB_OWNER_USER"], stores["DB_OWNER_PASSWORD"])
+
+
+def test_web_writes_the_page_nginx_serves_get_from(compose: dict[str, Any]) -> None:
+    """One `edgepage` volume: web's LEADCAP_EDGE_DIR, writable by its uid, read-only in nginx at
+    the folder nginx.conf's `location = /` reads, and in memory (no old build survives a restart)."""
+    services = compose["services"]
+    folder = services["web"]["environment"]["LEADCAP_EDGE_DIR"]
+    web = [m for m in services["web"]["volumes"] if m["source"] == "edgepage"]
+    edge = [m for m in services["nginx"]["volumes"] if m["source"] == "edgepage"]
+    assert [(m["type"], m["target"], m.get("read_only", False)) for m in web] == [("volume", folder, False)]
+    assert [(m["type"], m["target"], m.get("read_only")) for m in edge] == [("volume", folder, True)]
+    assert f"root {folder};" in helpers.NGINX_CONF.read_text()
+    options = compose["volumes"]["edgepage"]["driver_opts"]
+    assert options["type"] == "tmpfs"
+    assert "uid=10001" in options["o"]
+    assert "worker" not in [n for n, s in services.items() if "edgepage" in str(s.get("volumes"))]

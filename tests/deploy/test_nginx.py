@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
 import redis.asyncio as aioredis
 
-from leadcap import embedded, keys
+from leadcap import embedded, keys, visits
 from tests import factories
 from tests.deploy import conftest, helpers
 from tests.deploy.conftest import Stack
@@ -91,22 +95,109 @@ async def test_a_form_post_is_redirected_to_the_same_origin(edge: Nginx) -> None
     assert response.headers["Location"] == "/?submitted=1"
 
 
-async def test_the_page_keeps_its_etag_and_security_headers_once(edge: Nginx) -> None:
+SECURITY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy", "X-Frame-Options")
+
+
+def from_the_edge_file(response: httpx.Response) -> bool:
+    """nginx answered from LEADCAP_EDGE_DIR (a static answer has Last-Modified; leadcap's has none)."""
+    return "Last-Modified" in response.headers
+
+
+async def test_the_page_keeps_its_etag_and_security_headers_once(edge: Nginx, stack: Stack) -> None:
+    """From leadcap (a first view) and from nginx's file (a counted browser), the same headers."""
+    async with client(stack.url) as direct:
+        reference = await direct.get("/")
     async with client(edge.url, helpers.client_ip()) as http:
-        page = await http.get("/", headers={"Accept-Encoding": "gzip"})
-        etag = only(page, "ETag")
-        again = await http.get("/", headers={"If-None-Match": etag, "Accept-Encoding": "gzip"})
-    assert page.status_code == 200
-    assert "built page" in page.text
-    assert only(page, "Content-Type") == "text/html; charset=utf-8"
-    assert not etag.startswith("W/")  # nginx must not weaken the tag (gzip would): 304s need it
-    assert again.status_code == 304
-    csp = only(page, "Content-Security-Policy")
-    assert "frame-ancestors 'none'" in csp
-    assert only(page, "X-Content-Type-Options") == "nosniff"
-    assert only(page, "Referrer-Policy")
-    assert only(page, "X-Frame-Options") == "DENY"
-    assert only(page, "X-Request-ID")
+        first = await http.get("/", headers={"Accept-Encoding": "gzip"})
+        marked = await http.get("/", headers={"Accept-Encoding": "gzip"})  # carries the cookie now
+        pages = [first, marked]
+        marked_again = await http.get("/", headers={"If-None-Match": only(marked, "ETag")})
+    async with client(edge.url, helpers.client_ip()) as unmarked:  # a browser not yet counted
+        first_again = await unmarked.get("/", headers={"If-None-Match": only(first, "ETag")})
+    revalidated = [first_again, marked_again]
+    assert not from_the_edge_file(first)
+    assert from_the_edge_file(marked)
+    assert first.text == marked.text == reference.text
+    for page, again in zip(pages, revalidated, strict=True):
+        assert page.status_code == 200
+        assert "built page" in page.text
+        assert only(page, "Content-Type") == "text/html; charset=utf-8"
+        assert only(page, "Cache-Control") == "no-cache"
+        assert not only(page, "ETag").startswith("W/")  # nginx must not weaken the tag (gzip would)
+        assert again.status_code == 304
+        assert only(page, "X-Request-ID")
+        for name in SECURITY_HEADERS:  # nginx.conf's copy of web/responses.py's headers, in step
+            assert only(page, name) == only(reference, name), name
+    assert "frame-ancestors 'none'" in only(marked, "Content-Security-Policy")
+    assert only(marked, "X-Frame-Options") == "DENY"
+
+
+async def test_flush_cache_reaches_the_page_nginx_serves(
+    edge: Nginx, stack: Stack, stack_redis: aioredis.Redis
+) -> None:
+    """The promise through the edge: after `leadcap flush-cache` returns, the very next GET /
+    through nginx is the new build, and nginx serves it from its file again."""
+    index = stack.dist / "index.html"
+    original = index.read_text()
+    async with client(edge.url, helpers.client_ip()) as http:
+        await http.get("/")  # a first view: counted by leadcap, the browser marked
+        before = await http.get("/")
+        assert from_the_edge_file(before)
+        assert before.text == original
+        try:
+            for build in ("build two", "build three"):
+                index.write_text(original.replace("built page", f"built page, {build}"))
+                flush_cache(stack)
+                after = await http.get("/")
+                assert after.status_code == 200
+                assert f"built page, {build}" in after.text
+                assert from_the_edge_file(after)
+        finally:
+            index.write_text(original)
+            flush_cache(stack)
+            # tests/web/test_landing.py's servers share this Redis db: leave no shared copy behind
+            await stack_redis.delete(keys.LANDING_HTML)
+        assert (await http.get("/")).text == original
+
+
+def flush_cache(stack: Stack) -> None:
+    done = subprocess.run(
+        ["leadcap", "flush-cache"], env=stack.env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 web process(es)" in done.stdout  # both Sanic workers confirmed
+
+
+async def test_a_first_view_through_the_edge_is_counted_and_marks_the_browser(
+    edge: Nginx, stack: Stack, stack_redis: aioredis.Redis
+) -> None:
+    """Visits are counted by leadcap on a browser's first view of the hour; nginx answers the
+    views after it from the file, so it must not answer the first one."""
+    agent = f"edge-visit-test/{uuid.uuid4()}"
+
+    async def visitors() -> int:
+        zone = ZoneInfo(stack.env.get("LEADCAP_TIMEZONE", "Asia/Tehran"))
+        day = datetime.now(zone).strftime("%Y-%m-%d")
+        count: int = await stack_redis.pfcount(keys.visits_day(day))
+        return count
+
+    counted = await visitors()
+    async with client(edge.url, helpers.client_ip()) as http:
+        first = await http.get("/", headers={"User-Agent": agent})
+        again = await http.get("/", headers={"User-Agent": agent})
+        asked = await http.get("/?submitted=1", headers={"User-Agent": agent})
+    assert not from_the_edge_file(first)
+    cookie = first.headers["Set-Cookie"]
+    assert cookie.startswith(f"{visits.COUNTED_COOKIE}=1;")
+    max_age = int(cookie.lower().split("max-age=")[1].split(";")[0])
+    assert 0 < max_age <= 3600
+    assert from_the_edge_file(again)
+    assert not from_the_edge_file(asked)  # a query is leadcap's (the no-JavaScript thanks page)
+
+    async def one_more() -> bool:
+        return await visitors() >= counted + 1
+
+    assert await wait_for(one_more, timeout=10)
 
 
 async def test_request_ids_pass_through_or_are_made(edge: Nginx) -> None:

@@ -61,6 +61,14 @@ async def test_security_headers_and_etag(server: Server) -> None:
     )
 
 
+async def test_no_visit_cookie_without_an_edge_serving_the_page(server: Server) -> None:
+    """The cookie only tells the repository's nginx (LEADCAP_EDGE_DIR) that a view was counted."""
+    async with client(server.url) as http:
+        response = await http.get("/")
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+
+
 async def test_thank_you_page_after_a_form_post(server: Server) -> None:
     async with client(server.url) as http:
         response = await http.get("/?submitted=1")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, raw
 
-from leadcap import clientip
+from leadcap import clientip, visits
 from web import page
 from web.landing import LandingCache
 from web.responses import PrebuiltResponse
@@ -23,8 +24,9 @@ def matches(if_none_match: str | None, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
-def count_visit(request: Request) -> None:
-    """One view for the campaign view's unique visitors: in memory, flushed to Redis later."""
+def count_visit(request: Request) -> bool:
+    """One view for the campaign view's unique visitors: in memory, flushed to Redis later.
+    Return whether it was counted."""
     visits = getattr(request.app.ctx, "visits", None)
     if visits is not None:
         settings = request.app.ctx.settings
@@ -35,6 +37,22 @@ def count_visit(request: Request) -> None:
             )
             bucket = clientip.bucket(address)
         visits.see(bucket, request.headers.get("user-agent", ""))
+        return True
+    return False
+
+
+def mark_counted(request: Request, response: HTTPResponse) -> HTTPResponse:
+    """Behind an edge that serves the page (LEADCAP_EDGE_DIR), let this browser's next views in
+    this hour come from nginx: the hour's unique-visitor count already has it."""
+    if request.app.ctx.settings.edge_dir is not None:
+        tz = request.app.ctx.visits.tz
+        # Written out: Sanic's add_cookie cost several times this in a timeit. Not Secure: a
+        # marker, not a credential, and the site may be served over http.
+        response.headers["Set-Cookie"] = (
+            f"{visits.COUNTED_COOKIE}=1; Max-Age={visits.seconds_left_in_hour(datetime.now(tz), tz)}; "
+            "Path=/; HttpOnly; SameSite=Lax"
+        )
+    return response
 
 
 @bp.route("/", methods=["GET", "HEAD"], name="page")  # type: ignore[untyped-decorator]
@@ -50,13 +68,14 @@ async def landing(request: Request) -> HTTPResponse:
         # Only a form posted without JavaScript lands here: thank the visitor in plain HTML.
         copy = request.app.ctx.campaign.copy(request.app.ctx.settings.locale)
         return raw(page.render(copy, submitted=True).encode(), content_type="text/html; charset=utf-8")
-    if request.method == "GET":
-        count_visit(request)
+    counted = request.method == "GET" and count_visit(request)
     cache: LandingCache = request.app.ctx.landing
     current = await cache.current(request.app.ctx.services.redis)
     if matches(request.headers.get("if-none-match"), current.etag):
-        return empty(status=304, headers={"ETag": current.etag, "Cache-Control": "no-cache"})
-    return PrebuiltResponse(current.body, current.headers)
+        response = empty(status=304, headers={"ETag": current.etag, "Cache-Control": "no-cache"})
+    else:
+        response = PrebuiltResponse(current.body, current.headers)
+    return mark_counted(request, response) if counted else response
 
 
 def _is_uuid(text: str) -> bool:
