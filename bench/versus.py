@@ -30,7 +30,8 @@ class Pair:
 
 PAIRS: tuple[Pair, ...] = (
     Pair("GET / req/s", "get_rps", "get_rps", 10),
-    Pair("GET / req/s through nginx", "edge_get_rps", "get_rps"),
+    Pair("GET / via nginx, counted browser (nginx's file)", "edge_counted_rps", "get_rps"),
+    Pair("GET / via nginx, first view (proxied)", "edge_first_rps", "get_rps"),
     Pair("POST req/s, workers stopped", "post_rps", "post_noworker_rps", 4),
     Pair("POST req/s, workers running", "mixed_post_rps", "post_rps", 8),
     Pair("leads persisted/s under that load", "mixed_persisted_per_s", "persist_rate", 10),
