@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Sequence
 
@@ -10,7 +11,10 @@ from leadcap.settings import IPNetwork
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
+@functools.lru_cache(maxsize=4096)
 def _parse(text: str) -> IPAddress | None:
+    """Cached: every request parses its peer (and hops), and a client sends many; building the
+    address costs ~10x a cache hit. Addresses are immutable, so sharing them is safe."""
     text = text.strip().strip("[]")
     try:
         address = ipaddress.ip_address(text.split("%", 1)[0])
@@ -46,6 +50,7 @@ def client_address(peer: str, forwarded_for: str | None, proxies: Sequence[IPNet
     return address
 
 
+@functools.lru_cache(maxsize=4096)
 def bucket(address: IPAddress | None) -> str:
     """The rate-limit bucket: an IPv4 address, or the /64 an IPv6 address belongs to."""
     if address is None:

@@ -19,8 +19,9 @@ def uuid7(now_ms: int | None = None) -> uuid.UUID:
     """
     global _last  # noqa: PLW0603 - the one piece of state the RFC's method needs
     ms = time.time_ns() // 1_000_000 if now_ms is None else now_ms
-    rand_a = int.from_bytes(os.urandom(2), "big") & 0xFFF
-    rand_b = int.from_bytes(os.urandom(8), "big") >> 3
+    rand = int.from_bytes(os.urandom(10), "big")  # one system call for both random fields
+    rand_a = (rand >> 64) & 0xFFF
+    rand_b = (rand & 0xFFFF_FFFF_FFFF_FFFF) >> 3
     value = (ms & 0xFFFF_FFFF_FFFF) << 80 | rand_a << 64 | rand_b | _VERSION_AND_VARIANT
     if now_ms is None:
         value = max(value, _last + 1)

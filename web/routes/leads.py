@@ -26,17 +26,39 @@ async def read_capped(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise submission.too_large(limit)
-    chunks: list[bytes] = []
-    size = 0
+    if arrived(request.stream):  # nothing to wait for, so no timer to start and cancel
+        return await _read(request, limit)
     try:
         async with asyncio.timeout(BODY_TIMEOUT_S):  # a trickling (slowloris) body is cut off
-            while (chunk := await request.stream.read()) is not None:  # type: ignore[union-attr]
-                size += len(chunk)
-                if size > limit:
-                    raise submission.too_large(limit)
-                chunks.append(chunk)
+            return await _read(request, limit)
     except TimeoutError:
         raise InvalidBody("The request body took too long to arrive.") from None
+
+
+def arrived(stream: object) -> bool:
+    """Whether a fixed-length body already sits whole in Sanic's receive buffer (a small POST
+    usually comes in the same packet as its headers), so reading it cannot wait on the client.
+    Anything else (chunked, 100-continue, a body still in flight, another server's stream) is
+    read under the timeout."""
+    buffer = getattr(stream, "recv_buffer", None)
+    left = getattr(stream, "request_bytes_left", None)
+    return (
+        buffer is not None
+        and isinstance(left, int)
+        and getattr(stream, "request_body", None) is True
+        and not getattr(stream, "expecting_continue", True)
+        and left <= len(buffer)
+    )
+
+
+async def _read(request: Request, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while (chunk := await request.stream.read()) is not None:  # type: ignore[union-attr]
+        size += len(chunk)
+        if size > limit:
+            raise submission.too_large(limit)
+        chunks.append(chunk)
     return b"".join(chunks)
 
 
