@@ -36,6 +36,12 @@ from leadcap.worker.broker import LeadStreamBroker
 
 log = logging.getLogger(__name__)
 Entry = tuple[bytes | str, bytes]  # (stream entry id, message)
+# After a read that did not fill its slice, wait this long before the next one. Under steady
+# traffic (the web tier enqueuing while the workers run) a read would otherwise take one or two
+# leads, and every lead would pay a statement, a commit and an ack of its own: that cost
+# PostgreSQL and the workers ~5x more per lead than draining a backlog. A lone lead is still
+# read the moment it arrives (the read blocks); only the ones behind it wait, at most this long.
+LINGER_S = 0.02
 
 
 def plain_lead(data: bytes) -> Submission | None:
@@ -115,6 +121,8 @@ class Consumer:
                 if entries:
                     self._held += len(entries)
                     self._spawn(self._handle(entries))
+                    if len(entries) < self._read_count and not stop.is_set():
+                        await asyncio.sleep(LINGER_S)
         finally:
             waking.cancel()
 

@@ -282,3 +282,33 @@ async def test_stop_wakes_a_consumer_that_waits_for_room(url: str) -> None:
     assert await client.xlen(keys.LEAD_STREAM) == 5
     await broker.shutdown()
     await sender.close()
+
+
+async def test_a_trickle_of_leads_is_written_in_batches_not_one_by_one(url: str) -> None:
+    """Leads arriving one at a time while the worker runs (the web tier's steady traffic) are
+    gathered: a read that did not fill its slice waits a moment before the next one."""
+    sender = Redis.open(url)
+    broker = LeadStreamBroker(url, reclaim_idle_s=30)
+    await broker.startup()
+    gate = Gate()
+    gate.open.set()
+    consumer = Consumer(broker, GroupCommit(gate.write, max_batch=256), capacity=256, read_count=128)
+    stop = asyncio.Event()
+    running = asyncio.create_task(consumer.run(stop))
+    leads = [lead() for _ in range(100)]
+    for s in leads:  # ~1 ms apart: 100 leads over ~0.1-0.2 s
+        await enqueue(sender, [encode_task(s.to_message())])
+        await asyncio.sleep(0.001)
+
+    async def all_written() -> bool:
+        return sum(len(b) for b in gate.batches) == 100
+
+    assert await wait_for(all_written, 5)
+    assert sorted(s.phone for b in gate.batches for s in b) == sorted(s.phone for s in leads)
+    # One read per lead would make ~100 batches; a 20 ms linger makes about one per 20 ms.
+    assert len(gate.batches) <= 25, len(gate.batches)
+    stop.set()
+    await running
+    await consumer.finish(5)
+    await broker.shutdown()
+    await sender.close()
