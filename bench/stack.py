@@ -35,6 +35,8 @@ import redis
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import nginxconf  # noqa: E402  (bench/, on sys.path like the other harness modules)
+
 from leadcap import embedded, keys  # noqa: E402
 from leadcap import settings as settings_module  # noqa: E402
 from leadcap.stores.mongo import Mongo  # noqa: E402
@@ -132,37 +134,21 @@ def _leadcap(args: list[str], env: dict[str, str], log: Path) -> subprocess.Pope
 
 # ---- the edge: Debian's nginx with the repo's nginx.conf -----------------------------------
 NGINX = Path("/usr/sbin/nginx")
-NGINX_TEMP_DIRS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 
 
 def render_nginx(
     source: Path, folder: Path, *, listen_port: int, upstream: str, assets_root: Path, page_root: Path
 ) -> Path:
-    """nginx.conf with this machine's paths and addresses, everything else as shipped: the same
-    substitutions as tests/deploy/helpers.render_nginx (which checks each line exists once)."""
-    temp = "".join(f"    {name}_temp_path {folder / name};\n" for name in NGINX_TEMP_DIRS)
-    substitutions = {
-        "user nginx;": "user root;" if os.geteuid() == 0 else "",
-        "pid /run/nginx.pid;": f"pid {folder / 'nginx.pid'};",
-        "error_log /var/log/nginx/error.log notice;": f"error_log {folder / 'error.log'} notice;",
-        # every line formatted and written, as shipped, but not kept (wrk's would fill the disk)
-        "access_log /var/log/nginx/access.log leadcap;": "access_log /dev/null leadcap;",
-        "server web:8000 resolve;": f"server {upstream};",
-        "listen 80 default_server;": f"listen 127.0.0.1:{listen_port} default_server;",
-        "root /srv/leadcap/ui;": f"root {assets_root};",
-        "root /srv/leadcap/page;": f"root {page_root};",
-        "\nhttp {\n": "\nhttp {\n" + temp,
-    }
-    text = source.read_text()
-    for old, new in substitutions.items():
-        if text.count(old) != 1:
-            raise RuntimeError(f"{source} should contain {old!r} exactly once")
-        text = text.replace(old, new)
-    for name in NGINX_TEMP_DIRS:
-        (folder / name).mkdir(parents=True, exist_ok=True)
-    conf = folder / "nginx.conf"
-    conf.write_text(text)
-    return conf
+    # every line formatted and written, as shipped, but not kept (wrk's would fill the disk)
+    return nginxconf.render(
+        source,
+        folder,
+        listen_port=listen_port,
+        upstream=upstream,
+        assets_root=assets_root,
+        page_root=page_root,
+        access_log="/dev/null",
+    )
 
 
 def start_nginx(conf: Path, port: int) -> Proc:

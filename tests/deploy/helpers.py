@@ -25,12 +25,14 @@ import pytest
 
 from tests.servers import ROOT, stop_process
 
+sys.path.insert(0, str(ROOT / "bench"))
+import nginxconf
+
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 ENV_DOCKER = ROOT / ".env.docker"
 NGINX_CONF = ROOT / "nginx.conf"
 DOCKERFILE = ROOT / "Dockerfile"
 NGINX = Path("/usr/sbin/nginx")
-NGINX_TEMP_DIRS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 
 _addresses = itertools.count(1)
 
@@ -132,32 +134,18 @@ def render_nginx(
 
     Each substituted line must appear exactly once, so nginx.conf cannot drift away from what
     this test runs without the test saying so."""
-    temp = "".join(f"    {name}_temp_path {folder / name};\n" for name in NGINX_TEMP_DIRS)
-    substitutions = {
-        # nginx as root needs a user for its workers; root can read pytest's private folders.
-        "user nginx;": "user root;" if os.geteuid() == 0 else "",
-        "pid /run/nginx.pid;": f"pid {folder / 'nginx.pid'};",
-        "error_log /var/log/nginx/error.log notice;": f"error_log {folder / 'error.log'} notice;",
-        "access_log /var/log/nginx/access.log leadcap;": f"access_log {folder / 'access.log'} leadcap;",
-        # Debian's nginx predates `resolve` (1.27.3): the address is fixed here anyway.
-        "server web:8000 resolve;": f"server {upstream};",
-        "listen 80 default_server;": f"listen 127.0.0.1:{listen_port} default_server;",
-        "root /srv/leadcap/ui;": f"root {assets_root};",
-        # LEADCAP_EDGE_DIR's folder; without one, a folder with no page (nginx proxies GET /).
-        "root /srv/leadcap/page;": f"root {page_root or folder / 'no-page'};",
-        "\nhttp {\n": "\nhttp {\n" + temp,
-        **(changes or {}),
-    }
-    text = NGINX_CONF.read_text()
-    for old, new in substitutions.items():
-        assert text.count(old) == 1, f"nginx.conf should contain {old!r} exactly once"
-        text = text.replace(old, new)
     folder.mkdir(parents=True, exist_ok=True)
-    for name in NGINX_TEMP_DIRS:
-        (folder / name).mkdir(exist_ok=True)
-    conf = folder / "nginx.conf"
-    conf.write_text(text)
-    return conf
+    return nginxconf.render(
+        NGINX_CONF,
+        folder,
+        listen_port=listen_port,
+        upstream=upstream,
+        assets_root=assets_root,
+        # LEADCAP_EDGE_DIR's folder; without one, a folder with no page (nginx proxies GET /).
+        page_root=page_root or folder / "no-page",
+        access_log=str(folder / "access.log"),
+        changes=changes,
+    )
 
 
 @dataclass
