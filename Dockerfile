@@ -6,7 +6,7 @@
 # docs/operations.md explains how they are deployed.
 
 # 1. The landing page: exact versions from the lock file, then vite build + pre-render + budgets.
-FROM node:20-bookworm-slim AS ui
+FROM node:24-bookworm-slim AS ui
 WORKDIR /src/web/ui
 COPY web/ui/package.json web/ui/package-lock.json ./
 RUN npm ci --no-audit --no-fund

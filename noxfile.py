@@ -61,14 +61,16 @@ def ensure_debian_package(session: nox.Session, binary: str, package: str) -> No
 
 @nox.session(python=PYTHON)
 def ui(session: nox.Session) -> None:
-    """Front end: npm ci, ESLint, Vitest, build with budgets, then the browser test in Chromium."""
-    session.install("-e", ".[dev]")
+    """Front end: npm ci, ESLint, Vitest, build with budgets, then the browser test in Chromium.
+    Node.js and npm are the `ui` extra's (a Node LTS from PyPI), first on the session's PATH."""
+    session.install("-e", ".[dev,ui]")
     ensure_debian_package(session, "/usr/bin/chromium", "chromium")
+    session.run("node", "--version")
     with session.chdir(UI):
-        session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
-        session.run("npm", "run", "lint", external=True)
-        session.run("npm", "test", external=True)
-        session.run("npm", "run", "build", external=True)
+        session.run("npm", "ci", "--no-audit", "--no-fund")
+        session.run("npm", "run", "lint")
+        session.run("npm", "test")
+        session.run("npm", "run", "build")
     session.run("pytest", "-m", "browser", "-s", *session.posargs)
 
 
