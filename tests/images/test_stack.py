@@ -1,0 +1,193 @@
+"""What was built, run as docker-compose.yml runs it (stack.py): migrate, web, worker and the
+edge on the session's own networks, ports published on 127.0.0.1 only, requests sent there."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from typing import Any
+from urllib.parse import urlsplit
+
+import asyncpg
+import httpx
+
+from tests import factories
+from tests.images.conftest import Built, Deployed
+from tests.images.engine import docker
+from tests.images.stack import SERVICES
+from tests.servers import wait_for, wait_for_lead
+
+MARK = "<!-- flushed by tests/images -->"
+
+
+def test_compose_ran_migrate_then_web_worker_and_the_edge_healthy(deployed: Deployed) -> None:
+    stack = deployed.stack
+    assert stack.inspect("migrate", "{{.State.Status}} {{.State.ExitCode}}") == "exited 0"
+    assert "applied" in stack.compose("logs", "--no-color", "migrate").stdout
+    for service in ("web", "worker", "nginx"):
+        assert stack.inspect(service, "{{.State.Health.Status}}") == "healthy", stack.logs()
+
+
+def test_containers_run_as_the_image_user_on_a_read_only_root(deployed: Deployed, built: Built) -> None:
+    user = docker("image", "inspect", "--format", "{{.Config.User}}", built.tags["runtime"]).stdout.split(
+        ":"
+    )[0]
+    for service in ("web", "worker"):
+        assert deployed.stack.exec(service, "id", "-u").stdout.strip() == user.strip()
+        assert deployed.stack.exec(service, "touch", "/opt/leadcap/x", check=False).returncode != 0
+
+
+def test_compose_limits_and_privileges_reached_the_containers(
+    deployed: Deployed, compose: dict[str, Any]
+) -> None:
+    """What docker-compose.yml declares is what the engine applied (Compose, engine 20.10)."""
+    for service in SERVICES:
+        declared = compose["services"][service]
+        applied = json.loads(deployed.stack.inspect(service, "{{json .HostConfig}}"))
+        assert applied["Memory"] == int(declared["mem_limit"]), service
+        assert applied["MemorySwap"] == int(declared["memswap_limit"]), service
+        assert applied["PidsLimit"] == declared["pids_limit"], service
+        assert applied["ReadonlyRootfs"] is declared["read_only"] is True, service
+        assert applied["CapDrop"] == declared["cap_drop"], service
+        added = sorted(cap.removeprefix("CAP_") for cap in applied["CapAdd"] or [])
+        assert added == sorted(declared.get("cap_add", [])), service
+        assert applied["SecurityOpt"] == declared["security_opt"], service
+        assert bool(applied.get("Init")) is declared.get("init", False), service
+        assert sorted(applied["Tmpfs"]) == sorted(entry.split(":")[0] for entry in declared["tmpfs"]), service
+
+
+def test_only_loopback_ports_are_published(deployed: Deployed, compose: dict[str, Any]) -> None:
+    for service in ("web", "nginx"):
+        bindings = deployed.stack.inspect(service, "{{json .NetworkSettings.Ports}}")
+        assert '"HostIp":"127.0.0.1"' in bindings and '"HostIp":"0.0.0.0"' not in bindings, bindings
+    assert compose["networks"]["backend"]["internal"] is True  # the stores' network has no way out
+
+
+def test_config_prints_the_settings_with_secrets_masked(deployed: Deployed) -> None:
+    shown = deployed.stack.exec("web", "leadcap", "config").stdout
+    assert "LEADCAP_DATABASE_URL" in shown
+    for url in deployed.container_urls["web"].values():
+        password = urlsplit(url).password
+        assert password and password not in shown
+
+
+async def test_a_lead_posted_through_the_edge_reaches_postgres(
+    deployed: Deployed, stack_pg: asyncpg.Pool
+) -> None:
+    number = factories.mobile()
+    async with httpx.AsyncClient(base_url=deployed.stack.edge_url, timeout=10) as http:
+        response = await http.post("/api/leads/", json={"phone": factories.persian(number)})
+    assert response.status_code == 202, response.text
+    row = await wait_for_lead(stack_pg, factories.e164(number))
+    assert str(row["phone"]) == factories.e164(number)
+
+
+async def test_the_edge_serves_the_built_assets_itself(deployed: Deployed) -> None:
+    request_id = f"images-{uuid.uuid4().hex}"
+    async with httpx.AsyncClient(base_url=deployed.stack.edge_url, timeout=10) as http:
+        page = await http.get("/")
+        asset = page.text.split('src="/assets/', 1)[1].split('"', 1)[0]
+        headers = {"Accept-Encoding": "gzip", "X-Request-ID": request_id}
+        response = await http.get(f"/assets/{asset}", headers=headers)
+    assert page.status_code == 200 and response.status_code == 200
+    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert response.headers.get("Content-Encoding") == "gzip"
+
+    async def logged() -> str:
+        lines = deployed.stack.compose("logs", "--no-color", "--no-log-prefix", "nginx").stdout.splitlines()
+        return next((line for line in lines if f"id={request_id}" in line), "")
+
+    line = await wait_for(logged, timeout=10)
+    assert line, "the edge did not log the request"
+    # nginx.conf's log format: … $request_time $upstream_response_time "$http_user_agent" id=…
+    assert str(line).split('"')[2].split()[-1] == "-", line  # no upstream: nginx served the file
+
+
+async def test_flush_cache_through_the_container_holds_its_promise(deployed: Deployed) -> None:
+    """A new build (a marked copy of the image's page, in the web container's /tmp) published with
+    `leadcap flush-cache` run in that container: once it returns, every web process and the edge
+    (its page file, for a browser already counted) serve the new build on the next request."""
+    stack = deployed.stack
+
+    async def pages() -> list[str]:
+        async with (
+            # A browser already counted this hour: nginx answers from web's page file.
+            httpx.AsyncClient(
+                base_url=stack.edge_url, timeout=10, cookies={"leadcap_visited": "1"}
+            ) as counted,
+            httpx.AsyncClient(base_url=stack.edge_url, timeout=10) as edge,
+            httpx.AsyncClient(base_url=stack.web_url, timeout=10) as web,
+        ):
+            return [
+                *[(await counted.get("/")).text for _ in range(4)],
+                *[(await edge.get("/")).text for _ in range(4)],
+                *[(await web.get("/")).text for _ in range(8)],  # two Sanic processes answer
+            ]
+
+    assert not any(MARK in page for page in await pages())
+    new_build = (
+        "import pathlib, shutil; shutil.copytree('/opt/leadcap/ui', '/tmp/ui')\n"
+        "for page in pathlib.Path('/tmp/ui').glob('index*.html'):\n"
+        f"    page.write_text(page.read_text().replace('</body>', {MARK!r} + '</body>'))"
+    )
+    stack.exec("web", "python", "-c", new_build)
+    flushed = stack.exec("web", "env", "LEADCAP_UI_DIST=/tmp/ui", "leadcap", "flush-cache").stdout
+    try:
+        assert "2 web process(es) serving it" in flushed, flushed  # LEADCAP_WEB_WORKERS=2 (.env.docker)
+        served = await pages()
+        assert all(MARK in page for page in served), [MARK in page for page in served]
+    finally:  # the image's own build again, for whatever runs next
+        stack.exec("web", "leadcap", "flush-cache")
+        stack.exec("web", "rm", "-rf", "/tmp/ui")
+
+
+async def test_docker_stop_of_the_worker_under_load_loses_nothing(
+    deployed: Deployed, stack_pg: asyncpg.Pool
+) -> None:
+    """Submissions go straight to web's published port (the edge holds one address to 5 POSTs/s)
+    while `docker stop` sends the worker SIGTERM, as `docker compose stop` or a deploy would; the
+    load goes on with no worker, then the container starts again: every 202 becomes a row."""
+    stack = deployed.stack
+    accepted: dict[str, str] = {}
+    statuses: dict[int, int] = {}
+    done = asyncio.Event()
+
+    async def client() -> None:
+        async with httpx.AsyncClient(base_url=stack.web_url, timeout=10) as http:
+            while not done.is_set():
+                response = await http.post("/api/leads/", json={"phone": factories.mobile()})
+                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+                if response.status_code == 202:
+                    accepted[response.json()["id"]] = response.json()["phone"]
+
+    load = asyncio.gather(*(client() for _ in range(16)))
+    await wait_for(lambda: _at_least(accepted, 300), timeout=60)
+    await asyncio.to_thread(stack.stop_container, "worker")  # the load goes on meanwhile
+    stopped_at = len(accepted)
+    await wait_for(lambda: _at_least(accepted, stopped_at + 300), timeout=60)  # queued, no worker
+    done.set()
+    await load
+    assert set(statuses) == {202}, statuses
+    assert stack.inspect("worker", "{{.State.ExitCode}}") == "0", stack.logs()  # finished in-flight work
+    stack.start_container("worker")
+    ids = list(accepted)
+    started = time.monotonic()
+
+    async def all_rows() -> bool:
+        found = await stack_pg.fetchval("SELECT count(*) FROM submissions WHERE id = ANY($1::uuid[])", ids)
+        return int(found) == len(ids)
+
+    assert await wait_for(all_rows, timeout=120, every=0.5), "accepted submissions missing from PostgreSQL"
+    twice = await stack_pg.fetchval(
+        "SELECT count(*) FROM leads WHERE phone = ANY($1::text[]) AND submissions <> 1",
+        list(accepted.values()),
+    )
+    assert twice == 0
+    seconds = time.monotonic() - started
+    print(f"\nworker stopped under load: {len(ids)} accepted, in PostgreSQL {seconds:.1f}s after its restart")
+
+
+async def _at_least(accepted: dict[str, str], count: int) -> bool:
+    return len(accepted) >= count
