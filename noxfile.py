@@ -121,7 +121,8 @@ def images(session: nox.Session) -> None:
         ensure_debian_package(session, "/usr/sbin/dockerd", "docker.io")
     ensure_debian_package(session, "/usr/sbin/debootstrap", "debootstrap")
     session.install("-e", ".[dev]", COMPOSE)
-    session.run("pytest", "tests/images", "-s", *session.posargs)
+    paths = [] if any(arg.startswith("tests/") for arg in session.posargs) else ["tests/images"]
+    session.run("pytest", *paths, "-s", *session.posargs)
 
 
 @nox.session(python=PYTHON)

@@ -116,7 +116,10 @@ async def deployed(
     stack = Stack(folder / "override.yml")
     relays = Relays(BACKEND_GATEWAY)
     try:
-        shared = {"LEADCAP_REDIS_URL": relays.url(redis_url), "LEADCAP_MONGO_URL": relays.url(mongo_url)}
+        # The suite's MongoDB-wire server answers as a replica set member at its loopback address,
+        # which a driver that discovers the set would then dial inside the container.
+        container_mongo = relays.url(mongo_url) + ("&" if "?" in mongo_url else "?") + "directConnection=true"
+        shared = {"LEADCAP_REDIS_URL": relays.url(redis_url), "LEADCAP_MONGO_URL": container_mongo}
         app = {"LEADCAP_DATABASE_URL": relays.url(roles.app_url), **shared}
         urls = {
             "migrate": {**app, "LEADCAP_DATABASE_URL": relays.url(roles.owner_url)},

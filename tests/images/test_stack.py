@@ -30,6 +30,14 @@ def test_compose_ran_migrate_then_web_worker_and_the_edge_healthy(deployed: Depl
         assert stack.inspect(service, "{{.State.Health.Status}}") == "healthy", stack.logs()
 
 
+def test_every_store_answers_the_containers(deployed: Deployed) -> None:
+    """Not only healthy (degraded is healthy: leads stay safe without MongoDB) but ok: PostgreSQL,
+    Redis and MongoDB all reached through the relays, and the worker seen."""
+    for service in ("web", "worker"):
+        report = json.loads(deployed.stack.exec(service, "leadcap", "health", "--json").stdout)
+        assert report["status"] == "ok", report
+
+
 def test_containers_run_as_the_image_user_on_a_read_only_root(deployed: Deployed, built: Built) -> None:
     user = docker("image", "inspect", "--format", "{{.Config.User}}", built.tags["runtime"]).stdout.split(
         ":"
