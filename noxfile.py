@@ -116,7 +116,7 @@ def images(session: nox.Session) -> None:
     the end); as anyone else it says why in one line and passes, leaving the other sessions be."""
     why = docker_unusable()
     if why:
-        session.skip(f"images: {why} (run it as root: sudo python3 -m nox -s images)")
+        session.skip(f"{why} (run it as root: sudo python3 -m nox -s images)")
     if not shutil.which("dockerd"):
         ensure_debian_package(session, "/usr/sbin/dockerd", "docker.io")
     ensure_debian_package(session, "/usr/sbin/debootstrap", "debootstrap")
