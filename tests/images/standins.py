@@ -144,7 +144,7 @@ def make(tag: str, made: dict[str, Made]) -> Made:
     args = {"BASE": BASE, **args}
     if dockerfile.name == "node.Dockerfile":
         args["PYTHON"] = next(t for t in made if t.startswith("python:"))
-    parents = [_image_id(image) for image in args.values() if ":" in image]
+    parents = [_image_id(args[name]) for name in ("BASE", "PYTHON") if name in args]  # rebuilt: so is this
     digest = _digest(dockerfile.read_bytes(), repr(sorted(args.items())), *parents)
     if label == digest:
         return Made(tag, "cached", 0.0, _size(tag))
