@@ -439,10 +439,13 @@ class Redis:
         async with translated("reading the sms budget"):
             return int(await self._client.zcount(keys.SMS_ALL, since_ms, "+inf"))
 
-    async def take_code(self, code_key: str, max_tries: int) -> tuple[str, str, int]:
-        """Run verify_take.lua: one try of a code; (verdict, stored hash, tries so far)."""
+    async def take_code(
+        self, code_key: str, hold_key: str, token_digest: str, max_tries: int
+    ) -> tuple[str, str, int]:
+        """Run verify_take.lua: one try of a code, for the holder of the lead's token only;
+        (verdict, stored hash, tries so far)."""
         async with translated("checking a code"):
-            taken = await self._verify_take(keys=[code_key], args=[max_tries])
+            taken = await self._verify_take(keys=[code_key, hold_key], args=[max_tries, token_digest])
         if len(taken) < 3:
             return _text(taken[0]), "", 0
         return _text(taken[0]), _text(taken[1]), int(taken[2])
@@ -464,6 +467,15 @@ class Redis:
             pipe.pttl(wait_key)
             code_ms, dead, wait_ms = await pipe.execute()
         return int(code_ms), bool(dead), int(wait_ms)
+
+    async def close_verification(self, hold_key: str, fields: Sequence[str], *names: str) -> None:
+        """A verified lead: drop `fields` of its verification's hash (what it held for a resend)
+        and the keys `names` (the used code, its cooldown), in one transaction."""
+        async with translated("forgetting a verification"):
+            pipe = self._client.pipeline(transaction=True)
+            pipe.hdel(hold_key, *fields)
+            pipe.delete(*names)
+            await pipe.execute()
 
     async def forget(self, *names: str, action: str = "forgetting a code") -> None:
         """Delete keys (a used or unsent code, its cooldown, its verification)."""
