@@ -74,6 +74,10 @@ async function main() {
     page.setDefaultTimeout(15_000);
     const errors = [];
     page.on('pageerror', (err) => errors.push(err.message));
+    const codeRequests = [];
+    page.on('request', (request) => {
+      if (/\/api\/leads\/[^/]+\/(verify|resend)$/.test(request.url())) codeRequests.push({ url: request.url(), body: request.postData() ?? '' });
+    });
     await page.goto(`${BASE_URL}/`, { waitUntil: 'load' });
     await page.waitForSelector('[data-hydrated="true"]');
     const locale = await page.evaluate(() => document.documentElement.lang);
@@ -105,7 +109,6 @@ async function main() {
     const wrongText = await message.innerText();
     check('a wrong code is explained in the page’s language', locale === 'fa' ? /[\u0600-\u06FF]/.test(wrongText) : /not right|try/i.test(wrongText), wrongText);
     await page.screenshot({ path: path.join(OUT_DIR, `verify-${locale}-1280-wrong.png`), fullPage: true });
-
     await code.fill(toPersian(real).slice(0, 4));
     await code.press('End');
     // Feedback on the code step: from the fifth digit (keydown, or beforeinput for a Persian digit,
@@ -127,6 +130,10 @@ async function main() {
     result.code_input_to_pending_ms = probe.down !== null && probe.busy !== null ? Math.round((probe.busy - probe.down) * 10) / 10 : null;
     check('fifth digit → pending under 50 ms', result.code_input_to_pending_ms !== null && result.code_input_to_pending_ms < 50, String(result.code_input_to_pending_ms));
     check('the right code (Persian digits) verifies', true);
+    const tokens = new Set(codeRequests.map((r) => { try { return JSON.parse(r.body).token; } catch { return undefined; } }));
+    const [token] = tokens;
+    check('every code request carries the first answer’s token, in the body', tokens.size === 1 && /^[A-Za-z0-9_-]{43}$/.test(String(token)), [...tokens].join(', '));
+    check('the token is never in a URL', codeRequests.every((r) => !r.url.includes(String(token))) && !page.url().includes(String(token)));
     await page.screenshot({ path: path.join(OUT_DIR, `verify-${locale}-1280-verified.png`), fullPage: true });
     check('no page errors', errors.length === 0, errors.join('; '));
   } catch (err) {
