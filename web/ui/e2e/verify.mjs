@@ -109,6 +109,16 @@ async function main() {
     const wrongText = await message.innerText();
     check('a wrong code is explained in the page’s language', locale === 'fa' ? /[\u0600-\u06FF]/.test(wrongText) : /not right|try/i.test(wrongText), wrongText);
     await page.screenshot({ path: path.join(OUT_DIR, `verify-${locale}-1280-wrong.png`), fullPage: true });
+    // The field emptied itself for the next code; a tap on the button must not then claim the
+    // code is too short: the sentence keeps saying why the field is empty, and nothing is sent.
+    const sentBefore = codeRequests.length;
+    await page.locator('form button[type="submit"]').click();
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r(null)))); // the tap's render is painted
+    const afterTap = await message.innerText();
+    check('after a wrong code, the button keeps the real state', afterTap === wrongText && (await code.inputValue()) === '', `${afterTap} / field "${await code.inputValue()}"`);
+    check('…and sends nothing', codeRequests.length === sentBefore, `${codeRequests.length - sentBefore} more`);
+    check('…the field still marked wrong', (await code.getAttribute('aria-invalid')) === 'true');
+
     await code.fill(toPersian(real).slice(0, 4));
     await code.press('End');
     // Feedback on the code step: from the fifth digit (keydown, or beforeinput for a Persian digit,

@@ -68,6 +68,30 @@ describe('CodeStep', () => {
     expect(input.getAttribute('aria-invalid')).toBe('true');
   });
 
+  it('after a wrong code, the empty field keeps saying why it is empty when the button is tapped', async () => {
+    // Issue 21: the fifth digit sent the code, the field cleared, and a tap on the button then
+    // said "the code has 5 digits" instead of "that code was wrong, 4 tries left".
+    const verify = vi.fn<typeof verifyCode>().mockResolvedValue({ kind: 'wrong', message: 'Wrong, 4 left.', attemptsLeft: 4 });
+    render(<CodeStep verification={verification} phone="+989123456789" onStartOver={() => {}} verify={verify} />);
+    const input = screen.getByLabelText(en.label) as HTMLInputElement;
+    fireEvent.change(input, { target: { value: '11111' } });
+    await screen.findByText('Wrong, 4 left.');
+    fireEvent.click(screen.getByRole('button', { name: en.submit }));
+    expect(screen.getByTestId('code-message').textContent).toBe('Wrong, 4 left.');
+    expect(screen.queryByText(en.tooShort)).toBeNull();
+    expect(input.value).toBe('');
+    expect(input.getAttribute('aria-invalid')).toBe('true');
+    expect(document.activeElement).toBe(input);
+    expect(verify).toHaveBeenCalledTimes(1); // nothing was sent again
+    // typing starts over: the sentence gives way, and part of a code is explained as such
+    fireEvent.change(input, { target: { value: '12' } });
+    expect(screen.queryByText('Wrong, 4 left.')).toBeNull();
+    fireEvent.click(screen.getByRole('button', { name: en.submit }));
+    expect(screen.getByTestId('code-message').textContent).toBe(en.tooShort);
+    expect(input.value).toBe('12');
+    expect(verify).toHaveBeenCalledTimes(1);
+  });
+
   it('an expired code disables confirming and, once allowed, a resend starts a new countdown', async () => {
     const verify = vi.fn<typeof verifyCode>().mockResolvedValue({ kind: 'expired', message: 'Expired.' });
     const resend = vi.fn<typeof resendCode>().mockResolvedValue({

@@ -27,6 +27,11 @@ export type CodeStepProps = {
  * Persian digits read as ASCII), a countdown to resend, and the server's sentence for a wrong,
  * expired or dead code. A full code submits itself; the pending state paints in the same frame.
  * Every request carries the token of that first 202 (`verification.token`).
+ *
+ * The field and its message always agree: a wrong code empties the field (the next digits start a
+ * new code, and autofill lands in an empty field) and the server's sentence says why it is empty
+ * until something is typed; a tap on the button meanwhile keeps that sentence rather than asking
+ * for five digits.
  */
 export function CodeStep({ verification, phone, onStartOver, verify = verifyCode, resend = resendCode }: CodeStepProps) {
   const copy = useCopy();
@@ -62,6 +67,10 @@ export function CodeStep({ verification, phone, onStartOver, verify = verifyCode
   function check(typed: string) {
     if (inFlight.current) return;
     const digits = readCode(typed);
+    if (digits.length === 0 && step.kind === 'error') {
+      inputRef.current?.focus(); // the message already says why the field is empty
+      return;
+    }
     if (digits.length !== CODE_LENGTH) {
       setStep({ kind: 'error', message: words.tooShort });
       return;
