@@ -5,46 +5,19 @@ and neither adds store checks of its own."""
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 import redis.asyncio as aioredis
 
 from leadcap import embedded
 from tests import factories, servers
 from tests.servers import Server, client
+from tests.web import test_faults
 
+black_hole = test_faults.black_hole  # a hung store: test_faults.py's fixture
 LIVE, READY = "/api/health/live", "/api/health/ready"
-
-
-@pytest.fixture
-def black_hole() -> Iterator[str]:
-    """A TCP server that accepts connections and never answers: a hung store."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        listener.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                held.append(listener.accept()[0])
-            except TimeoutError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"127.0.0.1:{listener.getsockname()[1]}"
-    stop.set()
-    thread.join()
-    for conn in held:
-        conn.close()
-    listener.close()
 
 
 async def probe_and_post(server: Server, ip: str) -> tuple[int, int, int]:
