@@ -234,6 +234,23 @@ async def test_sign_in_sets_a_strict_session_cookie_rotated_each_time(
         assert expired.status_code == 303 and expired.headers["location"] == "/admin/login"
 
 
+async def test_admin_pages_name_their_icon_so_browsers_do_not_ask_for_favicon_ico(
+    stack: Server, own_env: dict[str, str]
+) -> None:
+    add_user(own_env, "ops")
+    async with client(stack.url, "127.31.8.1") as http:
+        token = value(set_cookies(await sign_in(http, "ops", PASSWORD))["leadcap_admin"])
+        cookie = {"cookie": f"leadcap_admin={token}"}
+        for path in ("/admin/login", "/admin/", "/admin/leads"):
+            page = await http.get(path, headers=cookie)
+            assert page.status_code == 200, path
+            found = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', page.text)
+            assert found, path
+            icon = await http.get(found.group(1))
+            assert icon.status_code == 200 and icon.headers["content-type"] == "image/svg+xml"
+            assert icon.text.startswith("<svg") and "<script" not in icon.text
+
+
 async def test_sign_out_ends_the_session(stack: Server, own_env: dict[str, str]) -> None:
     add_user(own_env, "ops")
     async with client(stack.url, "127.31.2.1") as http:

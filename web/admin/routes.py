@@ -45,6 +45,7 @@ STATIC = {
     for name, kind in (
         ("admin.css", "text/css; charset=utf-8"),
         ("admin.js", "text/javascript; charset=utf-8"),
+        ("favicon.svg", "image/svg+xml"),  # the landing page's icon: browsers stop asking for /favicon.ico
     )
 }
 NO_STORE = {"Cache-Control": "no-store"}
