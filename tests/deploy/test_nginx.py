@@ -188,7 +188,7 @@ async def test_flush_cache_reaches_the_page_nginx_serves(
         await http.get("/")  # a first view: counted by leadcap, the browser marked
         before = await http.get("/")
         assert from_the_edge_file(before)
-        assert without_policy(before.text) == original
+        assert helpers.without_policy(before.text) == original
         try:
             for build in ("build two", "build three"):
                 index.write_text(original.replace("built page", f"built page, {build}"))
@@ -202,12 +202,7 @@ async def test_flush_cache_reaches_the_page_nginx_serves(
             flush_cache(stack)
             # tests/web/test_landing.py's servers share this Redis db: leave no shared copy behind
             await stack_redis.delete(keys.LANDING_HTML)
-        assert without_policy((await http.get("/")).text) == original
-
-
-def without_policy(page: str) -> str:
-    """The page as built, without the image policy leadcap puts first in its <head>."""
-    return re.sub(r'<meta http-equiv="Content-Security-Policy" content="[^"]*">', "", page, count=1)
+        assert helpers.without_policy((await http.get("/")).text) == original
 
 
 def flush_cache(stack: Stack) -> None:
