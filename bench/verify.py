@@ -92,17 +92,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-async def make_leads(url: str, fake: fakesms.FakeSms, count: int) -> list[tuple[str, str]]:
-    """`count` leads through the API, 32 at a time; their ids with the codes the fake received."""
+async def make_leads(url: str, fake: fakesms.FakeSms, count: int) -> list[tuple[str, str, str]]:
+    """`count` leads through the API, 32 at a time; their ids with the codes the fake received
+    and the tokens of their first 202s (which /verify needs)."""
     numbers = iter(f"0933{n:07d}" for n in range(count))
-    pairs: list[tuple[str, str]] = []
+    pairs: list[tuple[str, str, str]] = []
 
     async def one(http: httpx.AsyncClient) -> None:
         for number in numbers:
             body = (await http.post("/api/leads/", json={"phone": number})).json()
             codes = fake.codes_for(number)
             if codes:  # under load a send can time out: that lead simply has no code
-                pairs.append((body["id"], codes[-1]))
+                pairs.append((body["id"], codes[-1], body["verification"]["token"]))
 
     async with httpx.AsyncClient(base_url=url, timeout=10) as http:
         await asyncio.gather(*(one(http) for _ in range(32)))
@@ -178,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
             s.start_web(1)
             pairs = asyncio.run(make_leads(s.url, fake, args.verify_leads))
             pairs_file = workdir / "pairs.txt"
-            pairs_file.write_text("".join(f"{i} {c}\n" for i, c in pairs))
+            pairs_file.write_text("".join(f"{i} {c} {t}\n" for i, c, t in pairs))
             redis = s.redis()
 
             seen = {"left": -1, "since": time.monotonic()}

@@ -33,7 +33,8 @@ def read_password() -> str:
 
 @app.command("add-user")
 def add_user(ctx: typer.Context, name: Annotated[str, typer.Argument(help="The user name.")]) -> None:
-    """Create a user (or set a new password); the password comes from the terminal or stdin."""
+    """Create a user (or set a new password, which ends their sessions); the password comes from
+    the terminal or stdin."""
     settings = current(ctx)
     try:
         admin_users.check_name(name)
@@ -49,7 +50,8 @@ def add_user(ctx: typer.Context, name: Annotated[str, typer.Argument(help="The u
             await postgres.close()
 
     created = run(go())
-    out.print(f"user {name} {'added' if created else 'has a new password'}; sign in at /admin/")
+    done = "added" if created else "has a new password (their sessions have ended)"
+    out.print(f"user {name} {done}; sign in at /admin/")
 
 
 @app.command("remove-user")

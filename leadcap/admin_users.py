@@ -2,11 +2,16 @@
 
 A password is only ever held long enough to hash or check it; hashing runs in a thread, since
 argon2id is deliberately slow (tens of milliseconds) and would otherwise stall the event loop.
+
+A session remembers a fingerprint of the hash it was opened with (a SHA-256 of the hash, which has
+its own random salt, so every new password, even the same one typed again, has a new one): a new
+password ends every session opened with the old one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 from datetime import datetime
 
@@ -55,10 +60,23 @@ async def exists(postgres: Postgres, name: str | None = None) -> bool:
     return await campaign.admin_user_exists(postgres, name)
 
 
-async def authenticate(postgres: Postgres, name: str, password: str) -> bool:
-    """Whether `password` is `name`'s. Takes as long for an unknown name as for a wrong password."""
+async def authenticate(postgres: Postgres, name: str, password: str) -> str | None:
+    """The fingerprint of `name`'s password hash if `password` is theirs, else None. Takes as
+    long for an unknown name as for a wrong password."""
     stored = await campaign.admin_password_hash(postgres, name)
-    return await asyncio.to_thread(_verify, stored or _DUMMY, password) and stored is not None
+    if await asyncio.to_thread(_verify, stored or _DUMMY, password) and stored is not None:
+        return fingerprint(stored)
+    return None
+
+
+async def current_password(postgres: Postgres, name: str) -> str | None:
+    """The fingerprint of `name`'s password hash now; None if there is no such user."""
+    stored = await campaign.admin_password_hash(postgres, name)
+    return None if stored is None else fingerprint(stored)
+
+
+def fingerprint(password_hash: str) -> str:
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:32]
 
 
 def _verify(stored: str, password: str) -> bool:

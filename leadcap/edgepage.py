@@ -9,12 +9,21 @@ a process may finish writing an old page just after a flush), so every change ha
 lock on the folder and a version file keeps the rule: a page older than the recorded version is
 never written, and its writer removes the file instead. Files are replaced by rename, so nginx
 never reads half a page.
+
+The folder may be writable by others (a Kubernetes emptyDir is 0777), so no name in it is trusted
+to be what it seems: a temp file is created exclusively under a random name (mkstemp: O_EXCL,
+which never follows a link) and given its mode through its descriptor, and the lock and version
+files are opened with O_NOFOLLOW. A link planted under any name is never written, created or
+chmodded through; rename replaces a link itself, not its target.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
+import stat
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,9 +33,29 @@ VERSION = ".version"
 LOCK = ".lock"
 
 
+_NO_LINKS = os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK  # O_NONBLOCK: a planted FIFO must not hang
+
+
+def _open_regular(path: Path, flags: int) -> int:
+    """A descriptor of the regular file at `path`, never through a link (OSError otherwise)."""
+    fd = os.open(path, flags | _NO_LINKS, 0o644)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(errno.EINVAL, "not a regular file", str(path))
+    return fd
+
+
 @contextmanager
 def _locked(folder: Path) -> Iterator[None]:
-    fd = os.open(folder / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    path = folder / LOCK
+    try:
+        fd = _open_regular(path, os.O_RDWR | os.O_CREAT)
+    except OSError:
+        # Something else sits under the lock's name (a link, a FIFO): the lock is only ever a
+        # plain empty file of ours, so remove whatever it is (unlink never follows a link) and
+        # make it afresh; a second failure is raised.
+        path.unlink(missing_ok=True)
+        fd = _open_regular(path, os.O_RDWR | os.O_CREAT)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -36,16 +65,29 @@ def _locked(folder: Path) -> Iterator[None]:
 
 def _recorded(folder: Path) -> int | None:
     try:
-        return int((folder / VERSION).read_text())
-    except (FileNotFoundError, ValueError):
+        fd = _open_regular(folder / VERSION, os.O_RDONLY)
+    except OSError as exc:  # absent, or not a plain file (a planted link): no version recorded
+        if exc.errno in (errno.ENOENT, errno.ELOOP, errno.EINVAL):
+            return None
+        raise
+    try:
+        return int(os.read(fd, 32))
+    except ValueError:
         return None
+    finally:
+        os.close(fd)
 
 
 def _replace(folder: Path, name: str, data: bytes) -> None:
-    temp = folder / f".{name}.{os.getpid()}.tmp"
-    temp.write_bytes(data)
-    temp.chmod(0o644)  # nginx's workers run as another user
-    os.replace(temp, folder / name)
+    fd, temp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+            os.fchmod(file.fileno(), 0o644)  # nginx's workers run as another user
+        os.replace(temp, folder / name)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
 
 
 def recorded_version(folder: Path) -> int | None:

@@ -123,6 +123,29 @@ async def report(services: Services) -> dict[str, Any]:
     return {"status": status, "version": __version__, "checks": checks}
 
 
+def ready(report: dict[str, Any]) -> bool:
+    """Whether this process can accept a lead durably now (GET /api/health/ready): through Redis,
+    or, with Redis away, straight into PostgreSQL (leadcap/intake.py's direct path). So only both
+    down is not ready; MongoDB, the workers and webhooks never matter to a 202. A `redis-N` check
+    (one per server when several share the intake) counts as Redis: a phone whose server is
+    away takes the direct path, so PostgreSQL down as well makes the process unready."""
+    checks = report["checks"]
+    redis_up = all(check["status"] == "ok" for name, check in checks.items() if _is_redis(name))
+    return redis_up or checks["postgres"]["status"] == "ok"
+
+
+def _is_redis(name: str) -> bool:
+    return name == "redis" or name.startswith("redis-")
+
+
+def readiness(report: dict[str, Any]) -> dict[str, Any]:
+    """The body of GET /api/health/ready: the verdict and the checks it rests on."""
+    checks = {
+        name: check for name, check in report["checks"].items() if name == "postgres" or _is_redis(name)
+    }
+    return {"status": "ok" if ready(report) else "down", "checks": checks}
+
+
 class CachedReport:
     """One process's health report, reused for `max_age_s`. Callers arriving while a check runs
     wait for that check rather than starting their own, so the stores see at most one check per

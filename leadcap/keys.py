@@ -49,7 +49,10 @@ def visits_hour(hour: str) -> str:
 
 
 ADMIN_SESSION = PREFIX + "admin:session:"  # + sha256 of the cookie's token; expires when idle
-ADMIN_FAILURES = PREFIX + "admin:failures:"  # + "user:<name>" or "ip:<bucket>"; a sorted set of times
+# Sign-in attempts, sorted sets of times: failures under "pair:<name>:<bucket>", "ip:<bucket>" and
+# "user:<name>" (the name hashed), and attempts being checked under ADMIN_CHECKING the same way.
+ADMIN_FAILURES = PREFIX + "admin:failures:"
+ADMIN_CHECKING = PREFIX + "admin:checking:"
 
 
 # Phone verification (leadcap/verification.py). A code lives only as an HMAC in its hash.

@@ -4,17 +4,26 @@ The invariant: the lead is captured durably BEFORE any code goes out (the intake
 with `verify: true`, so the worker writes it as `unverified`); a failed SMS, a spent budget or
 Redis going away only ever degrade the answer to "captured, not verified".
 
-    start(submission, bucket) ─► budgets (one Lua round trip: phone/hour, phone/day, IP, all)
+    start(submission, bucket) ─► a new token (its hash held beside the phone) ─► budgets (one
+                                 Lua round trip: phone/hour, phone/day, IP, all)
                                ─► code hash + cooldown (one pipelined round trip)
                                ─► provider.send, bounded by LEADCAP_SMS_TIMEOUT
-    verify(id, code)          ─► verify_take.lua (one try, atomically) ─► constant-time compare
+    verify(id, code, token)   ─► verify_take.lua (the token, then one try, atomically)
+                               ─► constant-time compare
                                ─► PostgreSQL: the lead becomes `verified` (the lead.verified
                                   event belongs in that same transaction: Postgres.mark_verified)
-    resend(id, bucket)        ─► cooldown (SET NX) ─► the same as start
+    resend(id, token, bucket) ─► the token ─► cooldown (SET NX) ─► the same as start
 
-Redis keys (leadcap/keys.py): `vf:<id>` holds the phone and the submission for an hour (so a
-visitor may resend, and so verify can create the lead if the worker has not yet), `vf:<id>:code`
-holds only the HMAC and the tries and expires with the code, `vf:<id>:wait` is the cooldown.
+The token: a lead's id is no secret (a duplicate submission answers it to anyone), so the first
+202, and only it, carries a token; verify and resend without it are NotFound and spend no try, no
+cooldown and no SMS. It is checked before anything is counted: inside verify_take.lua for a try,
+before the cooldown's SET NX for a resend.
+
+Redis keys (leadcap/keys.py): `vf:<id>` holds the phone, the submission and the token's SHA-256
+for an hour (so a visitor may resend, and so verify can create the lead if the worker has not
+yet; once verified only the token's hash stays, so a used code answers 410, not 404),
+`vf:<id>:code` holds only the HMAC and the tries and expires with the code, `vf:<id>:wait` is
+the cooldown.
 
 Why the web tier sends, not the worker: the 202 must say whether the code went out, and the
 visitor waits for the SMS anyway. The provider call is bounded (LEADCAP_SMS_TIMEOUT, default
@@ -25,6 +34,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import hmac
 import logging
 import os
 import secrets
@@ -66,23 +77,29 @@ PROVIDER_PAUSE_S = 5.0
 LOG_EVERY_S = 10.0  # a spent budget or a paused provider is logged at most this often per process
 WRITE_TIMEOUT_S = 5.0  # a verify waits this long for PostgreSQL, then answers 503 (code kept)
 BUDGET_NAMES = ("phone_hour", "phone_day", "ip", "global")
+NOT_PENDING = "There is no verification pending for this lead."
+HELD_FOR_RESEND = ("phone", "region", "submission")  # dropped once verified; the token's hash stays
 
 
 @dataclass(frozen=True, slots=True)
 class Sent:
-    """What the 202 says about the code: it went out (and when it expires / may be resent), or not."""
+    """What the 202 says about the code: it went out (and when it expires / may be resent), or not;
+    and, in a lead's first 202 only, the token its code step needs."""
 
     available: bool
     expires_in: int = 0
     resend_in: int = 0
+    token: str | None = None
 
     def body(self) -> dict[str, object]:
-        if not self.available:
-            return {"status": "queued", "verification": {"available": False}}
-        return {
-            "status": "verification_sent",
-            "verification": {"expires_in": self.expires_in, "resend_in": self.resend_in},
-        }
+        verification: dict[str, object] = (
+            {"expires_in": self.expires_in, "resend_in": self.resend_in}
+            if self.available
+            else {"available": False}
+        )
+        if self.token is not None:
+            verification["token"] = self.token
+        return {"status": "verification_sent" if self.available else "queued", "verification": verification}
 
 
 NOT_SENT = Sent(available=False)
@@ -158,20 +175,26 @@ class Verifier:
     # -- sending -----------------------------------------------------------------------------
 
     async def start(self, submission: Submission, bucket: str) -> Sent:
-        """Send the first code for a freshly queued submission; never raises."""
+        """Send the first code for a freshly queued submission, with the lead's token, whether the
+        code went out or not (so that a resend stays possible); never raises."""
         sid = str(submission.id)
+        token = codes.new_token()
+        hold = {**_hold(submission), "t": codes.token_digest(token)}
         try:
-            await self.redis.hold_verification(keys.verification(sid), _hold(submission), keys.VERIFY_HOLD_S)
+            await self.redis.hold_verification(keys.verification(sid), hold, keys.VERIFY_HOLD_S)
         except StoreError as exc:
             log.warning("verification not stored, lead captured unverified: %s", exc.reason)
-            return NOT_SENT
-        return await self._send(sid, submission.phone, submission.region, bucket)
+            return dataclasses.replace(NOT_SENT, token=token)
+        sent = await self._send(sid, submission.phone, submission.region, bucket)
+        return dataclasses.replace(sent, token=token)
 
-    async def resend(self, submission_id: str, bucket: str) -> Sent:
-        """A new code for a pending verification; raise NotFound, or RateLimited before resend_in."""
+    async def resend(self, submission_id: str, token: str | None, bucket: str) -> Sent:
+        """A new code for a pending verification, for the holder of its token; raise NotFound
+        (nothing pending, or not that token: no cooldown started, nothing sent), or RateLimited
+        before resend_in. The token stays the same, so the answer carries none."""
         held = await self._held(submission_id)
-        if held is None:
-            raise NotFound("There is no verification pending for this lead.")
+        if held is None or not _same_token(held["token"], token):
+            raise NotFound(NOT_PENDING)
         wait_key = keys.verification_wait(submission_id)
         if (
             self.resend_ms
@@ -291,14 +314,23 @@ class Verifier:
 
     # -- checking ----------------------------------------------------------------------------
 
-    async def verify(self, submission_id: str, typed: object) -> Verified:
-        """Check a typed code; on success the lead is `verified` in PostgreSQL.
+    async def verify(self, submission_id: str, typed: object, token: str | None) -> Verified:
+        """Check a typed code for the holder of the lead's token; on success the lead is
+        `verified` in PostgreSQL.
 
-        Raises InvalidCode (with attempts_left), CodeExpired (unknown, expired or used),
-        TooManyAttempts (the fifth wrong code killed it), StoreError.
+        Raises NotFound (no such verification, or not its token: no try is spent), InvalidCode
+        (with attempts_left), CodeExpired (expired or used), TooManyAttempts (the fifth wrong
+        code killed it), StoreError.
         """
+        sent = codes.read_token(token)
+        if sent is None:  # cannot be a token of ours: no need to ask Redis
+            raise NotFound(NOT_PENDING)
         code_key = keys.verification_code(submission_id)
-        verdict, stored, tries = await self.redis.take_code(code_key, codes.MAX_TRIES)
+        verdict, stored, tries = await self.redis.take_code(
+            code_key, keys.verification(submission_id), codes.token_digest(sent), codes.MAX_TRIES
+        )
+        if verdict == "stranger":
+            raise NotFound(NOT_PENDING)
         if verdict == "dead":
             raise TooManyAttempts("Too many wrong codes. Ask for a new code.")
         if verdict == "gone":
@@ -315,11 +347,11 @@ class Verifier:
                     await self._verified.submit(Submission.from_message(held["submission"]))
             except TimeoutError:
                 raise StoreError("postgres", "verifying a lead timed out") from None
-            await self.redis.forget(  # a used code is gone
-                code_key,
+            await self.redis.close_verification(  # a used code is gone, and so is the phone
                 keys.verification(submission_id),
+                HELD_FOR_RESEND,
+                code_key,
                 keys.verification_wait(submission_id),
-                action="forgetting a verification",
             )
             return Verified(submission_id, held["phone"])
         left = codes.MAX_TRIES - tries
@@ -329,14 +361,23 @@ class Verifier:
         raise InvalidCode(f"That code is not right. {left} tries left.", attempts_left=left)
 
     async def _held(self, submission_id: str) -> dict[str, Any] | None:
+        """The pending verification (phone, region, submission, token hash), or None when there is
+        none (never made, expired, or already verified)."""
         held = await self.redis.held_verification(keys.verification(submission_id))
-        if not held:
+        if not all(field in held for field in HELD_FOR_RESEND):
             return None
         return {
             "phone": held["phone"],
             "region": held["region"],
             "submission": orjson.loads(held["submission"]),
+            "token": held.get("t", ""),
         }
+
+
+def _same_token(digest: str, token: str | None) -> bool:
+    """Whether `token` is the one whose hash the verification holds."""
+    sent = codes.read_token(token)
+    return sent is not None and bool(digest) and hmac.compare_digest(codes.token_digest(sent), digest)
 
 
 def _hold(submission: Submission) -> dict[str, str]:

@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None) -> Sanic[Any, Any]:
         ui_dist(settings),
         copy=app.ctx.campaign.copy(settings.locale),
         region=settings.default_region,
-        html_headers=app.ctx.html_headers,
+        image_origins=app.ctx.campaign.image_origins,
         edge_dir=settings.edge_dir,
     )
     app.ctx.health = health_module.CachedReport()  # per process: probes cost a check a second

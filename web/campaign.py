@@ -10,10 +10,10 @@ shipped default (web/campaign.default.json) is used.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from leadcap.errors import ConfigError
 from leadcap.settings import LOCALES
@@ -144,6 +144,36 @@ def _hours(data: Any) -> tuple[Hours, ...]:
     return tuple(out)
 
 
+# What a badge image's origin may be in the CSP's img-src: https://host[:port] and nothing else,
+# so a campaign file cannot widen the policy (`https://*`) or start another directive (`;`).
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_HTTPS_ORIGIN = re.compile(
+    rf"https://((?:{_LABEL}\.)*{_LABEL})(?::([0-9]{{1,5}}))?(?=[/?#]|$)", re.IGNORECASE
+)
+_URL_LIKE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|//)", re.IGNORECASE)  # a scheme, or scheme-relative
+
+
+def _origin(image: str, where: str) -> str | None:
+    """The origin a badge image loads from (None for a local file, served from 'self');
+    ConfigError for anything but https://host[:port]/…"""
+    if any(ord(c) < 32 or ord(c) == 127 for c in image):
+        raise ConfigError(VARIABLE, f"{where} holds a control character")
+    if not _URL_LIKE.match(image):
+        return None  # a local image file of the build (web/ui/scripts/campaign.mjs checks it)
+    found = _HTTPS_ORIGIN.match(image)
+    port = found.group(2) if found else None
+    if (
+        found is None
+        or any(c.isspace() for c in image)
+        or "\\" in image
+        or (port is not None and not 0 < int(port) < 65536)
+    ):
+        raise ConfigError(
+            VARIABLE, f"{where} must be an https://host[:port]/… address or a local image file, got {image!r}"
+        )
+    return f"https://{found.group(1).lower()}" + (f":{int(port)}" if port else "")
+
+
 def _origins(data: Any) -> tuple[str, ...]:
     badges = data.get("badges") or []
     if not isinstance(badges, list):
@@ -153,9 +183,9 @@ def _origins(data: Any) -> tuple[str, ...]:
         image = _text(badge, "image") if isinstance(badge, dict) else None
         if image is None:
             raise ConfigError(VARIABLE, f"badges.{i} must be an object")
-        parts = urlsplit(image)
-        if parts.scheme == "https" and parts.netloc:
-            origins.append(f"https://{parts.netloc}")
+        origin = _origin(image, f"badges.{i}.image")
+        if origin is not None:
+            origins.append(origin)
     return tuple(dict.fromkeys(origins))
 
 

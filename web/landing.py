@@ -26,18 +26,30 @@ REDIS_RETRY_S = 1.0
 RECHECK_S = 5.0
 
 
+# The page's own policy goes first in its <head>: a <meta> policy covers only what follows it.
+_HEAD = re.compile(rb"<head(?:\s[^>]*)?>", re.IGNORECASE)
+
+
 @dataclass(frozen=True, slots=True)
 class Page:
     body: bytes
     etag: str
     version: int
     headers: responses.EncodedHeaders  # ETag, caching and security headers, encoded once
+    at_edge: bool = False  # it carries its own image policy: nginx may serve it (PAGE_HEADERS)
 
 
-def make_page(body: bytes, version: int, html_headers: dict[str, str] | None = None) -> Page:
+def make_page(body: bytes, version: int, image_origins: tuple[str, ...] = ()) -> Page:
+    """The page with its image policy in its <head> and nginx's headers (responses.PAGE_HEADERS);
+    a page without a <head> keeps leadcap's own headers and is never served by nginx."""
+    found = _HEAD.search(body)
+    at_edge = found is not None
+    if found is not None:
+        body = body[: found.end()] + responses.page_policy(image_origins) + body[found.end() :]
+    html_headers = responses.PAGE_HEADERS if at_edge else responses.html_headers(image_origins)
     etag = f'"{hashlib.sha256(body).hexdigest()[:20]}"'
-    headers = {"ETag": etag, "Cache-Control": "no-cache", **(html_headers or responses.HTML_HEADERS)}
-    return Page(body, etag, version, responses.encode(headers))
+    headers = {"ETag": etag, "Cache-Control": "no-cache", **html_headers}
+    return Page(body, etag, version, responses.encode(headers), at_edge)
 
 
 # The build writes the default region into <html data-region="IR">; the server puts its own
@@ -59,14 +71,14 @@ class LandingCache:
         *,
         copy: Copy | None = None,
         region: str = "IR",
-        html_headers: dict[str, str] | None = None,
+        image_origins: tuple[str, ...] = (),
         edge_dir: Path | None = None,
     ) -> None:
         self.dist = dist
         self.edge_dir = edge_dir
         self.copy = copy or campaign.load(None).copy(LOCALES[0])
         self.region = region
-        self.html_headers = html_headers or responses.HTML_HEADERS
+        self.image_origins = image_origins
         self.page = self._make(self._local(), -1)
         self.listening = False
         self.name = f"{socket.gethostname()}:{os.getpid()}"
@@ -76,7 +88,7 @@ class LandingCache:
         return landing.built_page(self.dist, self.copy.lang) or page.render(self.copy).encode()
 
     def _make(self, body: bytes, version: int) -> Page:
-        return make_page(configure(body, self.region), version, self.html_headers)
+        return make_page(configure(body, self.region), version, self.image_origins)
 
     async def current(self, redis: Redis) -> Page:
         """The page to serve now, reloaded first if `flush-cache` bumped the version."""
@@ -98,12 +110,12 @@ class LandingCache:
 
     def _publish_at_edge(self) -> None:
         """Write the page where nginx serves it (before a flush is acknowledged). nginx.conf sets
-        the default security headers on it; a campaign with other headers (image origins in
-        the CSP) is never served from there, so nginx proxies to this process instead."""
+        responses.PAGE_HEADERS on it, and the page carries its campaign's image policy; a page
+        that could not take that policy is never served from there (nginx proxies to us)."""
         if self.edge_dir is None:
             return
         try:
-            if self.html_headers == responses.HTML_HEADERS:
+            if self.page.at_edge:
                 edgepage.write(self.edge_dir, self.page.version, self.page.body)
             else:
                 edgepage.withdraw(self.edge_dir)

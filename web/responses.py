@@ -18,12 +18,17 @@ CSP = (
 )
 
 
+def csp(image_origins: tuple[str, ...] = ()) -> str:
+    """The Content-Security-Policy of an HTML response; `image_origins` (the campaign's trust
+    badges, e.g. https://trustseal.enamad.ir, each checked to be https://host[:port] by
+    web/campaign.py) are added to img-src and nothing else."""
+    return CSP.replace("img-src 'self' data:", " ".join(("img-src 'self' data:", *image_origins)))
+
+
 def html_headers(image_origins: tuple[str, ...] = ()) -> dict[str, str]:
-    """The security headers of an HTML response; `image_origins` (the campaign's trust badges,
-    e.g. https://trustseal.enamad.ir) are added to img-src and nothing else."""
-    csp = CSP.replace("img-src 'self' data:", " ".join(("img-src 'self' data:", *image_origins)))
+    """The security headers of an HTML response (see csp)."""
     return {
-        "Content-Security-Policy": csp,
+        "Content-Security-Policy": csp(image_origins),
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "strict-origin-when-cross-origin",
         "X-Frame-Options": "DENY",
@@ -31,6 +36,23 @@ def html_headers(image_origins: tuple[str, ...] = ()) -> dict[str, str]:
 
 
 HTML_HEADERS = html_headers()
+
+# The landing page is one file whether leadcap or nginx serves it (LEADCAP_EDGE_DIR), and
+# nginx.conf cannot take a header from a campaign file that changes at run time. So its headers
+# are fixed, the same from both, with img-src open to https: images, and the page itself narrows
+# img-src to its campaign's badge origins with a <meta http-equiv> policy (page_policy): a browser
+# enforces every policy it is given, and a <meta> one can narrow but never widen, so what it
+# allows is exactly csp(image_origins). nginx.conf's `location = /` carries these headers word
+# for word (tests/deploy/test_nginx.py checks them through a real nginx).
+PAGE_HEADERS = html_headers(("https:",))
+
+
+def page_policy(image_origins: tuple[str, ...]) -> bytes:
+    """The <meta> policy the landing page carries (see PAGE_HEADERS)."""
+    sources = " ".join(("'self' data:", *image_origins))
+    return f'<meta http-equiv="Content-Security-Policy" content="img-src {sources}">'.encode()
+
+
 HTML = "text/html; charset=utf-8"
 
 EncodedHeaders = tuple[tuple[bytes, bytes], ...]

@@ -1,7 +1,8 @@
 -- POST /api/leads/{id}/verify with real codes, each pair once.
 --
 -- wrk ... -s verify.lua <url> -- PAIRS_FILE THREADS
---   PAIRS_FILE  lines "<id> <code>"; thread t of THREADS takes lines t+1, t+1+THREADS, ...;
+--   PAIRS_FILE  lines "<id> <code> <token>" (the token of the lead's first 202); thread t of
+--               THREADS takes lines t+1, t+1+THREADS, ...;
 --               a thread stops when its share is sent.
 local here = debug.getinfo(1, "S").source:sub(2):match("(.*/)") or "./"
 local common = dofile(here .. "common.lua")
@@ -21,8 +22,8 @@ function init(args)
   local n, i = tonumber(args[2] or "1"), 0
   for line in io.lines(args[1]) do
     if i % n == thread_index then
-      local id, code = line:match("^(%S+) (%d+)$")
-      table.insert(pairs_, {id, code})
+      local id, code, token = line:match("^(%S+) (%d+) ([%w_-]+)$")
+      table.insert(pairs_, {id, code, token})
     end
     i = i + 1
   end
@@ -36,7 +37,8 @@ function request()
     wrk.thread:stop()
     pair = pairs_[#pairs_]
   end
-  return wrk.format("POST", "/api/leads/" .. pair[1] .. "/verify", headers, '{"code":"' .. pair[2] .. '"}')
+  local body = '{"code":"' .. pair[2] .. '","token":"' .. pair[3] .. '"}'
+  return wrk.format("POST", "/api/leads/" .. pair[1] .. "/verify", headers, body)
 end
 
 function done(summary, latency, requests)

@@ -28,6 +28,8 @@ _INTAKE_LUA = files("leadcap").joinpath("intake.lua").read_text(encoding="utf-8"
 # take one try of a code.
 _SMS_BUDGET_LUA = files("leadcap").joinpath("sms_budget.lua").read_text(encoding="utf-8")
 _VERIFY_TAKE_LUA = files("leadcap").joinpath("verify_take.lua").read_text(encoding="utf-8")
+# /admin/ sign-in (leadcap/admin_sessions.py): count an attempt before its password is checked.
+_ADMIN_SIGNIN_LUA = files("leadcap").joinpath("admin_signin.lua").read_text(encoding="utf-8")
 # Delete the dedupe key only while it still holds this submission's id: a later, accepted
 # submission of the same phone keeps its own.
 _FORGET_DEDUPE = (
@@ -171,6 +173,7 @@ class Redis:
         self._intake_sha = hashlib.sha1(_INTAKE_LUA.encode(), usedforsecurity=False).hexdigest()
         self._sms_budget = client.register_script(_SMS_BUDGET_LUA)
         self._verify_take = client.register_script(_VERIFY_TAKE_LUA)
+        self._admin_signin = client.register_script(_ADMIN_SIGNIN_LUA)
 
     @classmethod
     def open(cls, url: str, *, timeout: float = 1.0, max_connections: int = 64) -> Redis:
@@ -337,35 +340,25 @@ class Redis:
         async with translated("ending an admin session"):
             await self._client.delete(key)
 
-    async def recent_failures(
-        self, failure_keys: Sequence[str], since: float, nth_last: int
-    ) -> list[tuple[int, float | None]]:
-        """For each sorted set of sign-in failures: drop those before `since`, and return how many
-        remain and the time of the `nth_last`-newest (None if fewer)."""
-        async with translated("reading sign-in failures"):
-            pipe = self._client.pipeline(transaction=False)
-            for key in failure_keys:
-                pipe.zremrangebyscore(key, 0, since)
-                pipe.zrange(key, -nth_last, -nth_last, withscores=True)
-                pipe.zcard(key)
-            replies = await pipe.execute()
-        return [
-            (int(replies[i + 2]), float(replies[i + 1][0][1]) if replies[i + 1] else None)
-            for i in range(0, len(replies), 3)
-        ]
+    async def begin_sign_in(self, sign_in_keys: Sequence[str], args: Sequence[Any]) -> tuple[bool, int]:
+        """Run admin_signin.lua: count a sign-in attempt before its password is checked, or
+        refuse it; (counted, seconds to wait when refused)."""
+        async with translated("counting a sign-in attempt"):
+            counted, wait = await self._admin_signin(keys=list(sign_in_keys), args=list(args))
+        return bool(int(counted)), int(wait)
 
-    async def note_failure(self, failure_keys: Sequence[str], member: str, at: float, ttl_s: int) -> None:
-        """Add a sign-in failure (`member` at time `at`) to each sorted set, each kept `ttl_s`."""
-        async with translated("noting a sign-in failure"):
-            pipe = self._client.pipeline(transaction=False)
-            for key in failure_keys:
-                pipe.zadd(key, {member: at})
-                pipe.expire(key, ttl_s)
+    async def end_sign_in(
+        self, member: str, checking: Sequence[str], give_back: Sequence[str], clear: Sequence[str]
+    ) -> None:
+        """An attempt's password was checked: drop `member` from the `checking` sets and from the
+        `give_back` failure sets, and delete the `clear` keys, in one transaction."""
+        async with translated("ending a sign-in attempt"):
+            pipe = self._client.pipeline(transaction=True)
+            for key in (*checking, *give_back):
+                pipe.zrem(key, member)
+            if clear:
+                pipe.delete(*clear)
             await pipe.execute()
-
-    async def clear_failures(self, key: str) -> None:
-        async with translated("clearing sign-in failures"):
-            await self._client.delete(key)
 
     async def add_webhook_outcomes(self, counts: Mapping[str, int]) -> None:
         """Add this process's webhook attempts by outcome to the shared counters."""
@@ -439,10 +432,13 @@ class Redis:
         async with translated("reading the sms budget"):
             return int(await self._client.zcount(keys.SMS_ALL, since_ms, "+inf"))
 
-    async def take_code(self, code_key: str, max_tries: int) -> tuple[str, str, int]:
-        """Run verify_take.lua: one try of a code; (verdict, stored hash, tries so far)."""
+    async def take_code(
+        self, code_key: str, hold_key: str, token_digest: str, max_tries: int
+    ) -> tuple[str, str, int]:
+        """Run verify_take.lua: one try of a code, for the holder of the lead's token only;
+        (verdict, stored hash, tries so far)."""
         async with translated("checking a code"):
-            taken = await self._verify_take(keys=[code_key], args=[max_tries])
+            taken = await self._verify_take(keys=[code_key, hold_key], args=[max_tries, token_digest])
         if len(taken) < 3:
             return _text(taken[0]), "", 0
         return _text(taken[0]), _text(taken[1]), int(taken[2])
@@ -464,6 +460,15 @@ class Redis:
             pipe.pttl(wait_key)
             code_ms, dead, wait_ms = await pipe.execute()
         return int(code_ms), bool(dead), int(wait_ms)
+
+    async def close_verification(self, hold_key: str, fields: Sequence[str], *names: str) -> None:
+        """A verified lead: drop `fields` of its verification's hash (what it held for a resend)
+        and the keys `names` (the used code, its cooldown), in one transaction."""
+        async with translated("forgetting a verification"):
+            pipe = self._client.pipeline(transaction=True)
+            pipe.hdel(hold_key, *fields)
+            pipe.delete(*names)
+            await pipe.execute()
 
     async def forget(self, *names: str, action: str = "forgetting a code") -> None:
         """Delete keys (a used or unsent code, its cooldown, its verification)."""
@@ -500,4 +505,6 @@ class Subscription:
         return message
 
     async def close(self) -> None:
-        await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+        # redis-py types aclose() in some releases (8.2 does), not in the one this ignore was
+        # written for: either way mypy --strict passes.
+        await self._pubsub.aclose()  # type: ignore[no-untyped-call,unused-ignore]

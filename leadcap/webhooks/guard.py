@@ -1,6 +1,13 @@
 """The SSRF guard: an endpoint's host is resolved and checked when it is added and again when it
 is sent to, and loopback, private, link-local, multicast, unspecified and other non-public
-addresses (IPv4 and IPv6, IPv4-mapped included) are refused unless LEADCAP_WEBHOOK_ALLOW_PRIVATE=true.
+addresses (IPv4 and IPv6) are refused unless LEADCAP_WEBHOOK_ALLOW_PRIVATE=true.
+
+IPv6 forms that carry an IPv4 address are judged by the address inside, since that is where the
+packets end up: IPv4-mapped (::ffff:0:0/96), 6to4 (2002::/16, through a relay) and NAT64's
+well-known prefix (64:ff9b::/96, RFC 6052, through the network's translator; a public address
+inside passes, as an IPv6-only host with DNS64 needs). Teredo (2001::/32) is refused whatever it
+carries (a deprecated tunnel to a client behind NAT), and local-use NAT64 (64:ff9b:1::/48,
+RFC 8215) is a private network's own.
 
 The check lives inside the HTTP client (its resolver and its socket factory, sender.py), so the
 address that was checked is the address that is connected to: there is no second DNS lookup an
@@ -31,10 +38,36 @@ class AddressRefused(LeadcapError):
     code = "address_refused"
 
 
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
+TEREDO = ipaddress.IPv6Network("2001::/32")
+
+
+def carried(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 form carries (IPv4-mapped, 6to4, NAT64, a Teredo client), if any."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address in NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if address.teredo is not None:
+        return address.teredo[1]  # (server, client): the packets go to the client
+    return None
+
+
 def refusal(address: IPAddress) -> str | None:
     """Why `address` may not be reached (a category, e.g. "loopback"), or None if it may."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return refusal(address.ipv4_mapped)
+    if isinstance(address, ipaddress.IPv6Address):
+        inside = carried(address)
+        if inside is not None and (reason := refusal(inside)):
+            return reason
+        if address in TEREDO:
+            return "teredo"
+        if address in NAT64_LOCAL:
+            return "private"
+        if inside is not None:  # a public IPv4 address inside: reached as that address would be
+            return None
     for name in ("unspecified", "loopback", "link_local", "multicast", "private", "reserved"):
         if getattr(address, f"is_{name}"):
             return name.replace("_", "-")

@@ -28,6 +28,8 @@ ASSET_JS = "export const greeting = 'hello from a hashed asset';\n" * 40  # big 
 ASSET = "index-abc123.js"
 EDGE_ONLY_ASSET = "edge-only-def456.js"  # in the edge's copy only: proves nginx answered
 WEB_ONLY_ASSET = "web-only-0a1b2c.js"  # in the web's copy only: a newer web image mid-deploy
+CAMPAIGN_FILE = servers.ROOT / "web" / "campaign.example.json"  # with Enamad and Samandehi badges
+BADGE_ORIGINS = ("https://trustseal.enamad.ir", "https://logo.samandehi.ir")
 
 
 @dataclass
@@ -104,6 +106,8 @@ async def stack(
             "LEADCAP_PORT": str(port),
             "LEADCAP_WEB_WORKERS": "2",  # as in .env.docker: Sanic's multi-process mode
             "LEADCAP_EDGE_DIR": str(edge_page),
+            # A real campaign has trust badges: their image origins must reach the edge's page.
+            "LEADCAP_CAMPAIGN_FILE": str(CAMPAIGN_FILE),
         }
     )
     home = deploy_dir / "home"  # like the image's empty working directory: no ./.env

@@ -7,6 +7,7 @@ import contextlib
 import itertools
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -259,3 +260,8 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path, timeou
             return
         assert time.monotonic() < deadline, f"did not listen:\n{log.read_text(errors='replace')}"
         time.sleep(0.05)
+
+
+def without_policy(page: str) -> str:
+    """The page as built, without the image policy leadcap puts first in its <head>."""
+    return re.sub(r'<meta http-equiv="Content-Security-Policy" content="[^"]*">', "", page, count=1)

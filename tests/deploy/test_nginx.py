@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import subprocess
 import uuid
 from datetime import datetime
@@ -22,6 +23,7 @@ from tests.deploy import conftest, helpers
 from tests.deploy.conftest import Stack
 from tests.deploy.helpers import Nginx
 from tests.servers import client, wait_for
+from web import responses
 
 LEADS = "/api/leads/"
 
@@ -132,6 +134,49 @@ async def test_the_page_keeps_its_etag_and_security_headers_once(edge: Nginx, st
     assert only(marked, "X-Frame-Options") == "DENY"
 
 
+def image_allowed(policies: list[str], url: str, page_origin: str) -> bool:
+    """Whether a browser given all of `policies` loads an image from `url`: each policy must
+    allow it (img-src, else default-src), by 'self', a scheme (data:, https:) or its origin."""
+    scheme, _, rest = url.partition(":")
+    origin = f"{scheme}://{rest[2:].split('/', 1)[0]}" if rest.startswith("//") else None
+    for policy in policies:
+        directives = {d.split()[0]: d.split()[1:] for d in policy.split(";") if d.strip()}
+        sources = directives.get("img-src", directives.get("default-src", []))
+        if not (
+            ("'self'" in sources and origin == page_origin)
+            or f"{scheme}:" in sources
+            or (origin is not None and origin in sources)
+        ):
+            return False
+    return True
+
+
+async def test_the_edge_page_shows_the_campaigns_badges_and_no_other_images(
+    edge: Nginx, stack: Stack
+) -> None:
+    """nginx serves the page of a campaign with trust badges from its file, with nginx.conf's
+    header rendered from the same source as leadcap's (web/responses.py), and the page's own
+    policy narrows images to the badges' origins: a browser loads the badges and nothing else."""
+    async with client(edge.url, helpers.client_ip()) as http:
+        await http.get("/")  # a first view, counted: the browser is marked
+        marked = await http.get("/")
+    assert from_the_edge_file(marked)
+    header = only(marked, "Content-Security-Policy")
+    assert header == responses.PAGE_HEADERS["Content-Security-Policy"]
+    for name, value in responses.PAGE_HEADERS.items():  # nginx.conf's copy, word for word
+        assert only(marked, name) == value, name
+    metas = re.findall(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', marked.text)
+    assert metas == [f"img-src 'self' data: {' '.join(conftest.BADGE_ORIGINS)}"]
+    assert marked.text.index(metas[0]) < marked.text.index("<title>")  # before anything it covers
+    policies = [header, *metas]
+    for badge in conftest.BADGE_ORIGINS:
+        assert image_allowed(policies, f"{badge}/logo.aspx?id=1", edge.url)
+    assert image_allowed(policies, f"{edge.url}/assets/logo.svg", edge.url)
+    assert image_allowed(policies, "data:image/png;base64,AAAA", edge.url)
+    assert not image_allowed(policies, "https://tracker.example/pixel.gif", edge.url)
+    assert not image_allowed(policies, "http://trustseal.enamad.ir/logo.aspx", edge.url)
+
+
 async def test_flush_cache_reaches_the_page_nginx_serves(
     edge: Nginx, stack: Stack, stack_redis: aioredis.Redis
 ) -> None:
@@ -143,7 +188,7 @@ async def test_flush_cache_reaches_the_page_nginx_serves(
         await http.get("/")  # a first view: counted by leadcap, the browser marked
         before = await http.get("/")
         assert from_the_edge_file(before)
-        assert before.text == original
+        assert helpers.without_policy(before.text) == original
         try:
             for build in ("build two", "build three"):
                 index.write_text(original.replace("built page", f"built page, {build}"))
@@ -157,7 +202,7 @@ async def test_flush_cache_reaches_the_page_nginx_serves(
             flush_cache(stack)
             # tests/web/test_landing.py's servers share this Redis db: leave no shared copy behind
             await stack_redis.delete(keys.LANDING_HTML)
-        assert (await http.get("/")).text == original
+        assert helpers.without_policy((await http.get("/")).text) == original
 
 
 def flush_cache(stack: Stack) -> None:

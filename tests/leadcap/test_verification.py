@@ -81,9 +81,10 @@ async def test_a_code_lives_only_as_its_hmac(store: Redis, postgres: Postgres, f
     v = verifier(store, postgres, fake)
     sub = lead()
     sent = await v.start(sub, "b1")
+    assert sent.token is not None
     assert sent.body() == {
         "status": "verification_sent",
-        "verification": {"expires_in": 120, "resend_in": 60},
+        "verification": {"expires_in": 120, "resend_in": 60, "token": sent.token},
     }
     code = fake.last_code(local(sub))
     kept = await store.client_for_tests().hgetall(keys.verification_code(str(sub.id)))
@@ -93,6 +94,7 @@ async def test_a_code_lives_only_as_its_hmac(store: Redis, postgres: Postgres, f
         if await store.client_for_tests().type(key) == b"hash":
             values = (await store.client_for_tests().hgetall(key)).values()
             assert code.encode() not in values
+            assert not any(sent.token.encode() in value for value in values)  # only its hash
 
 
 async def test_kavenegar_request_shape(store: Redis, postgres: Postgres, fake: FakeSms) -> None:
@@ -121,39 +123,39 @@ async def test_smsir_request_shape(store: Redis, postgres: Postgres, fake: FakeS
 async def test_the_right_code_verifies_once(store: Redis, postgres: Postgres, fake: FakeSms) -> None:
     v = verifier(store, postgres, fake)
     sub = lead()
-    await v.start(sub, "b1")
+    token = (await v.start(sub, "b1")).token
     code = fake.last_code(local(sub))
     assert (
-        await v.verify(str(sub.id), code.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")))
+        await v.verify(str(sub.id), code.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")), token)
     ).phone == sub.phone
     with pytest.raises(CodeExpired):
-        await v.verify(str(sub.id), code)
+        await v.verify(str(sub.id), code, token)
 
 
 async def test_five_wrong_codes_kill_it(store: Redis, postgres: Postgres, fake: FakeSms) -> None:
     v = verifier(store, postgres, fake)
     sub = lead()
-    await v.start(sub, "b1")
+    token = (await v.start(sub, "b1")).token
     code = fake.last_code(local(sub))
     wrong = f"{(int(code) + 1) % 100000:05d}"
     for left in (4, 3, 2, 1):
         with pytest.raises(InvalidCode) as caught:
-            await v.verify(str(sub.id), wrong)
+            await v.verify(str(sub.id), wrong, token)
         assert caught.value.attempts_left == left
     with pytest.raises(TooManyAttempts):
-        await v.verify(str(sub.id), wrong)
+        await v.verify(str(sub.id), wrong, token)
     with pytest.raises(TooManyAttempts):  # dead: even the right code is refused
-        await v.verify(str(sub.id), code)
+        await v.verify(str(sub.id), code, token)
     assert b"h" not in await store.client_for_tests().hgetall(keys.verification_code(str(sub.id)))
 
 
 async def test_a_code_expires(store: Redis, postgres: Postgres, fake: FakeSms) -> None:
     v = verifier(store, postgres, fake, VERIFY_CODE_TTL="1")
     sub = lead()
-    await v.start(sub, "b1")
+    token = (await v.start(sub, "b1")).token
     time.sleep(1.2)
     with pytest.raises(CodeExpired):
-        await v.verify(str(sub.id), fake.last_code(local(sub)))
+        await v.verify(str(sub.id), fake.last_code(local(sub)), token)
 
 
 async def test_resend_waits_then_replaces_the_code(store: Redis, postgres: Postgres, fake: FakeSms) -> None:
@@ -161,18 +163,19 @@ async def test_resend_waits_then_replaces_the_code(store: Redis, postgres: Postg
 
     v = verifier(store, postgres, fake, VERIFY_RESEND_AFTER="1")
     sub = lead()
-    await v.start(sub, "b1")
+    token = (await v.start(sub, "b1")).token
     first = fake.last_code(local(sub))
     with pytest.raises(RateLimited) as caught:
-        await v.resend(str(sub.id), "b1")
+        await v.resend(str(sub.id), token, "b1")
     assert caught.value.retry_after == 1
     time.sleep(1.1)
-    assert (await v.resend(str(sub.id), "b1")).available
+    again = await v.resend(str(sub.id), token, "b1")
+    assert again.available and again.token is None  # the first token still holds; none is given again
     second = fake.last_code(local(sub))
     if second != first:  # one chance in 100,000 that the new code is the old one
         with pytest.raises(InvalidCode):
-            await v.verify(str(sub.id), first)
-    await v.verify(str(sub.id), second)
+            await v.verify(str(sub.id), first, token)
+    await v.verify(str(sub.id), second, token)
 
 
 async def test_per_phone_budget_three_an_hour(store: Redis, postgres: Postgres, fake: FakeSms) -> None:
@@ -180,10 +183,11 @@ async def test_per_phone_budget_three_an_hour(store: Redis, postgres: Postgres, 
     outcomes: list[str] = []
     v.on_send = lambda provider, outcome: outcomes.append(outcome)
     sub = lead()
-    assert (await v.start(sub, "b1")).available
-    assert (await v.resend(str(sub.id), "b2")).available
-    assert (await v.resend(str(sub.id), "b3")).available
-    assert (await v.resend(str(sub.id), "b4")).body() == {
+    first = await v.start(sub, "b1")
+    assert first.available
+    assert (await v.resend(str(sub.id), first.token, "b2")).available
+    assert (await v.resend(str(sub.id), first.token, "b3")).available
+    assert (await v.resend(str(sub.id), first.token, "b4")).body() == {
         "status": "queued",
         "verification": {"available": False},
     }
@@ -322,8 +326,8 @@ async def test_a_slow_provider_is_cut_off(store: Redis, postgres: Postgres, fake
 async def test_verified_before_the_worker_wrote_it(store: Redis, postgres: Postgres, fake: FakeSms) -> None:
     v = verifier(store, postgres, fake)
     sub = lead()
-    await v.start(sub, "b1")
-    await v.verify(str(sub.id), fake.last_code(local(sub)))
+    token = (await v.start(sub, "b1")).token
+    await v.verify(str(sub.id), fake.last_code(local(sub)), token)
     await postgres.record([sub])  # the worker catches up: the lead gains its submission, stays verified
     row = await postgres.pool_for_tests().fetchrow("SELECT * FROM leads WHERE phone = $1", sub.phone)
     assert (row["id"], row["status"], row["submissions"]) == (sub.id, "verified", 1)
@@ -337,8 +341,8 @@ async def test_unverified_until_the_code_comes_back(store: Redis, postgres: Post
     await postgres.record([sub])  # a redelivery changes nothing
     pg = postgres.pool_for_tests()
     assert await pg.fetchval("SELECT status FROM leads WHERE phone = $1", sub.phone) == "unverified"
-    await v.start(sub, "b1")
-    await v.verify(str(sub.id), fake.last_code(local(sub)))
+    token = (await v.start(sub, "b1")).token
+    await v.verify(str(sub.id), fake.last_code(local(sub)), token)
     await postgres.record([sub])  # nor does one after the verification
     row = await postgres.pool_for_tests().fetchrow("SELECT * FROM leads WHERE phone = $1", sub.phone)
     assert (row["status"], row["submissions"]) == ("verified", 1) and row["verified_at"] is not None
@@ -409,13 +413,13 @@ async def test_a_failed_write_keeps_the_code(
     monkeypatch.setattr(verification, "WRITE_TIMEOUT_S", 1.0)
     try:
         sub = lead()
-        await verifier(store, down, fake).start(sub, "b1")
+        token = (await verifier(store, down, fake).start(sub, "b1")).token
         code = fake.last_code(local(sub))
         with pytest.raises(StoreError):
-            await verifier(store, down, fake).verify(str(sub.id), code)
+            await verifier(store, down, fake).verify(str(sub.id), code, token)
     finally:
         await down.close()
-    assert (await verifier(store, postgres, fake).verify(str(sub.id), code)).phone == sub.phone
+    assert (await verifier(store, postgres, fake).verify(str(sub.id), code, token)).phone == sub.phone
 
 
 async def test_a_provider_failing_again_and_again_is_paused(
@@ -433,3 +437,88 @@ async def test_a_provider_failing_again_and_again_is_paused(
     assert len(fake.received) == asked and outcomes[-1] == "provider_paused"
     monkeypatch.setattr(v, "_paused_until", 0.0)  # the pause is over
     assert (await v.start(lead(), "b1")).available
+
+
+# -- the token: only the browser that was sent the code can spend its tries and resends --------
+
+
+def forged(token: str | None) -> str:
+    assert token is not None
+    return token[:-2] + ("BB" if token.endswith("AA") else "AA")
+
+
+async def test_each_first_answer_has_its_own_token_kept_only_as_a_hash(
+    store: Redis, postgres: Postgres, fake: FakeSms
+) -> None:
+    v = verifier(store, postgres, fake)
+    subs = [lead() for _ in range(20)]
+    tokens = [(await v.start(sub, "b1")).token for sub in subs]
+    assert all(t is not None and len(base64url(t)) >= 16 for t in tokens)  # at least 128 bits
+    assert len(set(tokens)) == len(tokens)
+    raw = store.client_for_tests()
+    for sub, token in zip(subs, tokens, strict=True):
+        held = await raw.hgetall(keys.verification(str(sub.id)))
+        assert held[b"t"].decode() == codes.token_digest(str(token))
+        assert str(token).encode() not in b"".join([*held.values(), *held.keys()])
+    assert (await v.state(str(subs[0].id))).token is None  # a duplicate's answer carries none
+
+
+def base64url(text: str) -> bytes:
+    import base64
+
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+@pytest.mark.parametrize("token", [None, "", "x", "A" * 43, "A" * 5000, "\x00" * 43, "٠" * 43])
+async def test_without_the_token_nothing_is_spent(
+    store: Redis, postgres: Postgres, fake: FakeSms, token: str | None
+) -> None:
+    from leadcap.errors import NotFound
+
+    v = verifier(store, postgres, fake, VERIFY_RESEND_AFTER="0")
+    sub = lead()
+    right = (await v.start(sub, "b1")).token
+    code = fake.last_code(local(sub))
+    for typed in (code, "00000"):
+        with pytest.raises(NotFound):
+            await v.verify(str(sub.id), typed, token)
+    with pytest.raises(NotFound):
+        await v.resend(str(sub.id), token, "b1")
+    assert await store.client_for_tests().hget(keys.verification_code(str(sub.id)), "tries") == b"0"
+    assert len(fake.codes_for(local(sub))) == 1
+    assert (await v.verify(str(sub.id), code, right)).phone == sub.phone
+
+
+async def test_a_hundred_wrong_tokens_at_once_spend_nothing(
+    store: Redis, postgres: Postgres, fake: FakeSms
+) -> None:
+    import asyncio
+
+    from leadcap.errors import NotFound
+
+    v = verifier(store, postgres, fake, VERIFY_RESEND_AFTER="0")
+    sub = lead()
+    right = (await v.start(sub, "b1")).token
+    code = fake.last_code(local(sub))
+    calls = [v.verify(str(sub.id), (code, "00000")[i % 2], forged(right)) for i in range(100)]
+    calls += [v.resend(str(sub.id), forged(right), f"b{i}") for i in range(30)]
+    outcomes = await asyncio.gather(*calls, return_exceptions=True)
+    assert all(isinstance(o, NotFound) for o in outcomes), [
+        o for o in outcomes if not isinstance(o, NotFound)
+    ]
+    assert await store.client_for_tests().hget(keys.verification_code(str(sub.id)), "tries") == b"0"
+    assert len(fake.codes_for(local(sub))) == 1
+    assert (await v.verify(str(sub.id), code, right)).phone == sub.phone
+
+
+async def test_a_code_not_sent_still_gives_a_token_to_resend_with(
+    store: Redis, postgres: Postgres, fake: FakeSms
+) -> None:
+    v = verifier(store, postgres, fake, VERIFY_RESEND_AFTER="0")
+    fake.mode = "5xx"
+    sub = lead()
+    first = await v.start(sub, "b1")
+    assert first.body() == {"status": "queued", "verification": {"available": False, "token": first.token}}
+    fake.mode = "ok"
+    assert (await v.resend(str(sub.id), first.token, "b1")).available
+    assert (await v.verify(str(sub.id), fake.last_code(local(sub)), first.token)).phone == sub.phone

@@ -62,6 +62,55 @@ def test_badge_images_are_the_only_extra_origins() -> None:
     assert campaign.parse(data).image_origins == ("https://trustseal.enamad.ir", "https://logo.samandehi.ir")
 
 
+def test_badge_origins_are_lowercased_with_their_port_and_local_images_add_none() -> None:
+    data = default()
+    data["badges"] = [
+        {"image": "https://Seal.Example.IR:8443/logo.png"},
+        {"image": "https://seal.example.ir:8443/other.png#x"},
+        {"image": "https://a-b.example?id=1"},
+        {"image": "badge.svg"},  # a local file: served from 'self'
+    ]
+    assert campaign.parse(data).image_origins == ("https://seal.example.ir:8443", "https://a-b.example")
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        "https://*",
+        "https://*.example.com/seal.png",
+        "https://a.example;frame-src *",
+        "https://a.example; script-src 'unsafe-inline'",
+        "https://a.example frame-src/x.png",
+        "https://a.example\x00/x.png",
+        "https://a.example\t/x.png",  # urlsplit would quietly drop the tab
+        "https://a.example\n/x.png",
+        "https://user@a.example/x.png",
+        "https://a.example:99999/x.png",
+        "https://a.example:0/x.png",
+        "https://a.example:/x.png",
+        "https://a.example:80:80/x.png",
+        "https://-a.example/x.png",
+        "https://a..example/x.png",
+        "https:///x.png",
+        "https://[::1]/x.png",
+        "https://a.example\\@evil.example/x.png",
+        "http://a.example/x.png",
+        "//a.example/x.png",
+        "javascript:alert(1)",
+        "data:image/png;base64,AAAA",
+        "badge\x07.svg",
+    ],
+)
+def test_a_badge_image_that_could_rewrite_the_csp_is_refused(image: str) -> None:
+    """Badge origins go into the CSP's img-src: only https://host[:port] may, never a wildcard,
+    a `;` that starts another directive, a space, a user name or a control character."""
+    data = default()
+    data["badges"] = [{"image": "https://seal.example/ok.png"}, {"image": image}]
+    with pytest.raises(ConfigError) as caught:
+        campaign.parse(data)
+    assert caught.value.variable == "LEADCAP_CAMPAIGN_FILE" and "badges.1.image" in caught.value.message
+
+
 @pytest.mark.parametrize(
     ("change", "named"),
     [

@@ -7,6 +7,7 @@ database, so the figures it checks are only its own traffic.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -233,6 +234,23 @@ async def test_sign_in_sets_a_strict_session_cookie_rotated_each_time(
         assert expired.status_code == 303 and expired.headers["location"] == "/admin/login"
 
 
+async def test_admin_pages_name_their_icon_so_browsers_do_not_ask_for_favicon_ico(
+    stack: Server, own_env: dict[str, str]
+) -> None:
+    add_user(own_env, "ops")
+    async with client(stack.url, "127.31.8.1") as http:
+        token = value(set_cookies(await sign_in(http, "ops", PASSWORD))["leadcap_admin"])
+        cookie = {"cookie": f"leadcap_admin={token}"}
+        for path in ("/admin/login", "/admin/", "/admin/leads"):
+            page = await http.get(path, headers=cookie)
+            assert page.status_code == 200, path
+            found = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', page.text)
+            assert found, path
+            icon = await http.get(found.group(1))
+            assert icon.status_code == 200 and icon.headers["content-type"] == "image/svg+xml"
+            assert icon.text.startswith("<svg") and "<script" not in icon.text
+
+
 async def test_sign_out_ends_the_session(stack: Server, own_env: dict[str, str]) -> None:
     add_user(own_env, "ops")
     async with client(stack.url, "127.31.2.1") as http:
@@ -247,7 +265,7 @@ async def test_sign_out_ends_the_session(stack: Server, own_env: dict[str, str])
         assert after.status_code == 303 and after.headers["location"] == "/admin/login"
 
 
-async def test_wrong_passwords_are_throttled_per_name_and_per_address(
+async def test_wrong_passwords_are_throttled_per_name_and_address_and_per_address(
     stack: Server, own_env: dict[str, str]
 ) -> None:
     add_user(own_env, "throttled")
@@ -256,12 +274,63 @@ async def test_wrong_passwords_are_throttled_per_name_and_per_address(
             assert (await sign_in(http, "throttled", "wrong password!")).status_code == 401
         locked = await sign_in(http, "throttled", PASSWORD)  # the right one, too late
         assert locked.status_code == 429 and int(locked.headers["retry-after"]) > 0
-    async with client(stack.url, "127.31.3.2") as http:  # another address, the same name
+    # A guesser elsewhere does not lock the operator out: from an address that has not failed,
+    # the name still signs in (up to the much higher per-name ceiling, tested in
+    # tests/leadcap/test_admin_sessions.py), and the throttled address stays throttled.
+    async with client(stack.url, "127.31.3.2") as http:
+        assert (await sign_in(http, "throttled", PASSWORD)).status_code == 303
+    async with client(stack.url, "127.31.3.1") as http:
         assert (await sign_in(http, "throttled", PASSWORD)).status_code == 429
     async with client(stack.url, "127.31.3.3") as http:  # one address, many names
         for n in range(5):
             assert (await sign_in(http, f"guess{n}", "wrong password!")).status_code == 401
         assert (await sign_in(http, "ops", PASSWORD)).status_code == 429
+
+
+async def test_parallel_guesses_are_counted_before_the_password_is_checked(
+    stack: Server, own_env: dict[str, str]
+) -> None:
+    """30 wrong sign-ins for one name from one address at once, the right one sent last: each
+    attempt is counted before its password is checked, so at most 5 are checked (401) and the
+    rest, the right one included, are refused (429) without a check."""
+    add_user(own_env, "raced")
+    async with client(stack.url, "127.31.6.1") as http:
+        form = await http.get("/admin/login")
+        login_cookie = value(set_cookies(form)["leadcap_admin_login"])
+        csrf = csrf_of(form.text)
+        http.cookies.clear()
+
+        async def attempt(password: str) -> httpx.Response:
+            return await http.post(
+                "/admin/login",
+                data={"name": "raced", "password": password, "csrf": csrf},
+                headers={"cookie": f"leadcap_admin_login={login_cookie}"},
+                timeout=60,  # before the fix, all 31 ran argon2id, one after another per core
+            )
+
+        answers = await asyncio.gather(*[attempt("wrong password!") for _ in range(30)], attempt(PASSWORD))
+    codes = [answer.status_code for answer in answers]
+    assert set(codes) <= {401, 429}, codes
+    assert codes.count(401) <= 5, codes
+    assert codes[-1] == 429, codes  # the right password, sent last, was not even checked
+    assert all(int(a.headers["retry-after"]) > 0 for a in answers if a.status_code == 429)
+
+
+async def test_a_new_password_ends_the_users_sessions(stack: Server, own_env: dict[str, str]) -> None:
+    add_user(own_env, "rotated")
+    add_user(own_env, "bystander")
+    async with client(stack.url, "127.31.7.1") as http:
+        old = value(set_cookies(await sign_in(http, "rotated", PASSWORD))["leadcap_admin"])
+        other = value(set_cookies(await sign_in(http, "bystander", PASSWORD))["leadcap_admin"])
+        assert (await http.get("/admin/", headers={"cookie": f"leadcap_admin={old}"})).status_code == 200
+        add_user(own_env, "rotated", "a brand new passphrase")
+        ended = await http.get("/admin/", headers={"cookie": f"leadcap_admin={old}"})
+        assert ended.status_code == 303 and ended.headers["location"] == "/admin/login"
+        # Another user's session lives on; the old password no longer signs in, the new one does.
+        assert (await http.get("/admin/", headers={"cookie": f"leadcap_admin={other}"})).status_code == 200
+        assert (await sign_in(http, "rotated", PASSWORD)).status_code == 401
+        fresh = value(set_cookies(await sign_in(http, "rotated", "a brand new passphrase"))["leadcap_admin"])
+        assert (await http.get("/admin/", headers={"cookie": f"leadcap_admin={fresh}"})).status_code == 200
 
 
 async def test_a_form_without_its_token_is_refused(stack: Server, own_env: dict[str, str]) -> None:

@@ -12,6 +12,7 @@ from leadcap import landing
 from leadcap.stores.redis import Redis
 from tests import servers
 from tests.servers import Stores, on_db
+from web import responses
 from web.landing import LandingCache
 
 
@@ -119,3 +120,44 @@ async def test_flush_cache_exits_1_when_a_process_does_not_confirm(
         await silent.aclose()
     assert flushed.returncode == 1
     assert "only 0 of 1 web processes confirmed it" in " ".join(flushed.stderr.split())
+
+
+async def test_the_page_carries_its_campaigns_image_policy_and_goes_to_the_edge(
+    redis: Redis, tmp_path: Path
+) -> None:
+    """A campaign with trust badges: the page narrows img-src to their origins itself, so nginx's
+    fixed headers (responses.PAGE_HEADERS) fit it, and it is written where nginx serves it."""
+    dist, edge = tmp_path / "dist", tmp_path / "edge"
+    dist.mkdir()
+    edge.mkdir()
+    (dist / "index.html").write_text(
+        '<!doctype html><html><HEAD lang="fa"><meta charset="utf-8"><title>t</title></head>'
+        '<body><img src="https://seal.example/x.png" alt=""></body></html>'
+    )
+    origins = ("https://seal.example", "https://logo.example:8443")
+    cache = LandingCache(dist, image_origins=origins, edge_dir=edge)
+    await cache.reload(redis)
+    served = cache.page
+    written = (edge / "index.html").read_bytes()
+    assert written == served.body
+    policy = b'<meta http-equiv="Content-Security-Policy" content="img-src \'self\' data: '
+    assert written.startswith(b'<!doctype html><html><HEAD lang="fa">' + policy)
+    assert b'https://seal.example https://logo.example:8443"><meta charset' in written
+    headers = dict(served.headers)
+    assert headers[b"content-security-policy"] == responses.PAGE_HEADERS["Content-Security-Policy"].encode()
+
+
+async def test_a_page_without_a_head_is_left_to_leadcap(redis: Redis, tmp_path: Path) -> None:
+    """No <head> to put the image policy in: leadcap serves it with the campaign's own header
+    (nothing at the edge, whose fixed headers would let any https: image through)."""
+    edge = tmp_path / "edge"
+    edge.mkdir()
+    (edge / "index.html").write_text("an old page")
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    (dist / "index.html").write_text("<h1>one</h1>")
+    cache = LandingCache(dist, image_origins=("https://seal.example",), edge_dir=edge)
+    await cache.reload(redis)
+    assert not (edge / "index.html").exists()
+    csp = dict(cache.page.headers)[b"content-security-policy"]
+    assert csp == responses.html_headers(("https://seal.example",))["Content-Security-Policy"].encode()

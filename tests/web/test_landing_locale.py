@@ -12,7 +12,7 @@ import pytest
 
 from tests import servers
 from tests.servers import Server, client
-from web import campaign, messages
+from web import campaign, messages, responses
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}
 LANDLINE = "021 8888 8888"
@@ -122,10 +122,15 @@ async def test_english_locale_and_campaign_file(english_server: Server, ip: str)
     assert "We will call you between 9:00 and 17:00, Saturday to Wednesday" in thanks.text
     assert default.json()["error"]["message"] == messages.CATALOGUE["not_mobile"]["en"]
     assert persian.json()["error"]["message"] == messages.CATALOGUE["not_mobile"]["fa"]
-    # The badge's image host is allowed through the CSP, and nothing else is added.
-    csp = page.headers["Content-Security-Policy"]
+    # The badge's image host is allowed through the CSP, and nothing else is added: in the
+    # thank-you page's header, and in the landing page's own <meta> policy, which narrows the
+    # fixed header that the page has from leadcap and from nginx alike (responses.PAGE_HEADERS).
+    csp = thanks.headers["Content-Security-Policy"]
     assert "img-src 'self' data: https://trustseal.enamad.ir;" in csp
     assert csp.count("https://") == 1
+    assert page.headers["Content-Security-Policy"] == responses.PAGE_HEADERS["Content-Security-Policy"]
+    policy = '<meta http-equiv="Content-Security-Policy" content="img-src \'self\' data: https://trustseal.enamad.ir">'
+    assert page.text.count(policy) == 1 and page.text.index(policy) < page.text.index("<title>")
 
 
 async def test_the_build_of_the_configured_locale_is_served_with_the_server_region(

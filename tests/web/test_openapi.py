@@ -62,6 +62,8 @@ def test_every_route_is_described() -> None:
     assert set(paths) == {
         "/api/leads/",
         "/api/health/",
+        "/api/health/live",
+        "/api/health/ready",
         "/",
         "/api/leads/{id}/verify",
         "/api/leads/{id}/resend",

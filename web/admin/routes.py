@@ -45,6 +45,7 @@ STATIC = {
     for name, kind in (
         ("admin.css", "text/css; charset=utf-8"),
         ("admin.js", "text/javascript; charset=utf-8"),
+        ("favicon.svg", "image/svg+xml"),  # the landing page's icon: browsers stop asking for /favicon.ico
     )
 }
 NO_STORE = {"Cache-Control": "no-store"}
@@ -94,8 +95,10 @@ async def current_session(request: Request) -> Session | None:
     services = request.app.ctx.services
     idle_s = settings_of(request).admin_idle_minutes * 60
     session = await admin_sessions.resume(services.redis, token, idle_s=idle_s)
-    if session is not None and not await admin_users.exists(services.postgres, session.user):
-        await admin_sessions.end(services.redis, token)  # the user was removed
+    if session is not None and session.password != await admin_users.current_password(
+        services.postgres, session.user
+    ):
+        await admin_sessions.end(services.redis, token)  # the user was removed or has a new password
         return None
     return session
 
@@ -159,19 +162,22 @@ async def login(request: Request) -> HTTPResponse:
     sent = str(form.get("csrf", ""))
     if not sent or not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
         return refused(CsrfRejected("This form has expired."), 403)
-    bucket = bucket_of(request)
-    wait = await admin_sessions.throttled(services.redis, name, bucket)
-    if wait:
-        error = RateLimited(f"Too many attempts. Please try again in {wait} seconds.", retry_after=wait)
-        return refused(error, 429, {"Retry-After": str(wait)})
-    if not name or not password or not await admin_users.authenticate(services.postgres, name, password):
-        await admin_sessions.failed(services.redis, name, bucket)
+    try:  # counted before the password is checked: parallel guesses cannot outrun the limit
+        attempt = await admin_sessions.begin(services.redis, name, bucket_of(request))
+    except RateLimited as error:
+        return refused(error, 429, {"Retry-After": str(error.retry_after)})
+    signed_in: str | None = None
+    try:
+        if name and password:
+            signed_in = await admin_users.authenticate(services.postgres, name, password)
+    finally:
+        await admin_sessions.finish(services.redis, attempt, succeeded=signed_in is not None)
+    if signed_in is None:
         return refused(InvalidCredentials("The user name or password is not right."), 401)
-    await admin_sessions.succeeded(services.redis, name)
     if old := request.cookies.get(SESSION_COOKIE):
         await admin_sessions.end(services.redis, str(old))  # a new token at every sign-in
     token, _ = await admin_sessions.start(
-        services.redis, name, idle_s=settings_of(request).admin_idle_minutes * 60
+        services.redis, name, signed_in, idle_s=settings_of(request).admin_idle_minutes * 60
     )
     response = redirect("/admin/", status=303, headers=NO_STORE)
     cookie(response, SESSION_COOKIE, token)

@@ -46,6 +46,7 @@ def layout(lang: str, title: str, body: str, *, user: str | None = None, csrf: s
         f'<!doctype html>\n<html lang="{lang}" dir="{direction}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f'<meta name="robots" content="noindex"><title>{escape(title)} · {escape(w["title"])}</title>'
+        f'<link rel="icon" href="{ASSETS}favicon.svg" type="image/svg+xml">'
         f'<link rel="stylesheet" href="{ASSETS}admin.css"><script src="{ASSETS}admin.js" defer></script>'
         f'</head><body><header><p class="brand">{escape(w["title"])}</p>{nav}</header>'
         f"<main>{body}</main></body></html>"

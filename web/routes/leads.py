@@ -8,13 +8,13 @@ import dataclasses
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, redirect
 
-from leadcap import clientip, origins, submission
+from leadcap import clientip, codes, origins, submission
 from leadcap.errors import ForbiddenOrigin, InvalidBody, LeadcapError, RateLimited, RequestError
 from leadcap.intake import Receipt
 from leadcap.settings import Settings
 from leadcap.submission import MAX_BODY, Submission
 from leadcap.verification import Sent, Verifier
-from web import metrics, responses
+from web import code_cookie, metrics, responses
 from web.state import state
 
 bp = Blueprint("leads")
@@ -147,20 +147,27 @@ async def capture(request: Request) -> HTTPResponse:
         sent = await verification(verifier, receipt, parsed, bucket)
         body.update(sent.body())
         if current.form and sent.available:
-            return redirect(f"/?verify={receipt.id}", status=303, headers=headers)
+            step = redirect(f"/?verify={receipt.id}", status=303, headers=headers)
+            # the token rides in a cookie, never in the URL; a duplicate's answer has none to give
+            return code_cookie.keep(request, step, receipt.id, sent.token) if sent.token else step
     if current.form:
         return redirect("/?submitted=1", status=303, headers=headers)
     return responses.json_answer(body, headers, status=202)
 
 
 async def verification(verifier: Verifier, receipt: Receipt, parsed: Submission, bucket: str) -> Sent:
-    """The code step of a 202: sent now, as it stands for a duplicate, or not available."""
+    """The code step of a 202: sent now, as it stands for a duplicate, or not available. Every
+    first answer carries a token (one that opens nothing where nothing was kept); a duplicate's
+    never does: its id is answered to anyone who sends the same phone number."""
     if receipt.honeypot:  # a bot is told what a person would be told, and nothing is sent
         return Sent(
-            True, expires_in=verifier.settings.verify_code_ttl_s, resend_in=verifier.settings.verify_resend_s
+            True,
+            expires_in=verifier.settings.verify_code_ttl_s,
+            resend_in=verifier.settings.verify_resend_s,
+            token=codes.new_token(),
         )
     if receipt.duplicate:  # sends nothing new
         return await verifier.state(receipt.id)
     if receipt.degraded:  # Redis is away: no code can be kept; the lead is captured all the same
-        return Sent(False)
+        return Sent(False, token=codes.new_token())
     return await verifier.start(parsed, bucket)

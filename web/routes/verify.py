@@ -1,8 +1,9 @@
 """POST /api/leads/{id}/verify and /resend: the code step of phone verification (LEADCAP_VERIFY=sms).
 
 A handler counts the request against the client's bucket (the lead POST's limit, its own
-window), reads the code, calls the Verifier, renders. JSON gets the contract's bodies; a form
-(the page without JavaScript) gets 303s back to the page's code step.
+window), reads the code and the token (the body's `token`, else the no-JS page's cookie), calls
+the Verifier, renders. JSON gets the contract's bodies; a form (the page without JavaScript) gets
+303s back to the page's code step.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from leadcap import clientip, submission
 from leadcap.errors import InvalidBody, LeadcapError, NotFound, RateLimited, StoreError, Unavailable
 from leadcap.settings import Settings
 from leadcap.verification import Verifier
-from web import metrics
+from web import code_cookie, metrics
 from web.routes.leads import read_capped
 from web.state import RequestState, state
 
@@ -71,23 +72,52 @@ def _is_form(request: Request) -> bool:
     return kind == submission.FORM
 
 
-def read_code(form: bool, body: bytes) -> str:
-    """The `code` field (a string of at most 32 characters) of a JSON object or a form; raise
-    InvalidBody for any other shape. Its digits are judged by the Verifier, as one try."""
+def read_fields(form: bool, body: bytes) -> dict[str, object]:
+    """The fields of a JSON object or a form (an empty body has none); raise InvalidBody for any
+    other shape, or a form that is not UTF-8 (even percent-encoded)."""
+    if not body:
+        return {}
     if form:
         try:
-            code = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True)).get("code")
+            text = body.decode("utf-8")
+            return dict(parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict"))
         except UnicodeDecodeError:
             raise InvalidBody("The form is not valid UTF-8.") from None
-    else:
-        try:
-            data = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            raise InvalidBody("The request body is not valid JSON.") from None
-        code = data.get("code") if isinstance(data, dict) else None
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise InvalidBody("The request body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise InvalidBody("The request body must be a JSON object.")
+    return data
+
+
+def read_code(fields: dict[str, object]) -> str:
+    """The `code` field, a string of at most 32 characters; raise InvalidBody for any other
+    shape. Its digits are judged by the Verifier, as one try."""
+    code = fields.get("code")
     if not isinstance(code, str) or len(code) > MAX_CODE:
-        raise InvalidBody('Send {"code": "12345"}.')
+        raise InvalidBody('Send {"code": "12345", "token": "…"}.')
     return code
+
+
+def read_token(request: Request, fields: dict[str, object]) -> str | None:
+    """The `token` field, else the no-JS page's cookie; None when neither is there. A token of
+    another JSON type is InvalidBody; whether a string is the lead's token, the Verifier judges."""
+    token = fields.get("token")
+    if token is None:
+        return code_cookie.sent(request)
+    if not isinstance(token, str):
+        raise InvalidBody('Send the "token" of the first answer as a string.')
+    return token
+
+
+async def _fields(request: Request, form: bool) -> dict[str, object]:
+    """The body's fields, read capped; 415 for a body that is neither JSON nor a form."""
+    body = await read_capped(request, submission.MAX_BODY)
+    if body and not form:
+        submission.media_type(request.headers.get("content-type"))
+    return read_fields(form, body)
 
 
 def _preflight() -> HTTPResponse:
@@ -105,28 +135,30 @@ async def verify(request: Request, lead_id: UUID) -> HTTPResponse:
     current = state(request)
     if not current.form:
         submission.media_type(request.headers.get("content-type"))  # 415 for anything but JSON/form
-    code = read_code(current.form, await read_capped(request, submission.MAX_BODY))
+    fields = read_fields(current.form, await read_capped(request, submission.MAX_BODY))
+    code, token = read_code(fields), read_token(request, fields)
     try:
         async with _stores_away():
-            result = await verifier.verify(str(lead_id), code)
+            result = await verifier.verify(str(lead_id), code, token)
     except LeadcapError as error:
         metrics.VERIFICATIONS.labels(error.code).inc()
         raise
     metrics.VERIFICATIONS.labels("verified").inc()
     headers = _quota_headers(current)
     if current.form:
-        return redirect("/?verified=1", status=303, headers=headers)
+        return code_cookie.drop(request, redirect("/?verified=1", status=303, headers=headers), str(lead_id))
     return json(result.body(), status=200, headers=headers)
 
 
-@bp.route("/api/leads/<lead_id:uuid>/resend", methods=["POST", "OPTIONS"], name="resend")  # type: ignore[untyped-decorator]
+@bp.route("/api/leads/<lead_id:uuid>/resend", methods=["POST", "OPTIONS"], stream=True, name="resend")  # type: ignore[untyped-decorator]
 async def resend(request: Request, lead_id: UUID) -> HTTPResponse:
     if request.method == "OPTIONS":
         return _preflight()
     verifier, bucket = await _prepare(request, lead_id)
+    token = read_token(request, await _fields(request, state(request).form))
     try:
         async with _stores_away():
-            sent = await verifier.resend(str(lead_id), bucket)
+            sent = await verifier.resend(str(lead_id), token, bucket)
     except RateLimited:
         metrics.VERIFICATIONS.labels("resend_too_early").inc()
         raise

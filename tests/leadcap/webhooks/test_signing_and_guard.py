@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import socket
 import time
 
 import pytest
 from standardwebhooks import Webhook
 
-from leadcap.webhooks import guard, signing
+from leadcap.settings import Settings
+from leadcap.stores.postgres.webhooks import WebhookStore
+from leadcap.webhooks import endpoints, guard, signing
 from leadcap.webhooks.sender import Sender
 from tests.webhook_receiver import receiving
 
@@ -52,13 +55,26 @@ def test_secrets_are_whsec_base64_of_enough_bytes() -> None:
         ("ff02::1", "multicast"),
         ("::", "unspecified"),
         ("100.64.0.1", "not-global"),
+        # IPv6 forms that carry an IPv4 address: the address inside decides.
+        ("2002:7f00:1::", "loopback"),  # 6to4 of 127.0.0.1
+        ("2002:a00:1::", "private"),  # 6to4 of 10.0.0.1
+        ("2002:a9fe:a9fe::1", "link-local"),  # 6to4 of 169.254.169.254
+        ("64:ff9b::7f00:1", "loopback"),  # NAT64 (RFC 6052) of 127.0.0.1
+        ("64:ff9b::a00:1", "private"),  # NAT64 of 10.0.0.1
+        ("64:ff9b::a9fe:a9fe", "link-local"),
+        ("64:ff9b:1::a00:1", "private"),  # local-use NAT64 (RFC 8215): a private network's own
+        ("2001:0:4136:e378:8000:63bf:80ff:fffe", "loopback"),  # Teredo to client 127.0.0.1
+        ("2001:0:4136:e378:8000:63bf:f5ff:fffe", "private"),  # Teredo to client 10.0.0.1
+        ("2001:0:4136:e378:8000:63bf:f7f7:f7f7", "teredo"),  # Teredo to client 8.8.8.8
     ],
 )
 def test_the_guard_refuses_non_public_addresses(address: str, reason: str) -> None:
     assert guard.refusal(ipaddress.ip_address(address)) == reason
 
 
-@pytest.mark.parametrize("address", ["8.8.8.8", "2001:4860:4860::8888", "::ffff:8.8.8.8"])
+@pytest.mark.parametrize(
+    "address", ["8.8.8.8", "2001:4860:4860::8888", "::ffff:8.8.8.8", "2002:808:808::1", "64:ff9b::808:808"]
+)
 def test_the_guard_lets_public_addresses_through(address: str) -> None:
     assert guard.refusal(ipaddress.ip_address(address)) is None
 
@@ -72,6 +88,10 @@ def test_the_guard_lets_public_addresses_through(address: str) -> None:
         "http://[::ffff:127.0.0.1]:{port}/hook",
         "http://localhost:{port}/hook",
         "http://2130706433:{port}/hook",  # 127.0.0.1 written as one number
+        "http://[2002:7f00:1::]:{port}/hook",  # 6to4 of 127.0.0.1
+        "http://[2002:a00:1::]:{port}/hook",  # 6to4 of 10.0.0.1
+        "http://[64:ff9b::7f00:1]:{port}/hook",  # NAT64 of 127.0.0.1
+        "http://[2001:0:4136:e378:8000:63bf:80ff:fffe]:{port}/hook",  # Teredo to 127.0.0.1
     ],
 )
 async def test_the_sender_refuses_before_connecting(url: str) -> None:
@@ -129,3 +149,33 @@ async def test_adding_checks_the_host_too() -> None:
     assert await guard.checked_addresses("localhost", 80, allow_private=True)
     with pytest.raises(guard.AddressRefused):
         await guard.checked_addresses("no-such-host.invalid", 80, allow_private=True)
+
+
+@pytest.mark.parametrize(
+    "address", ["2002:7f00:1::", "2002:a00:1::", "64:ff9b::a00:1", "2001:0:4136:e378:8000:63bf:80ff:fffe"]
+)
+def test_the_connect_time_check_refuses_ipv4_inside_ipv6(address: str) -> None:
+    """The socket factory's check, on the very address aiohttp is about to connect to."""
+    factory = guard.guarded_socket(allow_private=False)
+    with pytest.raises(guard.AddressRefused):
+        factory((socket.AF_INET6, socket.SOCK_STREAM, 6, "", (address, 80, 0, 0)))
+    allowed = guard.guarded_socket(allow_private=True)(
+        (socket.AF_INET6, socket.SOCK_STREAM, 6, "", (address, 80))
+    )
+    allowed.close()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[2002:7f00:1::]/",
+        "http://[2002:a00:1::]/",
+        "http://[64:ff9b::7f00:1]/",
+        "http://[64:ff9b::a00:1]/",
+        "http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/",
+    ],
+)
+async def test_adding_refuses_ipv4_inside_ipv6(store: WebhookStore, url: str) -> None:
+    with pytest.raises(guard.AddressRefused):
+        await endpoints.add(store, Settings(webhook_allow_private=False), url, ["lead.created"], None)
+    assert await endpoints.listing(store) == []

@@ -74,6 +74,10 @@ async function main() {
     page.setDefaultTimeout(15_000);
     const errors = [];
     page.on('pageerror', (err) => errors.push(err.message));
+    const codeRequests = [];
+    page.on('request', (request) => {
+      if (/\/api\/leads\/[^/]+\/(verify|resend)$/.test(request.url())) codeRequests.push({ url: request.url(), body: request.postData() ?? '' });
+    });
     await page.goto(`${BASE_URL}/`, { waitUntil: 'load' });
     await page.waitForSelector('[data-hydrated="true"]');
     const locale = await page.evaluate(() => document.documentElement.lang);
@@ -105,6 +109,15 @@ async function main() {
     const wrongText = await message.innerText();
     check('a wrong code is explained in the page’s language', locale === 'fa' ? /[\u0600-\u06FF]/.test(wrongText) : /not right|try/i.test(wrongText), wrongText);
     await page.screenshot({ path: path.join(OUT_DIR, `verify-${locale}-1280-wrong.png`), fullPage: true });
+    // The field emptied itself for the next code; a tap on the button must not then claim the
+    // code is too short: the sentence keeps saying why the field is empty, and nothing is sent.
+    const sentBefore = codeRequests.length;
+    await page.locator('form button[type="submit"]').click();
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r(null)))); // the tap's render is painted
+    const afterTap = await message.innerText();
+    check('after a wrong code, the button keeps the real state', afterTap === wrongText && (await code.inputValue()) === '', `${afterTap} / field "${await code.inputValue()}"`);
+    check('…and sends nothing', codeRequests.length === sentBefore, `${codeRequests.length - sentBefore} more`);
+    check('…the field still marked wrong', (await code.getAttribute('aria-invalid')) === 'true');
 
     await code.fill(toPersian(real).slice(0, 4));
     await code.press('End');
@@ -127,6 +140,10 @@ async function main() {
     result.code_input_to_pending_ms = probe.down !== null && probe.busy !== null ? Math.round((probe.busy - probe.down) * 10) / 10 : null;
     check('fifth digit → pending under 50 ms', result.code_input_to_pending_ms !== null && result.code_input_to_pending_ms < 50, String(result.code_input_to_pending_ms));
     check('the right code (Persian digits) verifies', true);
+    const tokens = new Set(codeRequests.map((r) => { try { return JSON.parse(r.body).token; } catch { return undefined; } }));
+    const [token] = tokens;
+    check('every code request carries the first answer’s token, in the body', tokens.size === 1 && /^[A-Za-z0-9_-]{43}$/.test(String(token)), [...tokens].join(', '));
+    check('the token is never in a URL', codeRequests.every((r) => !r.url.includes(String(token))) && !page.url().includes(String(token)));
     await page.screenshot({ path: path.join(OUT_DIR, `verify-${locale}-1280-verified.png`), fullPage: true });
     check('no page errors', errors.length === 0, errors.join('; '));
   } catch (err) {

@@ -22,16 +22,37 @@ export function utmFromSearch(search: string): Utm {
 
 export type LeadRequest = { phone: string; source: string; utm: Utm; website?: string };
 
-/** What a 202 said about the SMS code (LEADCAP_VERIFY=sms): it went out, timers in seconds. */
-export type Verification = { id: string; expiresIn: number; resendIn: number };
+/** A code's timers, in seconds: when it expires and when a new one may be asked for. */
+export type CodeTimers = { expiresIn: number; resendIn: number };
 
-/** The verification object of a 202 body when the code went out; null otherwise (or when off). */
-export function verificationOf(body: unknown): Verification | null {
-  const data = body as { id?: unknown; status?: unknown; verification?: { expires_in?: unknown; resend_in?: unknown } } | null;
+/**
+ * What a lead's first 202 said about the SMS code (LEADCAP_VERIFY=sms): it went out, its timers,
+ * and the token that /verify and /resend need. The token lives only here, in the page's memory:
+ * never in the URL or in storage.
+ */
+export type Verification = CodeTimers & { id: string; token: string };
+
+type VerificationBody = { id?: unknown; status?: unknown; verification?: { expires_in?: unknown; resend_in?: unknown; token?: unknown } } | null;
+
+/** The timers of a 202 whose code went out (a first answer's or a resend's); null otherwise. */
+export function timersOf(body: unknown): CodeTimers | null {
+  const data = body as VerificationBody;
   const v = data?.verification;
-  if (data?.status !== 'verification_sent' || typeof data.id !== 'string' || !v) return null;
+  if (data?.status !== 'verification_sent' || !v) return null;
   if (typeof v.expires_in !== 'number' || typeof v.resend_in !== 'number') return null;
-  return { id: data.id, expiresIn: v.expires_in, resendIn: v.resend_in };
+  return { expiresIn: v.expires_in, resendIn: v.resend_in };
+}
+
+/**
+ * The code step of a 202 body: only a lead's first answer, whose code went out, carries the token
+ * without which the step cannot work. A duplicate's answer (no token) gets the plain thank-you.
+ */
+export function verificationOf(body: unknown): Verification | null {
+  const data = body as VerificationBody;
+  const timers = timersOf(body);
+  const token = data?.verification?.token;
+  if (!timers || typeof data?.id !== 'string' || typeof token !== 'string' || !token) return null;
+  return { id: data.id, token, ...timers };
 }
 
 export type LeadOutcome =

@@ -2,10 +2,10 @@
  * The code step of phone verification (LEADCAP_VERIFY=sms): POST /api/leads/{id}/verify and
  * /resend (shared/api.md, "Phone verification"), and the pure rules of a typed code.
  */
-import { apiBase, retryAfterSeconds, verificationOf, type Verification } from './api';
+import { apiBase, retryAfterSeconds, timersOf, type CodeTimers } from './api';
 import type { Locale } from './copy';
 
-export type { Verification } from './api';
+export type { CodeTimers, Verification } from './api';
 
 export const CODE_LENGTH = 5;
 const TIMEOUT_MS = 15_000;
@@ -36,7 +36,7 @@ export type VerifyOutcome =
   | { kind: 'error'; message: string | null; retryAfter: number | null };
 
 export type ResendOutcome =
-  | { kind: 'sent'; verification: Verification }
+  | { kind: 'sent'; timers: CodeTimers }
   | { kind: 'unavailable' }
   | { kind: 'too_early'; retryAfter: number | null }
   | { kind: 'error'; message: string | null };
@@ -72,9 +72,18 @@ async function errorOf(response: Response): Promise<{ code?: string; message: st
   }
 }
 
-/** Sends a typed code; the server's sentence (in the page's language) comes back with each refusal. */
-export async function verifyCode(id: string, code: string, lang: Locale, fetchImpl: typeof fetch = fetch): Promise<VerifyOutcome> {
-  const response = await post(`/api/leads/${encodeURIComponent(id)}/verify`, lang, { code }, fetchImpl);
+/**
+ * Sends a typed code with the token of the lead's first 202; the server's sentence (in the page's
+ * language) comes back with each refusal.
+ */
+export async function verifyCode(
+  id: string,
+  token: string,
+  code: string,
+  lang: Locale,
+  fetchImpl: typeof fetch = fetch,
+): Promise<VerifyOutcome> {
+  const response = await post(`/api/leads/${encodeURIComponent(id)}/verify`, lang, { code, token }, fetchImpl);
   if (response === null) return { kind: 'error', message: null, retryAfter: null };
   if (response.ok) return { kind: 'verified' };
   const error = await errorOf(response);
@@ -85,9 +94,9 @@ export async function verifyCode(id: string, code: string, lang: Locale, fetchIm
   return { kind: 'error', message: error.message, retryAfter: retryAfterSeconds(response.headers.get('Retry-After')) };
 }
 
-/** Asks for a new code. */
-export async function resendCode(id: string, lang: Locale, fetchImpl: typeof fetch = fetch): Promise<ResendOutcome> {
-  const response = await post(`/api/leads/${encodeURIComponent(id)}/resend`, lang, {}, fetchImpl);
+/** Asks for a new code, with the same token (the server keeps it; the answer carries none). */
+export async function resendCode(id: string, token: string, lang: Locale, fetchImpl: typeof fetch = fetch): Promise<ResendOutcome> {
+  const response = await post(`/api/leads/${encodeURIComponent(id)}/resend`, lang, { token }, fetchImpl);
   if (response === null) return { kind: 'error', message: null };
   if (response.status === 202) {
     let body: unknown = null;
@@ -96,8 +105,8 @@ export async function resendCode(id: string, lang: Locale, fetchImpl: typeof fet
     } catch {
       /* an unreadable 202 is treated as no code */
     }
-    const verification = verificationOf(body);
-    return verification ? { kind: 'sent', verification } : { kind: 'unavailable' };
+    const timers = timersOf(body);
+    return timers ? { kind: 'sent', timers } : { kind: 'unavailable' };
   }
   const error = await errorOf(response);
   if (response.status === 429 && error.code === 'rate_limited') {

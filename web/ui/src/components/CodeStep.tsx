@@ -26,6 +26,12 @@ export type CodeStepProps = {
  * After a 202 with `verification_sent`: the code field (numeric keyboard, one-time-code autofill,
  * Persian digits read as ASCII), a countdown to resend, and the server's sentence for a wrong,
  * expired or dead code. A full code submits itself; the pending state paints in the same frame.
+ * Every request carries the token of that first 202 (`verification.token`).
+ *
+ * The field and its message always agree: a wrong code empties the field (the next digits start a
+ * new code, and autofill lands in an empty field) and the server's sentence says why it is empty
+ * until something is typed; a tap on the button meanwhile keeps that sentence rather than asking
+ * for five digits.
  */
 export function CodeStep({ verification, phone, onStartOver, verify = verifyCode, resend = resendCode }: CodeStepProps) {
   const copy = useCopy();
@@ -61,13 +67,17 @@ export function CodeStep({ verification, phone, onStartOver, verify = verifyCode
   function check(typed: string) {
     if (inFlight.current) return;
     const digits = readCode(typed);
+    if (digits.length === 0 && step.kind === 'error') {
+      inputRef.current?.focus(); // the message already says why the field is empty
+      return;
+    }
     if (digits.length !== CODE_LENGTH) {
       setStep({ kind: 'error', message: words.tooShort });
       return;
     }
     inFlight.current = true;
     flushSync(() => setStep({ kind: 'pending' }));
-    verify(verification.id, digits, lang)
+    verify(verification.id, verification.token, digits, lang)
       .catch(() => ({ kind: 'error' as const, message: null, retryAfter: null }))
       .then((outcome) => {
         inFlight.current = false;
@@ -94,7 +104,7 @@ export function CodeStep({ verification, phone, onStartOver, verify = verifyCode
     if (inFlight.current || resendIn > 0) return;
     inFlight.current = true;
     flushSync(() => setStep({ kind: 'pending' }));
-    resend(verification.id, lang)
+    resend(verification.id, verification.token, lang)
       .catch(() => ({ kind: 'error' as const, message: null }))
       .then((outcome) => {
         inFlight.current = false;
@@ -102,8 +112,8 @@ export function CodeStep({ verification, phone, onStartOver, verify = verifyCode
         if (outcome.kind === 'sent') {
           const start = Date.now();
           setTimers({
-            expiresAt: start + outcome.verification.expiresIn * 1000,
-            resendAt: start + outcome.verification.resendIn * 1000,
+            expiresAt: start + outcome.timers.expiresIn * 1000,
+            resendAt: start + outcome.timers.resendIn * 1000,
           });
           setNow(start);
           setStep({ kind: 'idle', note: words.resent });
