@@ -13,6 +13,7 @@
     │   ├── ForbiddenOrigin        forbidden_origin: posted from another site's page
     │   ├── InvalidCredentials     invalid_credentials (an /admin/ sign-in refused)
     │   ├── CsrfRejected           csrf_failed (an /admin/ form without its session's token)
+    │   ├── HttpsRequired          https_required (/admin/ over plain HTTP to a host not loopback)
     │   ├── InvalidCode            invalid_code (carries attempts_left)
     │   ├── CodeExpired            code_expired: unknown, expired or used
     │   ├── TooManyAttempts        too_many_attempts: the code is dead
@@ -102,6 +103,10 @@ class InvalidCredentials(RequestError):
 
 class CsrfRejected(RequestError):
     code = "csrf_failed"
+
+
+class HttpsRequired(RequestError):
+    code = "https_required"
 
 
 class InvalidCode(RequestError):

@@ -12,27 +12,14 @@ from __future__ import annotations
 from sanic import Request
 from sanic.response import HTTPResponse
 
-from leadcap import clientip, keys
-from leadcap.settings import Settings
+from leadcap import keys
+from web import https
 
 NAME = "leadcap_vt"
 
 
 def _path(lead_id: str) -> str:
     return f"/api/leads/{lead_id}/"
-
-
-def _https(request: Request) -> bool:
-    """Whether the browser reached us over HTTPS: directly, or as a trusted proxy says."""
-    if request.scheme == "https":
-        return True
-    settings: Settings = request.app.ctx.settings
-    peer = clientip.client_address(request.ip, None, settings.trusted_proxies)
-    return (
-        peer is not None
-        and clientip.within(peer, settings.trusted_proxies)
-        and request.headers.get("x-forwarded-proto", "").strip().lower() == "https"
-    )
 
 
 def keep(request: Request, response: HTTPResponse, lead_id: str, token: str) -> HTTPResponse:
@@ -44,7 +31,7 @@ def keep(request: Request, response: HTTPResponse, lead_id: str, token: str) -> 
         max_age=keys.VERIFY_HOLD_S,
         httponly=True,
         samesite="Strict",
-        secure=_https(request),
+        secure=https.is_https(request),
     )
     return response
 
@@ -52,7 +39,13 @@ def keep(request: Request, response: HTTPResponse, lead_id: str, token: str) -> 
 def drop(request: Request, response: HTTPResponse, lead_id: str) -> HTTPResponse:
     """The code step is over: the browser may forget the token."""
     response.add_cookie(
-        NAME, "", path=_path(lead_id), max_age=0, httponly=True, samesite="Strict", secure=_https(request)
+        NAME,
+        "",
+        path=_path(lead_id),
+        max_age=0,
+        httponly=True,
+        samesite="Strict",
+        secure=https.is_https(request),
     )
     return response
 

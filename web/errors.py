@@ -31,6 +31,7 @@ STATUS: dict[str, int] = {
     "forbidden_origin": 403,
     "invalid_credentials": 401,
     "csrf_failed": 403,
+    "https_required": 403,
     "not_found": 404,
     "method_not_allowed": 405,
     "body_too_large": 413,

@@ -89,6 +89,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fa": "این فرم منقضی شده است. لطفاً صفحه را دوباره باز کنید و از نو بفرستید.",
         "en": "This form has expired. Please reload the page and send it again.",
     },
+    "https_required": {
+        "fa": "ورود فقط با HTTPS ممکن است: مرورگر کوکی امن ورود را در HTTP ساده نگه نمی‌دارد. "
+        "لطفاً این صفحه را با نشانی‌ای که با https:// شروع می‌شود باز کنید.",
+        "en": "Sign-in needs HTTPS: over plain HTTP the browser drops the secure sign-in cookie. "
+        "Please open this page at an address that starts with https://.",
+    },
     "internal": {
         "fa": "مشکلی از سمت ما پیش آمد. لطفاً دوباره امتحان کنید.",
         "en": "Something went wrong on our side. Please try again.",

@@ -351,6 +351,101 @@ async def test_a_form_without_its_token_is_refused(stack: Server, own_env: dict[
             assert refused.status_code == 403
 
 
+# The Host the browser asked for decides: a browser keeps a `Secure` cookie from plain HTTP only
+# at a loopback name (localhost, *.localhost, 127.0.0.0/8, ::1), whoever the peer is.
+NOT_LOOPBACK = (
+    "leads.example",
+    "leads.example:8000",
+    "203.0.113.7",
+    "10.0.0.5:8000",
+    "[2001:db8::1]:8000",
+    "127.0.0.1.nip.io",
+    "localhost.example",
+    "0.0.0.0",
+    "[::]:8000",
+    "bad host!",
+)
+LOOPBACK = ("localhost", "localhost:8000", "127.0.0.1", "127.9.8.7:8000", "[::1]:8000", "admin.localhost")
+HTTPS_NEEDED = {"fa": "ورود فقط با HTTPS", "en": "Sign-in needs HTTPS"}
+
+
+def says_https_is_needed(page: httpx.Response, lang: str) -> bool:
+    return (
+        page.status_code == 403
+        and "text/html" in page.headers["content-type"]
+        and f'lang="{lang}"' in page.text
+        and HTTPS_NEEDED[lang] in page.text
+        and 'name="password"' not in page.text  # no form whose cookie the browser would drop
+        and "set-cookie" not in page.headers
+    )
+
+
+async def test_admin_over_plain_http_to_another_host_says_sign_in_needs_https(
+    stack: Server, own_env: dict[str, str]
+) -> None:
+    add_user(own_env, "ops")
+    async with client(stack.url, "127.31.9.1") as http:
+        for host in NOT_LOOPBACK:
+            for path in ("/admin/", "/admin/login", "/admin/leads", "/admin/leads.csv"):
+                page = await http.get(path, headers={"host": host})
+                assert says_https_is_needed(page, "fa"), (host, path, page.status_code, page.text[:300])
+        english = await http.get("/admin/login?lang=en", headers={"host": "leads.example"})
+        assert says_https_is_needed(english, "en"), english.text[:300]
+        # A password sent anyway is not checked (no 401, no attempt counted), and no session starts.
+        posted = await http.post(
+            "/admin/login",
+            data={"name": "ops", "password": PASSWORD, "csrf": "x"},
+            headers={"host": "leads.example", "cookie": "leadcap_admin_login=x"},
+        )
+        assert says_https_is_needed(posted, "fa"), posted.text[:300]
+        # Only a trusted proxy may say the browser came over HTTPS: this client is not one.
+        claimed = await http.get(
+            "/admin/login", headers={"host": "leads.example", "x-forwarded-proto": "https"}
+        )
+        assert says_https_is_needed(claimed, "fa")
+        # The page's own stylesheet and icon are served to it.
+        assert (
+            await http.get("/admin/static/admin.css", headers={"host": "leads.example"})
+        ).status_code == 200
+        for host in LOOPBACK:
+            form = await http.get("/admin/login", headers={"host": host})
+            assert form.status_code == 200 and 'name="password"' in form.text, host
+
+
+async def test_admin_signs_in_over_https_as_a_trusted_proxy_says(
+    stack: Server, own_env: dict[str, str]
+) -> None:
+    """The trusted proxy (LEADCAP_TRUSTED_PROXIES, 127.0.0.250 here) says the browser came over
+    HTTPS: the form, the sign-in and the pages, for a host that is not loopback."""
+    add_user(own_env, "ops")
+    over_https = {"host": "leads.example", "x-forwarded-proto": "https"}
+    async with client(stack.url, "127.0.0.250") as proxy:
+        form = await proxy.get("/admin/login", headers=over_https)
+        assert form.status_code == 200 and 'name="password"' in form.text
+        login_cookie = value(set_cookies(form)["leadcap_admin_login"])
+        proxy.cookies.clear()
+        signed = await proxy.post(
+            "/admin/login",
+            data={"name": "ops", "password": PASSWORD, "csrf": csrf_of(form.text)},
+            headers={**over_https, "cookie": f"leadcap_admin_login={login_cookie}"},
+        )
+        assert signed.status_code == 303 and signed.headers["location"] == "/admin/"
+        token = value(set_cookies(signed)["leadcap_admin"])
+        overview = await proxy.get("/admin/", headers={**over_https, "cookie": f"leadcap_admin={token}"})
+        assert overview.status_code == 200 and "ops" in overview.text
+        # The same proxy saying plain HTTP (or nothing) gets the page that says HTTPS is needed.
+        for proto in ("http", ""):
+            plain = await proxy.get(
+                "/admin/",
+                headers={
+                    "host": "leads.example",
+                    "x-forwarded-proto": proto,
+                    "cookie": f"leadcap_admin={token}",
+                },
+            )
+            assert says_https_is_needed(plain, "fa"), proto
+
+
 async def test_status_change_is_audited_and_csv_is_formula_safe(
     stack: Server, own_env: dict[str, str], own_pg: asyncpg.Pool
 ) -> None:

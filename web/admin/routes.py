@@ -24,6 +24,7 @@ from leadcap.admin_sessions import Session
 from leadcap.errors import (
     ConfigError,
     CsrfRejected,
+    HttpsRequired,
     InvalidBody,
     InvalidCredentials,
     LeadcapError,
@@ -31,7 +32,7 @@ from leadcap.errors import (
     RateLimited,
 )
 from leadcap.settings import LOCALES, Settings
-from web import messages
+from web import https, messages
 from web.admin import views
 from web.admin.words import WORDS
 
@@ -87,8 +88,18 @@ async def require_users(request: Request) -> None:
     ctx.admin_users_until = time.monotonic() + USERS_KNOWN_S
 
 
-async def current_session(request: Request) -> Session | None:
+async def admit(request: Request) -> None:
+    """What every /admin/ page checks first: some user exists (404 until then), and the browser
+    can keep the `Secure` session cookie, that is it came over HTTPS or asked for a loopback name
+    (web/https.py). Anywhere else the answer is a page that says sign-in needs HTTPS, never a
+    form whose cookie the browser would drop; a password sent anyway is not even checked."""
     await require_users(request)
+    if not (https.is_https(request) or https.loopback_host(request)):
+        raise HttpsRequired("Sign-in needs HTTPS: open /admin/ at an https:// address.")
+
+
+async def current_session(request: Request) -> Session | None:
+    await admit(request)
     token = request.cookies.get(SESSION_COOKIE, "")
     if not token:
         return None
@@ -131,7 +142,7 @@ async def static(request: Request, name: str) -> HTTPResponse:
 
 @bp.get("/login", name="admin_login_form")
 async def login_form(request: Request) -> HTTPResponse:
-    await require_users(request)
+    await admit(request)
     token = secrets.token_urlsafe(32)
     response = page(request, views.login(language(request), token))
     cookie(response, LOGIN_COOKIE, token)
@@ -140,7 +151,7 @@ async def login_form(request: Request) -> HTTPResponse:
 
 @bp.post("/login", name="admin_login")
 async def login(request: Request) -> HTTPResponse:
-    await require_users(request)
+    await admit(request)
     lang = language(request)
     services = request.app.ctx.services
     form: Any = request.form or {}
@@ -317,8 +328,14 @@ async def leads_csv(request: Request) -> None:
 def render_error(request: Request, error: LeadcapError, status: int, headers: dict[str, str]) -> HTTPResponse:
     """An /admin/ error as an HTML page in the admin's language (web/errors.py calls this)."""
     lang = language(request)
+    if isinstance(error, HttpsRequired):
+        host = https.host_name(request)
+        address = None if host is None else f"https://{f'[{host}]' if ':' in host else host}/admin/"
+        body = views.https_needed(lang, messages.message(error, lang), address)
+    else:
+        body = views.error(lang, status, messages.message(error, lang))
     return html(
-        views.error(lang, status, messages.message(error, lang)),
+        body,
         status=status,
         headers={**NO_STORE, **headers},
     )

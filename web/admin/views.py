@@ -81,6 +81,16 @@ def error(lang: str, status: int, sentence: str) -> str:
     return layout(lang, w["error"], body)
 
 
+def https_needed(lang: str, sentence: str, address: str | None) -> str:
+    """/admin/ over plain HTTP at a host that is not loopback: what to do instead of a form."""
+    w = WORDS[lang]
+    link = (
+        f'<p><a href="{escape(address)}" dir="ltr">{escape(address)}</a></p>' if address is not None else ""
+    )
+    body = f'<h1>{escape(w["https_needed"])}</h1><p role="alert">{escape(sentence)}</p>{link}'
+    return layout(lang, w["https_needed"], body)
+
+
 def _card(label: str, value: str) -> str:
     return (
         f'<div class="card stat"><p class="label">{escape(label)}</p>'
