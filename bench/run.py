@@ -371,17 +371,18 @@ def edge_phase(s: stackmod.Stack, args: argparse.Namespace, wrk: str) -> dict[st
         if not wait_for((page_dir / "index.html").is_file, 10):
             raise RuntimeError("leadcap wrote no page to LEADCAP_EDGE_DIR")
         shutil.copyfile(page_dir / "index.html", assets / "bench-page.html")
-        port = stackmod.embedded.free_port()
+        port, tls_port = stackmod.embedded.free_port(), stackmod.embedded.free_port()
         conf = stackmod.render_nginx(
             source,
             folder,
             listen_port=port,
+            tls_port=tls_port,
             upstream=f"127.0.0.1:{s.port}",
             assets_root=assets.parent,
             page_root=page_dir,
         )
-        s.edge = stackmod.start_nginx(conf, port)
-        edge_url = f"http://127.0.0.1:{port}"
+        s.edge = stackmod.start_nginx(conf, tls_port)
+        edge_url = f"https://127.0.0.1:{tls_port}"  # plain HTTP only redirects
         targets = {
             "static": (edge_url + "/assets/bench-page.html", "get.lua"),
             "counted": (edge_url + "/", "get_counted.lua"),

@@ -137,16 +137,28 @@ NGINX = Path("/usr/sbin/nginx")
 
 
 def render_nginx(
-    source: Path, folder: Path, *, listen_port: int, upstream: str, assets_root: Path, page_root: Path
+    source: Path,
+    folder: Path,
+    *,
+    listen_port: int,
+    tls_port: int,
+    upstream: str,
+    assets_root: Path,
+    page_root: Path,
 ) -> Path:
-    # every line formatted and written, as shipped, but not kept (wrk's would fill the disk)
+    # every line formatted and written, as shipped, but not kept (wrk's would fill the disk);
+    # a self-signed certificate: wrk speaks HTTPS, as browsers reach the edge, and verifies nothing
+    (folder / "acme").mkdir(parents=True, exist_ok=True)
     return nginxconf.render(
         source,
         folder,
         listen_port=listen_port,
+        tls_port=tls_port,
+        certificate=nginxconf.self_signed(folder / "tls"),
         upstream=upstream,
         assets_root=assets_root,
         page_root=page_root,
+        acme_root=folder / "acme",
         access_log="/dev/null",
     )
 

@@ -164,16 +164,13 @@ async def drop_database_and_roles(admin_url: str, database_url: str, roles: Role
 
 @pytest.fixture(scope="session")
 def edge(stack: Stack, deploy_dir: Path) -> Iterator[Nginx]:
-    """nginx.conf as shipped, in front of the stack."""
-    port = embedded.free_port()
-    conf = helpers.render_nginx(
+    """nginx.conf as shipped, in front of the stack, with a self-signed certificate."""
+    with helpers.edge_nginx(
         deploy_dir / "nginx",
-        listen_port=port,
         upstream=stack.url.removeprefix("http://"),
         assets_root=stack.edge_root,
         page_root=stack.edge_page,
-    )
-    with helpers.nginx(conf, port) as running:
+    ) as running:
         yield running
 
 

@@ -12,6 +12,7 @@ import secrets
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -24,6 +25,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 import httpx
 import pytest
 
+from leadcap import embedded
 from tests.servers import ROOT, stop_process
 
 sys.path.insert(0, str(ROOT / "bench"))
@@ -126,24 +128,31 @@ def render_nginx(
     folder: Path,
     *,
     listen_port: int,
+    tls_port: int,
     upstream: str,
     assets_root: Path,
     page_root: Path | None = None,
     changes: dict[str, str] | None = None,
 ) -> Path:
-    """nginx.conf with this machine's paths and addresses; everything else as shipped.
+    """nginx.conf with this machine's paths and addresses, a self-signed certificate for
+    127.0.0.1 in `folder`/tls and an empty ACME webroot in `folder`/acme; everything else as
+    shipped.
 
     Each substituted line must appear exactly once, so nginx.conf cannot drift away from what
     this test runs without the test saying so."""
     folder.mkdir(parents=True, exist_ok=True)
+    (folder / "acme").mkdir(exist_ok=True)
     return nginxconf.render(
         NGINX_CONF,
         folder,
         listen_port=listen_port,
+        tls_port=tls_port,
+        certificate=nginxconf.self_signed(folder / "tls"),
         upstream=upstream,
         assets_root=assets_root,
         # LEADCAP_EDGE_DIR's folder; without one, a folder with no page (nginx proxies GET /).
         page_root=page_root or folder / "no-page",
+        acme_root=folder / "acme",
         access_log=str(folder / "access.log"),
         changes=changes,
     )
@@ -151,7 +160,11 @@ def render_nginx(
 
 @dataclass
 class Nginx:
+    """A running nginx: `url` is its HTTPS side (what browsers use), `http_url` its port 80."""
+
     url: str
+    http_url: str
+    tls: ssl.SSLContext  # trusts the certificate in `folder`/tls
     process: subprocess.Popen[bytes]
     folder: Path
 
@@ -169,8 +182,13 @@ class Nginx:
                 self.process.wait()
 
 
+def trusting(cert: Path) -> ssl.SSLContext:
+    """A client context that trusts `cert` alone, with the defaults' protocols and checks."""
+    return ssl.create_default_context(cafile=str(cert))
+
+
 @contextlib.contextmanager
-def nginx(conf: Path, listen_port: int) -> Iterator[Nginx]:
+def nginx(conf: Path, http_port: int, tls_port: int) -> Iterator[Nginx]:
     """The Debian nginx in the foreground with `conf`, until the block ends."""
     if not NGINX.exists():
         pytest.fail("nginx is not installed: `nox -s deploy` installs Debian's nginx (apt-get install nginx)")
@@ -186,18 +204,50 @@ def nginx(conf: Path, listen_port: int) -> Iterator[Nginx]:
         process = subprocess.Popen(
             [str(NGINX), "-p", str(folder), "-c", str(conf), "-g", "daemon off;"], stdout=out, stderr=out
         )
-    running = Nginx(f"http://127.0.0.1:{listen_port}", process, folder)
+    running = Nginx(
+        f"https://127.0.0.1:{tls_port}",
+        f"http://127.0.0.1:{http_port}",
+        trusting(folder / "tls" / "tls.crt"),
+        process,
+        folder,
+    )
     try:
-        deadline = time.monotonic() + 15
-        while True:
-            assert process.poll() is None, f"nginx exited:\n{running.error_log()}"
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", listen_port), 0.2):
-                break
-            assert time.monotonic() < deadline, f"nginx did not listen:\n{running.error_log()}"
-            time.sleep(0.05)
+        for port in (http_port, tls_port):
+            wait_for_port(port, process, folder / "error.log")
         yield running
     finally:
         running.stop()
+
+
+@contextlib.contextmanager
+def edge_nginx(
+    folder: Path,
+    *,
+    upstream: str,
+    assets_root: Path,
+    page_root: Path | None = None,
+    changes: dict[str, str] | None = None,
+) -> Iterator[Nginx]:
+    """nginx.conf as shipped (render_nginx) on free ports, running until the block ends."""
+    http_port, tls_port = embedded.free_port(), embedded.free_port()
+    conf = render_nginx(
+        folder,
+        listen_port=http_port,
+        tls_port=tls_port,
+        upstream=upstream,
+        assets_root=assets_root,
+        page_root=page_root,
+        changes=changes,
+    )
+    with nginx(conf, http_port, tls_port) as running:
+        yield running
+
+
+def edge_client(edge: Nginx, ip: str | None = None, **kwargs: Any) -> httpx.AsyncClient:
+    """A browser-like client of the edge over HTTPS, its connections from `ip` (a fresh loopback
+    address by default), trusting the edge's certificate."""
+    transport = httpx.AsyncHTTPTransport(local_address=ip or client_ip(), verify=edge.tls)
+    return httpx.AsyncClient(base_url=edge.url, transport=transport, timeout=10, **kwargs)
 
 
 POSTGRES_INIT = ROOT / "deploy" / "postgres" / "10-leadcap-roles.sh"

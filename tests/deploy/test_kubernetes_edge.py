@@ -24,7 +24,7 @@ from leadcap import embedded, keys
 from tests import factories, servers
 from tests.deploy import helpers, kube
 from tests.deploy.conftest import Stack
-from tests.deploy.helpers import NGINX_CONF, Running
+from tests.deploy.helpers import NGINX_CONF, Running, nginxconf
 from tests.servers import wait_for
 
 EDGE_CONF = kube.KUBERNETES / "base" / "edge" / "nginx.conf"
@@ -99,13 +99,10 @@ def without(block: tuple[Directive, ...], *names: str) -> list[Directive]:
     return [d for d in block if d[0] not in names]
 
 
-def no_hsts(block: tuple[Directive, ...]) -> list[Directive]:
-    return [d for d in block if not (d[0] == "add_header" and d[1][0] == HSTS)]
-
-
 def test_the_kubernetes_edge_keeps_every_rule_of_nginx_conf() -> None:
-    """Identical but for what docs/kubernetes.md lists: the upstream (this pod's web), ports and
-    TLS, paths under /tmp, logs to stdout/stderr, HSTS, and the probes' server."""
+    """Identical but for what docs/kubernetes.md lists: the upstream (this pod's web), ports,
+    paths under /tmp, logs to stdout/stderr, no resolver, no ACME webroot nor /.edge-health, and
+    the probes' server. TLS, the redirect and HSTS are the same directives."""
     compose = only(parse_nginx(NGINX_CONF.read_text()), "http")[2]
     k8s = only(parse_nginx(EDGE_CONF.read_text()), "http")[2]
     machine = ("resolver", "upstream", "server", "access_log")
@@ -125,23 +122,42 @@ def test_the_kubernetes_edge_keeps_every_rule_of_nginx_conf() -> None:
     assert only(k8s_upstream, "server")[1] == ("127.0.0.1:8000",)  # this pod's own web container
     assert without(k8s_upstream, "server") == without(compose_upstream, "server", "zone")
     site = only(compose, "server")[2]
-    (tls,) = [
-        s[2] for s in k8s if s[0] == "server" and ("8443", "ssl", "default_server") in [d[1] for d in s[2]]
+    (k8s_site,) = [
+        s[2] for s in k8s if s[0] == "server" and ("8443", "ssl", "default_server") in listens(s[2])
     ]
-    ssl_extra = ("listen", "http2", "ssl_certificate", "ssl_certificate_key", "ssl_protocols")
-    ssl_extra += (
-        "ssl_prefer_server_ciphers",
-        "ssl_session_cache",
-        "ssl_session_timeout",
-        "ssl_session_tickets",
-    )
-    compose_site = [d for d in site if d[0] != "listen" and d[1] != ("=", "/.edge-health")]
-    assert [(n, a, tuple(no_hsts(b))) for n, a, b in no_hsts(without(tls, *ssl_extra))] == compose_site
-    assert only(tls, "ssl_protocols")[1] == ("TLSv1.2", "TLSv1.3")
-    for name, args, block in tls:  # HSTS on every answer: where add_header is, it is too
-        headers = [d for d in block if d[0] == "add_header"]
-        if headers:
-            assert [d for d in headers if d[1][0] == HSTS], f"{name} {args} lacks {HSTS}"
+    assert listens(site) == [("80", "default_server"), ("443", "ssl", "default_server")]
+    assert listens(k8s_site) == [("8080", "default_server"), ("8443", "ssl", "default_server")]
+    compose_only = [
+        ("location", ("^~", "/.well-known/acme-challenge/")),
+        ("location", ("=", "/.edge-health")),
+    ]
+    assert without(k8s_site, "listen") == [
+        d for d in without(site, "listen") if (d[0], d[1]) not in compose_only
+    ]
+    assert len(without(site, "listen")) - len(without(k8s_site, "listen")) == len(compose_only)
+
+
+def listens(block: tuple[Directive, ...]) -> list[tuple[str, ...]]:
+    return [d[1] for d in block if d[0] == "listen"]
+
+
+def test_every_answer_over_https_carries_hsts_in_both_files() -> None:
+    """add_header in a location replaces the server's: each location that has one repeats HSTS."""
+    for path in (NGINX_CONF, EDGE_CONF):
+        http = only(parse_nginx(path.read_text()), "http")[2]
+        site = next(
+            s[2] for s in http if s[0] == "server" and any("ssl" in d[1] for d in s[2] if d[0] == "listen")
+        )
+        assert ("add_header", (HSTS, "$leadcap_hsts", "always"), ()) in site, path
+        assert only(site, "ssl_protocols")[1] == ("TLSv1.2", "TLSv1.3"), path
+        for name, args, block in site:
+            headers = [d for d in block if d[0] == "add_header"]
+            if headers:
+                assert (
+                    "add_header",
+                    (HSTS, "$leadcap_hsts", "always"),
+                    (),
+                ) in headers, f"{path}: {name} {args} lacks {HSTS}"
 
 
 def test_the_configmap_carries_this_file() -> None:
@@ -164,28 +180,12 @@ class Edge:
     folder: Path
 
 
-def certificate(folder: Path) -> tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1, as the Secret `leadcap-tls` holds one."""
-    folder.mkdir(parents=True, exist_ok=True)
-    cert, key = folder / "tls.crt", folder / "tls.key"
-    subprocess.run(
-        [
-            *("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"),
-            *("-nodes", "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=leadcap.test"),
-            *("-addext", "subjectAltName=IP:127.0.0.1"),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    return cert, key
-
-
 def render_edge(folder: Path, *, upstream: str, assets: Path, page: Path) -> tuple[Path, dict[str, int]]:
-    """The ConfigMap's file with this machine's ports and paths; each substituted line must
-    appear exactly once, so the file cannot drift from what runs here without failing."""
+    """The ConfigMap's file with this machine's ports and paths, for Debian's nginx 1.22
+    (nginxconf.for_nginx_1_22); each substituted line must appear exactly once, so the file
+    cannot drift from what runs here without failing."""
     folder.mkdir(parents=True, exist_ok=True)
-    cert, key = certificate(folder / "tls")
+    cert, key = nginxconf.self_signed(folder / "tls")  # as the Secret `leadcap-tls` holds one
     ports = {name: embedded.free_port() for name in ("http", "https", "probes")}
     temp = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     substitutions = {
@@ -194,12 +194,13 @@ def render_edge(folder: Path, *, upstream: str, assets: Path, page: Path) -> tup
         "pid /tmp/nginx.pid;": f"pid {folder / 'nginx.pid'};",
         **{f"{name}_temp_path /tmp/{name};": f"{name}_temp_path {folder / name};" for name in temp},
         "access_log /dev/stdout leadcap;": f"access_log {folder / 'access.log'} leadcap;",
+        "include /etc/nginx/balancers/*.conf;": f"include {folder / 'balancers'}/*.conf;",
         "server 127.0.0.1:8000;": f"server {upstream};",
         "listen 8080 default_server;": f"listen 127.0.0.1:{ports['http']} default_server;",
-        "listen 8443 ssl default_server;": f"listen 127.0.0.1:{ports['https']} ssl default_server;",
+        "listen 8443 ssl http2 default_server;": (
+            f"listen 127.0.0.1:{ports['https']} ssl http2 default_server;"
+        ),
         "listen 8081;": f"listen 127.0.0.1:{ports['probes']};",
-        # Debian's nginx (1.22) predates `http2 on;` (1.25.1); the edge image is 1.28.
-        "http2 on;": "",
         "ssl_certificate /etc/leadcap/tls/tls.crt;": f"ssl_certificate {cert};",
         "ssl_certificate_key /etc/leadcap/tls/tls.key;": f"ssl_certificate_key {key};",
         "root /srv/leadcap/ui;": f"root {assets};",
@@ -209,6 +210,7 @@ def render_edge(folder: Path, *, upstream: str, assets: Path, page: Path) -> tup
     text = next(
         d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("leadcap-edge")
     )["data"]["nginx.conf"]
+    text = nginxconf.for_nginx_1_22(text)
     for old, new in substitutions.items():
         assert text.count(old) == 1, f"the edge's nginx.conf should contain {old!r} exactly once"
         text = text.replace(old, new)
@@ -222,16 +224,9 @@ def render_edge(folder: Path, *, upstream: str, assets: Path, page: Path) -> tup
 @contextlib.contextmanager
 def edge_nginx(folder: Path, *, upstream: str, assets: Path, page: Path) -> Iterator[Edge]:
     conf, ports = render_edge(folder, upstream=upstream, assets=assets, page=page)
-    tls = ssl.create_default_context(cafile=str(folder / "tls" / "tls.crt"))
-    with helpers.nginx(conf, ports["http"]) as running:
-        helpers.wait_for_port(ports["https"], running.process, folder / "error.log")
-        yield Edge(
-            f"http://127.0.0.1:{ports['http']}",
-            f"https://127.0.0.1:{ports['https']}",
-            f"http://127.0.0.1:{ports['probes']}",
-            tls,
-            folder,
-        )
+    with helpers.nginx(conf, ports["http"], ports["https"]) as running:
+        helpers.wait_for_port(ports["probes"], running.process, folder / "error.log")
+        yield Edge(running.http_url, running.url, f"http://127.0.0.1:{ports['probes']}", running.tls, folder)
 
 
 def tls_client(edge: Edge, ip: str | None = None) -> httpx.AsyncClient:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import ssl
 import subprocess
 import uuid
 from datetime import datetime
@@ -58,7 +59,7 @@ async def bucket_size(redis: aioredis.Redis, address: str) -> int:
 
 async def test_a_lead_goes_through_the_edge_to_postgresql(edge: Nginx, stack_pg: asyncpg.Pool) -> None:
     phone = factories.mobile()
-    async with client(edge.url, helpers.client_ip()) as http:
+    async with helpers.edge_client(edge) as http:
         response = await http.post(LEADS, json={"phone": phone, "source": "hero"})
     assert response.status_code == 202
     body = response.json()
@@ -73,7 +74,7 @@ async def test_a_lead_goes_through_the_edge_to_postgresql(edge: Nginx, stack_pg:
 
 
 async def test_errors_pass_through_unchanged(edge: Nginx) -> None:
-    async with client(edge.url, helpers.client_ip()) as http:
+    async with helpers.edge_client(edge) as http:
         invalid = await http.post(LEADS, json={"phone": "12"})
         media = await http.post(LEADS, content=b"phone=1", headers={"content-type": "text/plain"})
         junk = await http.post("/api/leads", content=b"{", headers={"content-type": "application/json"})
@@ -91,7 +92,7 @@ async def test_errors_pass_through_unchanged(edge: Nginx) -> None:
 
 
 async def test_a_form_post_is_redirected_to_the_same_origin(edge: Nginx) -> None:
-    async with client(edge.url, helpers.client_ip()) as http:
+    async with helpers.edge_client(edge) as http:
         response = await http.post(LEADS, data={"phone": factories.mobile()})
     assert response.status_code == 303
     assert response.headers["Location"] == "/?submitted=1"
@@ -109,12 +110,12 @@ async def test_the_page_keeps_its_etag_and_security_headers_once(edge: Nginx, st
     """From leadcap (a first view) and from nginx's file (a counted browser), the same headers."""
     async with client(stack.url) as direct:
         reference = await direct.get("/")
-    async with client(edge.url, helpers.client_ip()) as http:
+    async with helpers.edge_client(edge) as http:
         first = await http.get("/", headers={"Accept-Encoding": "gzip"})
         marked = await http.get("/", headers={"Accept-Encoding": "gzip"})  # carries the cookie now
         pages = [first, marked]
         marked_again = await http.get("/", headers={"If-None-Match": only(marked, "ETag")})
-    async with client(edge.url, helpers.client_ip()) as unmarked:  # a browser not yet counted
+    async with helpers.edge_client(edge) as unmarked:  # a browser not yet counted
         first_again = await unmarked.get("/", headers={"If-None-Match": only(first, "ETag")})
     revalidated = [first_again, marked_again]
     assert not from_the_edge_file(first)
@@ -157,7 +158,7 @@ async def test_the_edge_page_shows_the_campaigns_badges_and_no_other_images(
     """nginx serves the page of a campaign with trust badges from its file, with nginx.conf's
     header rendered from the same source as leadcap's (web/responses.py), and the page's own
     policy narrows images to the badges' origins: a browser loads the badges and nothing else."""
-    async with client(edge.url, helpers.client_ip()) as http:
+    async with helpers.edge_client(edge) as http:
         await http.get("/")  # a first view, counted: the browser is marked
         marked = await http.get("/")
     assert from_the_edge_file(marked)
@@ -184,7 +185,7 @@ async def test_flush_cache_reaches_the_page_nginx_serves(
     through nginx is the new build, and nginx serves it from its file again."""
     index = stack.dist / "index.html"
     original = index.read_text()
-    async with client(edge.url, helpers.client_ip()) as http:
+    async with helpers.edge_client(edge) as http:
         await http.get("/")  # a first view: counted by leadcap, the browser marked
         before = await http.get("/")
         assert from_the_edge_file(before)
@@ -227,7 +228,7 @@ async def test_a_first_view_through_the_edge_is_counted_and_marks_the_browser(
         return count
 
     counted = await visitors()
-    async with client(edge.url, helpers.client_ip()) as http:
+    async with helpers.edge_client(edge) as http:
         first = await http.get("/", headers={"User-Agent": agent})
         again = await http.get("/", headers={"User-Agent": agent})
         asked = await http.get("/?submitted=1", headers={"User-Agent": agent})
@@ -246,7 +247,7 @@ async def test_a_first_view_through_the_edge_is_counted_and_marks_the_browser(
 
 
 async def test_request_ids_pass_through_or_are_made(edge: Nginx) -> None:
-    async with client(edge.url, helpers.client_ip()) as http:
+    async with helpers.edge_client(edge) as http:
         kept = await http.get("/api/health/", headers={"X-Request-ID": "trace.42-A_b"})
         replaced = await http.get("/api/health/", headers={"X-Request-ID": "no spaces allowed"})
         made = await http.get("/api/health/")
@@ -257,7 +258,7 @@ async def test_request_ids_pass_through_or_are_made(edge: Nginx) -> None:
 
 
 async def test_health_through_the_edge(edge: Nginx) -> None:
-    async with client(edge.url, helpers.client_ip()) as http:
+    async with helpers.edge_client(edge) as http:
 
         async def ok() -> bool:
             return (await http.get("/api/health/")).json()["status"] == "ok"
@@ -273,7 +274,7 @@ async def test_the_rate_limiter_counts_the_address_nginx_forwards(
 ) -> None:
     """leadcap sees every request come from nginx (127.0.0.1) yet counts each client apart."""
     first, second = helpers.client_ip(), helpers.client_ip()
-    async with client(edge.url, first) as http:
+    async with helpers.edge_client(edge, first) as http:
         answers = [await http.post(LEADS, json={"phone": factories.mobile()}) for _ in range(11)]
     assert [a.status_code for a in answers] == [202] * 10 + [429]
     refused = answers[-1]
@@ -282,7 +283,7 @@ async def test_the_rate_limiter_counts_the_address_nginx_forwards(
     assert 1 <= int(only(refused, "Retry-After")) <= 60
     assert await bucket_size(stack_redis, first) == 10
     assert await bucket_size(stack_redis, "127.0.0.1") == 0  # nginx itself is never the client
-    async with client(edge.url, second) as http:
+    async with helpers.edge_client(edge, second) as http:
         assert (await http.post(LEADS, json={"phone": factories.mobile()})).status_code == 202
     assert await bucket_size(stack_redis, second) == 1
 
@@ -292,7 +293,7 @@ async def test_a_spoofed_forwarded_for_does_not_change_the_bucket(
 ) -> None:
     spoofer, victim = helpers.client_ip(), helpers.client_ip()
     lies = {"X-Forwarded-For": f"{victim}, 203.0.113.9", "X-Real-IP": victim}
-    async with client(edge.url, spoofer) as http:
+    async with helpers.edge_client(edge, spoofer) as http:
         answers = [
             await http.post(LEADS, json={"phone": factories.mobile()}, headers=lies) for _ in range(11)
         ]
@@ -300,13 +301,13 @@ async def test_a_spoofed_forwarded_for_does_not_change_the_bucket(
     assert await bucket_size(stack_redis, spoofer) == 10
     assert await bucket_size(stack_redis, victim) == 0
     assert await bucket_size(stack_redis, "203.0.113.9") == 0
-    async with client(edge.url, victim) as http:  # the victim's own bucket is untouched
+    async with helpers.edge_client(edge, victim) as http:  # the victim's own bucket is untouched
         assert (await http.post(LEADS, json={"phone": factories.mobile()})).status_code == 202
 
 
 async def test_an_oversize_body_is_refused_at_the_edge(edge: Nginx, stack_redis: aioredis.Redis) -> None:
     address = helpers.client_ip()
-    async with client(edge.url, address) as http:
+    async with helpers.edge_client(edge, address) as http:
         largest = await http.post(
             LEADS, content=padded(4096, factories.mobile()), headers={"content-type": "application/json"}
         )
@@ -333,7 +334,7 @@ async def test_an_oversize_body_is_refused_at_the_edge(edge: Nginx, stack_redis:
 
 
 async def test_assets_come_from_nginx_with_immutable_caching_and_gzip(edge: Nginx, stack: Stack) -> None:
-    async with client(edge.url, helpers.client_ip()) as http:
+    async with helpers.edge_client(edge) as http:
         asset = await http.get(f"/assets/{conftest.ASSET}", headers={"Accept-Encoding": "gzip"})
         edge_only = await http.get(f"/assets/{conftest.EDGE_ONLY_ASSET}")
         web_only = await http.get(f"/assets/{conftest.WEB_ONLY_ASSET}")
@@ -364,7 +365,7 @@ async def test_metrics_are_not_served_at_the_edge(edge: Nginx, stack: Stack) -> 
     """leadcap allows loopback peers, and nginx is one here: only nginx.conf keeps it private."""
     async with client(stack.url, "127.0.0.1") as direct:
         assert (await direct.get("/metrics")).status_code == 200
-    async with client(edge.url, helpers.client_ip()) as http:
+    async with helpers.edge_client(edge) as http:
         assert (await http.get("/metrics")).status_code == 404
 
 
@@ -400,7 +401,7 @@ async def test_no_spelling_of_metrics_passes_the_edge(edge: Nginx, stack: Stack)
     await asyncio.sleep(1.5)
     before = await raw_get(stack.url, "/metrics", "127.0.0.1")
     for target in METRICS_SPELLINGS:
-        status, headers, body = await raw_get(edge.url, target, helpers.client_ip())
+        status, headers, body = await raw_get(edge.url, target, helpers.client_ip(), edge.tls)
         assert status == 404, target
         assert json.loads(body)["error"]["code"] == "not_found", target
         assert "ratelimit-limit" not in headers  # nginx answered, not leadcap
@@ -421,10 +422,12 @@ async def test_the_app_itself_answers_some_spellings(stack: Stack) -> None:
     assert {"/metrics", "/metrics/", "/metrics/?x=1"} <= set(answered)
 
 
-async def raw_get(base_url: str, target: str, source: str) -> tuple[int, dict[str, str], bytes]:
-    """GET `target` exactly as written, from the local address `source`."""
-    host, port = base_url.removeprefix("http://").split(":")
-    reader, writer = await asyncio.open_connection(host, int(port), local_addr=(source, 0))
+async def raw_get(
+    base_url: str, target: str, source: str, tls: ssl.SSLContext | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    """GET `target` exactly as written, from the local address `source` (over TLS with `tls`)."""
+    host, port = base_url.split("://", 1)[1].split(":")
+    reader, writer = await asyncio.open_connection(host, int(port), local_addr=(source, 0), ssl=tls)
     try:
         writer.write(f"GET {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".encode())
         await writer.drain()
@@ -461,9 +464,12 @@ def metrics_requests(exposition: bytes) -> float:
 
 
 async def test_edge_health_answers_only_locally(edge: Nginx) -> None:
-    async with client(edge.url, "127.0.0.1") as local:
+    """Over plain HTTP too (the container's healthcheck asks http://127.0.0.1/.edge-health)."""
+    async with client(edge.http_url, "127.0.0.1") as local:
         assert (await local.get("/.edge-health")).text == "ok\n"
-    async with client(edge.url, helpers.client_ip()) as outside:
+    async with helpers.edge_client(edge, "127.0.0.1") as local:
+        assert (await local.get("/.edge-health")).text == "ok\n"
+    async with helpers.edge_client(edge) as outside:
         assert (await outside.get("/.edge-health")).status_code == 404
 
 
@@ -471,20 +477,17 @@ async def test_the_edge_rate_limit_triggers_first_when_lower(
     stack: Stack, stack_redis: aioredis.Redis, deploy_dir: Path
 ) -> None:
     """The same nginx.conf with its edge rate lowered below leadcap's: nginx answers the 429."""
-    port = embedded.free_port()
-    conf = helpers.render_nginx(
+    address, neighbour = helpers.client_ip(), helpers.client_ip()
+    with helpers.edge_nginx(
         deploy_dir / "nginx-low-rate",
-        listen_port=port,
         upstream=stack.url.removeprefix("http://"),
         assets_root=stack.edge_root,
         changes={"rate=5r/s;": "rate=1r/m;", "burst=20 nodelay;": "burst=2 nodelay;"},
-    )
-    address, neighbour = helpers.client_ip(), helpers.client_ip()
-    with helpers.nginx(conf, port) as low:
-        async with client(low.url, address) as http:
+    ) as low:
+        async with helpers.edge_client(low, address) as http:
             answers = [await http.post(LEADS, json={"phone": factories.mobile()}) for _ in range(5)]
             reads = [await http.get(LEADS) for _ in range(5)]  # only POSTs count at the edge
-        async with client(low.url, neighbour) as http:
+        async with helpers.edge_client(low, neighbour) as http:
             other = await http.post(LEADS, json={"phone": factories.mobile()})
     assert [a.status_code for a in answers] == [202, 202, 202, 429, 429]
     for refused in answers[3:]:
@@ -498,15 +501,11 @@ async def test_the_edge_rate_limit_triggers_first_when_lower(
 
 
 async def test_a_dead_upstream_answers_503_in_the_contract_shape(stack: Stack, deploy_dir: Path) -> None:
-    port, nobody = embedded.free_port(), embedded.free_port()
-    conf = helpers.render_nginx(
-        deploy_dir / "nginx-dead-upstream",
-        listen_port=port,
-        upstream=f"127.0.0.1:{nobody}",
-        assets_root=stack.edge_root,
-    )
-    with helpers.nginx(conf, port) as dead:
-        async with client(dead.url, helpers.client_ip()) as http:
+    nobody = embedded.free_port()
+    with helpers.edge_nginx(
+        deploy_dir / "nginx-dead-upstream", upstream=f"127.0.0.1:{nobody}", assets_root=stack.edge_root
+    ) as dead:
+        async with helpers.edge_client(dead) as http:
             lead = await http.post(LEADS, json={"phone": factories.mobile()})
             health = await http.get("/api/health/")
             asset = await http.get(f"/assets/{conftest.ASSET}")
