@@ -13,7 +13,8 @@ from tests.deploy import helpers
 
 LEADCAP_SERVICES = ("web", "worker")
 STORES = {"db": "/var/lib/postgresql/data", "redis": "/data", "mongo": "/data/db"}
-ALL = {"migrate", "web", "worker", "nginx", "db", "redis", "mongo"}
+ALL = {"migrate", "web", "worker", "tls-bootstrap", "nginx", "db", "redis", "mongo"}
+ONE_SHOT = ("migrate", "tls-bootstrap")  # they exit; what needs them waits for that
 # Capabilities given back after `cap_drop: [ALL]`, each explained in docker-compose.yml: the
 # official images' entrypoints start as root to fix the data folder's owner, then drop to their
 # user; nginx's master binds :80 and drops to `nginx` for its workers. leadcap needs none.
@@ -21,6 +22,7 @@ CAPABILITIES = {
     "migrate": set(),
     "web": set(),
     "worker": set(),
+    "tls-bootstrap": set(),
     "nginx": {"CHOWN", "NET_BIND_SERVICE", "SETGID", "SETUID"},
     "db": {"CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"},
     "redis": {"CHOWN", "DAC_OVERRIDE", "SETGID", "SETUID"},
@@ -31,6 +33,7 @@ SCRATCH = {
     "migrate": {"/var/lib/leadcap", "/tmp"},
     "web": {"/var/lib/leadcap", "/tmp"},
     "worker": {"/var/lib/leadcap", "/tmp"},
+    "tls-bootstrap": {"/tmp"},
     "nginx": {"/var/cache/nginx", "/run", "/tmp"},
     "db": {"/var/run/postgresql", "/tmp"},
     "redis": {"/tmp"},
@@ -41,8 +44,9 @@ SCRATCH = {
 def test_every_service_has_a_healthcheck(compose: dict[str, Any]) -> None:
     assert set(compose["services"]) == ALL
     for name, service in compose["services"].items():
-        if name == "migrate":  # one-shot: the others wait for it to complete instead
+        if name in ONE_SHOT:  # the others wait for it to complete instead
             assert service["restart"] == "no"
+            assert service["healthcheck"]["disable"] is True
             continue
         check = service.get("healthcheck", {})
         assert not check.get("disable"), name
@@ -55,15 +59,15 @@ def test_services_wait_for_healthy_dependencies(compose: dict[str, Any]) -> None
         "migrate": {"db"},
         "web": {"migrate", "db", "redis", "mongo"},
         "worker": {"migrate", "db", "redis"},
-        "nginx": {"web"},
+        "nginx": {"tls-bootstrap", "web"},
     }
     for name, needs in expected.items():
         depends = services[name]["depends_on"]
         assert set(depends) == needs, name
-        conditions = {d["condition"] for n, d in depends.items() if n != "migrate"}
+        conditions = {d["condition"] for n, d in depends.items() if n not in ONE_SHOT}
         assert conditions == {"service_healthy"}, name
-        if "migrate" in needs:  # the schema is there before either starts
-            assert depends["migrate"]["condition"] == "service_completed_successfully", name
+        for one_shot in needs & set(ONE_SHOT):  # the schema, the certificate: there before it starts
+            assert depends[one_shot]["condition"] == "service_completed_successfully", name
 
 
 def test_migrations_run_once_before_web_and_worker(compose: dict[str, Any]) -> None:
@@ -173,11 +177,11 @@ def test_init_scripts_are_mounted_read_only(compose: dict[str, Any]) -> None:
         ], name
 
 
-def test_only_nginx_is_published_on_port_80(compose: dict[str, Any]) -> None:
+def test_only_nginx_is_published_on_ports_80_and_443(compose: dict[str, Any]) -> None:
     for name, service in compose["services"].items():
         ports = service.get("ports", [])
         if name == "nginx":
-            assert [(p["target"], p["published"]) for p in ports] == [(80, "80")]
+            assert [(p["target"], p["published"]) for p in ports] == [(80, "80"), (443, "443")]
         else:
             assert ports == [], name
 
@@ -225,6 +229,7 @@ def test_each_service_gets_only_its_own_configuration(compose: dict[str, Any]) -
     for name in STORES:
         assert services[name]["environment"] == env_files(helpers.ENV_STORES), name
     assert "environment" not in services["nginx"]  # nginx.conf is its whole configuration
+    assert "environment" not in services["tls-bootstrap"]
 
 
 def test_web_and_worker_hold_no_administrator_secret(compose: dict[str, Any]) -> None:
@@ -261,3 +266,31 @@ def test_web_writes_the_page_nginx_serves_get_from(compose: dict[str, Any]) -> N
     assert options["type"] == "tmpfs"
     assert "uid=10001" in options["o"]
     assert "worker" not in [n for n, s in services.items() if "edgepage" in str(s.get("volumes"))]
+
+
+def binds(service: dict[str, Any]) -> dict[str, tuple[str, bool]]:
+    """A service's bind mounts: container path → (host path, read-only)."""
+    return {
+        m["target"]: (m["source"], bool(m.get("read_only")))
+        for m in service["volumes"]
+        if m["type"] == "bind"
+    }
+
+
+def test_nginx_reads_the_certificate_and_webroot_from_the_documented_folders(compose: dict[str, Any]) -> None:
+    """./tls (tls.crt, tls.key) and ./acme (certbot's webroot) of the compose folder, read-only,
+    where nginx.conf looks; tls-bootstrap writes the same ./tls and nothing else, with no network."""
+    services, conf = compose["services"], helpers.NGINX_CONF.read_text()
+    nginx, bootstrap = binds(services["nginx"]), binds(services["tls-bootstrap"])
+    tls, acme = str(helpers.ROOT / "tls"), str(helpers.ROOT / "acme")
+    assert nginx["/etc/leadcap/tls"] == (tls, True)
+    assert nginx["/srv/leadcap/acme"] == (acme, True)
+    assert "ssl_certificate /etc/leadcap/tls/tls.crt;" in conf
+    assert "ssl_certificate_key /etc/leadcap/tls/tls.key;" in conf
+    assert "root /srv/leadcap/acme;" in conf
+    assert bootstrap == {"/etc/leadcap/tls": (tls, False)}
+    assert services["tls-bootstrap"]["network_mode"] == "none"
+    assert services["tls-bootstrap"]["image"] == services["web"]["image"]  # the runtime's openssl
+    ignored = set((helpers.ROOT / ".dockerignore").read_text().split())
+    assert {"tls", "acme"} <= ignored  # the key never goes to a builder
+    assert {"/tls/", "/acme/"} <= set((helpers.ROOT / ".gitignore").read_text().split())
