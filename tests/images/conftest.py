@@ -113,7 +113,11 @@ async def deployed(
     roles = helpers.make_roles(database_url)
     redis_url = servers.with_database(stores.redis, "3")
     mongo_url = servers.with_database(stores.mongo, f"leadcap_images_{uuid.uuid4().hex[:8]}")
-    stack = Stack(folder / "override.yml")
+    tls, acme = folder / "tls", folder / "acme"  # empty: tls-bootstrap makes the first pair
+    tls.mkdir()
+    acme.mkdir(mode=0o755)  # nginx's workers (not root) read certbot's files
+    acme.chmod(0o755)
+    stack = Stack(folder / "override.yml", tls, acme)
     relays = Relays(BACKEND_GATEWAY)
     try:
         # The suite's MongoDB-wire server answers as a replica set member at its loopback address,
@@ -126,7 +130,7 @@ async def deployed(
             "web": app,
             "worker": app,
         }
-        stack.override.write_text(override(urls, edge_conf(folder)))
+        stack.override.write_text(override(urls, edge_conf(folder), tls, acme))
         started = time.monotonic()
         stack.start()
         REPORT["compose_up_s"] = round(time.monotonic() - started, 1)

@@ -71,6 +71,12 @@ def test_runtime_stays_under_its_size(built: Built, made: dict[str, standins.Mad
     assert size < RUNTIME_MAX_MB * MB, f"{size / MB:.0f} MB"
 
 
+def test_runtime_has_openssl_for_the_tls_bootstrap(built: Built) -> None:
+    """docker-compose.yml's tls-bootstrap runs openssl in this image (the official Python image
+    has it through Debian's ca-certificates)."""
+    assert run(built.tags["runtime"], "openssl", "version").startswith("OpenSSL 3.")
+
+
 def test_version_is_the_package_version(built: Built) -> None:
     assert run(built.tags["runtime"], "leadcap", "--version").strip() == f"leadcap {__version__}"
 

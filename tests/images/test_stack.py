@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
+import socket
+import ssl
 import time
 import uuid
 from typing import Any
@@ -14,6 +17,7 @@ import asyncpg
 import httpx
 
 from tests import factories
+from tests.deploy.helpers import nginxconf
 from tests.images.conftest import Built, Deployed
 from tests.images.engine import docker
 from tests.images.stack import SERVICES
@@ -26,6 +30,8 @@ def test_compose_ran_migrate_then_web_worker_and_the_edge_healthy(deployed: Depl
     stack = deployed.stack
     assert stack.inspect("migrate", "{{.State.Status}} {{.State.ExitCode}}") == "exited 0"
     assert "applied" in stack.compose("logs", "--no-color", "migrate").stdout
+    assert stack.inspect("tls-bootstrap", "{{.State.Status}} {{.State.ExitCode}}") == "exited 0"
+    assert "self-signed" in stack.compose("logs", "--no-color", "tls-bootstrap").stdout
     for service in ("web", "worker", "nginx"):
         assert stack.inspect(service, "{{.State.Health.Status}}") == "healthy", stack.logs()
 
@@ -85,7 +91,7 @@ async def test_a_lead_posted_through_the_edge_reaches_postgres(
     deployed: Deployed, stack_pg: asyncpg.Pool
 ) -> None:
     number = factories.mobile()
-    async with httpx.AsyncClient(base_url=deployed.stack.edge_url, timeout=10) as http:
+    async with deployed.stack.edge_client() as http:
         response = await http.post("/api/leads/", json={"phone": factories.persian(number)})
     assert response.status_code == 202, response.text
     row = await wait_for_lead(stack_pg, factories.e164(number))
@@ -94,7 +100,7 @@ async def test_a_lead_posted_through_the_edge_reaches_postgres(
 
 async def test_the_edge_serves_the_built_assets_itself(deployed: Deployed) -> None:
     request_id = f"images-{uuid.uuid4().hex}"
-    async with httpx.AsyncClient(base_url=deployed.stack.edge_url, timeout=10) as http:
+    async with deployed.stack.edge_client() as http:
         page = await http.get("/")
         asset = page.text.split('src="/assets/', 1)[1].split('"', 1)[0]
         headers = {"Accept-Encoding": "gzip", "X-Request-ID": request_id}
@@ -122,10 +128,8 @@ async def test_flush_cache_through_the_container_holds_its_promise(deployed: Dep
     async def pages() -> list[str]:
         async with (
             # A browser already counted this hour: nginx answers from web's page file.
-            httpx.AsyncClient(
-                base_url=stack.edge_url, timeout=10, cookies={"leadcap_visited": "1"}
-            ) as counted,
-            httpx.AsyncClient(base_url=stack.edge_url, timeout=10) as edge,
+            stack.edge_client(cookies={"leadcap_visited": "1"}) as counted,
+            stack.edge_client() as edge,
             httpx.AsyncClient(base_url=stack.web_url, timeout=10) as web,
         ):
             return [
@@ -199,3 +203,68 @@ async def test_docker_stop_of_the_worker_under_load_loses_nothing(
 
 async def _at_least(accepted: dict[str, str], count: int) -> bool:
     return len(accepted) >= count
+
+
+def served_certificate(url: str) -> bytes:
+    host, port = url.removeprefix("https://").split(":")
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE  # only to read what is served
+    with socket.create_connection((host, int(port)), timeout=10) as raw, context.wrap_socket(raw) as tls:
+        der = tls.getpeercert(binary_form=True)
+    assert der
+    return der
+
+
+async def test_the_edge_serves_https_from_the_bootstrap_then_from_an_installed_certificate(
+    deployed: Deployed,
+) -> None:
+    """The first `up` with an empty ./tls: tls-bootstrap's openssl (in the runtime image) made a
+    pair and nginx serves it over HTTPS with HTTP/2, redirects plain HTTP and serves certbot's
+    webroot. Then a certificate installed as docs/operations.md says (files replaced, then
+    `docker compose kill -s HUP nginx`) is what new connections get, with no restart."""
+    stack = deployed.stack
+    bootstrap = stack.tls / "tls.crt"
+    assert served_certificate(stack.edge_url) == ssl.PEM_cert_to_DER_cert(bootstrap.read_text())
+    assert oct((stack.tls / "tls.key").stat().st_mode & 0o777) == "0o600"
+    async with stack.edge_client() as https:
+        health = await https.get("/api/health/")
+    assert health.status_code == 200 and health.headers["Strict-Transport-Security"] == "max-age=31536000"
+    alpn = ssl.create_default_context(cafile=str(bootstrap))
+    alpn.set_alpn_protocols(["h2", "http/1.1"])
+    host, port = stack.edge_url.removeprefix("https://").split(":")
+    with (
+        socket.create_connection((host, int(port)), timeout=10) as raw,
+        alpn.wrap_socket(raw, server_hostname=host) as tls,
+    ):
+        assert tls.selected_alpn_protocol() == "h2"
+
+    token = uuid.uuid4().hex
+    challenges = stack.acme / ".well-known" / "acme-challenge"
+    challenges.mkdir(parents=True, mode=0o755)
+    for folder in (challenges.parent, challenges):
+        folder.chmod(0o755)  # as certbot leaves them: nginx's workers are not root
+    (challenges / token).write_text("proof")
+    (challenges / token).chmod(0o644)
+    async with httpx.AsyncClient(base_url=stack.edge_http_url, timeout=10) as http:
+        moved = await http.get("/api/health/?x=1")
+        proof = await http.get(f"/.well-known/acme-challenge/{token}")
+    assert moved.status_code == 301 and moved.headers["Location"].endswith("/api/health/?x=1")
+    assert moved.headers["Location"].startswith("https://")
+    assert proof.status_code == 200 and proof.text == "proof"
+
+    cert, key = nginxconf.self_signed(stack.tls.parent / "installed")
+    shutil.copyfile(cert, stack.tls / "tls.crt.new")
+    shutil.copyfile(key, stack.tls / "tls.key.new")
+    (stack.tls / "tls.key.new").chmod(0o600)
+    (stack.tls / "tls.key.new").replace(stack.tls / "tls.key")
+    (stack.tls / "tls.crt.new").replace(stack.tls / "tls.crt")
+    stack.compose("kill", "-s", "HUP", "nginx")
+
+    async def installed_is_served() -> bool:
+        return served_certificate(stack.edge_url) == ssl.PEM_cert_to_DER_cert(cert.read_text())
+
+    assert await wait_for(installed_is_served, timeout=20), stack.logs()
+    async with stack.edge_client() as https:  # trusts the installed certificate now
+        assert (await https.get("/api/health/")).status_code == 200
+    assert stack.inspect("nginx", "{{.State.Status}}") == "running"  # reloaded, not restarted

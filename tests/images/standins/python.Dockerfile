@@ -6,10 +6,12 @@
 #   system-wide; like the official image, it has no EXTERNALLY-MANAGED marker.
 # - the base is tests/images' debootstrapped bookworm (bookworm.sh), whose certificate bundle is
 #   this machine's; PIP_CERT points pip at it (pip would read only its own certifi bundle).
+# - openssl, as in the official image (its ca-certificates depends on it), without
+#   ca-certificates itself: the bundle is the base's.
 ARG BASE
 FROM ${BASE}
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends python3 python3-venv \
+    && apt-get install -y --no-install-recommends python3 python3-venv openssl \
     && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /usr/lib/python3.11/EXTERNALLY-MANAGED \
     && ln -s /usr/bin/python3 /usr/local/bin/python
 ENV LANG=C.UTF-8 \
