@@ -482,3 +482,65 @@ async def test_a_full_sign_in_through_the_edge_over_https(stack: Stack, edge: Ng
         refused = await direct.get("/admin/login")
     assert refused.status_code == 403 and "HTTPS" in refused.text
     assert 'name="password"' not in refused.text
+
+
+HOOK = helpers.ROOT / "deploy" / "tls" / "install-certificate.sh"
+
+
+def install_hook(compose_dir: Path, lineage: Path, reload: str) -> subprocess.CompletedProcess[str]:
+    """deploy/tls/install-certificate.sh as certbot runs it (--deploy-hook, RENEWED_LINEAGE)."""
+    return subprocess.run(
+        [str(HOOK)],
+        env={
+            "PATH": "/usr/bin:/bin",
+            "RENEWED_LINEAGE": str(lineage),
+            "COMPOSE_DIR": str(compose_dir),
+            "NGINX_RELOAD": reload,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def lineage_of(folder: Path) -> Path:
+    """What certbot keeps for a certificate: fullchain.pem and privkey.pem."""
+    cert, key = nginxconf.self_signed(folder)
+    cert.rename(folder / "fullchain.pem")
+    key.rename(folder / "privkey.pem")
+    return folder
+
+
+async def test_certbots_deploy_hook_installs_the_certificate_and_reloads_nginx(
+    stack: Stack, deploy_dir: Path
+) -> None:
+    """The hook docs/operations.md gives certbot, run against a real nginx (its reload is the
+    SIGHUP that `docker compose kill -s HUP nginx` sends): the new pair in ./tls, the key 0600,
+    served to the next connection. A key that does not match its certificate is refused, and
+    the old pair stays and keeps serving."""
+    with helpers.edge_nginx(
+        deploy_dir / "nginx-hook", upstream=stack.url.removeprefix("http://"), assets_root=stack.edge_root
+    ) as edge:
+        reload = f"kill -HUP {edge.process.pid}"
+        lineage = lineage_of(deploy_dir / "lineage")
+        done = install_hook(edge.folder, lineage, reload)
+        assert done.returncode == 0, done.stdout + done.stderr
+        tls = edge.folder / "tls"
+        assert (tls / "tls.crt").read_bytes() == (lineage / "fullchain.pem").read_bytes()
+        assert (tls / "tls.key").read_bytes() == (lineage / "privkey.pem").read_bytes()
+        assert (tls / "tls.key").stat().st_mode & 0o777 == 0o600
+        assert sorted(p.name for p in tls.iterdir()) == ["tls.crt", "tls.key"]
+        wanted = pem_to_der(lineage / "fullchain.pem")
+
+        async def served() -> bool:
+            return served_certificate(edge.url) == wanted
+
+        assert await wait_for(served, timeout=15), edge.error_log()
+
+        mismatched = lineage_of(deploy_dir / "mismatched")
+        nginxconf.self_signed(deploy_dir / "other")[1].replace(mismatched / "privkey.pem")
+        refused = install_hook(edge.folder, mismatched, reload)
+        assert refused.returncode == 1 and "does not go with" in refused.stderr
+        assert (tls / "tls.crt").read_bytes() == (lineage / "fullchain.pem").read_bytes()
+        assert served_certificate(edge.url) == wanted
