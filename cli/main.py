@@ -57,7 +57,8 @@ def main_callback(
         print(f"leadcap: configuration error: {exc.message}", file=sys.stderr)
         raise typer.Exit(EX_CONFIG) from None
     logs.configure(settings.log_level)
-    ctx.obj = embedded.discover(settings)
+    # `serve` runs its own stores, never another serve's: those vanish when their owner stops.
+    ctx.obj = settings if ctx.invoked_subcommand == "serve" else embedded.discover(settings)
 
 
 def prepare_multiprocess_metrics(settings: Settings) -> None:
@@ -83,6 +84,11 @@ def serve(
     settings = current(ctx).replace(
         **{k: v for k, v in {"host": host, "port": port, "web_workers": workers}.items() if v is not None}
     )
+    try:  # before the port: a second serve in another terminal most often asks for the same one
+        if embedded.missing(settings):
+            embedded.check_free(settings.data_dir.resolve())
+    except LeadcapError as exc:
+        raise fail(exc.message) from None
     if problem := port_problem(settings.host, settings.port):
         raise fail(problem)
     if settings.web_workers > 1:
