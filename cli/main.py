@@ -56,6 +56,8 @@ def main_callback(
         # One line on stderr naming the variable, then EX_CONFIG.
         print(f"leadcap: configuration error: {exc.message}", file=sys.stderr)
         raise typer.Exit(EX_CONFIG) from None
+    for line in settings_module.unknown_variables():
+        print(f"leadcap: warning: {line}", file=sys.stderr)
     logs.configure(settings.log_level)
     # `serve` runs its own stores, never another serve's: those vanish when their owner stops.
     ctx.obj = settings if ctx.invoked_subcommand == "serve" else embedded.discover(settings)

@@ -185,3 +185,13 @@ def test_flush_cache_needs_only_redis(tmp_path: Path, stores: Stores) -> None:
     flushed = servers.leadcap("flush-cache", env=redis_only, cwd=tmp_path)
     assert flushed.returncode == 0, flushed.stderr
     assert "LEADCAP_DATABASE_URL" not in flushed.stderr
+
+
+def test_a_misspelt_setting_is_one_warning_line_and_nothing_else(tmp_path: Path) -> None:
+    result = servers.leadcap("config", env={"LEADCAP_VERFY": "sms"}, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        "leadcap: warning: LEADCAP_VERFY is not a leadcap setting and is ignored; did you mean"
+        " LEADCAP_VERIFY?"
+    ]
+    assert "LEADCAP_VERIFY=off" in result.stdout.splitlines()
