@@ -34,6 +34,11 @@ app = typer.Typer(
 )
 
 
+# Commands that read fewer stores than all: in production only their URLs are required
+# (api.md: exporting reads PostgreSQL only).
+READS = {"export-leads": ("DATABASE_URL",)}
+
+
 def show_version(value: bool) -> None:
     if value:
         print(f"leadcap {__version__}")
@@ -51,7 +56,7 @@ def main_callback(
     if ctx.resilient_parsing:  # shell completion: read no configuration
         return
     try:
-        settings = settings_module.load()
+        settings = settings_module.load(reads=READS.get(ctx.invoked_subcommand or ""))
     except ConfigError as exc:
         # One line on stderr naming the variable, then EX_CONFIG.
         print(f"leadcap: configuration error: {exc.message}", file=sys.stderr)

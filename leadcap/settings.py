@@ -11,7 +11,7 @@ import difflib
 import ipaddress
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -450,10 +450,17 @@ def _sources(environ: Mapping[str, str] | None, env_file: Path | None) -> tuple[
     return source, {k for k in source if k not in given}
 
 
-def load(environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")) -> Settings:
-    """Build Settings from the environment, falling back to `.env`; raise ConfigError."""
+def load(
+    environ: Mapping[str, str] | None = None,
+    env_file: Path | None = Path(".env"),
+    *,
+    reads: Collection[str] | None = None,
+) -> Settings:
+    """Build Settings from the environment, falling back to `.env`; raise ConfigError. `reads`:
+    the settings (names without LEADCAP_) of those required in production that the caller uses,
+    when that is fewer than all (`export-leads` reads PostgreSQL only)."""
     source, _ = _sources(environ, env_file)
-    return parse(read_secret_files({k.removeprefix(PREFIX): v for k, v in source.items()}))
+    return parse(read_secret_files({k.removeprefix(PREFIX): v for k, v in source.items()}), reads=reads)
 
 
 # LEADCAP_* variables that others read, never a misspelt setting: the suite's (LEADCAP_TEST_*),
@@ -495,15 +502,16 @@ def unknown_variables(
     return lines
 
 
-def parse(raw: Mapping[str, str]) -> Settings:
-    """Validate raw `LEADCAP_`-less names and values into Settings."""
+def parse(raw: Mapping[str, str], *, reads: Collection[str] | None = None) -> Settings:
+    """Validate raw `LEADCAP_`-less names and values into Settings (`reads`: see load)."""
     values = {
         name: declared.parse(raw, declared.env, _DEFAULTS[name]) for name, declared in declarations().items()
     }
     settings = Settings(**values)
     if settings.production:
         for declared in declarations().values():
-            if declared.required_in_production and not raw.get(declared.env):
+            needed = declared.required_in_production and (reads is None or declared.env in reads)
+            if needed and not raw.get(declared.env):
                 raise ConfigError(PREFIX + declared.env, "is required when LEADCAP_ENV=production")
         refuse_placeholders(raw)
     _check_verification(settings)

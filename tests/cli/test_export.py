@@ -145,6 +145,25 @@ async def test_export_needs_only_the_database_url(
     assert not (tmp_path / "data").exists()  # nothing embedded was started or looked for
 
 
+async def test_export_in_production_needs_only_the_database_url(
+    seeded: tuple[str, dict[str, Submission]], tmp_path: Path
+) -> None:
+    url, _ = seeded
+    env = only_database(url, tmp_path / "data", LEADCAP_ENV="production")
+    result = servers.leadcap("export-leads", "--format", "jsonl", env=env)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert len(result.stdout.splitlines()) == 5
+    counted = servers.leadcap("export-leads", "--count", env=env)
+    assert (counted.returncode, counted.stdout.strip()) == (0, "5"), counted.stderr
+    # The URL it does read is still required there.
+    del env["LEADCAP_DATABASE_URL"]
+    missing = servers.leadcap("export-leads", env=env)
+    assert missing.returncode == 78 and missing.stdout == ""
+    assert missing.stderr.splitlines() == [
+        "leadcap: configuration error: LEADCAP_DATABASE_URL is required when LEADCAP_ENV=production"
+    ]
+
+
 async def test_output_is_private_and_written_only_when_complete(
     seeded: tuple[str, dict[str, Submission]], tmp_path: Path
 ) -> None:
@@ -161,6 +180,10 @@ async def test_output_is_private_and_written_only_when_complete(
     failed = servers.leadcap("export-leads", "--output", str(fresh), env=down)
     assert failed.returncode == 1 and "Traceback" not in failed.stderr
     assert list(fresh.parent.iterdir()) == []  # no file, no half-written leftover
+    for fmt in export.FORMATS:  # to stdout: not even the header, which would leave a header-only file
+        piped = servers.leadcap("export-leads", "--format", fmt, env=down)
+        assert (piped.returncode, piped.stdout) == (1, ""), piped.stderr
+        assert len(piped.stderr.splitlines()) == 1 and "Traceback" not in piped.stderr
     before = target.read_bytes()
     again = servers.leadcap("export-leads", "--output", str(target), env=down)
     assert again.returncode == 1 and target.read_bytes() == before  # the last good export stays
