@@ -8,7 +8,7 @@ columns are opt-in (`--calendar jalali`) so the default columns never change.
 from __future__ import annotations
 
 import csv
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any, Literal, TextIO, get_args
@@ -148,7 +148,7 @@ async def stream(
     tz: tzinfo = UTC,
     calendar: str = "gregorian",
     prefetch: int = 2000,
-) -> AsyncIterator[dict[str, Any]]:
+) -> AsyncGenerator[dict[str, Any], None]:
     """Every matching lead, read through a server-side cursor: memory stays flat at any size."""
     async for record in postgres.export_cursor(where.args(), prefetch=prefetch):
         yield row(record, tz=tz, calendar=calendar)
