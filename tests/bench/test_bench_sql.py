@@ -103,9 +103,9 @@ async def test_campaign_fixture_fills_leads_and_rollups(stores: Stores) -> None:
     conn = await asyncpg.connect(url)
     try:
         totals = await conn.fetchrow(
-            "SELECT sum(submissions) AS submissions, sum(new_leads) AS new_leads"
-            " FROM campaign_rollups WHERE dim = 'total'"
+            "SELECT sum(submissions) AS submissions, sum(new_leads) AS new_leads,"
+            " sum(visited_leads) AS visited FROM campaign_rollups WHERE dim = 'total'"
         )
     finally:
         await conn.close()
-    assert (totals["submissions"], totals["new_leads"]) == (600, 200)
+    assert tuple(totals) == (600, 200, 200 - 200 // 3)  # two in three came with a counted visit

@@ -96,6 +96,7 @@ def _table(lang: str, caption: str, first: str, rows: Sequence[Row]) -> str:
             "visitors",
             "submissions",
             "new_leads",
+            "without_visit",
             "duplicates",
             "rejected",
             "rate_limited",
@@ -110,6 +111,7 @@ def _table(lang: str, caption: str, first: str, rows: Sequence[Row]) -> str:
                 r.visits,
                 r.submissions,
                 r.new_leads,
+                r.new_leads_without_visit,
                 r.duplicates,
                 r.rejected_total,
                 r.rate_limited,
@@ -135,41 +137,36 @@ def overview(
         return number(v, lang)
 
     today = days.rows[-1] if days.rows else Row("")
+    # Conversion counts only the leads that came with a counted visit; the others are shown apart.
     cards = "".join(
         (
             _card(f"{w['visitors']} · {w['today']}", number(today.visits, lang)),
             _card(f"{w['new_leads']} · {w['today']}", number(today.new_leads, lang)),
+            _card(f"{w['without_visit']} · {w['today']}", number(today.new_leads_without_visit, lang)),
             _card(f"{w['conversion']} · {w['today']}", percent(today.conversion, lang)),
-            _card(w["new_leads"], number(days.total.new_leads, lang)),
             _card(w["visitors"], number(days.total.visits, lang)),
+            _card(w["new_leads"], number(days.total.new_leads, lang)),
+            _card(w["without_visit"], number(days.total.new_leads_without_visit, lang)),
             _card(w["conversion"], percent(days.total.conversion, lang)),
         )
     )
+
+    def series(rows: Sequence[Row]) -> list[tuple[str, str, list[float]]]:
+        return [
+            (w["visitors"], "s1", [r.visits or 0 for r in rows]),
+            (w["with_visit"], "s2", [r.new_leads_with_visit for r in rows]),
+            (w["without_visit"], "s3", [r.new_leads_without_visit for r in rows]),
+        ]
+
     hour_labels = [r.label[-5:-3] for r in hours.rows]
     day_labels = [r.label[5:] for r in days.rows]
     body = (
         f'<h1>{escape(w["overview"])}</h1><section class="cards">{cards}</section>'
         f"<section><h2>{escape(w['today_by_hour'])}</h2>"
-        + charts.columns(
-            w["today_by_hour"],
-            hour_labels,
-            [
-                (w["visitors"], "s1", [r.visits or 0 for r in hours.rows]),
-                (w["new_leads"], "s2", [r.new_leads for r in hours.rows]),
-            ],
-            number=num,
-        )
+        + charts.columns(w["today_by_hour"], hour_labels, series(hours.rows), number=num)
         + _table(lang, w["data_table"], w["hour"], hours.rows)
         + f"</section><section><h2>{escape(w['by_day'])}</h2>"
-        + charts.columns(
-            w["by_day"],
-            day_labels,
-            [
-                (w["visitors"], "s1", [r.visits or 0 for r in days.rows]),
-                (w["new_leads"], "s2", [r.new_leads for r in days.rows]),
-            ],
-            number=num,
-        )
+        + charts.columns(w["by_day"], day_labels, series(days.rows), number=num)
         + _table(lang, w["data_table"], w["day"], days.rows)
         + f'</section><section class="pair"><div><h2>{escape(w["by_source"])}</h2>'
         + charts.bars(w["by_source"], [(r.label, r.new_leads) for r in sources.rows], number=num)

@@ -176,5 +176,6 @@ async def write_submissions(
         *([utm.get(key) for utm in utms] for key in UTM_KEYS),
         [s.submitted_at for s in batch],
         [s.verify for s in batch],  # LEADCAP_VERIFY=sms: the lead it creates starts `unverified`
+        [s.visited for s in batch],  # came with a counted visit: the campaign view's conversion
     ]
     await conn.execute(query("record_submissions"), *columns)

@@ -6,21 +6,24 @@
 -- A lead is written with the status it has from its first moment: `unverified` when the submission
 -- that creates it was sent with LEADCAP_VERIFY=sms ($12), else `new`. Its lead.created event reads
 -- that status from the same row, so a CRM is never told `new` for a number nobody confirmed.
--- $1..$12 are parallel arrays, one element per submission.
+-- $13: the submission came with a visit counted on GET / (the campaign view's conversion; the
+-- rollup trigger of migrations 0005/0006 counts it).
+-- $1..$13 are parallel arrays, one element per submission.
 WITH incoming AS (
     -- DISTINCT ON (id): one batch may carry the same submission twice (a redelivery that
     -- overtook the original); it must still count once.
     SELECT DISTINCT ON (id) *
     FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                $7::text[], $8::text[], $9::text[], $10::text[], $11::timestamptz[], $12::boolean[])
+                $7::text[], $8::text[], $9::text[], $10::text[], $11::timestamptz[], $12::boolean[],
+                $13::boolean[])
          AS t(id, phone, region, carrier, source, utm_source, utm_medium, utm_campaign,
-              utm_term, utm_content, submitted_at, verify)
+              utm_term, utm_content, submitted_at, verify, visited)
 ),
 fresh AS (
     INSERT INTO submissions (id, phone, source, utm_source, utm_medium, utm_campaign,
-                             utm_term, utm_content, submitted_at)
+                             utm_term, utm_content, submitted_at, visited)
     SELECT id, phone, source, utm_source, utm_medium, utm_campaign, utm_term, utm_content,
-           submitted_at
+           submitted_at, visited
     FROM incoming
     ORDER BY id
     ON CONFLICT (id) DO NOTHING
