@@ -55,6 +55,10 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _flag(value: Any) -> str:
+    return "true" if value else "false"  # as the docs and .env.example spell it, not Python's True
+
+
 def _joined(values: Any) -> str:
     return ",".join(str(v) for v in values)
 
@@ -87,7 +91,7 @@ def setting(
 ) -> Any:
     """A Settings field and its declaration (the parsers are looked up when called, so they may
     be defined further down). A secret is printed as *** unless `show` masks it otherwise."""
-    shown = show or (_stars if secret else _text)
+    shown = show or (_stars if secret else _flag if isinstance(default, bool) else _text)
     declared = Declared(env, parse, help, secret, required_in_production, shown)
     return field(default=default, metadata={"declared": declared})
 

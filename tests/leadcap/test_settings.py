@@ -270,3 +270,18 @@ def test_unknown_variables_are_named_with_the_closest_known_one(tmp_path: Path) 
     assert settings.unknown_variables({}, None) == []
     # Only a warning: the rest of the configuration loads as before.
     assert settings.load(environ, tmp_path / ".env").rate_limit == RateLimit(10, 60)
+
+
+def test_config_spells_values_as_the_docs_do() -> None:
+    """`leadcap config` prints `false`, not Python's `False`, and what it prints reads back as
+    the same settings (masked secrets and `(embedded)`-like notes aside)."""
+    shown = settings.parse({}).masked()
+    assert shown["LEADCAP_WEBHOOK_ALLOW_PRIVATE"] == "false"
+    assert settings.parse({"WEBHOOK_ALLOW_PRIVATE": "yes"}).masked()["LEADCAP_WEBHOOK_ALLOW_PRIVATE"] == "true"
+    secrets = {settings.PREFIX + name for name in settings.FILE_SETTINGS}
+    plain = {
+        name.removeprefix(settings.PREFIX): value
+        for name, value in shown.items()
+        if name not in secrets and not value.startswith("(")
+    }
+    assert settings.parse(plain).masked() == shown
