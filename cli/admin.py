@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from cli.help import Typer
 from cli.runner import current, fail, out, run
 from leadcap import admin_users
 from leadcap.errors import ConfigError
@@ -14,7 +15,7 @@ from leadcap.services import require_url
 from leadcap.settings import Settings
 from leadcap.stores.postgres import Postgres
 
-app = typer.Typer(help="Users of /admin/ (argon2id password hashes in PostgreSQL).", no_args_is_help=True)
+app = Typer(help="Users of /admin/ (argon2id password hashes in PostgreSQL).", no_args_is_help=True)
 
 
 async def _with_postgres(settings: Settings) -> Postgres:

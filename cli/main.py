@@ -15,6 +15,7 @@ from rich.table import Table
 
 from cli import dead_letters
 from cli.admin import app as admin_app
+from cli.help import Typer
 from cli.ports import port_problem
 from cli.runner import EX_CONFIG, current, fail, out, run
 from cli.stats import stats_command
@@ -26,7 +27,7 @@ from leadcap.services import Services, configured, require_url
 from leadcap.settings import Settings
 from leadcap.stores.postgres.migrate import migrate as apply_migrations
 
-app = typer.Typer(
+app = Typer(
     help="leadcap: capture leads fast, lose none. Configuration: LEADCAP_* variables, then ./.env.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,

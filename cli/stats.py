@@ -85,7 +85,9 @@ def stats_command(
         str | None, typer.Option(help="From this day or time (today, yesterday, 2026-11-28, ISO time).")
     ] = None,
     until: Annotated[str | None, typer.Option(help="Up to this day (included) or time.")] = None,
-    by: Annotated[str, typer.Option(help="day, hour, source or campaign.")] = "day",
+    by: Annotated[
+        stats.Grouping, typer.Option(help="One row per day, hour, source or utm_campaign.")
+    ] = "day",
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
 ) -> None:
     """The campaign's visits, submissions, leads and conversion (days in LEADCAP_TIMEZONE).

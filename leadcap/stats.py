@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo
 
 from leadcap import keys
@@ -34,7 +34,8 @@ from leadcap.errors import ConfigError, StoreError
 from leadcap.stores.postgres import Postgres, campaign
 from leadcap.stores.redis import Redis
 
-GROUPINGS = ("day", "hour", "source", "campaign")
+Grouping = Literal["day", "hour", "source", "campaign"]
+GROUPINGS: tuple[str, ...] = get_args(Grouping)
 DEFAULT_DAYS = 7
 MAX_PERIODS = 24 * 92  # --by hour over three months at most: a table, not a dump
 

@@ -277,7 +277,9 @@ def test_config_spells_values_as_the_docs_do() -> None:
     the same settings (masked secrets and `(embedded)`-like notes aside)."""
     shown = settings.parse({}).masked()
     assert shown["LEADCAP_WEBHOOK_ALLOW_PRIVATE"] == "false"
-    assert settings.parse({"WEBHOOK_ALLOW_PRIVATE": "yes"}).masked()["LEADCAP_WEBHOOK_ALLOW_PRIVATE"] == "true"
+    assert (
+        settings.parse({"WEBHOOK_ALLOW_PRIVATE": "yes"}).masked()["LEADCAP_WEBHOOK_ALLOW_PRIVATE"] == "true"
+    )
     secrets = {settings.PREFIX + name for name in settings.FILE_SETTINGS}
     plain = {
         name.removeprefix(settings.PREFIX): value
