@@ -23,7 +23,7 @@ FROM generate_series(1, :n_leads) AS i;
 
 INSERT INTO leads (id, phone, region, carrier, status, submissions, first_submitted_at,
                    last_submitted_at, source, utm_source, utm_medium, utm_campaign)
-SELECT id, phone, 'IR', 'IR-MCI', status, 3, first_at, first_at + interval '2 hours', source,
+SELECT id, phone, 'IR', 'Hamrah-e Aval', status, 3, first_at, first_at + interval '2 hours', source,
        'google', 'cpc', campaign
 FROM fixture;
 

@@ -72,7 +72,7 @@ async def test_csv_has_the_documented_columns(
     assert first["phone"] == leads["old"].phone and first["id"] == str(leads["old"].id)
     # LEADCAP_TIMEZONE's default, Asia/Tehran (+03:30), with its offset
     assert first["first_submitted_at"] == "2026-11-01T13:30:00+03:30" and first["submissions"] == "1"
-    assert first["carrier"] == "IR-MCI" and first["status"] == "new" and first["region"] == "IR"
+    assert first["carrier"] == "Hamrah-e Aval" and first["status"] == "new" and first["region"] == "IR"
     assert uuid.UUID(first["id"]).version == 7
 
 
