@@ -61,7 +61,8 @@ async def migrate_to(url: str, last: str) -> None:
     conn = await asyncpg.connect(url)
     try:
         await conn.execute(
-            "CREATE TABLE schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+            "CREATE TABLE schema_migrations"
+            " (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
         )
         for name, sql in available():
             if name > last:

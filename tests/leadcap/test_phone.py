@@ -4,8 +4,8 @@ import phonenumbers
 import pytest
 
 from leadcap import phone
-from tests.servers import ROOT
 from leadcap.errors import InvalidPhone, MissingPhone, NotMobile, RegionNotAllowed
+from tests.servers import ROOT
 
 IR = frozenset({"IR"})
 
