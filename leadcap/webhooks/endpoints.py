@@ -25,8 +25,9 @@ class InvalidEndpoint(LeadcapError):
     code = "invalid_endpoint"
 
 
-class RefusedAddress(UsageError):
-    """The SSRF guard refuses the endpoint's host: a usage error (exit 2), as api.md says."""
+class RefusedAddress(UsageError, guard.AddressRefused):
+    """The SSRF guard refuses the endpoint's host: still the guard's AddressRefused, and a usage
+    error (exit 2), as api.md says."""
 
     code = "address_refused"
 
