@@ -65,7 +65,8 @@ async def test_admin_in_chromium(admin_stack: Server, admin_db: str) -> None:
     known = await Postgres.open(admin_db)
     try:  # a lead submitted at a known instant, long before the one just posted
         at_ms = int(KNOWN_AT.timestamp() * 1000)
-        await known.record([Submission(id=uuid7(now_ms=at_ms), phone=KNOWN_PHONE, region="IR", source="نوروز")])
+        lead = Submission(id=uuid7(now_ms=at_ms), phone=KNOWN_PHONE, region="IR", source="نوروز")
+        await known.record([lead])
     finally:
         await known.close()
     pg = await asyncpg.connect(admin_db)

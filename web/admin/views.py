@@ -232,8 +232,7 @@ def _day_input(lang: str, name: str, shown: str, problem: str | None) -> str:
     w = WORDS[lang]
     ident = f"f-{name}"
     kind = (
-        ' type="text" autocomplete="off" maxlength="32"'
-        f' placeholder="{escape(w["day_example"])}"'
+        f' type="text" autocomplete="off" maxlength="32" placeholder="{escape(w["day_example"])}"'
         if lang == "fa"
         else ' type="date"'
     )
