@@ -54,6 +54,7 @@ async def export_command(
     where: export.Filters,
     tz: tzinfo,
     calendar: str = "gregorian",
+    bom: bool = False,
 ) -> None:
     """Stream the matching leads to `output` or stdout; reads PostgreSQL only. Nothing is
     written (not even the CSV header, nor a file) until PostgreSQL has answered the query."""
@@ -64,7 +65,7 @@ async def export_command(
         total = await export.count(services.postgres, where) if sys.stderr.isatty() else None
         first = await anext(rows, None)  # the cursor opens here: stores down fail before any byte
         with written_aside(output) if output else contextlib.nullcontext(sys.stdout) as out:
-            writer = export.Writer(fmt, out, fieldnames=export.columns(calendar))
+            writer = export.Writer(fmt, out, fieldnames=export.columns(calendar), bom=bom)
             with Progress(
                 TextColumn("exporting"),
                 BarColumn(),

@@ -225,6 +225,12 @@ def export_leads(
     calendar: Annotated[
         export.Calendar, typer.Option(help="jalali adds Solar Hijri date columns.")
     ] = "gregorian",
+    bom: Annotated[
+        bool,
+        typer.Option(
+            "--bom", help="Start the CSV with a UTF-8 byte-order mark, so Excel reads Persian text."
+        ),
+    ] = False,
     count: Annotated[bool, typer.Option("--count", help="Print only how many leads match.")] = False,
 ) -> None:
     """Stream leads as CSV or JSON Lines to a file or stdout (or just count them); reads PostgreSQL only.
@@ -232,6 +238,8 @@ def export_leads(
     --since and --until take today, yesterday, a date or an ISO time in LEADCAP_TIMEZONE (or --tz).
 
     Yesterday's leads: leadcap export-leads --since yesterday --until yesterday --output leads.csv
+
+    For Excel: leadcap export-leads --calendar jalali --bom --output leads.csv
     """
     from cli.export import export_command
 
@@ -239,7 +247,7 @@ def export_leads(
     try:  # a bad option is a usage error (exit 2), found before anything is opened
         zone = export.zone(tz) if tz else settings.tz
         where = export.filters(since, until, status, tz=zone)
-        export.check_format(fmt)
+        export.check_format(fmt, bom=bom)
     except UsageError as exc:
         raise typer.BadParameter(exc.message, param_hint=exc.option) from None
     if count:
@@ -250,7 +258,7 @@ def export_leads(
 
         print(run(go()))
         return
-    run(export_command(settings, fmt=fmt, output=output, where=where, tz=zone, calendar=calendar))
+    run(export_command(settings, fmt=fmt, output=output, where=where, tz=zone, calendar=calendar, bom=bom))
 
 
 app.add_typer(dead_letters.app, name="dead-letters")

@@ -126,6 +126,28 @@ async def test_output_file_and_bad_options(
         assert result.returncode == 2 and args[0] in result.stderr and "Traceback" not in result.stderr
 
 
+async def test_bom_starts_the_csv_for_excel_and_is_refused_for_jsonl(
+    seeded: tuple[str, dict[str, Submission]], stores: Stores, tmp_path: Path
+) -> None:
+    url, _leads = seeded
+    target = tmp_path / "excel.csv"
+    assert run_export(stores, url, tmp_path, "--bom", "--calendar", "jalali", "--output", str(target)) == ""
+    written = target.read_bytes()
+    assert written.startswith(b"\xef\xbb\xbf" + b"id,phone,")  # the mark once, then the header
+    rows = list(csv.DictReader(io.StringIO(written.decode("utf-8-sig"))))
+    assert tuple(rows[0]) == export.COLUMNS + export.JALALI_COLUMNS and len(rows) == 5
+    assert rows[0]["first_submitted_at"] == "2026-11-01T13:30:00+03:30"  # the export's zone rule
+    assert run_export(stores, url, tmp_path, "--bom").startswith("\ufeffid,phone,")  # stdout too
+    assert not run_export(stores, url, tmp_path).startswith("\ufeff")  # only when asked
+
+    env = servers.base_env(stores, tmp_path, LEADCAP_DATABASE_URL=url)
+    refused = servers.leadcap(
+        "export-leads", "--bom", "--format", "jsonl", "--output", str(tmp_path / "x"), env=env
+    )
+    assert refused.returncode == 2 and "--bom" in refused.stderr and "Traceback" not in refused.stderr
+    assert refused.stdout == "" and not (tmp_path / "x").exists()
+
+
 def only_database(url: str, data_dir: Path, **extra: str) -> dict[str, str]:
     """An environment with nothing but LEADCAP_DATABASE_URL, and a data folder no `serve` uses."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEADCAP_")}

@@ -409,7 +409,7 @@ async def test_status_change_is_audited_and_csv_is_formula_safe(
             "/admin/leads.csv", params={"status": "contacted", "source": "=HYPERLINK(1)"}, headers=cookie
         )
         assert download.status_code == 200 and download.headers["content-type"].startswith("text/csv")
-        rows = list(csv.DictReader(io.StringIO(download.text)))
+        rows = list(csv.DictReader(io.StringIO(download.content.decode("utf-8-sig"))))  # after its BOM
         assert [(r["id"], r["status"], r["source"], r["phone"]) for r in rows] == [
             (lead_id, "contacted", "'=HYPERLINK(1)", posted.json()["phone"])
         ]
