@@ -13,6 +13,8 @@ RUN npm ci --no-audit --no-fund
 COPY web/ui/ ./
 # The campaign file the build reads (LEADCAP_CAMPAIGN_FILE, else this default; web/ui/README.md).
 COPY web/campaign.default.json /src/web/campaign.default.json
+# The admin's font subset is checked against every word the admin shows (scripts/admin-font.mjs).
+COPY web/admin/words.py /src/web/admin/words.py
 RUN npm run build
 
 # 2. The Python environment, built in a stage of its own so that pip, hatchling and their

@@ -32,7 +32,7 @@ from tests.servers import create_database  # noqa: E402
 SEED = """
 INSERT INTO leads (id, phone, region, carrier, submissions, first_submitted_at, last_submitted_at,
                    source, utm_source)
-SELECT gen_random_uuid(), '+98912' || lpad(n::text, 7, '0'), 'IR', 'IR-MCI', 1,
+SELECT gen_random_uuid(), '+98912' || lpad(n::text, 7, '0'), 'IR', 'Hamrah-e Aval', 1,
        now() - (n || ' seconds')::interval, now() - (n || ' seconds')::interval, 'hero', 'google'
 FROM generate_series(1, $1) AS n
 """

@@ -97,6 +97,12 @@ async def record_all(postgres: Postgres, subs: list[Submission], batch: int = 25
     return time.perf_counter() - started
 
 
+async def reset(pool: asyncpg.Pool) -> None:
+    """Empty the outbox and the leads between phases. CASCADE: whatever else refers to a lead
+    (the campaign view's lead_status_changes) goes too; TRUNCATE refuses a referenced table."""
+    await pool.execute("TRUNCATE webhook_deliveries, webhook_events, submissions, leads CASCADE")
+
+
 async def run(args: argparse.Namespace) -> dict[str, object]:
     admin = await asyncpg.connect(args.database_url)
     name = f"leadcap_bench_webhooks_{uuid.uuid4().hex[:8]}"
@@ -114,13 +120,10 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         pool = postgres.pool_for_tests()
         settings = Settings(webhook_allow_private=True)
 
-        async def reset() -> None:
-            await pool.execute("TRUNCATE webhook_deliveries, webhook_events, submissions, leads")
-
         # 3. outbox cost first (no delivery loop running): none subscribed, then one
         await pool.execute("TRUNCATE webhook_endpoints CASCADE")
         none_s = await record_all(postgres, leads(args.events))
-        await reset()
+        await reset(pool)
         await store.add_endpoint(f"http://127.0.0.1:{port}/hook", signing.new_secret(), ["lead.created"])
         one_s = await record_all(postgres, leads(args.events))
         cost = {
@@ -151,7 +154,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         }
 
         # 2. lag at a steady rate, the loop running
-        await reset()
+        await reset(pool)
         tick = 0.1
         per_tick = max(1, round(args.rate * tick))
         total = 0

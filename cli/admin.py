@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from typing import Annotated
 
 import typer
 
+from cli.help import Typer
 from cli.runner import current, fail, out, run
 from leadcap import admin_users
 from leadcap.errors import ConfigError
@@ -14,7 +16,7 @@ from leadcap.services import require_url
 from leadcap.settings import Settings
 from leadcap.stores.postgres import Postgres
 
-app = typer.Typer(help="Users of /admin/ (argon2id password hashes in PostgreSQL).", no_args_is_help=True)
+app = Typer(help="Users of /admin/ (argon2id password hashes in PostgreSQL).", no_args_is_help=True)
 
 
 async def _with_postgres(settings: Settings) -> Postgres:
@@ -73,10 +75,10 @@ def remove_user(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Th
 
 @app.command("list-users")
 def list_users(ctx: typer.Context) -> None:
-    """The user names, oldest first."""
+    """The user names, oldest first, each with when it was added (ISO 8601 in LEADCAP_TIMEZONE)."""
     settings = current(ctx)
 
-    async def go() -> list[tuple[str, object]]:
+    async def go() -> list[tuple[str, datetime]]:
         postgres = await _with_postgres(settings)
         try:
             return list(await admin_users.listing(postgres))
@@ -84,4 +86,4 @@ def list_users(ctx: typer.Context) -> None:
             await postgres.close()
 
     for name, created in run(go()):
-        print(f"{name}\t{created}")
+        print(f"{name}\t{created.astimezone(settings.tz).isoformat(timespec='seconds')}")

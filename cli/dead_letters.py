@@ -8,13 +8,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from cli.help import Typer
 from cli.runner import current, fail, out, run
 from leadcap import deadletters
 from leadcap.logs import mask_phone
 from leadcap.settings import Settings
 from leadcap.stores.postgres import Postgres
 
-app = typer.Typer(
+app = Typer(
     help="Submissions PostgreSQL refused for good (see docs/operations.md): list them, retry them.",
     no_args_is_help=True,
 )

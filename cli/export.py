@@ -54,12 +54,18 @@ async def export_command(
     where: export.Filters,
     tz: tzinfo,
     calendar: str = "gregorian",
+    bom: bool = False,
 ) -> None:
-    """Stream the matching leads to `output` or stdout; reads PostgreSQL only."""
-    with written_aside(output) if output else contextlib.nullcontext(sys.stdout) as out:
-        writer = export.Writer(fmt, out, fieldnames=export.columns(calendar))
-        async with await Services.open(settings, redis=False, mongo=False, pg_pool_size=2) as services:
-            total = await export.count(services.postgres, where) if sys.stderr.isatty() else None
+    """Stream the matching leads to `output` or stdout; reads PostgreSQL only. Nothing is
+    written (not even the CSV header, nor a file) until PostgreSQL has answered the query."""
+    async with (
+        await Services.open(settings, redis=False, mongo=False, pg_pool_size=2) as services,
+        contextlib.aclosing(export.stream(services.postgres, where, tz=tz, calendar=calendar)) as rows,
+    ):
+        total = await export.count(services.postgres, where) if sys.stderr.isatty() else None
+        first = await anext(rows, None)  # the cursor opens here: stores down fail before any byte
+        with written_aside(output) if output else contextlib.nullcontext(sys.stdout) as out:
+            writer = export.Writer(fmt, out, fieldnames=export.columns(calendar), bom=bom)
             with Progress(
                 TextColumn("exporting"),
                 BarColumn(),
@@ -70,8 +76,11 @@ async def export_command(
                 console=Console(stderr=True),
             ) as progress:
                 task = progress.add_task("leads", total=total)
-                async for values in export.stream(services.postgres, where, tz=tz, calendar=calendar):
-                    writer.write(values)
+                if first is not None:
+                    writer.write(first)
                     progress.advance(task)
-        if not output:
-            out.flush()
+                    async for values in rows:
+                        writer.write(values)
+                        progress.advance(task)
+            if not output:
+                out.flush()

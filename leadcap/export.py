@@ -8,7 +8,7 @@ columns are opt-in (`--calendar jalali`) so the default columns never change.
 from __future__ import annotations
 
 import csv
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any, Literal, TextIO, get_args
@@ -47,6 +47,9 @@ FORMATS: tuple[str, ...] = get_args(Format)
 CALENDARS: tuple[str, ...] = get_args(Calendar)
 STATUSES: tuple[str, ...] = get_args(Status)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Before a CSV's header when asked (`--bom`, /admin/'s CSV): without it Excel reads UTF-8 as the
+# machine's legacy code page and shows Persian text as mojibake.
+BOM = "\ufeff"
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,9 +101,11 @@ def filters(since: str | None, until: str | None, status: str | None, *, tz: tzi
     )
 
 
-def check_format(fmt: str) -> None:
+def check_format(fmt: str, *, bom: bool = False) -> None:
     if fmt not in FORMATS:
         raise UsageError("--format", f"must be csv or jsonl, got {fmt!r}")
+    if bom and fmt != "csv":
+        raise UsageError("--bom", f"is for csv only: a {fmt} reader does not expect a byte-order mark")
 
 
 def columns(calendar: str = "gregorian") -> tuple[str, ...]:
@@ -148,19 +153,23 @@ async def stream(
     tz: tzinfo = UTC,
     calendar: str = "gregorian",
     prefetch: int = 2000,
-) -> AsyncIterator[dict[str, Any]]:
+) -> AsyncGenerator[dict[str, Any], None]:
     """Every matching lead, read through a server-side cursor: memory stays flat at any size."""
     async for record in postgres.export_cursor(where.args(), prefetch=prefetch):
         yield row(record, tz=tz, calendar=calendar)
 
 
 class Writer:
-    """CSV (with a header) or JSON Lines onto a text stream."""
+    """CSV (with a header, after a byte-order mark if `bom`) or JSON Lines onto a text stream."""
 
-    def __init__(self, fmt: str, out: TextIO, *, fieldnames: tuple[str, ...] = COLUMNS) -> None:
-        check_format(fmt)
+    def __init__(
+        self, fmt: str, out: TextIO, *, fieldnames: tuple[str, ...] = COLUMNS, bom: bool = False
+    ) -> None:
+        check_format(fmt, bom=bom)
         self.fmt = fmt
         self.out = out
+        if bom:
+            out.write(BOM)
         self._csv = csv.DictWriter(out, fieldnames=fieldnames, lineterminator="\n") if fmt == "csv" else None
         if self._csv:
             self._csv.writeheader()

@@ -13,7 +13,7 @@ import binascii
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from leadcap import export
@@ -104,10 +104,16 @@ async def change_status(postgres: Postgres, lead_id: str, status: str, *, by: st
 
 
 async def rows_for_export(
-    postgres: Postgres, filters: Filters, *, prefetch: int = 2000
+    postgres: Postgres,
+    filters: Filters,
+    *,
+    tz: tzinfo = UTC,
+    calendar: str = "gregorian",
+    prefetch: int = 2000,
 ) -> AsyncIterator[dict[str, Any]]:
-    """Every lead matching `filters`, newest first, as export rows (export.row: the same columns
-    and the same formula rule as `leadcap export-leads`), from a server-side cursor."""
+    """Every lead matching `filters`, newest first, as export rows (export.row: the same columns,
+    times in `tz`, calendar columns and formula rule as `leadcap export-leads`), from a
+    server-side cursor."""
     conditions, args = filters.where()
     async for record in campaign.leads_cursor(postgres, LIST_COLUMNS, conditions, args, prefetch=prefetch):
-        yield export.row(record)
+        yield export.row(record, tz=tz, calendar=calendar)

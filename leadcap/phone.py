@@ -30,6 +30,10 @@ _SHAPE = re.compile(r"\+?[0-9 ()\-.\u00a0]+")
 _MOBILE = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
 # The types carrier.name_for_number answers for (its _is_mobile); any other type gets "".
 _CARRIER_TYPES = frozenset({*_MOBILE, PhoneNumberType.PAGER})
+# libphonenumber's English carrier names mix two schemes: brands (Irancell, Rightel, TeleKish,
+# Aptel) and company codes (IR-MCI, MTCE). carrier_of gives the brand throughout, the name its
+# Persian data gives too (همراه اول, اسپادان), so a CRM or an export sees one scheme.
+CARRIER_BRANDS = {"IR-MCI": "Hamrah-e Aval", "MTCE": "Espadan"}
 # carrier_of's fast path: "+" and 7 to 15 ASCII digits, no leading zero (the shape E.164 has).
 _PLUS_DIGITS = re.compile(r"\+[1-9][0-9]{6,14}")
 
@@ -211,11 +215,12 @@ def _fast_mobile(text: str, default_region: str) -> Phone | None:
 
 
 def carrier_of(e164: str) -> str | None:
-    """The mobile operator's English name for an E.164 number, or None if unknown.
+    """The mobile operator's English name for an E.164 number (its brand: CARRIER_BRANDS), or
+    None if unknown.
 
     Exactly `carrier.name_for_number(phonenumbers.parse(e164, None), "en") or None` (and raises
-    what parse raises), at a quarter to a half of its cost: called once per row the worker
-    writes.
+    what parse raises) with CARRIER_BRANDS applied, at a quarter to a half of its cost: called
+    once per row the worker writes.
 
     That answer has two parts. The carrier name itself depends only on the first digits (the
     carrier data is keyed by prefixes of the E.164 digits, and a country code's keys are at
@@ -232,7 +237,8 @@ def carrier_of(e164: str) -> str | None:
     """
     number = _as_parsed(e164)
     if number is None:
-        return carrier.name_for_number(phonenumbers.parse(e164, None), "en") or None
+        name = carrier.name_for_number(phonenumbers.parse(e164, None), "en")
+        return CARRIER_BRANDS.get(name, name) or None
     if phonenumbers.number_type(number) not in _CARRIER_TYPES:
         return None
     digits = e164[1:]  # == format_number(number, E164)[1:], as built above
@@ -283,14 +289,14 @@ def _carrier_prefix_length(country_code: int) -> int:
 @functools.lru_cache(maxsize=16384)
 def _carrier_for_prefix(digits: str) -> str:
     """The carrier name lookup of phonenumbers' `_prefix_description_for_number` for English:
-    the longest prefix with an English name wins ("" if none). Its language fallback for "en"
-    with no script or region comes down to `names.get("en")`."""
+    the longest prefix with an English name wins ("" if none), as its brand. Its language
+    fallback for "en" with no script or region comes down to `names.get("en")`."""
     for length in range(min(CARRIER_LONGEST_PREFIX, len(digits)), 0, -1):
         names = CARRIER_DATA.get(digits[:length])
         if names is not None:
             name = names.get("en")
             if name is not None:
-                return str(name)
+                return CARRIER_BRANDS.get(name, str(name))
     return ""
 
 

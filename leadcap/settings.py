@@ -7,9 +7,11 @@ else receives the `Settings` they built. A bad value raises `ConfigError` naming
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import ipaddress
 import os
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +55,10 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _flag(value: Any) -> str:
+    return "true" if value else "false"  # as the docs and .env.example spell it, not Python's True
+
+
 def _joined(values: Any) -> str:
     return ",".join(str(v) for v in values)
 
@@ -85,7 +91,7 @@ def setting(
 ) -> Any:
     """A Settings field and its declaration (the parsers are looked up when called, so they may
     be defined further down). A secret is printed as *** unless `show` masks it otherwise."""
-    shown = show or (_stars if secret else _text)
+    shown = show or (_stars if secret else _flag if isinstance(default, bool) else _text)
     declared = Declared(env, parse, help, secret, required_in_production, shown)
     return field(default=default, metadata={"declared": declared})
 
@@ -439,23 +445,77 @@ def read_secret_files(raw: Mapping[str, str]) -> dict[str, str]:
     return out
 
 
-def load(environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")) -> Settings:
-    """Build Settings from the environment, falling back to `.env`; raise ConfigError."""
-    source = dict(read_env_file(env_file)) if env_file else {}
-    source.update(os.environ if environ is None else environ)
-    raw = {k.removeprefix(PREFIX): v for k, v in source.items() if k.startswith(PREFIX)}
-    return parse(read_secret_files(raw))
+def _sources(environ: Mapping[str, str] | None, env_file: Path | None) -> tuple[dict[str, str], set[str]]:
+    """Every `LEADCAP_*` variable, the environment winning over `.env`; and the names that came
+    from `.env` alone."""
+    from_file = read_env_file(env_file) if env_file else {}
+    given = os.environ if environ is None else environ
+    source = {k: v for k, v in {**from_file, **given}.items() if k.startswith(PREFIX)}
+    return source, {k for k in source if k not in given}
 
 
-def parse(raw: Mapping[str, str]) -> Settings:
-    """Validate raw `LEADCAP_`-less names and values into Settings."""
+def load(
+    environ: Mapping[str, str] | None = None,
+    env_file: Path | None = Path(".env"),
+    *,
+    reads: Collection[str] | None = None,
+) -> Settings:
+    """Build Settings from the environment, falling back to `.env`; raise ConfigError. `reads`:
+    the settings (names without LEADCAP_) of those required in production that the caller uses,
+    when that is fewer than all (`export-leads` reads PostgreSQL only)."""
+    source, _ = _sources(environ, env_file)
+    return parse(read_secret_files({k.removeprefix(PREFIX): v for k, v in source.items()}), reads=reads)
+
+
+# LEADCAP_* variables that others read, never a misspelt setting: the suite's (LEADCAP_TEST_*),
+# the bench's (LEADCAP_BENCH_*) and the front end's dev server (web/ui/vite.config.ts).
+_OTHERS = re.compile(r"(TEST|BENCH)_[A-Z0-9_]*|DEV_API")
+# What Kubernetes adds for a Service whose name starts with `leadcap` (service links):
+# <SVC>_SERVICE_HOST, <SVC>_SERVICE_PORT[_<PORT NAME>], <SVC>_PORT_<n>_<PROTO>[_PROTO|_PORT|_ADDR],
+# and <SVC>_PORT=tcp://host:port.
+_SERVICE_LINK = re.compile(
+    r"([A-Z0-9_]+_)?(SERVICE_HOST|SERVICE_PORT(_[A-Z0-9_]+)?|PORT_[0-9]+_(TCP|UDP|SCTP)(_(PROTO|PORT|ADDR))?)"
+)
+_SERVICE_LINK_VALUE = re.compile(r"(tcp|udp|sctp)://")
+
+
+def unknown_variables(
+    environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
+) -> list[str]:
+    """One warning line per `LEADCAP_*` variable leadcap does not read (a misspelling such as
+    LEADCAP_VERFY would otherwise leave its setting at the default without a word), naming
+    the closest known name. Only a warning: orchestrators add variables of their own."""
+    source, from_file = _sources(environ, env_file)
+    declared = [d.env for d in declarations().values()]
+    known = {*declared, *(name + "_FILE" for name in FILE_SETTINGS)}
+    lines = []
+    for variable in sorted(source):
+        name = variable.removeprefix(PREFIX)
+        if name in known or _OTHERS.fullmatch(name) or _SERVICE_LINK.fullmatch(name):
+            continue
+        if name.endswith("_PORT") and _SERVICE_LINK_VALUE.match(source[variable]):
+            continue
+        where = " (in .env)" if variable in from_file else ""
+        line = f"{variable}{where} is not a leadcap setting and is ignored"
+        closest = difflib.get_close_matches(name, declared, n=1)
+        lines.append(
+            f"{line}; did you mean {PREFIX}{closest[0]}?"
+            if closest
+            else f"{line} (`leadcap config` lists them)"
+        )
+    return lines
+
+
+def parse(raw: Mapping[str, str], *, reads: Collection[str] | None = None) -> Settings:
+    """Validate raw `LEADCAP_`-less names and values into Settings (`reads`: see load)."""
     values = {
         name: declared.parse(raw, declared.env, _DEFAULTS[name]) for name, declared in declarations().items()
     }
     settings = Settings(**values)
     if settings.production:
         for declared in declarations().values():
-            if declared.required_in_production and not raw.get(declared.env):
+            needed = declared.required_in_production and (reads is None or declared.env in reads)
+            if needed and not raw.get(declared.env):
                 raise ConfigError(PREFIX + declared.env, "is required when LEADCAP_ENV=production")
         refuse_placeholders(raw)
     _check_verification(settings)

@@ -2,11 +2,19 @@
 
 visits        unique visitors: Redis HyperLogLogs per day/hour (leadcap/visits.py)
 submissions   submissions recorded in PostgreSQL    ┐
-new leads     of them, the ones that made a lead    ├ campaign_rollups (kept by a trigger in
-verified      leads that became verified            ┘ the worker's batch transaction)
+new leads     of them, the ones that made a lead    │ campaign_rollups (kept by a trigger in
+  with visit  of those, sent from a counted view    ├ the worker's batch transaction)
+  without     the others (API clients), apart       │
+verified      leads that became verified            ┘
 duplicates,   what the intake answered               intake_counts (leadcap/outcomes.py)
 rejected (by error.code), rate-limited
-conversion    new leads / visits
+conversion    new leads with a visit / visits (api.md, Campaign view), at most 100 %
+
+A lead came with a visit when its POST carried the mark a counted GET / sets (until that hour
+ends; visits.COUNTED_COOKIE). A lead without one (an API client's, or a page older than the
+hour) is counted apart and never in conversion, so leads that had no visit cannot push it past
+100 %. It can still pass it by estimate (a HyperLogLog counts within about 1 %), or where one
+visitor leaves several numbers; it is shown capped at 100 %, the counts beside it unchanged.
 
 Nothing here scans `submissions` or `leads`: a report over a month reads a few thousand rollup
 rows however many leads there are. Visitors and the intake's answers have no source or
@@ -18,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo
 
 from leadcap import keys
@@ -26,7 +34,8 @@ from leadcap.errors import ConfigError, StoreError
 from leadcap.stores.postgres import Postgres, campaign
 from leadcap.stores.redis import Redis
 
-GROUPINGS = ("day", "hour", "source", "campaign")
+Grouping = Literal["day", "hour", "source", "campaign"]
+GROUPINGS: tuple[str, ...] = get_args(Grouping)
 DEFAULT_DAYS = 7
 MAX_PERIODS = 24 * 92  # --by hour over three months at most: a table, not a dump
 
@@ -37,6 +46,7 @@ class Row:
     visits: int | None = None
     submissions: int = 0
     new_leads: int = 0
+    new_leads_with_visit: int = 0
     verified: int = 0
     duplicates: int | None = None
     rate_limited: int | None = None
@@ -48,9 +58,15 @@ class Row:
         return None if self.rejected is None else sum(self.rejected.values())
 
     @property
+    def new_leads_without_visit(self) -> int:
+        """New leads that came with no counted visit (API clients): counted apart."""
+        return self.new_leads - self.new_leads_with_visit
+
+    @property
     def conversion(self) -> float | None:
-        """New leads per unique visitor, or None without visitors."""
-        return self.new_leads / self.visits if self.visits else None
+        """New leads that came with a counted visit per unique visitor, at most 1 (see the
+        module's docstring); None without visitors."""
+        return min(self.new_leads_with_visit / self.visits, 1.0) if self.visits else None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -58,6 +74,8 @@ class Row:
             "visits": self.visits,
             "submissions": self.submissions,
             "new_leads": self.new_leads,
+            "new_leads_with_visit": self.new_leads_with_visit,
+            "new_leads_without_visit": self.new_leads_without_visit,
             "duplicates": self.duplicates,
             "rejected": self.rejected_total,
             "rejected_by_code": self.rejected,
@@ -170,7 +188,7 @@ async def report(
     if by in ("source", "campaign"):
         for r in await campaign.rollups_by_key(postgres, since, until, by):
             row = Row(r["key"] or "—", submissions=r["submissions"], new_leads=r["new_leads"])
-            row.verified = r["verified"]
+            row.new_leads_with_visit, row.verified = r["visited_leads"], r["verified"]
             result.rows.append(row)
         _add_totals(result, result.rows)
         return result
@@ -181,6 +199,7 @@ async def report(
     for r in rollups:
         if (slot := rows.get(r["period"])) is not None:
             slot.submissions, slot.new_leads, slot.verified = r["submissions"], r["new_leads"], r["verified"]
+            slot.new_leads_with_visit = r["visited_leads"]
     for r in outcomes:
         if (slot := rows.get(r["period"])) is not None:
             _add_outcome(slot, r["outcome"], r["code"], int(r["n"]))
@@ -215,6 +234,7 @@ def _add_totals(result: Report, rows: list[Row]) -> None:
     for row in rows:
         total.submissions += row.submissions
         total.new_leads += row.new_leads
+        total.new_leads_with_visit += row.new_leads_with_visit
         total.verified += row.verified
         for name in ("duplicates", "rate_limited", "honeypot"):
             value = getattr(row, name)

@@ -37,6 +37,9 @@ class Submission:
     utm: dict[str, str] = field(default_factory=dict)
     honeypot: bool = False
     verify: bool = False  # LEADCAP_VERIFY=sms: the lead starts `unverified` until its code comes back
+    # Its POST carried the mark of a visit counted on GET / (leadcap/visits.py): a new lead it
+    # makes counts toward conversion; an API client's is counted apart.
+    visited: bool = False
 
     @property
     def submitted_at(self) -> datetime:
@@ -52,6 +55,8 @@ class Submission:
         }
         if self.verify:  # absent when verification is off: the message stays byte for byte the same
             message["verify"] = True
+        if self.visited:  # likewise absent for an API client
+            message["visited"] = True
         return message
 
     @classmethod
@@ -63,6 +68,7 @@ class Submission:
             source=data.get("source"),
             utm=dict(data.get("utm") or {}),
             verify=bool(data.get("verify", False)),
+            visited=bool(data.get("visited", False)),
         )
 
 

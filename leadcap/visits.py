@@ -36,9 +36,11 @@ def hour_key(moment: datetime, tz: ZoneInfo) -> str:
     return keys.visits_hour(moment.astimezone(tz).strftime("%Y-%m-%dT%H"))
 
 
-# Set on GET / when nginx serves the page from LEADCAP_EDGE_DIR (nginx.conf reads the same
-# name): a browser that carries it was counted in this hour of LEADCAP_TIMEZONE already, so the
-# edge may answer it without leadcap. It holds no identifier, only "1".
+# Set on a GET / that was counted, until that hour of LEADCAP_TIMEZONE ends: a browser that
+# carries it was counted in this hour already. Its POST to /api/leads/ carries it too, which is how
+# a lead is known to have come with a counted visit (conversion; an API client's lead has none).
+# With LEADCAP_EDGE_DIR, nginx (nginx.conf reads the same name) answers a marked browser's views
+# without leadcap. It holds no identifier, only "1".
 COUNTED_COOKIE = "leadcap_visited"
 
 

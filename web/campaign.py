@@ -22,7 +22,8 @@ DEFAULT_FILE = Path(__file__).parent / "campaign.default.json"
 VARIABLE = "LEADCAP_CAMPAIGN_FILE"
 DAYS = ("sat", "sun", "mon", "tue", "wed", "thu", "fri")  # the Iranian week starts on Saturday
 DAY_NAMES = {
-    "fa": ("شنبه", "یکشنبه", "دوشنبه", "سه‌شنبه", "چهارشنبه", "پنجشنبه", "جمعه"),
+    # a ZWNJ (U+200C) keeps a number word that would join «شنبه» apart: سه‌شنبه, پنج‌شنبه
+    "fa": ("شنبه", "یک‌شنبه", "دوشنبه", "سه‌شنبه", "چهارشنبه", "پنج‌شنبه", "جمعه"),
     "en": ("Saturday", "Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday"),
 }
 _PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")

@@ -7,7 +7,8 @@ tests/web/test_messages.py fails for it, so a new code cannot ship in one langua
 
 Persian sentences are written for a call-back campaign's visitor (polite plural, «لطفاً»), with
 Persian digits; a phone number inside a sentence is wrapped in Unicode isolates (LRI … PDI) so it
-reads left to right inside right-to-left text.
+reads left to right inside right-to-left text, and its groups are joined by no-break spaces
+(U+00A0) so it never breaks across lines.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from leadcap.settings import LOCALES
 from leadcap.submission import MAX_BODY  # the one place the 4 KiB limit is written
 
 LRI, PDI = "\u2066", "\u2069"  # left-to-right isolate … pop directional isolate
+NBSP = "\u00a0"  # between a number's digit groups: a line never breaks inside it
 _PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 _MAX_LANGUAGES = 32  # an Accept-Language longer than this is judged on its first entries
 
@@ -46,8 +48,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Please enter your mobile number.",
     },
     "invalid_phone": {
-        "fa": f"این شماره درست به نظر نمی‌رسد. شماره موبایل را مثل {LRI}۰۹۱۲ ۳۴۵ ۶۷۸۹{PDI} وارد کنید.",
-        "en": "That does not look like a phone number. Try 0912 345 6789.",
+        "fa": "این شماره درست به نظر نمی‌رسد. "
+        f"شماره موبایل را مثل {LRI}۰۹۱۲{NBSP}۳۴۵{NBSP}۶۷۸۹{PDI} وارد کنید.",
+        "en": f"That does not look like a phone number. Try 0912{NBSP}345{NBSP}6789.",
     },
     "not_mobile": {
         "fa": "این شماره تلفن ثابت است. لطفاً شماره موبایل وارد کنید (با ۰۹ شروع می‌شود).",

@@ -1,7 +1,9 @@
 -- The campaign view's scale fixture: 1,000,000 leads and 3,000,000 submissions, made in SQL.
 -- Leads come in over the last 90 days, more of them recently; each lead has three submissions
 -- (the first made it; its id is the lead's id); 4 sources and 6 campaigns; a few statuses set.
--- The rollup trigger of migration 0005 builds campaign_rollups from the inserts themselves.
+-- Two leads in three came with a counted visit (their first submission carries it; migration
+-- 0006), the others through the API. The rollup trigger (migrations 0005, 0006) builds
+-- campaign_rollups from the inserts themselves.
 -- Parameters (psql -v): leads (default 1000000), days (default 90).
 \set ON_ERROR_STOP on
 SELECT coalesce(:'leads', '1000000')::int AS n_leads \gset
@@ -21,13 +23,15 @@ FROM generate_series(1, :n_leads) AS i;
 
 INSERT INTO leads (id, phone, region, carrier, status, submissions, first_submitted_at,
                    last_submitted_at, source, utm_source, utm_medium, utm_campaign)
-SELECT id, phone, 'IR', 'IR-MCI', status, 3, first_at, first_at + interval '2 hours', source,
+SELECT id, phone, 'IR', 'Hamrah-e Aval', status, 3, first_at, first_at + interval '2 hours', source,
        'google', 'cpc', campaign
 FROM fixture;
 
-INSERT INTO submissions (id, phone, source, utm_source, utm_medium, utm_campaign, submitted_at)
+INSERT INTO submissions (id, phone, source, utm_source, utm_medium, utm_campaign, submitted_at,
+                         visited)
 SELECT CASE WHEN k = 0 THEN f.id ELSE md5('sub-' || f.i || '-' || k)::uuid END,
-       f.phone, f.source, 'google', 'cpc', f.campaign, f.first_at + make_interval(hours => k)
+       f.phone, f.source, 'google', 'cpc', f.campaign, f.first_at + make_interval(hours => k),
+       f.i % 3 <> 0
 FROM fixture f CROSS JOIN generate_series(0, 2) AS k;
 COMMIT;
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from leadcap.errors import LeadcapError
+from leadcap.errors import LeadcapError, UsageError
 from leadcap.settings import Settings
 from leadcap.stores.postgres.webhooks import WebhookStore
 from leadcap.webhooks import EVENT_TYPES, guard, signing
@@ -23,6 +23,24 @@ class InvalidEndpoint(LeadcapError):
     """A URL, event type or secret `webhooks add` cannot take."""
 
     code = "invalid_endpoint"
+
+
+class RefusedAddress(UsageError, guard.AddressRefused):
+    """The SSRF guard refuses the endpoint's host: still the guard's AddressRefused, and a usage
+    error (exit 2), as api.md says."""
+
+    code = "address_refused"
+
+    def __init__(self, message: str) -> None:
+        LeadcapError.__init__(self, message)  # the whole sentence; UsageError's is "<option> <problem>"
+        self.option = "URL"
+
+
+# Said with a private address: the setting, and that the processes that deliver need it too.
+ALLOW_PRIVATE = (
+    "to allow private addresses, set LEADCAP_WEBHOOK_ALLOW_PRIVATE=true here and for `leadcap serve`"
+    " and `leadcap worker` too (they check every delivery again)"
+)
 
 
 class UnknownWebhook(LeadcapError):
@@ -66,7 +84,14 @@ async def add(
         except ValueError as exc:
             raise InvalidEndpoint(str(exc)) from None
     if not settings.webhook_allow_private:  # checked again at every connection (DNS can change)
-        await guard.checked_addresses(host, port, allow_private=False)
+        try:
+            addresses = await guard.resolve(host, port)
+        except guard.AddressRefused as exc:
+            raise RefusedAddress(exc.message) from None
+        try:
+            guard.check(addresses, host)
+        except guard.AddressRefused as exc:
+            raise RefusedAddress(f"{exc.message}; {ALLOW_PRIVATE}") from None
     chosen = secret or signing.new_secret()
     endpoint_id = await store.add_endpoint(url, chosen, list(dict.fromkeys(events)))
     return Added(endpoint_id, chosen, generated=secret is None)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import typer
+from typer.testing import CliRunner
 
+from cli import main
 from tests import servers
 from tests.servers import Process, Server, Stores
 
@@ -70,6 +74,33 @@ def test_help_describes_every_command(tmp_path: Path) -> None:
         assert command in result.stdout
     serve = servers.leadcap("serve", "--help", env={}, cwd=tmp_path)
     assert "--workers" in serve.stdout and "--port" in serve.stdout
+
+
+def every_command(group: object, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    yield path
+    for name, command in getattr(group, "commands", {}).items():
+        yield from every_command(command, (*path, name))
+
+
+def test_help_says_what_to_type(tmp_path: Path) -> None:
+    """No Python type names: a flag takes no value (not `<bool>`), a repeatable option names
+    its choices (not `<list[str]>`), an argument is URL or [ID] in the usage line (not `{url}`),
+    and every option with a fixed set of values lists them."""
+    runner = CliRunner()
+    helps = {}
+    for path in every_command(typer.main.get_command(main.app)):
+        shown = runner.invoke(main.app, [*path, "--help"], env={"COLUMNS": "250"}, prog_name="leadcap")
+        assert shown.exit_code == 0, (path, shown.output)
+        helps[" ".join(path)] = shown.output
+    assert len(helps) > 15
+    for path, text in helps.items():
+        for wrong in ("<bool>", "list[", "{", "[[", "<str>...", "<int>..."):
+            assert wrong not in text, (path, wrong, text)
+    assert "Usage: leadcap webhooks add [OPTIONS] URL" in helps["webhooks add"]
+    assert "<lead.created|lead.verified>" in helps["webhooks add"]
+    assert "Usage: leadcap webhooks replay [OPTIONS] [DELIVERY_ID]" in helps["webhooks replay"]
+    assert "<day|hour|source|campaign>" in helps["stats"]
+    assert "<csv|jsonl>" in helps["export-leads"]
 
 
 def test_health_exit_codes(server: Server, worker: Process, env: dict[str, str], stores: Stores) -> None:
@@ -185,3 +216,13 @@ def test_flush_cache_needs_only_redis(tmp_path: Path, stores: Stores) -> None:
     flushed = servers.leadcap("flush-cache", env=redis_only, cwd=tmp_path)
     assert flushed.returncode == 0, flushed.stderr
     assert "LEADCAP_DATABASE_URL" not in flushed.stderr
+
+
+def test_a_misspelt_setting_is_one_warning_line_and_nothing_else(tmp_path: Path) -> None:
+    result = servers.leadcap("config", env={"LEADCAP_VERFY": "sms"}, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        "leadcap: warning: LEADCAP_VERFY is not a leadcap setting and is ignored; did you mean"
+        " LEADCAP_VERIFY?"
+    ]
+    assert "LEADCAP_VERIFY=off" in result.stdout.splitlines()

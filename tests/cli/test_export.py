@@ -72,7 +72,7 @@ async def test_csv_has_the_documented_columns(
     assert first["phone"] == leads["old"].phone and first["id"] == str(leads["old"].id)
     # LEADCAP_TIMEZONE's default, Asia/Tehran (+03:30), with its offset
     assert first["first_submitted_at"] == "2026-11-01T13:30:00+03:30" and first["submissions"] == "1"
-    assert first["carrier"] == "IR-MCI" and first["status"] == "new" and first["region"] == "IR"
+    assert first["carrier"] == "Hamrah-e Aval" and first["status"] == "new" and first["region"] == "IR"
     assert uuid.UUID(first["id"]).version == 7
 
 
@@ -126,6 +126,28 @@ async def test_output_file_and_bad_options(
         assert result.returncode == 2 and args[0] in result.stderr and "Traceback" not in result.stderr
 
 
+async def test_bom_starts_the_csv_for_excel_and_is_refused_for_jsonl(
+    seeded: tuple[str, dict[str, Submission]], stores: Stores, tmp_path: Path
+) -> None:
+    url, _leads = seeded
+    target = tmp_path / "excel.csv"
+    assert run_export(stores, url, tmp_path, "--bom", "--calendar", "jalali", "--output", str(target)) == ""
+    written = target.read_bytes()
+    assert written.startswith(b"\xef\xbb\xbf" + b"id,phone,")  # the mark once, then the header
+    rows = list(csv.DictReader(io.StringIO(written.decode("utf-8-sig"))))
+    assert tuple(rows[0]) == export.COLUMNS + export.JALALI_COLUMNS and len(rows) == 5
+    assert rows[0]["first_submitted_at"] == "2026-11-01T13:30:00+03:30"  # the export's zone rule
+    assert run_export(stores, url, tmp_path, "--bom").startswith("\ufeffid,phone,")  # stdout too
+    assert not run_export(stores, url, tmp_path).startswith("\ufeff")  # only when asked
+
+    env = servers.base_env(stores, tmp_path, LEADCAP_DATABASE_URL=url)
+    refused = servers.leadcap(
+        "export-leads", "--bom", "--format", "jsonl", "--output", str(tmp_path / "x"), env=env
+    )
+    assert refused.returncode == 2 and "--bom" in refused.stderr and "Traceback" not in refused.stderr
+    assert refused.stdout == "" and not (tmp_path / "x").exists()
+
+
 def only_database(url: str, data_dir: Path, **extra: str) -> dict[str, str]:
     """An environment with nothing but LEADCAP_DATABASE_URL, and a data folder no `serve` uses."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEADCAP_")}
@@ -145,6 +167,25 @@ async def test_export_needs_only_the_database_url(
     assert not (tmp_path / "data").exists()  # nothing embedded was started or looked for
 
 
+async def test_export_in_production_needs_only_the_database_url(
+    seeded: tuple[str, dict[str, Submission]], tmp_path: Path
+) -> None:
+    url, _ = seeded
+    env = only_database(url, tmp_path / "data", LEADCAP_ENV="production")
+    result = servers.leadcap("export-leads", "--format", "jsonl", env=env)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert len(result.stdout.splitlines()) == 5
+    counted = servers.leadcap("export-leads", "--count", env=env)
+    assert (counted.returncode, counted.stdout.strip()) == (0, "5"), counted.stderr
+    # The URL it does read is still required there.
+    del env["LEADCAP_DATABASE_URL"]
+    missing = servers.leadcap("export-leads", env=env)
+    assert missing.returncode == 78 and missing.stdout == ""
+    assert missing.stderr.splitlines() == [
+        "leadcap: configuration error: LEADCAP_DATABASE_URL is required when LEADCAP_ENV=production"
+    ]
+
+
 async def test_output_is_private_and_written_only_when_complete(
     seeded: tuple[str, dict[str, Submission]], tmp_path: Path
 ) -> None:
@@ -161,6 +202,10 @@ async def test_output_is_private_and_written_only_when_complete(
     failed = servers.leadcap("export-leads", "--output", str(fresh), env=down)
     assert failed.returncode == 1 and "Traceback" not in failed.stderr
     assert list(fresh.parent.iterdir()) == []  # no file, no half-written leftover
+    for fmt in export.FORMATS:  # to stdout: not even the header, which would leave a header-only file
+        piped = servers.leadcap("export-leads", "--format", fmt, env=down)
+        assert (piped.returncode, piped.stdout) == (1, ""), piped.stderr
+        assert len(piped.stderr.splitlines()) == 1 and "Traceback" not in piped.stderr
     before = target.read_bytes()
     again = servers.leadcap("export-leads", "--output", str(target), env=down)
     assert again.returncode == 1 and target.read_bytes() == before  # the last good export stays

@@ -7,7 +7,7 @@ import sys
 
 import asyncpg
 
-from leadcap.stores.postgres.migrate import available
+from leadcap.stores.postgres.migrate import available, migrate
 from tests import servers
 from tests.servers import Stores
 
@@ -54,3 +54,43 @@ def test_migrate_fails_with_status_1_when_postgres_is_down(stores: Stores, tmp_p
     result = servers.leadcap("migrate", env=env)
     assert result.returncode == 1
     assert "postgres" in result.stderr and "Traceback" not in result.stderr
+
+
+async def migrate_to(url: str, last: str) -> None:
+    """The schema as an older release left it: the migrations up to `last`, recorded as applied."""
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(
+            "CREATE TABLE schema_migrations"
+            " (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        for name, sql in available():
+            if name > last:
+                break
+            await conn.execute(sql)
+            await conn.execute("INSERT INTO schema_migrations (name) VALUES ($1)", name)
+    finally:
+        await conn.close()
+
+
+async def test_carriers_written_by_an_older_release_get_their_brand(stores: Stores) -> None:
+    url = await servers.create_database(stores.database)
+    conn = await asyncpg.connect(url)
+    try:
+        await migrate_to(url, "0006_conversion")
+        for phone, old in (
+            ("+989120000001", "IR-MCI"),
+            ("+989310000001", "MTCE"),
+            ("+989350000001", "Irancell"),
+        ):
+            await conn.execute(
+                "INSERT INTO leads (id, phone, region, carrier, submissions, first_submitted_at,"
+                " last_submitted_at) VALUES (gen_random_uuid(), $1, 'IR', $2, 1, now(), now())",
+                phone,
+                old,
+            )
+        await migrate(url)
+        rows = await conn.fetch("SELECT carrier FROM leads ORDER BY phone")
+    finally:
+        await conn.close()
+    assert [r["carrier"] for r in rows] == ["Hamrah-e Aval", "Espadan", "Irancell"]

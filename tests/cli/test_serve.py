@@ -18,9 +18,15 @@ from tests.servers import Process
 
 def start_embedded(folder: Path) -> tuple[Process, str, dict[str, str]]:
     folder.mkdir(parents=True)
-    port = embedded.free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEADCAP_")}
-    env.update({"LEADCAP_DATA_DIR": str(folder / "data"), "LEADCAP_PORT": str(port), "PYTHONUNBUFFERED": "1"})
+    env.update({"LEADCAP_DATA_DIR": str(folder / "data"), "PYTHONUNBUFFERED": "1"})
+    return start_embedded_in(folder, env)
+
+
+def start_embedded_in(folder: Path, env: dict[str, str]) -> tuple[Process, str, dict[str, str]]:
+    """`leadcap serve` with `env` on a free port, once its health counts a worker."""
+    port = embedded.free_port()
+    env = {**env, "LEADCAP_PORT": str(port)}
     process = Process(("serve",), env, folder / "serve.log").start()
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
@@ -100,3 +106,45 @@ def test_a_port_that_is_no_port_is_a_usage_error(tmp_path: Path) -> None:
     assert result.returncode == 2, result.stderr
     assert result.stderr.splitlines() == ["error: --port 99999 is not a port number (0-65535)"]
     assert not (tmp_path / "data").exists()
+
+
+def test_a_second_serve_on_one_data_folder_is_refused_naming_the_first(tmp_path: Path) -> None:
+    """It would share the first one's stores and answer 503 for ever once the first stopped."""
+    first, url, env = start_embedded(tmp_path / "a")
+    assert first.popen is not None
+    try:
+        second = servers.leadcap("serve", env={**env, "LEADCAP_PORT": str(embedded.free_port())}, timeout=30)
+        assert second.returncode == 1, second.stdout + second.stderr
+        folder = (tmp_path / "a" / "data").resolve()
+        assert second.stderr.splitlines() == [
+            f"error: another `leadcap serve` (pid {first.popen.pid}) already runs on {folder}; stop it,"
+            " or give this one its own LEADCAP_DATA_DIR"
+        ]
+        assert httpx.get(url + "/api/health/", timeout=5).json()["status"] == "ok"  # the first runs on
+    finally:
+        assert first.stop() == 0, first.output()
+    # Once the first is gone, the folder serves again.
+    again, url, _ = start_embedded_in(tmp_path / "a", env)
+    assert again.stop() == 0, again.output()
+
+
+def test_two_serves_started_at_once_on_one_folder_leave_one_running(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEADCAP_")}
+    env.update({"LEADCAP_DATA_DIR": str(folder), "PYTHONUNBUFFERED": "1"})
+    both = [
+        Process(("serve",), {**env, "LEADCAP_PORT": str(embedded.free_port())}, tmp_path / f"{n}.log").start()
+        for n in (1, 2)
+    ]
+    try:
+        deadline = time.monotonic() + 60
+        while not any(p.popen and p.popen.poll() is not None for p in both):
+            assert time.monotonic() < deadline, [p.output() for p in both]
+            time.sleep(0.1)
+        loser, winner = both if both[0].popen and both[0].popen.poll() is not None else both[::-1]
+        assert loser.popen and winner.popen and loser.popen.returncode == 1, loser.output()
+        assert f"(pid {winner.popen.pid}) already runs on {folder.resolve()}" in loser.output()
+        assert winner.popen.poll() is None, winner.output()
+    finally:
+        for process in both:
+            process.stop()

@@ -109,8 +109,23 @@ def test_add_refuses_what_it_cannot_take(own_env: dict[str, str], args: tuple[st
     ],
 )
 def test_add_refuses_private_addresses_with_the_guard_on(own_env: dict[str, str], url: str) -> None:
+    """A usage error (2), in one line that says why and which setting allows it, and that the
+    processes that deliver need it too (they check every delivery again)."""
     result = cli("add", url, env={**own_env, "LEADCAP_WEBHOOK_ALLOW_PRIVATE": "false"})
-    assert result.returncode == 1 and "address" in result.stderr
+    assert result.returncode == 2, result.stderr
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: webhook host ") and " address (" in line
+    assert line.endswith(
+        "; to allow private addresses, set LEADCAP_WEBHOOK_ALLOW_PRIVATE=true here and for"
+        " `leadcap serve` and `leadcap worker` too (they check every delivery again)"
+    )
+    assert url not in {row["url"] for row in json.loads(cli("list", "--json", env=own_env).stdout)}
+
+
+def test_add_of_a_host_that_does_not_resolve_names_no_setting(own_env: dict[str, str]) -> None:
+    result = cli("add", "https://crm.invalid/hook", env={**own_env, "LEADCAP_WEBHOOK_ALLOW_PRIVATE": "false"})
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines() == ["error: webhook host crm.invalid does not resolve"]
 
 
 def test_replay_needs_an_id_or_failed(own_env: dict[str, str]) -> None:

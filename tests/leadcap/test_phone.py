@@ -5,6 +5,7 @@ import pytest
 
 from leadcap import phone
 from leadcap.errors import InvalidPhone, MissingPhone, NotMobile, RegionNotAllowed
+from tests.servers import ROOT
 
 IR = frozenset({"IR"})
 
@@ -91,8 +92,28 @@ def test_default_region_reads_national_numbers() -> None:
 
 
 def test_carrier_is_looked_up() -> None:
-    assert phone.carrier_of("+989123456789") == "IR-MCI"
+    assert phone.carrier_of("+989123456789") == "Hamrah-e Aval"
     assert phone.carrier_of("+989351234567") == "Irancell"
+
+
+def test_iranian_carriers_are_named_by_one_scheme_their_brands() -> None:
+    """libphonenumber's English names mix brands (Irancell) with company codes (IR-MCI, MTCE);
+    every name carrier_of gives is the brand, as its Persian name (همراه اول, اسپادان) is, and
+    docs/export.md lists them all."""
+    from phonenumbers.carrierdata import CARRIER_DATA
+
+    named = {
+        key: phone.carrier_of(phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164))
+        for key in CARRIER_DATA
+        if key.startswith("98")
+        and (example := phonenumbers.parse("+" + key.ljust(12, "5"), None))
+        and phonenumbers.is_valid_number(example)
+    }
+    brands = {"Hamrah-e Aval", "Irancell", "Rightel", "Espadan", "TeleKish", "Aptel"}
+    assert set(named.values()) <= brands and len(set(named.values())) >= 4, named
+    docs = (ROOT / "docs" / "export.md").read_text()
+    assert all(f"`{brand}`" in docs for brand in brands)
+    assert "IR-MCI" not in docs and "MTCE" not in docs
 
 
 def test_the_phonenumbers_internals_carrier_of_reads_are_still_there() -> None:

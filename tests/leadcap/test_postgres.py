@@ -35,7 +35,7 @@ async def test_record_is_idempotent_on_submission_id(postgres: Postgres, pg: asy
     await postgres.record([s, s])
     lead = await pg.fetchrow("SELECT * FROM leads WHERE phone = $1", s.phone)
     assert lead["submissions"] == 1 and lead["id"] == s.id
-    assert (lead["region"], lead["carrier"], lead["status"]) == ("IR", "IR-MCI", "new")
+    assert (lead["region"], lead["carrier"], lead["status"]) == ("IR", "Hamrah-e Aval", "new")
     assert (lead["source"], lead["utm_campaign"]) == ("hero", "fall")
     rows = await pg.fetch("SELECT * FROM submissions WHERE phone = $1", s.phone)
     assert len(rows) == 1 and rows[0]["processed_at"] >= rows[0]["submitted_at"]

@@ -235,3 +235,55 @@ def test_every_declared_setting_is_parsed_masked_and_shown_by_config() -> None:
     assert list(masked) == [settings.PREFIX + d.env for d in declared.values()]
     assert all(d.help for d in declared.values())
     assert settings.FILE_SETTINGS == ("DATABASE_URL", "REDIS_URL", "MONGO_URL", "SMS_API_KEY", "VERIFY_KEY")
+
+
+def test_unknown_variables_are_named_with_the_closest_known_one(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("LEADCAP_RATE_LIMT=5/minute\nLEADCAP_VERIFY=off\n")
+    (tmp_path / "db").write_text("postgresql://app@db/leads")
+    environ = {
+        "LEADCAP_VERFY": "sms",
+        "LEADCAP_QQQQQQQQQQQQQ": "1",
+        "LEADCAP_RATE_LIMIT_FILE": "/run/secrets/x",  # only secrets may come from a file
+        # not misspellings: a secret's file, the suite's and the bench's own, the UI dev server's
+        "LEADCAP_DATABASE_URL_FILE": str(tmp_path / "db"),
+        "LEADCAP_TEST_REDIS_URL": "redis://x",
+        "LEADCAP_BENCH_REDIS": "redis://x",
+        "LEADCAP_DEV_API": "http://127.0.0.1:8000",
+        # Kubernetes' variables for a Service named `leadcap`
+        "LEADCAP_SERVICE_HOST": "10.0.0.11",
+        "LEADCAP_SERVICE_PORT": "8000",
+        "LEADCAP_SERVICE_PORT_HTTP": "8000",
+        "LEADCAP_PORT_8000_TCP": "tcp://10.0.0.11:8000",
+        "LEADCAP_PORT_8000_TCP_PROTO": "tcp",
+        "LEADCAP_PORT_8000_TCP_PORT": "8000",
+        "LEADCAP_PORT_8000_TCP_ADDR": "10.0.0.11",
+        "LEADCAP_WEB_PORT": "tcp://10.0.0.12:80",  # ... and one named `leadcap-web`
+        "OTHER_VERIFY": "sms",
+    }
+    assert settings.unknown_variables(environ, tmp_path / ".env") == [
+        "LEADCAP_QQQQQQQQQQQQQ is not a leadcap setting and is ignored (`leadcap config` lists them)",
+        "LEADCAP_RATE_LIMIT_FILE is not a leadcap setting and is ignored; did you mean LEADCAP_RATE_LIMIT?",
+        "LEADCAP_RATE_LIMT (in .env) is not a leadcap setting and is ignored; did you mean"
+        " LEADCAP_RATE_LIMIT?",
+        "LEADCAP_VERFY is not a leadcap setting and is ignored; did you mean LEADCAP_VERIFY?",
+    ]
+    assert settings.unknown_variables({}, None) == []
+    # Only a warning: the rest of the configuration loads as before.
+    assert settings.load(environ, tmp_path / ".env").rate_limit == RateLimit(10, 60)
+
+
+def test_config_spells_values_as_the_docs_do() -> None:
+    """`leadcap config` prints `false`, not Python's `False`, and what it prints reads back as
+    the same settings (masked secrets and `(embedded)`-like notes aside)."""
+    shown = settings.parse({}).masked()
+    assert shown["LEADCAP_WEBHOOK_ALLOW_PRIVATE"] == "false"
+    assert (
+        settings.parse({"WEBHOOK_ALLOW_PRIVATE": "yes"}).masked()["LEADCAP_WEBHOOK_ALLOW_PRIVATE"] == "true"
+    )
+    secrets = {settings.PREFIX + name for name in settings.FILE_SETTINGS}
+    plain = {
+        name.removeprefix(settings.PREFIX): value
+        for name, value in shown.items()
+        if name not in secrets and not value.startswith("(")
+    }
+    assert settings.parse(plain).masked() == shown

@@ -1,6 +1,8 @@
 """/admin/ in a real Chromium against a real `leadcap serve` and worker (run by `nox -s ui`):
 sign in, read the charts, change a status (its audit row checked here), both locales at
-1280 px with screenshots, and axe with no WCAG A/AA violation."""
+1280 px and 320 px with screenshots, and axe with no WCAG A/AA violation. In Persian: Solar Hijri
+dates and Persian digits on a lead submitted at a known instant, the font, the day filters, the
+«تا تاریخ» label with its field at every width, and the CSV's byte-order mark (web/ui/e2e/admin.mjs)."""
 
 from __future__ import annotations
 
@@ -8,12 +10,16 @@ import json
 import os
 import subprocess
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
 import pytest
 
+from leadcap.ids import uuid7
+from leadcap.stores.postgres import Postgres
 from leadcap.stores.postgres.migrate import migrate
+from leadcap.submission import Submission
 from tests import factories, servers
 from tests.servers import Process, Server, Stores, client, on_db, wait_for
 
@@ -21,6 +27,10 @@ pytestmark = pytest.mark.browser
 OUT = servers.ROOT / "test-output" / "browser"
 PASSWORD = "correct horse battery"
 REDIS_DB = 2  # its own Redis database (each module that flushes one has its own)
+DIST = servers.ROOT / "web" / "ui" / "dist"  # the build `nox -s ui` makes: the admin's font is in it
+# 00:15 on Nowruz 1405 in Tehran (LEADCAP_TIMEZONE's default); in UTC still the last day of 1404.
+KNOWN_AT = datetime(2026, 3, 20, 20, 45, tzinfo=UTC)
+KNOWN_PHONE = "+989123456789"
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +42,12 @@ async def admin_db(stores: Stores) -> str:
 
 @pytest.fixture(scope="module")
 def admin_stack(env: dict[str, str], admin_db: str, stores: Stores, run_dir: Path) -> Iterator[Server]:
-    own = {**env, "LEADCAP_DATABASE_URL": admin_db, "LEADCAP_REDIS_URL": on_db(stores.redis, REDIS_DB)}
+    own = {
+        **env,
+        "LEADCAP_DATABASE_URL": admin_db,
+        "LEADCAP_REDIS_URL": on_db(stores.redis, REDIS_DB),
+        "LEADCAP_UI_DIST": str(DIST),
+    }
     server = servers.start_server(own, run_dir / "admin-ui-serve.log")
     worker = Process(("worker",), own, run_dir / "admin-ui-worker.log").start()
     yield server
@@ -47,11 +62,18 @@ async def test_admin_in_chromium(admin_stack: Server, admin_db: str) -> None:
         await http.get("/")
         posted = await http.post("/api/leads/", json={"phone": factories.mobile(), "source": "hero"})
         assert posted.status_code == 202
+    known = await Postgres.open(admin_db)
+    try:  # a lead submitted at a known instant, long before the one just posted
+        at_ms = int(KNOWN_AT.timestamp() * 1000)
+        lead = Submission(id=uuid7(now_ms=at_ms), phone=KNOWN_PHONE, region="IR", source="نوروز")
+        await known.record([lead])
+    finally:
+        await known.close()
     pg = await asyncpg.connect(admin_db)
     try:
 
         async def lead() -> bool:
-            return bool(await pg.fetchval("SELECT count(*) FROM leads"))
+            return await pg.fetchval("SELECT count(*) FROM leads") == 2
 
         assert await wait_for(lead, 20)
         OUT.mkdir(parents=True, exist_ok=True)
@@ -64,6 +86,9 @@ async def test_admin_in_chromium(admin_stack: Server, admin_db: str) -> None:
                 "OUT_DIR": str(OUT),
                 "ADMIN_USER": "ops",
                 "ADMIN_PASSWORD": PASSWORD,
+                "KNOWN_AT": KNOWN_AT.isoformat(),
+                "KNOWN_PHONE": KNOWN_PHONE,
+                "ADMIN_TIMEZONE": "Asia/Tehran",
             },
             capture_output=True,
             text=True,
@@ -81,6 +106,14 @@ async def test_admin_in_chromium(admin_stack: Server, admin_db: str) -> None:
         assert [tuple(c) for c in changes] == [("new", "contacted", "ops"), ("contacted", "qualified", "ops")]
     finally:
         await pg.close()
+    # What the browser read for the known lead, against what it must be (computed here apart).
+    assert figures["known"] == {
+        "shown": "۱۴۰۵/۰۱/۰۱ ۰۰:۱۵",
+        "wanted": "۱۴۰۵/۰۱/۰۱ ۰۰:۱۵",
+        "phone": "۰۹۱۲ ۳۴۵ ۶۷۸۹",
+        "typed": "۱۴۰۵/۰۱/۰۱",
+    }
     for lang in ("fa", "en"):
-        assert (OUT / f"admin-overview-{lang}-1280.png").is_file()
-        assert (OUT / f"admin-leads-{lang}-1280.png").is_file()
+        for shot in ("overview", "leads"):
+            assert (OUT / f"admin-{shot}-{lang}-1280.png").is_file()
+        assert (OUT / f"admin-leads-{lang}-320.png").is_file()

@@ -29,12 +29,20 @@ def test_the_default_campaign_speaks_both_languages() -> None:
 def test_business_hours_become_a_sentence_in_each_language() -> None:
     shipped = campaign.load(None)
     assert shipped.copy("fa").call_back == (
-        "کارشناسان ما شنبه تا چهارشنبه از ساعت ۹ تا ۱۷ و پنجشنبه از ساعت ۹ تا ۱۳ با شما تماس می‌گیرند."
+        "کارشناسان ما شنبه تا چهارشنبه از ساعت ۹ تا ۱۷ و پنج‌شنبه از ساعت ۹ تا ۱۳ با شما تماس می‌گیرند."
     )
     assert shipped.copy("en").call_back == (
         "We will call you between 9:00 and 17:00, Saturday to Wednesday, "
         "and between 9:00 and 13:00, on Thursday."
     )
+
+
+def test_persian_day_names_carry_their_zero_width_non_joiner() -> None:
+    """«پنج‌شنبه», not «پنجشنبه»: a number word that would join the next letter is kept apart by
+    a ZWNJ (U+200C), as in «سه‌شنبه»; «دو» and «چهار» end in letters that never join."""
+    assert campaign.DAY_NAMES["fa"] == (
+        "شنبه", "یک‌شنبه", "دوشنبه", "سه‌شنبه", "چهارشنبه", "پنج‌شنبه", "جمعه",
+    )  # fmt: skip
 
 
 def test_days_that_are_not_a_run_are_listed() -> None:

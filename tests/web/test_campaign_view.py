@@ -78,18 +78,30 @@ def stats(env: dict[str, str], *args: str) -> dict[str, object]:
 async def test_stats_count_known_traffic(
     stack: Server, own_env: dict[str, str], own_pg: asyncpg.Pool
 ) -> None:
+    """Conversion is new leads that came with a counted visit over unique visitors; a lead
+    without one (an API client's) is counted apart, so it cannot push conversion past 100 %."""
     # Three visitors: one of them twice (same address, same browser), and a HEAD that is no visit.
-    for ip, agent in (("127.30.0.1", "A"), ("127.30.0.2", "B"), ("127.30.0.3", "A"), ("127.30.0.1", "A")):
+    # Each view counted marks the browser (a cookie until the hour ends); its POST carries it.
+    for ip, agent in (("127.30.0.2", "B"), ("127.30.0.3", "A")):
         async with client(stack.url, ip, headers={"user-agent": agent}) as http:
             assert (await http.get("/")).status_code == 200
     async with client(stack.url, "127.30.0.9") as http:
         assert (await http.head("/")).status_code == 200
+        assert "set-cookie" not in (await http.head("/")).headers  # not counted, not marked
 
-    first, second = factories.mobile(), factories.mobile()
-    async with client(stack.url, "127.30.1.1") as http:
+    first, second, third = factories.mobile(), factories.mobile(), factories.mobile()
+    async with client(stack.url, "127.30.0.1", headers={"user-agent": "A"}) as browser:
+        for _ in range(2):
+            view = await browser.get("/")
+            assert view.status_code == 200 and view.headers["set-cookie"].startswith("leadcap_visited=1;")
+        posted = await browser.post(
+            "/api/leads/", json={"phone": first, "source": "hero", "utm": {"campaign": "fall"}}
+        )
+        assert posted.status_code == 202
+    async with client(stack.url, "127.30.1.1") as http:  # an API client: no visit
         posts = [
-            {"phone": first, "source": "hero", "utm": {"campaign": "fall"}},
             {"phone": second, "source": "footer", "utm": {"campaign": "fall"}},
+            {"phone": third, "source": "footer"},
             {"phone": first, "source": "hero"},  # duplicate inside the dedupe window
             {"phone": "12"},  # invalid_phone
             {"source": "hero"},  # missing_phone
@@ -102,7 +114,7 @@ async def test_stats_count_known_traffic(
     async def recorded() -> bool:
         count = await own_pg.fetchval("SELECT coalesce(sum(n), 0) FROM intake_counts")
         leads = await own_pg.fetchval("SELECT count(*) FROM leads")
-        return bool(count == 7 and leads == 2)
+        return bool(count == 8 and leads == 3)
 
     assert await wait_for(recorded, 20), "the intake counts or the leads never arrived"
 
@@ -116,26 +128,31 @@ async def test_stats_count_known_traffic(
     today = report["rows"][0]  # type: ignore[index]
     assert today == report["total"] | {"label": today["label"]}  # type: ignore[index, operator]
     assert today["visits"] == 3
-    assert today["submissions"] == 2
-    assert today["new_leads"] == 2
+    assert today["submissions"] == 3
+    assert today["new_leads"] == 3
+    assert today["new_leads_with_visit"] == 1
+    assert today["new_leads_without_visit"] == 2
     assert today["duplicates"] == 1
     assert today["rate_limited"] == 1
     assert today["rejected"] == 3
     assert today["rejected_by_code"] == {"invalid_phone": 1, "missing_phone": 1, "not_mobile": 1}
     assert today["verified"] == 0
-    assert today["conversion"] == round(2 / 3, 4)
+    assert today["conversion"] == round(1 / 3, 4)  # not 3/3: two leads came with no visit
 
     by_source = stats(own_env, "--since", "today", "--by", "source")
-    assert {r["label"]: r["new_leads"] for r in by_source["rows"]} == {"hero": 1, "footer": 1}  # type: ignore[index, union-attr]
+    assert {r["label"]: r["new_leads"] for r in by_source["rows"]} == {"hero": 1, "footer": 2}  # type: ignore[index, union-attr]
+    assert {r["label"]: r["new_leads_with_visit"] for r in by_source["rows"]} == {"hero": 1, "footer": 0}  # type: ignore[index, union-attr]
     by_campaign = stats(own_env, "--since", "today", "--by", "campaign")
-    assert [(r["label"], r["new_leads"]) for r in by_campaign["rows"]] == [("fall", 2)]  # type: ignore[index, union-attr]
+    assert [(r["label"], r["new_leads"]) for r in by_campaign["rows"]] == [("fall", 2), ("—", 1)]  # type: ignore[index, union-attr]
     hours = stats(own_env, "--since", "today", "--by", "hour")
-    assert sum(r["new_leads"] for r in hours["rows"]) == 2  # type: ignore[index, union-attr]
+    assert sum(r["new_leads"] for r in hours["rows"]) == 3  # type: ignore[index, union-attr]
+    assert sum(r["new_leads_with_visit"] for r in hours["rows"]) == 1  # type: ignore[index, union-attr]
     assert sum(r["visits"] or 0 for r in hours["rows"]) == 3  # type: ignore[index, union-attr]
 
-    table = servers.leadcap("stats", "--since", "today", env=own_env)
+    table = servers.leadcap("stats", "--since", "today", env={**own_env, "COLUMNS": "80"})
     assert table.returncode == 0, table.stderr
-    assert "66.7%" in table.stdout and "invalid_phone 1" in table.stdout
+    assert "33.3%" in table.stdout and "invalid_phone 1" in table.stdout
+    assert max(len(line) for line in table.stdout.splitlines()) <= 80
 
 
 async def test_stats_refuses_bad_options(own_env: dict[str, str]) -> None:
@@ -487,7 +504,7 @@ async def test_status_change_is_audited_and_csv_is_formula_safe(
             "/admin/leads.csv", params={"status": "contacted", "source": "=HYPERLINK(1)"}, headers=cookie
         )
         assert download.status_code == 200 and download.headers["content-type"].startswith("text/csv")
-        rows = list(csv.DictReader(io.StringIO(download.text)))
+        rows = list(csv.DictReader(io.StringIO(download.content.decode("utf-8-sig"))))  # after its BOM
         assert [(r["id"], r["status"], r["source"], r["phone"]) for r in rows] == [
             (lead_id, "contacted", "'=HYPERLINK(1)", posted.json()["phone"])
         ]

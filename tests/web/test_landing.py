@@ -61,12 +61,20 @@ async def test_security_headers_and_etag(server: Server) -> None:
     )
 
 
-async def test_no_visit_cookie_without_an_edge_serving_the_page(server: Server) -> None:
-    """The cookie only tells the repository's nginx (LEADCAP_EDGE_DIR) that a view was counted."""
+async def test_a_counted_view_marks_the_browser_until_the_hour_ends(server: Server) -> None:
+    """With or without an edge: the browser's POST carries the mark, so its lead counts as one
+    that came with a counted visit (conversion). The mark holds no identifier; a HEAD is no view."""
     async with client(server.url) as http:
         response = await http.get("/")
+        head = await http.head("/")
     assert response.status_code == 200
-    assert "Set-Cookie" not in response.headers
+    name, _, rest = response.headers["Set-Cookie"].partition("=")
+    value, *attributes = (part.strip() for part in rest.split(";"))
+    assert (name, value) == ("leadcap_visited", "1")
+    max_age = int(next(a for a in attributes if a.lower().startswith("max-age=")).split("=")[1])
+    assert 0 < max_age <= 3600
+    assert {"Path=/", "HttpOnly", "SameSite=Lax"} <= set(attributes)
+    assert "Set-Cookie" not in head.headers
 
 
 async def test_thank_you_page_after_a_form_post(server: Server) -> None:

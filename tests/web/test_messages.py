@@ -36,7 +36,14 @@ def test_figures_are_filled_in_each_language() -> None:
 
 def test_a_phone_number_inside_persian_text_reads_left_to_right() -> None:
     sentence = messages.message(InvalidPhone("raw"), "fa")
-    assert f"{messages.LRI}۰۹۱۲ ۳۴۵ ۶۷۸۹{messages.PDI}" in sentence
+    assert f"{messages.LRI}۰۹۱۲\u00a0۳۴۵\u00a0۶۷۸۹{messages.PDI}" in sentence
+
+
+def test_an_example_number_never_breaks_across_lines() -> None:
+    """Its groups are joined by no-break spaces (the browser test checks it at 1280 px)."""
+    for lang in ("fa", "en"):
+        sentence = messages.message(InvalidPhone("raw"), lang)
+        assert messages.localise_digits("0912\u00a0345\u00a06789", lang) in sentence, lang
 
 
 def test_an_unknown_code_keeps_its_own_sentence() -> None:

@@ -29,7 +29,7 @@ async def test_submitted_lead_reaches_postgres(
         1,
         "hero",
         "fall",
-        "IR-MCI",
+        "Hamrah-e Aval",
     )
     sub = await pg.fetchrow("SELECT * FROM submissions WHERE id = $1::uuid", response.json()["id"])
     assert sub["processed_at"] is not None and sub["status"] == "processed"

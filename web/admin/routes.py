@@ -7,6 +7,7 @@ A handler checks the session, then the CSRF token of a form, then calls one lead
 from __future__ import annotations
 
 import asyncio
+import functools
 import hmac
 import io
 import secrets
@@ -22,18 +23,17 @@ from sanic.response import HTTPResponse, html, raw, redirect
 from leadcap import admin_sessions, admin_users, clientip, export, leadbook, stats
 from leadcap.admin_sessions import Session
 from leadcap.errors import (
-    ConfigError,
     CsrfRejected,
     HttpsRequired,
-    InvalidBody,
     InvalidCredentials,
     LeadcapError,
     NotFound,
     RateLimited,
 )
+from leadcap.landing import ui_dist
 from leadcap.settings import LOCALES, Settings
 from web import https, messages
-from web.admin import views
+from web.admin import filters, views
 from web.admin.words import WORDS
 
 bp = Blueprint("admin", url_prefix="/admin")
@@ -50,6 +50,9 @@ STATIC = {
     )
 }
 NO_STORE = {"Cache-Control": "no-store"}
+# Vazirmatn for the Persian pages, subset by the front-end build (web/ui/scripts/admin-font.mjs)
+# into the build's admin/ folder; without a build the pages fall back to the system's fonts.
+FONT = "vazirmatn.woff2"
 
 
 def settings_of(request: Request) -> Settings:
@@ -132,12 +135,24 @@ def bucket_of(request: Request) -> str:
     return clientip.bucket(address)
 
 
+@functools.lru_cache(maxsize=4)
+def built_font(dist: Path) -> bytes | None:
+    """The admin's font from a front-end build, read once per process."""
+    try:
+        return dist.joinpath("admin", FONT).read_bytes()
+    except OSError:
+        return None
+
+
 @bp.get("/static/<name:str>", name="admin_static")
 async def static(request: Request, name: str) -> HTTPResponse:
+    cache = {"Cache-Control": "public, max-age=3600"}
+    if name == FONT and (font := built_font(ui_dist(settings_of(request)))) is not None:
+        return raw(font, content_type="font/woff2", headers=cache)
     if name not in STATIC:
         raise NotFound("There is nothing at this address.")
     body, kind = STATIC[name]
-    return raw(body, content_type=kind, headers={"Cache-Control": "public, max-age=3600"})
+    return raw(body, content_type=kind, headers=cache)
 
 
 @bp.get("/login", name="admin_login_form")
@@ -237,31 +252,37 @@ async def overview(request: Request) -> HTTPResponse:
         hours=hours,
         sources=sources,
         campaigns=campaigns,
+        today=today.date(),
     )
     return page(request, body)
 
 
-def filters_of(request: Request, tz: ZoneInfo) -> leadbook.Filters:
-    """The leads filter from the query string; InvalidBody for a value that cannot be one."""
-    query = views.query_of(request.args)
-    status = query.get("status") or None
-    if status is not None and status not in leadbook.STATUSES:
-        raise InvalidBody("The status filter is not a known status.")
-    try:
-        since = stats.parse_when(query["since"], "since", tz) if query.get("since") else None
-        until = stats.parse_when(query["until"], "until", tz, end_of_day=True) if query.get("until") else None
-    except ConfigError:
-        raise InvalidBody("The dates must look like 2026-11-28.") from None
-    for value in (query.get("source"), query.get("campaign")):
-        if value and any(ord(c) < 32 or ord(c) == 127 for c in value):
-            raise InvalidBody("A filter holds a control character.")
-    return leadbook.Filters(
-        status=status,
-        source=query.get("source") or None,
-        campaign=query.get("campaign") or None,
-        since=since,
-        until=until,
+def filter_of(request: Request) -> filters.Filter:
+    return filters.read(views.query_of(request.args), settings_of(request).tz)
+
+
+def leads_page(
+    request: Request,
+    session: Session,
+    chosen: filters.Filter,
+    result: leadbook.Page | None,
+    *,
+    status: int = 200,
+    notice: str | None = None,
+) -> HTTPResponse:
+    settings = settings_of(request)
+    body = views.leads(
+        language(request),
+        session.user,
+        session.csrf,
+        page=result,
+        chosen=chosen,
+        after=views.query_of(request.args).get("after"),
+        tz=settings.tz,
+        region=settings.default_region,
+        notice=notice,
     )
+    return page(request, body, status=status)
 
 
 @bp.get("/leads", name="admin_leads")
@@ -269,15 +290,13 @@ async def leads(request: Request) -> HTTPResponse:
     session = await current_session(request)
     if session is None:
         return to_login()
-    tz = ZoneInfo(settings_of(request).timezone)
-    where = filters_of(request, tz)
+    chosen = filter_of(request)
+    if chosen.problems:  # the form again, with what was typed and what is wrong with it
+        return leads_page(request, session, chosen, None, status=400)
     query = views.query_of(request.args)
-    result = await leadbook.page(request.app.ctx.services.postgres, where, after=query.get("after"))
-    lang = language(request)
-    notice = WORDS[lang]["changed"] if query.get("done") else None
-    return page(
-        request, views.leads(lang, session.user, session.csrf, page=result, query=query, tz=tz, notice=notice)
-    )
+    result = await leadbook.page(request.app.ctx.services.postgres, chosen.where, after=query.get("after"))
+    notice = WORDS[language(request)]["changed"] if query.get("done") else None
+    return leads_page(request, session, chosen, result, notice=notice)
 
 
 def safe_back(value: str) -> str:
@@ -302,20 +321,26 @@ async def change_status(request: Request, lead_id: str) -> HTTPResponse:
 
 
 @bp.get("/leads.csv", name="admin_leads_csv")
-async def leads_csv(request: Request) -> None:
+async def leads_csv(request: Request) -> HTTPResponse | None:
+    """The filter's leads with the export's columns, times in the admin's zone (and the Solar
+    Hijri date columns in Persian), after a UTF-8 byte-order mark so spreadsheets read Persian."""
     session = await current_session(request)
     if session is None:
         raise NotFound("There is nothing at this address.")
-    tz = ZoneInfo(settings_of(request).timezone)
-    where = filters_of(request, tz)
+    chosen = filter_of(request)
+    if chosen.problems:
+        return leads_page(request, session, chosen, None, status=400)
+    tz = settings_of(request).tz
+    calendar = "jalali" if language(request) == "fa" else "gregorian"
     stamp = datetime.now(tz).strftime("%Y%m%d-%H%M")
     response = await request.respond(
         content_type="text/csv; charset=utf-8",
         headers={**NO_STORE, "Content-Disposition": f'attachment; filename="leads-{stamp}.csv"'},
     )
     buffer = io.StringIO()
-    writer = export.Writer("csv", buffer)
-    async for values in leadbook.rows_for_export(request.app.ctx.services.postgres, where):
+    writer = export.Writer("csv", buffer, fieldnames=export.columns(calendar), bom=True)
+    rows = leadbook.rows_for_export(request.app.ctx.services.postgres, chosen.where, tz=tz, calendar=calendar)
+    async for values in rows:
         writer.write(values)
         if buffer.tell() >= 64 * 1024:
             await response.send(buffer.getvalue())
@@ -323,6 +348,7 @@ async def leads_csv(request: Request) -> None:
             buffer.truncate()
     await response.send(buffer.getvalue())
     await response.eof()
+    return None
 
 
 def render_error(request: Request, error: LeadcapError, status: int, headers: dict[str, str]) -> HTTPResponse:

@@ -1,31 +1,32 @@
-"""The /admin/ pages as server-rendered HTML: every value escaped, no inline script or style."""
+"""The /admin/ pages as server-rendered HTML: every value escaped, no inline script or style.
+
+Every number, date and phone number goes through formats.py, so the Persian page writes them
+all in Persian digits and the Solar Hijri calendar, and times are in the admin's zone.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import date, datetime, tzinfo
 from html import escape
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from leadcap import leadbook
 from leadcap.stats import Report, Row
-from web.admin import charts
+from web.admin import charts, formats
+from web.admin.filters import Filter
 from web.admin.words import WORDS
-from web.messages import localise_digits
 
 ASSETS = "/admin/static/"
 
 
 def number(value: float | None, lang: str) -> str:
-    if value is None:
-        return "—"
-    return localise_digits(f"{value:,.0f}", lang)
+    return formats.number(value, lang)
 
 
 def percent(value: float | None, lang: str) -> str:
-    return "—" if value is None else localise_digits(f"{value:.1%}", lang)
+    return formats.percent(value, lang)
 
 
 def layout(lang: str, title: str, body: str, *, user: str | None = None, csrf: str | None = None) -> str:
@@ -75,7 +76,7 @@ def login(lang: str, csrf: str, *, error: str | None = None, name: str = "") -> 
 def error(lang: str, status: int, sentence: str) -> str:
     w = WORDS[lang]
     body = (
-        f"<h1>{escape(w['error'])} {localise_digits(str(status), lang)}</h1>"
+        f"<h1>{escape(w['error'])} {formats.digits(str(status), lang)}</h1>"
         f'<p role="alert">{escape(sentence)}</p><p><a href="/admin/">{escape(w["back"])}</a></p>'
     )
     return layout(lang, w["error"], body)
@@ -98,7 +99,7 @@ def _card(label: str, value: str) -> str:
     )
 
 
-def _table(lang: str, caption: str, first: str, rows: Sequence[Row]) -> str:
+def _table(lang: str, caption: str, first: str, rows: Sequence[Row], *, by: str) -> str:
     w = WORDS[lang]
     head = "".join(
         f'<th scope="col">{escape(w[k])}</th>'
@@ -106,6 +107,7 @@ def _table(lang: str, caption: str, first: str, rows: Sequence[Row]) -> str:
             "visitors",
             "submissions",
             "new_leads",
+            "without_visit",
             "duplicates",
             "rejected",
             "rate_limited",
@@ -113,13 +115,14 @@ def _table(lang: str, caption: str, first: str, rows: Sequence[Row]) -> str:
         )
     )
     body = "".join(
-        f'<tr><th scope="row">{escape(localise_digits(r.label, lang))}</th>'
+        f'<tr><th scope="row">{escape(formats.period(r.label, by, lang))}</th>'
         + "".join(
             f"<td>{number(v, lang)}</td>"
             for v in (
                 r.visits,
                 r.submissions,
                 r.new_leads,
+                r.new_leads_without_visit,
                 r.duplicates,
                 r.rejected_total,
                 r.rate_limited,
@@ -136,51 +139,65 @@ def _table(lang: str, caption: str, first: str, rows: Sequence[Row]) -> str:
     )
 
 
+def _today(lang: str, today: date, zone: str) -> str:
+    """Today's date in words and the zone every time on the page is in."""
+    w = WORDS[lang]
+    return (
+        f'<p class="today">{escape(w["today_is"])}: <time datetime="{today.isoformat()}">'
+        f"{escape(formats.long_day(today, lang))}</time> · {escape(w['times_in'])}"
+        f' <bdi dir="ltr">{escape(zone)}</bdi></p>'
+    )
+
+
 def overview(
-    lang: str, user: str, csrf: str, *, days: Report, hours: Report, sources: Report, campaigns: Report
+    lang: str,
+    user: str,
+    csrf: str,
+    *,
+    days: Report,
+    hours: Report,
+    sources: Report,
+    campaigns: Report,
+    today: date,
 ) -> str:
     w = WORDS[lang]
 
     def num(v: float) -> str:
         return number(v, lang)
 
-    today = days.rows[-1] if days.rows else Row("")
+    last = days.rows[-1] if days.rows else Row("")
+    # Conversion counts only the leads that came with a counted visit; the others are shown apart.
     cards = "".join(
         (
-            _card(f"{w['visitors']} · {w['today']}", number(today.visits, lang)),
-            _card(f"{w['new_leads']} · {w['today']}", number(today.new_leads, lang)),
-            _card(f"{w['conversion']} · {w['today']}", percent(today.conversion, lang)),
-            _card(w["new_leads"], number(days.total.new_leads, lang)),
+            _card(f"{w['visitors']} · {w['today']}", number(last.visits, lang)),
+            _card(f"{w['new_leads']} · {w['today']}", number(last.new_leads, lang)),
+            _card(f"{w['without_visit']} · {w['today']}", number(last.new_leads_without_visit, lang)),
+            _card(f"{w['conversion']} · {w['today']}", percent(last.conversion, lang)),
             _card(w["visitors"], number(days.total.visits, lang)),
+            _card(w["new_leads"], number(days.total.new_leads, lang)),
+            _card(w["without_visit"], number(days.total.new_leads_without_visit, lang)),
             _card(w["conversion"], percent(days.total.conversion, lang)),
         )
     )
-    hour_labels = [r.label[-5:-3] for r in hours.rows]
-    day_labels = [r.label[5:] for r in days.rows]
+
+    def series(rows: Sequence[Row]) -> list[tuple[str, str, list[float]]]:
+        return [
+            (w["visitors"], "s1", [r.visits or 0 for r in rows]),
+            (w["with_visit"], "s2", [r.new_leads_with_visit for r in rows]),
+            (w["without_visit"], "s3", [r.new_leads_without_visit for r in rows]),
+        ]
+
+    hour_labels = [formats.digits(r.label[11:13], lang) for r in hours.rows]
+    day_labels = [formats.short_day(date.fromisoformat(r.label[:10]), lang) for r in days.rows]
     body = (
-        f'<h1>{escape(w["overview"])}</h1><section class="cards">{cards}</section>'
+        f"<h1>{escape(w['overview'])}</h1>{_today(lang, today, days.timezone)}"
+        f'<section class="cards">{cards}</section>'
         f"<section><h2>{escape(w['today_by_hour'])}</h2>"
-        + charts.columns(
-            w["today_by_hour"],
-            hour_labels,
-            [
-                (w["visitors"], "s1", [r.visits or 0 for r in hours.rows]),
-                (w["new_leads"], "s2", [r.new_leads for r in hours.rows]),
-            ],
-            number=num,
-        )
-        + _table(lang, w["data_table"], w["hour"], hours.rows)
+        + charts.columns(w["today_by_hour"], hour_labels, series(hours.rows), number=num)
+        + _table(lang, w["data_table"], w["hour"], hours.rows, by="hour")
         + f"</section><section><h2>{escape(w['by_day'])}</h2>"
-        + charts.columns(
-            w["by_day"],
-            day_labels,
-            [
-                (w["visitors"], "s1", [r.visits or 0 for r in days.rows]),
-                (w["new_leads"], "s2", [r.new_leads for r in days.rows]),
-            ],
-            number=num,
-        )
-        + _table(lang, w["data_table"], w["day"], days.rows)
+        + charts.columns(w["by_day"], day_labels, series(days.rows), number=num)
+        + _table(lang, w["data_table"], w["day"], days.rows, by="day")
         + f'</section><section class="pair"><div><h2>{escape(w["by_source"])}</h2>'
         + charts.bars(w["by_source"], [(r.label, r.new_leads) for r in sources.rows], number=num)
         + f"</div><div><h2>{escape(w['by_campaign'])}</h2>"
@@ -190,12 +207,91 @@ def overview(
     return layout(lang, w["overview"], body, user=user, csrf=csrf)
 
 
-def _select(name: str, label: str, options: Sequence[tuple[str, str]], chosen: str | None, ident: str) -> str:
+def _field(ident: str, label: str, control: str, problem: str | None) -> str:
+    """A label and its control as one piece that never wraps apart, with its problem after it."""
+    pair = f'<span class="field"><label for="{ident}">{escape(label)}</label>{control}</span>'
+    if not problem:
+        return pair
+    said = f'<span class="problem" id="{ident}-problem">{escape(problem)}</span>'
+    return f'<span class="group">{pair}{said}</span>'
+
+
+def _invalid(ident: str, problem: str | None) -> str:
+    return f' aria-invalid="true" aria-describedby="{ident}-problem"' if problem else ""
+
+
+def _select(
+    name: str,
+    label: str,
+    options: Sequence[tuple[str, str]],
+    chosen: str | None,
+    ident: str,
+    problem: str | None = None,
+) -> str:
     opts = "".join(
         f'<option value="{escape(v)}"{" selected" if v == (chosen or "") else ""}>{escape(t)}</option>'
         for v, t in options
     )
-    return f'<label for="{ident}">{escape(label)}</label><select id="{ident}" name="{name}">{opts}</select>'
+    control = f'<select id="{ident}" name="{name}"{_invalid(ident, problem)}>{opts}</select>'
+    return _field(ident, label, control, problem)
+
+
+def _day_input(lang: str, name: str, shown: str, problem: str | None) -> str:
+    """A day field: Solar Hijri digits typed as text in `fa` (browsers' date pickers are
+    Gregorian), the browser's date picker in `en`."""
+    w = WORDS[lang]
+    ident = f"f-{name}"
+    kind = (
+        f' type="text" autocomplete="off" maxlength="32" placeholder="{escape(w["day_example"])}"'
+        if lang == "fa"
+        else ' type="date"'
+    )
+    control = (
+        f'<input id="{ident}" name="{name}"{kind} dir="ltr" value="{escape(shown)}"'
+        f"{_invalid(ident, problem)}>"
+    )
+    return _field(ident, w[name], control, problem)
+
+
+def _phone(e164: str, lang: str, region: str) -> str:
+    """The number as a visitor writes it, in a left-to-right isolate (an <a dir> is one), so its
+    digit groups keep their order inside right-to-left text; the link dials it."""
+    shown = formats.phone(e164, lang, region)
+    return f'<a class="phone" dir="ltr" href="tel:{escape(e164)}">{escape(shown)}</a>'
+
+
+def filter_form(lang: str, chosen: Filter) -> str:
+    w = WORDS[lang]
+    problems = {k: w[v] for k, v in chosen.problems.items()}
+    statuses = [("", w["any"]), *((s, w["status_" + s]) for s in leadbook.STATUSES)]
+    texts = "".join(
+        _field(
+            f"f-{k}",
+            w[k],
+            f'<input id="f-{k}" name="{k}" maxlength="128" value="{escape(chosen.typed.get(k, ""))}"'
+            f"{_invalid(f'f-{k}', problems.get(k))}>",
+            problems.get(k),
+        )
+        for k in ("source", "campaign")
+    )
+
+    def shown(name: str) -> str:  # a day understood is shown in the page's calendar; else as typed
+        understood = chosen.days.get(name)
+        if understood is None or name in chosen.problems:
+            return chosen.typed.get(name, "")
+        return formats.day(understood, lang)
+
+    days = "".join(_day_input(lang, k, shown(k), problems.get(k)) for k in ("since", "until"))
+    alert = f'<p class="error" role="alert">{escape(w["fix_filter"])}</p>' if problems else ""
+    return (
+        f'{alert}<form method="get" action="/admin/leads" class="card filters">'
+        + _select(
+            "status", w["status"], statuses, chosen.typed.get("status"), "f-status", problems.get("status")
+        )
+        + texts
+        + days
+        + f'<button type="submit">{escape(w["filter"])}</button></form>'
+    )
 
 
 def leads(
@@ -203,41 +299,29 @@ def leads(
     user: str,
     csrf: str,
     *,
-    page: leadbook.Page,
-    query: Mapping[str, str],
-    tz: ZoneInfo,
+    page: leadbook.Page | None,
+    chosen: Filter,
+    after: str | None,
+    tz: tzinfo,
+    region: str,
     notice: str | None = None,
 ) -> str:
+    """The leads table under its filter form; `page` is None when the filter has a problem."""
     w = WORDS[lang]
-    statuses = [("", w["any"]), *((s, w["status_" + s]) for s in leadbook.STATUSES)]
-    filters = (
-        '<form method="get" action="/admin/leads" class="card filters">'
-        + _select("status", w["status"], statuses, query.get("status"), "f-status")
-        + "".join(
-            f'<label for="f-{k}">{escape(w[k])}</label><input id="f-{k}" name="{k}" maxlength="128"'
-            f' value="{escape(query.get(k, ""))}">'
-            for k in ("source", "campaign")
-        )
-        + "".join(
-            f'<label for="f-{k}">{escape(w[k])}</label><input id="f-{k}" name="{k}" type="date" dir="ltr"'
-            f' value="{escape(query.get(k, ""))}">'
-            for k in ("since", "until")
-        )
-        + f'<button type="submit">{escape(w["filter"])}</button></form>'
-    )
-    kept = {k: v for k, v in query.items() if k in ("status", "source", "campaign", "since", "until") and v}
+    kept = chosen.link()
     back = "/admin/leads" + ("?" + urlencode(kept) if kept else "")
     settable = [(s, w["status_" + s]) for s in leadbook.SETTABLE]
     rows = []
-    for lead in page.rows:
+    for lead in page.rows if page else []:
         at: datetime = lead["first_submitted_at"]
         ident = str(lead["id"])
         rows.append(
-            f'<tr><td dir="ltr">{escape(lead["phone"])}</td>'
+            f"<tr><td>{_phone(lead['phone'], lang, region)}</td>"
             f'<td><span class="status {escape(lead["status"])}">'
             f"{escape(w.get('status_' + lead['status'], lead['status']))}</span></td>"
             f"<td>{escape(lead['source'] or '—')}</td><td>{escape(lead['utm_campaign'] or '—')}</td>"
-            f'<td dir="ltr">{escape(localise_digits(f"{at.astimezone(tz):%Y-%m-%d %H:%M}", lang))}</td>'
+            f'<td><time datetime="{at.astimezone(tz).isoformat()}">{escape(formats.moment(at, tz, lang))}'
+            "</time></td>"
             f'<td><form method="post" action="/admin/leads/{ident}/status" class="inline status-form">'
             f'<input type="hidden" name="csrf" value="{escape(csrf)}">'
             f'<input type="hidden" name="back" value="{escape(back)}">'
@@ -253,18 +337,20 @@ def leads(
         f"<tbody>{''.join(rows)}</tbody></table></div>"
         if rows
         else f"<p>{escape(w['none'])}</p>"
+        if page
+        else ""
     )
     more = ""
-    if page.next_cursor:
-        after = urlencode({**kept, "after": page.next_cursor})
-        more = f'<a class="button" href="/admin/leads?{escape(after)}">{escape(w["next"])}</a>'
-    if query.get("after"):
+    if page and page.next_cursor:
+        later = urlencode({**kept, "after": page.next_cursor})
+        more = f'<a class="button" href="/admin/leads?{escape(later)}">{escape(w["next"])}</a>'
+    if after:
         more = f'<a href="{escape(back)}">{escape(w["first_page"])}</a> ' + more
     csv_query = escape("?" + urlencode(kept) if kept else "")
-    csv = f'<a class="button" href="/admin/leads.csv{csv_query}">{escape(w["csv"])}</a>'
+    csv = f'<a class="button" href="/admin/leads.csv{csv_query}">{escape(w["csv"])}</a>' if page else ""
     alert = f'<p class="ok" role="status">{escape(notice)}</p>' if notice else ""
     body = (
-        f'<h1>{escape(w["leads"])}</h1>{alert}{filters}<p class="actions">{csv}</p>{table}'
+        f'<h1>{escape(w["leads"])}</h1>{alert}{filter_form(lang, chosen)}<p class="actions">{csv}</p>{table}'
         f'<p class="actions">{more}</p>'
     )
     return layout(lang, w["leads"], body, user=user, csrf=csrf)

@@ -42,16 +42,18 @@ def count_visit(request: Request) -> bool:
 
 
 def mark_counted(request: Request, response: HTTPResponse) -> HTTPResponse:
-    """Behind an edge that serves the page (LEADCAP_EDGE_DIR), let this browser's next views in
-    this hour come from nginx: the hour's unique-visitor count already has it."""
-    if request.app.ctx.settings.edge_dir is not None:
-        tz = request.app.ctx.visits.tz
-        # Written out: Sanic's add_cookie cost several times this in a timeit. Not Secure: a
-        # marker, not a credential, and the site may be served over http.
-        response.headers["Set-Cookie"] = (
-            f"{visits.COUNTED_COOKIE}=1; Max-Age={visits.seconds_left_in_hour(datetime.now(tz), tz)}; "
-            "Path=/; HttpOnly; SameSite=Lax"
-        )
+    """Mark a browser whose view was counted, until this hour of LEADCAP_TIMEZONE ends. Its
+    POST then carries the mark: a lead that came with a counted visit (the campaign view's
+    conversion; an API client's lead has none). Behind an edge that serves the page
+    (LEADCAP_EDGE_DIR), the mark also lets nginx answer this browser's next views in the hour:
+    the hour's unique-visitor count already has it."""
+    tz = request.app.ctx.visits.tz
+    # Written out: Sanic's add_cookie cost several times this in a timeit. Not Secure: a
+    # marker, not a credential, and the site may be served over http.
+    response.headers["Set-Cookie"] = (
+        f"{visits.COUNTED_COOKIE}=1; Max-Age={visits.seconds_left_in_hour(datetime.now(tz), tz)}; "
+        "Path=/; HttpOnly; SameSite=Lax"
+    )
     return response
 
 

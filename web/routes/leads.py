@@ -8,7 +8,7 @@ import dataclasses
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, redirect
 
-from leadcap import clientip, codes, origins, submission
+from leadcap import clientip, codes, origins, submission, visits
 from leadcap.errors import ForbiddenOrigin, InvalidBody, LeadcapError, RateLimited, RequestError
 from leadcap.intake import Receipt
 from leadcap.settings import Settings
@@ -123,6 +123,8 @@ async def capture(request: Request) -> HTTPResponse:
         quota, limited = await intake.count(bucket)
         current.quota = quota
         raise rejected(request, limited or error) from None
+    if request.cookies.get(visits.COUNTED_COOKIE) == "1":  # sent from a page whose view was counted
+        parsed = dataclasses.replace(parsed, visited=True)
     verifier: Verifier | None = request.app.ctx.services.verifier
     if verifier is not None:
         parsed = dataclasses.replace(parsed, verify=True)  # the worker writes the lead `unverified`

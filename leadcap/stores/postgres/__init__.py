@@ -66,18 +66,12 @@ class Postgres:
             return (time.perf_counter() - started) * 1000
 
     async def record(self, batch: Sequence[Submission]) -> None:
-        """Write submissions and their leads in one transaction; idempotent on submission id."""
+        """Write submissions and their leads in one statement (its own transaction, so no BEGIN
+        and COMMIT round trips); idempotent on submission id."""
         if not batch:
             return
-        to_verify = [s.id for s in batch if s.verify]
-        if not to_verify:  # one statement is its own transaction: no BEGIN and COMMIT round trips
-            async with translated("recording submissions"), self._pool.acquire() as conn:
-                await write_submissions(conn, batch)
-            return
-        async with translated("recording submissions"), self._pool.acquire() as conn, conn.transaction():
+        async with translated("recording submissions"), self._pool.acquire() as conn:
             await write_submissions(conn, batch)
-            # LEADCAP_VERIFY=sms: a lead these submissions created waits for its code
-            await conn.execute(query("mark_unverified"), to_verify)
 
     async def mark_verified(self, batch: Sequence[Submission]) -> None:
         """The leads of `batch` are verified now, in one transaction: created so if the worker has
@@ -181,5 +175,7 @@ async def write_submissions(
         [s.source for s in batch],
         *([utm.get(key) for utm in utms] for key in UTM_KEYS),
         [s.submitted_at for s in batch],
+        [s.verify for s in batch],  # LEADCAP_VERIFY=sms: the lead it creates starts `unverified`
+        [s.visited for s in batch],  # came with a counted visit: the campaign view's conversion
     ]
     await conn.execute(query("record_submissions"), *columns)

@@ -3,6 +3,8 @@ statement, and a pending delivery per subscribed endpoint."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import asyncpg
 import orjson
 import pytest
@@ -93,3 +95,17 @@ async def test_another_event_joins_the_transaction_of_its_change(
     assert event["lead_id"] == lead.id and orjson.loads(event["data"])["phone"] == lead.phone
     rows = await wpg.fetch("SELECT endpoint_id FROM webhook_deliveries WHERE event_id = $1", event["id"])
     assert [r["endpoint_id"] for r in rows] == [verified]
+
+
+async def test_lead_created_carries_the_status_the_lead_has(postgres: Postgres, wpg: asyncpg.Pool) -> None:
+    """With LEADCAP_VERIFY=sms the lead is written `unverified`: its lead.created says so, never
+    `new` (a CRM would call a number nobody confirmed). A later submission of the same phone,
+    sent with verification off, changes neither the lead nor its one event."""
+    waiting = dataclasses.replace(sub(factories.mobile()), verify=True)
+    plain = sub(factories.mobile())
+    await postgres.record([waiting, plain])
+    await postgres.record([sub("0" + waiting.phone[3:])])
+    rows = await wpg.fetch("SELECT lead_id, data FROM webhook_events WHERE type = 'lead.created'")
+    sent = {r["lead_id"]: orjson.loads(r["data"])["status"] for r in rows}
+    held = {r["id"]: r["status"] for r in await wpg.fetch("SELECT id, status FROM leads")}
+    assert sent == held == {waiting.id: "unverified", plain.id: "new"}

@@ -158,6 +158,49 @@ async function shoot(page, name, shots, { fullPage = true } = {}) {
   shots.push(file);
 }
 
+/**
+ * Widths at which a match of `source` (a regular expression) in the text of `selector` is split
+ * over two lines: first as laid out now (reported as "as is"), then with the element's box set to
+ * each width from `from` to `to` px in steps of 4 (through the CSSOM, which the CSP allows), so
+ * every place a line could break is tried. Restores the box. [] when nothing splits.
+ */
+async function splitWidths(page, selector, source, from, to) {
+  return page.evaluate(({ selector, source, from, to }) => {
+    const box = document.querySelector(selector);
+    if (!box) return [`no ${selector}`];
+    const ranges = [];
+    const walker = document.createTreeWalker(box, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const m of node.data.matchAll(new RegExp(source, 'gu'))) {
+        const range = document.createRange();
+        range.setStart(node, m.index);
+        range.setEnd(node, m.index + m[0].length);
+        ranges.push(range);
+      }
+    }
+    if (ranges.length === 0) return [`no match of ${source} in ${JSON.stringify(box.textContent)}`];
+    const split = (range) => {
+      const rects = [...range.getClientRects()].filter((r) => r.width > 0);
+      const tops = rects.map((r) => r.top);
+      return Math.max(...tops) - Math.min(...tops) > Math.min(...rects.map((r) => r.height)) / 2;
+    };
+    const found = ranges.some(split) ? ['as is'] : [];
+    const before = box.style.width;
+    for (let width = from; width <= to; width += 4) {
+      box.style.width = `${width}px`;
+      if (ranges.some(split)) found.push(width);
+    }
+    box.style.width = before;
+    return found;
+  }, { selector, source, from, to });
+}
+
+// A business-hours time range with the word before it ("پنج‌شنبه ۹ تا ۱۳", "Thursday 9:00–13:00"):
+// the closing hour never starts a line on its own.
+const HOURS_RANGE = '[^\\s\\u00a0·]+[\\s\\u00a0]+[0-9۰-۹:]+[\\s\\u00a0]*(?:تا|–)[\\s\\u00a0\\u2060]*[0-9۰-۹:]+';
+// The example number of the invalid_phone message, in either script, spaced or not.
+const EXAMPLE_NUMBER = '[0۰][9۹][1۱][2۲][\\s\\u00a0]*[3۳][4۴][5۵][\\s\\u00a0]*[6۶][7۷][8۸][9۹]';
+
 /** Both widths of the current state: 1280 (as is) and 390, then back to 1280. */
 async function shootBoth(page, name, shots) {
   await page.setViewportSize({ width: 1280, height: 900 });
@@ -236,6 +279,8 @@ async function localePass(browser, target, result, { timing }) {
   }
   await page.setViewportSize({ width: 1280, height: 900 });
   await axe(page, `${locale} default`, result);
+  const hoursSplit = await splitWidths(page, 'footer p', HOURS_RANGE, 120, 720);
+  check(`footer hours: no time range split over two lines (${locale})`, hoursSplit.length === 0, `split at ${hoursSplit.join(', ')}`);
 
   // Error state: a bad number shows an error and sends nothing.
   await input.fill('12345');
@@ -245,6 +290,8 @@ async function localePass(browser, target, result, { timing }) {
   const describedBy = await input.getAttribute('aria-describedby');
   const fieldMessage = describedBy ? await page.locator(`[id="${describedBy}"]`).innerText() : '';
   check('bad number shows an error message', fieldMessage.trim().length > 0, JSON.stringify(fieldMessage));
+  const numberSplit = await splitWidths(page, `[id="${describedBy}"]`, EXAMPLE_NUMBER, 120, 720);
+  check(`the error's example number stays on one line at 1280 px (${locale})`, numberSplit.length === 0, `split at ${numberSplit.join(', ')}`);
   await page.click(SUBMIT);
   await page.waitForTimeout(300);
   check('bad number is not sent', leadRequests.length === 0, `${leadRequests.length} request(s)`);

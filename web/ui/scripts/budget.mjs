@@ -1,4 +1,4 @@
-// Size budgets for the landing page; fails the build when one is exceeded.
+// Size budgets for the landing page (and the admin's font, apart); fails the build when one is exceeded.
 import { readdir, readFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,7 @@ const BUDGET = {
   css: 15 * KB, // all CSS, gzipped
   html: 30 * KB, // each pre-rendered page (dist/index.<locale>.html), as stored
   fonts: 60 * KB, // all web fonts (woff2), as stored (already compressed)
+  adminFont: 60 * KB, // dist/admin/vazirmatn.woff2: the whole Persian alphabet, loaded by /admin/ only
 };
 
 const dist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist');
@@ -27,7 +28,9 @@ async function* walk(dir) {
 const totals = { js: { raw: 0, gz: 0, files: [] }, css: { raw: 0, gz: 0, files: [] }, fonts: { raw: 0, gz: 0, files: [] } };
 const kindOf = (file) =>
   file.endsWith('.js') || file.endsWith('.mjs') ? 'js' : file.endsWith('.css') ? 'css' : /\.(woff2?|ttf|otf)$/.test(file) ? 'fonts' : null;
+const ADMIN = path.join(dist, 'admin');
 for await (const file of walk(dist)) {
+  if (file.startsWith(ADMIN + path.sep)) continue; // /admin/'s own, never on the landing page
   const kind = kindOf(file);
   if (!kind) continue;
   const buf = await readFile(file);
@@ -43,6 +46,8 @@ const rows = [
   ['CSS (gzip)', totals.css.gz, BUDGET.css, `${totals.css.files.length} file(s), ${kb(totals.css.raw)} raw`],
   ['fonts', totals.fonts.raw, BUDGET.fonts, `${totals.fonts.files.length} file(s), woff2`],
 ];
+const adminFont = await readFile(path.join(ADMIN, 'vazirmatn.woff2')).catch(() => null);
+rows.push(['admin font', adminFont?.length ?? Infinity, BUDGET.adminFont, adminFont ? 'woff2, /admin/ only' : 'missing: run scripts/admin-font.mjs']);
 for (const name of pages) {
   const html = await readFile(path.join(dist, name));
   rows.push([name, html.length, BUDGET.html, `${kb(gz(html))} gzipped`]);

@@ -45,7 +45,7 @@ strings.push(nonAscii(await readFile(path.join(root, 'src', 'copy.ts'), 'utf8'))
 strings.push(nonAscii(await readFile(path.join(root, 'src', 'hours.ts'), 'utf8')));
 let ascii = '';
 for (let c = 0x20; c < 0x7f; c += 1) if (!/[A-Za-z]/.test(String.fromCharCode(c))) ascii += String.fromCharCode(c);
-strings.push(ascii, '۰۱۲۳۴۵۶۷۸۹', '٠١٢٣٤٥٦٧٨٩', '«»،؛؟٪×–—…·’“”\u200c\u200f\u2066\u2067\u2068\u2069');
+strings.push(ascii, '۰۱۲۳۴۵۶۷۸۹', '٠١٢٣٤٥٦٧٨٩', '«»،؛؟٪×–—…·’“”\u00a0\u200c\u200f\u2060\u2066\u2067\u2068\u2069');
 
 const text = [...new Set(strings.join(''))].join('');
 const font = await readFile(SOURCE);

@@ -5,7 +5,8 @@
  * decides which one hydrates, so there is no client-side switch.
  *
  * In Persian, figures the visitor reads are Persian digits, and a phone number inside a sentence
- * is wrapped in Unicode isolates (LRI … PDI) so it reads left to right inside right-to-left text.
+ * is wrapped in Unicode isolates (LRI … PDI) so it reads left to right inside right-to-left text;
+ * its digit groups are joined by no-break spaces, so it never breaks across lines.
  */
 import { createContext, useContext } from 'react';
 import { campaign } from 'virtual:campaign';
@@ -17,6 +18,7 @@ export const DEFAULT_LOCALE: Locale = 'fa';
 
 const LRI = '\u2066';
 const PDI = '\u2069';
+const NBSP = '\u00a0';
 
 const ui = {
   fa: {
@@ -26,7 +28,7 @@ const ui = {
       subtitle: 'ده ثانیه بیشتر طول نمی‌کشد؛ فقط شماره موبایلتان را لازم داریم.',
       label: 'شماره موبایل',
       placeholder: '۰۹۱۲ ۳۴۵ ۶۷۸۹',
-      hint: `شماره موبایل ایرانی، مثلاً ${LRI}۰۹۱۲ ۳۴۵ ۶۷۸۹${PDI}`,
+      hint: `شماره موبایل ایرانی، مثلاً ${LRI}۰۹۱۲${NBSP}۳۴۵${NBSP}۶۷۸۹${PDI}`,
       /** Followed by the number, e.g. “شماره درست است: +۹۸ ۹۱۲ ۳۴۵ ۶۷۸۹”. */
       valid: 'شماره درست است:',
       pending: 'در حال ارسال…',
@@ -35,7 +37,7 @@ const ui = {
     },
     errors: {
       missing_phone: 'لطفاً شماره موبایل خود را وارد کنید.',
-      invalid_phone: `این شماره درست به نظر نمی‌رسد. شماره موبایل را مثل ${LRI}۰۹۱۲ ۳۴۵ ۶۷۸۹${PDI} وارد کنید.`,
+      invalid_phone: `این شماره درست به نظر نمی‌رسد. شماره موبایل را مثل ${LRI}۰۹۱۲${NBSP}۳۴۵${NBSP}۶۷۸۹${PDI} وارد کنید.`,
       not_mobile: 'این شماره تلفن ثابت است. لطفاً شماره موبایل وارد کنید (با ۰۹ شروع می‌شود).',
     },
     status: {
@@ -70,7 +72,7 @@ const ui = {
       subtitle: 'It takes ten seconds. We only need your mobile number.',
       label: 'Mobile number',
       placeholder: '0912 345 6789',
-      hint: 'Iranian mobile, e.g. 0912 345 6789.',
+      hint: `Iranian mobile, e.g. 0912${NBSP}345${NBSP}6789.`,
       valid: 'Looks good:',
       pending: 'Sending…',
       privacy: 'We will never share your number.',
@@ -78,7 +80,7 @@ const ui = {
     },
     errors: {
       missing_phone: 'Please enter your mobile number.',
-      invalid_phone: 'That doesn’t look like a phone number. Try 0912 345 6789.',
+      invalid_phone: `That doesn’t look like a phone number. Try 0912${NBSP}345${NBSP}6789.`,
       not_mobile: 'That looks like a landline. Please enter a mobile number (it starts with 09).',
     },
     status: {

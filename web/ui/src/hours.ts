@@ -8,7 +8,8 @@ export type Locale = 'fa' | 'en';
 
 const DAYS: Day[] = ['sat', 'sun', 'mon', 'tue', 'wed', 'thu', 'fri']; // the Iranian week starts on Saturday
 const DAY_NAMES: Record<Locale, string[]> = {
-  fa: ['شنبه', 'یکشنبه', 'دوشنبه', 'سه‌شنبه', 'چهارشنبه', 'پنجشنبه', 'جمعه'],
+  // a ZWNJ (U+200C) keeps a number word that would join «شنبه» apart: سه‌شنبه, پنج‌شنبه
+  fa: ['شنبه', 'یک‌شنبه', 'دوشنبه', 'سه‌شنبه', 'چهارشنبه', 'پنج‌شنبه', 'جمعه'],
   en: ['Saturday', 'Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday'],
 };
 const PERSIAN = '۰۱۲۳۴۵۶۷۸۹';
@@ -51,8 +52,15 @@ export function callBackSentence(hours: Hours[], lang: Locale): string {
   return `We will call you ${parts.join(', and ')}.`;
 }
 
-/** One short line per row for the footer: "شنبه تا چهارشنبه ۹ تا ۱۷". */
+const NBSP = '\u00a0';
+const WORD_JOINER = '\u2060'; // no break after the en dash of 9:00–17:00
+
+/**
+ * One short line per row for the footer: "شنبه تا چهارشنبه ۹ تا ۱۷". The time range and the day
+ * before it hold together (no-break spaces, a word joiner after the dash), so a closing hour
+ * never wraps onto a line of its own; the day list itself may still wrap.
+ */
 export function hoursLines(hours: Hours[], lang: Locale): string[] {
-  const to = lang === 'fa' ? ' تا ' : '–';
-  return hours.map((h) => `${dayList(h.days, lang).text} ${clock(h.open, lang)}${to}${clock(h.close, lang)}`);
+  const to = lang === 'fa' ? `${NBSP}تا${NBSP}` : `–${WORD_JOINER}`;
+  return hours.map((h) => `${dayList(h.days, lang).text}${NBSP}${clock(h.open, lang)}${to}${clock(h.close, lang)}`);
 }

@@ -3,21 +3,27 @@
 -- The same statement writes the outbox: one lead.created event per lead it creates, and a
 -- pending delivery of it to every endpoint subscribed now (migrations/0003_webhooks.sql). One
 -- statement, one transaction: no lead without its event, no event without its lead.
--- $1..$11 are parallel arrays, one element per submission.
+-- A lead is written with the status it has from its first moment: `unverified` when the submission
+-- that creates it was sent with LEADCAP_VERIFY=sms ($12), else `new`. Its lead.created event reads
+-- that status from the same row, so a CRM is never told `new` for a number nobody confirmed.
+-- $13: the submission came with a visit counted on GET / (the campaign view's conversion; the
+-- rollup trigger of migrations 0005/0006 counts it).
+-- $1..$13 are parallel arrays, one element per submission.
 WITH incoming AS (
     -- DISTINCT ON (id): one batch may carry the same submission twice (a redelivery that
     -- overtook the original); it must still count once.
     SELECT DISTINCT ON (id) *
     FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                $7::text[], $8::text[], $9::text[], $10::text[], $11::timestamptz[])
+                $7::text[], $8::text[], $9::text[], $10::text[], $11::timestamptz[], $12::boolean[],
+                $13::boolean[])
          AS t(id, phone, region, carrier, source, utm_source, utm_medium, utm_campaign,
-              utm_term, utm_content, submitted_at)
+              utm_term, utm_content, submitted_at, verify, visited)
 ),
 fresh AS (
     INSERT INTO submissions (id, phone, source, utm_source, utm_medium, utm_campaign,
-                             utm_term, utm_content, submitted_at)
+                             utm_term, utm_content, submitted_at, visited)
     SELECT id, phone, source, utm_source, utm_medium, utm_campaign, utm_term, utm_content,
-           submitted_at
+           submitted_at, visited
     FROM incoming
     ORDER BY id
     ON CONFLICT (id) DO NOTHING
@@ -26,7 +32,7 @@ fresh AS (
 per_phone AS (
     SELECT DISTINCT ON (i.phone)
            i.id, i.phone, i.region, i.carrier, i.source, i.utm_source, i.utm_medium,
-           i.utm_campaign, i.utm_term, i.utm_content,
+           i.utm_campaign, i.utm_term, i.utm_content, i.verify,
            count(*) OVER w AS n,
            min(i.submitted_at) OVER w AS first_at,
            max(i.submitted_at) OVER w AS last_at
@@ -35,18 +41,18 @@ per_phone AS (
     ORDER BY i.phone, i.submitted_at, i.id
 ),
 upserted AS (
-    INSERT INTO leads AS l (id, phone, region, carrier, submissions, first_submitted_at,
+    INSERT INTO leads AS l (id, phone, region, carrier, status, submissions, first_submitted_at,
                             last_submitted_at, source, utm_source, utm_medium, utm_campaign,
                             utm_term, utm_content)
-    SELECT id, phone, region, carrier, n, first_at, last_at, source, utm_source, utm_medium,
-           utm_campaign, utm_term, utm_content
+    SELECT id, phone, region, carrier, CASE WHEN verify THEN 'unverified' ELSE 'new' END, n,
+           first_at, last_at, source, utm_source, utm_medium, utm_campaign, utm_term, utm_content
     FROM per_phone
     ORDER BY phone  -- a stable lock order, so two workers' batches cannot deadlock
     ON CONFLICT (phone) DO UPDATE SET
         submissions        = l.submissions + EXCLUDED.submissions,
         first_submitted_at = LEAST(l.first_submitted_at, EXCLUDED.first_submitted_at),
         last_submitted_at  = GREATEST(l.last_submitted_at, EXCLUDED.last_submitted_at),
-        carrier            = COALESCE(l.carrier, EXCLUDED.carrier),
+        carrier            = COALESCE(l.carrier, EXCLUDED.carrier),  -- status stays: a known lead's own
         updated_at         = now()
     -- xmax = 0 only on a row this statement inserted: a new lead, not a known phone again.
     RETURNING l.*, (l.xmax = 0) AS created

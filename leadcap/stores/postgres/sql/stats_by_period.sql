@@ -2,6 +2,7 @@
 SELECT date_trunc($3, bucket AT TIME ZONE $4) AS period,
        sum(submissions)::bigint AS submissions,
        sum(new_leads)::bigint AS new_leads,
+       sum(visited_leads)::bigint AS visited_leads,
        sum(verified)::bigint AS verified
 FROM campaign_rollups
 WHERE dim = 'total' AND bucket >= $1 AND bucket < $2
