@@ -185,7 +185,7 @@ class Settings:
         (),
         "TRUSTED_PROXIES",
         lambda r, n, _d: _networks(r, n),
-        "proxy CIDRs whose X-Forwarded-For is read",
+        "proxy CIDRs whose X-Forwarded-For and X-Forwarded-Proto are believed",
         show=_joined,
     )
     reclaim_idle_s: int = setting(
