@@ -37,11 +37,11 @@ sys.path.insert(0, str(HERE.parent))
 import asyncpg  # noqa: E402
 
 from leadcap.ids import uuid7  # noqa: E402
+from leadcap.intake.submission import Submission  # noqa: E402
 from leadcap.settings import Settings  # noqa: E402
 from leadcap.stores.postgres import Postgres  # noqa: E402
 from leadcap.stores.postgres.migrate import migrate  # noqa: E402
 from leadcap.stores.postgres.webhooks import WebhookStore  # noqa: E402
-from leadcap.submission import Submission  # noqa: E402
 from leadcap.webhooks import signing  # noqa: E402
 from leadcap.webhooks.delivery import Deliverer  # noqa: E402
 

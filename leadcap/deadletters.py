@@ -40,9 +40,9 @@ import orjson
 
 from leadcap import keys
 from leadcap.errors import StoreError
+from leadcap.intake.submission import Submission
 from leadcap.stores import postgres as pg
 from leadcap.stores import redis as rd
-from leadcap.submission import Submission
 
 log = logging.getLogger(__name__)
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")  # the leads.phone CHECK, so a bad one never gets there

@@ -18,9 +18,9 @@ import jdatetime
 import orjson
 
 from leadcap.errors import ConfigError, UsageError
+from leadcap.intake.submission import UTM_KEYS
 from leadcap.settings import check_timezone
 from leadcap.stores.postgres import Postgres
-from leadcap.submission import UTM_KEYS
 
 COLUMNS = (
     "id",

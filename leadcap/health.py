@@ -125,7 +125,7 @@ async def report(services: Services) -> dict[str, Any]:
 
 def ready(report: dict[str, Any]) -> bool:
     """Whether this process can accept a lead durably now (GET /api/health/ready): through Redis,
-    or, with Redis away, straight into PostgreSQL (leadcap/intake.py's direct path). So only both
+    or, with Redis away, straight into PostgreSQL (leadcap/intake/accept.py's direct path). So only both
     down is not ready; MongoDB, the workers and webhooks never matter to a 202. A `redis-N` check
     (one per server when several share the intake) counts as Redis: a phone whose server is
     away takes the direct path, so PostgreSQL down as well makes the process unready."""

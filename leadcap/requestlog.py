@@ -28,8 +28,8 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from leadcap.clientip import IPAddress
 from leadcap.errors import StoreError
+from leadcap.intake.clientip import IPAddress
 from leadcap.stores.mongo import Bucket, Mongo
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from types import TracebackType
 
 from leadcap.errors import ConfigError
-from leadcap.intake import Intake
+from leadcap.intake.accept import Intake
 from leadcap.requestlog import RequestLog
 from leadcap.settings import Settings
 from leadcap.stores.mongo import Mongo

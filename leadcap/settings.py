@@ -22,7 +22,6 @@ import phonenumbers
 from dotenv import dotenv_values
 
 from leadcap.errors import ConfigError
-from leadcap.phone import DEFAULT_REGION
 
 PREFIX = "LEADCAP_"
 WINDOWS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
@@ -30,6 +29,8 @@ ENVIRONMENTS = ("development", "production", "test")
 LOCALES = ("fa", "en")  # the page's languages; the first is the default
 VERIFY_MODES = ("off", "sms")
 SMS_PROVIDERS = ("log", "kavenegar", "smsir")
+# Where a number written without a country code is read, unless LEADCAP_DEFAULT_REGION says otherwise.
+DEFAULT_REGION = "IR"
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 # The placeholder `.env.docker` ships; refused in production wherever it appears.
 PLACEHOLDER = "change_me"

@@ -59,12 +59,12 @@ from leadcap.errors import (
     TooManyAttempts,
 )
 from leadcap.groupcommit import GroupCommit
+from leadcap.intake.submission import Submission
 from leadcap.logs import mask_phone
 from leadcap.settings import Settings
 from leadcap.sms.http import Client as SmsClient
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.redis import Redis
-from leadcap.submission import Submission
 
 log = logging.getLogger(__name__)
 PER_PHONE = ((3, 3600), (10, 86400))  # the contract's fixed caps: 3 an hour, 10 a day

@@ -9,10 +9,11 @@ from typing import Any
 
 from sanic import Blueprint, Sanic
 
-from leadcap import embedded, logs, phone
+from leadcap import embedded, logs
 from leadcap import health as health_module
 from leadcap import settings as settings_module
 from leadcap.errors import StoreError
+from leadcap.intake import phone
 from leadcap.landing import ui_dist
 from leadcap.outcomes import OutcomeCounter
 from leadcap.services import Services

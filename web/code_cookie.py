@@ -12,7 +12,8 @@ from __future__ import annotations
 from sanic import Request
 from sanic.response import HTTPResponse
 
-from leadcap import clientip, keys
+from leadcap import keys
+from leadcap.intake import clientip
 from leadcap.settings import Settings
 
 NAME = "leadcap_vt"

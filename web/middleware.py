@@ -15,7 +15,7 @@ from typing import Any
 from sanic import Request, Sanic
 from sanic.response import BaseHTTPResponse
 
-from leadcap import clientip
+from leadcap.intake import clientip
 from leadcap.requestlog import ip_view
 from leadcap.settings import Settings
 from web import metrics

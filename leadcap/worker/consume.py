@@ -31,7 +31,7 @@ from leadcap import keys
 from leadcap.deadletters import Unreadable, read
 from leadcap.errors import StoreError
 from leadcap.groupcommit import GroupCommit
-from leadcap.submission import Submission
+from leadcap.intake.submission import Submission
 from leadcap.worker.broker import LeadStreamBroker
 
 log = logging.getLogger(__name__)

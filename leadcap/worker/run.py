@@ -10,14 +10,15 @@ from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
-from leadcap import deadletters, health, keys, phone, retry
+from leadcap import deadletters, health, keys, retry
 from leadcap.errors import StoreError
 from leadcap.groupcommit import GroupCommit
+from leadcap.intake import phone
+from leadcap.intake.submission import Submission
 from leadcap.services import Services, require_url
 from leadcap.settings import Settings
 from leadcap.stores.postgres.webhooks import WebhookStore
 from leadcap.stores.redis import Redis
-from leadcap.submission import Submission
 from leadcap.webhooks.delivery import Deliverer
 from leadcap.worker.broker import LeadStreamBroker
 from leadcap.worker.consume import Consumer

@@ -11,10 +11,10 @@ import pytest
 
 from leadcap import deadletters
 from leadcap.ids import uuid7
+from leadcap.intake.submission import Submission
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.postgres.migrate import migrate
 from leadcap.stores.redis import Redis
-from leadcap.submission import Submission
 from tests import factories, servers
 from tests.servers import Stores
 

@@ -18,8 +18,8 @@ import pytest
 
 from leadcap import export
 from leadcap.ids import uuid7
+from leadcap.intake.submission import Submission
 from leadcap.stores.postgres import Postgres
-from leadcap.submission import Submission
 from tests import factories, servers
 from tests.servers import Stores
 

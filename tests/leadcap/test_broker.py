@@ -16,8 +16,8 @@ from leadcap import keys
 from leadcap.errors import StoreError
 from leadcap.groupcommit import GroupCommit
 from leadcap.ids import uuid7
+from leadcap.intake.submission import Submission, encode_task
 from leadcap.stores.redis import Redis
-from leadcap.submission import Submission, encode_task
 from leadcap.worker.broker import LeadStreamBroker
 from leadcap.worker.consume import Consumer, plain_lead
 from leadcap.worker.tasks import process_submission

@@ -4,7 +4,7 @@ import ipaddress
 
 import pytest
 
-from leadcap.clientip import bucket, client_address
+from leadcap.intake.clientip import bucket, client_address
 
 PROXIES = (ipaddress.ip_network("10.0.0.0/8"),)
 

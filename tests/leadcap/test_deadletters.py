@@ -8,9 +8,9 @@ import pytest
 
 from leadcap import deadletters, keys
 from leadcap.ids import uuid7
+from leadcap.intake.submission import Submission, encode_task
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.redis import Redis
-from leadcap.submission import Submission, encode_task
 from tests import factories
 from tests.servers import Process, Server, client, wait_for
 

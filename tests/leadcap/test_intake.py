@@ -11,10 +11,10 @@ from taskiq.formatters.json_formatter import JSONFormatter
 
 from leadcap import keys, settings
 from leadcap.errors import RateLimited, Unavailable
-from leadcap.intake import Intake, Receipt
+from leadcap.intake.accept import Intake, Receipt
+from leadcap.intake.submission import Submission, read_body, validate
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.redis import Redis
-from leadcap.submission import Submission, read_body, validate
 from tests import factories, servers
 from tests.servers import Stores
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import importlib.metadata
 import json
 
-from leadcap import __version__, export, settings, submission
-from leadcap.phone import DEFAULT_REGION
+from leadcap import __version__, export, settings
+from leadcap.intake import submission
+from leadcap.settings import DEFAULT_REGION
 from tests.servers import ROOT
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 import phonenumbers
 import pytest
 
-from leadcap import phone
 from leadcap.errors import InvalidPhone, MissingPhone, NotMobile, RegionNotAllowed
+from leadcap.intake import phone
 from tests.servers import ROOT
 
 IR = frozenset({"IR"})

@@ -1,4 +1,4 @@
-"""normalise's fast path gives exactly what phonenumbers' general path gives (leadcap/phone.py)."""
+"""normalise's fast path gives exactly what phonenumbers' general path gives (leadcap/intake/phone.py)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from phonenumbers import PhoneNumberType
 
-from leadcap import phone
 from leadcap.errors import PhoneError
+from leadcap.intake import phone
 
 Answer = tuple[str, str]  # (e164, region), or (error class, message)
 

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from phonenumbers import carrier
 
-from leadcap import phone
 from leadcap.errors import PhoneError
+from leadcap.intake import phone
 
 IR = frozenset({"IR"})
 E164 = re.compile(r"\+[1-9][0-9]{6,14}")

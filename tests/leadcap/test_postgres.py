@@ -11,8 +11,8 @@ import orjson
 import pytest
 
 from leadcap.export import STATUSES
+from leadcap.intake.submission import UTM_KEYS, Submission, read_body, validate
 from leadcap.stores.postgres import Postgres
-from leadcap.submission import UTM_KEYS, Submission, read_body, validate
 from tests import factories
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from leadcap.ratelimit import LocalLimiter, Quota
+from leadcap.intake.ratelimit import LocalLimiter, Quota
 
 
 def test_quota_from_window() -> None:

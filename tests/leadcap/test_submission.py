@@ -3,9 +3,9 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from leadcap import submission
 from leadcap.errors import InvalidBody, MissingPhone, UnsupportedMediaType
 from leadcap.ids import uuid7, uuid7_time_ms
+from leadcap.intake import submission
 
 
 def draft(body: object) -> submission.Draft:

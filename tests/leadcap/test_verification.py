@@ -12,9 +12,9 @@ import pytest
 from leadcap import codes, keys, settings, verification
 from leadcap.errors import CodeExpired, ConfigError, InvalidCode, StoreError, TooManyAttempts
 from leadcap.ids import uuid7
+from leadcap.intake.submission import Submission
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.redis import Redis
-from leadcap.submission import Submission
 from leadcap.verification import Verifier, load_key
 from tests import factories, fakesms, servers
 from tests.fakesms import FakeSms

@@ -11,7 +11,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
-from leadcap.submission import MAX_BODY
+from leadcap.intake.submission import MAX_BODY
 from tests import servers
 from tests.servers import Server
 

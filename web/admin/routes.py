@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, html, raw, redirect
 
-from leadcap import admin_sessions, admin_users, clientip, export, leadbook, stats
+from leadcap import admin_sessions, admin_users, export, leadbook, stats
 from leadcap.admin_sessions import Session
 from leadcap.errors import (
     ConfigError,
@@ -30,6 +30,7 @@ from leadcap.errors import (
     NotFound,
     RateLimited,
 )
+from leadcap.intake import clientip
 from leadcap.settings import LOCALES, Settings
 from web import messages
 from web.admin import views

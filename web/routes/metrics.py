@@ -6,8 +6,8 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, raw
 
-from leadcap import clientip
 from leadcap.errors import NotFound
+from leadcap.intake import clientip
 from leadcap.settings import Settings
 from leadcap.stores.postgres.webhooks import WebhookStore
 from web import metrics

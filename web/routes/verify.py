@@ -17,8 +17,8 @@ import orjson
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, json, redirect
 
-from leadcap import clientip, submission
 from leadcap.errors import InvalidBody, LeadcapError, NotFound, RateLimited, StoreError, Unavailable
+from leadcap.intake import clientip, submission
 from leadcap.settings import Settings
 from leadcap.verification import Verifier
 from web import code_cookie, metrics

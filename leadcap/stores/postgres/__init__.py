@@ -13,9 +13,9 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
 from leadcap.errors import StoreError
-from leadcap.phone import carrier_of
+from leadcap.intake.phone import carrier_of
+from leadcap.intake.submission import UTM_KEYS, Submission
 from leadcap.stores.postgres.sql import query
-from leadcap.submission import UTM_KEYS, Submission
 
 # What a lost connection, a restarting server or a refused login looks like from asyncpg.
 DRIVER_ERRORS = (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)

@@ -14,10 +14,10 @@ from datetime import datetime
 import asyncpg
 import orjson
 
+from leadcap.intake.submission import Submission, read_body, validate
 from leadcap.settings import Settings
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.postgres.webhooks import WebhookStore
-from leadcap.submission import Submission, read_body, validate
 from leadcap.webhooks import schedule, signing
 from leadcap.webhooks.delivery import Deliverer
 from tests import factories

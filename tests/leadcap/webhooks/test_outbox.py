@@ -10,9 +10,9 @@ import orjson
 import pytest
 
 from leadcap.errors import StoreError
+from leadcap.intake.submission import Submission, read_body, validate
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.postgres.webhooks import WebhookStore, add_lead_event
-from leadcap.submission import Submission, read_body, validate
 from leadcap.webhooks import signing
 from tests import factories
 

@@ -21,8 +21,6 @@ from phonenumbers.carrierdata import CARRIER_DATA, CARRIER_LONGEST_PREFIX
 from leadcap.errors import InvalidPhone, MissingPhone, NotMobile, RegionNotAllowed
 
 MAX_LENGTH = 32
-# Where a number written without a country code is read, unless LEADCAP_DEFAULT_REGION says otherwise.
-DEFAULT_REGION = "IR"
 # Persian (U+06F0…) and Arabic-Indic (U+0660…) digits, read as ASCII digits.
 _DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 # What people put between digits; anything else (letters, "ext.", ";") is not a phone number.

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from leadcap import keys
 from leadcap.errors import LeadcapError, RateLimited, StoreError, Unavailable
 from leadcap.ids import uuid7
-from leadcap.ratelimit import LocalLimiter, Quota
+from leadcap.intake.ratelimit import LocalLimiter, Quota
+from leadcap.intake.submission import Submission, encode_task
 from leadcap.settings import Settings
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.redis import Redis
-from leadcap.submission import Submission, encode_task
 
 log = logging.getLogger(__name__)
 REDIS_RETRY_S = 1.0  # after a Redis failure, skip it this long instead of paying its timeout

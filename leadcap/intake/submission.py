@@ -11,9 +11,10 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-from leadcap import keys, phone
+from leadcap import keys
 from leadcap.errors import BodyTooLarge, InvalidBody, UnsupportedMediaType
 from leadcap.ids import uuid7, uuid7_time_ms
+from leadcap.intake import phone
 
 MAX_BODY = 4096
 MAX_SOURCE = 64
