@@ -16,7 +16,7 @@ from leadcap.settings import Settings
 from leadcap.stores.mongo import Mongo
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.redis import Redis
-from leadcap.verification import Verifier, load_key
+from leadcap.verification.verifier import Verifier, load_key
 
 # Each store's name in Services and health, and the `LEADCAP_<NAME>_URL` setting it reads.
 URL_NAMES = {"postgres": "database", "redis": "redis", "mongo": "mongo"}
@@ -55,7 +55,7 @@ class Services:
         self._mongo = mongo
         self._intake = Intake(settings, redis=redis, postgres=postgres) if redis and postgres else None
         self._request_log = RequestLog(mongo, capacity=settings.request_log_buffer) if mongo else None
-        # LEADCAP_VERIFY=sms: codes by SMS (leadcap/verification.py); None when verification is off.
+        # LEADCAP_VERIFY=sms: codes by SMS (leadcap/verification/verifier.py); None when verification is off.
         self.verifier: Verifier | None = None
         if settings.verify == "sms" and redis and postgres:
             self.verifier = Verifier(settings, redis=redis, postgres=postgres, key=load_key(settings))

@@ -296,7 +296,7 @@ class Settings:
         lambda r, n, d: _int(r, n, d, 1, 7 * 24 * 60),
         "an idle /admin/ session ends after this",
     )
-    # Phone verification (docs/verification.md, leadcap/verification.py): off, or sms.
+    # Phone verification (docs/verification.md, leadcap/verification/verifier.py): off, or sms.
     verify: str = setting(
         "off", "VERIFY", lambda r, n, d: _choice(r, n, d, VERIFY_MODES), "phone verification: off or sms"
     )

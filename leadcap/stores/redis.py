@@ -24,7 +24,7 @@ from leadcap import keys
 from leadcap.errors import StoreError
 
 _INTAKE_LUA = files("leadcap").joinpath("intake.lua").read_text(encoding="utf-8")
-# Phone verification's scripts (leadcap/verification.py): spend every SMS budget or none, and
+# Phone verification's scripts (leadcap/verification/verifier.py): spend every SMS budget or none, and
 # take one try of a code.
 _SMS_BUDGET_LUA = files("leadcap").joinpath("sms_budget.lua").read_text(encoding="utf-8")
 _VERIFY_TAKE_LUA = files("leadcap").joinpath("verify_take.lua").read_text(encoding="utf-8")
@@ -374,7 +374,7 @@ class Redis:
             counts = await self._client.hgetall(keys.WEBHOOK_OUTCOMES)
         return {k.decode() if isinstance(k, bytes) else str(k): int(v) for k, v in counts.items()}
 
-    # -- phone verification (leadcap/verification.py keeps the rules) ---------------------------
+    # -- phone verification (leadcap/verification/verifier.py keeps the rules) ---------------------------
 
     async def hold_verification(self, key: str, fields: Mapping[str, str], ttl_s: int) -> None:
         """Keep a pending verification's fields (a hash) for `ttl_s` seconds."""

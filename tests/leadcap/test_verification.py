@@ -9,13 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from leadcap import codes, keys, settings, verification
+from leadcap import keys, settings
 from leadcap.errors import CodeExpired, ConfigError, InvalidCode, StoreError, TooManyAttempts
 from leadcap.ids import uuid7
 from leadcap.intake.submission import Submission
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.redis import Redis
-from leadcap.verification import Verifier, load_key
+from leadcap.verification import codes
+from leadcap.verification import verifier as verifier_module
+from leadcap.verification.verifier import PROVIDER_DOWN_TRIP, Verifier, load_key
 from tests import factories, fakesms, servers
 from tests.fakesms import FakeSms
 from tests.servers import Stores
@@ -410,7 +412,7 @@ async def test_a_failed_write_keeps_the_code(
 
     down = await Postgres.open(f"postgresql://postgres@127.0.0.1:{embedded.free_port()}/x", timeout=1)
     # the group commit retries a refused connection; the request gives up sooner than by default
-    monkeypatch.setattr(verification, "WRITE_TIMEOUT_S", 1.0)
+    monkeypatch.setattr(verifier_module, "WRITE_TIMEOUT_S", 1.0)
     try:
         sub = lead()
         token = (await verifier(store, down, fake).start(sub, "b1")).token
@@ -429,7 +431,7 @@ async def test_a_provider_failing_again_and_again_is_paused(
     outcomes: list[str] = []
     v.on_send = lambda name, outcome: outcomes.append(outcome)
     fake.mode = "5xx"
-    for _ in range(verification.PROVIDER_DOWN_TRIP):
+    for _ in range(PROVIDER_DOWN_TRIP):
         assert not (await v.start(lead(), "b1")).available
     asked = len(fake.received)
     fake.mode = "ok"

@@ -8,13 +8,14 @@ import dataclasses
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, redirect
 
-from leadcap import codes, visits
+from leadcap import visits
 from leadcap.errors import ForbiddenOrigin, InvalidBody, LeadcapError, RateLimited, RequestError
 from leadcap.intake import clientip, origins, submission
 from leadcap.intake.accept import Receipt
 from leadcap.intake.submission import MAX_BODY, Submission
 from leadcap.settings import Settings
-from leadcap.verification import Sent, Verifier
+from leadcap.verification import codes
+from leadcap.verification.verifier import Sent, Verifier
 from web import code_cookie, metrics, responses
 from web.state import state
 

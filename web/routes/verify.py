@@ -20,7 +20,7 @@ from sanic.response import HTTPResponse, empty, json, redirect
 from leadcap.errors import InvalidBody, LeadcapError, NotFound, RateLimited, StoreError, Unavailable
 from leadcap.intake import clientip, submission
 from leadcap.settings import Settings
-from leadcap.verification import Verifier
+from leadcap.verification.verifier import Verifier
 from web import code_cookie, metrics
 from web.routes.leads import read_capped
 from web.state import RequestState, state

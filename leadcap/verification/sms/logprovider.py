@@ -1,6 +1,6 @@
 """The development provider: the code goes to the server log instead of a phone.
 
-Refused with LEADCAP_ENV=production (by the settings and again by `leadcap.sms.make`). The
+Refused with LEADCAP_ENV=production (by the settings and again by `leadcap.verification.sms.make`). The
 phone is masked as everywhere else in the logs; the code itself is the point of this provider.
 """
 
@@ -10,7 +10,7 @@ import logging
 
 from leadcap.logs import mask_phone
 
-log = logging.getLogger("leadcap.sms")
+log = logging.getLogger("leadcap.verification.sms")
 
 
 class LogProvider:

@@ -1,5 +1,5 @@
 """SMS providers: one module each, one shape (`Provider.send`), one shared HTTP client
-(leadcap.sms.http: pooled aiohttp, kept alive).
+(leadcap.verification.sms.http: pooled aiohttp, kept alive).
 
     send(phone, code) ─► returns when the provider took the message
                       └► raises SmsError(kind) with kind one of
@@ -18,7 +18,7 @@ from typing import Protocol
 
 from leadcap.errors import ConfigError
 from leadcap.settings import Settings
-from leadcap.sms.http import Client
+from leadcap.verification.sms.http import Client
 
 
 class Provider(Protocol):
@@ -38,7 +38,7 @@ def receptor(e164: str) -> str:
 
 def make(settings: Settings, client: Client) -> Provider:
     """The provider LEADCAP_SMS_PROVIDER names, configured from the settings."""
-    from leadcap.sms import kavenegar, logprovider, smsir  # one module per provider
+    from leadcap.verification.sms import kavenegar, logprovider, smsir  # one module per provider
 
     if settings.sms_provider == "log":
         if settings.production:  # settings refuse it too; this is the second lock on the door

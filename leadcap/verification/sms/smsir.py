@@ -20,8 +20,8 @@ credit) are told apart here; the rest are classed as rejected.
 from __future__ import annotations
 
 from leadcap.errors import SmsError
-from leadcap.sms import receptor
-from leadcap.sms.http import Answer, Client, TransportError
+from leadcap.verification.sms import receptor
+from leadcap.verification.sms.http import Answer, Client, TransportError
 
 BASE_URL = "https://api.sms.ir"
 _INVALID_NUMBER = {111}

@@ -47,7 +47,7 @@ from typing import Any
 
 import orjson
 
-from leadcap import codes, keys, sms
+from leadcap import keys
 from leadcap.errors import (
     CodeExpired,
     ConfigError,
@@ -62,9 +62,10 @@ from leadcap.groupcommit import GroupCommit
 from leadcap.intake.submission import Submission
 from leadcap.logs import mask_phone
 from leadcap.settings import Settings
-from leadcap.sms.http import Client as SmsClient
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.redis import Redis
+from leadcap.verification import codes, sms
+from leadcap.verification.sms.http import Client as SmsClient
 
 log = logging.getLogger(__name__)
 PER_PHONE = ((3, 3600), (10, 86400))  # the contract's fixed caps: 3 an hour, 10 a day
@@ -154,7 +155,7 @@ class Verifier:
         # send would cost a real provider's round trips), opened lazily on the serving loop. At most
         # SENDS_AT_ONCE sends are in flight per process; the rest wait on the semaphore, inside the
         # same LEADCAP_SMS_TIMEOUT. httpx, used before, took 70 % of the web process's CPU with every
-        # POST sending (py-spy, bench/verify.py); see leadcap/sms/http.py.
+        # POST sending (py-spy, bench/verify.py); see leadcap/verification/sms/http.py.
         self.client = SmsClient(timeout_s=settings.sms_timeout_s, max_connections=SENDS_AT_ONCE)
         self._sending = asyncio.Semaphore(SENDS_AT_ONCE)
         # Verified leads are group-committed: concurrent verifications share one transaction (one

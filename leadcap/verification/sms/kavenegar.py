@@ -16,8 +16,8 @@ or account problem (missing parameter, disabled account, bad key, unknown templa
 from __future__ import annotations
 
 from leadcap.errors import SmsError
-from leadcap.sms import receptor
-from leadcap.sms.http import Answer, Client, TransportError
+from leadcap.verification.sms import receptor
+from leadcap.verification.sms.http import Answer, Client, TransportError
 
 BASE_URL = "https://api.kavenegar.com"
 _INVALID_NUMBER = {411}
