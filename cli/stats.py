@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.runner import current, run
-from leadcap import stats
+from leadcap.campaign import stats
 from leadcap.errors import ConfigError
 from leadcap.services import require_url
 from leadcap.settings import Settings

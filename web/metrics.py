@@ -11,8 +11,8 @@ import time
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from prometheus_client.registry import REGISTRY
 
+from leadcap.campaign.flushing import PeriodicFlush
 from leadcap.errors import StoreError
-from leadcap.flushing import PeriodicFlush
 from leadcap.settings import RateLimit
 from leadcap.stores.postgres.webhooks import WebhookStore
 from leadcap.stores.redis import Redis

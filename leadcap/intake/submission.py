@@ -38,7 +38,7 @@ class Submission:
     utm: dict[str, str] = field(default_factory=dict)
     honeypot: bool = False
     verify: bool = False  # LEADCAP_VERIFY=sms: the lead starts `unverified` until its code comes back
-    # Its POST carried the mark of a visit counted on GET / (leadcap/visits.py): a new lead it
+    # Its POST carried the mark of a visit counted on GET / (leadcap/campaign/visits.py): a new lead it
     # makes counts toward conversion; an API client's is counted apart.
     visited: bool = False
 

@@ -28,7 +28,7 @@ _INTAKE_LUA = files("leadcap").joinpath("intake.lua").read_text(encoding="utf-8"
 # take one try of a code.
 _SMS_BUDGET_LUA = files("leadcap").joinpath("sms_budget.lua").read_text(encoding="utf-8")
 _VERIFY_TAKE_LUA = files("leadcap").joinpath("verify_take.lua").read_text(encoding="utf-8")
-# /admin/ sign-in (leadcap/admin_sessions.py): count an attempt before its password is checked.
+# /admin/ sign-in (leadcap/campaign/admin_sessions.py): count an attempt before its password is checked.
 _ADMIN_SIGNIN_LUA = files("leadcap").joinpath("admin_signin.lua").read_text(encoding="utf-8")
 # Delete the dedupe key only while it still holds this submission's id: a later, accepted
 # submission of the same phone keeps its own.

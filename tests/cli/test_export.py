@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import pytest
 
-from leadcap import export
+from leadcap.campaign import export
 from leadcap.ids import uuid7
 from leadcap.intake.submission import Submission
 from leadcap.stores.postgres import Postgres

@@ -17,7 +17,8 @@ import asyncpg
 import httpx
 import redis.asyncio as aioredis
 
-from leadcap import embedded, keys, visits
+from leadcap import embedded, keys
+from leadcap.campaign import visits
 from tests import factories
 from tests.deploy import conftest, helpers
 from tests.deploy.conftest import Stack

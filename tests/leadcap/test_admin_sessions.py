@@ -9,8 +9,8 @@ import uuid
 
 import pytest
 
-from leadcap import admin_sessions
-from leadcap.admin_sessions import MAX_CHECKING, MAX_FAILURES, MAX_NAME_FAILURES, Attempt
+from leadcap.campaign import admin_sessions
+from leadcap.campaign.admin_sessions import MAX_CHECKING, MAX_FAILURES, MAX_NAME_FAILURES, Attempt
 from leadcap.errors import RateLimited
 from leadcap.stores.redis import Redis
 

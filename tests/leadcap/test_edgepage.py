@@ -8,7 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from leadcap import edgepage
-from leadcap.visits import seconds_left_in_hour
+from leadcap.campaign.visits import seconds_left_in_hour
 
 
 def page(folder: Path) -> bytes | None:

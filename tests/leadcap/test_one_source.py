@@ -6,7 +6,8 @@ from __future__ import annotations
 import importlib.metadata
 import json
 
-from leadcap import __version__, export, settings
+from leadcap import __version__, settings
+from leadcap.campaign import export
 from leadcap.intake import submission
 from leadcap.settings import DEFAULT_REGION
 from tests.servers import ROOT

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncpg
 
+from leadcap.campaign.outcomes import OutcomeCounter
 from leadcap.errors import StoreError
-from leadcap.outcomes import OutcomeCounter
 from leadcap.stores.postgres import Postgres
 
 

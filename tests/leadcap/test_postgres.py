@@ -10,7 +10,7 @@ import asyncpg
 import orjson
 import pytest
 
-from leadcap.export import STATUSES
+from leadcap.campaign.export import STATUSES
 from leadcap.intake.submission import UTM_KEYS, Submission, read_body, validate
 from leadcap.stores.postgres import Postgres
 from tests import factories

@@ -1,11 +1,11 @@
-"""The campaign view's figures as leadcap/stats.py computes them (pure: no store)."""
+"""The campaign view's figures as leadcap/campaign/stats.py computes them (pure: no store)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from leadcap import stats
+from leadcap.campaign import stats
 from web.admin import views
 
 

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pytest
 
 from leadcap import keys
+from leadcap.campaign.visits import VisitCounter
 from leadcap.errors import StoreError
 from leadcap.stores.redis import Redis
-from leadcap.visits import VisitCounter
 from tests.servers import Stores, private_redis
 
 REDIS_DB = 9  # its own Redis database (each module that flushes one has its own)

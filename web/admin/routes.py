@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, html, raw, redirect
 
-from leadcap import admin_sessions, admin_users, export, leadbook, stats
-from leadcap.admin_sessions import Session
+from leadcap.campaign import admin_sessions, admin_users, export, leadbook, stats
+from leadcap.campaign.admin_sessions import Session
 from leadcap.errors import (
     ConfigError,
     CsrfRejected,

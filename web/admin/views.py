@@ -9,8 +9,8 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from leadcap import leadbook
-from leadcap.stats import Report, Row
+from leadcap.campaign import leadbook
+from leadcap.campaign.stats import Report, Row
 from web.admin import charts
 from web.admin.words import WORDS
 from web.messages import localise_digits

@@ -8,7 +8,7 @@ import dataclasses
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, redirect
 
-from leadcap import visits
+from leadcap.campaign import visits
 from leadcap.errors import ForbiddenOrigin, InvalidBody, LeadcapError, RateLimited, RequestError
 from leadcap.intake import clientip, origins, submission
 from leadcap.intake.accept import Receipt

@@ -2,7 +2,7 @@
 table of /admin/ (pages, status changes, its CSV) and the /admin/ users. Driver errors become
 StoreError.
 
-What to count, how to page and who may sign in are decided in leadcap/stats.py, outcomes.py,
+What to count, how to page and who may sign in are decided in leadcap/campaign/stats.py, outcomes.py,
 leadbook.py and admin_users.py; these functions only run their queries.
 """
 

@@ -12,8 +12,8 @@ import time
 from collections import Counter
 from datetime import UTC, datetime
 
+from leadcap.campaign.flushing import PeriodicFlush
 from leadcap.errors import StoreError
-from leadcap.flushing import PeriodicFlush
 from leadcap.stores.postgres import Postgres, campaign
 
 BUCKET_S = 900  # 15 minutes: every time zone's hours and days are whole buckets

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from leadcap import export
+from leadcap.campaign import export
 from leadcap.errors import InvalidBody, NotFound
 from leadcap.stores.postgres import Postgres, campaign
 

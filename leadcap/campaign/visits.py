@@ -20,8 +20,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from leadcap import keys
+from leadcap.campaign.flushing import PeriodicFlush
 from leadcap.errors import StoreError
-from leadcap.flushing import PeriodicFlush
 from leadcap.stores.redis import Redis
 
 DAY_TTL_S = 400 * 86400  # a year of days, to compare this campaign with last year's

@@ -1,12 +1,12 @@
 """The campaign's figures per day, hour, source or campaign, from the rollups only.
 
-visits        unique visitors: Redis HyperLogLogs per day/hour (leadcap/visits.py)
+visits        unique visitors: Redis HyperLogLogs per day/hour (leadcap/campaign/visits.py)
 submissions   submissions recorded in PostgreSQL    ┐
 new leads     of them, the ones that made a lead    │ campaign_rollups (kept by a trigger in
   with visit  of those, sent from a counted view    ├ the worker's batch transaction)
   without     the others (API clients), apart       │
 verified      leads that became verified            ┘
-duplicates,   what the intake answered               intake_counts (leadcap/outcomes.py)
+duplicates,   what the intake answered               intake_counts (leadcap/campaign/outcomes.py)
 rejected (by error.code), rate-limited
 conversion    new leads with a visit / visits (api.md, Campaign view), at most 100 %
 
