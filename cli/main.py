@@ -20,10 +20,11 @@ from cli.ports import port_problem
 from cli.runner import EX_CONFIG, current, fail, out, run
 from cli.stats import stats_command
 from cli.webhooks import app as webhooks_app
-from leadcap import __version__, embedded, health, landing, logs
+from leadcap import __version__, embedded, health, logs
 from leadcap import settings as settings_module
 from leadcap.campaign import export
 from leadcap.errors import ConfigError, LeadcapError, UsageError
+from leadcap.landing import cache
 from leadcap.services import Services, configured, require_url
 from leadcap.settings import Settings
 from leadcap.stores.postgres.migrate import migrate as apply_migrations
@@ -145,10 +146,10 @@ def flush_cache(ctx: typer.Context) -> None:
     """Make every web process serve the current landing-page build on its next request."""
     settings = current(ctx)
 
-    async def go() -> landing.Flush:
+    async def go() -> cache.Flush:
         async with await Services.open(settings, postgres=False, mongo=False) as services:
-            return await landing.flush(
-                services.redis, landing.ui_dist(settings), locale=settings.locale, edge_dir=settings.edge_dir
+            return await cache.flush(
+                services.redis, cache.ui_dist(settings), locale=settings.locale, edge_dir=settings.edge_dir
             )
 
     flushed = run(go())

@@ -16,7 +16,7 @@ from leadcap.campaign.outcomes import OutcomeCounter
 from leadcap.campaign.visits import VisitCounter
 from leadcap.errors import StoreError
 from leadcap.intake import phone
-from leadcap.landing import ui_dist
+from leadcap.landing.cache import ui_dist
 from leadcap.services import Services
 from leadcap.settings import Settings
 from web import campaign, errors, middleware, responses

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from leadcap import edgepage
 from leadcap.campaign.visits import seconds_left_in_hour
+from leadcap.landing import edgepage
 
 
 def page(folder: Path) -> bytes | None:

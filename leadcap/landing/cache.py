@@ -14,8 +14,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from leadcap import edgepage
 from leadcap.errors import ConfigError
+from leadcap.landing import edgepage
 from leadcap.settings import Settings
 from leadcap.stores.redis import Redis
 
@@ -23,7 +23,7 @@ ACK_TTL_S = 300  # acks are only read by the flush that asked for them
 # The front-end build shipped inside the `web` package. leadcap never imports web; the wheel
 # installs both packages side by side (pyproject's hatch packages), so the path is known here
 # and `flush-cache` needs no web import to find the build.
-UI_DIST = Path(__file__).resolve().parent.parent / "web" / "ui" / "dist"
+UI_DIST = Path(__file__).resolve().parents[2] / "web" / "ui" / "dist"
 
 
 @dataclass(frozen=True, slots=True)
