@@ -10,8 +10,8 @@ from rich.table import Table
 
 from cli.help import Typer
 from cli.runner import current, fail, out, run
-from leadcap import deadletters
 from leadcap.logs import mask_phone
+from leadcap.ops import deadletters
 from leadcap.settings import Settings
 from leadcap.stores.postgres import Postgres
 
@@ -22,7 +22,7 @@ app = Typer(
 
 
 async def _with_postgres(settings: Settings) -> Postgres:
-    from leadcap.services import require_url
+    from leadcap.ops.services import require_url
 
     return await Postgres.open(require_url(settings, "database"), max_size=1)
 

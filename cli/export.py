@@ -21,7 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from leadcap.campaign import export
 from leadcap.errors import LeadcapError
-from leadcap.services import Services
+from leadcap.ops.services import Services
 from leadcap.settings import Settings
 
 

@@ -20,12 +20,13 @@ from cli.ports import port_problem
 from cli.runner import EX_CONFIG, current, fail, out, run
 from cli.stats import stats_command
 from cli.webhooks import app as webhooks_app
-from leadcap import __version__, embedded, health, logs
+from leadcap import __version__, logs
 from leadcap import settings as settings_module
 from leadcap.campaign import export
 from leadcap.errors import ConfigError, LeadcapError, UsageError
 from leadcap.landing import cache
-from leadcap.services import Services, configured, require_url
+from leadcap.ops import embedded, health
+from leadcap.ops.services import Services, configured, require_url
 from leadcap.settings import Settings
 from leadcap.stores.postgres.migrate import migrate as apply_migrations
 

@@ -14,7 +14,7 @@ from rich.table import Table
 from cli.runner import current, run
 from leadcap.campaign import stats
 from leadcap.errors import ConfigError
-from leadcap.services import require_url
+from leadcap.ops.services import require_url
 from leadcap.settings import Settings
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.redis import Redis

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from cli.help import Typer
 from cli.runner import current, fail, run
-from leadcap.services import require_url
+from leadcap.ops.services import require_url
 from leadcap.settings import Settings
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.postgres.webhooks import WebhookStore

@@ -15,7 +15,8 @@ import asyncpg
 import pytest
 import redis as sync_redis
 
-from leadcap import embedded, keys
+from leadcap import keys
+from leadcap.ops import embedded
 from leadcap.stores.postgres.migrate import migrate
 from leadcap.stores.redis import Redis
 from tests import servers

@@ -17,8 +17,8 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import httpx
 
-from leadcap import embedded
-from leadcap.embedded import Child
+from leadcap.ops import embedded
+from leadcap.ops.embedded import Child
 from leadcap.stores.redis import Redis
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,15 +9,16 @@ from typing import Any
 
 from sanic import Blueprint, Sanic
 
-from leadcap import embedded, logs
-from leadcap import health as health_module
+from leadcap import logs
 from leadcap import settings as settings_module
 from leadcap.campaign.outcomes import OutcomeCounter
 from leadcap.campaign.visits import VisitCounter
 from leadcap.errors import StoreError
 from leadcap.intake import phone
 from leadcap.landing.cache import ui_dist
-from leadcap.services import Services
+from leadcap.ops import embedded
+from leadcap.ops import health as health_module
+from leadcap.ops.services import Services
 from leadcap.settings import Settings
 from web import campaign, errors, middleware, responses
 from web.admin import routes as admin_routes

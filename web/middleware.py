@@ -16,7 +16,7 @@ from sanic import Request, Sanic
 from sanic.response import BaseHTTPResponse
 
 from leadcap.intake import clientip
-from leadcap.requestlog import ip_view
+from leadcap.ops.requestlog import ip_view
 from leadcap.settings import Settings
 from web import metrics
 from web.responses import HTML_HEADERS, PrebuiltResponse

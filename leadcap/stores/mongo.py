@@ -1,4 +1,4 @@
-"""MongoDB through PyMongo's async API: request logs only, append-only (see leadcap/requestlog.py).
+"""MongoDB through PyMongo's async API: request logs only, append-only (see leadcap/ops/requestlog.py).
 Driver errors become StoreError.
 
 The collection holds buckets: one document per flush of one process, holding that flush's

@@ -28,10 +28,10 @@ from taskiq.acks import AcknowledgeType
 from taskiq.receiver import Receiver
 
 from leadcap import keys
-from leadcap.deadletters import Unreadable, read
 from leadcap.errors import StoreError
 from leadcap.groupcommit import GroupCommit
 from leadcap.intake.submission import Submission
+from leadcap.ops.deadletters import Unreadable, read
 from leadcap.worker.broker import LeadStreamBroker
 
 log = logging.getLogger(__name__)

@@ -10,12 +10,13 @@ from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
-from leadcap import deadletters, health, keys, retry
+from leadcap import keys, retry
 from leadcap.errors import StoreError
 from leadcap.groupcommit import GroupCommit
 from leadcap.intake import phone
 from leadcap.intake.submission import Submission
-from leadcap.services import Services, require_url
+from leadcap.ops import deadletters, health
+from leadcap.ops.services import Services, require_url
 from leadcap.settings import Settings
 from leadcap.stores.postgres.webhooks import WebhookStore
 from leadcap.stores.redis import Redis

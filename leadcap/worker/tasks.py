@@ -6,7 +6,7 @@ from typing import Any
 
 from taskiq import Context, TaskiqDepends
 
-from leadcap.deadletters import Unreadable, read
+from leadcap.ops.deadletters import Unreadable, read
 
 
 async def process_submission(submission: Any = None, context: Context = TaskiqDepends()) -> None:  # noqa: B008 - taskiq injects it

@@ -9,9 +9,9 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from leadcap import deadletters
 from leadcap.ids import uuid7
 from leadcap.intake.submission import Submission
+from leadcap.ops import deadletters
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.postgres.migrate import migrate
 from leadcap.stores.redis import Redis

@@ -7,7 +7,7 @@ from __future__ import annotations
 import subprocess
 from typing import Any
 
-from leadcap import embedded
+from leadcap.ops import embedded
 from tests.deploy import helpers
 from tests.deploy.conftest import Stack
 from tests.deploy.test_dockerfile import healthcheck_argv

@@ -6,9 +6,10 @@ import asyncpg
 import orjson
 import pytest
 
-from leadcap import deadletters, keys
+from leadcap import keys
 from leadcap.ids import uuid7
 from leadcap.intake.submission import Submission, encode_task
+from leadcap.ops import deadletters
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.redis import Redis
 from tests import factories

@@ -21,7 +21,7 @@ import pytest
 import redis as sync_redis
 from pymongo.errors import OperationFailure
 
-from leadcap import embedded
+from leadcap.ops import embedded
 from leadcap.settings import Settings
 
 as_root = pytest.mark.skipif(os.geteuid() != 0, reason="the system-user cases need root")

@@ -11,8 +11,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from leadcap import embedded, health, keys
-from leadcap.services import Services
+from leadcap import keys
+from leadcap.ops import embedded, health
+from leadcap.ops.services import Services
 from leadcap.settings import Settings
 from leadcap.stores.mongo import Mongo
 from leadcap.stores.postgres import Postgres

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from leadcap import embedded, health
-from leadcap.services import Services
+from leadcap.ops import embedded, health
+from leadcap.ops.services import Services
 from leadcap.settings import Settings
 from leadcap.stores.mongo import Mongo
 from leadcap.stores.postgres import Postgres

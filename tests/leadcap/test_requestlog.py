@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from leadcap import embedded
 from leadcap.errors import StoreError
-from leadcap.requestlog import RequestLog, ip_view
+from leadcap.ops import embedded
+from leadcap.ops.requestlog import RequestLog, ip_view
 from leadcap.stores.mongo import Bucket, Mongo
 from tests import servers
 

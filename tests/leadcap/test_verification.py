@@ -263,7 +263,7 @@ async def test_a_wrong_key_is_rejected(store: Redis, postgres: Postgres, fake: F
 
 
 async def test_a_refused_connection_is_provider_down(store: Redis, postgres: Postgres, fake: FakeSms) -> None:
-    from leadcap import embedded
+    from leadcap.ops import embedded
 
     v = verifier(store, postgres, fake, SMS_BASE_URL=f"http://127.0.0.1:{embedded.free_port()}")
     outcomes: list[str] = []
@@ -280,7 +280,7 @@ async def test_no_proxy_from_the_environment_and_no_redirect_followed(
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    from leadcap import embedded
+    from leadcap.ops import embedded
 
     dead = f"http://127.0.0.1:{embedded.free_port()}"
     for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
@@ -408,7 +408,7 @@ def test_the_generated_key_is_private_and_shared(tmp_path: Path) -> None:
 async def test_a_failed_write_keeps_the_code(
     store: Redis, postgres: Postgres, fake: FakeSms, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from leadcap import embedded
+    from leadcap.ops import embedded
 
     down = await Postgres.open(f"postgresql://postgres@127.0.0.1:{embedded.free_port()}/x", timeout=1)
     # the group commit retries a refused connection; the request gives up sooner than by default

@@ -19,7 +19,7 @@ from typing import Any
 
 from leadcap import __version__, keys
 from leadcap.errors import StoreError
-from leadcap.services import Services
+from leadcap.ops.services import Services
 from leadcap.stores import failure
 from leadcap.stores.postgres.webhooks import WebhookStore
 from leadcap.stores.redis import Redis

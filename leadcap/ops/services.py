@@ -11,7 +11,7 @@ from types import TracebackType
 
 from leadcap.errors import ConfigError
 from leadcap.intake.accept import Intake
-from leadcap.requestlog import RequestLog
+from leadcap.ops.requestlog import RequestLog
 from leadcap.settings import Settings
 from leadcap.stores.mongo import Mongo
 from leadcap.stores.postgres import Postgres
