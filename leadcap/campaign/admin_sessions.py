@@ -83,7 +83,7 @@ async def start(redis: Redis, user: str, password: str, *, idle_s: int) -> tuple
     `password` (admin_users.authenticate); returns the cookie's token and the session."""
     token = secrets.token_urlsafe(32)
     session = Session(user, secrets.token_urlsafe(32), time.time(), password)
-    await redis.save_session(
+    await redis.campaign.save_session(
         _key(token),
         orjson.dumps({"user": user, "csrf": session.csrf, "started": session.started, "pw": password}),
         idle_s,
@@ -96,26 +96,26 @@ async def resume(redis: Redis, token: str, *, idle_s: int) -> Session | None:
     if not token or len(token) > 128:
         return None
     key = _key(token)
-    raw = await redis.load_session(key)
+    raw = await redis.campaign.load_session(key)
     if raw is None:
         return None
     data = orjson.loads(raw)
     if time.time() - float(data["started"]) > MAX_AGE_S or not data.get("pw"):
-        await redis.drop_session(key)  # too old, or from before sessions knew their password
+        await redis.campaign.drop_session(key)  # too old, or from before sessions knew their password
         return None
-    await redis.extend_session(key, idle_s)
+    await redis.campaign.extend_session(key, idle_s)
     return Session(str(data["user"]), str(data["csrf"]), float(data["started"]), str(data["pw"]))
 
 
 async def end(redis: Redis, token: str) -> None:
-    await redis.drop_session(_key(token))
+    await redis.campaign.drop_session(_key(token))
 
 
 async def begin(redis: Redis, name: str, bucket: str) -> Attempt:
     """Count a sign-in attempt for `name` from `bucket` before its password is checked;
     RateLimited (nothing checked) when a limit is reached. Call finish() once it is checked."""
     attempt = _attempt(name, bucket)
-    counted, wait = await redis.begin_sign_in(
+    counted, wait = await redis.campaign.begin_sign_in(
         (*attempt.failures, *attempt.checking),
         (time.time(), WINDOW_S, attempt.member, MAX_FAILURES, MAX_NAME_FAILURES, MAX_CHECKING, CHECKING_S),
     )
@@ -128,7 +128,7 @@ async def finish(redis: Redis, attempt: Attempt, *, succeeded: bool) -> None:
     """The attempt's password was checked. A wrong one stays counted; a right one gives its
     attempt back and clears the failures of its (name, bucket) pair (not the bucket's, which may
     be shared, nor the name's, which other addresses' guesses share)."""
-    await redis.end_sign_in(
+    await redis.campaign.end_sign_in(
         attempt.member,
         attempt.checking,
         attempt.failures if succeeded else (),

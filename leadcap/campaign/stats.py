@@ -165,7 +165,7 @@ def visit_key(period: datetime, by: str) -> str:
 async def _visits(redis: Redis, names: list[str], union_of: list[str]) -> tuple[list[int], int] | None:
     """PFCOUNT of each key, and of their union (unique visitors over the whole range)."""
     try:
-        return await redis.visitor_counts(names, union_of)
+        return await redis.campaign.visitor_counts(names, union_of)
     except StoreError:
         return None  # Redis away: the rest of the report still stands
 

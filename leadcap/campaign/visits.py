@@ -91,7 +91,7 @@ class VisitCounter(PeriodicFlush):
         day, hour = day_key(moment, self.tz), hour_key(moment, self.tz)
         members = list(batch)
         try:
-            await self.redis.add_visitors(members, [(day, DAY_TTL_S), (hour, HOUR_TTL_S)])
+            await self.redis.campaign.add_visitors(members, [(day, DAY_TTL_S), (hour, HOUR_TTL_S)])
         except StoreError:
             room = self.capacity - len(self._pending)
             self._pending.update(members[: max(room, 0)])

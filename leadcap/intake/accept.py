@@ -90,7 +90,7 @@ class Intake:
     async def _via_redis(
         self, bucket: str, submission: Submission | None
     ) -> tuple[Quota, Receipt | LeadcapError | None]:
-        allowed, count, age, first = await self.redis.intake(
+        allowed, count, age, first = await self.redis.intake.run(
             [keys.rate_bucket(bucket), keys.dedupe(submission.phone if submission else ""), keys.LEAD_STREAM],
             [
                 self._limit,

@@ -58,12 +58,12 @@ async def publish(redis: Redis, dist: Path | None, locale: str | None = None) ->
 
     Without a build the shared copy is removed, and web processes fall back to their own page.
     """
-    return await redis.landing_publish(built_page(dist, locale))
+    return await redis.landing.publish(built_page(dist, locale))
 
 
 def channel(redis: Redis) -> str:
-    """The announcement channel of this Redis database (see Redis.landing_channel)."""
-    return redis.landing_channel()
+    """The announcement channel of this Redis database (see LandingRedis.channel)."""
+    return redis.landing.channel()
 
 
 async def flush(
@@ -84,11 +84,11 @@ async def flush(
             edgepage.retire(edge_dir, version)
         except OSError as exc:  # nginx would go on serving the old page: say so, loudly
             raise ConfigError("LEADCAP_EDGE_DIR", f"cannot be written ({exc})") from exc
-    listening = await redis.announce(channel(redis), str(version))
+    listening = await redis.landing.announce(channel(redis), str(version))
     deadline = time.monotonic() + timeout_s
     confirmed = 0
     while True:
-        confirmed = await redis.landing_acks(version)
+        confirmed = await redis.landing.acks(version)
         if confirmed >= listening or time.monotonic() > deadline:
             return Flush(version, listening, confirmed)
         await asyncio.sleep(0.02)
@@ -96,13 +96,13 @@ async def flush(
 
 async def acknowledge(redis: Redis, version: int, process: str) -> None:
     """Tell the flush of `version` that this process now serves it (or something newer)."""
-    await redis.landing_acknowledge(version, process, ACK_TTL_S)
+    await redis.landing.acknowledge(version, process, ACK_TTL_S)
 
 
 async def snapshot(redis: Redis) -> tuple[int, bytes | None]:
     """The version and the shared copy, read together so they belong to each other."""
-    return await redis.landing_snapshot()
+    return await redis.landing.snapshot()
 
 
 async def version(redis: Redis) -> int:
-    return await redis.landing_version()
+    return await redis.landing.version()

@@ -88,12 +88,12 @@ async def bury(postgres: pg.Postgres, redis: rd.Redis, message: Mapping[str, Any
     submission_id = _submission_id(message)
     phone = message.get("phone")
     if submission_id is not None and isinstance(phone, str):
-        await redis.forget_dedupe(phone, str(submission_id))
+        await redis.intake.forget_dedupe(phone, str(submission_id))
     raw = orjson.dumps(dict(message), default=str)
     dead_id = await postgres.bury_dead_letter(submission_id, raw, _clean(error))
     log.error("submission %s moved to dead letter %d: %s", submission_id, dead_id, error)
     try:
-        await redis.count(keys.STATS_DEAD_LETTERS)
+        await redis.workers.count(keys.STATS_DEAD_LETTERS)
     except StoreError as exc:  # the dead letter is safe; only the counter misses one
         log.warning("dead letter %d not counted: %s", dead_id, exc.reason)
     return dead_id

@@ -48,18 +48,18 @@ async def _timed(name: str, check: Awaitable[float]) -> dict[str, Any]:
 
 async def beat(redis: Redis, name: str) -> None:
     """Publish one worker's heartbeat, and forget workers silent for longer than the TTL."""
-    await redis.beat(name, time.time())
+    await redis.workers.beat(name, time.time())
 
 
 async def forget(redis: Redis, name: str) -> None:
     """Withdraw a stopping worker's heartbeat at once (it would drop out after the TTL anyway)."""
-    await redis.forget_beat(name)
+    await redis.workers.forget_beat(name)
 
 
 async def worker_heartbeats(redis: Redis) -> tuple[int, float | None]:
     """How many workers published a heartbeat recently, and how long ago the latest did."""
     now = time.time()
-    count, latest = await redis.heartbeats(since=now - keys.HEARTBEAT_TTL_S)
+    count, latest = await redis.workers.heartbeats(since=now - keys.HEARTBEAT_TTL_S)
     if latest is None:
         return 0, None
     return count, round(max(0.0, now - latest), 1)

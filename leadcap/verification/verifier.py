@@ -148,7 +148,7 @@ class Verifier:
         key: bytes,
     ) -> None:
         self.settings = settings
-        self.redis = redis
+        self.store = redis.verification  # its slice of Redis: verifications, codes, SMS budgets
         self.postgres = postgres
         self.key = key
         # One pooled aiohttp client for every send, its connections kept alive (a TLS handshake per
@@ -182,7 +182,7 @@ class Verifier:
         token = codes.new_token()
         hold = {**_hold(submission), "t": codes.token_digest(token)}
         try:
-            await self.redis.hold_verification(keys.verification(sid), hold, keys.VERIFY_HOLD_S)
+            await self.store.hold_verification(keys.verification(sid), hold, keys.VERIFY_HOLD_S)
         except StoreError as exc:
             log.warning("verification not stored, lead captured unverified: %s", exc.reason)
             return dataclasses.replace(NOT_SENT, token=token)
@@ -199,7 +199,7 @@ class Verifier:
         wait_key = keys.verification_wait(submission_id)
         if (
             self.resend_ms
-            and (left_ms := await self.redis.start_cooldown(wait_key, self.resend_ms)) is not None
+            and (left_ms := await self.store.start_cooldown(wait_key, self.resend_ms)) is not None
         ):
             retry = max(1, -(-left_ms // 1000))
             raise RateLimited(f"Please wait {retry} seconds before asking for a new code.", retry_after=retry)
@@ -226,7 +226,7 @@ class Verifier:
         code = codes.new_code()
         code_key = keys.verification_code(sid)
         try:
-            await self.redis.store_code(
+            await self.store.store_code(
                 code_key,
                 codes.digest(self.key, sid, code),
                 self.ttl_ms,
@@ -281,7 +281,7 @@ class Verifier:
         for i in range(0, len(limits), 2):
             args += [limits[i], limits[i + 1] * 1000]
         try:
-            ok, which = await self.redis.spend_sms(names, args)
+            ok, which = await self.store.spend_sms(names, args)
         except StoreError as exc:
             log.warning("sms budgets unreadable: %s", exc.reason)
             return "unavailable"
@@ -293,18 +293,18 @@ class Verifier:
         """A send that did not happen costs no budget."""
         names, _ = self._budgets(phone, bucket)
         with contextlib.suppress(StoreError):  # else the window forgets it within the hour anyway
-            await self.redis.refund_sms(names, member)
+            await self.store.refund_sms(names, member)
 
     async def _forget(self, code_key: str, sid: str) -> None:
         with contextlib.suppress(StoreError):
-            await self.redis.forget(code_key, keys.verification_wait(sid))
+            await self.store.forget(code_key, keys.verification_wait(sid))
 
     # -- the 202 of a duplicate --------------------------------------------------------------
 
     async def state(self, submission_id: str) -> Sent:
         """What the first answer's verification looks like now (for a duplicate): nothing is sent."""
         try:
-            code_ms, dead, wait_ms = await self.redis.code_state(
+            code_ms, dead, wait_ms = await self.store.code_state(
                 keys.verification_code(submission_id), keys.verification_wait(submission_id)
             )
         except StoreError:
@@ -327,7 +327,7 @@ class Verifier:
         if sent is None:  # cannot be a token of ours: no need to ask Redis
             raise NotFound(NOT_PENDING)
         code_key = keys.verification_code(submission_id)
-        verdict, stored, tries = await self.redis.take_code(
+        verdict, stored, tries = await self.store.take_code(
             code_key, keys.verification(submission_id), codes.token_digest(sent), codes.MAX_TRIES
         )
         if verdict == "stranger":
@@ -348,7 +348,7 @@ class Verifier:
                     await self._verified.submit(Submission.from_message(held["submission"]))
             except TimeoutError:
                 raise StoreError("postgres", "verifying a lead timed out") from None
-            await self.redis.close_verification(  # a used code is gone, and so is the phone
+            await self.store.close_verification(  # a used code is gone, and so is the phone
                 keys.verification(submission_id),
                 HELD_FOR_RESEND,
                 code_key,
@@ -357,14 +357,14 @@ class Verifier:
             return Verified(submission_id, held["phone"])
         left = codes.MAX_TRIES - tries
         if left <= 0:
-            await self.redis.kill_code(code_key)
+            await self.store.kill_code(code_key)
             raise TooManyAttempts("Too many wrong codes. Ask for a new code.")
         raise InvalidCode(f"That code is not right. {left} tries left.", attempts_left=left)
 
     async def _held(self, submission_id: str) -> dict[str, Any] | None:
         """The pending verification (phone, region, submission, token hash), or None when there is
         none (never made, expired, or already verified)."""
-        held = await self.redis.held_verification(keys.verification(submission_id))
+        held = await self.store.held_verification(keys.verification(submission_id))
         if not all(field in held for field in HELD_FOR_RESEND):
             return None
         return {

@@ -64,7 +64,7 @@ async def _count_webhooks(redis: Redis, deliverer: Deliverer, stop: asyncio.Even
         delta = {k: v - published.get(k, 0) for k, v in deliverer.counts.items() if v > published.get(k, 0)}
         if delta:
             try:
-                await redis.add_webhook_outcomes(delta)
+                await redis.webhooks.add_outcomes(delta)
                 published.update({k: published.get(k, 0) + n for k, n in delta.items()})
             except Exception as exc:  # noqa: BLE001 - counters are best effort; delivery goes on
                 log.warning("webhook counters not published: %s", exc)
@@ -78,7 +78,7 @@ async def _report(services: Services, batch: Sequence[Submission], *, state: str
     """Bookkeeping after a commit (or a refusal): request-log task states and shared counters."""
     services.request_log.task_state((str(s.id) for s in batch), state)
     key = keys.STATS_PROCESSED if state == "done" else keys.STATS_FAILED
-    await services.redis.count(key, len(batch))
+    await services.redis.workers.count(key, len(batch))
 
 
 async def run_worker(settings: Settings, *, concurrency: int | None = None) -> None:

@@ -97,7 +97,7 @@ async def test_an_attempt_whose_process_died_stops_counting_as_checked(redis: Re
     # The script as it runs CHECKING_S later (its clock is an argument): the two no longer count.
     attempt = admin_sessions._attempt(name, "198.51.100.20")
     later = time.time() + admin_sessions.CHECKING_S + 1
-    counted, _ = await redis.begin_sign_in(
+    counted, _ = await redis.campaign.begin_sign_in(
         (*attempt.failures, *attempt.checking),
         (
             later,

@@ -13,7 +13,8 @@ from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import MaxConnectionsError
 
 from leadcap.errors import StoreError
-from leadcap.stores.redis import Redis, WaitingPool, translated
+from leadcap.stores.redis import Redis
+from leadcap.stores.redis.connection import WaitingPool, translated
 from tests.servers import Stores, on_db
 
 

@@ -81,7 +81,7 @@ async def test_a_write_redis_does_not_take_fails_within_the_timeout(
         proxy.flowing.clear()
         with pytest.raises(StoreError, match="Timeout"):
             async with asyncio.timeout(10):  # a hang fails here, not in CI's global timeout
-                await store.intake(["a", "b", "c"], [BIG])
+                await store.intake.run(["a", "b", "c"], [BIG])
     finally:
         proxy.flowing.set()
         await store.close()
