@@ -25,6 +25,7 @@ from leadcap import settings as settings_module
 from leadcap.campaign import export
 from leadcap.errors import ConfigError, LeadcapError, UsageError
 from leadcap.landing import cache
+from leadcap.lead import Status
 from leadcap.ops import embedded, health
 from leadcap.ops.services import Services, configured, require_url
 from leadcap.settings import Settings
@@ -221,7 +222,7 @@ def export_leads(
     until: Annotated[
         str | None, typer.Option(help="First submitted before (a day given here is included whole).")
     ] = None,
-    status: Annotated[export.Status | None, typer.Option(help="Only leads with this status.")] = None,
+    status: Annotated[Status | None, typer.Option(help="Only leads with this status.")] = None,
     tz: Annotated[
         str | None, typer.Option("--tz", help="Time zone of dates and times [LEADCAP_TIMEZONE].")
     ] = None,

@@ -28,7 +28,7 @@ out = Console()
 async def _store(settings: Settings) -> AsyncIterator[WebhookStore]:
     postgres = await Postgres.open(require_url(settings, "database"), max_size=1)
     try:
-        yield WebhookStore(postgres)
+        yield postgres.webhooks
     finally:
         await postgres.close()
 

@@ -19,7 +19,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from leadcap.errors import ConfigError
-from leadcap.stores.postgres import Postgres, campaign
+from leadcap.stores.postgres import Postgres
 
 NAME = re.compile(r"[A-Za-z0-9._@-]{1,64}")
 MIN_PASSWORD = 10
@@ -43,27 +43,27 @@ def check_password(password: str) -> str:
 async def add(postgres: Postgres, name: str, password: str) -> bool:
     """Create the user, or set a new password for an existing one; True if it was created."""
     hashed = await asyncio.to_thread(_hasher.hash, check_password(password))
-    return await campaign.save_admin_user(postgres, check_name(name), hashed)
+    return await postgres.campaign.save_admin_user(check_name(name), hashed)
 
 
 async def remove(postgres: Postgres, name: str) -> bool:
     """Delete the user; True if there was one. Their sessions end at their next request."""
-    return await campaign.remove_admin_user(postgres, name)
+    return await postgres.campaign.remove_admin_user(name)
 
 
 async def listing(postgres: Postgres) -> list[tuple[str, datetime]]:
-    return await campaign.admin_users(postgres)
+    return await postgres.campaign.admin_users()
 
 
 async def exists(postgres: Postgres, name: str | None = None) -> bool:
     """Whether any user (or the one named) exists."""
-    return await campaign.admin_user_exists(postgres, name)
+    return await postgres.campaign.admin_user_exists(name)
 
 
 async def authenticate(postgres: Postgres, name: str, password: str) -> str | None:
     """The fingerprint of `name`'s password hash if `password` is theirs, else None. Takes as
     long for an unknown name as for a wrong password."""
-    stored = await campaign.admin_password_hash(postgres, name)
+    stored = await postgres.campaign.admin_password_hash(name)
     if await asyncio.to_thread(_verify, stored or _DUMMY, password) and stored is not None:
         return fingerprint(stored)
     return None
@@ -71,7 +71,7 @@ async def authenticate(postgres: Postgres, name: str, password: str) -> str | No
 
 async def current_password(postgres: Postgres, name: str) -> str | None:
     """The fingerprint of `name`'s password hash now; None if there is no such user."""
-    stored = await campaign.admin_password_hash(postgres, name)
+    stored = await postgres.campaign.admin_password_hash(name)
     return None if stored is None else fingerprint(stored)
 
 

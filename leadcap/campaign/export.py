@@ -18,7 +18,7 @@ import jdatetime
 import orjson
 
 from leadcap.errors import ConfigError, UsageError
-from leadcap.intake.submission import UTM_KEYS
+from leadcap.lead import STATUSES, UTM_KEYS
 from leadcap.settings import check_timezone
 from leadcap.stores.postgres import Postgres
 
@@ -41,11 +41,8 @@ FREE_TEXT = frozenset({"source", *(f"utm_{key}" for key in UTM_KEYS)})
 # Each list of choices is declared once, as a type the CLI offers (and --help lists) as is.
 Format = Literal["csv", "jsonl"]
 Calendar = Literal["gregorian", "jalali"]
-# A lead's statuses; the CHECK on leads.status (migrations) must list the same (a test compares them).
-Status = Literal["new", "contacted", "qualified", "converted", "rejected", "unverified", "verified"]
 FORMATS: tuple[str, ...] = get_args(Format)
 CALENDARS: tuple[str, ...] = get_args(Calendar)
-STATUSES: tuple[str, ...] = get_args(Status)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -138,7 +135,7 @@ def row(record: Mapping[str, Any], *, tz: tzinfo = UTC, calendar: str = "gregori
 
 
 async def count(postgres: Postgres, where: Filters) -> int:
-    return await postgres.count_leads(where.args())
+    return await postgres.campaign.count_leads(where.args())
 
 
 async def stream(
@@ -150,7 +147,7 @@ async def stream(
     prefetch: int = 2000,
 ) -> AsyncGenerator[dict[str, Any], None]:
     """Every matching lead, read through a server-side cursor: memory stays flat at any size."""
-    async for record in postgres.export_cursor(where.args(), prefetch=prefetch):
+    async for record in postgres.campaign.export_cursor(where.args(), prefetch=prefetch):
         yield row(record, tz=tz, calendar=calendar)
 
 

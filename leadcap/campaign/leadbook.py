@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from leadcap import lead
 from leadcap.campaign import export
 from leadcap.errors import InvalidBody, NotFound
-from leadcap.stores.postgres import Postgres, campaign
+from leadcap.stores.postgres import Postgres
 
 PAGE_SIZE = 50
-STATUSES = ("new", "contacted", "qualified", "converted", "rejected", "unverified", "verified")
+STATUSES = lead.STATUSES  # /admin/'s status filter offers each
 SETTABLE = ("contacted", "qualified", "rejected")  # what a person in /admin/ may set
 LIST_COLUMNS = ", ".join(export.COLUMNS)  # the export's columns: export.row reads each
 
@@ -83,7 +84,7 @@ async def page(
         at, lead_id = parse_cursor(after)
         args += [at, lead_id]
         conditions.append(f"(first_submitted_at, id) < (${len(args) - 1}, ${len(args)})")
-    records = await campaign.leads_newest_first(postgres, LIST_COLUMNS, conditions, args, size + 1)
+    records = await postgres.campaign.leads_newest_first(LIST_COLUMNS, conditions, args, size + 1)
     rows = records[:size]
     more = len(records) > size
     return Page(rows, cursor_of(rows[-1]["first_submitted_at"], rows[-1]["id"]) if more else None)
@@ -97,7 +98,7 @@ async def change_status(postgres: Postgres, lead_id: str, status: str, *, by: st
         key = uuid.UUID(lead_id)
     except ValueError:
         raise NotFound("There is no such lead.") from None
-    old = await campaign.change_status(postgres, key, status, by=by)
+    old = await postgres.campaign.change_status(key, status, by=by)
     if old is None:
         raise NotFound("There is no such lead.")
     return old
@@ -109,5 +110,5 @@ async def rows_for_export(
     """Every lead matching `filters`, newest first, as export rows (export.row: the same columns
     and the same formula rule as `leadcap export-leads`), from a server-side cursor."""
     conditions, args = filters.where()
-    async for record in campaign.leads_cursor(postgres, LIST_COLUMNS, conditions, args, prefetch=prefetch):
+    async for record in postgres.campaign.leads_cursor(LIST_COLUMNS, conditions, args, prefetch=prefetch):
         yield export.row(record)

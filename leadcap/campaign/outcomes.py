@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from leadcap.campaign.flushing import PeriodicFlush
 from leadcap.errors import StoreError
-from leadcap.stores.postgres import Postgres, campaign
+from leadcap.stores.postgres import Postgres
 
 BUCKET_S = 900  # 15 minutes: every time zone's hours and days are whole buckets
 OUTCOMES = ("accepted", "duplicate", "honeypot", "rate_limited", "rejected")
@@ -47,8 +47,7 @@ class OutcomeCounter(PeriodicFlush):
         batch, self._pending = self._pending, Counter()
         rows = sorted(batch.items())  # key order: two processes' upserts cannot deadlock
         try:
-            await campaign.add_intake_counts(
-                self.postgres,
+            await self.postgres.campaign.add_intake_counts(
                 [datetime.fromtimestamp(k[0], UTC) for k, _ in rows],
                 [k[1] for k, _ in rows],
                 [k[2] for k, _ in rows],

@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 
 from leadcap import keys
 from leadcap.errors import ConfigError, StoreError
-from leadcap.stores.postgres import Postgres, campaign
+from leadcap.stores.postgres import Postgres
 from leadcap.stores.redis import Redis
 
 Grouping = Literal["day", "hour", "source", "campaign"]
@@ -186,7 +186,7 @@ async def report(
     tz = ZoneInfo(timezone)
     result = Report(by, since, until, timezone, [])
     if by in ("source", "campaign"):
-        for r in await campaign.rollups_by_key(postgres, since, until, by):
+        for r in await postgres.campaign.rollups_by_key(since, until, by):
             row = Row(r["key"] or "—", submissions=r["submissions"], new_leads=r["new_leads"])
             row.new_leads_with_visit, row.verified = r["visited_leads"], r["verified"]
             result.rows.append(row)
@@ -195,7 +195,7 @@ async def report(
 
     slots = periods(since, until, by, tz)
     rows = {p: Row(label(p, by), duplicates=0, rate_limited=0, honeypot=0, rejected={}) for p in slots}
-    rollups, outcomes = await campaign.rollups_by_period(postgres, since, until, by, timezone)
+    rollups, outcomes = await postgres.campaign.rollups_by_period(since, until, by, timezone)
     for r in rollups:
         if (slot := rows.get(r["period"])) is not None:
             slot.submissions, slot.new_leads, slot.verified = r["submissions"], r["new_leads"], r["verified"]

@@ -126,12 +126,12 @@ class Intake:
         try:
             async with asyncio.timeout(DIRECT_TIMEOUT_S):
                 if self.settings.dedupe_window_s:
-                    first = await self.postgres.recent_submission(
+                    first = await self.postgres.leads.recent_submission(
                         submission.phone, self.settings.dedupe_window_s
                     )
                     if first is not None:
                         return quota, Receipt(str(first), submission.phone, duplicate=True, degraded=True)
-                await self.postgres.record([submission])
+                await self.postgres.leads.record([submission])
         except (StoreError, TimeoutError) as exc:
             log.error("cannot accept durably: redis and postgres both failed: %s", exc)
             return quota, Unavailable("We cannot take your number right now. Please try again shortly.")

@@ -15,11 +15,11 @@ from leadcap import keys
 from leadcap.errors import BodyTooLarge, InvalidBody, UnsupportedMediaType
 from leadcap.ids import uuid7, uuid7_time_ms
 from leadcap.intake import phone
+from leadcap.lead import UTM_KEYS
 
 MAX_BODY = 4096
 MAX_SOURCE = 64
 MAX_UTM = 128
-UTM_KEYS = ("source", "medium", "campaign", "term", "content")
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
 # C0 controls and DEL. PostgreSQL's text refuses NUL outright (the lead would be answered 202 and
@@ -45,6 +45,12 @@ class Submission:
     @property
     def submitted_at(self) -> datetime:
         return datetime.fromtimestamp(uuid7_time_ms(self.id) / 1000, tz=UTC)
+
+    @property
+    def carrier(self) -> str | None:
+        """The mobile operator, for the lead's row: worked out where the row is written (the
+        worker, the verifier), never on the intake's path."""
+        return phone.carrier_of(self.phone)
 
     def to_message(self) -> dict[str, Any]:
         message: dict[str, Any] = {

@@ -90,7 +90,7 @@ async def bury(postgres: pg.Postgres, redis: rd.Redis, message: Mapping[str, Any
     if submission_id is not None and isinstance(phone, str):
         await redis.intake.forget_dedupe(phone, str(submission_id))
     raw = orjson.dumps(dict(message), default=str)
-    dead_id = await postgres.bury_dead_letter(submission_id, raw, _clean(error))
+    dead_id = await postgres.dead_letters.bury(submission_id, raw, _clean(error))
     log.error("submission %s moved to dead letter %d: %s", submission_id, dead_id, error)
     try:
         await redis.workers.count(keys.STATS_DEAD_LETTERS)
@@ -141,7 +141,7 @@ class DeadLetter:
 
 async def listed(postgres: pg.Postgres, ids: Sequence[int] | None = None) -> list[DeadLetter]:
     """Every dead letter (or those of `ids`), oldest first."""
-    return [DeadLetter.from_record(r) for r in await postgres.dead_letters(ids)]
+    return [DeadLetter.from_record(r) for r in await postgres.dead_letters.listing(ids)]
 
 
 @dataclass(slots=True)
@@ -169,7 +169,7 @@ async def retry(postgres: pg.Postgres, ids: Sequence[int] | None = None) -> Retr
             result.refused[letter.id] = str(exc)
             continue
         try:
-            await postgres.land_dead_letter(letter.id, item)
+            await postgres.dead_letters.land(letter.id, item)
         except StoreError as exc:
             if exc.transient:
                 raise
@@ -181,4 +181,4 @@ async def retry(postgres: pg.Postgres, ids: Sequence[int] | None = None) -> Retr
 
 
 async def _refused_again(postgres: pg.Postgres, dead_id: int, error: str) -> None:
-    await postgres.refuse_dead_letter_again(dead_id, _clean(error))
+    await postgres.dead_letters.refuse_again(dead_id, _clean(error))

@@ -21,7 +21,6 @@ from leadcap import __version__, keys
 from leadcap.errors import StoreError
 from leadcap.ops.services import Services
 from leadcap.stores import failure
-from leadcap.stores.postgres.webhooks import WebhookStore
 from leadcap.stores.redis import Redis
 
 log = logging.getLogger(__name__)
@@ -89,7 +88,7 @@ async def _webhooks(services: Services) -> dict[str, Any]:
     if not services.has("postgres"):
         return {"status": "down", "error": failure.NOT_CONFIGURED}
     try:
-        figures = await asyncio.wait_for(WebhookStore(services.postgres).figures(), CHECK_TIMEOUT_S)
+        figures = await asyncio.wait_for(services.postgres.webhooks.figures(), CHECK_TIMEOUT_S)
     except (TimeoutError, StoreError):
         return {"status": "down", "error": "outbox unreadable"}
     check: dict[str, Any] = {

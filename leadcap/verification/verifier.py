@@ -160,7 +160,7 @@ class Verifier:
         self._sending = asyncio.Semaphore(SENDS_AT_ONCE)
         # Verified leads are group-committed: concurrent verifications share one transaction (one
         # fsync) instead of one each, as the worker does for submissions (bench/verify.py).
-        self._verified: GroupCommit[Submission] = GroupCommit(postgres.mark_verified, max_batch=256)
+        self._verified: GroupCommit[Submission] = GroupCommit(postgres.leads.mark_verified, max_batch=256)
         self.provider = sms.make(settings, self.client)
         self.ttl_ms = settings.verify_code_ttl_s * 1000
         self.resend_ms = settings.verify_resend_s * 1000

@@ -18,7 +18,6 @@ from leadcap.intake.submission import Submission
 from leadcap.ops import deadletters, health
 from leadcap.ops.services import Services, require_url
 from leadcap.settings import Settings
-from leadcap.stores.postgres.webhooks import WebhookStore
 from leadcap.stores.redis import Redis
 from leadcap.webhooks.delivery import Deliverer
 from leadcap.worker.broker import LeadStreamBroker
@@ -106,7 +105,7 @@ async def run_worker(settings: Settings, *, concurrency: int | None = None) -> N
         await bury(item.to_message(), exc.reason)
 
     writer: GroupCommit[Submission] = GroupCommit(
-        services.postgres.record,
+        services.postgres.leads.record,
         max_batch=settings.worker_batch_size,
         on_written=partial(_report, services, state="done"),
         on_failed=failed,
@@ -117,7 +116,7 @@ async def run_worker(settings: Settings, *, concurrency: int | None = None) -> N
     broker.state.bury = bury
     broker.is_worker_process = True
     beat = asyncio.create_task(_heartbeat(services.redis, broker.consumer_name, stop))
-    deliverer = Deliverer(WebhookStore(services.postgres), settings, on_attempt=services.request_log.record)
+    deliverer = Deliverer(services.postgres.webhooks, settings, on_attempt=services.request_log.record)
     delivering = asyncio.create_task(deliverer.run(stop))
     counting = asyncio.create_task(_count_webhooks(services.redis, deliverer, stop))
     log.info("worker %s consuming %s", broker.consumer_name, keys.LEAD_STREAM)

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import pytest
 
+from leadcap import lead
 from leadcap.campaign import export
 from leadcap.ids import uuid7
 from leadcap.intake.submission import Submission
@@ -45,7 +46,7 @@ async def seeded(stores: Stores) -> AsyncIterator[tuple[str, dict[str, Submissio
         "today": at("2026-11-29", source="hero"),
         "contacted": at("2026-11-29"),
     }
-    await postgres.record(list(leads.values()))
+    await postgres.leads.record(list(leads.values()))
     conn = await asyncpg.connect(url)
     await conn.execute("UPDATE leads SET status = 'contacted' WHERE phone = $1", leads["contacted"].phone)
     await conn.close()
@@ -242,5 +243,5 @@ def test_bad_options_are_usage_errors(args: tuple[str, str], tmp_path: Path) -> 
 
 def test_help_lists_the_choices(tmp_path: Path) -> None:
     shown = servers.leadcap("export-leads", "--help", env={"COLUMNS": "200"}, cwd=tmp_path).stdout
-    for choice in (*export.FORMATS, *export.STATUSES, "jalali"):
+    for choice in (*export.FORMATS, *lead.STATUSES, "jalali"):
         assert choice in shown

@@ -10,8 +10,8 @@ import asyncpg
 import orjson
 import pytest
 
-from leadcap.campaign.export import STATUSES
-from leadcap.intake.submission import UTM_KEYS, Submission, read_body, validate
+from leadcap.intake.submission import Submission, read_body, validate
+from leadcap.lead import STATUSES, UTM_KEYS
 from leadcap.stores.postgres import Postgres
 from tests import factories
 
@@ -30,9 +30,9 @@ def sub(phone: str, **body: object) -> Submission:
 
 async def test_record_is_idempotent_on_submission_id(postgres: Postgres, pg: asyncpg.Pool) -> None:
     s = sub(factories.mobile(), source="hero", utm={"campaign": "fall"})
-    await postgres.record([s])
-    await postgres.record([s])
-    await postgres.record([s, s])
+    await postgres.leads.record([s])
+    await postgres.leads.record([s])
+    await postgres.leads.record([s, s])
     lead = await pg.fetchrow("SELECT * FROM leads WHERE phone = $1", s.phone)
     assert lead["submissions"] == 1 and lead["id"] == s.id
     assert (lead["region"], lead["carrier"], lead["status"]) == ("IR", "Hamrah-e Aval", "new")
@@ -45,24 +45,24 @@ async def test_the_same_submission_twice_in_one_batch_counts_once(
     postgres: Postgres, pg: asyncpg.Pool
 ) -> None:
     s = sub(factories.mobile())
-    await postgres.record([s, s, s])
+    await postgres.leads.record([s, s, s])
     assert await pg.fetchval("SELECT submissions FROM leads WHERE phone = $1", s.phone) == 1
 
 
 async def test_one_lead_per_phone_first_touch_kept(postgres: Postgres, pg: asyncpg.Pool) -> None:
     number = factories.mobile()
     first, second, third = sub(number, source="ad"), sub(number, source="footer"), sub(number)
-    await postgres.record([second, first])
+    await postgres.leads.record([second, first])
     created = await pg.fetchrow("SELECT * FROM leads WHERE phone = $1", first.phone)
     assert created["updated_at"] == created["created_at"]  # one transaction: one now()
-    await postgres.record([third])
+    await postgres.leads.record([third])
     lead = await pg.fetchrow("SELECT * FROM leads WHERE phone = $1", first.phone)
     assert lead["submissions"] == 3 and lead["source"] == "ad" and lead["id"] == first.id
     assert lead["first_submitted_at"] == first.submitted_at
     assert lead["last_submitted_at"] == third.submitted_at
     # A later submission touches the lead; a redelivered one changes nothing, not even updated_at.
     assert lead["created_at"] == created["created_at"] and lead["updated_at"] > created["updated_at"]
-    await postgres.record([third, first])
+    await postgres.leads.record([third, first])
     again = await pg.fetchrow("SELECT * FROM leads WHERE phone = $1", first.phone)
     assert (again["submissions"], again["updated_at"]) == (3, lead["updated_at"])
 
@@ -71,7 +71,7 @@ async def test_concurrent_batches_count_exactly(postgres: Postgres, pg: asyncpg.
     numbers = [factories.mobile() for _ in range(20)]
     batches = [[sub(n) for n in numbers] for _ in range(6)]
     # Every batch also replays the first batch: redeliveries across workers must not count.
-    await asyncio.gather(*(postgres.record(b + batches[0]) for b in batches))
+    await asyncio.gather(*(postgres.leads.record(b + batches[0]) for b in batches))
     counts = await pg.fetch(
         "SELECT submissions FROM leads WHERE phone = ANY($1::text[])", [factories.e164(n) for n in numbers]
     )
@@ -80,10 +80,10 @@ async def test_concurrent_batches_count_exactly(postgres: Postgres, pg: asyncpg.
 
 async def test_recent_submission_for_degraded_dedupe(postgres: Postgres) -> None:
     s = sub(factories.mobile())
-    assert await postgres.recent_submission(s.phone, 600) is None
-    await postgres.record([s])
-    assert await postgres.recent_submission(s.phone, 600) == s.id
-    assert await postgres.recent_submission(s.phone, 0) is None
+    assert await postgres.leads.recent_submission(s.phone, 600) is None
+    await postgres.leads.record([s])
+    assert await postgres.leads.recent_submission(s.phone, 600) == s.id
+    assert await postgres.leads.recent_submission(s.phone, 0) is None
 
 
 async def test_the_status_check_allows_exactly_the_python_statuses(pg: asyncpg.Pool) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
+from leadcap import lead
 from leadcap.errors import InvalidBody, MissingPhone, UnsupportedMediaType
 from leadcap.ids import uuid7, uuid7_time_ms
 from leadcap.intake import submission
@@ -47,7 +48,7 @@ CONTROLS = ["\x00", "\x01", "\n", "\r", "\t", "\x1b", "\x1f", "\x7f"]
 
 
 @pytest.mark.parametrize("char", CONTROLS)
-@pytest.mark.parametrize("where", ["source", *submission.UTM_KEYS])
+@pytest.mark.parametrize("where", ["source", *lead.UTM_KEYS])
 def test_control_characters_are_refused_in_json(char: str, where: str) -> None:
     body: dict[str, object] = {"phone": "0912"}
     if where == "source":
@@ -59,7 +60,7 @@ def test_control_characters_are_refused_in_json(char: str, where: str) -> None:
 
 
 @pytest.mark.parametrize("char", ["%00", "%0A", "%1F", "%7F"])
-@pytest.mark.parametrize("field", ["source", *(f"utm_{key}" for key in submission.UTM_KEYS)])
+@pytest.mark.parametrize("field", ["source", *(f"utm_{key}" for key in lead.UTM_KEYS)])
 def test_control_characters_are_refused_in_forms(char: str, field: str) -> None:
     with pytest.raises(InvalidBody, match="control characters"):
         submission.read_body(submission.FORM, f"phone=0912&{field}=a{char}b".encode())

@@ -330,7 +330,7 @@ async def test_verified_before_the_worker_wrote_it(store: Redis, postgres: Postg
     sub = lead()
     token = (await v.start(sub, "b1")).token
     await v.verify(str(sub.id), fake.last_code(local(sub)), token)
-    await postgres.record([sub])  # the worker catches up: the lead gains its submission, stays verified
+    await postgres.leads.record([sub])  # the worker catches up: the lead gains its submission, stays verified
     row = await postgres.pool_for_tests().fetchrow("SELECT * FROM leads WHERE phone = $1", sub.phone)
     assert (row["id"], row["status"], row["submissions"]) == (sub.id, "verified", 1)
     assert row["verified_at"] is not None
@@ -339,17 +339,17 @@ async def test_verified_before_the_worker_wrote_it(store: Redis, postgres: Postg
 async def test_unverified_until_the_code_comes_back(store: Redis, postgres: Postgres, fake: FakeSms) -> None:
     v = verifier(store, postgres, fake)
     sub = lead()
-    await postgres.record([sub])
-    await postgres.record([sub])  # a redelivery changes nothing
+    await postgres.leads.record([sub])
+    await postgres.leads.record([sub])  # a redelivery changes nothing
     pg = postgres.pool_for_tests()
     assert await pg.fetchval("SELECT status FROM leads WHERE phone = $1", sub.phone) == "unverified"
     token = (await v.start(sub, "b1")).token
     await v.verify(str(sub.id), fake.last_code(local(sub)), token)
-    await postgres.record([sub])  # nor does one after the verification
+    await postgres.leads.record([sub])  # nor does one after the verification
     row = await postgres.pool_for_tests().fetchrow("SELECT * FROM leads WHERE phone = $1", sub.phone)
     assert (row["status"], row["submissions"]) == ("verified", 1) and row["verified_at"] is not None
     plain = Submission(id=uuid7(), phone=factories.e164(factories.mobile()), region="IR")
-    await postgres.record([plain])
+    await postgres.leads.record([plain])
     query = "SELECT status FROM leads WHERE phone = $1"
     status = await postgres.pool_for_tests().fetchval(query, plain.phone)
     assert status == "new"

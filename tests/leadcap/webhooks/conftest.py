@@ -36,7 +36,7 @@ async def postgres(webhook_database_url: str) -> AsyncIterator[Postgres]:
 
 @pytest.fixture
 def store(postgres: Postgres) -> WebhookStore:
-    return WebhookStore(postgres)
+    return postgres.webhooks
 
 
 @pytest.fixture

@@ -39,7 +39,7 @@ def sub(phone: str) -> Submission:
 async def record(postgres: Postgres, n: int, batch: int = 250) -> list[Submission]:
     leads = [sub(factories.mobile()) for _ in range(n)]
     for start in range(0, n, batch):
-        await postgres.record(leads[start : start + batch])
+        await postgres.leads.record(leads[start : start + batch])
     return leads
 
 
