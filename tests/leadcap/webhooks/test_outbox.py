@@ -4,11 +4,13 @@ statement, and a pending delivery per subscribed endpoint."""
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime
 
 import asyncpg
 import orjson
 import pytest
 
+from leadcap.campaign import export
 from leadcap.errors import StoreError
 from leadcap.intake.submission import Submission, read_body, validate
 from leadcap.stores.postgres import Postgres
@@ -109,3 +111,23 @@ async def test_lead_created_carries_the_status_the_lead_has(postgres: Postgres, 
     sent = {r["lead_id"]: orjson.loads(r["data"])["status"] for r in rows}
     held = {r["id"]: r["status"] for r in await wpg.fetch("SELECT id, status FROM leads")}
     assert sent == held == {waiting.id: "unverified", plain.id: "new"}
+
+
+async def test_every_lead_event_carries_the_export_columns(postgres: Postgres, wpg: asyncpg.Pool) -> None:
+    """lead.created and lead.verified carry one payload, built in one place (migration 0008's
+    webhook_lead_data): the lead's export columns, times in UTC, verified_at once it is set."""
+    lead = dataclasses.replace(sub(factories.mobile(), source="hero", utm={"term": "t"}), verify=True)
+    await postgres.leads.record([lead])
+    await postgres.leads.mark_verified([lead])
+    rows = await wpg.fetch("SELECT type, data FROM webhook_events WHERE lead_id = $1", lead.id)
+    sent = {r["type"]: orjson.loads(r["data"]) for r in rows}
+    assert sorted(sent["lead.created"]) == sorted(c for c in export.COLUMNS if c != "verified_at")
+    assert sorted(sent["lead.verified"]) == sorted(export.COLUMNS)
+    created, verified = sent["lead.created"], sent["lead.verified"]
+    assert (created["status"], verified["status"]) == ("unverified", "verified")
+    assert created["source"] == verified["source"] == "hero" and verified["utm_term"] == "t"
+    for data in (created, verified):
+        assert data["id"] == str(lead.id) and data["phone"] == lead.phone
+        assert data["first_submitted_at"] == lead.submitted_at.isoformat(timespec="microseconds")
+    row = await wpg.fetchrow("SELECT * FROM leads WHERE id = $1", lead.id)
+    assert datetime.fromisoformat(verified["verified_at"]) == row["verified_at"]
