@@ -1,25 +1,20 @@
-"""The one pooled HTTP client every SMS provider posts with: aiohttp, connections kept alive, no
-redirects followed, no proxy taken from the environment, LEADCAP_SMS_TIMEOUT for the whole exchange.
-
-aiohttp rather than httpx: with verification on, httpx/httpcore took 70 % of the web process's
-CPU (py-spy, bench/verify.py); the same loopback POST costs aiohttp about a seventh of the CPU
-(bench/experiments/webhook_clients.py). The session is opened on the first send, on the loop
-that runs it (aiohttp wants a running loop), and closed with the Verifier.
+"""The one pooled HTTP client every SMS provider posts with (leadcap.outbound.client: connections
+kept alive, no proxy taken from the environment), no redirects followed, LEADCAP_SMS_TIMEOUT for
+the whole exchange. No SSRF guard: the provider's address is the operator's (LEADCAP_SMS_BASE_URL),
+never a visitor's. The session is opened on the first send, on the loop that runs it, and closed
+with the Verifier.
 """
 
 from __future__ import annotations
 
-import ssl
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-import certifi
 import orjson
 
-from leadcap import __version__
+from leadcap.outbound import client
 
-KEEPALIVE_S = 30.0
 MAX_ANSWER_BYTES = 64 * 1024  # a provider's answer is a few hundred bytes; more is not read
 
 
@@ -49,18 +44,7 @@ class Client:
         self._session: aiohttp.ClientSession | None = None
 
     def _open(self) -> aiohttp.ClientSession:
-        connector = aiohttp.TCPConnector(
-            limit=self.max_connections,
-            keepalive_timeout=KEEPALIVE_S,
-            ssl=ssl.create_default_context(cafile=certifi.where()),
-        )
-        return aiohttp.ClientSession(
-            connector=connector,
-            trust_env=False,  # no proxy from the environment
-            timeout=aiohttp.ClientTimeout(total=self.timeout_s),
-            headers={"user-agent": f"leadcap-sms/{__version__}"},
-            raise_for_status=False,
-        )
+        return client.session("sms", timeout_s=self.timeout_s, max_connections=self.max_connections)
 
     async def post(
         self,

@@ -9,7 +9,8 @@ import time
 
 import pytest
 
-from leadcap.webhooks import guard, signing
+from leadcap.outbound import guard
+from leadcap.webhooks import signing
 from leadcap.webhooks.sender import Sender
 from tests.webhook_receiver import receiving
 

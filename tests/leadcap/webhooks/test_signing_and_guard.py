@@ -10,9 +10,10 @@ import time
 import pytest
 from standardwebhooks import Webhook
 
+from leadcap.outbound import guard
 from leadcap.settings import Settings
 from leadcap.stores.postgres.webhooks import WebhookStore
-from leadcap.webhooks import endpoints, guard, signing
+from leadcap.webhooks import endpoints, signing
 from leadcap.webhooks.sender import Sender
 from tests.webhook_receiver import receiving
 
