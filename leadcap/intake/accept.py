@@ -40,6 +40,14 @@ class Receipt:
     def body(self) -> dict[str, object]:
         return {"id": self.id, "status": "queued", "phone": self.phone, "duplicate": self.duplicate}
 
+    @property
+    def outcome(self) -> str:
+        """What the intake did, as the campaign view and the metrics count it: honeypot,
+        duplicate or accepted."""
+        if self.honeypot:
+            return "honeypot"
+        return "duplicate" if self.duplicate else "accepted"
+
 
 @dataclass(frozen=True, slots=True)
 class Outcome:

@@ -1,9 +1,11 @@
-"""What a visitor sent, read from JSON or a form into a validated Submission. Pure, no I/O."""
+"""What a visitor sent, read from JSON or a form into a validated Submission, and the queue message
+that carries it to the worker (written by `encode_task`, read back by `read_message`). Pure, no I/O."""
 
 from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +27,7 @@ FORM = "application/x-www-form-urlencoded"
 # C0 controls and DEL. PostgreSQL's text refuses NUL outright (the lead would be answered 202 and
 # then refused by the worker), and the rest have no place in an attribution label.
 CONTROL = re.compile("[\x00-\x1f\x7f]")
+E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")  # the leads.phone CHECK, so a bad one never gets there
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +163,25 @@ def validate(draft: Draft, *, default_region: str, allowed_regions: frozenset[st
         utm=draft.utm,
         honeypot=bool(draft.website and draft.website.strip()),
     )
+
+
+class Unreadable(ValueError):
+    """A queued message that is not a submission the worker could ever write."""
+
+
+def read_message(message: Mapping[str, Any]) -> Submission:
+    """The Submission in a queued message; raise Unreadable if it cannot be one."""
+    try:
+        item = Submission.from_message(dict(message))
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise Unreadable(f"unreadable message: {type(exc).__name__}") from None
+    if not isinstance(item.phone, str) or not E164.match(item.phone):
+        raise Unreadable("unreadable message: phone is not E.164")
+    if not isinstance(item.region, str) or not (item.source is None or isinstance(item.source, str)):
+        raise Unreadable("unreadable message: region or source is not text")
+    if not all(isinstance(value, str) for value in item.utm.values()):
+        raise Unreadable("unreadable message: utm is not a map of text")
+    return item
 
 
 def encode_task(submission: dict[str, Any]) -> bytes:

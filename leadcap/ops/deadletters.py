@@ -29,7 +29,6 @@ new error and one more failure.
 from __future__ import annotations
 
 import logging
-import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,32 +39,12 @@ import orjson
 
 from leadcap import keys
 from leadcap.errors import StoreError
-from leadcap.intake.submission import Submission
+from leadcap.intake.submission import Unreadable, read_message
 from leadcap.stores import postgres as pg
 from leadcap.stores import redis as rd
 
 log = logging.getLogger(__name__)
-E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")  # the leads.phone CHECK, so a bad one never gets there
 MAX_ERROR = 1000  # characters of the refusal kept with a dead letter
-
-
-class Unreadable(ValueError):
-    """A queued message that is not a submission the worker could ever write."""
-
-
-def read(message: Mapping[str, Any]) -> Submission:
-    """The Submission in a queued message; raise Unreadable if it cannot be one."""
-    try:
-        item = Submission.from_message(dict(message))
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise Unreadable(f"unreadable message: {type(exc).__name__}") from None
-    if not isinstance(item.phone, str) or not E164.match(item.phone):
-        raise Unreadable("unreadable message: phone is not E.164")
-    if not isinstance(item.region, str) or not (item.source is None or isinstance(item.source, str)):
-        raise Unreadable("unreadable message: region or source is not text")
-    if not all(isinstance(value, str) for value in item.utm.values()):
-        raise Unreadable("unreadable message: utm is not a map of text")
-    return item
 
 
 def _submission_id(message: Mapping[str, Any]) -> uuid.UUID | None:
@@ -163,7 +142,7 @@ async def retry(postgres: pg.Postgres, ids: Sequence[int] | None = None) -> Retr
     result = Retried(missing=sorted(set(ids or ()) - {d.id for d in letters}))
     for letter in letters:
         try:
-            item = read(letter.message or {})
+            item = read_message(letter.message or {})
         except Unreadable as exc:
             await _refused_again(postgres, letter.id, str(exc))
             result.refused[letter.id] = str(exc)

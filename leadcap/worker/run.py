@@ -22,7 +22,7 @@ from leadcap.stores.redis import Redis
 from leadcap.webhooks.delivery import Deliverer
 from leadcap.worker.broker import LeadStreamBroker
 from leadcap.worker.consume import Consumer
-from leadcap.worker.tasks import process_submission
+from leadcap.worker.tasks import Bury, lead_task
 
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_S = 30  # in-flight tasks get this long on SIGTERM; the rest stay pending
@@ -36,10 +36,10 @@ WRITE_LINGER_S = 0.003
 _RECEIVER_LOG = logging.getLogger("taskiq.receiver.receiver")
 
 
-def make_broker(settings: Settings) -> LeadStreamBroker:
-    """The one broker object, with the lead task registered on it."""
+def make_broker(settings: Settings, writer: GroupCommit[Submission], bury: Bury) -> LeadStreamBroker:
+    """The one broker object, with the lead task (writing through `writer`) registered on it."""
     broker = LeadStreamBroker(require_url(settings, "redis"), reclaim_idle_s=settings.reclaim_idle_s)
-    broker.register_task(process_submission, task_name=keys.TASK_NAME)
+    broker.register_task(lead_task(writer, bury), task_name=keys.TASK_NAME)
     return broker
 
 
@@ -92,7 +92,6 @@ async def run_worker(settings: Settings, *, concurrency: int | None = None) -> N
 
     services = await Services.open(settings, pg_pool_size=6)  # 4 for leads, 2 for webhooks
     services.request_log.start()
-    broker = make_broker(settings)
 
     async def failed(item: Submission) -> None:
         await _report(services, [item], state="failed")
@@ -112,8 +111,7 @@ async def run_worker(settings: Settings, *, concurrency: int | None = None) -> N
         on_refused=refused,
         linger_s=WRITE_LINGER_S,
     )
-    broker.state.lead_writer = writer
-    broker.state.bury = bury
+    broker = make_broker(settings, writer, bury)
     broker.is_worker_process = True
     beat = asyncio.create_task(_heartbeat(services.redis, broker.consumer_name, stop))
     deliverer = Deliverer(services.postgres.webhooks, settings, on_attempt=services.request_log.record)

@@ -20,7 +20,7 @@ from leadcap.intake.submission import Submission, encode_task
 from leadcap.stores.redis import Redis
 from leadcap.worker.broker import LeadStreamBroker
 from leadcap.worker.consume import Consumer, plain_lead
-from leadcap.worker.tasks import process_submission
+from leadcap.worker.tasks import lead_task
 from tests import factories, servers
 from tests.servers import Stores, on_db, wait_for
 
@@ -194,8 +194,6 @@ async def test_other_messages_go_through_taskiq_and_are_buried_there(url: str) -
     bad = {**lead().to_message(), "phone": "not a phone"}
     await enqueue(sender, [*(encode_task(s.to_message()) for s in good[:5]), encode_task(bad)])
     await enqueue(sender, [encode_task(s.to_message()) for s in good[5:]])
-    broker = LeadStreamBroker(url, reclaim_idle_s=30)
-    broker.register_task(process_submission, task_name=keys.TASK_NAME)
     buried: list[tuple[dict[str, Any], str]] = []
 
     async def bury(message: dict[str, Any], error: str) -> None:
@@ -204,8 +202,8 @@ async def test_other_messages_go_through_taskiq_and_are_buried_there(url: str) -
     gate = Gate()
     gate.open.set()
     writer = GroupCommit(gate.write, max_batch=256)
-    broker.state.lead_writer = writer
-    broker.state.bury = bury
+    broker = LeadStreamBroker(url, reclaim_idle_s=30)
+    broker.register_task(lead_task(writer, bury), task_name=keys.TASK_NAME)
     await broker.startup()
     consumer = Consumer(broker, writer, capacity=256, read_count=256)
     stop = asyncio.Event()

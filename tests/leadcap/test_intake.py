@@ -157,3 +157,12 @@ def test_submission_ids_are_unique_uuid7s_in_the_order_they_were_made() -> None:
     ids = [submission().id for _ in range(50)]
     assert len(set(ids)) == 50 and {i.version for i in ids} == {7}
     assert ids == sorted(ids)  # the ids sort as the web tier accepted the submissions
+
+
+def test_a_receipt_names_its_outcome_for_every_counter() -> None:
+    """The campaign view's counters and the metrics read one label (Receipt.outcome); only the
+    metrics add that an accepted lead went straight to PostgreSQL (degraded)."""
+    assert Receipt("a", "+989121234567").outcome == "accepted"
+    assert Receipt("a", "+989121234567", degraded=True).outcome == "accepted"
+    assert Receipt("a", "+989121234567", duplicate=True, degraded=True).outcome == "duplicate"
+    assert Receipt("a", "+989121234567", honeypot=True).outcome == "honeypot"

@@ -129,3 +129,20 @@ def test_message_round_trip() -> None:
 def test_uuid7_is_time_ordered() -> None:
     a, b = uuid7(now_ms=1_000), uuid7(now_ms=2_000)
     assert a < b and uuid7_time_ms(a) == 1_000 and a.version == 7 and a.variant == "specified in RFC 4122"
+
+
+def test_a_queued_message_reads_back_or_is_refused_as_unwritable() -> None:
+    """What the worker reads (read_message): the submission encode_task wrote, or Unreadable for
+    what could never be written (its dead letter then says why)."""
+    good = submission.Submission(
+        id=uuid7(), phone="+989121234567", region="IR", source="hero", utm={"campaign": "fall"}
+    )
+    assert submission.read_message(good.to_message()) == good
+    for bad in (
+        {**good.to_message(), "phone": "09121234567"},
+        {**good.to_message(), "utm": {"campaign": 5}},
+        {**good.to_message(), "source": 7},
+        {k: v for k, v in good.to_message().items() if k != "region"},
+    ):
+        with pytest.raises(submission.Unreadable):
+            submission.read_message(bad)
