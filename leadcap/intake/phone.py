@@ -183,7 +183,7 @@ def _fast_mobile(text: str, default_region: str) -> Phone | None:
     (both left to the general path). Then the number is a mobile if it matches the general
     description, no type phonenumbers checks before mobile, and the mobile description. Anything
     else, and every number that is not a mobile, goes the general way, which also words the
-    error. tests/leadcap/test_phone_fast.py holds the two equal over generated numbers.
+    error. tests/leadcap/intake/test_phone_fast.py holds the two equal over generated numbers.
     """
     shortcut = _shortcut(default_region)
     if shortcut is None:
@@ -231,7 +231,7 @@ def carrier_of(e164: str) -> str | None:
     parse would leave as it is (no leading zero, and the national-prefix-for-parsing pattern of
     the country's main region does not match its start), parse yields exactly that country
     code and national number, so the PhoneNumber is built directly. Anything else goes the
-    slow way. tests/leadcap/test_phone_properties.py holds the two equal over many numbers.
+    slow way. tests/leadcap/intake/test_phone_properties.py holds the two equal over many numbers.
     """
     number = _as_parsed(e164)
     if number is None:

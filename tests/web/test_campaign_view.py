@@ -293,7 +293,7 @@ async def test_wrong_passwords_are_throttled_per_name_and_address_and_per_addres
         assert locked.status_code == 429 and int(locked.headers["retry-after"]) > 0
     # A guesser elsewhere does not lock the operator out: from an address that has not failed,
     # the name still signs in (up to the much higher per-name ceiling, tested in
-    # tests/leadcap/test_admin_sessions.py), and the throttled address stays throttled.
+    # tests/leadcap/campaign/test_admin_sessions.py), and the throttled address stays throttled.
     async with client(stack.url, "127.31.3.2") as http:
         assert (await sign_in(http, "throttled", PASSWORD)).status_code == 303
     async with client(stack.url, "127.31.3.1") as http:
