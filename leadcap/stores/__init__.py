@@ -1,1 +1,2 @@
-"""The edges: one module per store, each translating its driver's errors into StoreError."""
+"""The only driver code: one folder or module per store (postgres/, redis/, mongo.py), each
+translating its driver's errors into StoreError, and postgres/ and redis/ sliced per feature."""

@@ -11,7 +11,7 @@ Redis going away only ever degrade the answer to "captured, not verified".
     verify(id, code, token)   ─► verify_take.lua (the token, then one try, atomically)
                                ─► constant-time compare
                                ─► PostgreSQL: the lead becomes `verified` (the lead.verified
-                                  event belongs in that same transaction: Postgres.mark_verified)
+                                  event belongs in that same transaction: LeadStore.mark_verified)
     resend(id, token, bucket) ─► the token ─► cooldown (SET NX) ─► the same as start
 
 The token: a lead's id is no secret (a duplicate submission answers it to anyone), so the first
