@@ -17,7 +17,7 @@ from cli import dead_letters
 from cli.admin import app as admin_app
 from cli.help import Typer
 from cli.ports import port_problem
-from cli.runner import EX_CONFIG, current, fail, out, run
+from cli.runner import EX_CONFIG, current, fail, json_option, out, run
 from cli.stats import stats_command
 from cli.webhooks import app as webhooks_app
 from leadcap import __version__, logs
@@ -169,9 +169,7 @@ def flush_cache(ctx: typer.Context) -> None:
 @app.command("health")
 def health_command(
     ctx: typer.Context,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the JSON report instead of a table.")
-    ] = False,
+    as_json: Annotated[bool, json_option("Print the JSON report instead of a table.")] = False,
 ) -> None:
     """Check every store and the workers. Exit 0 ok, 1 degraded, 2 down.
 

@@ -105,15 +105,21 @@ def media_type(content_type: str | None) -> str:
     return kind
 
 
+def json_object(body: bytes) -> dict[str, Any]:
+    """A JSON body's object; raise InvalidBody for anything else (every endpoint words it so)."""
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise InvalidBody("The request body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise InvalidBody("The request body must be a JSON object.")
+    return data
+
+
 def read_body(kind: str, body: bytes) -> Draft:
     """Parse a JSON or form body; raise InvalidBody for anything but the contract's shape."""
     if kind == JSON:
-        try:
-            data = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            raise InvalidBody("The request body is not valid JSON.") from None
-        if not isinstance(data, dict):
-            raise InvalidBody("The request body must be a JSON object.")
+        data = json_object(body)
         return _draft(data, data.get("utm"))
     try:
         pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)

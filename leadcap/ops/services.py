@@ -8,6 +8,7 @@ opened raises ConfigError naming its variable, never AttributeError.
 from __future__ import annotations
 
 from types import TracebackType
+from typing import TypeVar
 
 from leadcap.errors import ConfigError
 from leadcap.intake.accept import Intake
@@ -20,6 +21,7 @@ from leadcap.verification.verifier import Verifier, load_key
 
 # Each store's name in Services and health, and the `LEADCAP_<NAME>_URL` setting it reads.
 URL_NAMES = {"postgres": "database", "redis": "redis", "mongo": "mongo"}
+T = TypeVar("T")
 
 
 def require_url(settings: Settings, name: str) -> str:
@@ -88,38 +90,31 @@ class Services:
         """Whether `store` (postgres, redis or mongo) was opened."""
         return getattr(self, f"_{store}") is not None
 
-    def _missing(self, store: str) -> ConfigError:
-        return ConfigError(f"LEADCAP_{URL_NAMES[store].upper()}_URL", "is not opened by this command")
+    def _opened(self, thing: T | None, store: str) -> T:
+        """`thing`, or a ConfigError naming the store this command did not open (and its variable)."""
+        if thing is None:
+            raise ConfigError(f"LEADCAP_{URL_NAMES[store].upper()}_URL", "is not opened by this command")
+        return thing
 
     @property
     def postgres(self) -> Postgres:
-        if self._postgres is None:
-            raise self._missing("postgres")
-        return self._postgres
+        return self._opened(self._postgres, "postgres")
 
     @property
     def redis(self) -> Redis:
-        if self._redis is None:
-            raise self._missing("redis")
-        return self._redis
+        return self._opened(self._redis, "redis")
 
     @property
     def mongo(self) -> Mongo:
-        if self._mongo is None:
-            raise self._missing("mongo")
-        return self._mongo
+        return self._opened(self._mongo, "mongo")
 
     @property
     def intake(self) -> Intake:
-        if self._intake is None:
-            raise self._missing("postgres" if self._postgres is None else "redis")
-        return self._intake
+        return self._opened(self._intake, "postgres" if self._postgres is None else "redis")
 
     @property
     def request_log(self) -> RequestLog:
-        if self._request_log is None:
-            raise self._missing("mongo")
-        return self._request_log
+        return self._opened(self._request_log, "mongo")
 
     async def close(self) -> None:
         if self._request_log is not None:

@@ -28,10 +28,8 @@ from tests.servers import Stores
 @pytest.fixture(scope="module")
 async def seeded(stores: Stores) -> AsyncIterator[tuple[str, dict[str, Submission]]]:
     """A database of its own with five leads on known days."""
-    from leadcap.stores.postgres.migrate import migrate
 
-    url = await servers.create_database(stores.database)
-    await migrate(url)
+    url = await servers.migrated_database(stores.database)
     postgres = await Postgres.open(url)
 
     def at(day: str, **fields: object) -> Submission:

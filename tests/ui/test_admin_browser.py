@@ -13,7 +13,6 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from leadcap.stores.postgres.migrate import migrate
 from tests import factories, servers
 from tests.servers import Process, Server, Stores, client, on_db, wait_for
 
@@ -25,9 +24,7 @@ REDIS_DB = 2  # its own Redis database (each module that flushes one has its own
 
 @pytest.fixture(scope="module")
 async def admin_db(stores: Stores) -> str:
-    url = await servers.create_database(stores.database)
-    await migrate(url)
-    return url
+    return await servers.migrated_database(stores.database)
 
 
 @pytest.fixture(scope="module")

@@ -12,10 +12,9 @@ turns driver errors into StoreError. Statements live in sql/, the schema in migr
 
 from __future__ import annotations
 
-import time
-
 import asyncpg
 
+from leadcap.stores import round_trip_ms
 from leadcap.stores.postgres.campaign import CampaignStore
 from leadcap.stores.postgres.connection import close_pool, create_pool, translated
 from leadcap.stores.postgres.deadletters import DeadLetterStore
@@ -44,9 +43,7 @@ class Postgres:
     async def ping(self) -> float:
         """Round-trip a trivial query; return its latency in ms."""
         async with translated("ping"):
-            started = time.perf_counter()
-            await self._pool.fetchval("SELECT 1")
-            return (time.perf_counter() - started) * 1000
+            return await round_trip_ms(self._pool.fetchval("SELECT 1"))
 
     def pool_for_tests(self) -> asyncpg.Pool:
         """The raw pool, for tests that set up or inspect rows directly. Not for the application."""

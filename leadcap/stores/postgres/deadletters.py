@@ -47,9 +47,4 @@ class DeadLetterStore:
     async def refuse_again(self, dead_id: int, error: str) -> None:
         """Note one more refusal of a dead letter, with its new error."""
         async with translated("updating a dead letter"):
-            await self._pool.execute(
-                "UPDATE dead_letters SET error = $2, failures = failures + 1, last_failed_at = now()"
-                " WHERE id = $1",
-                dead_id,
-                error,
-            )
+            await self._pool.execute(query("refuse_dead_letter_again"), dead_id, error)

@@ -17,7 +17,7 @@ from asyncpg.pool import PoolConnectionProxy
 
 from leadcap.lead import UTM_KEYS
 from leadcap.stores.postgres.connection import translated
-from leadcap.stores.postgres.sql import query
+from leadcap.stores.postgres.sql import arrays, query
 from leadcap.stores.postgres.webhooks import add_lead_event
 
 
@@ -46,17 +46,10 @@ class Row(Protocol):
 
 def columns(batch: Sequence[Row]) -> list[list[Any]]:
     """The submissions as the parallel arrays $1..$13 of record_submissions.sql and mark_verified.sql."""
-    utms = [s.utm for s in batch]
     return [
-        [s.id for s in batch],
-        [s.phone for s in batch],
-        [s.region for s in batch],
-        [s.carrier for s in batch],
-        [s.source for s in batch],
-        *([utm.get(key) for utm in utms] for key in UTM_KEYS),
-        [s.submitted_at for s in batch],
-        [s.verify for s in batch],
-        [s.visited for s in batch],
+        *arrays(batch, "id", "phone", "region", "carrier", "source"),
+        *([s.utm.get(key) for s in batch] for key in UTM_KEYS),
+        *arrays(batch, "submitted_at", "verify", "visited"),
     ]
 
 

@@ -16,7 +16,7 @@ import orjson
 from asyncpg.pool import PoolConnectionProxy
 
 from leadcap.stores.postgres.connection import translated
-from leadcap.stores.postgres.sql import query
+from leadcap.stores.postgres.sql import arrays, query
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,12 +121,7 @@ class WebhookStore:
 
     async def disable_endpoint(self, endpoint_id: int, reason: str) -> None:
         async with translated("disabling a webhook endpoint"):
-            await self._pool.execute(
-                "UPDATE webhook_endpoints SET enabled = false, disabled_reason = $2, updated_at = now()"
-                " WHERE id = $1",
-                endpoint_id,
-                reason,
-            )
+            await self._pool.execute(query("webhook_disable"), endpoint_id, reason)
 
     async def claim(self, room: Mapping[int, int], lease_s: float) -> list[Claim]:
         """Claim up to room[endpoint] due deliveries per endpoint (FOR UPDATE SKIP LOCKED)."""
@@ -146,12 +141,7 @@ class WebhookStore:
         async with translated("recording webhook outcomes"):
             await self._pool.execute(
                 query("webhook_finish"),
-                [o.delivery_id for o in outcomes],
-                [o.attempts for o in outcomes],
-                [o.state for o in outcomes],
-                [o.delay_s for o in outcomes],
-                [o.status for o in outcomes],
-                [o.error for o in outcomes],
+                *arrays(outcomes, "delivery_id", "attempts", "state", "delay_s", "status", "error"),
             )
 
     async def figures(self) -> dict[str, float]:

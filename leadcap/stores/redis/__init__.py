@@ -14,10 +14,9 @@ every driver error becomes StoreError (connection.translated).
 
 from __future__ import annotations
 
-import time
-
 import redis.asyncio as aioredis
 
+from leadcap.stores import round_trip_ms
 from leadcap.stores.redis.campaign import CampaignRedis
 from leadcap.stores.redis.connection import Subscription, connect, translated
 from leadcap.stores.redis.intake import IntakeRedis
@@ -48,9 +47,7 @@ class Redis:
 
     async def ping(self) -> float:
         async with translated("ping"):
-            started = time.perf_counter()
-            await self._client.ping()
-            return (time.perf_counter() - started) * 1000
+            return await round_trip_ms(self._client.ping())
 
     def subscription(self) -> Subscription:
         """A pub/sub connection of its own (close it when done)."""

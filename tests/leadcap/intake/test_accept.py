@@ -25,13 +25,6 @@ async def private_redis(stores: Stores) -> AsyncIterator[Redis]:
         yield store
 
 
-@pytest.fixture
-async def postgres(database_url: str) -> AsyncIterator[Postgres]:
-    store = await Postgres.open(database_url, max_size=2)
-    yield store
-    await store.close()
-
-
 def submission(phone: str | None = None, **body: object) -> Submission:
     raw = {"phone": phone or factories.mobile(), **body}
     return validate(

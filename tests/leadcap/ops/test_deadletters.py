@@ -26,6 +26,22 @@ async def drained(redis: Redis) -> bool:
     return bool(group["pending"] == 0 and group["lag"] == 0)
 
 
+async def set_aside(redis: Redis, pg: asyncpg.Pool, marker: str, kwargs: dict[str, object]) -> None:
+    """Queue a lead task with `kwargs` (its task_id `marker`); wait until the running worker has
+    dead-lettered it as unreadable (its row holds the marker) and acked it."""
+    task = {"task_id": marker, "task_name": keys.TASK_NAME, "labels": {}, "args": [], "kwargs": kwargs}
+    await redis.client_for_tests().xadd(keys.LEAD_STREAM, {"data": orjson.dumps(task)})
+
+    async def found() -> asyncpg.Record | None:
+        return await pg.fetchrow(
+            "SELECT * FROM dead_letters WHERE position($1::bytea in message) > 0", marker.encode()
+        )
+
+    row = await wait_for(found, 30)
+    assert row is not None and row["error"].startswith("unreadable message")  # type: ignore[index]
+    assert await wait_for(lambda: drained(redis), 30)
+
+
 async def dead_letter(pg: asyncpg.Pool, submission: Submission) -> asyncpg.Record | None:
     async def found() -> asyncpg.Record | None:
         return await pg.fetchrow("SELECT * FROM dead_letters WHERE submission_id = $1", submission.id)
@@ -114,39 +130,11 @@ async def test_an_unreadable_message_is_set_aside(
     worker: Process, redis: Redis, pg: asyncpg.Pool, message: dict[str, object]
 ) -> None:
     marker = str(uuid7())
-    message = {**message, "marker": marker}
-    task = {
-        "task_id": marker,
-        "task_name": keys.TASK_NAME,
-        "labels": {},
-        "args": [],
-        "kwargs": {"submission": message},
-    }
-    await redis.client_for_tests().xadd(keys.LEAD_STREAM, {"data": orjson.dumps(task)})
-
-    async def found() -> asyncpg.Record | None:
-        return await pg.fetchrow(
-            "SELECT * FROM dead_letters WHERE position($1::bytea in message) > 0", marker.encode()
-        )
-
-    row = await wait_for(found, 30)
-    assert row is not None and row["error"].startswith("unreadable message")  # type: ignore[index]
-    assert await wait_for(lambda: drained(redis), 30)
+    await set_aside(redis, pg, marker, {"submission": {**message, "marker": marker}})
 
 
 @pytest.mark.parametrize("kwargs", [{}, {"submission": "a string"}, {"submission": None}])
 async def test_a_task_without_a_submission_is_set_aside(
     worker: Process, redis: Redis, pg: asyncpg.Pool, kwargs: dict[str, object]
 ) -> None:
-    marker = str(uuid7())
-    task = {"task_id": marker, "task_name": keys.TASK_NAME, "labels": {}, "args": [], "kwargs": kwargs}
-    await redis.client_for_tests().xadd(keys.LEAD_STREAM, {"data": orjson.dumps(task)})
-
-    async def found() -> asyncpg.Record | None:
-        return await pg.fetchrow(
-            "SELECT * FROM dead_letters WHERE position($1::bytea in message) > 0", marker.encode()
-        )
-
-    row = await wait_for(found, 30)
-    assert row is not None and row["error"].startswith("unreadable message")  # type: ignore[index]
-    assert await wait_for(lambda: drained(redis), 30)
+    await set_aside(redis, pg, str(uuid7()), kwargs)

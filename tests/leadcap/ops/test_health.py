@@ -18,16 +18,14 @@ from leadcap.settings import Settings
 from leadcap.stores.mongo import Mongo
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.redis import Redis
-from tests import servers
 from tests.servers import Stores
 
 REDIS_DB = 12
 
 
 @pytest.fixture
-async def redis(stores: Stores) -> AsyncIterator[Redis]:
-    async with servers.private_redis(stores.redis, REDIS_DB) as store:
-        yield store
+def redis(own_redis: Redis) -> Redis:
+    return own_redis
 
 
 @pytest.fixture

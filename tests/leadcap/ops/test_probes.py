@@ -3,7 +3,6 @@ lead can be kept, through Redis or, with Redis away, straight into PostgreSQL.""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -14,23 +13,13 @@ from leadcap.settings import Settings
 from leadcap.stores.mongo import Mongo
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.redis import Redis
-from tests import servers
-from tests.servers import Stores
 
 REDIS_DB = 13
 
 
 @pytest.fixture
-async def redis(stores: Stores) -> AsyncIterator[Redis]:
-    async with servers.private_redis(stores.redis, REDIS_DB) as store:
-        yield store
-
-
-@pytest.fixture
-async def postgres(database_url: str) -> AsyncIterator[Postgres]:
-    store = await Postgres.open(database_url, max_size=2)
-    yield store
-    await store.close()
+def redis(own_redis: Redis) -> Redis:
+    return own_redis
 
 
 @pytest.fixture

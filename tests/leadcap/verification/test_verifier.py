@@ -4,7 +4,7 @@ codes, tries, expiry, every budget, every provider failure and the provider requ
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -31,19 +31,6 @@ async def store(stores: Stores) -> AsyncIterator[Redis]:
         yield redis
 
 
-@pytest.fixture
-async def postgres(database_url: str) -> AsyncIterator[Postgres]:
-    pg = await Postgres.open(database_url, max_size=2)
-    yield pg
-    await pg.close()
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeSms]:
-    with fakesms.running() as running:
-        yield running
-
-
 @pytest.fixture(autouse=True)
 def fake_answers_ok(fake: FakeSms) -> None:
     fake.mode = "ok"
@@ -59,6 +46,27 @@ def verifier(redis: Redis, postgres: Postgres, fake: FakeSms, **raw: str) -> Ver
         **raw,
     }
     return Verifier(settings.parse(values), redis=redis, postgres=postgres, key=KEY)
+
+
+async def code_sent(
+    store: Redis, postgres: Postgres, fake: FakeSms
+) -> tuple[Verifier, Submission, tuple[str, str]]:
+    """A verifier (resends at once), a lead it sent a code to, and (that code, the lead's token)."""
+    v = verifier(store, postgres, fake, VERIFY_RESEND_AFTER="0")
+    sub = lead()
+    token = (await v.start(sub, "b1")).token
+    assert token is not None
+    return v, sub, (fake.last_code(local(sub)), token)
+
+
+async def assert_nothing_spent(
+    store: Redis, fake: FakeSms, v: Verifier, sub: Submission, sent: tuple[str, str]
+) -> None:
+    """No try and no SMS spent on `sub`: its code (with its token, `sent`) still verifies."""
+    code, token = sent
+    assert await store.client_for_tests().hget(keys.verification_code(str(sub.id)), "tries") == b"0"
+    assert len(fake.codes_for(local(sub))) == 1
+    assert (await v.verify(str(sub.id), code, token)).phone == sub.phone
 
 
 def lead(*, region: str = "IR") -> Submission:
@@ -477,18 +485,13 @@ async def test_without_the_token_nothing_is_spent(
 ) -> None:
     from leadcap.errors import NotFound
 
-    v = verifier(store, postgres, fake, VERIFY_RESEND_AFTER="0")
-    sub = lead()
-    right = (await v.start(sub, "b1")).token
-    code = fake.last_code(local(sub))
+    v, sub, (code, right) = await code_sent(store, postgres, fake)
     for typed in (code, "00000"):
         with pytest.raises(NotFound):
             await v.verify(str(sub.id), typed, token)
     with pytest.raises(NotFound):
         await v.resend(str(sub.id), token, "b1")
-    assert await store.client_for_tests().hget(keys.verification_code(str(sub.id)), "tries") == b"0"
-    assert len(fake.codes_for(local(sub))) == 1
-    assert (await v.verify(str(sub.id), code, right)).phone == sub.phone
+    await assert_nothing_spent(store, fake, v, sub, (code, right))
 
 
 async def test_a_hundred_wrong_tokens_at_once_spend_nothing(
@@ -498,19 +501,14 @@ async def test_a_hundred_wrong_tokens_at_once_spend_nothing(
 
     from leadcap.errors import NotFound
 
-    v = verifier(store, postgres, fake, VERIFY_RESEND_AFTER="0")
-    sub = lead()
-    right = (await v.start(sub, "b1")).token
-    code = fake.last_code(local(sub))
+    v, sub, (code, right) = await code_sent(store, postgres, fake)
     calls = [v.verify(str(sub.id), (code, "00000")[i % 2], forged(right)) for i in range(100)]
     calls += [v.resend(str(sub.id), forged(right), f"b{i}") for i in range(30)]
     outcomes = await asyncio.gather(*calls, return_exceptions=True)
     assert all(isinstance(o, NotFound) for o in outcomes), [
         o for o in outcomes if not isinstance(o, NotFound)
     ]
-    assert await store.client_for_tests().hget(keys.verification_code(str(sub.id)), "tries") == b"0"
-    assert len(fake.codes_for(local(sub))) == 1
-    assert (await v.verify(str(sub.id), code, right)).phone == sub.phone
+    await assert_nothing_spent(store, fake, v, sub, (code, right))
 
 
 async def test_a_code_not_sent_still_gives_a_token_to_resend_with(

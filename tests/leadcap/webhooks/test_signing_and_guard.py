@@ -12,7 +12,7 @@ from leadcap.outbound import guard
 from leadcap.settings import Settings
 from leadcap.stores.postgres.webhooks import WebhookStore
 from leadcap.webhooks import endpoints, signing
-from leadcap.webhooks.sender import Sender
+from leadcap.webhooks.sender import Attempt, Sender
 from tests.webhook_receiver import receiving
 
 
@@ -67,17 +67,22 @@ async def test_the_sender_refuses_before_connecting(url: str) -> None:
         assert receiver.attempts == 0
 
 
+async def post_once(url: str, secret: str, event_id: str, body: bytes) -> Attempt:
+    """One signed POST by a sender allowed to reach loopback, closed after."""
+    sender = Sender(allow_private=True)
+    try:
+        return await sender.post(
+            url, body, signing.headers(signing.key_of(secret), event_id, int(time.time()), body)
+        )
+    finally:
+        await sender.close()
+
+
 async def test_with_private_allowed_the_sender_reaches_loopback() -> None:
     secret = signing.new_secret()
     body = b'{"type":"lead.created"}'
     with receiving(secret) as receiver:
-        sender = Sender(allow_private=True)
-        try:
-            attempt = await sender.post(
-                receiver.url, body, signing.headers(signing.key_of(secret), "id-1", int(time.time()), body)
-            )
-        finally:
-            await sender.close()
+        attempt = await post_once(receiver.url, secret, "id-1", body)
     assert attempt.ok and receiver.bad == [] and list(receiver.ids()) == ["id-1"]
 
 
@@ -90,13 +95,7 @@ async def test_a_redirect_is_never_followed() -> None:
             return 307, 0.0, {"location": target.url}
 
         with receiving(secret, redirect) as first:
-            sender = Sender(allow_private=True)
-            try:
-                attempt = await sender.post(
-                    first.url, body, signing.headers(signing.key_of(secret), "id-2", int(time.time()), body)
-                )
-            finally:
-                await sender.close()
+            attempt = await post_once(first.url, secret, "id-2", body)
     assert attempt.status == 307 and not attempt.ok
     assert first.attempts == 1 and target.attempts == 0
 

@@ -4,23 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
 
 import asyncpg
 import orjson
-import pytest
 
 from leadcap.intake.submission import Submission, read_body, validate
 from leadcap.lead import STATUSES, UTM_KEYS
 from leadcap.stores.postgres import Postgres
 from tests import factories
-
-
-@pytest.fixture
-async def postgres(database_url: str) -> AsyncIterator[Postgres]:
-    store = await Postgres.open(database_url, max_size=4)
-    yield store
-    await store.close()
 
 
 def sub(phone: str, **body: object) -> Submission:
