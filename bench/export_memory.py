@@ -25,7 +25,7 @@ import asyncpg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from leadcap import embedded  # noqa: E402
+from leadcap.ops import embedded  # noqa: E402
 from leadcap.stores.postgres.migrate import migrate  # noqa: E402
 from tests.servers import create_database  # noqa: E402
 

@@ -1,7 +1,7 @@
 """The platform under test, started the way production runs it, and stopped whatever happens.
 
     stores   PostgreSQL + Redis: the machine's own (a fresh database, a dedicated Redis db) or
-             embedded ones (leadcap.embedded); MongoDB: embedded SecantusDB unless a URL is given
+             embedded ones (leadcap.ops.embedded); MongoDB: embedded SecantusDB unless a URL is given
     web      `leadcap serve --workers N` (Sanic's manager plus N worker processes)
     workers  K separate `leadcap worker` processes
 
@@ -37,8 +37,9 @@ sys.path.insert(0, str(ROOT))
 
 import nginxconf  # noqa: E402  (bench/, on sys.path like the other harness modules)
 
-from leadcap import embedded, keys  # noqa: E402
+from leadcap import keys  # noqa: E402
 from leadcap import settings as settings_module  # noqa: E402
+from leadcap.ops import embedded  # noqa: E402
 from leadcap.stores.mongo import Mongo  # noqa: E402
 
 SYSTEM_PG = "postgresql://postgres@127.0.0.1:5432/postgres"

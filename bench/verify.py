@@ -39,7 +39,7 @@ import httpx  # noqa: E402
 import loadgen  # noqa: E402
 import stack as stackmod  # noqa: E402
 
-from leadcap import embedded  # noqa: E402
+from leadcap.ops import embedded  # noqa: E402
 from tests import fakesms  # noqa: E402
 
 KEY = "bench-verify-key-" + "0" * 32

@@ -37,11 +37,10 @@ sys.path.insert(0, str(HERE.parent))
 import asyncpg  # noqa: E402
 
 from leadcap.ids import uuid7  # noqa: E402
+from leadcap.intake.submission import Submission  # noqa: E402
 from leadcap.settings import Settings  # noqa: E402
 from leadcap.stores.postgres import Postgres  # noqa: E402
 from leadcap.stores.postgres.migrate import migrate  # noqa: E402
-from leadcap.stores.postgres.webhooks import WebhookStore  # noqa: E402
-from leadcap.submission import Submission  # noqa: E402
 from leadcap.webhooks import signing  # noqa: E402
 from leadcap.webhooks.delivery import Deliverer  # noqa: E402
 
@@ -93,7 +92,7 @@ def leads(count: int) -> list[Submission]:
 async def record_all(postgres: Postgres, subs: list[Submission], batch: int = 256) -> float:
     started = time.perf_counter()
     for i in range(0, len(subs), batch):
-        await postgres.record(subs[i : i + batch])
+        await postgres.leads.record(subs[i : i + batch])
     return time.perf_counter() - started
 
 
@@ -116,7 +115,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     try:
         await migrate(url)
         postgres = await Postgres.open(url, max_size=6)
-        store = WebhookStore(postgres)
+        store = postgres.webhooks
         pool = postgres.pool_for_tests()
         settings = Settings(webhook_allow_private=True)
 
@@ -160,7 +159,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         total = 0
         t0 = time.perf_counter()
         while time.perf_counter() - t0 < args.seconds:
-            await postgres.record(leads(per_tick))
+            await postgres.leads.record(leads(per_tick))
             total += per_tick
             await asyncio.sleep(max(0.0, t0 + (total / per_tick) * tick - time.perf_counter()))
         offered = total / (time.perf_counter() - t0)

@@ -10,9 +10,9 @@ import typer
 
 from cli.help import Typer
 from cli.runner import current, fail, out, run
-from leadcap import admin_users
+from leadcap.campaign import admin_users
 from leadcap.errors import ConfigError
-from leadcap.services import require_url
+from leadcap.ops.services import require_url
 from leadcap.settings import Settings
 from leadcap.stores.postgres import Postgres
 

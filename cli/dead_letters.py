@@ -9,9 +9,9 @@ import typer
 from rich.table import Table
 
 from cli.help import Typer
-from cli.runner import current, fail, out, run
-from leadcap import deadletters
+from cli.runner import current, fail, json_option, out, run
 from leadcap.logs import mask_phone
+from leadcap.ops import deadletters
 from leadcap.settings import Settings
 from leadcap.stores.postgres import Postgres
 
@@ -22,7 +22,7 @@ app = Typer(
 
 
 async def _with_postgres(settings: Settings) -> Postgres:
-    from leadcap.services import require_url
+    from leadcap.ops.services import require_url
 
     return await Postgres.open(require_url(settings, "database"), max_size=1)
 
@@ -46,9 +46,7 @@ async def _retried(settings: Settings, ids: list[int] | None) -> deadletters.Ret
 @app.command("list")
 def list_command(
     ctx: typer.Context,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="One JSON object per line, message included.")
-    ] = False,
+    as_json: Annotated[bool, json_option("One JSON object per line, message included.")] = False,
 ) -> None:
     """List dead letters, oldest first (the table masks phone numbers; --json shows all)."""
     letters = run(_listed(current(ctx)))

@@ -19,9 +19,9 @@ from typing import TextIO
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from leadcap import export
+from leadcap.campaign import export
 from leadcap.errors import LeadcapError
-from leadcap.services import Services
+from leadcap.ops.services import Services
 from leadcap.settings import Settings
 
 

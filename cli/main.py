@@ -17,13 +17,17 @@ from cli import dead_letters
 from cli.admin import app as admin_app
 from cli.help import Typer
 from cli.ports import port_problem
-from cli.runner import EX_CONFIG, current, fail, out, run
+from cli.runner import EX_CONFIG, current, fail, json_option, out, run
 from cli.stats import stats_command
 from cli.webhooks import app as webhooks_app
-from leadcap import __version__, embedded, export, health, landing, logs
+from leadcap import __version__, logs
 from leadcap import settings as settings_module
+from leadcap.campaign import export
 from leadcap.errors import ConfigError, LeadcapError, UsageError
-from leadcap.services import Services, configured, require_url
+from leadcap.landing import cache
+from leadcap.lead import Status
+from leadcap.ops import embedded, health
+from leadcap.ops.services import Services, configured, require_url
 from leadcap.settings import Settings
 from leadcap.stores.postgres.migrate import migrate as apply_migrations
 
@@ -144,10 +148,10 @@ def flush_cache(ctx: typer.Context) -> None:
     """Make every web process serve the current landing-page build on its next request."""
     settings = current(ctx)
 
-    async def go() -> landing.Flush:
+    async def go() -> cache.Flush:
         async with await Services.open(settings, postgres=False, mongo=False) as services:
-            return await landing.flush(
-                services.redis, landing.ui_dist(settings), locale=settings.locale, edge_dir=settings.edge_dir
+            return await cache.flush(
+                services.redis, cache.ui_dist(settings), locale=settings.locale, edge_dir=settings.edge_dir
             )
 
     flushed = run(go())
@@ -165,9 +169,7 @@ def flush_cache(ctx: typer.Context) -> None:
 @app.command("health")
 def health_command(
     ctx: typer.Context,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the JSON report instead of a table.")
-    ] = False,
+    as_json: Annotated[bool, json_option("Print the JSON report instead of a table.")] = False,
 ) -> None:
     """Check every store and the workers. Exit 0 ok, 1 degraded, 2 down.
 
@@ -218,7 +220,7 @@ def export_leads(
     until: Annotated[
         str | None, typer.Option(help="First submitted before (a day given here is included whole).")
     ] = None,
-    status: Annotated[export.Status | None, typer.Option(help="Only leads with this status.")] = None,
+    status: Annotated[Status | None, typer.Option(help="Only leads with this status.")] = None,
     tz: Annotated[
         str | None, typer.Option("--tz", help="Time zone of dates and times [LEADCAP_TIMEZONE].")
     ] = None,

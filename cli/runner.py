@@ -4,7 +4,7 @@ leadcap's errors become exit statuses."""
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -23,6 +23,11 @@ T = TypeVar("T")
 
 err = Console(stderr=True)
 out = Console()
+
+
+def json_option(help: str) -> Any:  # noqa: A002 - Typer's word
+    """The `--json` flag every listing command offers, with what its JSON holds."""
+    return typer.Option("--json", help=help)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:

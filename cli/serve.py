@@ -14,7 +14,7 @@ from rich.console import Console
 from sanic import Sanic
 from sanic.worker.loader import AppLoader
 
-from leadcap import embedded
+from leadcap.ops import embedded
 from leadcap.settings import Settings, mask_url
 from leadcap.stores.postgres.migrate import migrate
 from web import campaign

@@ -11,10 +11,10 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from cli.runner import current, run
-from leadcap import stats
+from cli.runner import current, json_option, run
+from leadcap.campaign import stats
 from leadcap.errors import ConfigError
-from leadcap.services import require_url
+from leadcap.ops.services import require_url
 from leadcap.settings import Settings
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.redis import Redis
@@ -88,7 +88,7 @@ def stats_command(
     by: Annotated[
         stats.Grouping, typer.Option(help="One row per day, hour, source or utm_campaign.")
     ] = "day",
-    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+    as_json: Annotated[bool, json_option("Print the figures as JSON.")] = False,
 ) -> None:
     """The campaign's visits, submissions, leads and conversion (days in LEADCAP_TIMEZONE).
 

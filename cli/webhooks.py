@@ -12,8 +12,8 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.help import Typer
-from cli.runner import current, fail, run
-from leadcap.services import require_url
+from cli.runner import current, fail, json_option, run
+from leadcap.ops.services import require_url
 from leadcap.settings import Settings
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.postgres.webhooks import WebhookStore
@@ -28,7 +28,7 @@ out = Console()
 async def _store(settings: Settings) -> AsyncIterator[WebhookStore]:
     postgres = await Postgres.open(require_url(settings, "database"), max_size=1)
     try:
-        yield WebhookStore(postgres)
+        yield postgres.webhooks
     finally:
         await postgres.close()
 
@@ -71,7 +71,7 @@ def add(
 @app.command("list")
 def list_endpoints(
     ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Annotated[bool, json_option("Print JSON.")] = False,
 ) -> None:
     """The endpoints, their events and state (never their secrets)."""
     rows = _run(ctx, lambda store, _: endpoints.listing(store))
@@ -114,7 +114,7 @@ def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
 def deliveries(
     ctx: typer.Context,
     failed: Annotated[bool, typer.Option("--failed", help="Only deliveries that gave up.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Annotated[bool, json_option("Print JSON.")] = False,
     limit: Annotated[int, typer.Option(min=1, max=100_000, help="At most this many, newest first.")] = 50,
 ) -> None:
     """The latest deliveries: state, attempts, last status or error."""

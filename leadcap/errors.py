@@ -1,4 +1,4 @@
-"""The one error family. Each class carries the contract's `code` (and `field` where it has one).
+"""The one error family, each class carrying the contract's `code` (and `field` where it has one).
 
     LeadcapError
     ├── ConfigError            bad setting; commands exit 78 (EX_CONFIG)

@@ -55,7 +55,7 @@ ADMIN_FAILURES = PREFIX + "admin:failures:"
 ADMIN_CHECKING = PREFIX + "admin:checking:"
 
 
-# Phone verification (leadcap/verification.py). A code lives only as an HMAC in its hash.
+# Phone verification (leadcap/verification/verifier.py). A code lives only as an HMAC in its hash.
 VERIFY_HOLD_S = 3600  # a verification hash outlives its code so a visitor can still resend
 
 

@@ -22,7 +22,6 @@ import phonenumbers
 from dotenv import dotenv_values
 
 from leadcap.errors import ConfigError
-from leadcap.phone import DEFAULT_REGION
 
 PREFIX = "LEADCAP_"
 WINDOWS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
@@ -30,6 +29,8 @@ ENVIRONMENTS = ("development", "production", "test")
 LOCALES = ("fa", "en")  # the page's languages; the first is the default
 VERIFY_MODES = ("off", "sms")
 SMS_PROVIDERS = ("log", "kavenegar", "smsir")
+# Where a number written without a country code is read, unless LEADCAP_DEFAULT_REGION says otherwise.
+DEFAULT_REGION = "IR"
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 # The placeholder `.env.docker` ships; refused in production wherever it appears.
 PLACEHOLDER = "change_me"
@@ -66,14 +67,39 @@ def _joined(values: Any) -> str:
 Parser = Callable[[Mapping[str, str], str, Any], Any]
 
 
+# The groups settings are declared in, by the part of leadcap that reads them, in the order
+# `leadcap config`, .env.example and docs/api.md's table list them (tests hold them to it).
+PROCESS = "process"
+WEB = "web"
+INTAKE = "intake"
+WORKER = "worker"
+REQUEST_LOG = "request_log"
+LANDING = "landing"
+WEBHOOKS = "webhooks"
+ADMIN = "admin"
+VERIFICATION = "verification"
+GROUPS = {
+    PROCESS: "The process and its stores",
+    WEB: "The web server",
+    INTAKE: "The intake (POST /api/leads/)",
+    WORKER: "The worker",
+    REQUEST_LOG: "Request logs (MongoDB)",
+    LANDING: "The landing page and its edge",
+    WEBHOOKS: "Webhooks",
+    ADMIN: "/admin/",
+    VERIFICATION: "Phone verification",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Declared:
     """Everything about one setting besides its type and default: the one declaration that
-    parsing, masking, `leadcap config` and the .env.example check all read."""
+    parsing, masking, `leadcap config`, the .env.example check and docs/api.md's table all read."""
 
     env: str  # the variable's name without LEADCAP_
     parse: Parser  # (raw values, env name, default) -> value; raises ConfigError naming the variable
     help: str
+    group: str  # one of GROUPS
     secret: bool = False  # masked by `leadcap config`; may be read from LEADCAP_<NAME>_FILE
     required_in_production: bool = False
     show: Callable[[Any], str] = _text  # how `leadcap config` prints it
@@ -85,6 +111,7 @@ def setting(
     parse: Parser,
     help: str,  # noqa: A002 - the declaration's own word
     *,
+    group: str,
     secret: bool = False,
     required_in_production: bool = False,
     show: Callable[[Any], str] | None = None,
@@ -92,7 +119,7 @@ def setting(
     """A Settings field and its declaration (the parsers are looked up when called, so they may
     be defined further down). A secret is printed as *** unless `show` masks it otherwise."""
     shown = show or (_stars if secret else _flag if isinstance(default, bool) else _text)
-    declared = Declared(env, parse, help, secret, required_in_production, shown)
+    declared = Declared(env, parse, help, group, secret, required_in_production, shown)
     return field(default=default, metadata={"declared": declared})
 
 
@@ -110,207 +137,289 @@ def _store_url(*schemes: str) -> Parser:
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """Every knob leadcap has, each declared once: its variable, parser and help line."""
+    """Every knob leadcap has, each declared once (its variable, parser, help line and group),
+    group by group: read flat (`settings.rate_limit`), declared and listed per group."""
+
+    # -- process ---------------------------------------------------------------------------------------
 
     env: str = setting(
         "development",
         "ENV",
         lambda r, n, d: _choice(r, n, d, ENVIRONMENTS),
-        "development, production or test",
+        "development, production or test; production requires every store URL and refuses any"
+        " value holding CHANGE_ME (any case, URL passwords included)",
+        group=PROCESS,
     )
     database_url: str | None = setting(
         None,
         "DATABASE_URL",
         _store_url("postgres", "postgresql"),
-        "PostgreSQL URL; unset: the embedded server",
+        "postgres(ql):// URL; unset: the embedded server",
         secret=True,
         show=_store_url_shown,
         required_in_production=True,
+        group=PROCESS,
     )
     redis_url: str | None = setting(
         None,
         "REDIS_URL",
         _store_url("redis", "rediss", "unix"),
-        "Redis (Valkey) URL; unset: the embedded server",
+        "redis(s):// or unix:// URL of Redis (Valkey); unset: the embedded server",
         secret=True,
         show=_store_url_shown,
         required_in_production=True,
+        group=PROCESS,
     )
     mongo_url: str | None = setting(
         None,
         "MONGO_URL",
         _store_url("mongodb", "mongodb+srv"),
-        "MongoDB URL; unset: the embedded server",
+        "mongodb(+srv):// URL; unset: the embedded server",
         secret=True,
         show=_store_url_shown,
         required_in_production=True,
+        group=PROCESS,
     )
     data_dir: Path = setting(  # noqa: RUF009 - setting() returns a dataclasses.field
-        Path(".leadcap"), "DATA_DIR", lambda r, n, d: Path(r.get(n) or d), "where embedded stores keep data"
-    )
-    host: str = setting("127.0.0.1", "HOST", lambda r, n, d: r.get(n) or d, "address `serve` listens on")
-    port: int = setting(8000, "PORT", lambda r, n, d: _int(r, n, d, 0, 65535), "port `serve` listens on")
-    web_workers: int = setting(
-        1, "WEB_WORKERS", lambda r, n, d: _int(r, n, d, 1, 256), "Sanic worker processes"
-    )
-    worker_concurrency: int = setting(
-        256, "WORKER_CONCURRENCY", lambda r, n, d: _int(r, n, d, 1, 10_000), "tasks in flight per worker"
-    )
-    worker_batch_size: int = setting(
-        256, "WORKER_BATCH_SIZE", lambda r, n, d: _int(r, n, d, 1, 10_000), "leads per write at most"
-    )
-    default_region: str = setting(
-        DEFAULT_REGION,
-        "DEFAULT_REGION",
-        lambda r, n, d: _region(r, n, d),  # noqa: PLW0108 - defined below
-        "region of national numbers",
-    )
-    allowed_regions: frozenset[str] | None = setting(
-        frozenset({DEFAULT_REGION}),
-        "ALLOWED_REGIONS",
-        lambda r, n, _d: _regions(r, n),
-        "regions whose mobiles are leads (* for any)",
-        show=lambda v: "*" if v is None else ",".join(sorted(v)),
-    )
-    dedupe_window_s: int = setting(
-        600, "DEDUPE_WINDOW", lambda r, n, d: _int(r, n, d, 0, 30 * 86400), "seconds a phone counts once"
-    )
-    rate_limit: RateLimit = setting(  # noqa: RUF009 - setting() returns a dataclasses.field
-        RateLimit(10, 60),
-        "RATE_LIMIT",
-        lambda r, n, d: parse_rate_limit(r.get(n) or str(d)),
-        "requests per client, N/second|minute|hour|day",
-    )
-    trusted_proxies: tuple[IPNetwork, ...] = setting(
-        (),
-        "TRUSTED_PROXIES",
-        lambda r, n, _d: _networks(r, n),
-        "proxy CIDRs whose X-Forwarded-For and X-Forwarded-Proto are believed",
-        show=_joined,
-    )
-    reclaim_idle_s: int = setting(
-        30,
-        "RECLAIM_IDLE_SECONDS",
-        lambda r, n, d: _int(r, n, d, 1, 86400),
-        "seconds before a dead worker's message is redelivered",
-    )
-    request_log_ttl_days: int = setting(
-        30, "REQUEST_LOG_TTL_DAYS", lambda r, n, d: _int(r, n, d, 1, 3650), "days request logs are kept"
-    )
-    request_log_buffer: int = setting(
-        10_000,
-        "REQUEST_LOG_BUFFER",
-        lambda r, n, d: _int(r, n, d, 0, 10_000_000),
-        "request logs held while MongoDB is away",
-    )
-    request_log_ip: str = setting(
-        "truncated",
-        "REQUEST_LOG_IP",
-        lambda r, n, d: _choice(r, n, d, ("full", "truncated", "hashed")),
-        "how request logs keep the client IP",
-    )
-    request_log_landing_sample: float = setting(
-        0.01,
-        "REQUEST_LOG_LANDING_SAMPLE",
-        lambda r, n, d: _fraction(r, n, d),  # noqa: PLW0108 - defined below
-        "share of landing-page requests logged",
-    )
-    metrics_allow: tuple[IPNetwork, ...] = setting(
-        (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128")),
-        "METRICS_ALLOW",
-        lambda r, n, d: _networks(r, n) if n in r else d,
-        "CIDRs that may read /metrics",
-        show=_joined,
-    )
-    cors_origins: tuple[str, ...] = setting(
-        (), "CORS_ORIGINS", lambda r, n, _d: _origins(r, n), "origins allowed to POST leads", show=_joined
-    )
-    ui_dist: Path | None = setting(  # noqa: RUF009 - setting() returns a dataclasses.field
-        None,
-        "UI_DIST",
-        lambda r, n, _d: Path(r[n]) if r.get(n) else None,
-        "the landing page build; unset: the packaged one",
-    )
-    edge_dir: Path | None = setting(  # noqa: RUF009 - setting() returns a dataclasses.field
-        None,
-        "EDGE_DIR",
-        lambda r, n, _d: Path(r[n]) if r.get(n) else None,
-        "a folder nginx serves GET / from (the page is written there); unset: none",
+        Path(".leadcap"),
+        "DATA_DIR",
+        lambda r, n, d: Path(r.get(n) or d),
+        "where embedded stores keep data",
+        group=PROCESS,
     )
     log_level: str = setting(
         "INFO",
         "LOG_LEVEL",
         lambda r, n, d: _choice(r, n, d, ("DEBUG", "INFO", "WARNING", "ERROR")),
         "DEBUG, INFO, WARNING or ERROR",
+        group=PROCESS,
     )
     timezone: str = setting(
         "Asia/Tehran",
         "TIMEZONE",
         lambda r, n, d: _timezone(r, n, d),  # noqa: PLW0108 - defined below
-        "IANA zone of export dates",
+        "IANA zone of export, stats and /admin/ dates and times",
+        group=PROCESS,
+    )
+
+    # -- web -------------------------------------------------------------------------------------------
+
+    host: str = setting(
+        "127.0.0.1", "HOST", lambda r, n, d: r.get(n) or d, "address `serve` listens on", group=WEB
+    )
+    port: int = setting(
+        8000, "PORT", lambda r, n, d: _int(r, n, d, 0, 65535), "port `serve` listens on", group=WEB
+    )
+    web_workers: int = setting(
+        1, "WEB_WORKERS", lambda r, n, d: _int(r, n, d, 1, 256), "Sanic worker processes", group=WEB
+    )
+    trusted_proxies: tuple[IPNetwork, ...] = setting(
+        (),
+        "TRUSTED_PROXIES",
+        lambda r, n, _d: _networks(r, n),
+        "comma-separated CIDRs of proxies whose X-Forwarded-For (read right to left) and"
+        " X-Forwarded-Proto are believed",
+        show=_joined,
+        group=WEB,
+    )
+    metrics_allow: tuple[IPNetwork, ...] = setting(
+        (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128")),
+        "METRICS_ALLOW",
+        lambda r, n, d: _networks(r, n) if n in r else d,
+        "comma-separated CIDRs whose socket peer may read GET /metrics",
+        show=_joined,
+        group=WEB,
+    )
+
+    # -- intake ----------------------------------------------------------------------------------------
+
+    default_region: str = setting(
+        DEFAULT_REGION,
+        "DEFAULT_REGION",
+        lambda r, n, d: _region(r, n, d),  # noqa: PLW0108 - defined below
+        "region of national numbers",
+        group=INTAKE,
+    )
+    allowed_regions: frozenset[str] | None = setting(
+        frozenset({DEFAULT_REGION}),
+        "ALLOWED_REGIONS",
+        lambda r, n, _d: _regions(r, n),
+        "comma-separated regions whose mobiles are leads (* for any)",
+        show=lambda v: "*" if v is None else ",".join(sorted(v)),
+        group=INTAKE,
+    )
+    dedupe_window_s: int = setting(
+        600,
+        "DEDUPE_WINDOW",
+        lambda r, n, d: _int(r, n, d, 0, 30 * 86400),
+        "seconds during which the same phone is answered as a duplicate, not queued again",
+        group=INTAKE,
+    )
+    rate_limit: RateLimit = setting(  # noqa: RUF009 - setting() returns a dataclasses.field
+        RateLimit(10, 60),
+        "RATE_LIMIT",
+        lambda r, n, d: parse_rate_limit(r.get(n) or str(d)),
+        "POSTs per client, N/second|minute|hour|day (a sliding window; IPv6 by /64)",
+        group=INTAKE,
+    )
+    cors_origins: tuple[str, ...] = setting(
+        (),
+        "CORS_ORIGINS",
+        lambda r, n, _d: _origins(r, n),
+        "comma-separated origins (https://example.com) allowed to post leads from their pages",
+        show=_joined,
+        group=INTAKE,
+    )
+
+    # -- worker ----------------------------------------------------------------------------------------
+
+    worker_concurrency: int = setting(
+        256,
+        "WORKER_CONCURRENCY",
+        lambda r, n, d: _int(r, n, d, 1, 10_000),
+        "tasks in flight per worker",
+        group=WORKER,
+    )
+    worker_batch_size: int = setting(
+        256,
+        "WORKER_BATCH_SIZE",
+        lambda r, n, d: _int(r, n, d, 1, 10_000),
+        "leads per write at most",
+        group=WORKER,
+    )
+    reclaim_idle_s: int = setting(
+        30,
+        "RECLAIM_IDLE_SECONDS",
+        lambda r, n, d: _int(r, n, d, 1, 86400),
+        "seconds before a dead worker's message is redelivered",
+        group=WORKER,
+    )
+
+    # -- request_log -----------------------------------------------------------------------------------
+
+    request_log_ttl_days: int = setting(
+        30,
+        "REQUEST_LOG_TTL_DAYS",
+        lambda r, n, d: _int(r, n, d, 1, 3650),
+        "days request logs are kept",
+        group=REQUEST_LOG,
+    )
+    request_log_buffer: int = setting(
+        10_000,
+        "REQUEST_LOG_BUFFER",
+        lambda r, n, d: _int(r, n, d, 0, 10_000_000),
+        "request logs held while MongoDB is away",
+        group=REQUEST_LOG,
+    )
+    request_log_ip: str = setting(
+        "truncated",
+        "REQUEST_LOG_IP",
+        lambda r, n, d: _choice(r, n, d, ("full", "truncated", "hashed")),
+        "how request logs keep the client address: full, truncated (/24 or /48) or hashed",
+        group=REQUEST_LOG,
+    )
+    request_log_landing_sample: float = setting(
+        0.01,
+        "REQUEST_LOG_LANDING_SAMPLE",
+        lambda r, n, d: _fraction(r, n, d),  # noqa: PLW0108 - defined below
+        "share of landing-page requests logged",
+        group=REQUEST_LOG,
+    )
+
+    # -- landing ---------------------------------------------------------------------------------------
+
+    ui_dist: Path | None = setting(  # noqa: RUF009 - setting() returns a dataclasses.field
+        None,
+        "UI_DIST",
+        lambda r, n, _d: Path(r[n]) if r.get(n) else None,
+        "the landing page build; unset: the packaged one",
+        group=LANDING,
+    )
+    edge_dir: Path | None = setting(  # noqa: RUF009 - setting() returns a dataclasses.field
+        None,
+        "EDGE_DIR",
+        lambda r, n, _d: Path(r[n]) if r.get(n) else None,
+        "a folder the page is written to for nginx to serve GET / from; unset: none",
+        group=LANDING,
     )
     locale: str = setting(
         LOCALES[0],
         "LOCALE",
         lambda r, n, d: _choice(r, n, d, LOCALES),
         "the page's language: fa (right to left) or en",
+        group=LANDING,
     )
     campaign_file: Path | None = setting(  # noqa: RUF009 - setting() returns a dataclasses.field
         None,
         "CAMPAIGN_FILE",
         lambda r, n, _d: _file(r, n),
         "the campaign file (JSON); unset: web/campaign.default.json",
+        group=LANDING,
     )
-    # Webhooks (docs/webhooks.md): the SSRF guard's escape hatch, retry schedule, isolation, health.
+
+    # -- webhooks --------------------------------------------------------------------------------------
+
     webhook_allow_private: bool = setting(
         False,
         "WEBHOOK_ALLOW_PRIVATE",
         lambda r, n, d: _bool(r, n, d),  # noqa: PLW0108 - defined below
-        "let webhooks reach loopback/private addresses (SSRF guard off)",
+        "let endpoints resolve to loopback/private addresses (SSRF guard off)",
+        group=WEBHOOKS,
     )
     webhook_backoff_cap_seconds: int = setting(
         3600,
         "WEBHOOK_BACKOFF_CAP_SECONDS",
         lambda r, n, d: _int(r, n, d, 1, 86400),
         "longest wait between two webhook attempts",
+        group=WEBHOOKS,
     )
     webhook_retry_window_seconds: int = setting(
         86400,
         "WEBHOOK_RETRY_WINDOW_SECONDS",
         lambda r, n, d: _int(r, n, d, 1, 30 * 86400),
         "how long a delivery is retried before it is failed",
+        group=WEBHOOKS,
     )
     webhook_concurrency: int = setting(
-        8, "WEBHOOK_CONCURRENCY", lambda r, n, d: _int(r, n, d, 1, 256), "sends in flight per endpoint"
+        8,
+        "WEBHOOK_CONCURRENCY",
+        lambda r, n, d: _int(r, n, d, 1, 256),
+        "sends in flight per endpoint and worker",
+        group=WEBHOOKS,
     )
     webhook_max_lag_seconds: int = setting(
         300,
         "WEBHOOK_MAX_LAG_SECONDS",
         lambda r, n, d: _int(r, n, d, 1, 86400),
         "health is degraded past this delivery lag",
+        group=WEBHOOKS,
     )
+
+    # -- admin -----------------------------------------------------------------------------------------
+
     admin_idle_minutes: int = setting(
         30,
         "ADMIN_IDLE_MINUTES",
         lambda r, n, d: _int(r, n, d, 1, 7 * 24 * 60),
         "an idle /admin/ session ends after this",
+        group=ADMIN,
     )
-    # Phone verification (docs/verification.md, leadcap/verification.py): off, or sms.
+
+    # -- verification ----------------------------------------------------------------------------------
+
     verify: str = setting(
-        "off", "VERIFY", lambda r, n, d: _choice(r, n, d, VERIFY_MODES), "phone verification: off or sms"
+        "off",
+        "VERIFY",
+        lambda r, n, d: _choice(r, n, d, VERIFY_MODES),
+        "phone verification: off or sms",
+        group=VERIFICATION,
     )
     sms_provider: str = setting(
         "log",
         "SMS_PROVIDER",
         lambda r, n, d: _choice(r, n, d, SMS_PROVIDERS),
         "kavenegar, smsir, or log (development only)",
-    )
-    sms_base_url: str | None = setting(
-        None,
-        "SMS_BASE_URL",
-        _store_url("http", "https"),
-        "another address for the SMS provider; unset: its own",
-        show=lambda v: mask_url(v) if v else "(default)",
+        group=VERIFICATION,
     )
     sms_api_key: str | None = setting(
         None,
@@ -318,43 +427,65 @@ class Settings:
         lambda r, n, _d: r.get(n, "").strip() or None,
         "the SMS provider's key",
         secret=True,
+        group=VERIFICATION,
     )
     sms_template: str | None = setting(
-        None, "SMS_TEMPLATE", lambda r, n, _d: r.get(n, "").strip() or None, "the SMS provider's template"
+        None,
+        "SMS_TEMPLATE",
+        lambda r, n, _d: r.get(n, "").strip() or None,
+        "the SMS provider's template",
+        group=VERIFICATION,
     )
-    sms_per_ip: RateLimit = setting(  # noqa: RUF009 - setting() returns a dataclasses.field
-        RateLimit(20, 3600),
-        "SMS_PER_IP",
-        lambda r, n, d: _budget(r, n, d),  # noqa: PLW0108 - defined below
-        "codes sent per client IP bucket, N/hour",
-    )
-    sms_budget: RateLimit = setting(  # noqa: RUF009 - setting() returns a dataclasses.field
-        RateLimit(1000, 3600),
-        "SMS_BUDGET",
-        lambda r, n, d: _budget(r, n, d),  # noqa: PLW0108 - defined below
-        "codes sent by the whole site, N/hour",
+    sms_base_url: str | None = setting(
+        None,
+        "SMS_BASE_URL",
+        _store_url("http", "https"),
+        "another address for the SMS provider; unset: its own",
+        show=lambda v: mask_url(v) if v else "(default)",
+        group=VERIFICATION,
     )
     sms_timeout_s: float = setting(
         2.0,
         "SMS_TIMEOUT",
         lambda r, n, d: _seconds(r, n, d),  # noqa: PLW0108 - defined below
         "seconds a 202 waits for the SMS provider",
+        group=VERIFICATION,
+    )
+    sms_per_ip: RateLimit = setting(  # noqa: RUF009 - setting() returns a dataclasses.field
+        RateLimit(20, 3600),
+        "SMS_PER_IP",
+        lambda r, n, d: _budget(r, n, d),  # noqa: PLW0108 - defined below
+        "codes sent per client IP bucket, N/hour (against SMS pumping)",
+        group=VERIFICATION,
+    )
+    sms_budget: RateLimit = setting(  # noqa: RUF009 - setting() returns a dataclasses.field
+        RateLimit(1000, 3600),
+        "SMS_BUDGET",
+        lambda r, n, d: _budget(r, n, d),  # noqa: PLW0108 - defined below
+        "codes sent by the whole site, N/hour (against SMS pumping)",
+        group=VERIFICATION,
     )
     verify_key: str | None = setting(
         None,
         "VERIFY_KEY",
         lambda r, n, _d: r.get(n, "").strip() or None,
-        "HMAC key of the codes (32+ characters); unset: generated into the data dir",
+        "HMAC key of the codes (32+ characters, required in production); unset: generated into the data dir",
         secret=True,
+        group=VERIFICATION,
     )
     verify_code_ttl_s: int = setting(
-        120, "VERIFY_CODE_TTL", lambda r, n, d: _int(r, n, d, 1, 3600), "seconds a code stays valid"
+        120,
+        "VERIFY_CODE_TTL",
+        lambda r, n, d: _int(r, n, d, 1, 3600),
+        "seconds a code stays valid",
+        group=VERIFICATION,
     )
     verify_resend_s: int = setting(
         60,
         "VERIFY_RESEND_AFTER",
         lambda r, n, d: _int(r, n, d, 0, 3600),
         "seconds before a new code may be asked for",
+        group=VERIFICATION,
     )
 
     @property
@@ -381,6 +512,23 @@ class Settings:
 def declarations() -> dict[str, Declared]:
     """Each Settings field's declaration, by field name, in declaration order."""
     return {f.name: f.metadata["declared"] for f in dataclasses.fields(Settings)}
+
+
+def docs_table() -> str:
+    """docs/api.md's settings table: a row per setting, group by group, from the declarations."""
+    rows = ["| variable | default | meaning |", "| --- | --- | --- |"]
+    group = None
+    for name, declared in declarations().items():
+        if declared.group != group:
+            group = declared.group
+            rows.append(f"| **{GROUPS[group]}** | | |")
+        shown = declared.show(_DEFAULTS[name])
+        default = f"`{shown}`" if shown and not shown.startswith("(") else shown or "unset"
+        meaning = declared.help.replace("|", "\\|")
+        if declared.secret:
+            meaning += f"; a secret (`leadcap config` masks it), or read from `{PREFIX}{declared.env}_FILE`"
+        rows.append(f"| `{declared.env}` | {default} | {meaning} |")
+    return "\n".join(rows) + "\n"
 
 
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(Settings)}

@@ -15,10 +15,12 @@ import asyncpg
 import pytest
 import redis as sync_redis
 
-from leadcap import embedded, keys
-from leadcap.stores.postgres.migrate import migrate
+from leadcap import keys
+from leadcap.ops import embedded
+from leadcap.stores.postgres import Postgres
 from leadcap.stores.redis import Redis
-from tests import servers
+from tests import fakesms, servers
+from tests.fakesms import FakeSms
 from tests.servers import Process, Server, Stores
 
 _ips = itertools.count(1)
@@ -45,9 +47,7 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stores]:
 
 @pytest.fixture(scope="session")
 async def database_url(stores: Stores) -> str:
-    url = await servers.create_database(stores.database)
-    await migrate(url)
-    return url
+    return await servers.migrated_database(stores.database)
 
 
 @pytest.fixture(scope="session")
@@ -78,9 +78,8 @@ def env(stores: Stores, database_url: str, mongo_url: str, run_dir: Path) -> dic
 
 @pytest.fixture(scope="session")
 def server(env: dict[str, str], run_dir: Path) -> Iterator[Server]:
-    running = servers.start_server(env, run_dir / "serve.log")
-    yield running
-    running.process.stop()
+    with servers.serving(env, run_dir / "serve.log") as running:
+        yield running
 
 
 @pytest.fixture(scope="session")
@@ -103,6 +102,29 @@ async def pg(database_url: str) -> AsyncIterator[asyncpg.Pool]:
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
     yield pool
     await pool.close()
+
+
+@pytest.fixture
+async def postgres(database_url: str) -> AsyncIterator[Postgres]:
+    """leadcap's PostgreSQL store on the suite's database (the webhook tests have one of their own)."""
+    store = await Postgres.open(database_url, max_size=4)
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+async def own_redis(request: pytest.FixtureRequest, stores: Stores) -> AsyncIterator[Redis]:
+    """leadcap's Redis store on the test module's own database (its REDIS_DB), empty before and
+    after: no other module flushes it."""
+    async with servers.private_redis(stores.redis, request.module.REDIS_DB) as store:
+        yield store
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeSms]:
+    """A fake SMS provider on loopback (Kavenegar's and SMS.ir's APIs), one per test module."""
+    with fakesms.running() as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

@@ -17,8 +17,9 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import httpx
 
-from leadcap import embedded
-from leadcap.embedded import Child
+from leadcap.ops import embedded
+from leadcap.ops.embedded import Child
+from leadcap.stores.postgres.migrate import migrate
 from leadcap.stores.redis import Redis
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,6 +76,13 @@ async def create_database(admin_url: str) -> str:
         await conn.close()
     parts = urlsplit(admin_url)
     return urlunsplit(parts._replace(path="/" + name))
+
+
+async def migrated_database(admin_url: str) -> str:
+    """A fresh database on the server at `admin_url` with leadcap's schema; return its URL."""
+    url = await create_database(admin_url)
+    await migrate(url)
+    return url
 
 
 def with_database(url: str, name: str) -> str:
@@ -167,6 +175,16 @@ class Server:
     url: str
     process: Process
     env: dict[str, str]
+
+
+@contextlib.contextmanager
+def serving(env: dict[str, str], log: Path) -> Iterator[Server]:
+    """A `leadcap serve` (start_server) for the length of a block, stopped after it."""
+    running = start_server(env, log)
+    try:
+        yield running
+    finally:
+        running.process.stop()
 
 
 def start_server(env: dict[str, str], log: Path) -> Server:

@@ -9,15 +9,17 @@ from typing import Any
 
 from sanic import Blueprint, Sanic
 
-from leadcap import embedded, logs, phone
-from leadcap import health as health_module
+from leadcap import logs
 from leadcap import settings as settings_module
+from leadcap.campaign.outcomes import OutcomeCounter
+from leadcap.campaign.visits import VisitCounter
 from leadcap.errors import StoreError
-from leadcap.landing import ui_dist
-from leadcap.outcomes import OutcomeCounter
-from leadcap.services import Services
+from leadcap.intake import phone
+from leadcap.landing.cache import ui_dist
+from leadcap.ops import embedded
+from leadcap.ops import health as health_module
+from leadcap.ops.services import Services
 from leadcap.settings import Settings
-from leadcap.visits import VisitCounter
 from web import campaign, errors, middleware, responses
 from web.admin import routes as admin_routes
 from web.landing import LandingCache

@@ -1,6 +1,6 @@
 """The code step's token for the page without JavaScript: kept in a cookie, never in a URL.
 
-The first 202 of a lead carries a token that /verify and /resend require (leadcap/verification.py).
+The first 202 of a lead carries a token that /verify and /resend require (leadcap/verification/verifier.py).
 A page with JavaScript keeps it in memory and sends it in the body; a form posted without
 JavaScript is answered with a 303 to `/?verify=<id>`, and the token rides in this cookie instead:
 HttpOnly (no script reads it), SameSite=Strict (another site's form posts without it), sent only

@@ -10,7 +10,6 @@ from sanic import Request, Sanic
 from sanic import exceptions as sanic_errors
 from sanic.response import HTTPResponse, html, json
 
-from leadcap import submission
 from leadcap.errors import (
     InvalidBody,
     LeadcapError,
@@ -20,6 +19,7 @@ from leadcap.errors import (
     StoreError,
     Unavailable,
 )
+from leadcap.intake import submission
 from leadcap.settings import Settings
 from web import messages, page
 from web.state import state

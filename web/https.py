@@ -13,7 +13,7 @@ import re
 
 from sanic import Request
 
-from leadcap import clientip
+from leadcap.intake import clientip
 from leadcap.settings import Settings
 
 # A Host header: a bracketed IPv6 address or a DNS name / IPv4 address, then an optional port.

@@ -12,8 +12,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from leadcap import edgepage, landing, retry
+from leadcap import retry
 from leadcap.errors import StoreError
+from leadcap.landing import cache, edgepage
 from leadcap.settings import LOCALES
 from leadcap.stores.redis import Redis
 from web import campaign, page, responses
@@ -85,7 +86,7 @@ class LandingCache:
         self._skip_redis_until = 0.0
 
     def _local(self) -> bytes:
-        return landing.built_page(self.dist, self.copy.lang) or page.render(self.copy).encode()
+        return cache.built_page(self.dist, self.copy.lang) or page.render(self.copy).encode()
 
     def _make(self, body: bytes, version: int) -> Page:
         return make_page(configure(body, self.region), version, self.image_origins)
@@ -95,7 +96,7 @@ class LandingCache:
         if self.listening or time.monotonic() < self._skip_redis_until:
             return self.page
         try:
-            if await landing.version(redis) != self.page.version:
+            if await cache.version(redis) != self.page.version:
                 await self.reload(redis)
         except StoreError as exc:
             log.warning("landing cache cannot reach redis, serving from memory: %s", exc.reason)
@@ -103,7 +104,7 @@ class LandingCache:
         return self.page
 
     async def reload(self, redis: Redis) -> None:
-        version, body = await landing.snapshot(redis)
+        version, body = await cache.snapshot(redis)
         if version != self.page.version:
             self.page = self._make(body or self._local(), version)
             self._publish_at_edge()
@@ -128,7 +129,7 @@ class LandingCache:
         while True:
             pubsub = redis.subscription()
             try:
-                await pubsub.subscribe(landing.channel(redis))
+                await pubsub.subscribe(cache.channel(redis))
                 # Only once the subscription is confirmed can no announcement slip past: then
                 # catch up with any flush that came before it.
                 while (await pubsub.message(RECHECK_S) or {}).get("type") != "subscribe":
@@ -138,11 +139,11 @@ class LandingCache:
                 while True:
                     message = await pubsub.message(RECHECK_S)
                     if message is None:
-                        if await landing.version(redis) != self.page.version:
+                        if await cache.version(redis) != self.page.version:
                             await self.reload(redis)
                     elif message["type"] == "message":
                         await self.reload(redis)
-                        await landing.acknowledge(redis, int(message["data"]), self.name)
+                        await cache.acknowledge(redis, int(message["data"]), self.name)
             except (StoreError, ValueError) as exc:
                 self.listening = False
                 attempt += 1

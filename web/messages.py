@@ -14,8 +14,8 @@ reads left to right inside right-to-left text, and its groups are joined by no-b
 from __future__ import annotations
 
 from leadcap.errors import LeadcapError
+from leadcap.intake.submission import MAX_BODY  # the one place the 4 KiB limit is written
 from leadcap.settings import LOCALES
-from leadcap.submission import MAX_BODY  # the one place the 4 KiB limit is written
 
 LRI, PDI = "\u2066", "\u2069"  # left-to-right isolate … pop directional isolate
 NBSP = "\u00a0"  # between a number's digit groups: a line never breaks inside it

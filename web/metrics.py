@@ -11,8 +11,8 @@ import time
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from prometheus_client.registry import REGISTRY
 
+from leadcap.campaign.flushing import PeriodicFlush
 from leadcap.errors import StoreError
-from leadcap.flushing import PeriodicFlush
 from leadcap.settings import RateLimit
 from leadcap.stores.postgres.webhooks import WebhookStore
 from leadcap.stores.redis import Redis
@@ -116,7 +116,7 @@ LOGS_DROPPED = Counter("leadcap_request_logs_dropped_total", "Request logs dropp
 
 async def _from_redis(redis: Redis) -> str:
     """Figures every process shares, read at scrape time: the queue and the workers' counters."""
-    depth, processed, failed, dead = await redis.queue_figures()
+    depth, processed, failed, dead = await redis.workers.queue_figures()
     return (
         "# HELP leadcap_queue_depth Submissions accepted and not yet written to PostgreSQL.\n"
         "# TYPE leadcap_queue_depth gauge\n"
@@ -135,7 +135,7 @@ async def _from_redis(redis: Redis) -> str:
 
 async def _sms_budget_left(redis: Redis, budget: RateLimit) -> str:
     """The global SMS budget left in its window, as every process shares it (leadcap:sms:all:)."""
-    used = await redis.sms_sent_since(int(time.time() * 1000) - budget.window_s * 1000)
+    used = await redis.verification.sms_sent_since(int(time.time() * 1000) - budget.window_s * 1000)
     return (
         "# HELP leadcap_sms_budget_left SMS the global budget (LEADCAP_SMS_BUDGET) still allows now.\n"
         "# TYPE leadcap_sms_budget_left gauge\n"
@@ -168,7 +168,7 @@ async def webhooks(redis: Redis, store: WebhookStore) -> bytes:
     count them in Redis) and the outbox backlog (PostgreSQL). A store that is away is skipped."""
     lines: list[str] = []
     with contextlib.suppress(StoreError, TimeoutError):
-        named = await asyncio.wait_for(redis.webhook_outcomes(), 1.0)
+        named = await asyncio.wait_for(redis.webhooks.outcomes(), 1.0)
         lines += [
             "# HELP leadcap_webhook_deliveries_total Webhook attempts by outcome.",
             "# TYPE leadcap_webhook_deliveries_total counter",

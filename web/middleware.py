@@ -15,8 +15,8 @@ from typing import Any
 from sanic import Request, Sanic
 from sanic.response import BaseHTTPResponse
 
-from leadcap import clientip
-from leadcap.requestlog import ip_view
+from leadcap.intake import clientip
+from leadcap.ops.requestlog import ip_view
 from leadcap.settings import Settings
 from web import metrics
 from web.responses import HTML_HEADERS, PrebuiltResponse

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from sanic import Request
 
 from leadcap import logs
-from leadcap.clientip import IPAddress
-from leadcap.intake import Receipt
-from leadcap.ratelimit import Quota
+from leadcap.intake.accept import Receipt
+from leadcap.intake.clientip import IPAddress
+from leadcap.intake.ratelimit import Quota
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 

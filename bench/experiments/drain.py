@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from leadcap import keys  # noqa: E402
 from leadcap.ids import uuid7  # noqa: E402
-from leadcap.submission import Submission, encode_task  # noqa: E402
+from leadcap.intake.submission import Submission, encode_task  # noqa: E402
 
 ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 COUNT = "SELECT count(*) FROM submissions"

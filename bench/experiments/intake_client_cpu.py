@@ -23,7 +23,9 @@ async def main() -> None:
 
     async def one(i: int) -> None:
         for _ in range(i, N, C):
-            await store.intake(["leadcap-bench:rate", "leadcap-bench:dedupe", "leadcap-bench:stream"], args)
+            await store.intake.run(
+                ["leadcap-bench:rate", "leadcap-bench:dedupe", "leadcap-bench:stream"], args
+            )
 
     await asyncio.gather(*(one(i) for i in range(C)))  # warm: connections and script loaded
     started = time.process_time()

@@ -25,8 +25,8 @@ from typing import Any
 
 import psutil
 
-from leadcap import embedded
-from leadcap.requestlog import RequestLog
+from leadcap.ops import embedded
+from leadcap.ops.requestlog import RequestLog
 from leadcap.stores.mongo import Mongo
 
 

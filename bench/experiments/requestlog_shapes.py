@@ -23,7 +23,7 @@ from bson import ObjectId
 from pymongo import AsyncMongoClient, InsertOne
 from requestlog_cost import request_entry, server_cpu
 
-from leadcap import embedded
+from leadcap.ops import embedded
 
 SHORT = {
     "time": "t",

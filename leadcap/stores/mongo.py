@@ -1,4 +1,4 @@
-"""MongoDB through PyMongo's async API: request logs only, append-only (see leadcap/requestlog.py).
+"""MongoDB through PyMongo's async API: request logs only, append-only (see leadcap/ops/requestlog.py).
 Driver errors become StoreError.
 
 The collection holds buckets: one document per flush of one process, holding that flush's
@@ -10,7 +10,6 @@ its per-document work once per few hundred entries instead of once per entry.
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from leadcap.errors import StoreError
+from leadcap.stores import round_trip_ms
 
 COLLECTION = "request_logs"
 Entry = dict[str, Any]
@@ -71,9 +71,7 @@ class Mongo:
 
     async def ping(self) -> float:
         async with translated("ping"):
-            started = time.perf_counter()
-            await self._client.admin.command("ping")
-            return (time.perf_counter() - started) * 1000
+            return await round_trip_ms(self._client.admin.command("ping"))
 
     async def ensure_indexes(self, *, ttl_days: int) -> None:
         """A TTL index on `time` (old buckets expire) and a multikey index on `submission_ids`,

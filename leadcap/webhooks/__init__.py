@@ -12,9 +12,10 @@ The invariant, before any code:
   its `next_attempt_at` past the send timeout; a worker killed mid-send leaves the row to become
   due again when the lease ends, and it is sent again with the same `webhook-id` (at least once).
 
-Modules: `signing` (Standard Webhooks signatures), `guard` (the SSRF guard and the connection it
-checks), `schedule` (retry rules), `breaker` (per-endpoint isolation), `sender` (the one pooled
-HTTP client), `store` (the SQL), `delivery` (the loop), `endpoints` (what the CLI calls).
+Modules: `signing` (Standard Webhooks signatures), `schedule` (retry rules), `breaker`
+(per-endpoint isolation), `sender` (the signed POST, through leadcap.outbound's client and its
+SSRF guard), `delivery` (the loop), `endpoints` (what the CLI calls). The SQL is
+leadcap/stores/postgres/webhooks.py's.
 """
 
 from __future__ import annotations

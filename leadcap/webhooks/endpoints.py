@@ -11,9 +11,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from leadcap.errors import LeadcapError, UsageError
+from leadcap.outbound import guard
 from leadcap.settings import Settings
 from leadcap.stores.postgres.webhooks import WebhookStore
-from leadcap.webhooks import EVENT_TYPES, guard, signing
+from leadcap.webhooks import EVENT_TYPES, signing
 from leadcap.webhooks.sender import Attempt, Sender
 
 TEST_EVENT = "webhook.test"

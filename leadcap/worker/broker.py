@@ -28,7 +28,7 @@ from taskiq_redis import RedisStreamBroker
 
 from leadcap import keys
 from leadcap.groupcommit import GroupCommit
-from leadcap.stores.redis import translated
+from leadcap.stores.redis.connection import translated
 
 log = logging.getLogger(__name__)
 # KEYS[1] the stream, ARGV[1] the group, ARGV[2..] the entry ids (at most 1024: Lua's stack)

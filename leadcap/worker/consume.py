@@ -28,10 +28,9 @@ from taskiq.acks import AcknowledgeType
 from taskiq.receiver import Receiver
 
 from leadcap import keys
-from leadcap.deadletters import Unreadable, read
 from leadcap.errors import StoreError
 from leadcap.groupcommit import GroupCommit
-from leadcap.submission import Submission
+from leadcap.intake.submission import Submission, Unreadable, read_message
 from leadcap.worker.broker import LeadStreamBroker
 
 log = logging.getLogger(__name__)
@@ -65,7 +64,7 @@ def plain_lead(data: bytes) -> Submission | None:
     if type(kwargs) is not dict or len(kwargs) != 1 or type(kwargs.get("submission")) is not dict:
         return None
     try:
-        return read(kwargs["submission"])
+        return read_message(kwargs["submission"])
     except Unreadable:
         return None  # Taskiq's path runs the task, which buries it
 

@@ -10,18 +10,19 @@ from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
-from leadcap import deadletters, health, keys, phone, retry
+from leadcap import keys, retry
 from leadcap.errors import StoreError
 from leadcap.groupcommit import GroupCommit
-from leadcap.services import Services, require_url
+from leadcap.intake import phone
+from leadcap.intake.submission import Submission
+from leadcap.ops import deadletters, health
+from leadcap.ops.services import Services, require_url
 from leadcap.settings import Settings
-from leadcap.stores.postgres.webhooks import WebhookStore
 from leadcap.stores.redis import Redis
-from leadcap.submission import Submission
 from leadcap.webhooks.delivery import Deliverer
 from leadcap.worker.broker import LeadStreamBroker
 from leadcap.worker.consume import Consumer
-from leadcap.worker.tasks import process_submission
+from leadcap.worker.tasks import Bury, lead_task
 
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_S = 30  # in-flight tasks get this long on SIGTERM; the rest stay pending
@@ -35,10 +36,10 @@ WRITE_LINGER_S = 0.003
 _RECEIVER_LOG = logging.getLogger("taskiq.receiver.receiver")
 
 
-def make_broker(settings: Settings) -> LeadStreamBroker:
-    """The one broker object, with the lead task registered on it."""
+def make_broker(settings: Settings, writer: GroupCommit[Submission], bury: Bury) -> LeadStreamBroker:
+    """The one broker object, with the lead task (writing through `writer`) registered on it."""
     broker = LeadStreamBroker(require_url(settings, "redis"), reclaim_idle_s=settings.reclaim_idle_s)
-    broker.register_task(process_submission, task_name=keys.TASK_NAME)
+    broker.register_task(lead_task(writer, bury), task_name=keys.TASK_NAME)
     return broker
 
 
@@ -62,7 +63,7 @@ async def _count_webhooks(redis: Redis, deliverer: Deliverer, stop: asyncio.Even
         delta = {k: v - published.get(k, 0) for k, v in deliverer.counts.items() if v > published.get(k, 0)}
         if delta:
             try:
-                await redis.add_webhook_outcomes(delta)
+                await redis.webhooks.add_outcomes(delta)
                 published.update({k: published.get(k, 0) + n for k, n in delta.items()})
             except Exception as exc:  # noqa: BLE001 - counters are best effort; delivery goes on
                 log.warning("webhook counters not published: %s", exc)
@@ -76,7 +77,7 @@ async def _report(services: Services, batch: Sequence[Submission], *, state: str
     """Bookkeeping after a commit (or a refusal): request-log task states and shared counters."""
     services.request_log.task_state((str(s.id) for s in batch), state)
     key = keys.STATS_PROCESSED if state == "done" else keys.STATS_FAILED
-    await services.redis.count(key, len(batch))
+    await services.redis.workers.count(key, len(batch))
 
 
 async def run_worker(settings: Settings, *, concurrency: int | None = None) -> None:
@@ -91,7 +92,6 @@ async def run_worker(settings: Settings, *, concurrency: int | None = None) -> N
 
     services = await Services.open(settings, pg_pool_size=6)  # 4 for leads, 2 for webhooks
     services.request_log.start()
-    broker = make_broker(settings)
 
     async def failed(item: Submission) -> None:
         await _report(services, [item], state="failed")
@@ -104,18 +104,17 @@ async def run_worker(settings: Settings, *, concurrency: int | None = None) -> N
         await bury(item.to_message(), exc.reason)
 
     writer: GroupCommit[Submission] = GroupCommit(
-        services.postgres.record,
+        services.postgres.leads.record,
         max_batch=settings.worker_batch_size,
         on_written=partial(_report, services, state="done"),
         on_failed=failed,
         on_refused=refused,
         linger_s=WRITE_LINGER_S,
     )
-    broker.state.lead_writer = writer
-    broker.state.bury = bury
+    broker = make_broker(settings, writer, bury)
     broker.is_worker_process = True
     beat = asyncio.create_task(_heartbeat(services.redis, broker.consumer_name, stop))
-    deliverer = Deliverer(WebhookStore(services.postgres), settings, on_attempt=services.request_log.record)
+    deliverer = Deliverer(services.postgres.webhooks, settings, on_attempt=services.request_log.record)
     delivering = asyncio.create_task(deliverer.run(stop))
     counting = asyncio.create_task(_count_webhooks(services.redis, deliverer, stop))
     log.info("worker %s consuming %s", broker.consumer_name, keys.LEAD_STREAM)

@@ -13,7 +13,6 @@ from types import ModuleType
 
 import asyncpg
 
-from leadcap.stores.postgres.migrate import migrate
 from tests import servers
 from tests.servers import Stores
 
@@ -42,8 +41,7 @@ async def test_webhooks_bench_runs_its_three_phases(stores: Stores) -> None:
 async def test_webhooks_bench_reset_empties_what_refers_to_leads(stores: Stores) -> None:
     """The reset between phases, on a database with an audited status change (the case that failed)."""
     webhooks = bench_module("webhooks.py")
-    url = await servers.create_database(stores.database)
-    await migrate(url)
+    url = await servers.migrated_database(stores.database)
     pool = await asyncpg.create_pool(url, min_size=1, max_size=1)
     try:
         lead = await pool.fetchval(
@@ -78,8 +76,7 @@ async def test_export_memory_bench_seeds_the_leads_table(stores: Stores) -> None
 async def test_campaign_fixture_fills_leads_and_rollups(stores: Stores) -> None:
     psql = shutil.which("psql")
     assert psql, "psql (Debian's postgresql-client) runs bench/campaign/fixture.sql"
-    url = await servers.create_database(stores.database)
-    await migrate(url)
+    url = await servers.migrated_database(stores.database)
     ran = subprocess.run(
         [
             psql,

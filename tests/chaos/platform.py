@@ -13,8 +13,9 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from leadcap import embedded, keys
-from leadcap.embedded import Child
+from leadcap import keys
+from leadcap.ops import embedded
+from leadcap.ops.embedded import Child
 from leadcap.stores.postgres.migrate import migrate
 from leadcap.stores.redis import Redis
 from tests import factories, servers

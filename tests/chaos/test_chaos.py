@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from leadcap import keys
+from leadcap.intake.submission import encode_task
 from leadcap.stores.redis import Redis
-from leadcap.submission import encode_task
 from tests import servers
 from tests.chaos.platform import Burst, Platform
 

@@ -9,20 +9,18 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from leadcap import deadletters
 from leadcap.ids import uuid7
+from leadcap.intake.submission import Submission
+from leadcap.ops import deadletters
 from leadcap.stores.postgres import Postgres
-from leadcap.stores.postgres.migrate import migrate
 from leadcap.stores.redis import Redis
-from leadcap.submission import Submission
 from tests import factories, servers
 from tests.servers import Stores
 
 
 @pytest.fixture
 async def database(stores: Stores) -> AsyncIterator[tuple[str, Postgres]]:
-    url = await servers.create_database(stores.database)
-    await migrate(url)
+    url = await servers.migrated_database(stores.database)
     postgres = await Postgres.open(url)
     yield url, postgres
     await postgres.close()

@@ -16,10 +16,11 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import pytest
 
-from leadcap import export
+from leadcap import lead
+from leadcap.campaign import export
 from leadcap.ids import uuid7
+from leadcap.intake.submission import Submission
 from leadcap.stores.postgres import Postgres
-from leadcap.submission import Submission
 from tests import factories, servers
 from tests.servers import Stores
 
@@ -27,10 +28,8 @@ from tests.servers import Stores
 @pytest.fixture(scope="module")
 async def seeded(stores: Stores) -> AsyncIterator[tuple[str, dict[str, Submission]]]:
     """A database of its own with five leads on known days."""
-    from leadcap.stores.postgres.migrate import migrate
 
-    url = await servers.create_database(stores.database)
-    await migrate(url)
+    url = await servers.migrated_database(stores.database)
     postgres = await Postgres.open(url)
 
     def at(day: str, **fields: object) -> Submission:
@@ -45,7 +44,7 @@ async def seeded(stores: Stores) -> AsyncIterator[tuple[str, dict[str, Submissio
         "today": at("2026-11-29", source="hero"),
         "contacted": at("2026-11-29"),
     }
-    await postgres.record(list(leads.values()))
+    await postgres.leads.record(list(leads.values()))
     conn = await asyncpg.connect(url)
     await conn.execute("UPDATE leads SET status = 'contacted' WHERE phone = $1", leads["contacted"].phone)
     await conn.close()
@@ -264,5 +263,5 @@ def test_bad_options_are_usage_errors(args: tuple[str, str], tmp_path: Path) -> 
 
 def test_help_lists_the_choices(tmp_path: Path) -> None:
     shown = servers.leadcap("export-leads", "--help", env={"COLUMNS": "200"}, cwd=tmp_path).stdout
-    for choice in (*export.FORMATS, *export.STATUSES, "jalali"):
+    for choice in (*export.FORMATS, *lead.STATUSES, "jalali"):
         assert choice in shown

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from leadcap import embedded
+from leadcap.ops import embedded
 from tests import factories, servers
 from tests.servers import Process
 

@@ -13,7 +13,6 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import main
-from leadcap.stores.postgres.migrate import migrate
 from tests import factories, servers
 from tests.servers import Process, Stores
 from tests.webhook_receiver import receiving
@@ -24,8 +23,7 @@ REDIS_DB = 14  # this module's own Redis database: its worker drains only its ow
 @pytest.fixture(scope="module")
 async def own_env(env: dict[str, str], stores: Stores) -> dict[str, str]:
     """The suite's environment on a database and Redis database of its own, guard off."""
-    url = await servers.create_database(stores.database)
-    await migrate(url)
+    url = await servers.migrated_database(stores.database)
     return {
         **env,
         "LEADCAP_DATABASE_URL": url,

@@ -16,7 +16,7 @@ import asyncpg
 import pytest
 import redis.asyncio as aioredis
 
-from leadcap import embedded
+from leadcap.ops import embedded
 from tests import servers
 from tests.deploy import helpers
 from tests.deploy.helpers import Nginx, Roles, Running

@@ -25,7 +25,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 import httpx
 import pytest
 
-from leadcap import embedded
+from leadcap.ops import embedded
 from tests.servers import ROOT, stop_process
 
 sys.path.insert(0, str(ROOT / "bench"))

@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from leadcap import embedded
+from leadcap.ops import embedded
 from tests.deploy import helpers
 from tests.deploy.conftest import Stack
 from tests.deploy.helpers import nginxconf

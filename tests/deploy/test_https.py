@@ -19,7 +19,8 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
-from leadcap import embedded, keys
+from leadcap import keys
+from leadcap.ops import embedded
 from tests import factories
 from tests.deploy import conftest, helpers
 from tests.deploy.conftest import Stack

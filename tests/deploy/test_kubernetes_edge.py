@@ -20,7 +20,8 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
-from leadcap import embedded, keys
+from leadcap import keys
+from leadcap.ops import embedded
 from tests import factories, servers
 from tests.deploy import helpers, kube
 from tests.deploy.conftest import Stack

@@ -18,7 +18,9 @@ import asyncpg
 import httpx
 import redis.asyncio as aioredis
 
-from leadcap import embedded, keys, visits
+from leadcap import keys
+from leadcap.campaign import visits
+from leadcap.ops import embedded
 from tests import factories
 from tests.deploy import conftest, helpers
 from tests.deploy.conftest import Stack

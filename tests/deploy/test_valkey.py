@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import redis
 
-from leadcap import embedded
+from leadcap.ops import embedded
 from tests.deploy import helpers
 from tests.servers import stop_process
 

@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from leadcap.embedded import die_with_parent
+from leadcap.ops.embedded import die_with_parent
 
 # The legacy builder: Debian's engine has no BuildKit front end here (no buildx, and the
 # `# syntax=` line would make BuildKit pull an image from a registry this machine cannot reach).

@@ -6,8 +6,10 @@ from __future__ import annotations
 import importlib.metadata
 import json
 
-from leadcap import __version__, export, settings, submission
-from leadcap.phone import DEFAULT_REGION
+from leadcap import __version__, lead, settings
+from leadcap.campaign import export
+from leadcap.intake import submission
+from leadcap.settings import DEFAULT_REGION
 from tests.servers import ROOT
 
 
@@ -28,7 +30,7 @@ def test_the_default_region_is_the_default_and_the_only_allowed_region() -> None
 
 def test_export_columns_carry_every_utm_key_as_free_text() -> None:
     utm_columns = [c for c in export.COLUMNS if c.startswith("utm_")]
-    assert utm_columns == [f"utm_{key}" for key in submission.UTM_KEYS]
+    assert utm_columns == [f"utm_{key}" for key in lead.UTM_KEYS]
     assert set(utm_columns) < export.FREE_TEXT
 
 

@@ -229,6 +229,39 @@ def test_env_example_lists_exactly_the_declared_settings() -> None:
     assert listed == declared
 
 
+def test_settings_are_declared_group_by_group() -> None:
+    """Each setting names its group, and a group's settings are declared together, in GROUPS'
+    order: `leadcap config`, .env.example and the docs list them so."""
+    groups = [d.group for d in settings.declarations().values()]
+    runs = [g for i, g in enumerate(groups) if i == 0 or groups[i - 1] != g]
+    assert runs == list(settings.GROUPS)
+
+
+def test_env_example_lists_the_settings_group_by_group() -> None:
+    """.env.example follows the declarations: each group under its heading, in their order."""
+    text = (ROOT / ".env.example").read_text()
+    found = re.findall(r"^# == (.+) ==$|^\s*#?\s*LEADCAP_([A-Z_]+)=", text, re.MULTILINE)
+    listed: list[tuple[str, str]] = []
+    heading = ""
+    for title, name in found:
+        if title:
+            heading = title
+        else:
+            listed.append((heading, name))
+    declared = [(settings.GROUPS[d.group], d.env) for d in settings.declarations().values()]
+    assert listed == declared
+
+
+def test_the_docs_settings_table_is_the_declarations() -> None:
+    """docs/api.md's table is generated from the declarations; after changing a setting, paste
+    `python -c 'from leadcap.settings import docs_table; print(docs_table(), end="")'` over it."""
+    text = (ROOT / "docs" / "api.md").read_text()
+    table = text[text.index("| variable | default | meaning |") :]
+    table = table[: table.index("\n\n") + 1]
+    assert table == settings.docs_table()
+    assert table.count("\n| `") == len(settings.declarations())
+
+
 def test_every_declared_setting_is_parsed_masked_and_shown_by_config() -> None:
     declared = settings.declarations()
     masked = settings.parse({}).masked()

@@ -17,9 +17,8 @@ import asyncpg
 import pytest
 
 from leadcap.ids import uuid7
+from leadcap.intake.submission import Submission
 from leadcap.stores.postgres import Postgres
-from leadcap.stores.postgres.migrate import migrate
-from leadcap.submission import Submission
 from tests import factories, servers
 from tests.servers import Process, Server, Stores, client, on_db, wait_for
 
@@ -35,9 +34,7 @@ KNOWN_PHONE = "+989123456789"
 
 @pytest.fixture(scope="module")
 async def admin_db(stores: Stores) -> str:
-    url = await servers.create_database(stores.database)
-    await migrate(url)
-    return url
+    return await servers.migrated_database(stores.database)
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +63,7 @@ async def test_admin_in_chromium(admin_stack: Server, admin_db: str) -> None:
     try:  # a lead submitted at a known instant, long before the one just posted
         at_ms = int(KNOWN_AT.timestamp() * 1000)
         lead = Submission(id=uuid7(now_ms=at_ms), phone=KNOWN_PHONE, region="IR", source="نوروز")
-        await known.record([lead])
+        await known.leads.record([lead])
     finally:
         await known.close()
     pg = await asyncpg.connect(admin_db)

@@ -25,9 +25,8 @@ CODES = {"invalid_body", "missing_phone", "invalid_phone", "not_mobile", "region
 
 @pytest.fixture(scope="module")
 def open_server(env: dict[str, str], run_dir: Path) -> Iterator[Server]:
-    running = servers.start_server({**env, "LEADCAP_RATE_LIMIT": "100000/minute"}, run_dir / "abuse.log")
-    yield running
-    running.process.stop()
+    with servers.serving({**env, "LEADCAP_RATE_LIMIT": "100000/minute"}, run_dir / "abuse.log") as running:
+        yield running
 
 
 json_values = st.recursive(

@@ -22,11 +22,11 @@ import httpx
 import jdatetime
 import pytest
 
-from leadcap import export
+from leadcap.campaign import export
 from leadcap.ids import uuid7
+from leadcap.intake.submission import Submission
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.postgres.migrate import migrate
-from leadcap.submission import Submission
 from tests import servers
 from tests.servers import Server, Stores, client, on_db
 from tests.web.test_campaign_view import PASSWORD, add_user, set_cookies, sign_in, value
@@ -46,7 +46,7 @@ async def fa_db(stores: Stores) -> AsyncIterator[str]:
     await migrate(url)
     postgres = await Postgres.open(url)
     ms = int(NOWRUZ.timestamp() * 1000)
-    await postgres.record(
+    await postgres.leads.record(
         [
             Submission(id=uuid7(now_ms=ms), phone=PHONE, region="IR", source="بهار"),
             Submission(id=uuid7(now_ms=ms + 1000), phone="+989350000000", region="IR", source="=cmd|x"),

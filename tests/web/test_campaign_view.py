@@ -13,6 +13,7 @@ import io
 import json
 import re
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
@@ -20,7 +21,6 @@ import httpx
 import pytest
 
 from leadcap import keys
-from leadcap.stores.postgres.migrate import migrate
 from leadcap.stores.redis import Redis
 from tests import factories, servers
 from tests.servers import Process, Server, Stores, client, on_db, wait_for
@@ -31,9 +31,7 @@ PASSWORD = "correct horse battery"
 
 @pytest.fixture(scope="module")
 async def own_db(stores: Stores) -> str:
-    url = await servers.create_database(stores.database)
-    await migrate(url)
-    return url
+    return await servers.migrated_database(stores.database)
 
 
 @pytest.fixture(scope="module")
@@ -193,6 +191,22 @@ async def sign_in(http: httpx.AsyncClient, name: str, password: str) -> httpx.Re
     )
 
 
+async def signed_in(http: httpx.AsyncClient, name: str) -> dict[str, str]:
+    """The Cookie header of a fresh /admin/ session of `name` (password PASSWORD)."""
+    token = value(set_cookies(await sign_in(http, name, PASSWORD))["leadcap_admin"])
+    return {"cookie": f"leadcap_admin={token}"}
+
+
+@asynccontextmanager
+async def as_ops(
+    stack: Server, own_env: dict[str, str], ip: str
+) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, str]]]:
+    """A client from `ip`, signed in to /admin/ as the user "ops" (added now), and its Cookie header."""
+    add_user(own_env, "ops")
+    async with client(stack.url, ip) as http:
+        yield http, await signed_in(http, "ops")
+
+
 def add_user(env: dict[str, str], name: str, password: str = PASSWORD) -> None:
     done = servers.leadcap("admin", "add-user", name, env=env, stdin=password + "\n")
     assert done.returncode == 0, done.stderr
@@ -254,10 +268,7 @@ async def test_sign_in_sets_a_strict_session_cookie_rotated_each_time(
 async def test_admin_pages_name_their_icon_so_browsers_do_not_ask_for_favicon_ico(
     stack: Server, own_env: dict[str, str]
 ) -> None:
-    add_user(own_env, "ops")
-    async with client(stack.url, "127.31.8.1") as http:
-        token = value(set_cookies(await sign_in(http, "ops", PASSWORD))["leadcap_admin"])
-        cookie = {"cookie": f"leadcap_admin={token}"}
+    async with as_ops(stack, own_env, "127.31.8.1") as (http, cookie):
         for path in ("/admin/login", "/admin/", "/admin/leads"):
             page = await http.get(path, headers=cookie)
             assert page.status_code == 200, path
@@ -269,10 +280,7 @@ async def test_admin_pages_name_their_icon_so_browsers_do_not_ask_for_favicon_ic
 
 
 async def test_sign_out_ends_the_session(stack: Server, own_env: dict[str, str]) -> None:
-    add_user(own_env, "ops")
-    async with client(stack.url, "127.31.2.1") as http:
-        token = value(set_cookies(await sign_in(http, "ops", PASSWORD))["leadcap_admin"])
-        cookie = {"cookie": f"leadcap_admin={token}"}
+    async with as_ops(stack, own_env, "127.31.2.1") as (http, cookie):
         page = await http.get("/admin/leads", headers=cookie)
         refused = await http.post("/admin/logout", data={"csrf": "forged"}, headers=cookie)
         assert refused.status_code == 403 and "text/html" in refused.headers["content-type"]
@@ -293,7 +301,7 @@ async def test_wrong_passwords_are_throttled_per_name_and_address_and_per_addres
         assert locked.status_code == 429 and int(locked.headers["retry-after"]) > 0
     # A guesser elsewhere does not lock the operator out: from an address that has not failed,
     # the name still signs in (up to the much higher per-name ceiling, tested in
-    # tests/leadcap/test_admin_sessions.py), and the throttled address stays throttled.
+    # tests/leadcap/campaign/test_admin_sessions.py), and the throttled address stays throttled.
     async with client(stack.url, "127.31.3.2") as http:
         assert (await sign_in(http, "throttled", PASSWORD)).status_code == 303
     async with client(stack.url, "127.31.3.1") as http:
@@ -478,8 +486,7 @@ async def test_status_change_is_audited_and_csv_is_formula_safe(
 
     assert await wait_for(lead, 20)
     async with client(stack.url, "127.31.5.2") as http:
-        token = value(set_cookies(await sign_in(http, "ops", PASSWORD))["leadcap_admin"])
-        cookie = {"cookie": f"leadcap_admin={token}"}
+        cookie = await signed_in(http, "ops")
         listing = await http.get("/admin/leads", params={"source": "=HYPERLINK(1)"}, headers=cookie)
         assert listing.status_code == 200 and posted.json()["phone"] in listing.text
         changed = await http.post(

@@ -12,7 +12,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from leadcap import __version__, embedded
+from leadcap import __version__
+from leadcap.ops import embedded
 from leadcap.stores.postgres.migrate import migrate
 from tests import factories, servers
 from tests.servers import Process, Server, Stores, client, on_db, wait_for, wait_for_lead

@@ -24,7 +24,7 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def two_process_server(env: dict[str, str], stores: Stores, build: Path, run_dir: Path) -> Iterator[Server]:
-    running = servers.start_server(
+    with servers.serving(
         {
             **env,
             "LEADCAP_UI_DIST": str(build),
@@ -32,9 +32,8 @@ def two_process_server(env: dict[str, str], stores: Stores, build: Path, run_dir
             "LEADCAP_REDIS_URL": on_db(stores.redis, 7),
         },
         run_dir / "landing.log",
-    )
-    yield running
-    running.process.stop()
+    ) as running:
+        yield running
 
 
 async def test_fallback_page_is_a_working_form(server: Server) -> None:

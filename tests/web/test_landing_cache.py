@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from leadcap import landing
+from leadcap.landing import cache as landing
 from leadcap.stores.redis import Redis
 from tests import servers
 from tests.servers import Stores, on_db

@@ -53,12 +53,11 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def english_server(env: dict[str, str], run_dir: Path, campaign_file: Path) -> Iterator[Server]:
-    running = servers.start_server(
+    with servers.serving(
         {**env, "LEADCAP_LOCALE": "en", "LEADCAP_CAMPAIGN_FILE": str(campaign_file)},
         run_dir / "english.log",
-    )
-    yield running
-    running.process.stop()
+    ) as running:
+        yield running
 
 
 async def test_the_default_page_is_persian_and_right_to_left(server: Server) -> None:

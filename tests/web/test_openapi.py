@@ -11,7 +11,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
-from leadcap.submission import MAX_BODY
+from leadcap.intake.submission import MAX_BODY
 from tests import servers
 from tests.servers import Server
 
@@ -29,11 +29,10 @@ def open_server(env: dict[str, str], run_dir: Path) -> Iterator[Server]:
         "LEADCAP_SMS_BUDGET": "100000/hour",
         "LEADCAP_SMS_PER_IP": "100000/hour",
     }
-    running = servers.start_server(
+    with servers.serving(
         {**env, "LEADCAP_RATE_LIMIT": "100000/minute", **verifying}, run_dir / "openapi.log"
-    )
-    yield running
-    running.process.stop()
+    ) as running:
+        yield running
 
 
 @schema.parametrize()

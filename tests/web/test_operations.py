@@ -9,7 +9,7 @@ from typing import Any
 
 import asyncpg
 
-from leadcap import embedded
+from leadcap.ops import embedded
 from leadcap.stores.mongo import Mongo
 from tests import factories, servers
 from tests.servers import Process, Server, Stores, client, on_db, wait_for, wait_for_lead

@@ -7,8 +7,8 @@ import asyncio
 import asyncpg
 
 from leadcap import keys
+from leadcap.intake.submission import encode_task
 from leadcap.stores.redis import Redis
-from leadcap.submission import encode_task
 from tests import factories
 from tests.servers import Process, Server, client, wait_for, wait_for_lead
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import redis.asyncio as aioredis
 
-from leadcap import embedded
+from leadcap.ops import embedded
 from tests import factories, servers
 from tests.servers import Server, client
 from tests.web import test_faults

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 import re
 
-from leadcap.submission import UTM_KEYS
+from leadcap.lead import UTM_KEYS
 from tests.servers import ROOT
 from web import campaign, messages
 

@@ -31,15 +31,16 @@ VERIFY_KEY = "0123456789abcdef" * 4
 PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 
 
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeSms]:
-    with fakesms.running() as running:
-        yield running
-
-
 @pytest.fixture(autouse=True)
 def fake_answers_ok(fake: FakeSms) -> None:
     fake.mode = "ok"
+
+
+async def code_sent(http: httpx.AsyncClient, fake: FakeSms) -> tuple[str, str, str]:
+    """POST a fresh number; (the lead's id, the token of its 202, the code the provider got)."""
+    number = factories.mobile()
+    lead = (await http.post("/api/leads/", json={"phone": number})).json()
+    return lead["id"], lead["verification"]["token"], fake.last_code(local(number))
 
 
 def verify_env(env: dict[str, str], fake: FakeSms, provider: str, **extra: str) -> dict[str, str]:
@@ -57,18 +58,16 @@ def verify_env(env: dict[str, str], fake: FakeSms, provider: str, **extra: str) 
 
 @pytest.fixture(scope="module")
 def kavenegar_server(env: dict[str, str], run_dir: Path, fake: FakeSms) -> Iterator[Server]:
-    running = servers.start_server(verify_env(env, fake, "kavenegar"), run_dir / "verify-kavenegar.log")
-    yield running
-    running.process.stop()
+    with servers.serving(verify_env(env, fake, "kavenegar"), run_dir / "verify-kavenegar.log") as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
 def smsir_server(env: dict[str, str], run_dir: Path, fake: FakeSms) -> Iterator[Server]:
     """SMS.ir, with a short code life, a short cooldown and a provider timeout of half a second."""
     extra = {"LEADCAP_SMS_TIMEOUT": "0.5", "LEADCAP_VERIFY_CODE_TTL": "2", "LEADCAP_VERIFY_RESEND_AFTER": "1"}
-    running = servers.start_server(verify_env(env, fake, "smsir", **extra), run_dir / "verify-smsir.log")
-    yield running
-    running.process.stop()
+    with servers.serving(verify_env(env, fake, "smsir", **extra), run_dir / "verify-smsir.log") as running:
+        yield running
 
 
 def local(number: str) -> str:
@@ -152,12 +151,9 @@ async def test_the_whole_flow(
 
 
 async def test_error_rows(kavenegar_server: Server, fake: FakeSms, ip: str) -> None:
-    number = factories.mobile()
     async with client(kavenegar_server.url, ip, headers={"accept-language": "en"}) as http:
-        lead = (await http.post("/api/leads/", json={"phone": number})).json()
-        token = lead["verification"]["token"]
-        code = fake.last_code(local(number))
-        path = f"/api/leads/{lead['id']}"
+        lead_id, token, code = await code_sent(http, fake)
+        path = f"/api/leads/{lead_id}"
         error = assert_error(
             await http.post(path + "/verify", json={"code": wrong(code), "token": token}), 422, "invalid_code"
         )
@@ -195,12 +191,9 @@ async def test_error_rows(kavenegar_server: Server, fake: FakeSms, ip: str) -> N
 
 
 async def test_five_wrong_codes_in_persian(kavenegar_server: Server, fake: FakeSms, ip: str) -> None:
-    number = factories.mobile()
     async with client(kavenegar_server.url, ip, headers={"accept-language": "fa"}) as http:
-        lead = (await http.post("/api/leads/", json={"phone": number})).json()
-        token = lead["verification"]["token"]
-        code = fake.last_code(local(number))
-        path = f"/api/leads/{lead['id']}/verify"
+        lead_id, token, code = await code_sent(http, fake)
+        path = f"/api/leads/{lead_id}/verify"
         for left in (4, 3, 2, 1):
             error = assert_error(
                 await http.post(path, json={"code": wrong(code), "token": token}), 422, "invalid_code"

@@ -21,7 +21,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 
 import jdatetime
 
-from leadcap import leadbook
+from leadcap.campaign import leadbook
 
 FIELDS = ("status", "source", "campaign", "since", "until")
 DAYS = ("since", "until")

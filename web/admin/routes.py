@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, html, raw, redirect
 
-from leadcap import admin_sessions, admin_users, clientip, export, leadbook, stats
-from leadcap.admin_sessions import Session
+from leadcap.campaign import admin_sessions, admin_users, export, leadbook, stats
+from leadcap.campaign.admin_sessions import Session
 from leadcap.errors import (
     CsrfRejected,
     HttpsRequired,
@@ -30,7 +30,8 @@ from leadcap.errors import (
     NotFound,
     RateLimited,
 )
-from leadcap.landing import ui_dist
+from leadcap.intake import clientip
+from leadcap.landing.cache import ui_dist
 from leadcap.settings import LOCALES, Settings
 from web import https, messages
 from web.admin import filters, views

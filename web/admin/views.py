@@ -12,8 +12,8 @@ from html import escape
 from typing import Any
 from urllib.parse import urlencode
 
-from leadcap import leadbook
-from leadcap.stats import Report, Row
+from leadcap.campaign import leadbook
+from leadcap.campaign.stats import Report, Row
 from web.admin import charts, formats
 from web.admin.filters import Filter
 from web.admin.words import WORDS

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
-from leadcap import health
+from leadcap.ops import health
 
 bp = Blueprint("health")
 

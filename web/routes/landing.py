@@ -8,7 +8,8 @@ from datetime import datetime
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, raw
 
-from leadcap import clientip, visits
+from leadcap.campaign import visits
+from leadcap.intake import clientip
 from web import page
 from web.landing import LandingCache
 from web.responses import PrebuiltResponse

@@ -8,12 +8,14 @@ import dataclasses
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, redirect
 
-from leadcap import clientip, codes, origins, submission, visits
+from leadcap.campaign import visits
 from leadcap.errors import ForbiddenOrigin, InvalidBody, LeadcapError, RateLimited, RequestError
-from leadcap.intake import Receipt
+from leadcap.intake import clientip, origins, submission
+from leadcap.intake.accept import Receipt
+from leadcap.intake.submission import MAX_BODY, Submission
 from leadcap.settings import Settings
-from leadcap.submission import MAX_BODY, Submission
-from leadcap.verification import Sent, Verifier
+from leadcap.verification import codes
+from leadcap.verification.verifier import Sent, Verifier
 from web import code_cookie, metrics, responses
 from web.state import state
 
@@ -82,23 +84,18 @@ async def parse(request: Request, settings: Settings) -> Submission:
 def rejected(request: Request, error: LeadcapError) -> LeadcapError:
     """The error to raise for the answer, counted by its code (metrics and the campaign view)."""
     metrics.TALLY.lead("rejected", error.code)
-    count_outcome(request, error)
+    if isinstance(error, RateLimited):
+        count_outcome(request, "rate_limited")
+    else:
+        count_outcome(request, "rejected", error.code)
     return error
 
 
-def count_outcome(request: Request, result: Receipt | LeadcapError) -> None:
+def count_outcome(request: Request, outcome: str, code: str = "") -> None:
     """The answer, for the campaign view's counters (in memory, flushed to PostgreSQL later)."""
     counter = getattr(request.app.ctx, "outcomes", None)
-    if counter is None:
-        return
-    if isinstance(result, RateLimited):
-        counter.count("rate_limited")
-    elif isinstance(result, LeadcapError):
-        counter.count("rejected", result.code)
-    elif result.honeypot:
-        counter.count("honeypot")
-    else:
-        counter.count("duplicate" if result.duplicate else "accepted")
+    if counter is not None:
+        counter.count(outcome, code)
 
 
 @bp.options("/api/leads", strict_slashes=False, name="preflight")
@@ -134,14 +131,10 @@ async def capture(request: Request) -> HTTPResponse:
         raise rejected(request, outcome.result)
     receipt = outcome.result
     current.receipt = receipt
-    if receipt.honeypot:
-        outcome_label = "honeypot"
-    elif receipt.duplicate:
-        outcome_label = "duplicate"
-    else:  # "accepted_direct": written straight to PostgreSQL while Redis was away
-        outcome_label = "accepted_direct" if receipt.degraded else "accepted"
-    metrics.TALLY.lead(outcome_label)
-    count_outcome(request, receipt)
+    # The metrics tell apart "accepted_direct": written straight to PostgreSQL while Redis was away.
+    direct = receipt.outcome == "accepted" and receipt.degraded
+    metrics.TALLY.lead("accepted_direct" if direct else receipt.outcome)
+    count_outcome(request, receipt.outcome)
     headers = outcome.quota.headers()
     body = receipt.body()
     if verifier is not None:

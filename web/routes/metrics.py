@@ -6,10 +6,9 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, raw
 
-from leadcap import clientip
 from leadcap.errors import NotFound
+from leadcap.intake import clientip
 from leadcap.settings import Settings
-from leadcap.stores.postgres.webhooks import WebhookStore
 from web import metrics
 
 bp = Blueprint("metrics")
@@ -28,5 +27,5 @@ async def scrape(request: Request) -> HTTPResponse:
         multiprocess_mode=settings.web_workers > 1,
         sms_budget=settings.sms_budget if settings.verify == "sms" else None,
     )
-    body += await metrics.webhooks(services.redis, WebhookStore(services.postgres))
+    body += await metrics.webhooks(services.redis, services.postgres.webhooks)
     return raw(body, content_type=CONTENT_TYPE_LATEST)

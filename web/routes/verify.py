@@ -13,14 +13,13 @@ from contextlib import asynccontextmanager
 from urllib.parse import parse_qsl
 from uuid import UUID
 
-import orjson
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, json, redirect
 
-from leadcap import clientip, submission
 from leadcap.errors import InvalidBody, LeadcapError, NotFound, RateLimited, StoreError, Unavailable
+from leadcap.intake import clientip, submission
 from leadcap.settings import Settings
-from leadcap.verification import Verifier
+from leadcap.verification.verifier import Verifier
 from web import code_cookie, metrics
 from web.routes.leads import read_capped
 from web.state import RequestState, state
@@ -83,13 +82,7 @@ def read_fields(form: bool, body: bytes) -> dict[str, object]:
             return dict(parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict"))
         except UnicodeDecodeError:
             raise InvalidBody("The form is not valid UTF-8.") from None
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise InvalidBody("The request body is not valid JSON.") from None
-    if not isinstance(data, dict):
-        raise InvalidBody("The request body must be a JSON object.")
-    return data
+    return submission.json_object(body)
 
 
 def read_code(fields: dict[str, object]) -> str:

@@ -6,7 +6,7 @@ from importlib.resources import files
 
 import asyncpg
 
-from leadcap.stores.postgres import translated
+from leadcap.stores.postgres.connection import translated
 
 # Any constant works; it only has to be the same for every `leadcap migrate`.
 ADVISORY_LOCK = 0x6C656164  # "lead"

@@ -1,7 +1,7 @@
 """PostgreSQL for webhooks: endpoints, claims, outcomes, listings. Driver errors become StoreError.
 
 The webhook domain (leadcap/webhooks/: schedules, signing, the delivery loop) calls these methods
-and never sees the pool."""
+and never sees the pool (Postgres hands it to WebhookStore)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from typing import Any
 
 import asyncpg
 import orjson
+from asyncpg.pool import PoolConnectionProxy
 
-from leadcap.stores.postgres import Postgres, translated
-from leadcap.stores.postgres.sql import query
+from leadcap.stores.postgres.connection import translated
+from leadcap.stores.postgres.sql import arrays, query
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +59,9 @@ class Outcome:
     error: str | None
 
 
-async def add_lead_event(conn: asyncpg.Connection, event_type: str, lead_id: uuid.UUID) -> None:
+async def add_lead_event(
+    conn: asyncpg.Connection | PoolConnectionProxy, event_type: str, lead_id: uuid.UUID
+) -> None:
     """Put a `event_type` event (e.g. lead.verified) for a lead into the outbox, on `conn`.
 
     Call it inside the transaction that makes the change the event announces, so the event
@@ -69,8 +72,8 @@ async def add_lead_event(conn: asyncpg.Connection, event_type: str, lead_id: uui
 
 
 class WebhookStore:
-    def __init__(self, postgres: Postgres) -> None:
-        self._pool = postgres._pool  # the store's own pool, private like Postgres's
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool  # the store's own pool, handed over by Postgres
 
     async def enabled_endpoints(self) -> list[Endpoint]:
         async with translated("reading webhook endpoints"):
@@ -118,12 +121,7 @@ class WebhookStore:
 
     async def disable_endpoint(self, endpoint_id: int, reason: str) -> None:
         async with translated("disabling a webhook endpoint"):
-            await self._pool.execute(
-                "UPDATE webhook_endpoints SET enabled = false, disabled_reason = $2, updated_at = now()"
-                " WHERE id = $1",
-                endpoint_id,
-                reason,
-            )
+            await self._pool.execute(query("webhook_disable"), endpoint_id, reason)
 
     async def claim(self, room: Mapping[int, int], lease_s: float) -> list[Claim]:
         """Claim up to room[endpoint] due deliveries per endpoint (FOR UPDATE SKIP LOCKED)."""
@@ -143,12 +141,7 @@ class WebhookStore:
         async with translated("recording webhook outcomes"):
             await self._pool.execute(
                 query("webhook_finish"),
-                [o.delivery_id for o in outcomes],
-                [o.attempts for o in outcomes],
-                [o.state for o in outcomes],
-                [o.delay_s for o in outcomes],
-                [o.status for o in outcomes],
-                [o.error for o in outcomes],
+                *arrays(outcomes, "delivery_id", "attempts", "state", "delay_s", "status", "error"),
             )
 
     async def figures(self) -> dict[str, float]:

@@ -9,7 +9,6 @@ import asyncpg
 import pytest
 
 from leadcap.stores.postgres import Postgres
-from leadcap.stores.postgres.migrate import migrate
 from leadcap.stores.postgres.webhooks import WebhookStore
 from tests import servers
 from tests.servers import Stores
@@ -17,9 +16,7 @@ from tests.servers import Stores
 
 @pytest.fixture(scope="session")
 async def webhook_database_url(stores: Stores) -> str:
-    url = await servers.create_database(stores.database)
-    await migrate(url)
-    return url
+    return await servers.migrated_database(stores.database)
 
 
 @pytest.fixture
@@ -36,7 +33,7 @@ async def postgres(webhook_database_url: str) -> AsyncIterator[Postgres]:
 
 @pytest.fixture
 def store(postgres: Postgres) -> WebhookStore:
-    return WebhookStore(postgres)
+    return postgres.webhooks
 
 
 @pytest.fixture

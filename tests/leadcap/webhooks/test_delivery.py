@@ -14,10 +14,10 @@ from datetime import datetime
 import asyncpg
 import orjson
 
+from leadcap.intake.submission import Submission, read_body, validate
 from leadcap.settings import Settings
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.postgres.webhooks import WebhookStore
-from leadcap.submission import Submission, read_body, validate
 from leadcap.webhooks import schedule, signing
 from leadcap.webhooks.delivery import Deliverer
 from tests import factories
@@ -39,7 +39,7 @@ def sub(phone: str) -> Submission:
 async def record(postgres: Postgres, n: int, batch: int = 250) -> list[Submission]:
     leads = [sub(factories.mobile()) for _ in range(n)]
     for start in range(0, n, batch):
-        await postgres.record(leads[start : start + batch])
+        await postgres.leads.record(leads[start : start + batch])
     return leads
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from leadcap import health, keys
-from leadcap.services import Services
+from leadcap import keys
+from leadcap.ops import health
+from leadcap.ops.services import Services
 from leadcap.settings import Settings
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.postgres.webhooks import WebhookStore

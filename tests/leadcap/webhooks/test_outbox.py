@@ -4,15 +4,17 @@ statement, and a pending delivery per subscribed endpoint."""
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime
 
 import asyncpg
 import orjson
 import pytest
 
+from leadcap.campaign import export
 from leadcap.errors import StoreError
+from leadcap.intake.submission import Submission, read_body, validate
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.postgres.webhooks import WebhookStore, add_lead_event
-from leadcap.submission import Submission, read_body, validate
 from leadcap.webhooks import signing
 from tests import factories
 
@@ -25,9 +27,9 @@ def sub(phone: str, **body: object) -> Submission:
 async def test_one_event_per_new_lead_and_none_on_redelivery(postgres: Postgres, wpg: asyncpg.Pool) -> None:
     first = sub(factories.mobile(), source="hero", utm={"campaign": "fall"})
     again = sub("0" + first.phone[3:])
-    await postgres.record([first])
-    await postgres.record([first])  # the same message redelivered
-    await postgres.record([first, again])  # the same phone submitted again: no new lead
+    await postgres.leads.record([first])
+    await postgres.leads.record([first])  # the same message redelivered
+    await postgres.leads.record([first, again])  # the same phone submitted again: no new lead
     events = await wpg.fetch("SELECT * FROM webhook_events")
     assert len(events) == 1
     event = events[0]
@@ -50,7 +52,7 @@ async def test_a_delivery_per_subscribed_endpoint(
     gone = await store.add_endpoint("http://d.example/h", signing.new_secret(), ["lead.created"])
     await store.disable_endpoint(gone, "answered 410 Gone")
     batch = [sub(factories.mobile()) for _ in range(5)]
-    await postgres.record(batch)
+    await postgres.leads.record(batch)
     rows = await wpg.fetch("SELECT endpoint_id, count(*) AS n FROM webhook_deliveries GROUP BY 1")
     assert {r["endpoint_id"]: r["n"] for r in rows} == {created: 5, both: 5}
 
@@ -61,13 +63,13 @@ async def test_no_event_without_its_lead(postgres: Postgres, store: WebhookStore
     good = sub(factories.mobile())
     bad = Submission(id=sub(factories.mobile()).id, phone=sub(factories.mobile()).phone, region=None)  # type: ignore[arg-type]
     with pytest.raises(StoreError):
-        await postgres.record([good, bad])
+        await postgres.leads.record([good, bad])
     counts = await wpg.fetchrow(
         "SELECT (SELECT count(*) FROM leads) AS leads, (SELECT count(*) FROM webhook_events) AS events,"
         " (SELECT count(*) FROM webhook_deliveries) AS deliveries"
     )
     assert tuple(counts) == (0, 0, 0)
-    await postgres.record([good])
+    await postgres.leads.record([good])
     counts = await wpg.fetchrow(
         "SELECT (SELECT count(*) FROM leads) AS leads, (SELECT count(*) FROM webhook_events) AS events,"
         " (SELECT count(*) FROM webhook_deliveries) AS deliveries"
@@ -82,7 +84,7 @@ async def test_another_event_joins_the_transaction_of_its_change(
     verified = await store.add_endpoint("http://a.example/h", signing.new_secret(), ["lead.verified"])
     await store.add_endpoint("http://b.example/h", signing.new_secret(), ["lead.created"])
     lead = sub(factories.mobile())
-    await postgres.record([lead])
+    await postgres.leads.record([lead])
     async with wpg.acquire() as conn:
         with pytest.raises(RuntimeError):
             async with conn.transaction():
@@ -103,9 +105,29 @@ async def test_lead_created_carries_the_status_the_lead_has(postgres: Postgres, 
     sent with verification off, changes neither the lead nor its one event."""
     waiting = dataclasses.replace(sub(factories.mobile()), verify=True)
     plain = sub(factories.mobile())
-    await postgres.record([waiting, plain])
-    await postgres.record([sub("0" + waiting.phone[3:])])
+    await postgres.leads.record([waiting, plain])
+    await postgres.leads.record([sub("0" + waiting.phone[3:])])
     rows = await wpg.fetch("SELECT lead_id, data FROM webhook_events WHERE type = 'lead.created'")
     sent = {r["lead_id"]: orjson.loads(r["data"])["status"] for r in rows}
     held = {r["id"]: r["status"] for r in await wpg.fetch("SELECT id, status FROM leads")}
     assert sent == held == {waiting.id: "unverified", plain.id: "new"}
+
+
+async def test_every_lead_event_carries_the_export_columns(postgres: Postgres, wpg: asyncpg.Pool) -> None:
+    """lead.created and lead.verified carry one payload, built in one place (migration 0008's
+    webhook_lead_data): the lead's export columns, times in UTC, verified_at once it is set."""
+    lead = dataclasses.replace(sub(factories.mobile(), source="hero", utm={"term": "t"}), verify=True)
+    await postgres.leads.record([lead])
+    await postgres.leads.mark_verified([lead])
+    rows = await wpg.fetch("SELECT type, data FROM webhook_events WHERE lead_id = $1", lead.id)
+    sent = {r["type"]: orjson.loads(r["data"]) for r in rows}
+    assert sorted(sent["lead.created"]) == sorted(c for c in export.COLUMNS if c != "verified_at")
+    assert sorted(sent["lead.verified"]) == sorted(export.COLUMNS)
+    created, verified = sent["lead.created"], sent["lead.verified"]
+    assert (created["status"], verified["status"]) == ("unverified", "verified")
+    assert created["source"] == verified["source"] == "hero" and verified["utm_term"] == "t"
+    for data in (created, verified):
+        assert data["id"] == str(lead.id) and data["phone"] == lead.phone
+        assert data["first_submitted_at"] == lead.submitted_at.isoformat(timespec="microseconds")
+    row = await wpg.fetchrow("SELECT * FROM leads WHERE id = $1", lead.id)
+    assert datetime.fromisoformat(verified["verified_at"]) == row["verified_at"]

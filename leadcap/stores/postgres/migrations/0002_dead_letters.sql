@@ -1,4 +1,4 @@
--- Messages PostgreSQL refused for good (see leadcap/deadletters.py): kept with their error so
+-- Messages PostgreSQL refused for good (see leadcap/ops/deadletters.py): kept with their error so
 -- that they block nothing, hide nothing, and can be looked at and retried by an operator.
 -- The message is kept as the raw JSON bytes: text and jsonb both refuse what made it poison
 -- (a NUL), bytea keeps anything.

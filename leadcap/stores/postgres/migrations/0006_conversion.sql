@@ -1,6 +1,6 @@
 -- Conversion as api.md's Campaign view defines it: new leads that came with a counted visit over
 -- unique visitors. A submission knows it came with one when its POST carried the cookie GET /
--- sets on the visit it counted (leadcap/visits.py, COUNTED_COOKIE); an API client's carries none
+-- sets on the visit it counted (leadcap/campaign/visits.py, COUNTED_COOKIE); an API client's carries none
 -- and its lead is counted apart, so conversion cannot pass 100 % by leads that had no visit.
 --
 -- A column with a constant default is a catalogue change: no table rewrite, whatever the size.

@@ -1,6 +1,8 @@
 -- Leads whose code came back: `verified` with verified_at, a batch at a time (group commit:
--- concurrent verifications share one transaction, and one fsync). $1..$11 are parallel arrays,
--- one element per lead; each phone appears once (the caller keeps the first of a batch).
+-- concurrent verifications share one transaction, and one fsync). $1..$13 are parallel arrays,
+-- one element per lead, the columns record_submissions.sql takes (leads.columns builds both; the
+-- last two, verify and visited, matter only there); each phone appears once (the caller keeps
+-- the first of a batch).
 -- The verify endpoint may run before the worker has written the lead: then the lead is created
 -- here with 0 submissions, and the worker's record_submissions adds the submission to it as to
 -- any existing lead. A lead already being worked on (contacted, qualified, …) keeps its status;
@@ -11,10 +13,11 @@ INSERT INTO leads AS l (id, phone, region, carrier, status, submissions, first_s
                         utm_term, utm_content, verified_at)
 SELECT id, phone, region, carrier, 'verified', 0, submitted_at, submitted_at, source, utm_source,
        utm_medium, utm_campaign, utm_term, utm_content, now()
-FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[],
-            $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
-     AS t(id, phone, region, carrier, submitted_at, source, utm_source, utm_medium, utm_campaign,
-          utm_term, utm_content)
+FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+            $7::text[], $8::text[], $9::text[], $10::text[], $11::timestamptz[], $12::boolean[],
+            $13::boolean[])
+     AS t(id, phone, region, carrier, source, utm_source, utm_medium, utm_campaign, utm_term,
+          utm_content, submitted_at, verify, visited)
 ORDER BY phone  -- the workers' lock order, so a batch here and a batch there cannot deadlock
 ON CONFLICT (phone) DO UPDATE SET
     verified_at = COALESCE(l.verified_at, now()),

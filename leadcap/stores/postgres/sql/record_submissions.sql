@@ -55,18 +55,12 @@ upserted AS (
         carrier            = COALESCE(l.carrier, EXCLUDED.carrier),  -- status stays: a known lead's own
         updated_at         = now()
     -- xmax = 0 only on a row this statement inserted: a new lead, not a known phone again.
-    RETURNING l.*, (l.xmax = 0) AS created
+    RETURNING l AS lead, (l.xmax = 0) AS created
 ),
 events AS (
+    -- the event's data: migration 0008's webhook_lead_data, as for every lead event
     INSERT INTO webhook_events (id, type, lead_id, occurred_at, data)
-    SELECT gen_random_uuid(), 'lead.created', u.id, now(),
-           jsonb_build_object(
-               'id', u.id, 'phone', u.phone, 'region', u.region, 'carrier', u.carrier,
-               'status', u.status, 'submissions', u.submissions,
-               'first_submitted_at', to_char(u.first_submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'),
-               'last_submitted_at', to_char(u.last_submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'),
-               'source', u.source, 'utm_source', u.utm_source, 'utm_medium', u.utm_medium,
-               'utm_campaign', u.utm_campaign, 'utm_term', u.utm_term, 'utm_content', u.utm_content)
+    SELECT gen_random_uuid(), 'lead.created', (u.lead).id, now(), webhook_lead_data(u.lead)
     FROM upserted u
     WHERE u.created
     RETURNING id, type

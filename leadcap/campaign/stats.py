@@ -1,0 +1,247 @@
+"""The campaign's figures per day, hour, source or campaign, from the rollups only.
+
+visits        unique visitors: Redis HyperLogLogs per day/hour (leadcap/campaign/visits.py)
+submissions   submissions recorded in PostgreSQL    ┐
+new leads     of them, the ones that made a lead    │ campaign_rollups (kept by a trigger in
+  with visit  of those, sent from a counted view    ├ the worker's batch transaction)
+  without     the others (API clients), apart       │
+verified      leads that became verified            ┘
+duplicates,   what the intake answered               intake_counts (leadcap/campaign/outcomes.py)
+rejected (by error.code), rate-limited
+conversion    new leads with a visit / visits (api.md, Campaign view), at most 100 %
+
+A lead came with a visit when its POST carried the mark a counted GET / sets (until that hour
+ends; visits.COUNTED_COOKIE). A lead without one (an API client's, or a page older than the
+hour) is counted apart and never in conversion, so leads that had no visit cannot push it past
+100 %. It can still pass it by estimate (a HyperLogLog counts within about 1 %), or where one
+visitor leaves several numbers; it is shown capped at 100 %, the counts beside it unchanged.
+
+Nothing here scans `submissions` or `leads`: a report over a month reads a few thousand rollup
+rows however many leads there are. Visitors and the intake's answers have no source or
+campaign (a visitor has not chosen one yet, and a refused body may have none), so rows by
+source or campaign carry them as None.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any, Literal, get_args
+from zoneinfo import ZoneInfo
+
+from leadcap import keys
+from leadcap.errors import ConfigError, StoreError
+from leadcap.stores.postgres import Postgres
+from leadcap.stores.redis import Redis
+
+Grouping = Literal["day", "hour", "source", "campaign"]
+GROUPINGS: tuple[str, ...] = get_args(Grouping)
+DEFAULT_DAYS = 7
+MAX_PERIODS = 24 * 92  # --by hour over three months at most: a table, not a dump
+
+
+@dataclass(slots=True)
+class Row:
+    label: str
+    visits: int | None = None
+    submissions: int = 0
+    new_leads: int = 0
+    new_leads_with_visit: int = 0
+    verified: int = 0
+    duplicates: int | None = None
+    rate_limited: int | None = None
+    honeypot: int | None = None
+    rejected: dict[str, int] | None = None
+
+    @property
+    def rejected_total(self) -> int | None:
+        return None if self.rejected is None else sum(self.rejected.values())
+
+    @property
+    def new_leads_without_visit(self) -> int:
+        """New leads that came with no counted visit (API clients): counted apart."""
+        return self.new_leads - self.new_leads_with_visit
+
+    @property
+    def conversion(self) -> float | None:
+        """New leads that came with a counted visit per unique visitor, at most 1 (see the
+        module's docstring); None without visitors."""
+        return min(self.new_leads_with_visit / self.visits, 1.0) if self.visits else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "visits": self.visits,
+            "submissions": self.submissions,
+            "new_leads": self.new_leads,
+            "new_leads_with_visit": self.new_leads_with_visit,
+            "new_leads_without_visit": self.new_leads_without_visit,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected_total,
+            "rejected_by_code": self.rejected,
+            "rate_limited": self.rate_limited,
+            "honeypot": self.honeypot,
+            "verified": self.verified,
+            "conversion": None if self.conversion is None else round(self.conversion, 4),
+        }
+
+
+@dataclass(slots=True)
+class Report:
+    by: str
+    since: datetime
+    until: datetime
+    timezone: str
+    rows: list[Row]
+    total: Row = field(default_factory=lambda: Row("total"))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "by": self.by,
+            "since": self.since.isoformat(),
+            "until": self.until.isoformat(),
+            "timezone": self.timezone,
+            "rows": [r.as_dict() for r in self.rows],
+            "total": self.total.as_dict(),
+        }
+
+
+def parse_when(text: str, option: str, tz: ZoneInfo, *, end_of_day: bool = False) -> datetime:
+    """`today`, `yesterday`, a date or an ISO time, in `tz` when it names no offset. A day given
+    as the end of a range includes that whole day."""
+    today = datetime.now(tz).date()
+    named = {"today": today, "yesterday": today - timedelta(days=1)}
+    try:
+        if text in named or len(text) == 10:
+            day = named.get(text) or date.fromisoformat(text)
+            return datetime.combine(day + timedelta(days=1 if end_of_day else 0), time(), tz)
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except (ValueError, OverflowError):  # OverflowError: the day after 9999-12-31
+        raise ConfigError(
+            option, f"must be today, yesterday, a date (2026-11-28) or an ISO time, got {text!r}"
+        ) from None
+    return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
+
+
+def window(since: str | None, until: str | None, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The report's [since, until): by default the last seven days, today included."""
+    end = parse_when(until or "today", "--until", tz, end_of_day=True)
+    start = (
+        parse_when(since, "--since", tz)
+        if since
+        else datetime.combine(end.astimezone(tz).date() - timedelta(days=DEFAULT_DAYS), time(), tz)
+    )
+    if start >= end:
+        raise ConfigError("--since", "must be before --until")
+    return start, end
+
+
+def periods(start: datetime, end: datetime, by: str, tz: ZoneInfo) -> list[datetime]:
+    """Every local day or hour that [start, end) touches, as naive local times (PostgreSQL's
+    date_trunc of `bucket AT TIME ZONE tz` gives the same)."""
+    local = start.astimezone(tz).replace(tzinfo=None)
+    step = timedelta(days=1) if by == "day" else timedelta(hours=1)
+    current = local.replace(hour=0 if by == "day" else local.hour, minute=0, second=0, microsecond=0)
+    last = end.astimezone(tz).replace(tzinfo=None)
+    out: list[datetime] = []
+    while current < last:
+        out.append(current)
+        if len(out) > MAX_PERIODS:
+            raise ConfigError("--since", f"covers more than {MAX_PERIODS} rows; choose a shorter range")
+        current += step
+    return out
+
+
+def label(period: datetime, by: str) -> str:
+    return period.strftime("%Y-%m-%d") if by == "day" else period.strftime("%Y-%m-%d %H:00")
+
+
+def visit_key(period: datetime, by: str) -> str:
+    if by == "day":
+        return keys.visits_day(period.strftime("%Y-%m-%d"))
+    return keys.visits_hour(period.strftime("%Y-%m-%dT%H"))
+
+
+async def _visits(redis: Redis, names: list[str], union_of: list[str]) -> tuple[list[int], int] | None:
+    """PFCOUNT of each key, and of their union (unique visitors over the whole range)."""
+    try:
+        return await redis.campaign.visitor_counts(names, union_of)
+    except StoreError:
+        return None  # Redis away: the rest of the report still stands
+
+
+async def report(
+    postgres: Postgres,
+    redis: Redis | None,
+    *,
+    since: datetime,
+    until: datetime,
+    by: str,
+    timezone: str,
+) -> Report:
+    """The figures of [since, until) grouped `by` day, hour, source or campaign.
+    Reads campaign_rollups and intake_counts (PostgreSQL) and the visit HyperLogLogs (Redis)."""
+    if by not in GROUPINGS:
+        raise ConfigError("--by", f"must be one of {', '.join(GROUPINGS)}, got {by!r}")
+    tz = ZoneInfo(timezone)
+    result = Report(by, since, until, timezone, [])
+    if by in ("source", "campaign"):
+        for r in await postgres.campaign.rollups_by_key(since, until, by):
+            row = Row(r["key"] or "—", submissions=r["submissions"], new_leads=r["new_leads"])
+            row.new_leads_with_visit, row.verified = r["visited_leads"], r["verified"]
+            result.rows.append(row)
+        _add_totals(result, result.rows)
+        return result
+
+    slots = periods(since, until, by, tz)
+    rows = {p: Row(label(p, by), duplicates=0, rate_limited=0, honeypot=0, rejected={}) for p in slots}
+    rollups, outcomes = await postgres.campaign.rollups_by_period(since, until, by, timezone)
+    for r in rollups:
+        if (slot := rows.get(r["period"])) is not None:
+            slot.submissions, slot.new_leads, slot.verified = r["submissions"], r["new_leads"], r["verified"]
+            slot.new_leads_with_visit = r["visited_leads"]
+    for r in outcomes:
+        if (slot := rows.get(r["period"])) is not None:
+            _add_outcome(slot, r["outcome"], r["code"], int(r["n"]))
+    result.rows = list(rows.values())
+    _add_totals(result, result.rows)
+    if redis is not None:
+        names = [visit_key(p, by) for p in slots]
+        counted = await _visits(redis, names, names)
+        if counted is not None:
+            for row, n in zip(result.rows, counted[0], strict=True):
+                row.visits = n
+            # Unique over the range (PFCOUNT of the union): who came on two days is one visitor.
+            result.total.visits = counted[1]
+    return result
+
+
+def _add_outcome(row: Row, outcome: str, code: str, n: int) -> None:
+    if outcome == "duplicate":
+        row.duplicates = (row.duplicates or 0) + n
+    elif outcome == "rate_limited":
+        row.rate_limited = (row.rate_limited or 0) + n
+    elif outcome == "honeypot":
+        row.honeypot = (row.honeypot or 0) + n
+    elif outcome == "rejected":
+        rejected = row.rejected if row.rejected is not None else {}
+        rejected[code] = rejected.get(code, 0) + n
+        row.rejected = rejected
+
+
+def _add_totals(result: Report, rows: list[Row]) -> None:
+    total = result.total
+    for row in rows:
+        total.submissions += row.submissions
+        total.new_leads += row.new_leads
+        total.new_leads_with_visit += row.new_leads_with_visit
+        total.verified += row.verified
+        for name in ("duplicates", "rate_limited", "honeypot"):
+            value = getattr(row, name)
+            if value is not None:
+                setattr(total, name, (getattr(total, name) or 0) + value)
+        if row.rejected is not None:
+            for code, n in row.rejected.items():
+                _add_outcome(total, "rejected", code, n)
+            if total.rejected is None:
+                total.rejected = {}

@@ -1,0 +1,11 @@
+"""What a lead is, as every part names it: the attribution fields a submission may carry and the
+statuses a lead can have. The SQL spells the same (the leads columns, the CHECK on leads.status):
+tests compare them."""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+UTM_KEYS = ("source", "medium", "campaign", "term", "content")
+Status = Literal["new", "contacted", "qualified", "converted", "rejected", "unverified", "verified"]
+STATUSES: tuple[str, ...] = get_args(Status)

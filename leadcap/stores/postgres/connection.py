@@ -1,0 +1,51 @@
+"""PostgreSQL's connection core: the pool and the translation of driver errors.
+
+Every slice of leadcap.stores.postgres (one per feature) runs its statements on the pool made
+here; driver errors become StoreError('postgres', …), transient or not, through `translated`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+
+from leadcap.errors import StoreError
+
+# What a lost connection, a restarting server or a refused login looks like from asyncpg.
+DRIVER_ERRORS = (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+# Errors that say the statement or its data is wrong: the same write will fail again.
+PERMANENT_ERRORS = (
+    asyncpg.DataError,
+    asyncpg.IntegrityConstraintViolationError,
+    asyncpg.SyntaxOrAccessError,
+)
+
+
+@asynccontextmanager
+async def translated(action: str) -> AsyncIterator[None]:
+    """Run a block, turning any driver failure into StoreError('postgres', …)."""
+    try:
+        yield
+    except DRIVER_ERRORS as exc:
+        transient = not isinstance(exc, PERMANENT_ERRORS)
+        raise StoreError(
+            "postgres", f"{action} failed: {type(exc).__name__}: {exc}", transient=transient
+        ) from exc
+
+
+async def create_pool(url: str, *, max_size: int, timeout: float) -> asyncpg.Pool:
+    """A lazily connecting pool: creating it never fails because the server is down."""
+    pool: asyncpg.Pool = await asyncpg.create_pool(
+        url, min_size=0, max_size=max_size, timeout=timeout, command_timeout=30
+    )
+    return pool
+
+
+async def close_pool(pool: asyncpg.Pool) -> None:
+    try:
+        await asyncio.wait_for(pool.close(), timeout=5)
+    except (TimeoutError, *DRIVER_ERRORS):
+        pool.terminate()

@@ -1,0 +1,47 @@
+"""The campaign view's figures as leadcap/campaign/stats.py computes them (pure: no store)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from leadcap.campaign import stats
+from web.admin import views
+
+
+def row(**figures: int) -> stats.Row:
+    return stats.Row("2026-11-28", **figures)  # type: ignore[arg-type]
+
+
+def test_conversion_counts_only_leads_that_came_with_a_visit() -> None:
+    """Two visitors, ten new leads of which one came from a counted view: 50 %, not 500 %."""
+    figures = row(visits=2, new_leads=10, new_leads_with_visit=1).as_dict()
+    assert figures["conversion"] == 0.5
+    assert (figures["new_leads_with_visit"], figures["new_leads_without_visit"]) == (1, 9)
+
+
+def test_conversion_never_passes_one() -> None:
+    """A visitor who leaves three numbers, or a HyperLogLog that counts a little low."""
+    assert row(visits=2, new_leads=3, new_leads_with_visit=3).conversion == 1.0
+    assert row(visits=0, new_leads=3, new_leads_with_visit=0).conversion is None
+
+
+def test_admin_overview_shows_the_leads_without_a_visit_apart() -> None:
+    tz = ZoneInfo("Asia/Tehran")
+    since, until = datetime(2026, 11, 28, tzinfo=tz), datetime(2026, 11, 29, tzinfo=tz)
+
+    def report(by: str) -> stats.Report:
+        rows = [row(visits=2, new_leads=15, new_leads_with_visit=3)]
+        made = stats.Report(by, since, until, "Asia/Tehran", rows)
+        stats._add_totals(made, rows)
+        made.total.visits = 2
+        return made
+
+    page = views.overview(
+        "en", "ops", "csrf", days=report("day"), hours=report("hour"), sources=report("source"),
+        campaigns=report("campaign"),
+    )  # fmt: skip
+    assert "750.0%" not in page and "150.0%" not in page
+    assert '<p class="value">100.0%</p>' in page  # 3 leads with a visit, 2 visitors: capped
+    assert 'New leads with no visit (API)</p><p class="value">12</p>' in page
+    assert page.count('class="s3"') == 2  # one column per chart: today by hour, by day
