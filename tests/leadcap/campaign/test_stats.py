@@ -39,7 +39,7 @@ def test_admin_overview_shows_the_leads_without_a_visit_apart() -> None:
 
     page = views.overview(
         "en", "ops", "csrf", days=report("day"), hours=report("hour"), sources=report("source"),
-        campaigns=report("campaign"),
+        campaigns=report("campaign"), today=since.date(),
     )  # fmt: skip
     assert "750.0%" not in page and "150.0%" not in page
     assert '<p class="value">100.0%</p>' in page  # 3 leads with a visit, 2 visitors: capped
