@@ -15,6 +15,7 @@ from rich.table import Table
 
 from cli import dead_letters
 from cli.admin import app as admin_app
+from cli.apikeys import app as api_keys_app
 from cli.help import Typer
 from cli.ports import port_problem
 from cli.runner import EX_CONFIG, current, fail, json_option, out, run
@@ -41,7 +42,7 @@ app = Typer(
 
 # Commands that read fewer stores than all: in production only their URLs are required
 # (api.md: exporting reads PostgreSQL only).
-READS = {"export-leads": ("DATABASE_URL",)}
+READS = {"export-leads": ("DATABASE_URL",), "api-keys": ("DATABASE_URL",)}
 
 
 def show_version(value: bool) -> None:
@@ -265,6 +266,7 @@ def export_leads(
 
 app.add_typer(dead_letters.app, name="dead-letters")
 app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(api_keys_app, name="api-keys")
 app.command("stats")(stats_command)
 app.add_typer(admin_app, name="admin")
 

@@ -78,13 +78,16 @@ def parse_when(
         if text in named or len(text) == 10:
             day = named.get(text) or date.fromisoformat(text)
             day += timedelta(days=1) if end_of_day else timedelta(0)
-            return datetime(day.year, day.month, day.day, tzinfo=tz)
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+            moment = datetime(day.year, day.month, day.day, tzinfo=tz)
+        else:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        moment = moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
+        moment.astimezone(UTC)  # the store reads it in UTC: year 1 or 9999 may not fit there
+    except (ValueError, OverflowError):
         raise UsageError(
             option, f"must be today, yesterday, a date (2026-11-28) or an ISO time, got {text!r}"
         ) from None
-    return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
+    return moment
 
 
 def filters(since: str | None, until: str | None, status: str | None, *, tz: tzinfo = UTC) -> Filters:
