@@ -325,6 +325,7 @@ async def test_paging_while_leads_commit_out_of_id_order_skips_none(
     seen: list[str] = []
     cursor: str | None = None
     released = False
+    read_before_release: set[str] = set()
     while True:
         query = {"limit": "500", **({"cursor": cursor} if cursor else {})}
         answer = await api.get(PATH, params=query, headers=bearer(key))
@@ -337,8 +338,7 @@ async def test_paging_while_leads_commit_out_of_id_order_skips_none(
         if not released:
             # Everything before the open batch is read; nothing after it is shown yet, though
             # some of it committed: an id-ordered reader would have stepped past the open batch.
-            assert {str(s.id) for s in first} <= set(seen)
-            assert not ({str(s.id) for s in held_batch} | committed_early) & set(seen)
+            read_before_release = set(seen)
             count = "SELECT count(*) FROM leads WHERE id = ANY($1::uuid[])"
             assert await store.pool_for_tests().fetchval(count, list(committed_early)) == 300
             await transaction.commit()
@@ -356,6 +356,9 @@ async def test_paging_while_leads_commit_out_of_id_order_skips_none(
     everything = {str(s.id) for s in (*first, *held_batch, *later)}
     assert not everything - set(seen), f"{len(everything - set(seen))} leads were skipped"
     assert set(seen) == everything | before
+    # and the reader waited at the open batch: everything before it, nothing after it
+    assert {str(s.id) for s in first} <= read_before_release
+    assert not ({str(s.id) for s in held_batch} | committed_early) & read_before_release
 
 
 def test_the_settings_table_knows_the_api_limit() -> None:
