@@ -8,10 +8,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
 import random
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -363,3 +366,48 @@ async def test_paging_while_leads_commit_out_of_id_order_skips_none(
 
 def test_the_settings_table_knows_the_api_limit() -> None:
     assert settings_module.parse({"API_RATE_LIMIT": "5/second"}).api_rate_limit.limit == 5
+
+
+# -- the documented nightly sync -------------------------------------------------------------------
+
+
+def documented_sync() -> str:
+    """The Python block of docs/read-api.md, as a reader would copy it."""
+    text = (servers.ROOT / "docs" / "read-api.md").read_text()
+    start = text.index("```python\n") + len("```python\n")
+    return text[start : text.index("```", start)]
+
+
+async def test_the_documented_nightly_sync_reads_each_lead_once(
+    api: httpx.AsyncClient, store: Postgres, key: str, tmp_path: Path
+) -> None:
+    script = tmp_path / "nightly_sync.py"
+    script.write_text(documented_sync())
+    output = tmp_path / "leads.jsonl"
+    env = {
+        **os.environ,
+        "LEADCAP_URL": str(api.base_url).rstrip("/"),
+        "LEADCAP_API_KEY": key,
+        "SYNC_STATE": str(tmp_path / "cursor.txt"),
+        "SYNC_OUTPUT": str(output),
+    }
+
+    async def sync() -> None:
+        run = await asyncio.create_subprocess_exec(
+            sys.executable, str(script), env=env, stderr=asyncio.subprocess.PIPE
+        )
+        _, err = await run.communicate()
+        assert run.returncode == 0, err.decode()
+
+    await record(store, submissions(1_200))
+    await sync()
+    first_night = [json.loads(line)["id"] for line in output.read_text().splitlines()]
+    tonight = submissions(700)
+    await record(store, tonight)
+    await sync()
+    ids = [json.loads(line)["id"] for line in output.read_text().splitlines()]
+    assert ids[: len(first_night)] == first_night
+    assert ids[len(first_night) :] == [str(s.id) for s in tonight]  # only what came since, in order
+    async with store.pool_for_tests().acquire() as conn:
+        assert set(ids) == {str(i) for i in await conn.fetchval("SELECT array_agg(id) FROM leads")}
+    assert len(ids) == len(set(ids))
