@@ -63,13 +63,37 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def figures(timings: list[float]) -> dict[str, float]:
-    return {
+def figures(timings: list[float], cpu_s: float | None = None) -> dict[str, float]:
+    out = {
         "p50_ms": round(percentile(timings, 50), 1),
         "p99_ms": round(percentile(timings, 99), 1),
         "max_ms": round(max(timings), 1),
         "pages": len(timings),
     }
+    if cpu_s is not None:  # what the figures would be on an idle machine, near enough
+        out["web_cpu_ms_per_page"] = round(cpu_s * 1000 / len(timings), 2)
+    return out
+
+
+def cpu_seconds(root: int) -> float:
+    """User and system CPU of process `root` and all its descendants (Sanic's serving processes)."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(fields[1])
+            times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    family = {root}
+    while True:
+        more = {pid for pid, parent in parents.items() if parent in family} - family
+        if not more:
+            return sum(times.get(pid, 0.0) for pid in family)
+        family |= more
 
 
 async def scratch(admin_url: str) -> str:
@@ -130,11 +154,13 @@ def timed_walk(
     return timings
 
 
-def read_figures(base: str, key: str, walk: int) -> dict[str, dict[str, float]]:
+def read_figures(base: str, key: str, walk: int, server: int) -> dict[str, dict[str, float]]:
     results: dict[str, dict[str, float]] = {}
     with httpx.Client(base_url=base, timeout=60, headers={"authorization": f"Bearer {key}"}) as http:
         timed_walk(http, {"limit": "500"}, 20)  # warm up: prepared statements, caches
-        results["walk"] = figures(timed_walk(http, {"limit": "500"}, walk))
+        cpu = cpu_seconds(server)
+        walked = timed_walk(http, {"limit": "500"}, walk)
+        results["walk"] = figures(walked, cpu_seconds(server) - cpu)
         cursors: list[str] = []
         cursor = None
         for _ in range(50):  # 50 positions spread over the order, by pages of 1000 with gaps
@@ -253,11 +279,13 @@ def main() -> None:
             if time.monotonic() > deadline or server.poll() is not None:
                 raise SystemExit("leadcap serve did not come up")
             time.sleep(0.5)
-        reads = read_figures(base, key, args.walk)
+        load_before = os.getloadavg()[0]
+        reads = read_figures(base, key, args.walk, server.pid)
+        reads["machine"] = {"load_average_1m_before": load_before, "after": os.getloadavg()[0]}
         server.terminate()
         server.wait(60)
         server = None
-        writes = asyncio.run(write_figures(url, args.leads, args.write_batches))
+        writes = asyncio.run(write_figures(url, args.leads, args.write_batches)) if args.write_batches else {}
         print(json.dumps({"leads": args.leads, "pages_of_500": reads, "write_256_leads": writes}, indent=2))
     finally:
         if server is not None:
