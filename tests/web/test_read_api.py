@@ -24,6 +24,7 @@ import pytest
 
 from leadcap import settings as settings_module
 from leadcap.campaign import export
+from leadcap.errors import ConfigError
 from leadcap.ids import uuid7
 from leadcap.intake.submission import Submission
 from leadcap.readapi import apikeys
@@ -364,8 +365,11 @@ async def test_paging_while_leads_commit_out_of_id_order_skips_none(
     assert not ({str(s.id) for s in held_batch} | committed_early) & read_before_release
 
 
-def test_the_settings_table_knows_the_api_limit() -> None:
+def test_the_api_limit_is_a_setting_of_its_own() -> None:
     assert settings_module.parse({"API_RATE_LIMIT": "5/second"}).api_rate_limit.limit == 5
+    with pytest.raises(ConfigError) as refused:
+        settings_module.parse({"API_RATE_LIMIT": "ten/minute"})
+    assert refused.value.variable == "LEADCAP_API_RATE_LIMIT"  # not the intake's LEADCAP_RATE_LIMIT
 
 
 # -- the documented nightly sync -------------------------------------------------------------------
