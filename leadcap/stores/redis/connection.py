@@ -229,6 +229,16 @@ class WaitingSentinelPool(WaitingPool, SentinelConnectionPool):
 class SentinelDirectWriteConnection(SentinelManagedConnection, DirectWriteConnection):
     """A connection to the primary the sentinels name, writing as DirectWriteConnection does."""
 
+    async def send_packed_command(
+        self, command: bytes | str | Iterable[bytes], check_health: bool = True
+    ) -> None:
+        # A connection used again after it broke (the broker's held read and ack connections)
+        # reconnects here. redis-py 8.2 reconnects it to its last address, the dead primary,
+        # for ever; connect() asks the sentinels first.
+        if not self.is_connected:
+            await self.connect()
+        await super().send_packed_command(command, check_health)
+
 
 def text(value: bytes | str) -> str:
     """A reply's bytes as text."""
