@@ -14,7 +14,11 @@ import asyncpg
 import pytest
 
 from leadcap import keys
+from leadcap.intake.accept import Receipt
+from leadcap.stores.postgres import Postgres
+from leadcap.stores.redis import Redis
 from tests import factories, replicated, servers
+from tests.leadcap.intake import test_accept
 from tests.replicated import SentinelSet
 from tests.servers import Process, Server, Stores, client, wait_for
 
@@ -152,3 +156,19 @@ async def test_a_primary_killed_under_load_loses_no_202(
         f" after the kill, intake back on Redis after {back_at - killed_at:.2f}s,"
         f" longest wait between two 202s {longest_silence * 1000:.0f} ms"
     )
+
+
+@pytest.mark.parametrize(("wait_replicas", "degraded"), [("1", False), ("0", False), ("3", True)])
+async def test_the_intake_counts_on_redis_only_once_replicas_hold_the_lead(
+    sentinels: SentinelSet, postgres: Postgres, wait_replicas: str, degraded: bool
+) -> None:
+    """Two replicas: waiting for one (the default) or none goes through Redis; waiting for more
+    replicas than answer takes the direct path, so the lead is in PostgreSQL before its 202."""
+    redis = Redis.open(sentinels.url(wait_replicas=wait_replicas))
+    try:
+        sub = test_accept.submission()
+        outcome = await test_accept.intake(redis, postgres).accept(sub, "1.2.3.4")
+        assert isinstance(outcome.result, Receipt) and outcome.result.degraded is degraded
+        assert (await postgres.leads.recent_submission(sub.phone, 60) is not None) is degraded
+    finally:
+        await redis.close()
