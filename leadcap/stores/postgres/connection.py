@@ -14,8 +14,15 @@ import asyncpg
 
 from leadcap.errors import StoreError
 
-# What a lost connection, a restarting server or a refused login looks like from asyncpg.
-DRIVER_ERRORS = (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+# What a lost connection, a restarting server or a refused login looks like from asyncpg; and,
+# with several hosts and target_session_attrs=read-write, none of them writable (mid-failover).
+DRIVER_ERRORS = (
+    OSError,
+    asyncio.TimeoutError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.TargetServerAttributeNotMatched,
+)
 # Errors that say the statement or its data is wrong: the same write will fail again.
 PERMANENT_ERRORS = (
     asyncpg.DataError,
