@@ -80,3 +80,62 @@ async def test_a_standby_promoted_takes_the_writes_and_nothing_written_is_lost(p
         print(f"\npostgres switch: writes resumed {resumed_s:.2f}s after the primary stopped")  # noqa: T201
     finally:
         await store.close()
+
+
+@pytest.fixture
+def fresh_pair(tmp_path: Path) -> Iterator[PostgresPair]:
+    with replicated.postgres_pair(tmp_path) as running:
+        yield running
+
+
+async def test_a_primary_made_read_only_in_place_is_left_for_the_promoted_standby(
+    fresh_pair: PostgresPair,
+) -> None:
+    """The old primary keeps running but refuses writes (fenced with default_transaction_read_only):
+    the pool's open connections to it are dropped at its first refusal, and the next write goes to
+    the promoted standby."""
+    pair = fresh_pair
+    database = (await servers.create_database(pair.primary.url)).rsplit("/", 1)[1]
+    url = pair.url(database, pair.primary_port, pair.standby_port, target_session_attrs="read-write")
+    await migrate(url)
+    store = await Postgres.open(url, max_size=2)
+    try:
+        before = [submission() for _ in range(10)]
+        await store.leads.record(before)
+        admin = await asyncpg.connect(pair.url("postgres", pair.primary_port))
+        try:
+            await admin.execute("ALTER SYSTEM SET default_transaction_read_only = on")
+            await admin.execute("SELECT pg_reload_conf()")
+        finally:
+            await admin.close()
+        assert await wait_for(lambda: on_standby_count(pair, database, len(before)), 30)
+        pair.promote()
+        after = [submission() for _ in range(10)]
+
+        async def written() -> bool:
+            try:
+                await store.leads.record(after)
+            except StoreError as exc:
+                assert exc.transient
+                return False
+            return True
+
+        assert await wait_for(written, 15), "leadcap kept writing to the read-only server"
+        pool = store.pool_for_tests()
+        assert await pool.fetchval("SELECT inet_server_port()") == pair.standby_port
+        ids = [s.id for s in before + after]
+        assert await pool.fetchval("SELECT count(*) FROM submissions WHERE id = ANY($1::uuid[])", ids) == 20
+    finally:
+        await store.close()
+
+
+async def on_standby_count(pair: PostgresPair, database: str, n: int) -> bool:
+    """Whether the standby replayed at least `n` submissions (so promoting it loses none)."""
+    try:
+        conn = await asyncpg.connect(pair.url(database, pair.standby_port))
+    except asyncpg.InvalidCatalogNameError:
+        return False
+    try:
+        return bool(await conn.fetchval("SELECT count(*) FROM submissions") >= n)
+    finally:
+        await conn.close()
