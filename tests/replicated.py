@@ -82,7 +82,9 @@ def _settled(s: SentinelSet) -> bool:
         for port in s.sentinels:
             with sync_redis.Redis(port=port, password=s.password, socket_timeout=2) as sentinel:
                 state = sentinel.sentinel_master(MASTER)
-                if state["num-other-sentinels"] < len(s.sentinels) - 1 or state["num-slaves"] < len(s.replicas):
+                if state["num-other-sentinels"] < len(s.sentinels) - 1 or state["num-slaves"] < len(
+                    s.replicas
+                ):
                     return False
         for port in s.replicas:
             with s.node(port) as replica:
@@ -107,7 +109,15 @@ def sentinel_set(folder: Path, *, replicas: int = 2, sentinels: int = 3) -> Iter
         for n in range(replicas):
             port = embedded.free_port()
             replica_children[port] = _start_valkey(
-                folder / f"replica{n}", f"replica{n}", auth, port, "--save", "", "--replicaof", "127.0.0.1", str(primary_port)
+                folder / f"replica{n}",
+                f"replica{n}",
+                auth,
+                port,
+                "--save",
+                "",
+                "--replicaof",
+                "127.0.0.1",
+                str(primary_port),
             )
             children.append(replica_children[port])
         quorum = sentinels // 2 + 1
@@ -122,7 +132,9 @@ def sentinel_set(folder: Path, *, replicas: int = 2, sentinels: int = 3) -> Iter
         sentinel_children = {}
         for n in range(sentinels):
             port = embedded.free_port()
-            sentinel_children[port] = _start_valkey(folder / f"sentinel{n}", f"sentinel{n}", watch, port, "--sentinel")
+            sentinel_children[port] = _start_valkey(
+                folder / f"sentinel{n}", f"sentinel{n}", watch, port, "--sentinel"
+            )
             children.append(sentinel_children[port])
         running = SentinelSet(password, primary, primary_port, replica_children, sentinel_children, children)
         _wait(lambda: _settled(running), 60, "the sentinels never saw every replica and each other")
@@ -152,11 +164,15 @@ class PostgresPair:
     def url(self, database: str, *hosts: int, **options: str) -> str:
         listed = ",".join(f"127.0.0.1:{port}" for port in hosts)
         query = "&".join(f"{k}={v}" for k, v in options.items())
-        return f"postgresql://postgres:{quote(self.password)}@{listed}/{database}" + (f"?{query}" if query else "")
+        return f"postgresql://postgres:{quote(self.password)}@{listed}/{database}" + (
+            f"?{query}" if query else ""
+        )
 
     def promote(self) -> None:
         """Make the standby the primary (what an operator or Patroni does after a failover)."""
-        done = embedded._as_postgres(embedded._pg_user(), [str(_pg_bin() / "pg_ctl"), "promote", "-w", "-D", str(self.standby_data)])
+        done = embedded._as_postgres(
+            embedded._pg_user(), [str(_pg_bin() / "pg_ctl"), "promote", "-w", "-D", str(self.standby_data)]
+        )
         assert done.returncode == 0, done.stderr.decode(errors="replace")
 
 
@@ -181,21 +197,50 @@ def postgres_pair(folder: Path) -> Iterator[PostgresPair]:
         else:
             data.mkdir(mode=0o700)
         uid, gid, groups = embedded._as_user(user)
-        copied = subprocess.run(  # noqa: S603 - argv built here; the password goes in the environment
-            [str(_pg_bin() / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(primary_port), "-U", "postgres",
-             "-D", str(data), "-R", "-X", "stream", "-c", "fast"],
+        copied = subprocess.run(
+            [
+                str(_pg_bin() / "pg_basebackup"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(primary_port),
+                "-U",
+                "postgres",
+                "-D",
+                str(data),
+                "-R",
+                "-X",
+                "stream",
+                "-c",
+                "fast",
+            ],
             env={**os.environ, "PGPASSWORD": password},
-            capture_output=True, check=False, user=uid, group=gid, extra_groups=groups,
+            capture_output=True,
+            check=False,
+            user=uid,
+            group=gid,
+            extra_groups=groups,
         )
         assert copied.returncode == 0, copied.stderr.decode(errors="replace")
         port = embedded.free_port()
-        argv = [str(_pg_bin() / "postgres"), "-D", str(data), "-p", str(port), "-c", "listen_addresses=127.0.0.1",
-                "-c", "unix_socket_directories=", "-c", "max_connections=200"]
+        argv = [
+            str(_pg_bin() / "postgres"),
+            "-D",
+            str(data),
+            "-p",
+            str(port),
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            "unix_socket_directories=",
+            "-c",
+            "max_connections=200",
+        ]
         log = embedded._private_log(standby_folder / "postgres.log")
         standby = embedded._spawn("postgres-standby", argv, log, stop_signal=signal.SIGINT, user=user)
         children.append(standby)
         isready = [str(_pg_bin() / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(port)]
-        embedded._wait_until(lambda: subprocess.run(isready, check=False).returncode == 0, standby, log)  # noqa: S603
+        embedded._wait_until(lambda: subprocess.run(isready, check=False).returncode == 0, standby, log)
         yield PostgresPair(password, primary, primary_port, standby, port, data)
     finally:
         for child in reversed(children):  # their folders: conftest's no_postgres_left_behind

@@ -175,7 +175,12 @@ def test_a_sentinel_url_names_the_sentinels_the_primary_and_each_password() -> N
         wait_replicas=2,
     )
     own = sentinel.parse("redis+sentinel://:a@s1/m?sentinel_password=b&sentinel_username=watch")
-    assert (own.password, own.sentinel_password, own.sentinel_username, own.wait_replicas) == ("a", "b", "watch", 1)
+    assert (own.password, own.sentinel_password, own.sentinel_username, own.wait_replicas) == (
+        "a",
+        "b",
+        "watch",
+        1,
+    )
     assert sentinel.parse("redis+sentinel://:a@s1/m?sentinel_password=").sentinel_password is None
     assert sentinel.parse("redis+sentinel://s1/m").password is None
 

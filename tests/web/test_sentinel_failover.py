@@ -6,6 +6,7 @@ while leads come in, the sentinels promote a replica, the intake keeps answering
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -95,7 +96,12 @@ async def test_a_primary_killed_under_load_loses_no_202(
                 report = await http.get("/api/health/")
                 ready = await http.get("/api/health/ready")
                 health.append(
-                    (time.monotonic(), report.status_code, report.json()["checks"]["redis"]["status"], ready.status_code)
+                    (
+                        time.monotonic(),
+                        report.status_code,
+                        report.json()["checks"]["redis"]["status"],
+                        ready.status_code,
+                    )
                 )
                 await asyncio.sleep(0.1)
 
@@ -150,8 +156,8 @@ async def test_a_primary_killed_under_load_loses_no_202(
     assert all(ready == 200 for *_, ready in health)
     assert health[-1][2] == "ok"
     times = sorted(accepted.values())
-    longest_silence = max(b - a for a, b in zip(times, times[1:], strict=False))
-    print(  # noqa: T201 - the figures docs/operations.md quotes (pytest -s shows them)
+    longest_silence = max(b - a for a, b in itertools.pairwise(times))
+    print(
         f"\nsentinel failover: {len(phones)} leads accepted, promoted {promoted_at - killed_at:.2f}s"
         f" after the kill, intake back on Redis after {back_at - killed_at:.2f}s,"
         f" longest wait between two 202s {longest_silence * 1000:.0f} ms"

@@ -236,7 +236,7 @@ class SentinelDirectWriteConnection(SentinelManagedConnection, DirectWriteConnec
         # reconnects here. redis-py 8.2 reconnects it to its last address, the dead primary,
         # for ever; connect() asks the sentinels first.
         if not self.is_connected:
-            await self.connect()
+            await self.connect()  # type: ignore[no-untyped-call]
         await super().send_packed_command(command, check_health)
 
 

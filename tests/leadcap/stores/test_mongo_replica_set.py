@@ -76,4 +76,4 @@ async def test_a_step_down_loses_no_entry(replica_set: Mongo) -> None:
     written = sorted(e["request_id"] for e in await replica_set.entries(kind="request"))
     assert written == sorted(ids + during)  # each once
     assert log.dropped == 0
-    print(f"\nmongo step-down of {STEP_DOWN_S}s: request logs written again after {resumed_s:.2f}s")  # noqa: T201
+    print(f"\nmongo step-down of {STEP_DOWN_S}s: request logs written again after {resumed_s:.2f}s")

@@ -53,7 +53,9 @@ async def test_a_standby_promoted_takes_the_writes_and_nothing_written_is_lost(p
             await store.leads.record([submission()])
         assert gap.value.transient
         # Every host listed answers, none writable (here: only the standby): transient as well.
-        standby_only = await Postgres.open(pair.url(database, pair.standby_port, target_session_attrs="read-write"))
+        standby_only = await Postgres.open(
+            pair.url(database, pair.standby_port, target_session_attrs="read-write")
+        )
         try:
             with pytest.raises(StoreError) as none_writable:
                 await standby_only.leads.record([submission()])
@@ -77,7 +79,7 @@ async def test_a_standby_promoted_takes_the_writes_and_nothing_written_is_lost(p
         assert await pool.fetchval("SELECT inet_server_port()") == pair.standby_port
         ids = [s.id for s in before + after]
         assert await pool.fetchval("SELECT count(*) FROM submissions WHERE id = ANY($1::uuid[])", ids) == 40
-        print(f"\npostgres switch: writes resumed {resumed_s:.2f}s after the primary stopped")  # noqa: T201
+        print(f"\npostgres switch: writes resumed {resumed_s:.2f}s after the primary stopped")
     finally:
         await store.close()
 
