@@ -183,7 +183,7 @@ def _pg_bin() -> Path:
 @contextmanager
 def postgres_pair(folder: Path) -> Iterator[PostgresPair]:
     """Start a primary (leadcap's embedded one) and a streaming standby of it, as the same
-    system user; yield once the standby streams."""
+    system user; yield once the standby accepts connections (it replays what the primary writes)."""
     primary = embedded.start_postgres(folder / "primary")
     children = [primary]
     try:
@@ -223,24 +223,9 @@ def postgres_pair(folder: Path) -> Iterator[PostgresPair]:
         )
         assert copied.returncode == 0, copied.stderr.decode(errors="replace")
         port = embedded.free_port()
-        argv = [
-            str(_pg_bin() / "postgres"),
-            "-D",
-            str(data),
-            "-p",
-            str(port),
-            "-c",
-            "listen_addresses=127.0.0.1",
-            "-c",
-            "unix_socket_directories=",
-            "-c",
-            "max_connections=200",
-        ]
         log = embedded._private_log(standby_folder / "postgres.log")
-        standby = embedded._spawn("postgres-standby", argv, log, stop_signal=signal.SIGINT, user=user)
+        standby = embedded.run_postgres("postgres-standby", _pg_bin(), data, port, log, user)
         children.append(standby)
-        isready = [str(_pg_bin() / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(port)]
-        embedded._wait_until(lambda: subprocess.run(isready, check=False).returncode == 0, standby, log)
         yield PostgresPair(password, primary, primary_port, standby, port, data)
     finally:
         for child in reversed(children):  # their folders: conftest's no_postgres_left_behind

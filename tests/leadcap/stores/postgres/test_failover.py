@@ -12,12 +12,23 @@ import asyncpg
 import pytest
 
 from leadcap.errors import StoreError
+from leadcap.intake.submission import Submission
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.postgres.migrate import migrate
 from tests import replicated, servers
 from tests.leadcap.intake.test_accept import submission
 from tests.replicated import PostgresPair
 from tests.servers import wait_for
+
+
+async def recorded(store: Postgres, submissions: list[Submission]) -> bool:
+    """Whether the submissions were written now; a failure must be a transient one."""
+    try:
+        await store.leads.record(submissions)
+    except StoreError as exc:
+        assert exc.transient
+        return False
+    return True
 
 
 @pytest.fixture(scope="module")
@@ -65,15 +76,7 @@ async def test_a_standby_promoted_takes_the_writes_and_nothing_written_is_lost(p
         pair.promote()
         after = [submission() for _ in range(20)]
 
-        async def written() -> bool:
-            try:
-                await store.leads.record(after)
-            except StoreError as exc:
-                assert exc.transient
-                return False
-            return True
-
-        assert await wait_for(written, 30)
+        assert await wait_for(lambda: recorded(store, after), 30)
         resumed_s = time.monotonic() - stopped_at
         pool = store.pool_for_tests()
         assert await pool.fetchval("SELECT inet_server_port()") == pair.standby_port
@@ -114,15 +117,9 @@ async def test_a_primary_made_read_only_in_place_is_left_for_the_promoted_standb
         pair.promote()
         after = [submission() for _ in range(10)]
 
-        async def written() -> bool:
-            try:
-                await store.leads.record(after)
-            except StoreError as exc:
-                assert exc.transient
-                return False
-            return True
-
-        assert await wait_for(written, 15), "leadcap kept writing to the read-only server"
+        assert await wait_for(lambda: recorded(store, after), 15), (
+            "leadcap kept writing to the read-only server"
+        )
         pool = store.pool_for_tests()
         assert await pool.fetchval("SELECT inet_server_port()") == pair.standby_port
         ids = [s.id for s in before + after]
