@@ -23,33 +23,32 @@ from leadcap.ops import launch
 from web import campaign  # serve's own check of the campaign file, so both agree on every field
 
 
-def _option(help: str) -> Any:  # noqa: A002 - Typer's word
-    return typer.Option(help=help, show_default=False)
+def _option(metavar: str, help: str) -> Any:  # noqa: A002 - Typer's word
+    return typer.Option(metavar=metavar, help=help, show_default=False)
 
 
 def init_command(
-    locale: Annotated[str | None, _option("The page's language: fa or en [default: fa].")] = None,
-    brand: Annotated[str | None, _option("The brand (also the company's name on the page).")] = None,
-    phone: Annotated[str | None, _option("The business phone, an Iranian number: 021 9100 1234.")] = None,
-    address: Annotated[str | None, _option("The address shown in the footer.")] = None,
-    hours: Annotated[str | None, _option(f"Business hours: '{launch.HOURS_EXAMPLE}'.")] = None,
-    domain: Annotated[str | None, _option("The host name the page is served on: example.ir.")] = None,
+    locale: Annotated[str | None, _option("fa|en", "The page's language (default fa).")] = None,
+    brand: Annotated[str | None, _option("TEXT", "The brand, also the company's name on the page.")] = None,
+    phone: Annotated[str | None, _option("TEXT", "The business phone, Iranian: 021 9100 1234.")] = None,
+    address: Annotated[str | None, _option("TEXT", "The address in the page's footer.")] = None,
+    hours: Annotated[str | None, _option("TEXT", f"Business hours: '{launch.HOURS_EXAMPLE}'.")] = None,
+    domain: Annotated[str | None, _option("HOST", "The host name of the site: example.ir.")] = None,
     privacy_url: Annotated[
-        str | None, _option("The privacy policy, https:// [default: https://DOMAIN/privacy].")
+        str | None, _option("URL", "The privacy policy, https:// (default https://DOMAIN/privacy).")
     ] = None,
     yes: Annotated[
-        bool, typer.Option("--yes", help="Ask nothing: what is not given takes its default.")
+        bool, typer.Option("--yes", help="Ask nothing: what no option gives takes its default.")
     ] = False,
     force: Annotated[
-        bool, typer.Option("--force", help="Replace campaign.json and .env if they exist.")
+        bool, typer.Option("--force", help="Replace campaign.json and .env if they are there.")
     ] = False,
 ) -> None:
     """Make the page yours: write campaign.json and .env (mode 0600, every secret generated) here.
 
-    Asks for what is not given as an option; a bad answer is asked again. Never replaces a file
-    that is there without --force.
+    Asks for what no option gives (again after a bad answer); replaces a file only with --force.
 
-    No questions: leadcap init --yes --brand 'Acme' --phone '021 9100 1234' --domain acme.ir
+    No questions: leadcap init --yes --brand Acme --phone '021 9100 1234' --domain acme.ir
     """
     folder = Path.cwd()
     targets = [folder / launch.CAMPAIGN_FILE, folder / launch.ENV_FILE]
@@ -59,6 +58,8 @@ def init_command(
     given = {"locale": locale, "brand": brand, "phone": phone, "address": address, "hours": hours}
     given |= {"domain": domain, "privacy_url": privacy_url}
     template = json.loads(campaign.DEFAULT_FILE.read_text(encoding="utf-8"))
+    if not yes and None in given.values():
+        out.print("Enter takes the answer in parentheses; the answers go into campaign.json and .env here.")
     answers = launch.Answers(**_answers(given, template, ask=not yes))
     document = launch.campaign_document(answers, template)
     try:

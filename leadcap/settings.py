@@ -358,7 +358,8 @@ class Settings:
         None,
         "CAMPAIGN_FILE",
         lambda r, n, _d: _file(r, n),
-        "the campaign file (JSON); unset: web/campaign.default.json",
+        "the campaign file (JSON; `leadcap init` writes one); unset: the demo campaign"
+        " (web/campaign.default.json), refused in production",
         group=LANDING,
     )
 
@@ -533,6 +534,8 @@ def docs_table() -> str:
         meaning = declared.help.replace("|", "\\|")
         if declared.secret:
             meaning += f"; a secret (`leadcap config` masks it), or read from `{PREFIX}{declared.env}_FILE`"
+        if declared.generated:
+            meaning += "; `leadcap init` generates it into `.env`"
         rows.append(f"| `{declared.env}` | {default} | {meaning} |")
     return "\n".join(rows) + "\n"
 

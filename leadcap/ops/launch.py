@@ -228,12 +228,12 @@ class Question:
 # In the order asked: the locale first (the brand and address defaults are in its language), the
 # domain before the privacy URL (whose default is on it).
 QUESTIONS = (
-    Question("locale", "Page language (fa: Persian, right to left; en: English)", read_locale),
-    Question("brand", "Brand (shown at the top of the page and as the company)", read_brand),
-    Question("phone", "Business phone (an Iranian number, shown and dialled from the page)", read_phone),
-    Question("address", "Address (in the page's footer)", read_address),
-    Question("hours", f"Business hours, e.g. {HOURS_EXAMPLE} (days {' '.join(DAYS)})", read_hours),
-    Question("domain", "Domain the page is served on (for its certificate)", read_domain),
+    Question("locale", "Page language (fa: Persian, en: English)", read_locale),
+    Question("brand", "Brand", read_brand),
+    Question("phone", "Business phone (Iranian)", read_phone),
+    Question("address", "Address", read_address),
+    Question("hours", f"Business hours (days {' '.join(DAYS)}; e.g. {HOURS_EXAMPLE})", read_hours),
+    Question("domain", "Domain", read_domain),
     Question("privacy_url", "Privacy-policy URL (https://)", read_privacy_url),
 )
 
