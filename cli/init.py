@@ -119,7 +119,10 @@ def _exists(names: list[str]) -> typer.Exit:
 def _write(path: Path, text: str, mode: int, *, force: bool) -> None:
     """`path` appears whole, with `mode` from its first byte, or not at all; without `force` it
     never replaces a file (a link, which fails on one, not a check then a write)."""
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise fail(f"cannot write {path}: {exc.strerror}") from None
     temp = Path(name)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as file:
