@@ -103,9 +103,8 @@ def serve(
     settings = current(ctx).replace(
         **{k: v for k, v in {"host": host, "port": port, "web_workers": workers}.items() if v is not None}
     )
-    try:  # production never shows the demo; elsewhere one line says how to make the page yours
-        if settings_module.uses_demo_campaign(settings):
-            err.print(DEMO_NOTICE, highlight=False, soft_wrap=True)
+    try:  # production never shows the demo
+        demo = settings_module.uses_demo_campaign(settings)
     except ConfigError as exc:
         raise fail(exc.message, EX_CONFIG) from None
     try:  # before the port: a second serve in another terminal most often asks for the same one
@@ -118,6 +117,9 @@ def serve(
     if settings.web_workers > 1:
         prepare_multiprocess_metrics(settings)
     from cli.serve import serve as run_serve  # imports prometheus_client: after the line above
+
+    if demo:  # once serve is sure to start (a refusal above stays one line): how to make it yours
+        err.print(DEMO_NOTICE, highlight=False, soft_wrap=True)
 
     try:
         run_serve(settings)
