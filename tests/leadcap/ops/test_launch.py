@@ -43,6 +43,7 @@ def test_phone_refuses_what_is_not_an_iranian_number(text: str) -> None:
 
 
 def test_hours_read_days_ranges_lists_and_persian_digits() -> None:
+    assert launch.DAYS == campaign.DAYS  # the names the campaign file and serve use
     read = launch.read_hours("sat-wed 9:00-17:00؛ thu,fri ۰۹:۳۰ - ۱۳:۰۰")
     assert read == (
         Opening(("sat", "sun", "mon", "tue", "wed"), "09:00", "17:00"),
