@@ -104,6 +104,7 @@ class Declared:
     secret: bool = False  # masked by `leadcap config`; may be read from LEADCAP_<NAME>_FILE
     required_in_production: bool = False
     show: Callable[[Any], str] = _text  # how `leadcap config` prints it
+    generated: bool = False  # a random key `leadcap init` writes into .env (a secret; see GENERATED)
 
 
 def setting(
@@ -116,11 +117,15 @@ def setting(
     secret: bool = False,
     required_in_production: bool = False,
     show: Callable[[Any], str] | None = None,
+    generated: bool = False,
 ) -> Any:
     """A Settings field and its declaration (the parsers are looked up when called, so they may
-    be defined further down). A secret is printed as *** unless `show` masks it otherwise."""
+    be defined further down). A secret is printed as *** unless `show` masks it otherwise;
+    `generated`: a random key that `leadcap init` writes (only a secret may be one)."""
+    if generated and not secret:
+        raise TypeError(f"{env}: only a secret can be generated")
     shown = show or (_stars if secret else _flag if isinstance(default, bool) else _text)
-    declared = Declared(env, parse, help, group, secret, required_in_production, shown)
+    declared = Declared(env, parse, help, group, secret, required_in_production, shown, generated)
     return field(default=default, metadata={"declared": declared})
 
 
@@ -356,7 +361,8 @@ class Settings:
         None,
         "CAMPAIGN_FILE",
         lambda r, n, _d: _file(r, n),
-        "the campaign file (JSON); unset: web/campaign.default.json",
+        "the campaign file (JSON; `leadcap init` writes one); unset: the demo campaign"
+        " (web/campaign.default.json), refused in production",
         group=LANDING,
     )
 
@@ -474,6 +480,7 @@ class Settings:
         lambda r, n, _d: r.get(n, "").strip() or None,
         "HMAC key of the codes (32+ characters, required in production); unset: generated into the data dir",
         secret=True,
+        generated=True,
         group=VERIFICATION,
     )
     verify_code_ttl_s: int = setting(
@@ -530,6 +537,8 @@ def docs_table() -> str:
         meaning = declared.help.replace("|", "\\|")
         if declared.secret:
             meaning += f"; a secret (`leadcap config` masks it), or read from `{PREFIX}{declared.env}_FILE`"
+        if declared.generated:
+            meaning += "; `leadcap init` generates it into `.env`"
         rows.append(f"| `{declared.env}` | {default} | {meaning} |")
     return "\n".join(rows) + "\n"
 
@@ -537,6 +546,22 @@ def docs_table() -> str:
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(Settings)}
 # Settings that may instead be read from a file named by `LEADCAP_<NAME>_FILE` (Docker secrets).
 FILE_SETTINGS = tuple(d.env for d in declarations().values() if d.secret)
+# The passwords the compose stores read (.env.docker.stores), not leadcap settings but generated
+# with them by `leadcap init`; tests/deploy holds this list to every password in that file.
+COMPOSE_SECRETS = (
+    "POSTGRES_PASSWORD",
+    "DB_OWNER_PASSWORD",
+    "DB_APP_PASSWORD",
+    "REDIS_PASSWORD",
+    "MONGO_INITDB_ROOT_PASSWORD",
+    "MONGO_APP_PASSWORD",
+)
+# Every random secret `leadcap init` writes into .env: the settings declared `generated` (a new
+# key is covered by its flag), then the compose stores' passwords.
+GENERATED = (
+    *(PREFIX + d.env for d in declarations().values() if d.generated),
+    *COMPOSE_SECRETS,
+)
 
 
 def mask_url(url: str) -> str:
@@ -696,6 +721,20 @@ def _check_verification(settings: Settings) -> None:
         raise ConfigError(
             PREFIX + "VERIFY_KEY", "must be at least 32 characters (e.g. `openssl rand -hex 32`)"
         )
+
+
+def uses_demo_campaign(settings: Settings) -> bool:
+    """Whether the page shows the shipped demo campaign (no LEADCAP_CAMPAIGN_FILE); in production
+    it must not, and ConfigError names the variable."""
+    if settings.campaign_file is not None:
+        return False
+    if settings.production:
+        raise ConfigError(
+            PREFIX + "CAMPAIGN_FILE",
+            "is required when LEADCAP_ENV=production (unset, the page would show the demo campaign);"
+            " `leadcap init` writes one",
+        )
+    return True
 
 
 def refuse_placeholders(raw: Mapping[str, str]) -> None:
