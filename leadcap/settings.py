@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 from dotenv import dotenv_values
 
+from leadcap import sentinel
 from leadcap.errors import ConfigError
 
 PREFIX = "LEADCAP_"
@@ -159,7 +160,8 @@ class Settings:
         None,
         "DATABASE_URL",
         _store_url("postgres", "postgresql"),
-        "postgres(ql):// URL; unset: the embedded server",
+        "postgres(ql):// URL (several host:port with ?target_session_attrs=read-write for a primary"
+        " and standbys); unset: the embedded server",
         secret=True,
         show=_store_url_shown,
         required_in_production=True,
@@ -168,8 +170,9 @@ class Settings:
     redis_url: str | None = setting(
         None,
         "REDIS_URL",
-        _store_url("redis", "rediss", "unix"),
-        "redis(s):// or unix:// URL of Redis (Valkey); unset: the embedded server",
+        _store_url("redis", "rediss", "unix", sentinel.SCHEME),
+        "redis(s):// or unix:// URL of Redis (Valkey), or redis+sentinel://[:password@]sentinel[,sentinel…]/<master>"
+        " for a Sentinel-managed primary (docs/operations.md); unset: the embedded server",
         secret=True,
         show=_store_url_shown,
         required_in_production=True,
@@ -179,7 +182,7 @@ class Settings:
         None,
         "MONGO_URL",
         _store_url("mongodb", "mongodb+srv"),
-        "mongodb(+srv):// URL; unset: the embedded server",
+        "mongodb(+srv):// URL (a replica set: its members and ?replicaSet=); unset: the embedded server",
         secret=True,
         show=_store_url_shown,
         required_in_production=True,
@@ -867,7 +870,15 @@ def _url(raw: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str | N
             raise ConfigError(
                 PREFIX + name, "is not a valid URL: percent-encode / ? # @ in the user name or password"
             )
-        if not parts.scheme.startswith("mongodb"):  # MongoDB lists several host:port pairs
+        if parts.scheme == sentinel.SCHEME:
+            try:
+                sentinel.parse(text)
+            except ValueError as exc:
+                raise ConfigError(PREFIX + name, f"is not a valid {sentinel.SCHEME}:// URL: {exc}") from None
+        elif parts.scheme.startswith("postgres"):  # several host:port pairs (a primary and standbys)
+            for host in parts.netloc.rpartition("@")[2].split(","):
+                urlsplit("//" + host).port  # noqa: B018 - raises ValueError on a bad port
+        elif not parts.scheme.startswith("mongodb"):  # MongoDB lists several host:port pairs
             parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
         raise ConfigError(PREFIX + name, f"is not a valid URL ({wanted}, with a numeric port)") from None
