@@ -30,6 +30,7 @@ DEFAULT_CAMPAIGN = "default"  # the only campaign until campaigns of their own e
 PARAMETERS = ("since", "until", "status", "campaign", "cursor", "limit")
 _MAX_VALUE = 64  # longer than any valid value of any parameter
 _SLUG = re.compile(r"[a-z0-9-]{1,40}")
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 _CURSOR = struct.Struct(">BQ16s")  # version, commit xid, lead id
 _CURSOR_VERSION = 1
 _XID8_MAX = 2**63 - 1  # PostgreSQL's xid8 holds 64 bits; no real transaction id comes near this
@@ -65,7 +66,8 @@ def _single(args: Mapping[str, Sequence[str]]) -> dict[str, str]:
     values: dict[str, str] = {}
     for name, given in args.items():
         if name not in PARAMETERS:
-            raise InvalidQuery(name[:_MAX_VALUE], f"is not one of {', '.join(PARAMETERS)}")
+            shown = _UNSAFE.sub("?", name[:32])  # a client's name goes into a sentence shown to people
+            raise InvalidQuery(shown, f"is not one of {', '.join(PARAMETERS)}")
         if len(given) != 1:
             raise InvalidQuery(name, "is given more than once")
         if len(given[0]) > _MAX_VALUE:
@@ -97,8 +99,8 @@ def parse(args: Mapping[str, Sequence[str]], *, tz: tzinfo) -> Query:
         since = values.get("since")
         until = values.get("until")
         where = export.Filters(
-            since=export.parse_when(since, "since", tz=tz) if since else None,
-            until=export.parse_when(until, "until", tz=tz, end_of_day=True) if until else None,
+            since=export.parse_when(since, "since", tz=tz) if since is not None else None,
+            until=export.parse_when(until, "until", tz=tz, end_of_day=True) if until is not None else None,
             status=status,
         )
     except UsageError as exc:

@@ -232,6 +232,8 @@ HOSTILE: list[tuple[str, int, str]] = [
     ("cursor=" + forged(b"\x01" + b"\xff" * 24), 400, "invalid_query"),  # past xid8
     ("cursor=" + encode_cursor(2**62, uuid.uuid4()), 400, "invalid_query"),  # not yet committed
     ("sinse=2026-01-01", 400, "invalid_query"),
+    ("%E2%80%AEevil%3Cb%3E=1", 400, "invalid_query"),
+    ("since=", 400, "invalid_query"),
     ("status=new&status=contacted", 400, "invalid_query"),
 ]
 
@@ -241,6 +243,12 @@ async def test_hostile_query_strings_get_the_contract_s_errors(
     api: httpx.AsyncClient, key: str, query: str, status: int, code: str
 ) -> None:
     assert_error(await api.get(f"{PATH}?{query}", headers=bearer(key)), status, code)
+
+
+async def test_an_unknown_parameter_s_name_is_shown_defused(api: httpx.AsyncClient, key: str) -> None:
+    answer = await api.get(f"{PATH}?%E2%80%AEevil%3Cb%3E=1", headers={**bearer(key), "accept-language": "en"})
+    message = answer.json()["error"]["message"]
+    assert "evil" in message and "<" not in message and "\u202e" not in message
 
 
 async def test_the_export_s_columns_and_filters(api: httpx.AsyncClient, store: Postgres, key: str) -> None:
