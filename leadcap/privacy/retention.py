@@ -63,13 +63,20 @@ async def run_once(
         if len(stale) < batch:
             break
     marks = await prune_marks(postgres, redis)
-    return {"older_than": older_than.isoformat(), "batches": batches, "marks_pruned": marks, **total.summary()}
+    return {
+        "older_than": older_than.isoformat(),
+        "batches": batches,
+        "marks_pruned": marks,
+        **total.summary(),
+    }
 
 
 async def prune_marks(postgres: Postgres, redis: Redis) -> int:
     """Delete the erasure marks older than anything still waiting in the lead stream."""
     oldest_ms = await redis.workers.oldest_entry_ms()
-    horizon = await postgres.privacy.now() if oldest_ms is None else datetime.fromtimestamp(oldest_ms / 1000, UTC)
+    horizon = (
+        await postgres.privacy.now() if oldest_ms is None else datetime.fromtimestamp(oldest_ms / 1000, UTC)
+    )
     return await postgres.privacy.forget_marks(horizon - MARK_SLACK)
 
 

@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import main
-from leadcap.intake.submission import Submission
 from leadcap.ids import uuid7
+from leadcap.intake.submission import Submission
 from leadcap.stores.postgres import Postgres
 from tests import servers
 from tests.factories import e164, mobile, persian
@@ -65,7 +65,9 @@ def record(env: dict[str, str], phone: str) -> None:
         ((mobile(), "--campaign", "spring", "--yes"), "--campaign"),
     ],
 )
-def test_hostile_input_exits_2_with_one_line(own_env: dict[str, str], args: tuple[str, ...], said: str) -> None:
+def test_hostile_input_exits_2_with_one_line(
+    own_env: dict[str, str], args: tuple[str, ...], said: str
+) -> None:
     code, out, err = erase(*args, env=own_env)
     assert code == 2, (out, err)
     assert "Traceback" not in out + err and said in err.replace("\n", " ")

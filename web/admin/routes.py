@@ -331,7 +331,7 @@ async def phone_of(request: Request, lead_id: str) -> str:
         key = uuid.UUID(lead_id)
     except ValueError:
         raise NotFound("There is no such lead.") from None
-    phone = await request.app.ctx.services.postgres.privacy.phone_of(key)
+    phone: str | None = await request.app.ctx.services.postgres.privacy.phone_of(key)
     if phone is None:
         raise NotFound("There is no such lead.")
     return phone
@@ -344,7 +344,9 @@ async def erase_form(request: Request, lead_id: str) -> HTTPResponse:
     if session is None:
         return to_login()
     phone = await phone_of(request, lead_id)
-    body = views.erase(language(request), session.user, session.csrf, lead_id=lead_id, masked=mask_phone(phone))
+    body = views.erase(
+        language(request), session.user, session.csrf, lead_id=lead_id, masked=mask_phone(phone)
+    )
     return page(request, body)
 
 

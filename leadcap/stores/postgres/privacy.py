@@ -215,5 +215,7 @@ class PrivacyStore:
     async def forget_marks(self, older_than: datetime) -> int:
         """Delete erasure marks no submission still in flight can need (see lead_erasures)."""
         async with translated("pruning erasure marks"):
-            status = await self._pool.execute("DELETE FROM lead_erasures WHERE erased_before < $1", older_than)
+            status = await self._pool.execute(
+                "DELETE FROM lead_erasures WHERE erased_before < $1", older_than
+            )
         return int(status.rsplit(" ", 1)[-1])

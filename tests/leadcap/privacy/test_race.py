@@ -28,7 +28,9 @@ pytestmark = pytest.mark.asyncio
 
 
 @pytest.fixture
-def own_env(env: dict[str, str], stores: Stores, privacy_database_url: str, privacy_mongo_url: str) -> dict[str, str]:
+def own_env(
+    env: dict[str, str], stores: Stores, privacy_database_url: str, privacy_mongo_url: str
+) -> dict[str, str]:
     return {
         **env,
         "LEADCAP_DATABASE_URL": privacy_database_url,

@@ -54,7 +54,9 @@ async def test_only_old_leads_go_in_batches(postgres: Postgres, redis: Redis, mo
     assert again["leads"] == 0 and again["batches"] == 0
 
 
-async def test_the_intake_writes_beside_it_and_loses_nothing(postgres: Postgres, redis: Redis, mongo: Mongo) -> None:
+async def test_the_intake_writes_beside_it_and_loses_nothing(
+    postgres: Postgres, redis: Redis, mongo: Mongo
+) -> None:
     """Submissions written while retention erases (some of them of numbers it is erasing) all
     land: each either makes its old lead young again (kept) or lands as a new lead."""
     pool = postgres.pool_for_tests()
@@ -87,7 +89,9 @@ async def test_the_intake_writes_beside_it_and_loses_nothing(postgres: Postgres,
 async def test_the_daily_run_is_claimed_once(postgres: Postgres, privacy_database_url: str) -> None:
     stores = [await Postgres.open(privacy_database_url, max_size=1) for _ in range(8)]
     try:
-        claims = await asyncio.gather(*(s.privacy.claim_run("retention", 86_400, lease_s=3600) for s in stores))
+        claims = await asyncio.gather(
+            *(s.privacy.claim_run("retention", 86_400, lease_s=3600) for s in stores)
+        )
     finally:
         for s in stores:
             await s.close()
