@@ -6,7 +6,7 @@ Every submission the worker writes is checked against the erasure marks (lead_er
 record_submissions.sql, migration 0012). Against a real PostgreSQL (a fresh
 `leadcap_bench_erasure_*` database, dropped at the end), the worker's statement in batches of
 256 fresh leads, with the rule and with the same statement without it, in alternating rounds
-(so both see the same machine), first with no marks, then with 10,000 marks. Prints the median
+(each first in half of them, so both see the same machine and table), first with no marks, then with 10,000 marks. Prints the median
 leads/s of each, and writes bench/results/erasure-<stamp>.json.
 """
 
@@ -77,9 +77,10 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             runs: dict[str, list[float]] = {"with_rule": [], "without_rule": []}
             await leads_per_s(pool, with_rule, 2)  # warm both plans
             await leads_per_s(pool, without, 2)
-            for _ in range(args.rounds):
-                runs["with_rule"].append(await leads_per_s(pool, with_rule, args.batches))
-                runs["without_rule"].append(await leads_per_s(pool, without, args.batches))
+            for i in range(args.rounds):  # each goes first in half the rounds: no order bias
+                order = [("with_rule", with_rule), ("without_rule", without)]
+                for key, sql in order if i % 2 == 0 else reversed(order):
+                    runs[key].append(await leads_per_s(pool, sql, args.batches))
             medians = {k: round(statistics.median(v)) for k, v in runs.items()}
             medians["cost_pct"] = round((medians["without_rule"] / medians["with_rule"] - 1) * 100, 1)
             result[f"marks_{marks}"] = medians
