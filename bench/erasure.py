@@ -6,8 +6,9 @@ Every submission the worker writes is checked against the erasure marks (lead_er
 record_submissions.sql, migration 0012). Against a real PostgreSQL (a fresh
 `leadcap_bench_erasure_*` database, dropped at the end), the worker's statement in batches of
 256 fresh leads, with the rule and with the same statement without it, in alternating rounds
-(each first in half of them, so both see the same machine and table), first with no marks, then with 10,000 marks. Prints the median
-leads/s of each, and writes bench/results/erasure-<stamp>.json.
+(each first in half of them, so both see the same machine and table), first with no marks,
+then with 10,000 marks. Prints the median leads/s of each, and writes
+bench/results/erasure-<stamp>.json.
 """
 
 from __future__ import annotations

@@ -581,7 +581,8 @@ async def test_erase_asks_first_needs_the_csrf_token_and_is_audited(
         assert not await lead()
         assert not await own_pg.fetchval("SELECT count(*) FROM submissions WHERE phone = $1", phone)
         audit = await own_pg.fetch("SELECT * FROM lead_status_changes WHERE lead_id = $1::uuid", lead_id)
-        assert [(a["old_status"], a["new_status"], a["changed_by"]) for a in audit] == [("new", "erased", "ops")]
+        trail = [(a["old_status"], a["new_status"], a["changed_by"]) for a in audit]
+        assert trail == [("new", "erased", "ops")]
         for path in (f"/admin/leads/{lead_id}/erase", "/admin/leads/not-a-lead/erase"):
             assert (await http.get(path, headers=cookie)).status_code == 404
             gone = await http.post(path, data={"csrf": csrf_of(asking.text)}, headers=cookie)
