@@ -3,6 +3,7 @@ key and each request-log entry; other numbers keep theirs; the audit trail stays
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from datetime import UTC, datetime
@@ -13,6 +14,7 @@ import orjson
 import pytest
 
 from leadcap import keys
+from leadcap.errors import UsageError
 from leadcap.ids import uuid7
 from leadcap.intake.submission import Submission
 from leadcap.privacy import erasure
@@ -21,7 +23,9 @@ from leadcap.stores.mongo import Bucket, Mongo
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.redis import Redis
 from leadcap.webhooks import signing
+from leadcap.webhooks.delivery import Deliverer
 from tests.factories import arabic_indic, e164, mobile
+from tests.webhook_receiver import receiving
 
 pytestmark = pytest.mark.asyncio
 
@@ -184,9 +188,9 @@ async def test_a_number_reads_in_any_spelling_the_form_accepts() -> None:
     for spelling in (national, arabic_indic(national), "+98 " + national[1:], "0098" + national[1:]):
         assert erasure.parse_phone(spelling, settings) == e164(national)
     for hostile in ("abc", "", "0912", "+1 202 555 0100x" * 3, "02112345678", "\x00" * 10):
-        with pytest.raises(erasure.UsageError):
+        with pytest.raises(UsageError):
             erasure.parse_phone(hostile, settings)
-    with pytest.raises(erasure.UsageError):
+    with pytest.raises(UsageError):
         erasure.check_campaign("spring")
     assert erasure.check_campaign("default") == "default"
 
@@ -205,3 +209,37 @@ async def test_a_submission_accepted_before_the_erase_does_not_land(
     later = submission(phone, at_ms=int(time.time() * 1000) + 5)  # the owner comes back
     await postgres.leads.record([later])
     assert await pool.fetchval("SELECT id FROM leads WHERE phone = $1", phone) == later.id
+
+
+async def test_lead_erased_reaches_its_subscribers_signed_without_the_number(
+    postgres: Postgres, redis: Redis, mongo: Mongo
+) -> None:
+    """The receiver checks every signature with the standardwebhooks package; an endpoint not
+    subscribed to lead.erased gets nothing, and the number's lead.created, still pending for
+    the slow endpoint, is never sent after the erase."""
+    pool = postgres.pool_for_tests()
+    settings = Settings(webhook_allow_private=True, webhook_backoff_cap_seconds=1)
+    phone = e164(mobile())
+    with receiving(signing.new_secret()) as crm, receiving(signing.new_secret()) as other:
+        await postgres.webhooks.add_endpoint(crm.url, crm.secret, ["lead.erased"])
+        await postgres.webhooks.add_endpoint(other.url, other.secret, ["lead.created"])
+        lead = submission(phone)
+        await postgres.leads.record([lead])  # other's lead.created waits: no loop runs yet
+        await erasure.erase_number(postgres, redis, mongo, phone, by="t")
+        stop = asyncio.Event()
+        loop = asyncio.create_task(Deliverer(postgres.webhooks, settings).run(stop))
+        try:
+            deadline = time.monotonic() + 20
+            while not crm.received:
+                assert time.monotonic() < deadline, "lead.erased never arrived"
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.5)  # a stray lead.created to `other` would arrive by now
+        finally:
+            stop.set()
+            await loop
+    assert crm.bad == [] and other.received == [] and other.bad == []
+    (body,) = [r["body"] for r in crm.received]
+    assert body["type"] == "lead.erased" and body["data"]["id"] == str(lead.id)
+    assert set(body["data"]) == {"id", "campaign", "erased_at"}
+    assert phone.lstrip("+") not in orjson.dumps(crm.received).decode()
+    assert await pool.fetchval("SELECT state FROM webhook_deliveries") == "delivered"
