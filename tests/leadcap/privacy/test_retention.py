@@ -14,7 +14,10 @@ import pytest
 
 from leadcap.ids import uuid7
 from leadcap.intake.submission import Submission
+from leadcap.ops import health
+from leadcap.ops.services import Services
 from leadcap.privacy import retention
+from leadcap.settings import Settings
 from leadcap.stores.mongo import Mongo
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.redis import Redis
@@ -145,3 +148,27 @@ async def test_two_workers_run_it_once(
     assert sorted(ran) == [0, 1], [w.output()[-2000:] for w in workers]  # one run, by one worker
     assert any("retention erased 20 leads" in w.output() for w in workers)
     assert await pool.fetchval("SELECT count(*) FROM lead_status_changes WHERE new_status = 'erased'") == 20
+
+
+async def test_health_shows_the_last_run_and_a_late_one(
+    postgres: Postgres, redis: Redis, mongo: Mongo
+) -> None:
+    services = Services(Settings(lead_retention_days=30), postgres, redis, mongo)
+    assert (await health.report(services))["checks"]["retention"] == {
+        "status": "ok",
+        "last_run_at": None,
+        "leads": 0,
+    }
+    await postgres.leads.record([at(40, e164(mobile()))])
+    assert await postgres.privacy.claim_run(retention.JOB, retention.DAY_S, lease_s=3600)
+    await postgres.privacy.finish_run(retention.JOB, await retention.run_once(postgres, redis, mongo, 30))
+    check = (await health.report(services))["checks"]["retention"]
+    assert check["status"] == "ok" and check["leads"] == 1
+    assert datetime.fromisoformat(check["last_run_at"]) <= datetime.now(UTC)
+    await postgres.pool_for_tests().execute(
+        "UPDATE maintenance_runs SET finished_at = now() - interval '3 days'"
+    )
+    late = await health.report(services)
+    assert late["checks"]["retention"]["status"] == "down" and late["status"] == "degraded"
+    unset = await health.report(Services(Settings(), postgres, redis, mongo))
+    assert "retention" not in unset["checks"]  # without the setting nothing changes
