@@ -15,6 +15,7 @@ from rich.table import Table
 
 from cli import dead_letters, leads
 from cli.admin import app as admin_app
+from cli.apikeys import app as api_keys_app
 from cli.help import Typer
 from cli.init import init_command
 from cli.ports import port_problem
@@ -42,7 +43,7 @@ app = Typer(
 
 # Commands that read fewer stores than all: in production only their URLs are required
 # (api.md: exporting reads PostgreSQL only).
-READS = {"export-leads": ("DATABASE_URL",)}
+READS = {"export-leads": ("DATABASE_URL",), "api-keys": ("DATABASE_URL",)}
 # Commands that read no configuration: `init` writes it (a broken ./.env must not stop its repair).
 UNCONFIGURED = {"init"}
 DEMO_NOTICE = (
@@ -280,6 +281,7 @@ def export_leads(
 app.add_typer(dead_letters.app, name="dead-letters")
 app.add_typer(leads.app, name="leads")
 app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(api_keys_app, name="api-keys")
 app.command("stats")(stats_command)
 app.command("init")(init_command)
 app.add_typer(admin_app, name="admin")

@@ -27,6 +27,11 @@ def rate_bucket(bucket: str) -> str:
     return PREFIX + "rl:" + bucket
 
 
+def api_rate(key_id: int) -> str:
+    """The sorted set holding one read API key's recent request times."""
+    return PREFIX + "rl:api:" + str(key_id)
+
+
 def dedupe(e164: str) -> str:
     """Remembers the first submission id of a phone during the dedupe window."""
     return PREFIX + "dd:" + e164

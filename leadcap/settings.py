@@ -79,6 +79,7 @@ LANDING = "landing"
 WEBHOOKS = "webhooks"
 ADMIN = "admin"
 VERIFICATION = "verification"
+READ_API = "read_api"
 GROUPS = {
     PROCESS: "The process and its stores",
     WEB: "The web server",
@@ -89,6 +90,7 @@ GROUPS = {
     WEBHOOKS: "Webhooks",
     ADMIN: "/admin/",
     VERIFICATION: "Phone verification",
+    READ_API: "The read API (GET /api/v1/leads)",
 }
 
 
@@ -506,6 +508,16 @@ class Settings:
         group=VERIFICATION,
     )
 
+    # -- read_api --------------------------------------------------------------------------------------
+
+    api_rate_limit: RateLimit = setting(  # noqa: RUF009 - setting() returns a dataclasses.field
+        RateLimit(600, 60),
+        "API_RATE_LIMIT",
+        lambda r, n, d: parse_rate_limit(r.get(n) or str(d), n),
+        "requests per read API key, N/second|minute|hour|day (a sliding window)",
+        group=READ_API,
+    )
+
     @property
     def production(self) -> bool:
         return self.env == "production"
@@ -766,13 +778,11 @@ def check_timezone(text: str, variable: str) -> str:
     return text
 
 
-def parse_rate_limit(text: str) -> RateLimit:
-    """`"10/minute"` → RateLimit(10, 60); raise ConfigError on anything else."""
+def parse_rate_limit(text: str, name: str = "RATE_LIMIT") -> RateLimit:
+    """`"10/minute"` → RateLimit(10, 60); raise ConfigError (naming LEADCAP_`name`) on anything else."""
     count, _, unit = text.strip().partition("/")
     if not count.strip().isdigit() or unit.strip().lower() not in WINDOWS or int(count) < 1:
-        raise ConfigError(
-            "LEADCAP_RATE_LIMIT", f"must look like 10/minute (N/second|minute|hour|day), got {text!r}"
-        )
+        raise ConfigError(PREFIX + name, f"must look like 10/minute (N/second|minute|hour|day), got {text!r}")
     return RateLimit(int(count), WINDOWS[unit.strip().lower()])
 
 
