@@ -145,14 +145,18 @@ def migrate(ctx: typer.Context) -> None:
 
 @app.command("flush-cache")
 def flush_cache(ctx: typer.Context) -> None:
-    """Make every web process serve the current landing-page build on its next request."""
+    """Make every web process serve the campaign file (and the current build) on its next request.
+
+    The file is checked first: a bad one exits 1 naming the field, and every page stays."""
     settings = current(ctx)
+    try:
+        document = cache.document(settings)
+    except ConfigError as exc:  # the operator's file, not the process's configuration: exit 1
+        raise fail(f"{exc.message} (nothing was published; every page stays as it was)") from None
 
     async def go() -> cache.Flush:
         async with await Services.open(settings, postgres=False, mongo=False) as services:
-            return await cache.flush(
-                services.redis, cache.ui_dist(settings), locale=settings.locale, edge_dir=settings.edge_dir
-            )
+            return await cache.flush(services.redis, document, edge_dir=settings.edge_dir)
 
     flushed = run(go())
     if not flushed.complete:

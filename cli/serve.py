@@ -53,7 +53,7 @@ def start_worker() -> subprocess.Popen[bytes]:
 
 
 def serve(settings: Settings) -> None:
-    campaign.load(settings.campaign_file)  # a bad campaign file stops here, before any store starts
+    campaign.load(settings.campaign_file, settings.assets_dir)  # a bad file stops here (exit 78), before any store starts
     with ExitStack() as stack:
         if embedded.missing(settings):
             settings, stores = stack.enter_context(

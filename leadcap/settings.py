@@ -356,6 +356,13 @@ class Settings:
         "the campaign file (JSON); unset: web/campaign.default.json",
         group=LANDING,
     )
+    assets_dir: Path | None = setting(  # noqa: RUF009 - setting() returns a dataclasses.field
+        None,
+        "ASSETS_DIR",
+        lambda r, n, _d: _folder(r, n),
+        "the folder of the campaign's images (logo, badges), served at /campaign-assets/; unset: none",
+        group=LANDING,
+    )
 
     # -- webhooks --------------------------------------------------------------------------------------
 
@@ -845,6 +852,15 @@ def _file(raw: Mapping[str, str], name: str) -> Path | None:
         return None
     if not Path(text).is_file():
         raise ConfigError(PREFIX + name, f"must name a readable file, got {text!r}")
+    return Path(text)
+
+
+def _folder(raw: Mapping[str, str], name: str) -> Path | None:
+    text = raw.get(name, "").strip()
+    if not text:
+        return None
+    if not Path(text).is_dir():
+        raise ConfigError(PREFIX + name, f"must name a folder, got {text!r}")
     return Path(text)
 
 

@@ -399,5 +399,5 @@ async def test_flush_cache_reaches_every_pods_edge(pods: tuple[Stack, list[Pod],
         for http in clients:
             await http.aclose()
         cleanup = aioredis.Redis.from_url(redis_url)
-        await cleanup.delete(keys.LANDING_HTML)
+        await cleanup.delete(keys.LANDING_CAMPAIGN)
         await cleanup.aclose()

@@ -204,7 +204,7 @@ async def test_flush_cache_reaches_the_page_nginx_serves(
             index.write_text(original)
             flush_cache(stack)
             # tests/web/test_landing.py's servers share this Redis db: leave no shared copy behind
-            await stack_redis.delete(keys.LANDING_HTML)
+            await stack_redis.delete(keys.LANDING_CAMPAIGN)
         assert helpers.without_policy((await http.get("/")).text) == original
 
 
