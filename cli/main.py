@@ -25,6 +25,7 @@ from leadcap import settings as settings_module
 from leadcap.campaign import export
 from leadcap.errors import ConfigError, LeadcapError, UsageError
 from leadcap.landing import cache
+from leadcap.landing import campaign as landing_campaign
 from leadcap.lead import Status
 from leadcap.ops import embedded, health
 from leadcap.ops.services import Services, configured, require_url
@@ -96,6 +97,10 @@ def serve(
     settings = current(ctx).replace(
         **{k: v for k, v in {"host": host, "port": port, "web_workers": workers}.items() if v is not None}
     )
+    try:  # a bad campaign file is a configuration error, whatever else is wrong
+        landing_campaign.load(settings.campaign_file, settings.assets_dir)
+    except ConfigError as exc:
+        raise fail(exc.message, EX_CONFIG) from None
     try:  # before the port: a second serve in another terminal most often asks for the same one
         if embedded.missing(settings):
             embedded.check_free(settings.data_dir.resolve())

@@ -129,11 +129,12 @@ class _Reader:
             raise self.fail(f"{where} must be an https:// address or a /path, got {text!r}")
         return text
 
-    def image(self, value: Any, where: str, width: int, height: int) -> Image:
+    def image(self, value: Any, where: str) -> tuple[str, str | None]:
+        """What the page loads an image from, and the https origin the CSP must allow (None: 'self')."""
         src = self.text(value, where)
         if _URL_LIKE.match(src):
-            return Image(src, width, height, _origin(src, where))
-        return Image(ASSETS_PATH + self.asset(src, where), width, height, None)
+            return src, _origin(src, where)
+        return ASSETS_PATH + self.asset(src, where), None
 
     def asset(self, name: str, where: str) -> str:
         """The URL path of a file inside LEADCAP_ASSETS_DIR; refused outside it."""
@@ -268,8 +269,9 @@ def parse(data: Any, assets: Path | None = None, document: bytes = b"") -> Campa
     logo = None
     if data.get("logo") is not None:
         source = _object(data["logo"], "logo", '{"src": "logo.svg", "width": 32, "height": 32}')
+        src, origin = read.image(source.get("src"), "logo.src")
         size = read.number(source.get("width"), "logo.width", 400), read.number(source.get("height"), "logo.height", 200)
-        logo = read.image(source.get("src"), "logo.src", *size)
+        logo = Image(src, *size, origin)
 
     rows = data.get("badges", [])
     if not isinstance(rows, list):
@@ -278,8 +280,9 @@ def parse(data: Any, assets: Path | None = None, document: bytes = b"") -> Campa
     for i, row in enumerate(rows):
         if not isinstance(row, dict):
             raise read.fail(f"badges.{i} must be an object")
+        src, origin = read.image(row.get("image"), f"badges.{i}.image")
         size = read.number(row.get("width"), f"badges.{i}.width", 400), read.number(row.get("height"), f"badges.{i}.height", 400)
-        image = read.image(row.get("image"), f"badges.{i}.image", *size)
+        image = Image(src, *size, origin)
         link = read.link(row.get("link"), f"badges.{i}.link")
         alt = row.get("alt")
         if not isinstance(alt, dict):

@@ -30,7 +30,7 @@ function campaignModule(): Plugin {
         imports.push(`import img${imports.length} from ${JSON.stringify(`${path}?url`)};`);
         return `img${imports.length - 1}`;
       };
-      const logo = c.logo ? `{ src: ${image(c.logo.file)}, width: ${c.logo.width}, height: ${c.logo.height} }` : 'null';
+      const logo = c.logo ? `{ src: ${c.logo.file ? image(c.logo.file) : JSON.stringify(c.logo.url)}, width: ${c.logo.width}, height: ${c.logo.height} }` : 'null';
       const badges = c.badges.map(
         (b: { file?: string; url?: string; link: string; width: number; height: number; alt: object }) =>
           `{ src: ${b.file ? image(b.file) : JSON.stringify(b.url)}, link: ${JSON.stringify(b.link)}, width: ${b.width}, height: ${b.height}, alt: ${JSON.stringify(b.alt)} }`,

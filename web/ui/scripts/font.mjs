@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import subsetFont from 'subset-font';
+import { CampaignError, loadCampaign } from './campaign.mjs';
 import { CHARACTERS } from './glyphs.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -15,6 +16,18 @@ const SOURCE = path.join(path.dirname(require.resolve('vazirmatn/package.json'))
 export const OUTPUT = path.join(root, 'src', 'fonts', 'vazirmatn-subset.woff2');
 // The weights the page uses (400 body … 700 headline); the rest of the axis is dropped.
 const WEIGHTS = { min: 400, max: 700 };
+
+// First in `npm run build`: a bad campaign file (for the build's demo pages) stops it here with
+// one line naming the field.
+try {
+  loadCampaign();
+} catch (err) {
+  if (err instanceof CampaignError) {
+    console.error(err.message);
+    process.exit(1);
+  }
+  throw err;
+}
 
 // Every character the page's own words use must be in the subset (they are today: this stops
 // the build if a new word brings one that is not).
