@@ -40,14 +40,27 @@ def campaign_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def assets(campaign_file: Path) -> Path:
+    """LEADCAP_ASSETS_DIR beside the campaign file (never the campaign's own folder)."""
+    folder = campaign_file.parent / "assets"
+    folder.mkdir()
+    (folder / "logo.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+    (folder / "notes.txt").write_text("not an image")
+    (folder / "out.svg").symlink_to(campaign_file.parent / "secret.svg")
+    (campaign_file.parent / "secret.svg").write_text("<svg>secret</svg>")
+    return folder
+
+
+@pytest.fixture(scope="module")
 def two_process_server(
-    env: dict[str, str], stores: Stores, build: Path, campaign_file: Path, run_dir: Path
+    env: dict[str, str], stores: Stores, build: Path, campaign_file: Path, assets: Path, run_dir: Path
 ) -> Iterator[Server]:
     with servers.serving(
         {
             **env,
             "LEADCAP_UI_DIST": str(build),
             "LEADCAP_CAMPAIGN_FILE": str(campaign_file),
+            "LEADCAP_ASSETS_DIR": str(assets),
             "LEADCAP_WEB_WORKERS": "2",
             "LEADCAP_REDIS_URL": on_db(stores.redis, 7),
         },
@@ -135,6 +148,18 @@ def test_flush_cache_reaches_every_process(
     finally:
         write_campaign(campaign_file, "campaign one")
         assert servers.leadcap("flush-cache", env=flush_env).returncode == 0
+
+
+def test_the_campaigns_images_and_nothing_else_are_served_from_the_assets_folder(
+    two_process_server: Server,
+) -> None:
+    url = two_process_server.url
+    logo = httpx.get(url + "/campaign-assets/logo.svg")
+    assert logo.status_code == 200 and logo.headers["content-type"] == "image/svg+xml"
+    assert "sandbox" in logo.headers["Content-Security-Policy"]  # opened alone, it runs nothing
+    for path in ("notes.txt", "out.svg", "%2e%2e/campaign.json", "..%2fsecret.svg", "%2e%2e%2fsecret.svg", "nope.svg"):
+        refused = httpx.get(f"{url}/campaign-assets/{path}")
+        assert refused.status_code == 404 and "secret" not in refused.text, path
 
 
 def test_hashed_assets_are_immutable(two_process_server: Server) -> None:
