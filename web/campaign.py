@@ -19,7 +19,17 @@ from leadcap.settings import LOCALES
 DEFAULT_FILE = rules.DEFAULT_FILE
 VARIABLE = rules.VARIABLE
 Hours = rules.Hours
-__all__ = ["DAY_NAMES", "DEFAULT_FILE", "VARIABLE", "Campaign", "Copy", "Hours", "call_back_sentence", "load", "parse"]
+__all__ = [
+    "DAY_NAMES",
+    "DEFAULT_FILE",
+    "VARIABLE",
+    "Campaign",
+    "Copy",
+    "Hours",
+    "call_back_sentence",
+    "load",
+    "parse",
+]
 
 
 @dataclass(frozen=True, slots=True)

@@ -140,7 +140,9 @@ class LandingCache:
             chosen = self._chosen(document)
         except ConfigError as exc:
             if version != self._refused:
-                log.error("landing page version %d not taken, the page stays as it was: %s", version, exc.message)
+                log.error(
+                    "landing page version %d not taken, the page stays as it was: %s", version, exc.message
+                )
             self._refused = version
             return False
         self.campaign = chosen

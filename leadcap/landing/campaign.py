@@ -25,7 +25,17 @@ ASSETS_PATH = "/campaign-assets/"  # where web processes serve LEADCAP_ASSETS_DI
 DEFAULT_FILE = Path(__file__).resolve().parents[2] / "web" / "campaign.default.json"
 DAYS = ("sat", "sun", "mon", "tue", "wed", "thu", "fri")  # the Iranian week starts on Saturday
 ICONS = ("clock", "shield", "sparkles", "phone", "star", "award", "headset", "badge-check")
-LOCALE_TEXT = ("brand", "title", "description", "eyebrow", "headline", "supporting", "cta", "company", "address")
+LOCALE_TEXT = (
+    "brand",
+    "title",
+    "description",
+    "eyebrow",
+    "headline",
+    "supporting",
+    "cta",
+    "company",
+    "address",
+)
 TOP_KEYS = ("$comment", "phone", "privacy_url", "hours", "logo", "badges", "locales")
 IMAGE_TYPES = (".svg", ".png", ".webp", ".jpg", ".jpeg", ".gif")
 MAX_TEXT = 2000
@@ -139,7 +149,9 @@ class _Reader:
     def asset(self, name: str, where: str) -> str:
         """The URL path of a file inside LEADCAP_ASSETS_DIR; refused outside it."""
         if self.assets is None:
-            raise self.fail(f"{where} names a local file, but {ASSETS_VARIABLE} is not set (or use an https:// address)")
+            raise self.fail(
+                f"{where} names a local file, but {ASSETS_VARIABLE} is not set (or use an https:// address)"
+            )
         try:
             asset_file(self.assets, name)
         except ValueError as exc:
@@ -160,7 +172,9 @@ def asset_file(assets: Path, name: str) -> Path:
         or any(part in ("..", "") or part.startswith(".") for part in name.split("/"))
         or relative.suffix.lower() not in IMAGE_TYPES
     ):
-        raise ValueError(f"must be an https:// address or an image file (.svg .png .webp .jpg .gif) inside {ASSETS_VARIABLE}")
+        raise ValueError(
+            f"must be an https:// address or an image file (.svg .png .webp .jpg .gif) in {ASSETS_VARIABLE}"
+        )
     root = assets.resolve()
     file = (root / relative).resolve()
     if not file.is_relative_to(root):  # a link inside the folder that points out of it
@@ -173,7 +187,9 @@ def asset_file(assets: Path, name: str) -> Path:
 # What an image's origin may be in the CSP's img-src: https://host[:port] and nothing else, so a
 # campaign file cannot widen the policy (`https://*`) or start another directive (`;`).
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
-_HTTPS_ORIGIN = re.compile(rf"https://((?:{_LABEL}\.)*{_LABEL})(?::([0-9]{{1,5}}))?(?=[/?#]|$)", re.IGNORECASE)
+_HTTPS_ORIGIN = re.compile(
+    rf"https://((?:{_LABEL}\.)*{_LABEL})(?::([0-9]{{1,5}}))?(?=[/?#]|$)", re.IGNORECASE
+)
 _URL_LIKE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|//)", re.IGNORECASE)  # a scheme, or scheme-relative
 
 
@@ -188,7 +204,8 @@ def _origin(image: str, where: str) -> str:
         or (port is not None and not 0 < int(port) < 65536)
     ):
         raise ConfigError(
-            VARIABLE, f"{where} must be an https://host[:port]/… address or a file in {ASSETS_VARIABLE}, got {image!r}"
+            VARIABLE,
+            f"{where} must be an https://host[:port]/… address or a file in {ASSETS_VARIABLE}, got {image!r}",
         )
     return f"https://{found.group(1).lower()}" + (f":{int(port)}" if port else "")
 
@@ -270,7 +287,10 @@ def parse(data: Any, assets: Path | None = None, document: bytes = b"") -> Campa
     if data.get("logo") is not None:
         source = _object(data["logo"], "logo", '{"src": "logo.svg", "width": 32, "height": 32}')
         src, origin = read.image(source.get("src"), "logo.src")
-        size = read.number(source.get("width"), "logo.width", 400), read.number(source.get("height"), "logo.height", 200)
+        size = (
+            read.number(source.get("width"), "logo.width", 400),
+            read.number(source.get("height"), "logo.height", 200),
+        )
         logo = Image(src, *size, origin)
 
     rows = data.get("badges", [])
@@ -281,13 +301,20 @@ def parse(data: Any, assets: Path | None = None, document: bytes = b"") -> Campa
         if not isinstance(row, dict):
             raise read.fail(f"badges.{i} must be an object")
         src, origin = read.image(row.get("image"), f"badges.{i}.image")
-        size = read.number(row.get("width"), f"badges.{i}.width", 400), read.number(row.get("height"), f"badges.{i}.height", 400)
+        size = (
+            read.number(row.get("width"), f"badges.{i}.width", 400),
+            read.number(row.get("height"), f"badges.{i}.height", 400),
+        )
         image = Image(src, *size, origin)
         link = read.link(row.get("link"), f"badges.{i}.link")
         alt = row.get("alt")
         if not isinstance(alt, dict):
-            raise read.fail(f'badges.{i}.alt must hold the image\'s text per language, e.g. {{"fa": "…", "en": "…"}}')
-        badges.append(Badge(image, link, {lang: read.text(alt.get(lang), f"badges.{i}.alt.{lang}") for lang in LOCALES}))
+            raise read.fail(
+                f'badges.{i}.alt must hold the image\'s text per language, e.g. {{"fa": "…", "en": "…"}}'
+            )
+        badges.append(
+            Badge(image, link, {lang: read.text(alt.get(lang), f"badges.{i}.alt.{lang}") for lang in LOCALES})
+        )
 
     locales = data.get("locales")
     if not isinstance(locales, dict):

@@ -43,12 +43,17 @@ def _days(days: tuple[int, ...], lang: str) -> tuple[str, bool]:
 def call_back_sentence(hours: tuple[Hours, ...], lang: str) -> str:
     """What happens next, from the business hours, in the visitor's language."""
     if lang == "fa":
-        parts = [f"{_days(h.days, lang)[0]} از ساعت {_clock(h.open, lang)} تا {_clock(h.close, lang)}" for h in hours]
+        parts = [
+            f"{_days(h.days, lang)[0]} از ساعت {_clock(h.open, lang)} تا {_clock(h.close, lang)}"
+            for h in hours
+        ]
         return f"کارشناسان ما {' و '.join(parts)} با شما تماس می‌گیرند."
     english = []
     for h in hours:
         days, run = _days(h.days, lang)
-        english.append(f"between {_clock(h.open, lang)} and {_clock(h.close, lang)}, {'' if run else 'on '}{days}")
+        english.append(
+            f"between {_clock(h.open, lang)} and {_clock(h.close, lang)}, {'' if run else 'on '}{days}"
+        )
     return f"We will call you {', and '.join(english)}."
 
 

@@ -26,13 +26,15 @@ from leadcap.landing.campaign import DAYS, Campaign
 from leadcap.landing.hours import digits, hours_lines
 
 # A scope maps a slot to its escaped text, a condition to a bool, a section to its items.
-Value = Union[str, bool, list["Scope"]]
+Value = Union[str, bool, list["Scope"]]  # noqa: UP007 - a runtime alias: `|` cannot take the "Scope" string
 Scope = Mapping[str, Value]
 
 _SECTION = re.compile(r"⟦(each|if):([\w.=-]+)⟧")
 _SLOT = re.compile(r"⟦([\w.=-]+)⟧")
 _HOURS_SEPARATOR = " · "
-_JSON_ESCAPES = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+_JSON_ESCAPES = str.maketrans(
+    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+)
 
 
 class TemplateError(ValueError):
@@ -108,10 +110,18 @@ def page_data(campaign: Campaign, lang: str) -> dict[str, Any]:
     return {
         "phone": {"tel": campaign.phone_tel, "display": campaign.phone_display},
         "privacyUrl": campaign.privacy_url,
-        "hours": [{"days": [DAYS[d] for d in h.days], "open": h.open, "close": h.close} for h in campaign.hours],
+        "hours": [
+            {"days": [DAYS[d] for d in h.days], "open": h.open, "close": h.close} for h in campaign.hours
+        ],
         "logo": None if logo is None else {"src": logo.src, "width": logo.width, "height": logo.height},
         "badges": [
-            {"src": b.image.src, "link": b.link, "width": b.image.width, "height": b.image.height, "alt": {lang: b.alt[lang]}}
+            {
+                "src": b.image.src,
+                "link": b.link,
+                "width": b.image.width,
+                "height": b.image.height,
+                "alt": {lang: b.alt[lang]},
+            }
             for b in campaign.badges
         ],
         "locales": {

@@ -54,7 +54,13 @@ def test_days_that_are_not_a_run_are_listed() -> None:
 
 
 def badge(image: str) -> dict[str, Any]:
-    return {"image": image, "link": "https://seal.example/", "width": 90, "height": 90, "alt": {"fa": "نماد", "en": "seal"}}
+    return {
+        "image": image,
+        "link": "https://seal.example/",
+        "width": 90,
+        "height": 90,
+        "alt": {"fa": "نماد", "en": "seal"},
+    }
 
 
 def test_the_documented_example_allows_its_badges_through_the_csp() -> None:
@@ -85,7 +91,10 @@ def test_badge_origins_are_lowercased_with_their_port_and_local_images_add_none(
         badge("badge.svg"),  # a local file: served from 'self'
     ]
     (tmp_path / "badge.svg").write_text("<svg/>")
-    assert campaign.parse(data, tmp_path).image_origins == ("https://seal.example.ir:8443", "https://a-b.example")
+    assert campaign.parse(data, tmp_path).image_origins == (
+        "https://seal.example.ir:8443",
+        "https://a-b.example",
+    )
 
 
 @pytest.mark.parametrize(

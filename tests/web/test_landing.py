@@ -122,7 +122,11 @@ def test_flush_cache_reaches_every_process(
     makes both processes serve the new copy (no rebuild); a bad file is refused with exit 1
     naming the field, and the good page stays in both."""
     url = two_process_server.url
-    flush_env = {**env, "LEADCAP_CAMPAIGN_FILE": str(campaign_file), "LEADCAP_REDIS_URL": on_db(stores.redis, 7)}
+    flush_env = {
+        **env,
+        "LEADCAP_CAMPAIGN_FILE": str(campaign_file),
+        "LEADCAP_REDIS_URL": on_db(stores.redis, 7),
+    }
 
     def pages() -> set[str]:
         # A new connection each time, so the kernel spreads them over both processes.
@@ -143,7 +147,9 @@ def test_flush_cache_reaches_every_process(
         write_campaign(campaign_file, " ")
         refused = servers.leadcap("flush-cache", env=flush_env)
         assert refused.returncode == 1
-        assert "LEADCAP_CAMPAIGN_FILE locales.fa.headline must be non-empty text" in " ".join(refused.stderr.split())
+        assert "LEADCAP_CAMPAIGN_FILE locales.fa.headline must be non-empty text" in " ".join(
+            refused.stderr.split()
+        )
         assert pages() == {page("campaign &lt;two&gt; &amp; more")}  # the good page stays everywhere
     finally:
         write_campaign(campaign_file, "campaign one")
@@ -157,7 +163,14 @@ def test_the_campaigns_images_and_nothing_else_are_served_from_the_assets_folder
     logo = httpx.get(url + "/campaign-assets/logo.svg")
     assert logo.status_code == 200 and logo.headers["content-type"] == "image/svg+xml"
     assert "sandbox" in logo.headers["Content-Security-Policy"]  # opened alone, it runs nothing
-    for path in ("notes.txt", "out.svg", "%2e%2e/campaign.json", "..%2fsecret.svg", "%2e%2e%2fsecret.svg", "nope.svg"):
+    for path in (
+        "notes.txt",
+        "out.svg",
+        "%2e%2e/campaign.json",
+        "..%2fsecret.svg",
+        "%2e%2e%2fsecret.svg",
+        "nope.svg",
+    ):
         refused = httpx.get(f"{url}/campaign-assets/{path}")
         assert refused.status_code == 404 and "secret" not in refused.text, path
 

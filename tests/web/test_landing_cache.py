@@ -212,7 +212,9 @@ async def test_the_page_carries_its_campaigns_image_policy_and_goes_to_the_edge(
     assert headers[b"content-security-policy"] == responses.PAGE_HEADERS["Content-Security-Policy"].encode()
 
 
-async def test_a_page_without_a_head_is_left_to_leadcap(redis: Redis, dist: Path, campaign_file: Path) -> None:
+async def test_a_page_without_a_head_is_left_to_leadcap(
+    redis: Redis, dist: Path, campaign_file: Path
+) -> None:
     """No <head> to put the image policy in: leadcap serves it with the campaign's own header
     (nothing at the edge, whose fixed headers would let any https: image through)."""
     edge = dist.parent / "edge"

@@ -45,7 +45,8 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     dist = tmp_path_factory.mktemp("dist")
     for lang, direction in (("fa", "rtl"), ("en", "ltr")):
         (dist / f"template.{lang}.html").write_text(
-            f'<!doctype html><html lang="{lang}" dir="{direction}" data-region="IR"><h1>{lang} build: ⟦headline⟧</h1>'
+            f'<!doctype html><html lang="{lang}" dir="{direction}" data-region="IR">'
+            f"<h1>{lang} build: ⟦headline⟧</h1>"
         )
     return dist
 
@@ -144,7 +145,8 @@ async def test_the_build_of_the_configured_locale_is_served_with_the_server_regi
     finally:
         running.process.stop()
     assert page.text == (
-        '<!doctype html><html lang="en" dir="ltr" data-region="GB"><h1>en build: Expert advice, without the wait.</h1>'
+        '<!doctype html><html lang="en" dir="ltr" data-region="GB">'
+        "<h1>en build: Expert advice, without the wait.</h1>"
     )
 
 

@@ -13,8 +13,8 @@ from sanic.exceptions import NotFound
 from sanic.response import HTTPResponse, empty, file, raw
 
 from leadcap.campaign import visits
-from leadcap.landing.campaign import ASSETS_PATH, asset_file
 from leadcap.intake import clientip
+from leadcap.landing.campaign import ASSETS_PATH, asset_file
 from web import page
 from web.landing import LandingCache
 from web.responses import PrebuiltResponse
@@ -131,4 +131,6 @@ def serve_campaign_assets(app: Sanic[Any, Any], folder: Path) -> None:
             raise NotFound("no such image") from None
         return await file(found, mime_type=IMAGE_TYPES[Path(name).suffix.lower()], headers=ASSET_HEADERS)
 
-    app.add_route(campaign_asset, ASSETS_PATH + "<name:path>", methods=["GET", "HEAD"], name="campaign_assets")
+    app.add_route(
+        campaign_asset, ASSETS_PATH + "<name:path>", methods=["GET", "HEAD"], name="campaign_assets"
+    )

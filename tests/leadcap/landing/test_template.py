@@ -17,7 +17,7 @@ HOSTILE = "</script><script>alert(1)</script>\"' & <b>"
 TEMPLATE = (
     "<title>⟦title⟧</title>"
     '<a href="⟦privacy_url⟧" title="⟦brand⟧">⟦brand⟧</a>'
-    "⟦if:logo⟧<img src=\"⟦logo.src⟧\">⟦else:logo⟧<svg/>⟦/if:logo⟧"
+    '⟦if:logo⟧<img src="⟦logo.src⟧">⟦else:logo⟧<svg/>⟦/if:logo⟧'
     "<ul>⟦each:benefits⟧<li>⟦if:benefit.icon=clock⟧C⟦/if:benefit.icon=clock⟧"
     "⟦if:benefit.icon=shield⟧S⟦/if:benefit.icon=shield⟧⟦benefit.title⟧</li>⟦/each:benefits⟧</ul>"
     "⟦if:badges⟧<ul>⟦each:badges⟧<li>⟦badge.alt⟧</li>⟦/each:badges⟧</ul>⟦/if:badges⟧"
@@ -43,7 +43,9 @@ def test_hostile_copy_is_escaped_in_text_attributes_and_the_json() -> None:
     assert 'href="/privacy&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in page
     # Exactly one script element, closed where the template closes it, and the copy intact in it.
     assert page.count("<script") == 1 and page.count("</script>") == 1 and page.endswith("</script>")
-    data_block = page[page.index('type="application/json">') + len('type="application/json">') : -len("</script>")]
+    data_block = page[
+        page.index('type="application/json">') + len('type="application/json">') : -len("</script>")
+    ]
     assert "<" not in data_block and ">" not in data_block and "&" not in data_block
     assert json.loads(data_block)["locales"]["en"]["brand"] == HOSTILE
 
@@ -58,7 +60,10 @@ def test_sections_follow_the_campaign() -> None:
     assert "<ul><li>Sیک</li><li>Cدو</li></ul>" in page  # one item per benefit, its own icon
     assert "<svg/>" in page and "<img" not in page  # no logo: the icon
     assert page.count("<ul>") == 1  # no badges: no list at all
-    assert "<p>شنبه تا چهارشنبه\u00a0۹\u00a0تا\u00a0۱۷ · پنج‌شنبه\u00a0۹\u00a0تا\u00a0۱۳ ۰۲۱ ۹۱۰۰ ۱۲۳۴</p>" in page
+    assert (
+        "<p>شنبه تا چهارشنبه\u00a0۹\u00a0تا\u00a0۱۷ · پنج‌شنبه\u00a0۹\u00a0تا\u00a0۱۳ ۰۲۱ ۹۱۰۰ ۱۲۳۴</p>"
+        in page
+    )
 
 
 def test_a_logo_and_badges_from_the_assets_folder_and_https(tmp_path: Path) -> None:
