@@ -18,6 +18,7 @@ from leadcap.settings import LOCALES
 
 DEFAULT_FILE = rules.DEFAULT_FILE
 VARIABLE = rules.VARIABLE
+DAYS = rules.DAYS  # the Iranian week, from Saturday: the file's day names
 Hours = rules.Hours
 __all__ = [
     "DAY_NAMES",
