@@ -27,6 +27,7 @@ from leadcap import settings as settings_module
 from leadcap.campaign import export
 from leadcap.errors import ConfigError, LeadcapError, UsageError
 from leadcap.landing import cache
+from leadcap.landing import campaign as landing_campaign
 from leadcap.lead import Status
 from leadcap.ops import embedded, health
 from leadcap.ops.services import Services, configured, require_url
@@ -104,8 +105,9 @@ def serve(
     settings = current(ctx).replace(
         **{k: v for k, v in {"host": host, "port": port, "web_workers": workers}.items() if v is not None}
     )
-    try:  # production never shows the demo
+    try:  # production never shows the demo, and a bad campaign file is a configuration error
         demo = settings_module.uses_demo_campaign(settings)
+        landing_campaign.load(settings.campaign_file, settings.assets_dir)
     except ConfigError as exc:
         raise fail(exc.message, EX_CONFIG) from None
     try:  # before the port: a second serve in another terminal most often asks for the same one
@@ -160,14 +162,18 @@ def migrate(ctx: typer.Context) -> None:
 
 @app.command("flush-cache")
 def flush_cache(ctx: typer.Context) -> None:
-    """Make every web process serve the current landing-page build on its next request."""
+    """Make every web process serve the campaign file (and the current build) on its next request.
+
+    The file is checked first: a bad one exits 1 naming the field, and every page stays."""
     settings = current(ctx)
+    try:
+        document = cache.document(settings)
+    except ConfigError as exc:  # the operator's file, not the process's configuration: exit 1
+        raise fail(f"{exc.message} (nothing was published; every page stays as it was)") from None
 
     async def go() -> cache.Flush:
         async with await Services.open(settings, postgres=False, mongo=False) as services:
-            return await cache.flush(
-                services.redis, cache.ui_dist(settings), locale=settings.locale, edge_dir=settings.edge_dir
-            )
+            return await cache.flush(services.redis, document, edge_dir=settings.edge_dir)
 
     flushed = run(go())
     if not flushed.complete:

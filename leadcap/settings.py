@@ -375,6 +375,13 @@ class Settings:
         " (web/campaign.default.json), refused in production",
         group=LANDING,
     )
+    assets_dir: Path | None = setting(  # noqa: RUF009 - setting() returns a dataclasses.field
+        None,
+        "ASSETS_DIR",
+        lambda r, n, _d: _folder(r, n),
+        "the folder of the campaign's images (logo, badges), served at /campaign-assets/; unset: none",
+        group=LANDING,
+    )
 
     # -- webhooks --------------------------------------------------------------------------------------
 
@@ -913,6 +920,15 @@ def _file(raw: Mapping[str, str], name: str) -> Path | None:
         return None
     if not Path(text).is_file():
         raise ConfigError(PREFIX + name, f"must name a readable file, got {text!r}")
+    return Path(text)
+
+
+def _folder(raw: Mapping[str, str], name: str) -> Path | None:
+    text = raw.get(name, "").strip()
+    if not text:
+        return None
+    if not Path(text).is_dir():
+        raise ConfigError(PREFIX + name, f"must name a folder, got {text!r}")
     return Path(text)
 
 

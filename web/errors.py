@@ -114,7 +114,7 @@ def render_error(request: Request, exc: Exception) -> HTTPResponse:
     if current.form:
         # The re-rendered page speaks the page's language, whatever the browser prefers, so the
         # sentence matches the copy around it.
-        copy = request.app.ctx.campaign.copy(settings.locale)
+        copy = request.app.ctx.landing.campaign.copy(settings.locale)
         sentence = messages.message(error, settings.locale)
         # an error of the code step stays on the code step
         return html(
