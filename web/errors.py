@@ -41,6 +41,7 @@ STATUS: dict[str, int] = {
     "method_not_allowed": 405,
     "body_too_large": 413,
     "unsupported_media_type": 415,
+    "consent_required": 422,
     "missing_phone": 422,
     "invalid_phone": 422,
     "not_mobile": 422,

@@ -17,7 +17,7 @@ from leadcap import keys
 from leadcap.errors import BodyTooLarge, InvalidBody, UnsupportedMediaType
 from leadcap.ids import uuid7, uuid7_time_ms
 from leadcap.intake import phone
-from leadcap.lead import UTM_KEYS
+from leadcap.lead import UTM_KEYS, Consent
 
 MAX_BODY = 4096
 MAX_SOURCE = 64
@@ -44,6 +44,9 @@ class Submission:
     # Its POST carried the mark of a visit counted on GET / (leadcap/campaign/visits.py): a new lead it
     # makes counts toward conversion; an API client's is counted apart.
     visited: bool = False
+    # The campaign asked for consent and the visitor gave it, to this text (leadcap/landing/consent.py);
+    # the consent's time is the submission's.
+    consent: Consent | None = None
 
     @property
     def submitted_at(self) -> datetime:
@@ -67,6 +70,10 @@ class Submission:
             message["verify"] = True
         if self.visited:  # likewise absent for an API client
             message["visited"] = True
+        if self.consent is not None:  # absent when the campaign asks for none
+            # the text rides along so the worker can keep it (once per version) in the same
+            # statement as the submission: no version is ever recorded without its text
+            message["consent"] = {"version": self.consent.version, "lang": self.consent.lang, "text": self.consent.text}
         return message
 
     @classmethod
@@ -79,7 +86,19 @@ class Submission:
             utm=dict(data.get("utm") or {}),
             verify=bool(data.get("verify", False)),
             visited=bool(data.get("visited", False)),
+            consent=_consent(data.get("consent")),
         )
+
+
+def _consent(data: object) -> Consent | None:
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise TypeError("consent is not an object")
+    fields = (data.get("version"), data.get("lang"), data.get("text"))
+    if not all(isinstance(v, str) and v for v in fields):
+        raise TypeError("consent holds something else than text")
+    return Consent(*fields)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +109,7 @@ class Draft:
     source: str | None
     utm: dict[str, str]
     website: str | None
+    consent: object = None  # as sent: JSON's value as is, a form's checkbox as True (checked later)
 
 
 def too_large(limit: int = MAX_BODY) -> BodyTooLarge:
@@ -127,7 +147,9 @@ def read_body(kind: str, body: bytes) -> Draft:
         raise InvalidBody("The form is not valid UTF-8.") from None
     form = dict(pairs)  # a repeated field keeps its last value, as browsers never repeat these
     utm = {key: form[f"utm_{key}"] for key in UTM_KEYS if f"utm_{key}" in form}
-    return _draft(form, utm)
+    # A ticked checkbox sends its value (any non-empty one); an unticked one sends nothing.
+    ticked: dict[str, Any] = {**form, "consent": True if form.get("consent") else None}
+    return _draft(ticked, utm)
 
 
 def _draft(data: dict[str, Any], utm: object) -> Draft:
@@ -142,7 +164,9 @@ def _draft(data: dict[str, Any], utm: object) -> Draft:
         value = _optional_text(utm.get(key), f"utm.{key}", MAX_UTM, plain=True)
         if value:
             clean[key] = value
-    return Draft(phone=data.get("phone"), source=source or None, utm=clean, website=website)
+    return Draft(
+        phone=data.get("phone"), source=source or None, utm=clean, website=website, consent=data.get("consent")
+    )
 
 
 def _optional_text(value: object, name: str, limit: int, *, plain: bool = False) -> str | None:
