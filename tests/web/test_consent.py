@@ -200,3 +200,25 @@ async def test_without_a_consent_text_nothing_changes(
 def test_a_bad_consent_text_is_named(locales: dict[str, Any], field: str) -> None:
     with pytest.raises(ConfigError, match=field):
         rules.parse(document(locales))
+
+
+@pytest.mark.parametrize("lang", ["fa", "en"])
+async def test_admin_shows_the_consent_version_and_time(store: Postgres, lang: str) -> None:
+    """/admin/'s leads table, from the page query it runs (leadbook.page), rendered by its view."""
+    from zoneinfo import ZoneInfo
+
+    from leadcap.campaign import leadbook
+    from web.admin import filters, views
+
+    texts = consent.offered(rules.parse(document(TEXTS)))
+    given = Submission(id=uuid7(), phone=factories.e164(factories.mobile()), region="IR", source="c-" + lang, consent=texts[lang])
+    plain = Submission(id=uuid7(), phone=factories.e164(factories.mobile()), region="IR", source="c-" + lang)
+    await store.leads.record([given, plain])
+    tz = ZoneInfo("Asia/Tehran")
+    page = await leadbook.page(store, leadbook.Filters(source="c-" + lang))
+    html = views.leads(lang, "ops", "t", page=page, chosen=filters.read({}, tz), after=None, tz=tz, region="IR")
+    version = texts[lang].version
+    assert f'<abbr title="{version}"><code>{version[:8]}</code></abbr>' in html
+    assert given.submitted_at.astimezone(tz).isoformat() in html  # its time, as a <time>
+    assert html.count("<abbr title=") == 1  # the lead without consent shows a dash
+    assert {"fa": "رضایت", "en": "Consent"}[lang] in html
