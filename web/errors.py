@@ -119,7 +119,9 @@ def render_error(request: Request, exc: Exception) -> HTTPResponse:
         sentence = messages.message(error, settings.locale)
         # an error of the code step stays on the code step
         return html(
-            page.render(copy, error=sentence, verify_id=current.verify_id), status=status, headers=headers
+            page.render(copy, error=sentence, verify_id=current.verify_id, field=error.field),
+            status=status,
+            headers=headers,
         )
     lang = messages.negotiate(request.headers.get("accept-language"), settings.locale)
     return json(error_body(error, lang), status=status, headers=headers, dumps=_dumps)

@@ -222,3 +222,22 @@ async def test_admin_shows_the_consent_version_and_time(store: Postgres, lang: s
     assert given.submitted_at.astimezone(tz).isoformat() in html  # its time, as a <time>
     assert html.count("<abbr title=") == 1  # the lead without consent shows a dash
     assert {"fa": "رضایت", "en": "Consent"}[lang] in html
+
+
+@pytest.mark.parametrize("lang", ["fa", "en"])
+def test_the_no_js_page_asks_with_a_labelled_checkbox(lang: str) -> None:
+    """The server's own form (no build, or a refused form post): the checkbox, labelled by the
+    text, required; after consent_required it is marked invalid and tied to the sentence."""
+    from web import campaign as web_campaign
+    from web import page
+
+    copy = web_campaign.of(rules.parse(document(TEXTS))).copy(lang)
+    shown = page.render(copy)
+    assert '<input id="consent" name="consent" type="checkbox" value="1" required>' in shown
+    assert f'<label for="consent">{TEXTS[lang]}</label>' in shown
+    refused = page.render(copy, error="x", field="consent")
+    assert 'required aria-invalid="true" aria-describedby="form-error">' in refused
+    assert '<p class="error" role="alert" id="form-error">x</p>' in refused
+    assert 'aria-invalid' not in page.render(copy, error="x", field="phone")
+    plain = web_campaign.of(rules.parse(document(None))).copy(lang)
+    assert 'name="consent"' not in page.render(plain)
