@@ -74,7 +74,8 @@ _PHONE_FORM = """<form method="post" action="/api/leads/" class="cta">
 
 # The campaign's consent (leadcap/landing/consent.py): a ticked box sends consent=1. After a
 # refused post the box points at the sentence that says why (aria-describedby, aria-invalid).
-_CONSENT = """<p class="consent"><input id="consent" name="consent" type="checkbox" value="1" required{invalid}>
+_CONSENT = """<p class="consent">
+<input id="consent" name="consent" type="checkbox" value="1" required{invalid}>
 <label for="consent">{text}</label></p>
 """
 
@@ -130,7 +131,9 @@ def render(
             if copy.consent is None
             else _CONSENT.format(
                 text=escape(copy.consent),
-                invalid=' aria-invalid="true" aria-describedby="form-error"' if error and field == "consent" else "",
+                invalid=' aria-invalid="true" aria-describedby="form-error"'
+                if error and field == "consent"
+                else "",
             ),
         )
     return _PAGE.format(

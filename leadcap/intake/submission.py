@@ -73,7 +73,11 @@ class Submission:
         if self.consent is not None:  # absent when the campaign asks for none
             # the text rides along so the worker can keep it (once per version) in the same
             # statement as the submission: no version is ever recorded without its text
-            message["consent"] = {"version": self.consent.version, "lang": self.consent.lang, "text": self.consent.text}
+            message["consent"] = {
+                "version": self.consent.version,
+                "lang": self.consent.lang,
+                "text": self.consent.text,
+            }
         return message
 
     @classmethod
@@ -165,7 +169,11 @@ def _draft(data: dict[str, Any], utm: object) -> Draft:
         if value:
             clean[key] = value
     return Draft(
-        phone=data.get("phone"), source=source or None, utm=clean, website=website, consent=data.get("consent")
+        phone=data.get("phone"),
+        source=source or None,
+        utm=clean,
+        website=website,
+        consent=data.get("consent"),
     )
 
 

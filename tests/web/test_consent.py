@@ -115,7 +115,9 @@ async def test_consent_required_given_recorded_and_shown(
             wanted = {"fa": "لطفاً", "en": "Please"}[locale]
             assert wanted in error["message"]
         # the message follows the visitor's language; the version the page's
-        other_language = await http.post("/api/leads/", json={"phone": number}, headers={"accept-language": other})
+        other_language = await http.post(
+            "/api/leads/", json={"phone": number}, headers={"accept-language": other}
+        )
         assert {"fa": "لطفاً", "en": "Please"}[other] in other_language.json()["error"]["message"]
         assert await drain(own_redis, store) == []  # nothing refused was queued
         taken = await http.post("/api/leads/", json={"phone": number, "consent": True})
@@ -137,18 +139,30 @@ async def test_consent_required_given_recorded_and_shown(
         "SELECT id, consent_version, consent_at FROM leads WHERE phone = $1", number
     )
     assert lead["consent_version"] == shown and lead["consent_at"] is not None
-    sub = await store.pool_for_tests().fetchrow("SELECT consent_version FROM submissions WHERE phone = $1", number)
+    sub = await store.pool_for_tests().fetchrow(
+        "SELECT consent_version FROM submissions WHERE phone = $1", number
+    )
     assert sub["consent_version"] == shown
-    text = await store.pool_for_tests().fetchrow("SELECT lang, text FROM consent_texts WHERE version = $1", shown)
+    text = await store.pool_for_tests().fetchrow(
+        "SELECT lang, text FROM consent_texts WHERE version = $1", shown
+    )
     assert (text["lang"], text["text"]) == (locale, TEXTS[locale])
     # the export's row (the read API and /admin/ use it) and the webhook data carry both
-    row = export.row(await store.pool_for_tests().fetchrow(f"SELECT {', '.join(export.COLUMNS)} FROM leads WHERE phone = $1", number))
-    assert row["consent_version"] == shown and row["consent_at"].startswith(lead["consent_at"].isoformat()[:19])
+    row = export.row(
+        await store.pool_for_tests().fetchrow(
+            f"SELECT {', '.join(export.COLUMNS)} FROM leads WHERE phone = $1", number
+        )
+    )
+    assert row["consent_version"] == shown and row["consent_at"].startswith(
+        lead["consent_at"].isoformat()[:19]
+    )
     data = await store.pool_for_tests().fetchval(
         "SELECT data FROM webhook_events WHERE lead_id = $1 AND type = 'lead.created'", lead["id"]
     )
     data = json.loads(data) if isinstance(data, str) else data
-    assert data["consent_version"] == shown and data["consent_at"].startswith(lead["consent_at"].isoformat()[:19])
+    assert data["consent_version"] == shown and data["consent_at"].startswith(
+        lead["consent_at"].isoformat()[:19]
+    )
 
 
 async def test_each_text_is_kept_once_and_the_lead_carries_its_latest(store: Postgres) -> None:
@@ -159,7 +173,9 @@ async def test_each_text_is_kept_once_and_the_lead_carries_its_latest(store: Pos
     assert first["fa"] == changed["fa"] and first["en"].version != changed["en"].version
     assert first["fa"].version != first["en"].version
     before = int(time.time() * 1000) - 60_000  # a minute earlier (times are kept to the millisecond)
-    older = [Submission(id=uuid7(before + i), phone=number, region="IR", consent=first["en"]) for i in range(3)]
+    older = [
+        Submission(id=uuid7(before + i), phone=number, region="IR", consent=first["en"]) for i in range(3)
+    ]
     newer = Submission(id=uuid7(), phone=number, region="IR", consent=changed["en"])  # made last
     await store.leads.record([newer])
     await store.leads.record(older)  # landing late: the lead keeps the later consent
@@ -167,7 +183,9 @@ async def test_each_text_is_kept_once_and_the_lead_carries_its_latest(store: Pos
     versions = {first["en"].version, changed["en"].version}
     kept = await pool.fetch("SELECT version, text FROM consent_texts WHERE version = ANY($1)", list(versions))
     assert sorted(r["text"] for r in kept) == sorted([TEXTS["en"], TEXTS["en"] + " Thanks."])
-    lead = await pool.fetchrow("SELECT consent_version, consent_at, submissions FROM leads WHERE phone = $1", number)
+    lead = await pool.fetchrow(
+        "SELECT consent_version, consent_at, submissions FROM leads WHERE phone = $1", number
+    )
     assert lead["consent_version"] == changed["en"].version and lead["submissions"] == 4
     assert lead["consent_at"] == newer.submitted_at
 
@@ -176,15 +194,19 @@ async def test_without_a_consent_text_nothing_changes(
     env: dict[str, str], own_db: str, own_redis: Redis, store: Postgres, stores: Stores, tmp_path: Path
 ) -> None:
     number = factories.e164(factories.mobile())
-    async with servers.in_process(app_env(env, own_db, stores, tmp_path, None, "fa")) as url:
-        async with httpx.AsyncClient(base_url=url) as http:
-            taken = await http.post("/api/leads/", json={"phone": number})
+    settings_env = app_env(env, own_db, stores, tmp_path, None, "fa")
+    async with servers.in_process(settings_env) as url, httpx.AsyncClient(base_url=url) as http:
+        taken = await http.post("/api/leads/", json={"phone": number})
     assert taken.status_code == 202, taken.text
-    [message] = [json.loads(next(iter(f.values())))["kwargs"]["submission"]
-                 for _, f in await own_redis.client_for_tests().xrange(keys.LEAD_STREAM)]
+    [message] = [
+        json.loads(next(iter(f.values())))["kwargs"]["submission"]
+        for _, f in await own_redis.client_for_tests().xrange(keys.LEAD_STREAM)
+    ]
     assert "consent" not in message  # the queued message is byte for byte as before
     await drain(own_redis, store)
-    lead = await store.pool_for_tests().fetchrow("SELECT consent_version, consent_at FROM leads WHERE phone = $1", number)
+    lead = await store.pool_for_tests().fetchrow(
+        "SELECT consent_version, consent_at FROM leads WHERE phone = $1", number
+    )
     assert (lead["consent_version"], lead["consent_at"]) == (None, None)
 
 
@@ -211,12 +233,20 @@ async def test_admin_shows_the_consent_version_and_time(store: Postgres, lang: s
     from web.admin import filters, views
 
     texts = consent.offered(rules.parse(document(TEXTS)))
-    given = Submission(id=uuid7(), phone=factories.e164(factories.mobile()), region="IR", source="c-" + lang, consent=texts[lang])
+    given = Submission(
+        id=uuid7(),
+        phone=factories.e164(factories.mobile()),
+        region="IR",
+        source="c-" + lang,
+        consent=texts[lang],
+    )
     plain = Submission(id=uuid7(), phone=factories.e164(factories.mobile()), region="IR", source="c-" + lang)
     await store.leads.record([given, plain])
     tz = ZoneInfo("Asia/Tehran")
     page = await leadbook.page(store, leadbook.Filters(source="c-" + lang))
-    html = views.leads(lang, "ops", "t", page=page, chosen=filters.read({}, tz), after=None, tz=tz, region="IR")
+    html = views.leads(
+        lang, "ops", "t", page=page, chosen=filters.read({}, tz), after=None, tz=tz, region="IR"
+    )
     version = texts[lang].version
     assert f'<abbr title="{version}"><code>{version[:8]}</code></abbr>' in html
     assert given.submitted_at.astimezone(tz).isoformat() in html  # its time, as a <time>
@@ -238,6 +268,6 @@ def test_the_no_js_page_asks_with_a_labelled_checkbox(lang: str) -> None:
     refused = page.render(copy, error="x", field="consent")
     assert 'required aria-invalid="true" aria-describedby="form-error">' in refused
     assert '<p class="error" role="alert" id="form-error">x</p>' in refused
-    assert 'aria-invalid' not in page.render(copy, error="x", field="phone")
+    assert "aria-invalid" not in page.render(copy, error="x", field="phone")
     plain = web_campaign.of(rules.parse(document(None))).copy(lang)
     assert 'name="consent"' not in page.render(plain)
