@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -217,6 +217,14 @@ async def wait_for(predicate: object, timeout: float = 15, every: float = 0.05) 
         if value or time.monotonic() > deadline:
             return value
         await asyncio.sleep(every)
+
+
+def wait_until(condition: Callable[[], object], what: str, timeout: float = 15, every: float = 0.02) -> None:
+    """`wait_for` for a test that is not async: poll `condition` until it holds, or fail with `what`."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(every)
 
 
 async def wait_for_lead(pg: asyncpg.Pool, phone: str, timeout: float = 20) -> asyncpg.Record:
