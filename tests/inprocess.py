@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from typing import Any
 import httpx
 from sanic import Sanic
 
+from leadcap import logs
 from leadcap import settings as settings_module
 from leadcap.settings import Settings
 from web.app import create_app
@@ -25,6 +27,11 @@ BASE_URL = "http://127.0.0.1"
 class App:
     sanic: Sanic[Any, Any]
     settings: Settings
+    log: io.StringIO
+
+    def output(self) -> str:
+        """What the app logged while it ran, as `leadcap serve` writes it (JSON lines)."""
+        return self.log.getvalue()
 
     def client(self, ip: str = "127.0.0.1", **kwargs: Any) -> httpx.AsyncClient:
         """A client whose requests come from `ip`, as `servers.client` gives over a socket."""
@@ -42,10 +49,17 @@ async def running(env: Mapping[str, str]) -> AsyncIterator[App]:
     handlers, level = root.handlers[:], root.level
     app = create_app(settings)
     # create_app sends every log to stderr as JSON, for a process of its own: here the app's logs
-    # go to pytest's handlers again (caplog, the report), as the rest of the suite's do.
-    root.handlers[:], root.level = handlers, level
-    async with _lifespan(app):
-        yield App(app, settings)
+    # go to pytest's handlers again (caplog, the report), and to a buffer in serve's format.
+    log = io.StringIO()
+    captured = logging.StreamHandler(log)
+    captured.setFormatter(logs.JsonFormatter())
+    root.handlers[:] = [*handlers, captured]
+    try:
+        async with _lifespan(app):
+            yield App(app, settings, log)
+    finally:
+        root.removeHandler(captured)
+        root.setLevel(level)
 
 
 @contextlib.asynccontextmanager
