@@ -219,6 +219,15 @@ async def wait_for(predicate: object, timeout: float = 15, every: float = 0.05) 
         await asyncio.sleep(every)
 
 
+async def until_gone(redis: Redis, key: str, timeout: float = 10) -> None:
+    """Wait until Redis has dropped `key` (its TTL ran out): a code's life, a cooldown."""
+
+    async def gone() -> bool:
+        return not await redis.client_for_tests().exists(key)
+
+    assert await wait_for(gone, timeout), f"{key} outlived {timeout}s"
+
+
 def wait_until(condition: Callable[[], object], what: str, timeout: float = 15, every: float = 0.02) -> None:
     """`wait_for` for a test that is not async: poll `condition` until it holds, or fail with `what`."""
     deadline = time.monotonic() + timeout

@@ -273,7 +273,7 @@ async def test_smsir_expiry_and_resend(smsir_server: App, fake: FakeSms, ip: str
             "templateId": 100200,
             "parameters": [{"name": "CODE", "value": got.code}],
         }
-        await expired(redis, lead["id"])
+        await servers.until_gone(redis, keys.verification_code(lead["id"]))  # the code expired
         path = f"/api/leads/{lead['id']}"
         assert_error(
             await http.post(path + "/verify", json={"code": got.code, "token": token}), 410, "code_expired"
@@ -399,22 +399,9 @@ def elsewhere() -> dict[str, str]:
     return {"x-forwarded-for": f"198.18.{n // 250 % 250}.{n % 250 + 1}"}
 
 
-async def expired(redis: Redis, lead_id: str) -> None:
-    """Wait until this lead's code has expired (Redis dropped its key at the code's TTL)."""
-
-    async def gone() -> bool:
-        return not await redis.client_for_tests().exists(keys.verification_code(lead_id))
-
-    assert await servers.wait_for(gone, timeout=10)
-
-
 async def cooled_down(redis: Redis, lead_id: str) -> None:
     """Wait until this lead may be sent a new code (its resend cooldown is over)."""
-
-    async def over() -> bool:
-        return not await redis.client_for_tests().exists(keys.verification_wait(lead_id))
-
-    assert await servers.wait_for(over, timeout=10)
+    await servers.until_gone(redis, keys.verification_wait(lead_id))
 
 
 async def test_a_stranger_with_the_id_spends_no_try(kavenegar_server: App, fake: FakeSms, ip: str) -> None:
