@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import threading
 import time
@@ -113,7 +112,11 @@ async def test_postgres_down_queue_holds_and_worker_retries(
         async with client(server.url, ip.replace("127.10.", "127.12.")) as http:
             answers += [await http.post("/api/leads/", json={"phone": n}) for n in numbers[10:]]
         assert [a.status_code for a in answers] == [202] * 20
-        await asyncio.sleep(2)  # the worker is retrying with backoff by now
+
+        async def retrying() -> bool:  # the worker met PostgreSQL down and backs off
+            return "retry" in worker.output()
+
+        assert await wait_for(retrying, timeout=30), worker.output()
         pg_child = embedded.start_postgres(tmp_path, port=port)
         pool = await asyncpg.create_pool(url, min_size=1, max_size=2)
         try:
@@ -122,7 +125,6 @@ async def test_postgres_down_queue_holds_and_worker_retries(
                 assert lead["submissions"] == 1
         finally:
             await pool.close()
-        assert "retry" in worker.output()
     finally:
         worker.stop()
         server.process.stop()
