@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import os
 import subprocess
 import sys
@@ -210,10 +211,12 @@ def client(base_url: str, ip: str = "127.0.0.1", **kwargs: object) -> httpx.Asyn
 
 
 async def wait_for(predicate: object, timeout: float = 15, every: float = 0.05) -> object:
-    """Poll an async predicate until it returns something truthy."""
+    """Poll a predicate (async or not) until it returns something truthy; return its last value."""
     deadline = time.monotonic() + timeout
     while True:
-        value = await predicate()  # type: ignore[operator]
+        value = predicate()  # type: ignore[operator]
+        if inspect.isawaitable(value):
+            value = await value
         if value or time.monotonic() > deadline:
             return value
         await asyncio.sleep(every)
