@@ -1,9 +1,8 @@
-"""The campaign view through the app (built in process) and a real worker: known traffic →
-`leadcap stats`, and /admin/ (sign-in, sessions, throttling, CSRF, a status change with its audit
-row, the CSV).
+"""The campaign view through the real stack: known traffic → `leadcap stats`, and /admin/
+(sign-in, sessions, throttling, CSRF, a status change with its audit row, the CSV).
 
-This module runs its own app and worker on a fresh database and its own Redis database, so the
-figures it checks are only its own traffic.
+This module runs its own `leadcap serve` and worker on a fresh database and its own Redis
+database, so the figures it checks are only its own traffic.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -23,9 +22,8 @@ import pytest
 
 from leadcap import keys
 from leadcap.stores.redis import Redis
-from tests import factories, inprocess, servers
-from tests.inprocess import App
-from tests.servers import Process, Stores, on_db, wait_for
+from tests import factories, servers
+from tests.servers import Process, Server, Stores, client, on_db, wait_for
 
 REDIS_DB = 10  # its own Redis database (each module that flushes one has its own)
 PASSWORD = "correct horse battery"
@@ -54,11 +52,12 @@ def own_env(env: dict[str, str], own_db: str, own_redis: Redis, stores: Stores) 
 
 
 @pytest.fixture(scope="module")
-async def stack(own_env: dict[str, str], run_dir: Path) -> AsyncIterator[App]:
-    """The app in this process (nothing here needs a web process of its own) and a real worker."""
-    with servers.background(Process(("worker",), own_env, run_dir / "campaign-worker.log")):
-        async with inprocess.running(own_env) as app:
-            yield app
+def stack(own_env: dict[str, str], run_dir: Path) -> Iterator[Server]:
+    server = servers.start_server(own_env, run_dir / "campaign-serve.log")
+    worker = Process(("worker",), own_env, run_dir / "campaign-worker.log").start()
+    yield server
+    worker.stop()
+    server.process.stop()
 
 
 @pytest.fixture(scope="module")
@@ -74,20 +73,22 @@ def stats(env: dict[str, str], *args: str) -> dict[str, object]:
     return json.loads(done.stdout)  # type: ignore[no-any-return]
 
 
-async def test_stats_count_known_traffic(stack: App, own_env: dict[str, str], own_pg: asyncpg.Pool) -> None:
+async def test_stats_count_known_traffic(
+    stack: Server, own_env: dict[str, str], own_pg: asyncpg.Pool
+) -> None:
     """Conversion is new leads that came with a counted visit over unique visitors; a lead
     without one (an API client's) is counted apart, so it cannot push conversion past 100 %."""
     # Three visitors: one of them twice (same address, same browser), and a HEAD that is no visit.
     # Each view counted marks the browser (a cookie until the hour ends); its POST carries it.
     for ip, agent in (("127.30.0.2", "B"), ("127.30.0.3", "A")):
-        async with stack.client(ip, headers={"user-agent": agent}) as http:
+        async with client(stack.url, ip, headers={"user-agent": agent}) as http:
             assert (await http.get("/")).status_code == 200
-    async with stack.client("127.30.0.9") as http:
+    async with client(stack.url, "127.30.0.9") as http:
         assert (await http.head("/")).status_code == 200
         assert "set-cookie" not in (await http.head("/")).headers  # not counted, not marked
 
     first, second, third = factories.mobile(), factories.mobile(), factories.mobile()
-    async with stack.client("127.30.0.1", headers={"user-agent": "A"}) as browser:
+    async with client(stack.url, "127.30.0.1", headers={"user-agent": "A"}) as browser:
         for _ in range(2):
             view = await browser.get("/")
             assert view.status_code == 200 and view.headers["set-cookie"].startswith("leadcap_visited=1;")
@@ -95,7 +96,7 @@ async def test_stats_count_known_traffic(stack: App, own_env: dict[str, str], ow
             "/api/leads/", json={"phone": first, "source": "hero", "utm": {"campaign": "fall"}}
         )
         assert posted.status_code == 202
-    async with stack.client("127.30.1.1") as http:  # an API client: no visit
+    async with client(stack.url, "127.30.1.1") as http:  # an API client: no visit
         posts = [
             {"phone": second, "source": "footer", "utm": {"campaign": "fall"}},
             {"phone": third, "source": "footer"},
@@ -198,11 +199,11 @@ async def signed_in(http: httpx.AsyncClient, name: str) -> dict[str, str]:
 
 @asynccontextmanager
 async def as_ops(
-    stack: App, own_env: dict[str, str], ip: str
+    stack: Server, own_env: dict[str, str], ip: str
 ) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, str]]]:
     """A client from `ip`, signed in to /admin/ as the user "ops" (added now), and its Cookie header."""
     add_user(own_env, "ops")
-    async with stack.client(ip) as http:
+    async with client(stack.url, ip) as http:
         yield http, await signed_in(http, "ops")
 
 
@@ -211,14 +212,14 @@ def add_user(env: dict[str, str], name: str, password: str = PASSWORD) -> None:
     assert done.returncode == 0, done.stderr
 
 
-async def test_admin_is_404_until_a_user_exists(stack: App, own_env: dict[str, str]) -> None:
-    async with stack.client("127.31.0.1") as http:
+async def test_admin_is_404_until_a_user_exists(stack: Server, own_env: dict[str, str]) -> None:
+    async with client(stack.url, "127.31.0.1") as http:
         for path in ("/admin/", "/admin/login", "/admin/leads", "/admin/leads.csv"):
             assert (await http.get(path)).status_code == 404, path
     add_user(own_env, "ops")
     listed = servers.leadcap("admin", "list-users", env=own_env)
     assert listed.stdout.startswith("ops\t")
-    async with stack.client("127.31.0.1") as http:
+    async with client(stack.url, "127.31.0.1") as http:
         assert (await wait_for(lambda: _status(http, "/admin/login"), 10)) == 200
         assert (await http.get("/admin/", follow_redirects=False)).status_code == 303
 
@@ -229,10 +230,10 @@ async def _status(http: httpx.AsyncClient, path: str) -> int | None:
 
 
 async def test_sign_in_sets_a_strict_session_cookie_rotated_each_time(
-    stack: App, own_env: dict[str, str], own_redis: Redis
+    stack: Server, own_env: dict[str, str], own_redis: Redis
 ) -> None:
     add_user(own_env, "ops")
-    async with stack.client("127.31.1.1") as http:
+    async with client(stack.url, "127.31.1.1") as http:
         signed = await sign_in(http, "ops", PASSWORD)
         assert signed.status_code == 303 and signed.headers["location"] == "/admin/"
         line = set_cookies(signed)["leadcap_admin"]
@@ -265,7 +266,7 @@ async def test_sign_in_sets_a_strict_session_cookie_rotated_each_time(
 
 
 async def test_admin_pages_name_their_icon_so_browsers_do_not_ask_for_favicon_ico(
-    stack: App, own_env: dict[str, str]
+    stack: Server, own_env: dict[str, str]
 ) -> None:
     async with as_ops(stack, own_env, "127.31.8.1") as (http, cookie):
         for path in ("/admin/login", "/admin/", "/admin/leads"):
@@ -278,7 +279,7 @@ async def test_admin_pages_name_their_icon_so_browsers_do_not_ask_for_favicon_ic
             assert icon.text.startswith("<svg") and "<script" not in icon.text
 
 
-async def test_sign_out_ends_the_session(stack: App, own_env: dict[str, str]) -> None:
+async def test_sign_out_ends_the_session(stack: Server, own_env: dict[str, str]) -> None:
     async with as_ops(stack, own_env, "127.31.2.1") as (http, cookie):
         page = await http.get("/admin/leads", headers=cookie)
         refused = await http.post("/admin/logout", data={"csrf": "forged"}, headers=cookie)
@@ -290,10 +291,10 @@ async def test_sign_out_ends_the_session(stack: App, own_env: dict[str, str]) ->
 
 
 async def test_wrong_passwords_are_throttled_per_name_and_address_and_per_address(
-    stack: App, own_env: dict[str, str]
+    stack: Server, own_env: dict[str, str]
 ) -> None:
     add_user(own_env, "throttled")
-    async with stack.client("127.31.3.1") as http:
+    async with client(stack.url, "127.31.3.1") as http:
         for _ in range(5):
             assert (await sign_in(http, "throttled", "wrong password!")).status_code == 401
         locked = await sign_in(http, "throttled", PASSWORD)  # the right one, too late
@@ -301,24 +302,24 @@ async def test_wrong_passwords_are_throttled_per_name_and_address_and_per_addres
     # A guesser elsewhere does not lock the operator out: from an address that has not failed,
     # the name still signs in (up to the much higher per-name ceiling, tested in
     # tests/leadcap/campaign/test_admin_sessions.py), and the throttled address stays throttled.
-    async with stack.client("127.31.3.2") as http:
+    async with client(stack.url, "127.31.3.2") as http:
         assert (await sign_in(http, "throttled", PASSWORD)).status_code == 303
-    async with stack.client("127.31.3.1") as http:
+    async with client(stack.url, "127.31.3.1") as http:
         assert (await sign_in(http, "throttled", PASSWORD)).status_code == 429
-    async with stack.client("127.31.3.3") as http:  # one address, many names
+    async with client(stack.url, "127.31.3.3") as http:  # one address, many names
         for n in range(5):
             assert (await sign_in(http, f"guess{n}", "wrong password!")).status_code == 401
         assert (await sign_in(http, "ops", PASSWORD)).status_code == 429
 
 
 async def test_parallel_guesses_are_counted_before_the_password_is_checked(
-    stack: App, own_env: dict[str, str]
+    stack: Server, own_env: dict[str, str]
 ) -> None:
     """30 wrong sign-ins for one name from one address at once, the right one sent last: each
     attempt is counted before its password is checked, so at most 5 are checked (401) and the
     rest, the right one included, are refused (429) without a check."""
     add_user(own_env, "raced")
-    async with stack.client("127.31.6.1") as http:
+    async with client(stack.url, "127.31.6.1") as http:
         form = await http.get("/admin/login")
         login_cookie = value(set_cookies(form)["leadcap_admin_login"])
         csrf = csrf_of(form.text)
@@ -340,10 +341,10 @@ async def test_parallel_guesses_are_counted_before_the_password_is_checked(
     assert all(int(a.headers["retry-after"]) > 0 for a in answers if a.status_code == 429)
 
 
-async def test_a_new_password_ends_the_users_sessions(stack: App, own_env: dict[str, str]) -> None:
+async def test_a_new_password_ends_the_users_sessions(stack: Server, own_env: dict[str, str]) -> None:
     add_user(own_env, "rotated")
     add_user(own_env, "bystander")
-    async with stack.client("127.31.7.1") as http:
+    async with client(stack.url, "127.31.7.1") as http:
         old = value(set_cookies(await sign_in(http, "rotated", PASSWORD))["leadcap_admin"])
         other = value(set_cookies(await sign_in(http, "bystander", PASSWORD))["leadcap_admin"])
         assert (await http.get("/admin/", headers={"cookie": f"leadcap_admin={old}"})).status_code == 200
@@ -357,9 +358,9 @@ async def test_a_new_password_ends_the_users_sessions(stack: App, own_env: dict[
         assert (await http.get("/admin/", headers={"cookie": f"leadcap_admin={fresh}"})).status_code == 200
 
 
-async def test_a_form_without_its_token_is_refused(stack: App, own_env: dict[str, str]) -> None:
+async def test_a_form_without_its_token_is_refused(stack: Server, own_env: dict[str, str]) -> None:
     add_user(own_env, "ops")
-    async with stack.client("127.31.4.1") as http:
+    async with client(stack.url, "127.31.4.1") as http:
         form = await http.get("/admin/login")
         http.cookies.clear()
         no_cookie = await http.post(
@@ -405,10 +406,10 @@ def says_https_is_needed(page: httpx.Response, lang: str) -> bool:
 
 
 async def test_admin_over_plain_http_to_another_host_says_sign_in_needs_https(
-    stack: App, own_env: dict[str, str]
+    stack: Server, own_env: dict[str, str]
 ) -> None:
     add_user(own_env, "ops")
-    async with stack.client("127.31.9.1") as http:
+    async with client(stack.url, "127.31.9.1") as http:
         for host in NOT_LOOPBACK:
             for path in ("/admin/", "/admin/login", "/admin/leads", "/admin/leads.csv"):
                 page = await http.get(path, headers={"host": host})
@@ -436,12 +437,14 @@ async def test_admin_over_plain_http_to_another_host_says_sign_in_needs_https(
             assert form.status_code == 200 and 'name="password"' in form.text, host
 
 
-async def test_admin_signs_in_over_https_as_a_trusted_proxy_says(stack: App, own_env: dict[str, str]) -> None:
+async def test_admin_signs_in_over_https_as_a_trusted_proxy_says(
+    stack: Server, own_env: dict[str, str]
+) -> None:
     """The trusted proxy (LEADCAP_TRUSTED_PROXIES, 127.0.0.250 here) says the browser came over
     HTTPS: the form, the sign-in and the pages, for a host that is not loopback."""
     add_user(own_env, "ops")
     over_https = {"host": "leads.example", "x-forwarded-proto": "https"}
-    async with stack.client("127.0.0.250") as proxy:
+    async with client(stack.url, "127.0.0.250") as proxy:
         form = await proxy.get("/admin/login", headers=over_https)
         assert form.status_code == 200 and 'name="password"' in form.text
         login_cookie = value(set_cookies(form)["leadcap_admin_login"])
@@ -469,11 +472,11 @@ async def test_admin_signs_in_over_https_as_a_trusted_proxy_says(stack: App, own
 
 
 async def test_status_change_is_audited_and_csv_is_formula_safe(
-    stack: App, own_env: dict[str, str], own_pg: asyncpg.Pool
+    stack: Server, own_env: dict[str, str], own_pg: asyncpg.Pool
 ) -> None:
     add_user(own_env, "ops")
     number = factories.mobile()
-    async with stack.client("127.31.5.1") as http:
+    async with client(stack.url, "127.31.5.1") as http:
         posted = await http.post("/api/leads/", json={"phone": number, "source": "=HYPERLINK(1)"})
         assert posted.status_code == 202
     lead_id = posted.json()["id"]
@@ -482,7 +485,7 @@ async def test_status_change_is_audited_and_csv_is_formula_safe(
         return bool(await own_pg.fetchval("SELECT count(*) FROM leads WHERE id = $1::uuid", lead_id))
 
     assert await wait_for(lead, 20)
-    async with stack.client("127.31.5.2") as http:
+    async with client(stack.url, "127.31.5.2") as http:
         cookie = await signed_in(http, "ops")
         listing = await http.get("/admin/leads", params={"source": "=HYPERLINK(1)"}, headers=cookie)
         assert listing.status_code == 200 and posted.json()["phone"] in listing.text
@@ -541,11 +544,8 @@ async def test_a_lead_that_becomes_verified_counts_once(
     assert report["total"]["verified"] == 1  # type: ignore[index]
 
 
-def test_no_phone_number_or_session_token_in_the_logs(stack: App, run_dir: Path) -> None:
-    logs = {
-        "the app": stack.output(),
-        "the worker": (run_dir / "campaign-worker.log").read_text(errors="replace"),
-    }
-    for name, text in logs.items():
+def test_no_phone_number_or_session_token_in_the_logs(stack: Server, run_dir: Path) -> None:
+    for name in ("campaign-serve.log", "campaign-worker.log"):
+        text = (run_dir / name).read_text(errors="replace")
         assert not re.search(r"\+98\d{10}|09\d{9}", text), name
         assert "leadcap_admin" not in text and "csrf" not in text.lower(), name
