@@ -10,6 +10,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 import orjson
@@ -181,10 +182,13 @@ async def test_replay_failed_delivers_again(postgres: Postgres, store: WebhookSt
         quick_to_fail = FAST.replace(webhook_retry_window_seconds=1)
         async with delivering(store, quick_to_fail):
             await record(postgres, 5)
-            deadline = time.monotonic() + 20
-            while len(failed := await store.deliveries(failed_only=True, limit=100)) < 5:
-                assert time.monotonic() < deadline, failed
-                await asyncio.sleep(0.1)
+
+            async def all_failed() -> list[dict[str, Any]] | None:
+                failed = await store.deliveries(failed_only=True, limit=100)
+                return failed if len(failed) >= 5 else None
+
+            failed = await servers.wait_for(all_failed, 20, every=0.1)
+            assert isinstance(failed, list), "the deliveries never failed"
             assert receiver.received == []
             answer["status"] = 200
             replayed = await store.replay([], failed=True)
