@@ -19,6 +19,7 @@ from cli.help import Typer
 from cli.ports import port_problem
 from cli.runner import EX_CONFIG, current, fail, json_option, out, run
 from cli.stats import stats_command
+from cli.notify import app as notify_app
 from cli.webhooks import app as webhooks_app
 from leadcap import __version__, logs
 from leadcap import settings as settings_module
@@ -265,6 +266,7 @@ def export_leads(
 
 app.add_typer(dead_letters.app, name="dead-letters")
 app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(notify_app, name="notify")
 app.command("stats")(stats_command)
 app.add_typer(admin_app, name="admin")
 

@@ -19,6 +19,7 @@ from leadcap.ops import deadletters, health
 from leadcap.ops.services import Services, require_url
 from leadcap.settings import Settings
 from leadcap.stores.redis import Redis
+from leadcap.notify import channels
 from leadcap.webhooks.delivery import Deliverer
 from leadcap.worker.broker import LeadStreamBroker
 from leadcap.worker.consume import Consumer
@@ -114,7 +115,12 @@ async def run_worker(settings: Settings, *, concurrency: int | None = None) -> N
     broker = make_broker(settings, writer, bury)
     broker.is_worker_process = True
     beat = asyncio.create_task(_heartbeat(services.redis, broker.consumer_name, stop))
-    deliverer = Deliverer(services.postgres.webhooks, settings, on_attempt=services.request_log.record)
+    deliverer = Deliverer(
+        services.postgres.webhooks,
+        settings,
+        on_attempt=services.request_log.record,
+        transports=channels.transports(settings),  # Telegram, Bale and email ride the same loop
+    )
     delivering = asyncio.create_task(deliverer.run(stop))
     counting = asyncio.create_task(_count_webhooks(services.redis, deliverer, stop))
     log.info("worker %s consuming %s", broker.consumer_name, keys.LEAD_STREAM)
