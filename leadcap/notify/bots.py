@@ -34,7 +34,6 @@ from leadcap.webhooks.sender import Attempt
 
 MAX_ANSWER_BYTES = 64 * 1024
 MAX_REASON = 200  # characters of the API's description kept as an error or a disabled reason
-BATCH = 20  # leads in one message (a grouped message of 20 fits 4096 characters)
 
 
 def refusal(status: int, description: str) -> bool:
@@ -52,7 +51,7 @@ def events_of(claims: Sequence[Claim]) -> list[message.Event]:
 class Bot:
     """One Bot API (`kind`: telegram or bale) at `base_url`."""
 
-    batch = BATCH
+    batch = message.MOST
     cap = 1  # one message in flight per chat: they arrive in order
 
     def __init__(self, kind: str, base_url: str, style: message.Style, *, interval_s: float) -> None:

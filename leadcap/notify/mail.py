@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import aiosmtplib
 
 from leadcap.notify import message
-from leadcap.notify.bots import BATCH, events_of
+from leadcap.notify.bots import events_of
 from leadcap.stores.postgres.webhooks import Claim, Endpoint
 from leadcap.webhooks.schedule import TIMEOUT_S
 from leadcap.webhooks.sender import Attempt
@@ -63,7 +63,7 @@ def email(events: Sequence[message.Event], style: message.Style, *, sender: str,
 
 
 class Mail:
-    batch = BATCH
+    batch = message.MOST
     cap = 1
 
     def __init__(self, style: message.Style, *, interval_s: float) -> None:

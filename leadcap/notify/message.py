@@ -24,6 +24,7 @@ from leadcap.campaign import formats
 
 MAX_CHARS = 4096  # Telegram's (and Bale's) longest message
 MAX_FIELD = 64  # a source or UTM value is cut to this
+MOST = 15  # leads in one grouped message: 15 of the longest lines, links and all, fit MAX_CHARS
 LTR = ("\u2066", "\u2069")  # isolate a phone or a link, left to right, inside Persian text
 _OVERRIDES = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
 UTM = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
