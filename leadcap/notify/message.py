@@ -170,11 +170,12 @@ def many(events: Sequence[Event], style: Style) -> str:
 
 
 def subject(events: Sequence[Event], style: Style) -> str:
-    """An email's subject: one line, the first line of the message."""
-    first = (w := WORDS[style.lang])["many"].format(n=len(events)) if len(events) != 1 else None
-    if first is None:
-        first = f"{w.get(events[0].type, events[0].type)} · {clean(events[0].data.get('campaign') or 'default', 40)}"
-    return formats.digits(first, style.lang)
+    """An email's subject, one line: `New lead · default`, or `12 leads`."""
+    w = WORDS[style.lang]
+    if len(events) != 1:
+        return formats.digits(w["many"].format(n=len(events)), style.lang)
+    first = events[0]
+    return f"{w.get(first.type, first.type)} · {clean(first.data.get('campaign') or 'default', 40)}"
 
 
 def test_text(style: Style) -> str:

@@ -219,7 +219,11 @@ class Deliverer:
         ok = False
         attempt = Attempt(None, "not sent", 0.0)
         try:
-            attempt = await transport.send(endpoint, claims)
+            try:
+                attempt = await transport.send(endpoint, claims)
+            except Exception as exc:  # noqa: BLE001 - a transport's bug: retried, then failed, never lost
+                log.exception("%s endpoint %d: the send itself failed", endpoint.kind, endpoint.id)
+                attempt = Attempt(None, f"{type(exc).__name__} while sending", 0.0)
             ok = attempt.ok
             previous = self.latency_s.get(endpoint.id, schedule.TIMEOUT_S)
             self.latency_s[endpoint.id] = previous + LATENCY_WEIGHT * (attempt.latency_ms / 1000 - previous)
