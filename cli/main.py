@@ -16,10 +16,10 @@ from rich.table import Table
 from cli import dead_letters
 from cli.admin import app as admin_app
 from cli.help import Typer
+from cli.notify import app as notify_app
 from cli.ports import port_problem
 from cli.runner import EX_CONFIG, current, fail, json_option, out, run
 from cli.stats import stats_command
-from cli.notify import app as notify_app
 from cli.webhooks import app as webhooks_app
 from leadcap import __version__, logs
 from leadcap import settings as settings_module

@@ -24,24 +24,32 @@ app = Typer(
 def add(
     ctx: typer.Context,
     kind: Annotated[str, typer.Argument(metavar=f"<{'|'.join(KINDS)}>", help="Where messages go.")],
-    token: Annotated[str | None, typer.Option(help="telegram/bale: the bot's token (never shown again).")] = None,
+    token: Annotated[
+        str | None, typer.Option(help="telegram/bale: the bot's token (never shown again).")
+    ] = None,
     chat: Annotated[
         str | None, typer.Option(help="telegram/bale: the chat id (negative for a group) or @channel.")
     ] = None,
     smtp: Annotated[
         str | None,
-        typer.Option(help="email: smtp[s]://[user[:password]@]host[:port][?from=ADDRESS] (password kept apart)."),
+        typer.Option(
+            help="email: smtp[s]://[user[:password]@]host[:port][?from=ADDRESS] (password kept apart)."
+        ),
     ] = None,
     to: Annotated[str | None, typer.Option(help="email: the address to write to.")] = None,
     event: Annotated[
         list[str] | None,
         typer.Option(
-            "--event", metavar=f"<{'|'.join(EVENT_TYPES)}>", help="Event to send (lead.created if none); repeatable."
+            "--event",
+            metavar=f"<{'|'.join(EVENT_TYPES)}>",
+            help="Event to send (lead.created if none); repeatable.",
         ),
     ] = None,
     campaign: Annotated[
         str | None,
-        typer.Option(help="Only this campaign's leads. Only `default` for now: campaigns come in a later release."),
+        typer.Option(
+            help="Only this campaign's leads. Only `default` for now: campaigns come in a later release."
+        ),
     ] = None,
     full_phone: Annotated[
         bool, typer.Option("--full-phone", help="Show phone numbers in full (masked otherwise).")
@@ -63,7 +71,10 @@ def add(
             full_phone=full_phone,
         ),
     )
-    out.print(f"{kind} channel {channel_id} added for {', '.join(events)}; `leadcap notify test {channel_id}` tries it")
+    out.print(
+        f"{kind} channel {channel_id} added for {', '.join(events)};"
+        f" `leadcap notify test {channel_id}` tries it"
+    )
 
 
 @app.command("list")

@@ -119,7 +119,8 @@ def deliveries(
 ) -> None:
     """The latest deliveries: state, attempts, last status or error."""
     rows = [
-        _jsonable(r) for r in with_store(ctx, lambda store, _: store.deliveries(failed_only=failed, limit=limit))
+        _jsonable(r)
+        for r in with_store(ctx, lambda store, _: store.deliveries(failed_only=failed, limit=limit))
     ]
     if as_json:
         print(json.dumps(rows))

@@ -5,8 +5,8 @@ transports the worker's delivery loop sends them with. PostgreSQL only (and the 
 from __future__ import annotations
 
 import re
-from email.message import EmailMessage
 from collections.abc import Sequence
+from email.message import EmailMessage
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
@@ -23,7 +23,9 @@ from leadcap.webhooks.transport import Transport
 
 TOKEN = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{8,128}")  # <bot id>:<secret>, as both APIs issue them
 CHAT = re.compile(r"-?[0-9]{1,20}|@[A-Za-z][A-Za-z0-9_]{3,63}")  # a chat id, or a public @name
-ADDRESS = re.compile(r"[^@\s<>,;\"']{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}|[^@\s<>,;\"']{1,64}@localhost")
+ADDRESS = re.compile(
+    r"[^@\s<>,;\"']{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}|[^@\s<>,;\"']{1,64}@localhost"
+)
 CAMPAIGNS = ("default",)  # until campaigns arrive (a later issue), every lead is the default's
 
 

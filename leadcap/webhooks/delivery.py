@@ -221,7 +221,7 @@ class Deliverer:
         try:
             try:
                 attempt = await transport.send(endpoint, claims)
-            except Exception as exc:  # noqa: BLE001 - a transport's bug: retried, then failed, never lost
+            except Exception as exc:
                 log.exception("%s endpoint %d: the send itself failed", endpoint.kind, endpoint.id)
                 attempt = Attempt(None, f"{type(exc).__name__} while sending", 0.0)
             ok = attempt.ok

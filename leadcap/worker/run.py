@@ -15,11 +15,11 @@ from leadcap.errors import StoreError
 from leadcap.groupcommit import GroupCommit
 from leadcap.intake import phone
 from leadcap.intake.submission import Submission
+from leadcap.notify import channels
 from leadcap.ops import deadletters, health
 from leadcap.ops.services import Services, require_url
 from leadcap.settings import Settings
 from leadcap.stores.redis import Redis
-from leadcap.notify import channels
 from leadcap.webhooks.delivery import Deliverer
 from leadcap.worker.broker import LeadStreamBroker
 from leadcap.worker.consume import Consumer

@@ -21,7 +21,6 @@ from asyncpg.pool import PoolConnectionProxy
 from leadcap.stores.postgres.connection import translated
 from leadcap.stores.postgres.sql import arrays, query
 
-
 WEBHOOK = "webhook"
 CHANNEL_KINDS = ("telegram", "bale", "email")  # notification channels (leadcap/notify/)
 
@@ -47,7 +46,7 @@ _COLUMNS = (
 )
 
 
-def _endpoint(row: Mapping[str, Any]) -> Endpoint:
+def _endpoint(row: asyncpg.Record) -> Endpoint:
     return Endpoint(**{**dict(row), "events": tuple(row["events"])})
 
 

@@ -170,9 +170,13 @@ class Inbox:
     def __init__(self) -> None:
         self.mails: list[tuple[str, list[str], EmailMessage]] = []
 
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802 - aiosmtpd's
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
         self.mails.append(
-            (envelope.mail_from, list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[attr-defined]
+            (
+                envelope.mail_from,
+                list(envelope.rcpt_tos),
+                message_from_bytes(envelope.content, policy=policy.default),
+            )  # type: ignore[attr-defined]
         )
         return "250 OK"
 
