@@ -6,9 +6,11 @@ same port take it down and bring it back."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,3 +96,29 @@ async def bot_api(behaviour: Behaviour = ok) -> AsyncIterator[BotApi]:
         yield api
     finally:
         await api.stop()
+
+
+@contextlib.contextmanager
+def bot_api_in_thread(behaviour: Behaviour = ok) -> Iterator[BotApi]:
+    """The fake API in a thread of its own (its own event loop), for code under test that runs
+    its own loop (a CLI command in this process) or for another process to reach."""
+    loop = asyncio.new_event_loop()
+    started = threading.Event()
+    api = BotApi(behaviour)
+
+    def serve() -> None:
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(api.start())
+        started.set()
+        loop.run_forever()
+        loop.run_until_complete(api.stop())
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    assert started.wait(10), "the fake Bot API did not start"
+    try:
+        yield api
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
