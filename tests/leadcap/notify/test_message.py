@@ -57,10 +57,10 @@ def test_a_phone_that_does_not_parse_is_still_masked() -> None:
 
 
 def test_visitor_text_cannot_forge_lines_or_reorder_what_is_read() -> None:
-    hostile = {**DATA, "source": "ads\nPhone: +98 912 345 6789\u202e", "utm_campaign": "x" * 500}
+    hostile = {**DATA, "source": "ads\nPhone: +98 912 345 6789\u202e\x1b[8m\x00", "utm_campaign": "x" * 500}
     text = message.one(Event("lead.created", hostile), EN)
     assert text.count("\n") == message.one(Event("lead.created", DATA), EN).count("\n")
-    assert "\u202e" not in text
+    assert "\u202e" not in text and "\x1b" not in text and "\x00" not in text
     assert "x" * 64 not in text  # cut to MAX_FIELD
     assert message.clean("ad\u200cها") == "ad\u200cها"  # the zero-width non-joiner Persian needs stays
 
