@@ -404,6 +404,7 @@ class Settings:
         "TELEGRAM_BASE_URL",
         lambda r, n, d: _url(r, n, ("http", "https")) or d,
         "Telegram's Bot API address (a proxy, a test server); may be private",
+        show=lambda v: mask_url(v) if v else "",  # a proxy's address may carry a password
         group=NOTIFY,
     )
     bale_base_url: str = setting(
@@ -411,6 +412,7 @@ class Settings:
         "BALE_BASE_URL",
         lambda r, n, d: _url(r, n, ("http", "https")) or d,
         "Bale's Bot API address (it mirrors Telegram's); may be private",
+        show=lambda v: mask_url(v) if v else "",  # a proxy's address may carry a password
         group=NOTIFY,
     )
     public_url: str | None = setting(
@@ -418,6 +420,7 @@ class Settings:
         "PUBLIC_URL",
         _store_url("http", "https"),
         "the site's address, for links to /admin/ in notifications; unset: no link",
+        show=lambda v: mask_url(v) if v else "",  # a proxy's address may carry a password
         group=NOTIFY,
     )
     notify_interval_seconds: float = setting(

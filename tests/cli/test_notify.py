@@ -7,12 +7,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from typer.testing import CliRunner
 
-from cli import main
 from tests import servers
 from tests.bot_api import bot_api_in_thread, refused
 from tests.cli.test_webhooks import Ran
+from tests.cli.test_webhooks import cli as webhooks_cli
 from tests.servers import Stores
 
 TOKEN = "123456789:AAHfakeTokenForTestsOnly_abcdefghij"
@@ -24,10 +23,7 @@ async def own_env(env: dict[str, str], stores: Stores) -> dict[str, str]:
 
 
 def cli(*args: str, env: dict[str, str]) -> Ran:
-    result = CliRunner().invoke(main.app, ["notify", *args], env=env)
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return Ran(result.exit_code, result.stdout, result.stderr)
+    return webhooks_cli(*args, env=env, group="notify")
 
 
 def test_add_list_remove_never_print_a_token_or_password(own_env: dict[str, str]) -> None:
