@@ -262,20 +262,19 @@ class Deliverer:
                         "outcome": outcomes[-1][2],
                     }
                 )
-        if outcomes and outcomes[0][1].disable_endpoint:
+        if outcomes[0][1].disable_endpoint:  # one answer for all of them
             reason = attempt.disable or f"answered {attempt.status} Gone"
             await self.store.disable_endpoint(endpoint.id, reason)
             self.endpoints.pop(endpoint.id, None)
             log.warning("%s endpoint %d disabled: %s", endpoint.kind, endpoint.id, reason)
+        status, error = attempt.status, attempt.error
+        submits = [
+            self._finisher.submit(Outcome(c.id, c.attempts, v.state, v.delay_s, status, error))
+            for c, v, _ in outcomes
+        ]
         try:
-            await asyncio.gather(
-                *(
-                    self._finisher.submit(
-                        Outcome(c.id, c.attempts, v.state, v.delay_s, attempt.status, attempt.error)
-                    )
-                    for c, v, _ in outcomes
-                )
-            )
+            # a webhook's single outcome is awaited as is: a gather would add a task per delivery
+            await (submits[0] if len(submits) == 1 else asyncio.gather(*submits))
         except StoreError as exc:  # the lease runs out and the rows are sent again: nothing is lost
             log.warning("outcome of %d deliveries not recorded: %s", len(claims), exc.reason)
             return
