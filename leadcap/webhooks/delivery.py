@@ -142,6 +142,7 @@ class Deliverer:
         deadline = now + SEND_BUDGET_S  # taken before the claim: its lease starts later
         budget = MAX_IN_FLIGHT - len(self._tasks) - sum(len(q) for q in self.queues.values())
         room: dict[int, int] = {}
+        turns: dict[int, int] = {}  # channels that may send now, if their turn is taken
         for endpoint_id in self.endpoints:
             breaker = self._breaker(endpoint_id)
             queue = self.queues.setdefault(endpoint_id, deque())
@@ -151,8 +152,8 @@ class Deliverer:
             batch = self.transports[self.endpoints[endpoint_id].kind].batch
             if batch > 1:  # a channel: one group of events at a time, when its pacing allows
                 if not (queue or breaker.in_flight) and now >= self.not_before.get(endpoint_id, 0.0):
-                    room[endpoint_id] = min(batch, budget)
-                    budget -= room[endpoint_id]
+                    turns[endpoint_id] = min(batch, budget)
+                    budget -= turns[endpoint_id]
                 continue
             # Closed: its cap in flight plus a queue. Half-open: a single probe.
             depth = queue_depth(breaker.cap, self.latency_s.get(endpoint_id, schedule.TIMEOUT_S))
@@ -162,7 +163,12 @@ class Deliverer:
             if want > 0 and (want >= max(1, depth // 2) or not (queue or breaker.in_flight)):
                 room[endpoint_id] = want
                 budget -= want
+        if turns:  # the pace is shared: of several workers, one sends to a chat per interval
+            hold = schedule.TIMEOUT_S + max(self.transports[self.endpoints[i].kind].interval_s for i in turns)
+            room.update({i: turns[i] for i in await self.store.take_turns(list(turns), hold)})
         claims = await self.store.claim(room, schedule.LEASE_S) if room else []
+        for idle in set(turns) & set(room) - {c.endpoint_id for c in claims}:
+            self._pace(idle, 0.0)  # its turn was taken but nothing came of it: hand it on
         for claim in claims:
             self.queues.setdefault(claim.endpoint_id, deque()).append((deadline, claim))
         for endpoint_id in list(self.queues):
@@ -192,6 +198,19 @@ class Deliverer:
             task = asyncio.create_task(self._deliver(endpoint, claims))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+
+    def _pace(self, endpoint_id: int, wait_s: float) -> None:
+        """Tell every worker when the channel's next message may start."""
+
+        async def record() -> None:
+            try:
+                await self.store.next_turn(endpoint_id, wait_s)
+            except StoreError as exc:  # the turn taken still holds it for a send's timeout
+                log.warning("the pace of channel %d not recorded: %s", endpoint_id, exc.reason)
+
+        task = asyncio.create_task(record())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _release(self, queue: deque[tuple[float, Claim]], delay_s: float) -> None:
         """Hand queued rows of an endpoint whose breaker opened back, due after the cooldown."""
@@ -231,6 +250,7 @@ class Deliverer:
             wait = max(transport.interval_s, attempt.retry_after_s or 0.0)
             if wait:
                 self.not_before[endpoint.id] = time.monotonic() + wait
+                self._pace(endpoint.id, wait)
             self._breaker(endpoint.id).finished(ok, time.monotonic())
             self._dispatch(endpoint.id)
             self._slot_freed.set()

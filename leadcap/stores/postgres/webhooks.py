@@ -173,6 +173,24 @@ class WebhookStore:
             )
         return [Claim(**dict(r)) for r in rows]
 
+    async def take_turns(self, channel_ids: Sequence[int], hold_s: float) -> set[int]:
+        """The channels (of `channel_ids`) with something due whose turn this worker took now."""
+        if not channel_ids:
+            return set()
+        async with translated("pacing notification channels"):
+            rows = await self._pool.fetch(query("webhook_pace"), list(channel_ids), hold_s)
+        return {r["id"] for r in rows}
+
+    async def next_turn(self, channel_id: int, after_s: float) -> None:
+        """The channel's next message may start `after_s` seconds from now, from any worker."""
+        async with translated("pacing a notification channel"):
+            await self._pool.execute(
+                "UPDATE webhook_endpoints SET paced_until = now() + make_interval(secs => $2::float8)"
+                " WHERE id = $1",
+                channel_id,
+                after_s,
+            )
+
     async def finish(self, outcomes: Sequence[Outcome]) -> None:
         """Record the outcomes of many attempts in one statement."""
         if not outcomes:

@@ -15,6 +15,10 @@ ALTER TABLE webhook_endpoints
     ADD COLUMN chat       text,
     ADD COLUMN full_phone boolean NOT NULL DEFAULT false,  -- the phone unmasked (operator's choice)
     ADD COLUMN campaign   text,                            -- only this campaign's leads; NULL: all
+    -- A channel's pace, shared by every worker: no message to it starts before this. A worker
+    -- takes the turn (webhook_pace.sql) before it claims, and sets the next one after its send,
+    -- so a chat's rate limit holds however many workers deliver. NULL: never paced (webhooks).
+    ADD COLUMN paced_until timestamptz,
     ALTER COLUMN url DROP NOT NULL,
     DROP CONSTRAINT webhook_endpoints_url_check,
     DROP CONSTRAINT webhook_endpoints_secret_check;
