@@ -61,12 +61,8 @@ class Bot:
         self.interval_s = interval_s
         self._session: aiohttp.ClientSession | None = None
 
-    def _style(self, endpoint: Endpoint) -> message.Style:
-        s = self.style
-        return message.Style(s.lang, s.tz, s.region, endpoint.full_phone, s.public_url)
-
     async def send(self, endpoint: Endpoint, claims: Sequence[Claim]) -> Attempt:
-        text = message.many(events_of(claims), self._style(endpoint))
+        text = message.many(events_of(claims), self.style.showing(full_phone=endpoint.full_phone))
         return await self.post(endpoint, text)
 
     async def post(self, endpoint: Endpoint, text: str) -> Attempt:

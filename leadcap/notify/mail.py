@@ -71,8 +71,7 @@ class Mail:
         self.interval_s = interval_s
 
     async def send(self, endpoint: Endpoint, claims: Sequence[Claim]) -> Attempt:
-        s = self.style
-        style = message.Style(s.lang, s.tz, s.region, endpoint.full_phone, s.public_url)
+        style = self.style.showing(full_phone=endpoint.full_phone)
         events = events_of(claims)
         return await self.deliver(endpoint, lambda srv: email(events, style, sender=srv.sender, to=srv.to))
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from typing import Any
 from urllib.parse import urlencode
@@ -64,6 +64,10 @@ class Style:
     region: str
     full_phone: bool = False
     public_url: str | None = None
+
+    def showing(self, *, full_phone: bool) -> Style:
+        """The same style for a channel that did (or did not) ask for phones in full."""
+        return replace(self, full_phone=full_phone)
 
 
 @dataclass(frozen=True, slots=True)

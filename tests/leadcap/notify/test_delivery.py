@@ -8,7 +8,7 @@ import contextlib
 import math
 import socket
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 
@@ -22,7 +22,7 @@ from leadcap.stores.postgres import Postgres
 from leadcap.stores.postgres.webhooks import WebhookStore
 from leadcap.webhooks.delivery import Deliverer
 from tests.bot_api import BotApi, bot_api, limited_first, refused
-from tests.leadcap.webhooks.test_delivery import record
+from tests.leadcap.webhooks.test_delivery import record, until
 
 TOKEN = "123456789:AAHfakeTokenForTestsOnly_abcdefghij"
 CHAT = "-1001234567890"
@@ -51,13 +51,6 @@ async def delivering(store: WebhookStore, settings: Settings, loops: int = 1) ->
     finally:
         stop.set()
         await asyncio.gather(*tasks)
-
-
-async def until(predicate: Callable[[], bool], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.02)
 
 
 async def add(store: WebhookStore, kind: str = "bale") -> int:
