@@ -128,6 +128,10 @@ async def test_a_403_bot_blocked_disables_the_channel(
                 assert time.monotonic() < deadline, "timed out"
                 await asyncio.sleep(0.05)
             assert await state() == "disabled: bale answered 403: Forbidden: bot was blocked by the user"
+            # its delivery is failed (recorded just after the channel is disabled), not retried
+            while await wpg.fetchval("SELECT state FROM webhook_deliveries") == "pending":
+                assert time.monotonic() < deadline, "timed out"
+                await asyncio.sleep(0.05)
             assert await wpg.fetchval("SELECT state FROM webhook_deliveries") == "failed"
             await record(postgres, 1)  # a disabled channel is sent nothing more
             assert await wpg.fetchval("SELECT count(*) FROM webhook_deliveries") == 1
