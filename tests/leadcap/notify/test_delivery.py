@@ -206,3 +206,17 @@ async def test_email_reaches_an_smtp_server(postgres: Postgres, store: WebhookSt
     assert mail["Subject"] == "New lead · default"
     body = mail.get_content()
     assert f"*** {last_four(lead.phone)}" in body and lead.phone not in body
+
+
+async def test_a_verified_lead_reaches_a_chat_subscribed_to_lead_verified(
+    postgres: Postgres, store: WebhookStore
+) -> None:
+    async with bot_api() as api:
+        await channels.add(store, "telegram", token=TOKEN, chat=CHAT, events=["lead.verified"])
+        async with delivering(store, settings_for(api)):
+            (lead,) = await record(postgres, 1)  # lead.created: this chat did not ask for it
+            await postgres.leads.mark_verified([lead])
+            await until(lambda: len(api.messages) == 1, 15)
+    assert api.messages[0].text.startswith("Phone verified")
+    assert f"*** {last_four(lead.phone)}" in api.messages[0].text
+    assert len(api.requests) == 1
