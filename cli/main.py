@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from cli import dead_letters
+from cli import dead_letters, leads
 from cli.admin import app as admin_app
 from cli.help import Typer
 from cli.init import init_command
@@ -279,6 +279,7 @@ def export_leads(
 
 
 app.add_typer(dead_letters.app, name="dead-letters")
+app.add_typer(leads.app, name="leads")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(notify_app, name="notify")
 app.command("stats")(stats_command)

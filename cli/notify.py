@@ -11,8 +11,7 @@ from rich.table import Table
 from cli.help import Typer
 from cli.runner import fail, json_option, out
 from cli.webhooks import with_store
-from leadcap.notify import KINDS, channels
-from leadcap.webhooks import EVENT_TYPES
+from leadcap.notify import EVENTS, KINDS, channels
 
 app = Typer(
     help="Notifications: each new or verified lead as a Telegram or Bale message, or an email.",
@@ -41,7 +40,7 @@ def add(
         list[str] | None,
         typer.Option(
             "--event",
-            metavar=f"<{'|'.join(EVENT_TYPES)}>",
+            metavar=f"<{'|'.join(EVENTS)}>",
             help="Event to send (lead.created if none); repeatable.",
         ),
     ] = None,

@@ -12,3 +12,4 @@ from __future__ import annotations
 
 BOTS = ("telegram", "bale")
 KINDS = (*BOTS, "email")
+EVENTS = ("lead.created", "lead.verified")  # a lead to call; lead.erased is for systems, not chats

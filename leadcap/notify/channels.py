@@ -12,12 +12,11 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 from leadcap.errors import LeadcapError, UsageError
-from leadcap.notify import BOTS, KINDS, message
+from leadcap.notify import BOTS, EVENTS, KINDS, message
 from leadcap.notify.bots import Bot
 from leadcap.notify.mail import Mail, server_of
 from leadcap.settings import Settings
 from leadcap.stores.postgres.webhooks import CHANNEL_KINDS, WebhookStore
-from leadcap.webhooks import EVENT_TYPES
 from leadcap.webhooks.sender import Attempt
 from leadcap.webhooks.transport import Transport
 
@@ -56,9 +55,9 @@ def transports(settings: Settings) -> dict[str, Transport]:
 
 
 def _events(events: Sequence[str]) -> list[str]:
-    unknown = sorted(set(events) - set(EVENT_TYPES))
+    unknown = sorted(set(events) - set(EVENTS))
     if unknown or not events:
-        raise UsageError("--event", f"must be one of {', '.join(EVENT_TYPES)}, got {', '.join(unknown)}")
+        raise UsageError("--event", f"must be one of {', '.join(EVENTS)}, got {', '.join(unknown)}")
     return list(dict.fromkeys(events))
 
 

@@ -61,6 +61,7 @@ def test_add_list_remove_never_print_a_token_or_password(own_env: dict[str, str]
         (("telegram", "--token", "nope", "--chat", "1"), "--token"),
         (("telegram", "--token", TOKEN, "--chat", "not a chat"), "--chat"),
         (("telegram", "--token", TOKEN, "--chat", "1", "--event", "lead.sold"), "--event"),
+        (("telegram", "--token", TOKEN, "--chat", "1", "--event", "lead.erased"), "--event"),  # not for chats
         (("telegram", "--token", TOKEN, "--chat", "1", "--campaign", "yalda"), "only `default`"),
         (("email", "--smtp", "http://mail.example.com", "--to", "a@example.com"), "--smtp"),
         (("email", "--smtp", "smtp://mail.example.com", "--to", "a@b\r\nBcc: x@y.com"), "--to"),
