@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 from dotenv import dotenv_values
 
+from leadcap import sentinel
 from leadcap.errors import ConfigError
 
 PREFIX = "LEADCAP_"
@@ -76,8 +77,10 @@ WORKER = "worker"
 REQUEST_LOG = "request_log"
 LANDING = "landing"
 WEBHOOKS = "webhooks"
+NOTIFY = "notify"
 ADMIN = "admin"
 VERIFICATION = "verification"
+READ_API = "read_api"
 GROUPS = {
     PROCESS: "The process and its stores",
     WEB: "The web server",
@@ -86,8 +89,10 @@ GROUPS = {
     REQUEST_LOG: "Request logs (MongoDB)",
     LANDING: "The landing page and its edge",
     WEBHOOKS: "Webhooks",
+    NOTIFY: "Notifications (Telegram, Bale, email)",
     ADMIN: "/admin/",
     VERIFICATION: "Phone verification",
+    READ_API: "The read API (GET /api/v1/leads)",
 }
 
 
@@ -103,6 +108,7 @@ class Declared:
     secret: bool = False  # masked by `leadcap config`; may be read from LEADCAP_<NAME>_FILE
     required_in_production: bool = False
     show: Callable[[Any], str] = _text  # how `leadcap config` prints it
+    generated: bool = False  # a random key `leadcap init` writes into .env (a secret; see GENERATED)
 
 
 def setting(
@@ -115,11 +121,15 @@ def setting(
     secret: bool = False,
     required_in_production: bool = False,
     show: Callable[[Any], str] | None = None,
+    generated: bool = False,
 ) -> Any:
     """A Settings field and its declaration (the parsers are looked up when called, so they may
-    be defined further down). A secret is printed as *** unless `show` masks it otherwise."""
+    be defined further down). A secret is printed as *** unless `show` masks it otherwise;
+    `generated`: a random key that `leadcap init` writes (only a secret may be one)."""
+    if generated and not secret:
+        raise TypeError(f"{env}: only a secret can be generated")
     shown = show or (_stars if secret else _flag if isinstance(default, bool) else _text)
-    declared = Declared(env, parse, help, group, secret, required_in_production, shown)
+    declared = Declared(env, parse, help, group, secret, required_in_production, shown, generated)
     return field(default=default, metadata={"declared": declared})
 
 
@@ -154,7 +164,8 @@ class Settings:
         None,
         "DATABASE_URL",
         _store_url("postgres", "postgresql"),
-        "postgres(ql):// URL; unset: the embedded server",
+        "postgres(ql):// URL (several host:port with ?target_session_attrs=read-write for a primary"
+        " and standbys); unset: the embedded server",
         secret=True,
         show=_store_url_shown,
         required_in_production=True,
@@ -163,8 +174,9 @@ class Settings:
     redis_url: str | None = setting(
         None,
         "REDIS_URL",
-        _store_url("redis", "rediss", "unix"),
-        "redis(s):// or unix:// URL of Redis (Valkey); unset: the embedded server",
+        _store_url("redis", "rediss", "unix", sentinel.SCHEME),
+        "redis(s):// or unix:// URL of Redis (Valkey), or redis+sentinel://[:password@]sentinel[,sentinel…]/<master>"
+        " for a Sentinel-managed primary (docs/operations.md); unset: the embedded server",
         secret=True,
         show=_store_url_shown,
         required_in_production=True,
@@ -174,7 +186,7 @@ class Settings:
         None,
         "MONGO_URL",
         _store_url("mongodb", "mongodb+srv"),
-        "mongodb(+srv):// URL; unset: the embedded server",
+        "mongodb(+srv):// URL (a replica set: its members and ?replicaSet=); unset: the embedded server",
         secret=True,
         show=_store_url_shown,
         required_in_production=True,
@@ -295,6 +307,14 @@ class Settings:
         group=WORKER,
     )
 
+    lead_retention_days: int | None = setting(
+        None,
+        "LEAD_RETENTION_DAYS",
+        lambda r, n, _d: _int(r, n, 0, 1, 36_500) or None,
+        "days after a lead's last submission that the worker's daily job erases it (unset: keep)",
+        group=WORKER,
+    )
+
     # -- request_log -----------------------------------------------------------------------------------
 
     request_log_ttl_days: int = setting(
@@ -353,7 +373,15 @@ class Settings:
         None,
         "CAMPAIGN_FILE",
         lambda r, n, _d: _file(r, n),
-        "the campaign file (JSON); unset: web/campaign.default.json",
+        "the campaign file (JSON; `leadcap init` writes one); unset: the demo campaign"
+        " (web/campaign.default.json), refused in production",
+        group=LANDING,
+    )
+    assets_dir: Path | None = setting(  # noqa: RUF009 - setting() returns a dataclasses.field
+        None,
+        "ASSETS_DIR",
+        lambda r, n, _d: _folder(r, n),
+        "the folder of the campaign's images (logo, badges), served at /campaign-assets/; unset: none",
         group=LANDING,
     )
 
@@ -393,6 +421,40 @@ class Settings:
         lambda r, n, d: _int(r, n, d, 1, 86400),
         "health is degraded past this delivery lag",
         group=WEBHOOKS,
+    )
+
+    # -- notifications ---------------------------------------------------------------------------------
+
+    telegram_base_url: str = setting(
+        "https://api.telegram.org",
+        "TELEGRAM_BASE_URL",
+        lambda r, n, d: _url(r, n, ("http", "https")) or d,
+        "Telegram's Bot API address (a proxy, a test server); may be private",
+        show=lambda v: mask_url(v) if v else "",  # a proxy's address may carry a password
+        group=NOTIFY,
+    )
+    bale_base_url: str = setting(
+        "https://tapi.bale.ai",
+        "BALE_BASE_URL",
+        lambda r, n, d: _url(r, n, ("http", "https")) or d,
+        "Bale's Bot API address (it mirrors Telegram's); may be private",
+        show=lambda v: mask_url(v) if v else "",  # a proxy's address may carry a password
+        group=NOTIFY,
+    )
+    public_url: str | None = setting(
+        None,
+        "PUBLIC_URL",
+        _store_url("http", "https"),
+        "the site's address, for links to /admin/ in notifications; unset: no link",
+        show=lambda v: mask_url(v) if v else "",  # a proxy's address may carry a password
+        group=NOTIFY,
+    )
+    notify_interval_seconds: float = setting(
+        3.0,
+        "NOTIFY_INTERVAL_SECONDS",
+        lambda r, n, d: _seconds(r, n, d),  # noqa: PLW0108 - defined below
+        "least time between two messages to one chat or address (leads between are grouped)",
+        group=NOTIFY,
     )
 
     # -- admin -----------------------------------------------------------------------------------------
@@ -471,6 +533,7 @@ class Settings:
         lambda r, n, _d: r.get(n, "").strip() or None,
         "HMAC key of the codes (32+ characters, required in production); unset: generated into the data dir",
         secret=True,
+        generated=True,
         group=VERIFICATION,
     )
     verify_code_ttl_s: int = setting(
@@ -486,6 +549,16 @@ class Settings:
         lambda r, n, d: _int(r, n, d, 0, 3600),
         "seconds before a new code may be asked for",
         group=VERIFICATION,
+    )
+
+    # -- read_api --------------------------------------------------------------------------------------
+
+    api_rate_limit: RateLimit = setting(  # noqa: RUF009 - setting() returns a dataclasses.field
+        RateLimit(600, 60),
+        "API_RATE_LIMIT",
+        lambda r, n, d: parse_rate_limit(r.get(n) or str(d), n),
+        "requests per read API key, N/second|minute|hour|day (a sliding window)",
+        group=READ_API,
     )
 
     @property
@@ -527,6 +600,8 @@ def docs_table() -> str:
         meaning = declared.help.replace("|", "\\|")
         if declared.secret:
             meaning += f"; a secret (`leadcap config` masks it), or read from `{PREFIX}{declared.env}_FILE`"
+        if declared.generated:
+            meaning += "; `leadcap init` generates it into `.env`"
         rows.append(f"| `{declared.env}` | {default} | {meaning} |")
     return "\n".join(rows) + "\n"
 
@@ -534,6 +609,22 @@ def docs_table() -> str:
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(Settings)}
 # Settings that may instead be read from a file named by `LEADCAP_<NAME>_FILE` (Docker secrets).
 FILE_SETTINGS = tuple(d.env for d in declarations().values() if d.secret)
+# The passwords the compose stores read (.env.docker.stores), not leadcap settings but generated
+# with them by `leadcap init`; tests/deploy holds this list to every password in that file.
+COMPOSE_SECRETS = (
+    "POSTGRES_PASSWORD",
+    "DB_OWNER_PASSWORD",
+    "DB_APP_PASSWORD",
+    "REDIS_PASSWORD",
+    "MONGO_INITDB_ROOT_PASSWORD",
+    "MONGO_APP_PASSWORD",
+)
+# Every random secret `leadcap init` writes into .env: the settings declared `generated` (a new
+# key is covered by its flag), then the compose stores' passwords.
+GENERATED = (
+    *(PREFIX + d.env for d in declarations().values() if d.generated),
+    *COMPOSE_SECRETS,
+)
 
 
 def mask_url(url: str) -> str:
@@ -695,6 +786,20 @@ def _check_verification(settings: Settings) -> None:
         )
 
 
+def uses_demo_campaign(settings: Settings) -> bool:
+    """Whether the page shows the shipped demo campaign (no LEADCAP_CAMPAIGN_FILE); in production
+    it must not, and ConfigError names the variable."""
+    if settings.campaign_file is not None:
+        return False
+    if settings.production:
+        raise ConfigError(
+            PREFIX + "CAMPAIGN_FILE",
+            "is required when LEADCAP_ENV=production (unset, the page would show the demo campaign);"
+            " `leadcap init` writes one",
+        )
+    return True
+
+
 def refuse_placeholders(raw: Mapping[str, str]) -> None:
     """Refuse any value still holding the CHANGE_ME placeholder (a URL's password included,
     percent-encoded or not); the error names the variable, never the value."""
@@ -716,13 +821,11 @@ def check_timezone(text: str, variable: str) -> str:
     return text
 
 
-def parse_rate_limit(text: str) -> RateLimit:
-    """`"10/minute"` → RateLimit(10, 60); raise ConfigError on anything else."""
+def parse_rate_limit(text: str, name: str = "RATE_LIMIT") -> RateLimit:
+    """`"10/minute"` → RateLimit(10, 60); raise ConfigError (naming LEADCAP_`name`) on anything else."""
     count, _, unit = text.strip().partition("/")
     if not count.strip().isdigit() or unit.strip().lower() not in WINDOWS or int(count) < 1:
-        raise ConfigError(
-            "LEADCAP_RATE_LIMIT", f"must look like 10/minute (N/second|minute|hour|day), got {text!r}"
-        )
+        raise ConfigError(PREFIX + name, f"must look like 10/minute (N/second|minute|hour|day), got {text!r}")
     return RateLimit(int(count), WINDOWS[unit.strip().lower()])
 
 
@@ -828,7 +931,15 @@ def _url(raw: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str | N
             raise ConfigError(
                 PREFIX + name, "is not a valid URL: percent-encode / ? # @ in the user name or password"
             )
-        if not parts.scheme.startswith("mongodb"):  # MongoDB lists several host:port pairs
+        if parts.scheme == sentinel.SCHEME:
+            try:
+                sentinel.parse(text)
+            except ValueError as exc:
+                raise ConfigError(PREFIX + name, f"is not a valid {sentinel.SCHEME}:// URL: {exc}") from None
+        elif parts.scheme.startswith("postgres"):  # several host:port pairs (a primary and standbys)
+            for host in parts.netloc.rpartition("@")[2].split(","):
+                urlsplit("//" + host).port  # noqa: B018 - raises ValueError on a bad port
+        elif not parts.scheme.startswith("mongodb"):  # MongoDB lists several host:port pairs
             parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
         raise ConfigError(PREFIX + name, f"is not a valid URL ({wanted}, with a numeric port)") from None
@@ -845,6 +956,15 @@ def _file(raw: Mapping[str, str], name: str) -> Path | None:
         return None
     if not Path(text).is_file():
         raise ConfigError(PREFIX + name, f"must name a readable file, got {text!r}")
+    return Path(text)
+
+
+def _folder(raw: Mapping[str, str], name: str) -> Path | None:
+    text = raw.get(name, "").strip()
+    if not text:
+        return None
+    if not Path(text).is_dir():
+        raise ConfigError(PREFIX + name, f"must name a folder, got {text!r}")
     return Path(text)
 
 
