@@ -144,7 +144,7 @@ def read_body(kind: str, body: bytes) -> Draft:
     """Parse a JSON or form body; raise InvalidBody for anything but the contract's shape."""
     if kind == JSON:
         data = json_object(body)
-        return _draft(data, data.get("utm"))
+        return _draft(data, data.get("utm"), consent=data.get("consent"))
     try:
         pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
     except UnicodeDecodeError:
@@ -152,11 +152,10 @@ def read_body(kind: str, body: bytes) -> Draft:
     form = dict(pairs)  # a repeated field keeps its last value, as browsers never repeat these
     utm = {key: form[f"utm_{key}"] for key in UTM_KEYS if f"utm_{key}" in form}
     # A ticked checkbox sends its value (any non-empty one); an unticked one sends nothing.
-    ticked: dict[str, Any] = {**form, "consent": True if form.get("consent") else None}
-    return _draft(ticked, utm)
+    return _draft(form, utm, consent=True if form.get("consent") else None)
 
 
-def _draft(data: dict[str, Any], utm: object) -> Draft:
+def _draft(data: dict[str, Any], utm: object, *, consent: object) -> Draft:
     source = _optional_text(data.get("source"), "source", MAX_SOURCE, plain=True)
     website = _optional_text(data.get("website"), "website", MAX_BODY)
     if utm is None:
