@@ -58,8 +58,8 @@ print((time.perf_counter() - start) / posts * 1e6)
 
 def campaign_with_consent() -> str:
     data = json.loads((AFTER / "web" / "campaign.default.json").read_text(encoding="utf-8"))
-    data["locales"]["fa"]["consent"] = "با تماس کارشناسان و نگه‌داری شماره‌ام طبق سیاست حریم خصوصی موافقم."
-    data["locales"]["en"]["consent"] = "I agree to be called and to my number being kept under the privacy policy."
+    data["locales"]["fa"]["consent"] = "با تماس کارشناسان و نگه‌داری شماره‌ام موافقم."
+    data["locales"]["en"]["consent"] = "I agree to be called and to my number being kept under the policy."
     return json.dumps(data, ensure_ascii=False)
 
 
@@ -82,7 +82,11 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=20_000)
     args = parser.parse_args()
     document = campaign_with_consent()
-    cases = {"before": (args.before, "before"), "after, no consent": (AFTER, "none"), "after, consent": (AFTER, "consent")}
+    cases = {
+        "before": (args.before, "before"),
+        "after, no consent": (AFTER, "none"),
+        "after, consent": (AFTER, "consent"),
+    }
     times: dict[str, list[float]] = {name: [] for name in cases}
     for i in range(args.rounds):
         order = list(cases) if i % 2 == 0 else list(reversed(cases))

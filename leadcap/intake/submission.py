@@ -172,7 +172,7 @@ def _draft(data: dict[str, Any], utm: object, *, consent: object) -> Draft:
         source=source or None,
         utm=clean,
         website=website,
-        consent=data.get("consent"),
+        consent=consent,
     )
 
 
