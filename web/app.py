@@ -14,7 +14,7 @@ from leadcap import settings as settings_module
 from leadcap.campaign.outcomes import OutcomeCounter
 from leadcap.campaign.visits import VisitCounter
 from leadcap.errors import StoreError
-from leadcap.intake import phone
+from leadcap.intake import phone, visitor
 from leadcap.landing.cache import ui_dist
 from leadcap.ops import embedded
 from leadcap.ops import health as health_module
@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None) -> Sanic[Any, Any]:
         }
     )
     app.ctx.settings = settings
+    app.ctx.visitor_key = visitor.load_key(settings)  # the visitor cookie's: checked per request
     app.ctx.campaign = campaign.load(settings.campaign_file)
     app.ctx.html_headers = responses.html_headers(app.ctx.campaign.image_origins)
     app.ctx.landing = LandingCache(

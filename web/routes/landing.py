@@ -10,7 +10,7 @@ from sanic.response import HTTPResponse, empty, raw
 
 from leadcap.campaign import visits
 from leadcap.intake import clientip
-from web import page
+from web import page, visitor
 from web.landing import LandingCache
 from web.responses import PrebuiltResponse
 
@@ -51,15 +51,21 @@ def mark_counted(request: Request, response: HTTPResponse) -> HTTPResponse:
     tz = request.app.ctx.visits.tz
     # Written out: Sanic's add_cookie cost several times this in a timeit. Not Secure: a
     # marker, not a credential, and the site may be served over http.
-    response.headers["Set-Cookie"] = (
+    response.headers.add(
+        "Set-Cookie",
         f"{visits.COUNTED_COOKIE}=1; Max-Age={visits.seconds_left_in_hour(datetime.now(tz), tz)}; "
-        "Path=/; HttpOnly; SameSite=Lax"
+        "Path=/; HttpOnly; SameSite=Lax",
     )
     return response
 
 
 @bp.route("/", methods=["GET", "HEAD"], name="page")  # type: ignore[untyped-decorator]
 async def landing(request: Request) -> HTTPResponse:
+    """The page; a browser without a valid visitor cookie gets one with it (web/visitor.py)."""
+    return visitor.give_cookie(request, await _landing(request))
+
+
+async def _landing(request: Request) -> HTTPResponse:
     verify_id = request.args.get("verify")
     if verify_id is not None or request.args.get("verified") == "1":
         # The code step of a form posted without JavaScript (LEADCAP_VERIFY=sms), or its end.
