@@ -90,7 +90,9 @@ async def test_dedupe_window_zero_queues_every_time(private_redis: Redis, postgr
 
 async def test_sliding_window_counts_every_outcome(private_redis: Redis, postgres: Postgres) -> None:
     the_intake = intake(private_redis, postgres, RATE_LIMIT="3/second")
-    refused_body, limited = await the_intake.count(addr(the_intake, "2.2.2.2"))  # a POST whose body was refused
+    refused_body, limited = await the_intake.count(
+        addr(the_intake, "2.2.2.2")
+    )  # a POST whose body was refused
     honeypot = submission(website="spam")
     results = [
         await the_intake.accept(honeypot, addr(the_intake, "2.2.2.2")),
