@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 
@@ -45,31 +46,55 @@ async def test_get_gives_a_signed_visitor_cookie_once(server: Server, ip: str) -
     value = minted[0].split(";", 1)[0].split("=", 1)[1]
     assert visitor.read(server_key(server), value, int(time.time())) is not None
     assert not any(c.startswith(visitor.COOKIE + "=") for c in again.headers.get_list("set-cookie"))
+    async with client(server.url, ip) as checker:  # a HEAD is no view: no cookie, as no visit
+        assert "set-cookie" not in (await checker.head("/")).headers
 
 
 async def test_a_hundred_phones_behind_one_address_all_get_in(server: Server, ip: str) -> None:
     answers = await asyncio.gather(*(page_then_post(server.url, ip) for _ in range(100)))
     assert [a.status_code for a in answers] == [202] * 100
     # Each reported its own window (the visitor's 10/minute), not the address's.
-    assert {(a.headers["RateLimit-Limit"], a.headers["RateLimit-Remaining"]) for a in answers} == {("10", "9")}
+    assert {(a.headers["RateLimit-Limit"], a.headers["RateLimit-Remaining"]) for a in answers} == {
+        ("10", "9")
+    }
     # Cookie-less clients of that very address are still held at 10 a minute: the original rule.
     bare = await cookieless_posts(server.url, ip, 11)
     assert [a.status_code for a in bare] == [202] * 10 + [429]
 
 
-async def test_one_visitor_is_refused_at_its_eleventh(server: Server, ip: str) -> None:
+async def limited(pg: asyncpg.Pool, window: str) -> int:
+    """Refusals by `window` the web tier has flushed to intake_counts so far (the campaign view's)."""
+    query = "SELECT coalesce(sum(n), 0) FROM intake_counts WHERE outcome = 'rate_limited' AND code = $1"
+    return int(await pg.fetchval(query, window))
+
+
+async def counted_once_more(pg: asyncpg.Pool, window: str, before: int) -> bool:
+    async def more() -> bool:
+        return await limited(pg, window) >= before + 1
+
+    return bool(await servers.wait_for(more, 10))
+
+
+async def test_one_visitor_is_refused_at_its_eleventh(server: Server, ip: str, pg: asyncpg.Pool) -> None:
+    before = await limited(pg, "visitor")
     async with client(server.url, ip) as phone:
         await phone.get("/")
         answers = [await phone.post("/api/leads/", json={"phone": factories.mobile()}) for _ in range(11)]
     assert [a.status_code for a in answers] == [202] * 10 + [429]
     assert answers[-1].json()["error"]["code"] == "rate_limited"
-    assert answers[-1].headers["RateLimit-Limit"] == "10" and answers[-1].headers["RateLimit-Remaining"] == "0"
+    assert (
+        answers[-1].headers["RateLimit-Limit"] == "10" and answers[-1].headers["RateLimit-Remaining"] == "0"
+    )
     assert 1 <= int(answers[-1].headers["Retry-After"]) <= 60
     # The address itself is untouched: another phone behind it gets in.
     assert (await page_then_post(server.url, ip)).status_code == 202
+    assert await counted_once_more(pg, "visitor", before)  # /admin/ and `stats` see it as a visitor's
 
 
-async def test_forged_expired_and_other_key_cookies_count_as_none(server: Server, ip: str) -> None:
+async def test_forged_expired_and_other_key_cookies_count_as_none(
+    server: Server, ip: str, pg: asyncpg.Pool
+) -> None:
+    before = await limited(pg, "address")
     key, now = server_key(server), int(time.time())
     real = visitor.mint(key, now)
     body, _, mac = real.rpartition(".")
@@ -86,6 +111,7 @@ async def test_forged_expired_and_other_key_cookies_count_as_none(server: Server
         answers += await cookieless_posts(server.url, ip, 1, cookies=cookie)
     assert [a.status_code for a in answers] == [202] * 10 + [429]
     assert answers[-1].headers["RateLimit-Limit"] == "10"
+    assert await counted_once_more(pg, "address", before)
 
 
 @pytest.fixture(scope="module")
@@ -95,9 +121,12 @@ def tight_server(env: dict[str, str], run_dir: Path) -> Iterator[Server]:
         yield running
 
 
-async def test_the_shared_ceiling_holds_every_visitor_of_an_address(tight_server: Server, ip: str) -> None:
+async def test_the_shared_ceiling_holds_every_visitor_of_an_address(
+    tight_server: Server, ip: str, pg: asyncpg.Pool
+) -> None:
     """A bot that mints a cookie per POST is still held by its address's ceiling; that ceiling
     does not touch the address's cookie-less budget, and another address has its own."""
+    before = await limited(pg, "shared")
     answers = [await page_then_post(tight_server.url, ip) for _ in range(6)]
     assert [a.status_code for a in answers] == [202] * 5 + [429]
     refused = answers[-1]
@@ -108,3 +137,4 @@ async def test_the_shared_ceiling_holds_every_visitor_of_an_address(tight_server
     assert [a.status_code for a in await cookieless_posts(tight_server.url, ip, 1)] == [202]
     other = ip.replace("127.10.", "127.12.")
     assert (await page_then_post(tight_server.url, other)).status_code == 202
+    assert await counted_once_more(pg, "shared", before)

@@ -61,8 +61,10 @@ def mark_counted(request: Request, response: HTTPResponse) -> HTTPResponse:
 
 @bp.route("/", methods=["GET", "HEAD"], name="page")  # type: ignore[untyped-decorator]
 async def landing(request: Request) -> HTTPResponse:
-    """The page; a browser without a valid visitor cookie gets one with it (web/visitor.py)."""
-    return visitor.give_cookie(request, await _landing(request))
+    """The page; a browser without a valid visitor cookie gets one with its GET (web/visitor.py).
+    A HEAD is no view, as for the visit count: it gets none."""
+    response = await _landing(request)
+    return visitor.give_cookie(request, response) if request.method == "GET" else response
 
 
 async def _landing(request: Request) -> HTTPResponse:
