@@ -16,7 +16,9 @@ import pytest
 from leadcap import settings
 from leadcap.intake import visitor
 from tests import factories, servers
+from tests.fakesms import FakeSms
 from tests.servers import Server, client
+from tests.web.test_verify import verify_env
 
 
 async def page_then_post(base_url: str, ip: str) -> httpx.Response:
@@ -138,3 +140,36 @@ async def test_the_shared_ceiling_holds_every_visitor_of_an_address(
     other = ip.replace("127.10.", "127.12.")
     assert (await page_then_post(tight_server.url, other)).status_code == 202
     assert await counted_once_more(pg, "shared", before)
+
+
+@pytest.fixture(scope="module")
+def sms_server(env: dict[str, str], run_dir: Path, fake: FakeSms) -> Iterator[Server]:
+    """Verification on, one code an hour per client and three for the visitors of one address."""
+    extra = {"LEADCAP_SMS_PER_IP": "1/hour", "LEADCAP_SMS_SHARED_IP": "3/hour"}
+    with servers.serving(verify_env(env, fake, "kavenegar", **extra), run_dir / "visitor-sms.log") as running:
+        yield running
+
+
+async def test_codes_reach_phones_behind_one_address_by_the_same_rule(
+    sms_server: Server, fake: FakeSms, ip: str
+) -> None:
+    """Each visitor has its own SMS budget and the visitors of an address share a ceiling; a
+    cookie-less client is budgeted by its address. The code step counts visitors apart too."""
+    fake.mode = "ok"
+    sent = []
+    for _ in range(4):
+        async with client(sms_server.url, ip) as phone:
+            await phone.get("/")
+            lead = (await phone.post("/api/leads/", json={"phone": factories.mobile()})).json()
+            sent.append(lead["verification"]["available"])
+            if len(sent) == 1:  # the code step of a visitor: its own window, the visitor's limit
+                step = await phone.post(
+                    f"/api/leads/{lead['id']}/verify", json={"code": "00000", "token": "wrong"}
+                )
+                assert step.status_code != 429 and step.headers["RateLimit-Remaining"] == "9"
+    assert sent == [True, True, True, False]  # 1 each, 3 for the address's visitors together
+    async with client(sms_server.url, ip) as bare:
+        answers = [
+            (await bare.post("/api/leads/", json={"phone": factories.mobile()})).json() for _ in range(2)
+        ]
+    assert [a["verification"]["available"] for a in answers] == [True, False]  # the address's own

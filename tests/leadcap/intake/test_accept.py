@@ -171,3 +171,31 @@ def test_a_receipt_names_its_outcome_for_every_counter() -> None:
     assert Receipt("a", "+989121234567", degraded=True).outcome == "accepted"
     assert Receipt("a", "+989121234567", duplicate=True, degraded=True).outcome == "duplicate"
     assert Receipt("a", "+989121234567", honeypot=True).outcome == "honeypot"
+
+
+async def test_a_visitor_counts_in_its_own_window_and_its_addresses_in_one_call(
+    private_redis: Redis, postgres: Postgres
+) -> None:
+    the_intake = intake(private_redis, postgres, RATE_LIMIT="2/minute", SHARED_IP_LIMIT="3/minute")
+
+    def phone(visitor_id: str) -> tuple[visitor.Window, ...]:
+        limits = the_intake.settings
+        return visitor.counted_in(
+            "6.6.6.6", visitor_id, rate_limit=limits.rate_limit, shared_limit=limits.shared_ip_limit
+        )
+
+    first = [await the_intake.accept(submission(), phone("a")) for _ in range(3)]
+    assert [type(o.result) for o in first] == [Receipt, Receipt, RateLimited]
+    assert first[2].result.window == "visitor"  # type: ignore[union-attr]
+    assert first[2].quota.limit == 2 and first[2].quota.remaining == 0
+    second = await the_intake.accept(submission(), phone("b"))
+    third = await the_intake.accept(submission(), phone("c"))
+    assert isinstance(second.result, Receipt) and second.quota.remaining == 1  # b's own window
+    assert isinstance(third.result, RateLimited) and third.result.window == "shared"
+    assert third.quota.remaining == 2  # c was charged nothing: refused in one window, counted in none
+    client = private_redis.client_for_tests()
+    assert await client.zcard(keys.rate_bucket("shared:6.6.6.6")) == 3
+    assert await client.zcard(keys.rate_bucket("6.6.6.6")) == 0  # the address's cookie-less window
+    bare = await the_intake.accept(submission(), addr(the_intake, "6.6.6.6"))
+    assert isinstance(bare.result, Receipt)  # not held by the visitors' ceiling
+    assert await client.xlen(keys.LEAD_STREAM) == 4
