@@ -16,8 +16,9 @@ from rich.table import Table
 from cli import dead_letters
 from cli.admin import app as admin_app
 from cli.help import Typer
+from cli.init import init_command
 from cli.ports import port_problem
-from cli.runner import EX_CONFIG, current, fail, json_option, out, run
+from cli.runner import EX_CONFIG, current, err, fail, json_option, out, run
 from cli.stats import stats_command
 from cli.webhooks import app as webhooks_app
 from leadcap import __version__, logs
@@ -42,6 +43,12 @@ app = Typer(
 # Commands that read fewer stores than all: in production only their URLs are required
 # (api.md: exporting reads PostgreSQL only).
 READS = {"export-leads": ("DATABASE_URL",)}
+# Commands that read no configuration: `init` writes it (a broken ./.env must not stop its repair).
+UNCONFIGURED = {"init"}
+DEMO_NOTICE = (
+    "note: the page shows the demo campaign (LEADCAP_CAMPAIGN_FILE is unset);"
+    " `leadcap init` writes campaign.json and .env to make it yours"
+)
 
 
 def show_version(value: bool) -> None:
@@ -58,7 +65,7 @@ def main_callback(
         typer.Option("--version", callback=show_version, is_eager=True, help="Print the version and exit."),
     ] = False,
 ) -> None:
-    if ctx.resilient_parsing:  # shell completion: read no configuration
+    if ctx.resilient_parsing or ctx.invoked_subcommand in UNCONFIGURED:  # shell completion, `init`
         return
     try:
         settings = settings_module.load(reads=READS.get(ctx.invoked_subcommand or ""))
@@ -96,6 +103,10 @@ def serve(
     settings = current(ctx).replace(
         **{k: v for k, v in {"host": host, "port": port, "web_workers": workers}.items() if v is not None}
     )
+    try:  # production never shows the demo
+        demo = settings_module.uses_demo_campaign(settings)
+    except ConfigError as exc:
+        raise fail(exc.message, EX_CONFIG) from None
     try:  # before the port: a second serve in another terminal most often asks for the same one
         if embedded.missing(settings):
             embedded.check_free(settings.data_dir.resolve())
@@ -106,6 +117,9 @@ def serve(
     if settings.web_workers > 1:
         prepare_multiprocess_metrics(settings)
     from cli.serve import serve as run_serve  # imports prometheus_client: after the line above
+
+    if demo:  # once serve is sure to start (a refusal above stays one line): how to make it yours
+        err.print(DEMO_NOTICE, highlight=False, soft_wrap=True)
 
     try:
         run_serve(settings)
@@ -266,6 +280,7 @@ def export_leads(
 app.add_typer(dead_letters.app, name="dead-letters")
 app.add_typer(webhooks_app, name="webhooks")
 app.command("stats")(stats_command)
+app.command("init")(init_command)
 app.add_typer(admin_app, name="admin")
 
 

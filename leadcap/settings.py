@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 from dotenv import dotenv_values
 
+from leadcap import sentinel
 from leadcap.errors import ConfigError
 
 PREFIX = "LEADCAP_"
@@ -103,6 +104,7 @@ class Declared:
     secret: bool = False  # masked by `leadcap config`; may be read from LEADCAP_<NAME>_FILE
     required_in_production: bool = False
     show: Callable[[Any], str] = _text  # how `leadcap config` prints it
+    generated: bool = False  # a random key `leadcap init` writes into .env (a secret; see GENERATED)
 
 
 def setting(
@@ -115,11 +117,15 @@ def setting(
     secret: bool = False,
     required_in_production: bool = False,
     show: Callable[[Any], str] | None = None,
+    generated: bool = False,
 ) -> Any:
     """A Settings field and its declaration (the parsers are looked up when called, so they may
-    be defined further down). A secret is printed as *** unless `show` masks it otherwise."""
+    be defined further down). A secret is printed as *** unless `show` masks it otherwise;
+    `generated`: a random key that `leadcap init` writes (only a secret may be one)."""
+    if generated and not secret:
+        raise TypeError(f"{env}: only a secret can be generated")
     shown = show or (_stars if secret else _flag if isinstance(default, bool) else _text)
-    declared = Declared(env, parse, help, group, secret, required_in_production, shown)
+    declared = Declared(env, parse, help, group, secret, required_in_production, shown, generated)
     return field(default=default, metadata={"declared": declared})
 
 
@@ -154,7 +160,8 @@ class Settings:
         None,
         "DATABASE_URL",
         _store_url("postgres", "postgresql"),
-        "postgres(ql):// URL; unset: the embedded server",
+        "postgres(ql):// URL (several host:port with ?target_session_attrs=read-write for a primary"
+        " and standbys); unset: the embedded server",
         secret=True,
         show=_store_url_shown,
         required_in_production=True,
@@ -163,8 +170,9 @@ class Settings:
     redis_url: str | None = setting(
         None,
         "REDIS_URL",
-        _store_url("redis", "rediss", "unix"),
-        "redis(s):// or unix:// URL of Redis (Valkey); unset: the embedded server",
+        _store_url("redis", "rediss", "unix", sentinel.SCHEME),
+        "redis(s):// or unix:// URL of Redis (Valkey), or redis+sentinel://[:password@]sentinel[,sentinel…]/<master>"
+        " for a Sentinel-managed primary (docs/operations.md); unset: the embedded server",
         secret=True,
         show=_store_url_shown,
         required_in_production=True,
@@ -174,7 +182,7 @@ class Settings:
         None,
         "MONGO_URL",
         _store_url("mongodb", "mongodb+srv"),
-        "mongodb(+srv):// URL; unset: the embedded server",
+        "mongodb(+srv):// URL (a replica set: its members and ?replicaSet=); unset: the embedded server",
         secret=True,
         show=_store_url_shown,
         required_in_production=True,
@@ -277,6 +285,7 @@ class Settings:
         "HMAC key of the visitor cookie (32+ characters, required in production to serve);"
         " unset: generated into the data dir",
         secret=True,
+        generated=True,
         group=INTAKE,
     )
     cors_origins: tuple[str, ...] = setting(
@@ -370,7 +379,8 @@ class Settings:
         None,
         "CAMPAIGN_FILE",
         lambda r, n, _d: _file(r, n),
-        "the campaign file (JSON); unset: web/campaign.default.json",
+        "the campaign file (JSON; `leadcap init` writes one); unset: the demo campaign"
+        " (web/campaign.default.json), refused in production",
         group=LANDING,
     )
 
@@ -497,6 +507,7 @@ class Settings:
         lambda r, n, _d: r.get(n, "").strip() or None,
         "HMAC key of the codes (32+ characters, required in production); unset: generated into the data dir",
         secret=True,
+        generated=True,
         group=VERIFICATION,
     )
     verify_code_ttl_s: int = setting(
@@ -553,6 +564,8 @@ def docs_table() -> str:
         meaning = declared.help.replace("|", "\\|")
         if declared.secret:
             meaning += f"; a secret (`leadcap config` masks it), or read from `{PREFIX}{declared.env}_FILE`"
+        if declared.generated:
+            meaning += "; `leadcap init` generates it into `.env`"
         rows.append(f"| `{declared.env}` | {default} | {meaning} |")
     return "\n".join(rows) + "\n"
 
@@ -560,6 +573,22 @@ def docs_table() -> str:
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(Settings)}
 # Settings that may instead be read from a file named by `LEADCAP_<NAME>_FILE` (Docker secrets).
 FILE_SETTINGS = tuple(d.env for d in declarations().values() if d.secret)
+# The passwords the compose stores read (.env.docker.stores), not leadcap settings but generated
+# with them by `leadcap init`; tests/deploy holds this list to every password in that file.
+COMPOSE_SECRETS = (
+    "POSTGRES_PASSWORD",
+    "DB_OWNER_PASSWORD",
+    "DB_APP_PASSWORD",
+    "REDIS_PASSWORD",
+    "MONGO_INITDB_ROOT_PASSWORD",
+    "MONGO_APP_PASSWORD",
+)
+# Every random secret `leadcap init` writes into .env: the settings declared `generated` (a new
+# key is covered by its flag), then the compose stores' passwords.
+GENERATED = (
+    *(PREFIX + d.env for d in declarations().values() if d.generated),
+    *COMPOSE_SECRETS,
+)
 
 
 def mask_url(url: str) -> str:
@@ -725,6 +754,20 @@ def _check_verification(settings: Settings) -> None:
         )
 
 
+def uses_demo_campaign(settings: Settings) -> bool:
+    """Whether the page shows the shipped demo campaign (no LEADCAP_CAMPAIGN_FILE); in production
+    it must not, and ConfigError names the variable."""
+    if settings.campaign_file is not None:
+        return False
+    if settings.production:
+        raise ConfigError(
+            PREFIX + "CAMPAIGN_FILE",
+            "is required when LEADCAP_ENV=production (unset, the page would show the demo campaign);"
+            " `leadcap init` writes one",
+        )
+    return True
+
+
 def refuse_placeholders(raw: Mapping[str, str]) -> None:
     """Refuse any value still holding the CHANGE_ME placeholder (a URL's password included,
     percent-encoded or not); the error names the variable, never the value."""
@@ -871,7 +914,15 @@ def _url(raw: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str | N
             raise ConfigError(
                 PREFIX + name, "is not a valid URL: percent-encode / ? # @ in the user name or password"
             )
-        if not parts.scheme.startswith("mongodb"):  # MongoDB lists several host:port pairs
+        if parts.scheme == sentinel.SCHEME:
+            try:
+                sentinel.parse(text)
+            except ValueError as exc:
+                raise ConfigError(PREFIX + name, f"is not a valid {sentinel.SCHEME}:// URL: {exc}") from None
+        elif parts.scheme.startswith("postgres"):  # several host:port pairs (a primary and standbys)
+            for host in parts.netloc.rpartition("@")[2].split(","):
+                urlsplit("//" + host).port  # noqa: B018 - raises ValueError on a bad port
+        elif not parts.scheme.startswith("mongodb"):  # MongoDB lists several host:port pairs
             parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
         raise ConfigError(PREFIX + name, f"is not a valid URL ({wanted}, with a numeric port)") from None

@@ -403,6 +403,13 @@ def start_postgres(folder: Path, port: int | None = None) -> Child:
         _set_password(bin_dir, pgdata, password, user)
         _remember(folder, "database", password)
     port = port or free_port()
+    child = run_postgres("postgres", bin_dir, pgdata, port, log, user)
+    child.url = f"postgresql://postgres:{password}@127.0.0.1:{port}/postgres"
+    return child
+
+
+def run_postgres(name: str, bin_dir: Path, pgdata: Path, port: int, log: Path, user: str | None) -> Child:
+    """The server of the cluster in `pgdata`, on loopback `port` only, once it accepts connections."""
     argv = [
         str(bin_dir / "postgres"),
         "-D",
@@ -416,8 +423,7 @@ def start_postgres(folder: Path, port: int | None = None) -> Child:
         "-c",
         "max_connections=200",
     ]
-    child = _spawn("postgres", argv, log, stop_signal=signal.SIGINT, user=user)  # SIGINT: fast shutdown
-    child.url = f"postgresql://postgres:{password}@127.0.0.1:{port}/postgres"
+    child = _spawn(name, argv, log, stop_signal=signal.SIGINT, user=user)  # SIGINT: fast shutdown
     child.files = pgdata
     isready = [str(bin_dir / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(port)]
     _wait_until(lambda: subprocess.run(isready, check=False).returncode == 0, child, log)  # noqa: S603

@@ -9,6 +9,9 @@ taskiq-redis's RedisStreamBroker is the base, changed in three places:
 * ack: XACK and XDEL together, in one script (for many messages at once), so processed entries leave the
   stream and its memory stays bounded, while an unprocessed entry is never trimmed (no MAXLEN).
 * the group starts at id 0, so messages enqueued before any worker ever ran are not skipped.
+
+Behind Sentinel (a `redis+sentinel://` URL) its pool asks the sentinels where the primary is;
+a failover breaks the read and ack connections once, and both reconnect to the new primary.
 """
 
 from __future__ import annotations
@@ -26,12 +29,15 @@ from taskiq import AckableMessage
 from taskiq.formatters.json_formatter import JSONFormatter
 from taskiq_redis import RedisStreamBroker
 
-from leadcap import keys
+from leadcap import keys, sentinel
 from leadcap.groupcommit import GroupCommit
-from leadcap.stores.redis.connection import translated
+from leadcap.stores.redis.connection import close_sentinels, sentinel_pool, translated
 
 log = logging.getLogger(__name__)
 # KEYS[1] the stream, ARGV[1] the group, ARGV[2..] the entry ids (at most 1024: Lua's stack)
+# Behind Sentinel a read of the stream may block `block_ms`; past that plus this, the primary is
+# taken for gone (a host that vanished sends no reset) and the next read asks the sentinels.
+SENTINEL_READ_MARGIN_S = 5.0
 ACK_AND_DELETE = """
 redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, 2))
 return redis.call('XDEL', KEYS[1], unpack(ARGV, 2))
@@ -54,8 +60,10 @@ class LeadStreamBroker(RedisStreamBroker):
         block_ms: int = 1000,
         max_connections: int = 64,
     ) -> None:
+        behind_sentinel = sentinel.is_sentinel(url)
         super().__init__(
-            url,
+            # taskiq-redis reads only redis:// URLs: behind Sentinel its (lazy) pool is replaced below
+            "redis://" if behind_sentinel else url,
             queue_name=keys.LEAD_STREAM,
             consumer_group_name=keys.CONSUMER_GROUP,
             consumer_name=consumer_name(),
@@ -67,6 +75,13 @@ class LeadStreamBroker(RedisStreamBroker):
             unacknowledged_batch_size=read_count,
             max_connection_pool_size=max_connections,
         )
+        if behind_sentinel:
+            self.connection_pool = sentinel_pool(  # type: ignore[assignment]
+                url,
+                timeout=1.0,
+                max_connections=max_connections,
+                socket_timeout=block_ms / 1000 + SENTINEL_READ_MARGIN_S,
+            )
         # Read messages with pydantic's JSON parser straight into a TaskiqMessage (the default
         # ProxyFormatter runs the stdlib json module, then validates the dict: ~2x the CPU).
         self.formatter = JSONFormatter()
@@ -97,6 +112,7 @@ class LeadStreamBroker(RedisStreamBroker):
         await self._reader.aclose()
         await self._acker.aclose()
         await super().shutdown()
+        await close_sentinels(self.connection_pool)
 
     async def ack(self, ids: Sequence[bytes | str]) -> None:
         """Acknowledge (and delete) entries this process holds; raise StoreError if it cannot."""

@@ -70,6 +70,7 @@ def test_help_describes_every_command(tmp_path: Path) -> None:
         "config",
         "export-leads",
         "dead-letters",
+        "init",
     ):
         assert command in result.stdout
     serve = servers.leadcap("serve", "--help", env={}, cwd=tmp_path)
@@ -101,6 +102,7 @@ def test_help_says_what_to_type(tmp_path: Path) -> None:
     assert "Usage: leadcap webhooks replay [OPTIONS] [DELIVERY_ID]" in helps["webhooks replay"]
     assert "<day|hour|source|campaign>" in helps["stats"]
     assert "<csv|jsonl>" in helps["export-leads"]
+    assert "--locale" in helps["init"] and "fa|en" in helps["init"]
 
 
 def test_health_exit_codes(server: Server, worker: Process, env: dict[str, str], stores: Stores) -> None:

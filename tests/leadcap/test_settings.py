@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from leadcap import settings
+from leadcap import sentinel, settings
 from leadcap.errors import ConfigError
 from leadcap.settings import RateLimit
 from tests.servers import ROOT
@@ -110,6 +110,14 @@ def test_masked_hides_passwords() -> None:
         ("redis://cache:6379/0?password=hunter2", "redis://cache:6379/0?password=***"),
         ("mongodb://u:hun@ter2@m1:27017,m2:27017/x", "mongodb://u:***@m1:27017,m2:27017/x"),
         ("redis://cache/0#hunter2", "redis://cache/0#***"),
+        (
+            "redis+sentinel://:hunter2@s1:26379,s2/leadcap/2?sentinel_password=hunter2",
+            "redis+sentinel://:***@s1:26379,s2/leadcap/2?sentinel_password=***",
+        ),
+        (
+            "postgresql://app:hunter2@db1:5432,db2:5433/leads?target_session_attrs=read-write",
+            "postgresql://app:***@db1:5432,db2:5433/leads?target_session_attrs=read-write",
+        ),
     ],
 )
 def test_config_masks_every_password(url: str, shown: str) -> None:
@@ -134,13 +142,47 @@ def test_config_masks_every_password(url: str, shown: str) -> None:
         "postgresql://app:hunter2@db:port/leads",
         "mysql://app:hunter2@db/leads",
         "postgresql://app:hunter2@[db/leads",
+        "postgresql://app:hunter2@db1:5432,db2:port/leads",
+        "redis+sentinel://app:hunter2@s1:26379/",  # no master name
+        "redis+sentinel://app:hunter2@s1:port/leadcap",
+        "redis+sentinel://app:hunter2@s1,/leadcap",
+        "redis+sentinel://app:hunter2@s1/leadcap/zero",
+        "redis+sentinel://app:hunter2@s1/leadcap?hunter2=1",  # an unknown option is not echoed
+        "redis+sentinel://app:hunter2@s1/leadcap?wait_replicas=many",
+        "redis+sentinel://app:hunter2@s1,s2:26379,cache:6379/leadcap/0/1",
     ],
 )
 def test_bad_url_errors_never_repeat_the_password(url: str) -> None:
+    name = "REDIS_URL" if url.startswith("redis") else "DATABASE_URL"
     with pytest.raises(ConfigError) as info:
-        settings.parse({"DATABASE_URL": url})
-    assert info.value.variable == "LEADCAP_DATABASE_URL"
+        settings.parse({name: url})
+    assert info.value.variable == "LEADCAP_" + name
     assert "hunter" not in info.value.message and "app" not in info.value.message
+
+
+def test_a_sentinel_url_names_the_sentinels_the_primary_and_each_password() -> None:
+    url = "redis+sentinel://app:p%40ss@s1:26380,[::1],s3/leadcap/2?wait_replicas=2"
+    assert settings.parse({"REDIS_URL": url}).redis_url == url
+    parsed = sentinel.parse(url)
+    assert parsed == sentinel.SentinelUrl(
+        sentinels=(("s1", 26380), ("::1", 26379), ("s3", 26379)),
+        master="leadcap",
+        db=2,
+        username="app",
+        password="p@ss",
+        sentinel_username="app",
+        sentinel_password="p@ss",  # the sentinels ask for the same password unless told
+        wait_replicas=2,
+    )
+    own = sentinel.parse("redis+sentinel://:a@s1/m?sentinel_password=b&sentinel_username=watch")
+    assert (own.password, own.sentinel_password, own.sentinel_username, own.wait_replicas) == (
+        "a",
+        "b",
+        "watch",
+        1,
+    )
+    assert sentinel.parse("redis+sentinel://:a@s1/m?sentinel_password=").sentinel_password is None
+    assert sentinel.parse("redis+sentinel://s1/m").password is None
 
 
 @pytest.mark.parametrize(

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import redis.asyncio as aioredis
 
+from leadcap import sentinel
 from leadcap.stores import round_trip_ms
 from leadcap.stores.redis.campaign import CampaignRedis
-from leadcap.stores.redis.connection import Subscription, connect, translated
+from leadcap.stores.redis.connection import Subscription, close_sentinels, connect, translated
 from leadcap.stores.redis.intake import IntakeRedis
 from leadcap.stores.redis.landing import LandingRedis
 from leadcap.stores.redis.verification import VerificationRedis
@@ -29,9 +30,9 @@ from leadcap.stores.redis.workers import WorkerRedis
 class Redis:
     """The connection and its slices."""
 
-    def __init__(self, client: aioredis.Redis) -> None:
+    def __init__(self, client: aioredis.Redis, *, wait_replicas: int = 0) -> None:
         self._client = client  # private: callers ask for what they need through the slices
-        self.intake = IntakeRedis(client)
+        self.intake = IntakeRedis(client, wait_replicas=wait_replicas)
         self.verification = VerificationRedis(client)
         self.campaign = CampaignRedis(client)
         self.landing = LandingRedis(client)
@@ -40,10 +41,13 @@ class Redis:
 
     @classmethod
     def open(cls, url: str, *, timeout: float = 1.0, max_connections: int = 64) -> Redis:
-        return cls(connect(url, timeout=timeout, max_connections=max_connections))
+        # Behind Sentinel the intake waits for replicas to hold what it queued (leadcap/sentinel.py).
+        replicas = sentinel.parse(url).wait_replicas if sentinel.is_sentinel(url) else 0
+        return cls(connect(url, timeout=timeout, max_connections=max_connections), wait_replicas=replicas)
 
     async def close(self) -> None:
         await self._client.aclose()
+        await close_sentinels(self._client.connection_pool)
 
     async def ping(self) -> float:
         async with translated("ping"):

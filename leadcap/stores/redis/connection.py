@@ -1,4 +1,5 @@
-"""Redis's connection core: the pool, the connection class, error translation and pub/sub.
+"""Redis's connection core: the pool, the connection class, error translation and pub/sub, and
+the same pool behind a Sentinel (a `redis+sentinel://` URL, leadcap/sentinel.py).
 
 Every slice of leadcap.stores.redis (one per feature) runs its commands on the client made here;
 driver errors become StoreError('redis', …) through `translated`.
@@ -17,10 +18,12 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.asyncio.client import PubSub
 from redis.asyncio.connection import AbstractConnection
+from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool, SentinelManagedConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import MaxConnectionsError, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from leadcap import sentinel
 from leadcap.errors import StoreError
 
 
@@ -32,7 +35,14 @@ def lua(name: str) -> str:
 def connect(url: str, *, timeout: float, max_connections: int) -> aioredis.Redis:
     """A client over a WaitingPool: under a burst a command waits up to `timeout` for a free
     connection instead of failing, and every read has the same timeout (socket_timeout). With
-    hiredis installed (the redis[hiredis] dependency) redis-py parses replies in C."""
+    hiredis installed (the redis[hiredis] dependency) redis-py parses replies in C. A
+    `redis+sentinel://` URL gets the same pool, asking the sentinels where the primary is."""
+    if sentinel.is_sentinel(url):
+        return aioredis.Redis(
+            connection_pool=sentinel_pool(
+                url, timeout=timeout, max_connections=max_connections, socket_timeout=timeout
+            )
+        )
     pool = WaitingPool.from_url(
         url,
         max_connections=max_connections,
@@ -43,6 +53,45 @@ def connect(url: str, *, timeout: float, max_connections: int) -> aioredis.Redis
         connection_class=DirectWriteConnection,  # rediss:// and unix:// keep redis-py's own
     )
     return aioredis.Redis(connection_pool=pool)
+
+
+def sentinel_pool(
+    url: str, *, timeout: float, max_connections: int, socket_timeout: float | None
+) -> WaitingSentinelPool:
+    """A WaitingPool whose connections go to the primary the sentinels of a `redis+sentinel://`
+    URL name. Each new connection asks them (redis-py's SentinelConnectionPool); a connection
+    to a primary that died or became a replica fails once, and the next one finds the new
+    primary. `socket_timeout` bounds every read (None: a blocking read may wait for ever)."""
+    target = sentinel.parse(url)
+    manager = Sentinel(
+        target.sentinels,
+        sentinel_kwargs={
+            "username": target.sentinel_username,
+            "password": target.sentinel_password,
+            "socket_timeout": timeout,
+            "socket_connect_timeout": timeout,
+        },
+    )
+    return WaitingSentinelPool(
+        service_name=target.master,
+        sentinel_manager=manager,
+        timeout=timeout,
+        max_connections=max_connections,
+        db=target.db,
+        username=target.username,
+        password=target.password,
+        socket_timeout=socket_timeout,
+        socket_connect_timeout=timeout,
+        health_check_interval=30,
+        connection_class=SentinelDirectWriteConnection,
+    )
+
+
+async def close_sentinels(pool: aioredis.ConnectionPool) -> None:
+    """Close a Sentinel pool's connections, and those to its sentinels (any other: nothing)."""
+    if isinstance(pool, SentinelConnectionPool):
+        await pool.disconnect()
+        await pool.sentinel_manager.aclose()
 
 
 @asynccontextmanager
@@ -171,6 +220,24 @@ class WaitingPool(aioredis.ConnectionPool):
         await super().release(connection)
         if self._waiters:
             self._wake_one()
+
+
+class WaitingSentinelPool(WaitingPool, SentinelConnectionPool):
+    """A WaitingPool (the waiting) that is a SentinelConnectionPool (where to connect)."""
+
+
+class SentinelDirectWriteConnection(SentinelManagedConnection, DirectWriteConnection):
+    """A connection to the primary the sentinels name, writing as DirectWriteConnection does."""
+
+    async def send_packed_command(
+        self, command: bytes | str | Iterable[bytes], check_health: bool = True
+    ) -> None:
+        # A connection used again after it broke (the broker's held read and ack connections)
+        # reconnects here. redis-py 8.2 reconnects it to its last address, the dead primary,
+        # for ever; connect() asks the sentinels first.
+        if not self.is_connected:
+            await self.connect()  # type: ignore[no-untyped-call]
+        await super().send_packed_command(command, check_health)
 
 
 def text(value: bytes | str) -> str:

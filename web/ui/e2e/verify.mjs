@@ -45,20 +45,27 @@ async function codeFromLog(offset, tail) {
   return null;
 }
 
-/** Milliseconds from a click to the button reporting busy, measured inside the page. */
+/**
+ * From a click to the button reporting busy, measured inside the page: the milliseconds, and
+ * whether busy came before the next animation frame. The frame is the check: feedback painted in
+ * the click's own frame is immediate whatever the machine's load, while the milliseconds of one
+ * sample on a loaded CI machine are only reported.
+ */
 async function clickToPending(page, selector) {
   return page.evaluate(
     (sel) =>
       new Promise((resolve) => {
         const button = document.querySelector(sel);
+        let framed = false;
         const start = performance.now();
         const observer = new MutationObserver(() => {
           if (button.getAttribute('aria-busy') === 'true') {
             observer.disconnect();
-            resolve(performance.now() - start);
+            resolve({ ms: performance.now() - start, beforeNextFrame: !framed });
           }
         });
         observer.observe(button, { attributes: true, childList: true, subtree: true });
+        requestAnimationFrame(() => { framed = true; });
         button.click();
       }),
     selector,
@@ -87,8 +94,9 @@ async function main() {
     result.phone = `+98${national.slice(1)}`;
     await page.fill('form input[name="phone"]', toPersian(national));
     const before = SERVER_LOG ? (await readFile(SERVER_LOG, 'utf8')).length : 0;
-    result.click_to_pending_ms = Math.round((await clickToPending(page, 'form button[type="submit"]')) * 10) / 10;
-    check('click → pending under 50 ms', result.click_to_pending_ms < 50, `${result.click_to_pending_ms} ms`);
+    const pending = await clickToPending(page, 'form button[type="submit"]');
+    result.click_to_pending_ms = Math.round(pending.ms * 10) / 10;
+    check('click → pending before the next frame', pending.beforeNextFrame, `${result.click_to_pending_ms} ms`);
 
     const code = page.locator('input[autocomplete="one-time-code"]');
     await code.waitFor();
@@ -124,21 +132,27 @@ async function main() {
     // Feedback on the code step: from the fifth digit (keydown, or beforeinput for a Persian digit,
     // which Playwright inserts as text) to the button reporting busy.
     await page.evaluate(() => {
-      const probe = { down: null, busy: null };
+      const probe = { down: null, busy: null, framed: false, busyBeforeFrame: null };
       window.__codeProbe = probe;
       for (const type of ['keydown', 'beforeinput']) {
-        document.addEventListener(type, () => { probe.down ??= performance.now(); }, { capture: true });
+        document.addEventListener(type, () => {
+          if (probe.down !== null) return;
+          probe.down = performance.now();
+          requestAnimationFrame(() => { probe.framed = true; });
+        }, { capture: true });
       }
       const button = document.querySelector('form button[type="submit"]');
       new MutationObserver(() => {
-        if (button.getAttribute('aria-busy') === 'true') probe.busy ??= performance.now();
+        if (button.getAttribute('aria-busy') !== 'true' || probe.busy !== null) return;
+        probe.busy = performance.now();
+        probe.busyBeforeFrame = !probe.framed;
       }).observe(button, { attributes: true });
     });
     await code.type(toPersian(real).slice(4)); // the fifth digit sends it
     await page.waitForSelector('[data-state="verified"]');
     const probe = await page.evaluate(() => window.__codeProbe);
     result.code_input_to_pending_ms = probe.down !== null && probe.busy !== null ? Math.round((probe.busy - probe.down) * 10) / 10 : null;
-    check('fifth digit → pending under 50 ms', result.code_input_to_pending_ms !== null && result.code_input_to_pending_ms < 50, String(result.code_input_to_pending_ms));
+    check('fifth digit → pending before the next frame', probe.busyBeforeFrame === true, `${result.code_input_to_pending_ms} ms`);
     check('the right code (Persian digits) verifies', true);
     const tokens = new Set(codeRequests.map((r) => { try { return JSON.parse(r.body).token; } catch { return undefined; } }));
     const [token] = tokens;
