@@ -15,7 +15,7 @@ from sanic.response import HTTPResponse, empty, file, raw
 from leadcap.campaign import visits
 from leadcap.intake import clientip
 from leadcap.landing.campaign import ASSETS_PATH, asset_file
-from web import page
+from web import page, visitor
 from web.landing import LandingCache
 from web.responses import PrebuiltResponse
 
@@ -56,15 +56,23 @@ def mark_counted(request: Request, response: HTTPResponse) -> HTTPResponse:
     tz = request.app.ctx.visits.tz
     # Written out: Sanic's add_cookie cost several times this in a timeit. Not Secure: a
     # marker, not a credential, and the site may be served over http.
-    response.headers["Set-Cookie"] = (
+    response.headers.add(
+        "Set-Cookie",
         f"{visits.COUNTED_COOKIE}=1; Max-Age={visits.seconds_left_in_hour(datetime.now(tz), tz)}; "
-        "Path=/; HttpOnly; SameSite=Lax"
+        "Path=/; HttpOnly; SameSite=Lax",
     )
     return response
 
 
 @bp.route("/", methods=["GET", "HEAD"], name="page")  # type: ignore[untyped-decorator]
 async def landing(request: Request) -> HTTPResponse:
+    """The page; a browser without a valid visitor cookie gets one with its GET (web/visitor.py).
+    A HEAD is no view, as for the visit count: it gets none."""
+    response = await _landing(request)
+    return visitor.give_cookie(request, response) if request.method == "GET" else response
+
+
+async def _landing(request: Request) -> HTTPResponse:
     verify_id = request.args.get("verify")
     if verify_id is not None or request.args.get("verified") == "1":
         # The code step of a form posted without JavaScript (LEADCAP_VERIFY=sms), or its end.
