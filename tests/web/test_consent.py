@@ -23,6 +23,7 @@ from leadcap.ids import uuid7
 from leadcap.intake.submission import Submission, read_message
 from leadcap.landing import campaign as rules
 from leadcap.landing import consent
+from leadcap.readapi import apikeys
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.redis import Redis
 from tests import factories, servers
@@ -156,6 +157,15 @@ async def test_consent_required_given_recorded_and_shown(
     assert row["consent_version"] == shown and row["consent_at"].startswith(
         lead["consent_at"].isoformat()[:19]
     )
+    # the read API's rows (GET /api/v1/leads)
+    key = await apikeys.add(store, f"consent-{locale}", (apikeys.READ_LEADS,))
+    async with servers.in_process(settings_env) as url, httpx.AsyncClient(base_url=url) as http:
+        page = await http.get(
+            "/api/v1/leads", headers={"authorization": f"Bearer {key}"}, params={"limit": 500}
+        )
+    assert page.status_code == 200, page.text
+    [mine] = [r for r in page.json()["leads"] if r["phone"] == number]
+    assert mine["consent_version"] == shown and mine["consent_at"] is not None
     data = await store.pool_for_tests().fetchval(
         "SELECT data FROM webhook_events WHERE lead_id = $1 AND type = 'lead.created'", lead["id"]
     )
