@@ -15,6 +15,7 @@ from rich.table import Table
 
 from cli import dead_letters
 from cli.admin import app as admin_app
+from cli.campaigns import app as campaigns_app
 from cli.help import Typer
 from cli.init import init_command
 from cli.ports import port_problem
@@ -279,6 +280,7 @@ def export_leads(
 
 app.add_typer(dead_letters.app, name="dead-letters")
 app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(campaigns_app, name="campaigns")
 app.command("stats")(stats_command)
 app.command("init")(init_command)
 app.add_typer(admin_app, name="admin")

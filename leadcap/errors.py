@@ -18,6 +18,7 @@
     │   ├── InvalidCode            invalid_code (carries attempts_left)
     │   ├── CodeExpired            code_expired: unknown, expired or used
     │   ├── TooManyAttempts        too_many_attempts: the code is dead
+    │   ├── UnknownCampaign        unknown_campaign: a form of no live campaign (unknown or archived)
     │   └── PhoneError             field = "phone"
     │       ├── MissingPhone           missing_phone
     │       ├── InvalidPhone           invalid_phone
@@ -138,6 +139,10 @@ class CodeExpired(RequestError):
 
 class TooManyAttempts(RequestError):
     code = "too_many_attempts"
+
+
+class UnknownCampaign(RequestError):
+    code = "unknown_campaign"
 
 
 class PhoneError(RequestError):

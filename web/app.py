@@ -13,6 +13,7 @@ from leadcap import logs
 from leadcap import settings as settings_module
 from leadcap.campaign.outcomes import OutcomeCounter
 from leadcap.campaign.visits import VisitCounter
+from leadcap.campaigns.registry import LiveCampaigns
 from leadcap.errors import StoreError
 from leadcap.intake import phone
 from leadcap.landing.cache import ui_dist
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> Sanic[Any, Any]:
         image_origins=app.ctx.campaign.image_origins,
         edge_dir=settings.edge_dir,
     )
+    app.ctx.campaigns = LiveCampaigns(None)  # every well-formed slug until the stores open
     app.ctx.health = health_module.CachedReport()  # per process: probes cost a check a second
     app.blueprint(Blueprint.group(leads.bp, health.bp, landing.bp, metrics.bp, verify.bp))
     app.blueprint(admin_routes.bp)
@@ -82,6 +84,10 @@ def create_app(settings: Settings | None = None) -> Sanic[Any, Any]:
         app.ctx.metrics_folder = MetricsFolder()
         app.ctx.metrics_folder.start()
         app.ctx.landing_follower = asyncio.create_task(app.ctx.landing.follow(services.redis))
+        app.ctx.campaigns = LiveCampaigns(services.postgres.campaigns)
+        with contextlib.suppress(TimeoutError):  # known before the first request, unless PostgreSQL is away
+            await asyncio.wait_for(app.ctx.campaigns.refresh(), 3)
+        app.ctx.campaigns_follower = asyncio.create_task(app.ctx.campaigns.follow())
         try:  # indexes are an optimisation: a MongoDB that is away must not stop the web tier
             await asyncio.wait_for(services.mongo.ensure_indexes(ttl_days=settings.request_log_ttl_days), 3)
         except (TimeoutError, StoreError) as exc:
@@ -89,9 +95,10 @@ def create_app(settings: Settings | None = None) -> Sanic[Any, Any]:
 
     @app.after_server_stop
     async def close_services(app: Sanic[Any, Any]) -> None:
-        app.ctx.landing_follower.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await app.ctx.landing_follower
+        for follower in (app.ctx.landing_follower, app.ctx.campaigns_follower):
+            follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await follower
         await app.ctx.visits.close()
         await app.ctx.outcomes.close()
         await app.ctx.metrics_folder.close()

@@ -40,6 +40,7 @@ STATUS: dict[str, int] = {
     "invalid_phone": 422,
     "not_mobile": 422,
     "region_not_allowed": 422,
+    "unknown_campaign": 422,
     "invalid_code": 422,
     "code_expired": 410,
     "too_many_attempts": 429,

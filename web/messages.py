@@ -60,6 +60,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fa": "فعلاً شماره موبایل این کشور را نمی‌پذیریم. لطفاً شماره موبایل ایرانی وارد کنید.",
         "en": "We cannot accept mobile numbers from that country yet.",
     },
+    "unknown_campaign": {
+        "fa": "این فرم متعلق به کمپینی نیست که اکنون فعال باشد.",
+        "en": "This form belongs to no running campaign.",
+    },
     "invalid_code": {
         "fa": "کد واردشده درست نیست. {attempts} بار دیگر می‌توانید امتحان کنید.",
         "en": "That code is not right. You can try {attempts} more times.",

@@ -99,7 +99,11 @@ class Intake:
         self, bucket: str, submission: Submission | None
     ) -> tuple[Quota, Receipt | LeadcapError | None]:
         allowed, count, age, first = await self.redis.intake.run(
-            [keys.rate_bucket(bucket), keys.dedupe(submission.phone if submission else ""), keys.LEAD_STREAM],
+            [
+                keys.rate_bucket(bucket),
+                keys.dedupe(submission.phone, submission.campaign) if submission else keys.dedupe(""),
+                keys.LEAD_STREAM,
+            ],
             [
                 self._limit,
                 self._window_ms,
@@ -135,7 +139,7 @@ class Intake:
             async with asyncio.timeout(DIRECT_TIMEOUT_S):
                 if self.settings.dedupe_window_s:
                     first = await self.postgres.leads.recent_submission(
-                        submission.phone, self.settings.dedupe_window_s
+                        submission.phone, self.settings.dedupe_window_s, submission.campaign
                     )
                     if first is not None:
                         return quota, Receipt(str(first), submission.phone, duplicate=True, degraded=True)

@@ -5,6 +5,7 @@
     postgres.campaign      campaign.py      rollups, intake counts, /admin/'s leads table and
                                             users, the export's cursor
     postgres.webhooks      webhooks.py      the outbox: endpoints, claims, outcomes
+    postgres.campaigns     campaigns.py     the campaigns beside the default one (`campaigns add`)
 
 The pool is private to this package (each slice is handed it); `connection.py` makes it and
 turns driver errors into StoreError. Statements live in sql/, the schema in migrations/.
@@ -16,6 +17,7 @@ import asyncpg
 
 from leadcap.stores import round_trip_ms
 from leadcap.stores.postgres.campaign import CampaignStore
+from leadcap.stores.postgres.campaigns import CampaignFileStore
 from leadcap.stores.postgres.connection import close_pool, create_pool, translated
 from leadcap.stores.postgres.deadletters import DeadLetterStore
 from leadcap.stores.postgres.leads import LeadStore
@@ -32,6 +34,7 @@ class Postgres:
         self.dead_letters = DeadLetterStore(pool)
         self.campaign = CampaignStore(pool)
         self.webhooks = WebhookStore(pool)
+        self.campaigns = CampaignFileStore(pool)
 
     @classmethod
     async def open(cls, url: str, *, max_size: int = 10, timeout: float = 5.0) -> Postgres:
