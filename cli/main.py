@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from cli import dead_letters
+from cli import dead_letters, leads
 from cli.admin import app as admin_app
 from cli.campaigns import app as campaigns_app
 from cli.help import Typer
@@ -279,6 +279,7 @@ def export_leads(
 
 
 app.add_typer(dead_letters.app, name="dead-letters")
+app.add_typer(leads.app, name="leads")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(campaigns_app, name="campaigns")
 app.command("stats")(stats_command)

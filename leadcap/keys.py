@@ -81,6 +81,11 @@ def sms_rate(scope: str, name: str) -> str:
     return PREFIX + "sms:" + scope + ":" + name
 
 
+def sms_phone_budgets(e164: str) -> tuple[str, str]:
+    """A number's own SMS budgets (its sends this hour, this day): shared by all its campaigns."""
+    return sms_rate("ph", e164), sms_rate("pd", e164)
+
+
 SMS_ALL = sms_rate("all", "")  # the global hourly budget (LEADCAP_SMS_BUDGET)
 STATS_SMS_VERIFIED = PREFIX + "stats:verified"  # codes accepted, all processes
 STATS_SMS_SENT = PREFIX + "stats:sms_sent"  # codes sent, all processes

@@ -303,6 +303,14 @@ class Settings:
         group=WORKER,
     )
 
+    lead_retention_days: int | None = setting(
+        None,
+        "LEAD_RETENTION_DAYS",
+        lambda r, n, _d: _int(r, n, 0, 1, 36_500) or None,
+        "days after a lead's last submission that the worker's daily job erases it (unset: keep)",
+        group=WORKER,
+    )
+
     # -- request_log -----------------------------------------------------------------------------------
 
     request_log_ttl_days: int = setting(

@@ -266,8 +266,7 @@ class Verifier:
         (hour_n, hour_s), (day_n, day_s) = PER_PHONE
         per_ip, total = self.settings.sms_per_ip, self.settings.sms_budget
         names = [
-            keys.sms_rate("ph", phone),
-            keys.sms_rate("pd", phone),
+            *keys.sms_phone_budgets(phone),
             keys.sms_rate("ip", bucket),
             keys.SMS_ALL,
         ]

@@ -17,6 +17,7 @@ from leadcap.intake import phone
 from leadcap.intake.submission import Submission
 from leadcap.ops import deadletters, health
 from leadcap.ops.services import Services, require_url
+from leadcap.privacy import retention
 from leadcap.settings import Settings
 from leadcap.stores.redis import Redis
 from leadcap.webhooks.delivery import Deliverer
@@ -90,7 +91,7 @@ async def run_worker(settings: Settings, *, concurrency: int | None = None) -> N
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
 
-    services = await Services.open(settings, pg_pool_size=6)  # 4 for leads, 2 for webhooks
+    services = await Services.open(settings, pg_pool_size=7)  # 4 leads, 2 webhooks, 1 retention
     services.request_log.start()
 
     async def failed(item: Submission) -> None:
@@ -117,6 +118,11 @@ async def run_worker(settings: Settings, *, concurrency: int | None = None) -> N
     deliverer = Deliverer(services.postgres.webhooks, settings, on_attempt=services.request_log.record)
     delivering = asyncio.create_task(deliverer.run(stop))
     counting = asyncio.create_task(_count_webhooks(services.redis, deliverer, stop))
+    keeping = asyncio.create_task(
+        retention.daily(services.postgres, services.redis, services.mongo, settings.lead_retention_days, stop)
+        if settings.lead_retention_days
+        else stop.wait()
+    )
     log.info("worker %s consuming %s", broker.consumer_name, keys.LEAD_STREAM)
     consumer = Consumer(
         broker,
@@ -143,6 +149,7 @@ async def run_worker(settings: Settings, *, concurrency: int | None = None) -> N
         await beat
         await delivering
         await counting
+        await keeping
         await broker.shutdown()
         await services.close()
         log.info("worker stopped after %d leads in %d batches", writer.written, writer.batches)

@@ -6,6 +6,7 @@
                                             users, the export's cursor
     postgres.webhooks      webhooks.py      the outbox: endpoints, claims, outcomes
     postgres.campaigns     campaigns.py     the campaigns beside the default one (`campaigns add`)
+    postgres.privacy       privacy.py       erasure marks and erasure (ERASED_ROWS), retention's run
 
 The pool is private to this package (each slice is handed it); `connection.py` makes it and
 turns driver errors into StoreError. Statements live in sql/, the schema in migrations/.
@@ -21,6 +22,7 @@ from leadcap.stores.postgres.campaigns import CampaignFileStore
 from leadcap.stores.postgres.connection import close_pool, create_pool, translated
 from leadcap.stores.postgres.deadletters import DeadLetterStore
 from leadcap.stores.postgres.leads import LeadStore
+from leadcap.stores.postgres.privacy import PrivacyStore
 from leadcap.stores.postgres.webhooks import WebhookStore
 
 
@@ -35,6 +37,7 @@ class Postgres:
         self.campaign = CampaignStore(pool)
         self.webhooks = WebhookStore(pool)
         self.campaigns = CampaignFileStore(pool)
+        self.privacy = PrivacyStore(pool)
 
     @classmethod
     async def open(cls, url: str, *, max_size: int = 10, timeout: float = 5.0) -> Postgres:

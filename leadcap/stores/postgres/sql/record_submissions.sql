@@ -10,6 +10,8 @@
 -- rollup trigger of migrations 0005/0006 counts it).
 -- $14: the campaign's slug (migration 0013): a lead is one per (phone, campaign).
 -- $1..$14 are parallel arrays, one element per submission.
+-- A submission accepted before its number was erased (leadcap/privacy/) is skipped: it lands as
+-- if written and acked, and brings nothing back.
 WITH incoming AS (
     -- DISTINCT ON (id): one batch may carry the same submission twice (a redelivery that
     -- overtook the original); it must still count once.
@@ -19,6 +21,8 @@ WITH incoming AS (
                 $13::boolean[], $14::text[])
          AS t(id, phone, region, carrier, source, utm_source, utm_medium, utm_campaign,
               utm_term, utm_content, submitted_at, verify, visited, campaign)
+    -- A number erased after this submission was accepted (migration 0012): it is not written.
+    WHERE NOT lead_erased(phone, submitted_at)
 ),
 fresh AS (
     INSERT INTO submissions (id, phone, campaign, source, utm_source, utm_medium, utm_campaign,
