@@ -236,6 +236,9 @@ def export_leads(
         str | None, typer.Option(help="First submitted before (a day given here is included whole).")
     ] = None,
     status: Annotated[Status | None, typer.Option(help="Only leads with this status.")] = None,
+    campaign: Annotated[
+        str | None, typer.Option(help="Only this campaign's leads (its slug; `default` for /).")
+    ] = None,
     tz: Annotated[
         str | None, typer.Option("--tz", help="Time zone of dates and times [LEADCAP_TIMEZONE].")
     ] = None,
@@ -263,7 +266,7 @@ def export_leads(
     settings = current(ctx)
     try:  # a bad option is a usage error (exit 2), found before anything is opened
         zone = export.zone(tz) if tz else settings.tz
-        where = export.filters(since, until, status, tz=zone)
+        where = export.filters(since, until, status, tz=zone, campaign=campaign)
         export.check_format(fmt, bom=bom)
     except UsageError as exc:
         raise typer.BadParameter(exc.message, param_hint=exc.option) from None

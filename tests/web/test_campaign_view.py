@@ -140,8 +140,10 @@ async def test_stats_count_known_traffic(
     by_source = stats(own_env, "--since", "today", "--by", "source")
     assert {r["label"]: r["new_leads"] for r in by_source["rows"]} == {"hero": 1, "footer": 2}  # type: ignore[index, union-attr]
     assert {r["label"]: r["new_leads_with_visit"] for r in by_source["rows"]} == {"hero": 1, "footer": 0}  # type: ignore[index, union-attr]
-    by_campaign = stats(own_env, "--since", "today", "--by", "campaign")
-    assert [(r["label"], r["new_leads"]) for r in by_campaign["rows"]] == [("fall", 2), ("—", 1)]  # type: ignore[index, union-attr]
+    by_utm = stats(own_env, "--since", "today", "--by", "utm_campaign")
+    assert [(r["label"], r["new_leads"]) for r in by_utm["rows"]] == [("fall", 2), ("—", 1)]  # type: ignore[index, union-attr]
+    by_campaign = stats(own_env, "--since", "today", "--by", "campaign")  # the slug: all the default's
+    assert [(r["label"], r["new_leads"]) for r in by_campaign["rows"]] == [("default", 3)]  # type: ignore[index, union-attr]
     hours = stats(own_env, "--since", "today", "--by", "hour")
     assert sum(r["new_leads"] for r in hours["rows"]) == 3  # type: ignore[index, union-attr]
     assert sum(r["new_leads_with_visit"] for r in hours["rows"]) == 1  # type: ignore[index, union-attr]
