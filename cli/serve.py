@@ -17,7 +17,6 @@ from sanic.worker.loader import AppLoader
 from leadcap.ops import embedded
 from leadcap.settings import Settings, mask_url
 from leadcap.stores.postgres.migrate import migrate
-from web import campaign
 from web.app import create_app
 
 console = Console(stderr=True)
@@ -53,7 +52,6 @@ def start_worker() -> subprocess.Popen[bytes]:
 
 
 def serve(settings: Settings) -> None:
-    campaign.load(settings.campaign_file)  # a bad campaign file stops here, before any store starts
     with ExitStack() as stack:
         if embedded.missing(settings):
             settings, stores = stack.enter_context(

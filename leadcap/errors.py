@@ -15,10 +15,13 @@
     │   ├── InvalidCredentials     invalid_credentials (an /admin/ sign-in refused)
     │   ├── CsrfRejected           csrf_failed (an /admin/ form without its session's token)
     │   ├── HttpsRequired          https_required (/admin/ over plain HTTP to a host not loopback)
+    │   ├── Unauthorized           unauthorized: a read API request without a live key
+    │   ├── Forbidden              forbidden: a read API key without the scope it needs
+    │   ├── InvalidQuery           invalid_query: a query string parameter the read API cannot use
+    │   ├── UnknownCampaign        unknown_campaign: no such campaign (a form's slug unknown or archived)
     │   ├── InvalidCode            invalid_code (carries attempts_left)
     │   ├── CodeExpired            code_expired: unknown, expired or used
     │   ├── TooManyAttempts        too_many_attempts: the code is dead
-    │   ├── UnknownCampaign        unknown_campaign: a form of no live campaign (unknown or archived)
     │   └── PhoneError             field = "phone"
     │       ├── MissingPhone           missing_phone
     │       ├── InvalidPhone           invalid_phone
@@ -125,6 +128,27 @@ class HttpsRequired(RequestError):
     code = "https_required"
 
 
+class Unauthorized(RequestError):
+    code = "unauthorized"
+
+
+class Forbidden(RequestError):
+    code = "forbidden"
+
+
+class InvalidQuery(RequestError):
+    code = "invalid_query"
+
+    def __init__(self, parameter: str, problem: str) -> None:
+        super().__init__(f"{parameter} {problem}")
+        self.parameter = parameter
+        self.problem = problem
+
+
+class UnknownCampaign(RequestError):
+    code = "unknown_campaign"
+
+
 class InvalidCode(RequestError):
     code = "invalid_code"
 
@@ -139,10 +163,6 @@ class CodeExpired(RequestError):
 
 class TooManyAttempts(RequestError):
     code = "too_many_attempts"
-
-
-class UnknownCampaign(RequestError):
-    code = "unknown_campaign"
 
 
 class PhoneError(RequestError):

@@ -79,6 +79,7 @@ LANDING = "landing"
 WEBHOOKS = "webhooks"
 ADMIN = "admin"
 VERIFICATION = "verification"
+READ_API = "read_api"
 GROUPS = {
     PROCESS: "The process and its stores",
     WEB: "The web server",
@@ -89,6 +90,7 @@ GROUPS = {
     WEBHOOKS: "Webhooks",
     ADMIN: "/admin/",
     VERIFICATION: "Phone verification",
+    READ_API: "The read API (GET /api/v1/leads)",
 }
 
 
@@ -373,6 +375,13 @@ class Settings:
         " (web/campaign.default.json), refused in production",
         group=LANDING,
     )
+    assets_dir: Path | None = setting(  # noqa: RUF009 - setting() returns a dataclasses.field
+        None,
+        "ASSETS_DIR",
+        lambda r, n, _d: _folder(r, n),
+        "the folder of the campaign's images (logo, badges), served at /campaign-assets/; unset: none",
+        group=LANDING,
+    )
 
     # -- webhooks --------------------------------------------------------------------------------------
 
@@ -504,6 +513,16 @@ class Settings:
         lambda r, n, d: _int(r, n, d, 0, 3600),
         "seconds before a new code may be asked for",
         group=VERIFICATION,
+    )
+
+    # -- read_api --------------------------------------------------------------------------------------
+
+    api_rate_limit: RateLimit = setting(  # noqa: RUF009 - setting() returns a dataclasses.field
+        RateLimit(600, 60),
+        "API_RATE_LIMIT",
+        lambda r, n, d: parse_rate_limit(r.get(n) or str(d), n),
+        "requests per read API key, N/second|minute|hour|day (a sliding window)",
+        group=READ_API,
     )
 
     @property
@@ -766,13 +785,11 @@ def check_timezone(text: str, variable: str) -> str:
     return text
 
 
-def parse_rate_limit(text: str) -> RateLimit:
-    """`"10/minute"` → RateLimit(10, 60); raise ConfigError on anything else."""
+def parse_rate_limit(text: str, name: str = "RATE_LIMIT") -> RateLimit:
+    """`"10/minute"` → RateLimit(10, 60); raise ConfigError (naming LEADCAP_`name`) on anything else."""
     count, _, unit = text.strip().partition("/")
     if not count.strip().isdigit() or unit.strip().lower() not in WINDOWS or int(count) < 1:
-        raise ConfigError(
-            "LEADCAP_RATE_LIMIT", f"must look like 10/minute (N/second|minute|hour|day), got {text!r}"
-        )
+        raise ConfigError(PREFIX + name, f"must look like 10/minute (N/second|minute|hour|day), got {text!r}")
     return RateLimit(int(count), WINDOWS[unit.strip().lower()])
 
 
@@ -903,6 +920,15 @@ def _file(raw: Mapping[str, str], name: str) -> Path | None:
         return None
     if not Path(text).is_file():
         raise ConfigError(PREFIX + name, f"must name a readable file, got {text!r}")
+    return Path(text)
+
+
+def _folder(raw: Mapping[str, str], name: str) -> Path | None:
+    text = raw.get(name, "").strip()
+    if not text:
+        return None
+    if not Path(text).is_dir():
+        raise ConfigError(PREFIX + name, f"must name a folder, got {text!r}")
     return Path(text)
 
 

@@ -237,3 +237,38 @@ def background(process: Process) -> Iterator[Process]:
         yield process
     finally:
         process.stop()
+
+
+@contextlib.asynccontextmanager
+async def in_process(env: dict[str, str]) -> AsyncIterator[str]:
+    """The app `create_app()` builds from `env`'s LEADCAP_* variables, served in this event loop on
+    a free loopback port, its listeners run as `leadcap serve` runs them; yields its base URL."""
+    import socket
+
+    from sanic import Sanic
+
+    from leadcap import settings
+    from web.app import create_app
+
+    Sanic.test_mode = True  # several apps called leadcap in one process, one per module
+    app = create_app(settings.load(env, env_file=None))
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.setblocking(False)
+    port = sock.getsockname()[1]
+    # Listening already (create_server awaits the asyncio server); nothing is sent before the
+    # listeners below have run.
+    server = await app.create_server(sock=sock, return_asyncio_server=True)
+    assert server is not None
+    await server.startup()
+    await server.before_start()
+    await server.after_start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await server.before_stop()
+        closing = server.close()
+        if closing is not None:
+            await closing
+        await server.after_stop()
+        sock.close()

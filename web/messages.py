@@ -60,10 +60,6 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fa": "فعلاً شماره موبایل این کشور را نمی‌پذیریم. لطفاً شماره موبایل ایرانی وارد کنید.",
         "en": "We cannot accept mobile numbers from that country yet.",
     },
-    "unknown_campaign": {
-        "fa": "این فرم متعلق به کمپینی نیست که اکنون فعال باشد.",
-        "en": "This form belongs to no running campaign.",
-    },
     "invalid_code": {
         "fa": "کد واردشده درست نیست. {attempts} بار دیگر می‌توانید امتحان کنید.",
         "en": "That code is not right. You can try {attempts} more times.",
@@ -101,6 +97,22 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "لطفاً این صفحه را با نشانی‌ای که با https:// شروع می‌شود باز کنید.",
         "en": "Sign-in needs HTTPS: over plain HTTP the browser drops the secure sign-in cookie. "
         "Please open this page at an address that starts with https://.",
+    },
+    "unauthorized": {
+        "fa": "این درخواست کلید معتبری ندارد. کلید API را در سرآیند Authorization: Bearer بفرستید.",
+        "en": "This request has no valid key. Send an API key as Authorization: Bearer <key>.",
+    },
+    "forbidden": {
+        "fa": "این کلید API اجازه‌ی این کار را ندارد.",
+        "en": "This API key is not allowed to do this.",
+    },
+    "invalid_query": {
+        "fa": "پارامتر «{parameter}» در نشانی درخواست قابل استفاده نیست.",
+        "en": "The query parameter {parameter} {problem}.",
+    },
+    "unknown_campaign": {
+        "fa": "کمپینی با این نام وجود ندارد.",
+        "en": "There is no campaign by that name.",
     },
     "internal": {
         "fa": "مشکلی از سمت ما پیش آمد. لطفاً دوباره امتحان کنید.",
@@ -151,5 +163,7 @@ def message(error: LeadcapError, lang: str) -> str:
         "seconds": getattr(error, "retry_after", 5),
         "kib": MAX_BODY // 1024,
         "attempts": getattr(error, "attempts_left", 0),
+        "parameter": getattr(error, "parameter", ""),
+        "problem": getattr(error, "problem", ""),
     }
     return sentences[lang].format(**{k: localise_digits(str(v), lang) for k, v in figures.items()})

@@ -41,13 +41,13 @@ def campaign_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def build(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A stand-in front-end build with one page per locale, as `npm run build` writes them."""
+    """A stand-in front-end build with one template per locale, as `npm run build` writes them."""
     dist = tmp_path_factory.mktemp("dist")
     for lang, direction in (("fa", "rtl"), ("en", "ltr")):
-        (dist / f"index.{lang}.html").write_text(
-            f'<!doctype html><html lang="{lang}" dir="{direction}" data-region="IR"><h1>{lang} build</h1>'
+        (dist / f"template.{lang}.html").write_text(
+            f'<!doctype html><html lang="{lang}" dir="{direction}" data-region="IR">'
+            f"<h1>{lang} build: ⟦headline⟧</h1>"
         )
-    (dist / "index.html").write_text("<!doctype html><h1>default build</h1>")
     return dist
 
 
@@ -144,14 +144,17 @@ async def test_the_build_of_the_configured_locale_is_served_with_the_server_regi
             page = await http.get("/")
     finally:
         running.process.stop()
-    assert page.text == '<!doctype html><html lang="en" dir="ltr" data-region="GB"><h1>en build</h1>'
+    assert page.text == (
+        '<!doctype html><html lang="en" dir="ltr" data-region="GB">'
+        "<h1>en build: Expert advice, without the wait.</h1>"
+    )
 
 
 @pytest.mark.parametrize(
     ("content", "named"),
     [
-        ('{"phone": {"tel": "+982191001234"}}', "has no hours"),
-        ("not json", "cannot be read as JSON"),
+        ('{"phone": {"tel": "+982191001234"}}', "phone.display must be non-empty text"),
+        ("not json", "is not valid JSON"),
     ],
 )
 def test_a_bad_campaign_file_stops_serve_with_exit_78(

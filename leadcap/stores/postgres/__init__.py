@@ -7,6 +7,7 @@
     postgres.webhooks      webhooks.py      the outbox: endpoints, claims, outcomes
     postgres.campaigns     campaigns.py     the campaigns beside the default one (`campaigns add`)
     postgres.privacy       privacy.py       erasure marks and erasure (ERASED_ROWS), retention's run
+    postgres.readapi       readapi.py       the read API's keys and its pages in commit order
 
 The pool is private to this package (each slice is handed it); `connection.py` makes it and
 turns driver errors into StoreError. Statements live in sql/, the schema in migrations/.
@@ -23,6 +24,7 @@ from leadcap.stores.postgres.connection import close_pool, create_pool, translat
 from leadcap.stores.postgres.deadletters import DeadLetterStore
 from leadcap.stores.postgres.leads import LeadStore
 from leadcap.stores.postgres.privacy import PrivacyStore
+from leadcap.stores.postgres.readapi import ReadApiStore
 from leadcap.stores.postgres.webhooks import WebhookStore
 
 
@@ -38,6 +40,7 @@ class Postgres:
         self.webhooks = WebhookStore(pool)
         self.campaigns = CampaignFileStore(pool)
         self.privacy = PrivacyStore(pool)
+        self.readapi = ReadApiStore(pool)
 
     @classmethod
     async def open(cls, url: str, *, max_size: int = 10, timeout: float = 5.0) -> Postgres:
