@@ -61,7 +61,7 @@ def _host(host: str | None) -> str | None:
     return host
 
 
-def _document(path: Path) -> dict[str, Any]:
+def _document(path: Path, assets: Path | None) -> dict[str, Any]:
     """The campaign file as serve would take it; UsageError (exit 2) naming what is wrong."""
     try:
         with path.open("rb") as handle:
@@ -75,7 +75,7 @@ def _document(path: Path) -> dict[str, Any]:
     except (UnicodeDecodeError, ValueError) as exc:
         raise UsageError("--file", f"is not JSON ({exc})") from None
     try:
-        campaign.parse(data)
+        campaign.parse(data, assets)
     except ConfigError as exc:  # worded for LEADCAP_CAMPAIGN_FILE: the same problem, named for --file
         raise UsageError("--file", exc.message.removeprefix(exc.variable).strip()) from None
     return dict(data)
@@ -111,7 +111,7 @@ def add(
     """Add a campaign from its file (checked as serve checks LEADCAP_CAMPAIGN_FILE)."""
     if file is None:
         raise fail("--file is required", EX_USAGE)
-    document = _checked(lambda: (_slug(slug), _host(host), _document(file))[2])
+    document = _checked(lambda: (_slug(slug), _host(host), _document(file, current(ctx).assets_dir))[2])
     row = _run(ctx, lambda store: store.add(slug, document, host))
     out.print(f"campaign {row.slug} added: /{row.slug}/" + (f" and https://{row.host}/" if row.host else ""))
 
@@ -124,7 +124,9 @@ def update(
     host: HostOption = None,
 ) -> None:
     """Replace a live campaign's file and/or host."""
-    document = _checked(lambda: (_slug(slug), _host(host), _document(file) if file else None)[2])
+    document = _checked(
+        lambda: (_slug(slug), _host(host), _document(file, current(ctx).assets_dir) if file else None)[2]
+    )
     row = _run(ctx, lambda store: store.update(slug, document, host))
     out.print(f"campaign {row.slug} updated")
 
@@ -150,3 +152,12 @@ def listing(ctx: typer.Context, as_json: Annotated[bool, json_option("Print JSON
     for r in rows:
         table.add_row(r["slug"], r["path"], r["host"] or "", r["status"], r["updated_at"])
     out.print(table)
+
+
+def flush_campaign(ctx: typer.Context, slug: str) -> None:
+    """`flush-cache --campaign SLUG`: mark the campaign changed; every web process re-renders its
+    page when it next refreshes the live set (leadcap.campaigns.registry.REFRESH_EVERY_S)."""
+    if not slugs.well_formed(slug):
+        raise fail("--campaign must be a campaign's slug ([a-z0-9-]{1,40})", EX_USAGE)
+    row = _run(ctx, lambda store: store.touch(slug))
+    out.print(f"campaign {row.slug}: page flushed (every web process serves it within 5 s)")

@@ -162,11 +162,22 @@ def migrate(ctx: typer.Context) -> None:
 
 
 @app.command("flush-cache")
-def flush_cache(ctx: typer.Context) -> None:
+def flush_cache(
+    ctx: typer.Context,
+    campaign: Annotated[
+        str | None,
+        typer.Option(help="Only this campaign's page (/SLUG/): re-rendered within 5 s by every process."),
+    ] = None,
+) -> None:
     """Make every web process serve the campaign file (and the current build) on its next request.
 
     The file is checked first: a bad one exits 1 naming the field, and every page stays."""
     settings = current(ctx)
+    if campaign is not None and campaign != "default":
+        from cli.campaigns import flush_campaign
+
+        flush_campaign(ctx, campaign)
+        return
     try:
         document = cache.document(settings)
     except ConfigError as exc:  # the operator's file, not the process's configuration: exit 1

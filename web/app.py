@@ -24,6 +24,7 @@ from leadcap.readapi.limits import KeyLimiter, UsageCounter
 from leadcap.settings import Settings
 from web import errors, middleware
 from web.admin import routes as admin_routes
+from web.campaign_pages import CampaignPages
 from web.landing import LandingCache
 from web.metrics import LOGS_DROPPED, SMS_SENDS, MetricsFolder
 from web.routes import health, landing, leads, metrics, readapi, verify
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None) -> Sanic[Any, Any]:
         assets=settings.assets_dir,
     )
     app.ctx.campaigns = LiveCampaigns(None)  # every well-formed slug until the stores open
+    app.ctx.campaign_pages = CampaignPages(app.ctx.landing, app.ctx.campaigns)
     app.ctx.health = health_module.CachedReport()  # per process: probes cost a check a second
     app.blueprint(Blueprint.group(leads.bp, health.bp, landing.bp, metrics.bp, verify.bp, readapi.bp))
     app.blueprint(admin_routes.bp)
@@ -91,7 +93,8 @@ def create_app(settings: Settings | None = None) -> Sanic[Any, Any]:
         app.ctx.metrics_folder = MetricsFolder()
         app.ctx.metrics_folder.start()
         app.ctx.landing_follower = asyncio.create_task(app.ctx.landing.follow(services.redis))
-        app.ctx.campaigns = LiveCampaigns(services.postgres.campaigns)
+        app.ctx.campaigns = LiveCampaigns(services.postgres.campaigns, app.ctx.landing.hosts_changed)
+        app.ctx.campaign_pages = CampaignPages(app.ctx.landing, app.ctx.campaigns)
         with contextlib.suppress(TimeoutError):  # known before the first request, unless PostgreSQL is away
             await asyncio.wait_for(app.ctx.campaigns.refresh(), 3)
         app.ctx.campaigns_follower = asyncio.create_task(app.ctx.campaigns.follow())

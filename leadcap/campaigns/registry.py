@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from leadcap import slugs
 from leadcap.errors import StoreError
@@ -22,10 +22,13 @@ REFRESH_EVERY_S = 5.0  # how long an `archive` or `add` takes at most to reach e
 
 
 class LiveCampaigns:
-    def __init__(self, store: CampaignFileStore | None) -> None:
+    def __init__(
+        self, store: CampaignFileStore | None, on_hosts: Callable[[bool], None] | None = None
+    ) -> None:
         self._store = store
         self._rows: dict[str, CampaignRow] | None = None  # None: never read yet
         self._hosts: dict[str, str] = {}
+        self._on_hosts = on_hosts  # told whether any live campaign has a host (the edge page)
 
     @property
     def rows(self) -> Mapping[str, CampaignRow]:
@@ -52,8 +55,11 @@ class LiveCampaigns:
         except StoreError as exc:
             log.warning("campaigns not refreshed: %s", exc.reason)
             return
+        had = bool(self._hosts)
         self._rows = {row.slug: row for row in rows}
         self._hosts = {row.host: row.slug for row in rows if row.host}
+        if self._on_hosts is not None and bool(self._hosts) != had:
+            self._on_hosts(bool(self._hosts))
 
     async def follow(self, every_s: float = REFRESH_EVERY_S) -> None:
         """Refresh for ever (a web process's background task)."""

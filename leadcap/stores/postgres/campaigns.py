@@ -78,6 +78,10 @@ class CampaignFileStore:
             raise NotFound(f"no live campaign {slug!r} (see `leadcap campaigns list`)")
         return _row(record)
 
+    async def touch(self, slug: str) -> CampaignRow:
+        """Mark a live campaign changed, so every web process renders its page again."""
+        return await self.update(slug, None, None)
+
     async def archive(self, slug: str) -> CampaignRow:
         """Archive a campaign (safe to run twice): its page and its form stop; its leads stay."""
         async with translated("archiving a campaign"):
