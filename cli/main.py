@@ -19,6 +19,7 @@ from cli.apikeys import app as api_keys_app
 from cli.campaigns import app as campaigns_app
 from cli.help import Typer
 from cli.init import init_command
+from cli.notify import app as notify_app
 from cli.ports import port_problem
 from cli.runner import EX_CONFIG, current, err, fail, json_option, out, run
 from cli.stats import stats_command
@@ -303,6 +304,7 @@ app.add_typer(dead_letters.app, name="dead-letters")
 app.add_typer(leads.app, name="leads")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(campaigns_app, name="campaigns")
+app.add_typer(notify_app, name="notify")
 app.add_typer(api_keys_app, name="api-keys")
 app.command("stats")(stats_command)
 app.command("init")(init_command)

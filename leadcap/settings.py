@@ -77,6 +77,7 @@ WORKER = "worker"
 REQUEST_LOG = "request_log"
 LANDING = "landing"
 WEBHOOKS = "webhooks"
+NOTIFY = "notify"
 ADMIN = "admin"
 VERIFICATION = "verification"
 READ_API = "read_api"
@@ -88,6 +89,7 @@ GROUPS = {
     REQUEST_LOG: "Request logs (MongoDB)",
     LANDING: "The landing page and its edge",
     WEBHOOKS: "Webhooks",
+    NOTIFY: "Notifications (Telegram, Bale, email)",
     ADMIN: "/admin/",
     VERIFICATION: "Phone verification",
     READ_API: "The read API (GET /api/v1/leads)",
@@ -419,6 +421,40 @@ class Settings:
         lambda r, n, d: _int(r, n, d, 1, 86400),
         "health is degraded past this delivery lag",
         group=WEBHOOKS,
+    )
+
+    # -- notifications ---------------------------------------------------------------------------------
+
+    telegram_base_url: str = setting(
+        "https://api.telegram.org",
+        "TELEGRAM_BASE_URL",
+        lambda r, n, d: _url(r, n, ("http", "https")) or d,
+        "Telegram's Bot API address (a proxy, a test server); may be private",
+        show=lambda v: mask_url(v) if v else "",  # a proxy's address may carry a password
+        group=NOTIFY,
+    )
+    bale_base_url: str = setting(
+        "https://tapi.bale.ai",
+        "BALE_BASE_URL",
+        lambda r, n, d: _url(r, n, ("http", "https")) or d,
+        "Bale's Bot API address (it mirrors Telegram's); may be private",
+        show=lambda v: mask_url(v) if v else "",  # a proxy's address may carry a password
+        group=NOTIFY,
+    )
+    public_url: str | None = setting(
+        None,
+        "PUBLIC_URL",
+        _store_url("http", "https"),
+        "the site's address, for links to /admin/ in notifications; unset: no link",
+        show=lambda v: mask_url(v) if v else "",  # a proxy's address may carry a password
+        group=NOTIFY,
+    )
+    notify_interval_seconds: float = setting(
+        3.0,
+        "NOTIFY_INTERVAL_SECONDS",
+        lambda r, n, d: _seconds(r, n, d),  # noqa: PLW0108 - defined below
+        "least time between two messages to one chat or address (leads between are grouped)",
+        group=NOTIFY,
     )
 
     # -- admin -----------------------------------------------------------------------------------------

@@ -13,13 +13,13 @@ reads left to right inside right-to-left text, and its groups are joined by no-b
 
 from __future__ import annotations
 
+from leadcap.campaign import formats
 from leadcap.errors import LeadcapError
 from leadcap.intake.submission import MAX_BODY  # the one place the 4 KiB limit is written
 from leadcap.settings import LOCALES
 
 LRI, PDI = "\u2066", "\u2069"  # left-to-right isolate … pop directional isolate
 NBSP = "\u00a0"  # between a number's digit groups: a line never breaks inside it
-_PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 _MAX_LANGUAGES = 32  # an Accept-Language longer than this is judged on its first entries
 
 CATALOGUE: dict[str, dict[str, str]] = {
@@ -123,7 +123,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
 
 def localise_digits(text: str, lang: str) -> str:
     """ASCII digits as the visitor reads them: Persian digits in `fa`."""
-    return text.translate(_PERSIAN_DIGITS) if lang == "fa" else text
+    return formats.digits(text, lang)
 
 
 def negotiate(accept_language: str | None, default: str) -> str:

@@ -15,6 +15,7 @@ from leadcap.errors import StoreError
 from leadcap.groupcommit import GroupCommit
 from leadcap.intake import phone
 from leadcap.intake.submission import Submission
+from leadcap.notify import channels
 from leadcap.ops import deadletters, health
 from leadcap.ops.services import Services, require_url
 from leadcap.privacy import retention
@@ -115,7 +116,12 @@ async def run_worker(settings: Settings, *, concurrency: int | None = None) -> N
     broker = make_broker(settings, writer, bury)
     broker.is_worker_process = True
     beat = asyncio.create_task(_heartbeat(services.redis, broker.consumer_name, stop))
-    deliverer = Deliverer(services.postgres.webhooks, settings, on_attempt=services.request_log.record)
+    deliverer = Deliverer(
+        services.postgres.webhooks,
+        settings,
+        on_attempt=services.request_log.record,
+        transports=channels.transports(settings),  # Telegram, Bale and email ride the same loop
+    )
     delivering = asyncio.create_task(deliverer.run(stop))
     counting = asyncio.create_task(_count_webhooks(services.redis, deliverer, stop))
     keeping = asyncio.create_task(

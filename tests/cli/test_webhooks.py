@@ -40,10 +40,10 @@ class Ran:
     stderr: str
 
 
-def cli(*args: str, env: dict[str, str]) -> Ran:
-    """`leadcap webhooks …` in this process (a subprocess per call costs seconds of CPU here);
-    the end-to-end test below runs the real command line too."""
-    result = CliRunner().invoke(main.app, ["webhooks", *args], env=env)
+def cli(*args: str, env: dict[str, str], group: str = "webhooks") -> Ran:
+    """`leadcap webhooks …` (or another `group`'s commands) in this process (a subprocess per
+    call costs seconds of CPU here); the end-to-end test below runs the real command line too."""
+    result = CliRunner().invoke(main.app, [group, *args], env=env)
     if result.exception and not isinstance(result.exception, SystemExit):
         raise result.exception
     return Ran(result.exit_code, result.stdout, result.stderr)

@@ -12,9 +12,9 @@ from html import escape
 from typing import Any
 from urllib.parse import urlencode
 
-from leadcap.campaign import leadbook
+from leadcap.campaign import formats, leadbook
 from leadcap.campaign.stats import Report, Row
-from web.admin import charts, formats
+from web.admin import charts
 from web.admin.filters import Filter
 from web.admin.words import WORDS
 
@@ -316,7 +316,7 @@ def leads(
         at: datetime = lead["first_submitted_at"]
         ident = str(lead["id"])
         rows.append(
-            f"<tr><td>{_phone(lead['phone'], lang, region)}</td>"
+            f'<tr id="lead-{ident}"><td>{_phone(lead["phone"], lang, region)}</td>'  # notifications link here
             f'<td><span class="status {escape(lead["status"])}">'
             f"{escape(w.get('status_' + lead['status'], lead['status']))}</span></td>"
             f"<td>{escape(lead['source'] or '—')}</td><td>{escape(lead['utm_campaign'] or '—')}</td>"

@@ -17,6 +17,7 @@ from leadcap import keys
 from leadcap.errors import UsageError
 from leadcap.ids import uuid7
 from leadcap.intake.submission import Submission
+from leadcap.notify import channels
 from leadcap.privacy import erasure
 from leadcap.settings import Settings
 from leadcap.stores.mongo import Bucket, Mongo
@@ -24,6 +25,7 @@ from leadcap.stores.postgres import Postgres
 from leadcap.stores.redis import Redis
 from leadcap.webhooks import signing
 from leadcap.webhooks.delivery import Deliverer
+from tests.bot_api import bot_api
 from tests.factories import arabic_indic, e164, mobile
 from tests.webhook_receiver import receiving
 
@@ -243,3 +245,33 @@ async def test_lead_erased_reaches_its_subscribers_signed_without_the_number(
     assert set(body["data"]) == {"id", "campaign", "erased_at"}
     assert phone.lstrip("+") not in orjson.dumps(crm.received).decode()
     assert await pool.fetchval("SELECT state FROM webhook_deliveries") == "delivered"
+
+
+async def test_erasure_reaches_the_notification_outbox(
+    postgres: Postgres, redis: Redis, mongo: Mongo
+) -> None:
+    """A chat's pending message of an erased number goes with it: the loop, run afterwards,
+    sends only the other lead's."""
+    pool = postgres.pool_for_tests()
+    phone, kept = e164(mobile()), submission(e164(mobile()))
+    async with bot_api() as api:
+        token = "123456789:AAHfakeTokenForTestsOnly_abcdef"
+        await channels.add(postgres.webhooks, "bale", token=token, chat="-1")
+        await postgres.leads.record([submission(phone)])  # its message waits: no loop runs yet
+        assert await pool.fetchval("SELECT count(*) FROM webhook_deliveries") == 1
+        await erasure.erase_number(postgres, redis, mongo, phone, by="t")
+        assert await pool.fetchval("SELECT count(*) FROM webhook_deliveries") == 0
+        await postgres.leads.record([kept])
+        settings = Settings(locale="en", bale_base_url=api.base_url, notify_interval_seconds=0.1)
+        stop = asyncio.Event()
+        deliverer = Deliverer(postgres.webhooks, settings, transports=channels.transports(settings))
+        loop = asyncio.create_task(deliverer.run(stop))
+        try:
+            deadline = time.monotonic() + 20
+            while not api.messages:
+                assert time.monotonic() < deadline, "the kept lead's message never arrived"
+                await asyncio.sleep(0.05)
+        finally:
+            stop.set()
+            await loop
+    assert len(api.requests) == 1 and f"*** {kept.phone[-4:]}" in api.messages[0].text

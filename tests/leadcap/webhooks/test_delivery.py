@@ -208,7 +208,7 @@ async def test_a_row_whose_lease_ran_short_in_the_queue_is_handed_back_not_sent(
         deliverer.queues[endpoint_id] = deque((time.monotonic() - 1, claim) for claim in claims)
         deliverer._dispatch(endpoint_id)
         await asyncio.gather(*list(deliverer._tasks))
-        await deliverer.sender.close()
+        await deliverer.transports["webhook"].close()
     assert receiver.attempts == 0
     rows = await wpg.fetch(
         "SELECT state, next_attempt_at <= now() AS due, attempts, last_error FROM webhook_deliveries"
