@@ -65,9 +65,10 @@ def configure(body: bytes, region: str) -> bytes:
     return _REGION.sub(f'data-region="{region}"'.encode(), body, count=1)
 
 
-# A campaign's page names its slug twice: a hidden field in each phone form (the page without
-# JavaScript posts it) and data-campaign on <html> (web/ui/src/api.ts sends it with the JSON).
-_LEAD_FORM = re.compile(rb'<form\b[^>]*\baction="/api/leads/"[^>]*>', re.IGNORECASE)
+# A campaign's page names its slug twice: a hidden field in each form that posts to /api/leads/
+# (the phone form, and the code step's: the page without JavaScript posts it, and the answer
+# lands back on /SLUG/) and data-campaign on <html> (web/ui/src/api.ts sends it with the JSON).
+_LEAD_FORM = re.compile(rb'<form\b[^>]*\baction="/api/leads/[^"]*"[^>]*>', re.IGNORECASE)
 _HTML_TAG = re.compile(rb"<html\b", re.IGNORECASE)
 
 

@@ -3,7 +3,7 @@ background, so the intake's check of a posted slug costs a set lookup and no rou
 
 Bounded: it holds the rows of the campaigns table (what operators added), never anything a client
 sent. A slug a client posts is only looked up. Until the first read succeeds (PostgreSQL away at
-start) every well-formed slug is taken as live: refusing it would lose a lead the worker can still
+start) every slug a campaign could have is taken as live: refusing it would lose a lead the worker can still
 write once PostgreSQL is back; after that, the last set read stays in force while PostgreSQL is away.
 """
 
@@ -39,7 +39,7 @@ class LiveCampaigns:
         if slug == slugs.DEFAULT:
             return True
         if self._rows is None:
-            return slugs.well_formed(slug)
+            return slugs.problem(slug) is None  # any slug a campaign could have
         return slug in self._rows
 
     def for_host(self, host: str) -> str | None:
