@@ -3,7 +3,8 @@ the site itself answers at its root. The SQL spells the shape again (migration 0
 
 Reserved: every first path segment a route or the nginx edge serves (`api`, `admin`, `assets`,
 `static`, `metrics`, `health`, `login`, `logout`, `leads`, `fallback.css`'s `fallback`, the
-`.well-known` family, `favicon`, `robots`, `sitemap`), `default` (the LEADCAP_CAMPAIGN_FILE
+`.well-known` family, `campaign-assets`, `favicon`, `robots`, `sitemap`; a test holds every
+route's first segment to this list), `default` (the LEADCAP_CAMPAIGN_FILE
 campaign's slug), and names kept for what a site usually grows (`www`, `app`, `docs`, `status`…),
 so a campaign can never shadow a page the site already has or will need.
 """
@@ -18,7 +19,7 @@ RESERVED = frozenset(
     {
         DEFAULT,
         "admin", "api", "assets", "static", "metrics", "health", "login", "logout", "leads",
-        "fallback", "favicon", "robots", "sitemap", "well-known", "acme-challenge",
+        "fallback", "favicon", "robots", "sitemap", "well-known", "acme-challenge", "campaign-assets",
         "edge-health", "www", "app", "docs", "status", "auth", "account", "verify", "campaigns",
         "index", "null", "undefined",
     }
