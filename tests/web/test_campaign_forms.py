@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from leadcap import settings, slugs
-
 from web import campaign, page
 from web.app import create_app
 from web.landing import with_slug
