@@ -104,7 +104,7 @@ def _summary(row: CampaignRow) -> dict[str, Any]:
 @app.command("add")
 def add(
     ctx: typer.Context,
-    slug: Annotated[str, typer.Argument(help="[a-z0-9-]{1,40}; its page is /SLUG/.")],
+    slug: Annotated[str, typer.Argument(help="1 to 40 of a-z, 0-9 and -; its page is /SLUG/.")],
     file: FileOption = None,
     host: HostOption = None,
 ) -> None:
