@@ -14,6 +14,7 @@ from rich.console import Console
 from sanic import Sanic
 from sanic.worker.loader import AppLoader
 
+from leadcap.intake import visitor
 from leadcap.ops import embedded
 from leadcap.settings import Settings, mask_url
 from leadcap.stores.postgres.migrate import migrate
@@ -52,6 +53,9 @@ def start_worker() -> subprocess.Popen[bytes]:
 
 
 def serve(settings: Settings) -> None:
+    # A production web tier without LEADCAP_VISITOR_KEY stops here; elsewhere the key is generated
+    # now, once, before the Sanic processes that share it start.
+    visitor.load_key(settings)
     with ExitStack() as stack:
         if embedded.missing(settings):
             settings, stores = stack.enter_context(

@@ -33,6 +33,10 @@ SERIES = (  # heading, sparkline name, key
 )
 
 
+# How each rate-limit window is named on the line under the table.
+LIMITED_BY_WORDS = {"visitor": "per visitor", "shared": "per shared address", "address": "cookie-less"}
+
+
 def sparkline(values: list[float | None]) -> str:
     """One bar per value, scaled to the largest; a gap where there is no value."""
     top = max((v for v in values if v is not None), default=0) or 1
@@ -74,6 +78,11 @@ def render(report: stats.Report, console: Console) -> None:
         console.print(lines)
     if apart := total["new_leads_without_visit"]:  # a line of its own: the table fills 80 columns
         console.print(f"new leads with no counted visit (API clients; not in conversion): {apart:,}")
+    if total["rate_limited"]:
+        by = total["rate_limited_by"] or {}
+        console.print(
+            "rate-limited: " + ", ".join(f"{LIMITED_BY_WORDS[w]} {by.get(w, 0):,}" for w in stats.LIMITED_BY)
+        )
     codes = total["rejected_by_code"] or {}
     if codes:
         console.print("rejected by error.code: " + ", ".join(f"{c} {n:,}" for c, n in sorted(codes.items())))

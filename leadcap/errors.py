@@ -107,9 +107,10 @@ class MethodNotAllowed(RequestError):
 class RateLimited(RequestError):
     code = "rate_limited"
 
-    def __init__(self, message: str, *, retry_after: int) -> None:
+    def __init__(self, message: str, *, retry_after: int, window: str = "") -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.window = window  # the intake's window that refused it: visitor, shared or address
 
 
 class ForbiddenOrigin(RequestError):

@@ -274,6 +274,24 @@ class Settings:
         "POSTs per client, N/second|minute|hour|day (a sliding window; IPv6 by /64)",
         group=INTAKE,
     )
+    shared_ip_limit: RateLimit = setting(  # noqa: RUF009 - setting() returns a dataclasses.field
+        RateLimit(600, 60),
+        "SHARED_IP_LIMIT",
+        lambda r, n, d: _rate(r, n, d),  # noqa: PLW0108 - defined below
+        "POSTs of all visitors (browsers holding a visitor cookie) of one client IP together,"
+        " N/second|minute|hour|day: the ceiling of a carrier address shared by many phones",
+        group=INTAKE,
+    )
+    visitor_key: str | None = setting(
+        None,
+        "VISITOR_KEY",
+        lambda r, n, _d: r.get(n, "").strip() or None,
+        "HMAC key of the visitor cookie (32+ characters, required in production to serve);"
+        " unset: generated into the data dir",
+        secret=True,
+        generated=True,
+        group=INTAKE,
+    )
     cors_origins: tuple[str, ...] = setting(
         (),
         "CORS_ORIGINS",
@@ -517,7 +535,16 @@ class Settings:
         RateLimit(20, 3600),
         "SMS_PER_IP",
         lambda r, n, d: _budget(r, n, d),  # noqa: PLW0108 - defined below
-        "codes sent per client IP bucket, N/hour (against SMS pumping)",
+        "codes sent per client IP bucket (per visitor, for a browser holding a visitor cookie),"
+        " N/hour (against SMS pumping)",
+        group=VERIFICATION,
+    )
+    sms_shared_ip: RateLimit = setting(  # noqa: RUF009 - setting() returns a dataclasses.field
+        RateLimit(200, 3600),
+        "SMS_SHARED_IP",
+        lambda r, n, d: _budget(r, n, d),  # noqa: PLW0108 - defined below
+        "codes sent to all visitors (browsers holding a visitor cookie) of one client IP together,"
+        " N/hour; a visitor's own budget is LEADCAP_SMS_PER_IP",
         group=VERIFICATION,
     )
     sms_budget: RateLimit = setting(  # noqa: RUF009 - setting() returns a dataclasses.field
@@ -758,6 +785,10 @@ def parse(raw: Mapping[str, str], *, reads: Collection[str] | None = None) -> Se
                 raise ConfigError(PREFIX + declared.env, "is required when LEADCAP_ENV=production")
         refuse_placeholders(raw)
     _check_verification(settings)
+    if settings.visitor_key is not None and len(settings.visitor_key) < 32:
+        raise ConfigError(
+            PREFIX + "VISITOR_KEY", "must be at least 32 characters (e.g. `openssl rand -hex 32`)"
+        )
     return settings
 
 
@@ -827,6 +858,19 @@ def parse_rate_limit(text: str, name: str = "RATE_LIMIT") -> RateLimit:
     if not count.strip().isdigit() or unit.strip().lower() not in WINDOWS or int(count) < 1:
         raise ConfigError(PREFIX + name, f"must look like 10/minute (N/second|minute|hour|day), got {text!r}")
     return RateLimit(int(count), WINDOWS[unit.strip().lower()])
+
+
+def _rate(raw: Mapping[str, str], name: str, default: RateLimit) -> RateLimit:
+    """An N/second|minute|hour|day limit other than LEADCAP_RATE_LIMIT; the error names `name`."""
+    text = raw.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        return parse_rate_limit(text)
+    except ConfigError:
+        raise ConfigError(
+            PREFIX + name, f"must look like 600/minute (N/second|minute|hour|day), got {text!r}"
+        ) from None
 
 
 def _budget(raw: Mapping[str, str], name: str, default: RateLimit) -> RateLimit:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import os
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -210,13 +211,32 @@ def client(base_url: str, ip: str = "127.0.0.1", **kwargs: object) -> httpx.Asyn
 
 
 async def wait_for(predicate: object, timeout: float = 15, every: float = 0.05) -> object:
-    """Poll an async predicate until it returns something truthy."""
+    """Poll a predicate (async or not) until it returns something truthy; return its last value."""
     deadline = time.monotonic() + timeout
     while True:
-        value = await predicate()  # type: ignore[operator]
+        value = predicate()  # type: ignore[operator]
+        if inspect.isawaitable(value):
+            value = await value
         if value or time.monotonic() > deadline:
             return value
         await asyncio.sleep(every)
+
+
+async def until_gone(redis: Redis, key: str, timeout: float = 10) -> None:
+    """Wait until Redis has dropped `key` (its TTL ran out): a code's life, a cooldown."""
+
+    async def gone() -> bool:
+        return not await redis.client_for_tests().exists(key)
+
+    assert await wait_for(gone, timeout), f"{key} outlived {timeout}s"
+
+
+def wait_until(condition: Callable[[], object], what: str, timeout: float = 15, every: float = 0.02) -> None:
+    """`wait_for` for a test that is not async: poll `condition` until it holds, or fail with `what`."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(every)
 
 
 async def wait_for_lead(pg: asyncpg.Pool, phone: str, timeout: float = 20) -> asyncpg.Record:

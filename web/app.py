@@ -15,7 +15,7 @@ from leadcap.campaign.outcomes import OutcomeCounter
 from leadcap.campaign.visits import VisitCounter
 from leadcap.campaigns.registry import LiveCampaigns
 from leadcap.errors import StoreError
-from leadcap.intake import phone
+from leadcap.intake import phone, visitor
 from leadcap.landing.cache import ui_dist
 from leadcap.ops import embedded
 from leadcap.ops import health as health_module
@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None) -> Sanic[Any, Any]:
         }
     )
     app.ctx.settings = settings
+    app.ctx.visitor_key = visitor.load_key(settings)  # the visitor cookie's: checked per request
     # The campaign (and the headers of every HTML page, from its images' origins) follows
     # `flush-cache`: read it from app.ctx.landing.campaign, never keep it.
     app.ctx.landing = LandingCache(

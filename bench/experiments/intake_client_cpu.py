@@ -19,12 +19,12 @@ TIMEOUT = float(sys.argv[4]) if len(sys.argv) > 4 else 1.0  # longer under valgr
 
 async def main() -> None:
     store = Redis.open(URL, timeout=TIMEOUT)
-    args = ["1000000", "1000", "x", "count", "60", b""]
+    args = ["x", "count", "60", b"", "1000000", "1000"]
 
     async def one(i: int) -> None:
         for _ in range(i, N, C):
             await store.intake.run(
-                ["leadcap-bench:rate", "leadcap-bench:dedupe", "leadcap-bench:stream"], args
+                ["leadcap-bench:dedupe", "leadcap-bench:stream", "leadcap-bench:rate"], args
             )
 
     await asyncio.gather(*(one(i) for i in range(C)))  # warm: connections and script loaded

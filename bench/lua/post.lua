@@ -4,6 +4,7 @@
 --   START     where the per-thread counters begin (the harness picks a random start per
 --             invocation, so the numbers never repeat inside one dedupe window)
 --   LIMIT     stop this thread after LIMIT requests (0: run for the whole duration)
+-- BENCH_COOKIE (environment): see below.
 -- BENCH_DELAY_MS (environment): wait this long before each request on a connection; with C
 --   connections that paces the run to about C * 1000 / (BENCH_DELAY_MS + latency) req/s.
 --   Unset or 0: as fast as possible (wrk only pays for delay() when the script defines it).
@@ -24,6 +25,13 @@ end
 local prefix, counter, limit, sent
 local pause = tonumber(os.getenv("BENCH_DELAY_MS") or "0") or 0
 local headers = {["Content-Type"] = "application/json"}
+-- BENCH_COOKIE (environment): a Cookie header for every request, e.g. a visitor cookie
+-- (`leadcap_v=...`, minted with the LEADCAP_VISITOR_KEY given by --set), so the POSTs are counted
+-- as a visitor's (two windows) rather than an address's.
+local cookie = os.getenv("BENCH_COOKIE")
+if cookie and cookie ~= "" then
+  headers["Cookie"] = cookie
+end
 
 function init(args)
   local start = tonumber(args[1] or "0")

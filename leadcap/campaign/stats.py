@@ -7,7 +7,8 @@ new leads     of them, the ones that made a lead    │ campaign_rollups (kept b
   without     the others (API clients), apart       │
 verified      leads that became verified            ┘
 duplicates,   what the intake answered               intake_counts (leadcap/campaign/outcomes.py)
-rejected (by error.code), rate-limited
+rejected (by error.code), rate-limited (by the window that refused: a visitor's own, its
+address's shared ceiling, or a cookie-less client's address; leadcap/intake/visitor.py)
 conversion    new leads with a visit / visits (api.md, Campaign view), at most 100 %
 
 A lead came with a visit when its POST carried the mark a counted GET / sets (until that hour
@@ -42,6 +43,10 @@ GROUPINGS: tuple[str, ...] = get_args(Grouping)
 DIMENSIONS = {"source": "source", "campaign": "slug", "utm_campaign": "campaign"}
 DEFAULT_DAYS = 7
 MAX_PERIODS = 24 * 92  # --by hour over three months at most: a table, not a dump
+# The windows a POST can be refused by (intake_counts' code of a rate_limited answer): a visitor's
+# own, the shared ceiling of a visitor's address, and a cookie-less client's address (before
+# visitors existed every refusal was the address's, written with no code).
+LIMITED_BY = ("visitor", "shared", "address")
 
 
 @dataclass(slots=True)
@@ -56,6 +61,7 @@ class Row:
     rate_limited: int | None = None
     honeypot: int | None = None
     rejected: dict[str, int] | None = None
+    rate_limited_by: dict[str, int] | None = None  # visitor, shared, address: see LIMITED_BY
 
     @property
     def rejected_total(self) -> int | None:
@@ -84,6 +90,7 @@ class Row:
             "rejected": self.rejected_total,
             "rejected_by_code": self.rejected,
             "rate_limited": self.rate_limited,
+            "rate_limited_by": self.rate_limited_by,
             "honeypot": self.honeypot,
             "verified": self.verified,
             "conversion": None if self.conversion is None else round(self.conversion, 4),
@@ -205,10 +212,13 @@ async def report(
         return result
 
     slots = periods(since, until, by, tz)
-    if campaign is not None:
+    if campaign is not None:  # the intake's answers are the site's: none beside one campaign
         rows = {p: Row(label(p, by)) for p in slots}
     else:
-        rows = {p: Row(label(p, by), duplicates=0, rate_limited=0, honeypot=0, rejected={}) for p in slots}
+        rows = {
+            p: Row(label(p, by), duplicates=0, rate_limited=0, honeypot=0, rejected={}, rate_limited_by={})
+            for p in slots
+        }
     rollups, outcomes = await postgres.campaign.rollups_by_period(since, until, by, timezone, campaign)
     for r in rollups:
         if (slot := rows.get(r["period"])) is not None:
@@ -246,6 +256,10 @@ def _add_outcome(row: Row, outcome: str, code: str, n: int) -> None:
         row.duplicates = (row.duplicates or 0) + n
     elif outcome == "rate_limited":
         row.rate_limited = (row.rate_limited or 0) + n
+        by = row.rate_limited_by if row.rate_limited_by is not None else {}
+        window = code if code in LIMITED_BY else "address"
+        by[window] = by.get(window, 0) + n
+        row.rate_limited_by = by
     elif outcome == "honeypot":
         row.honeypot = (row.honeypot or 0) + n
     elif outcome == "rejected":
@@ -261,10 +275,14 @@ def _add_totals(result: Report, rows: list[Row]) -> None:
         total.new_leads += row.new_leads
         total.new_leads_with_visit += row.new_leads_with_visit
         total.verified += row.verified
-        for name in ("duplicates", "rate_limited", "honeypot"):
+        for name in ("duplicates", "honeypot"):
             value = getattr(row, name)
             if value is not None:
                 setattr(total, name, (getattr(total, name) or 0) + value)
+        for window, n in (row.rate_limited_by or {}).items():
+            _add_outcome(total, "rate_limited", window, n)
+        if row.rate_limited is not None and total.rate_limited is None:
+            total.rate_limited, total.rate_limited_by = 0, {}
         if row.rejected is not None:
             for code, n in row.rejected.items():
                 _add_outcome(total, "rejected", code, n)

@@ -36,7 +36,7 @@ class KeyLimiter:
     def __init__(self, redis: Redis, limit: RateLimit) -> None:
         self.redis = redis
         self.limit = limit
-        self.local = LocalLimiter(limit=limit.limit, window_s=limit.window_s)
+        self.local = LocalLimiter()
         self._redis_down_until = 0.0
 
     async def hit(self, key_id: int) -> Quota:
@@ -53,8 +53,8 @@ class KeyLimiter:
             except StoreError as exc:
                 log.warning("redis unavailable, limiting API keys in process: %s", exc.reason)
                 self._redis_down_until = time.monotonic() + REDIS_RETRY_S
-        allowed, quota = self.local.hit(str(key_id), int(time.time() * 1000))
-        return _checked(allowed, quota)
+        counted = self.local.hit([(str(key_id), self.limit)], int(time.time() * 1000))
+        return _checked(not counted.refused, counted.quota)
 
 
 class Limited(RateLimited):

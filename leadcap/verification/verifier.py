@@ -4,15 +4,15 @@ The invariant: the lead is captured durably BEFORE any code goes out (the intake
 with `verify: true`, so the worker writes it as `unverified`); a failed SMS, a spent budget or
 Redis going away only ever degrade the answer to "captured, not verified".
 
-    start(submission, bucket) ─► a new token (its hash held beside the phone) ─► budgets (one
-                                 Lua round trip: phone/hour, phone/day, IP, all)
+    start(submission, clients) ─► a new token (its hash held beside the phone) ─► budgets (one
+                                 Lua round trip: phone/hour, phone/day, the client's, all)
                                ─► code hash + cooldown (one pipelined round trip)
                                ─► provider.send, bounded by LEADCAP_SMS_TIMEOUT
     verify(id, code, token)   ─► verify_take.lua (the token, then one try, atomically)
                                ─► constant-time compare
                                ─► PostgreSQL: the lead becomes `verified` (the lead.verified
                                   event belongs in that same transaction: LeadStore.mark_verified)
-    resend(id, token, bucket) ─► the token ─► cooldown (SET NX) ─► the same as start
+    resend(id, token, clients) ─► the token ─► cooldown (SET NX) ─► the same as start
 
 The token: a lead's id is no secret (a duplicate submission answers it to anyone), so the first
 202, and only it, carries a token; verify and resend without it are NotFound and spend no try, no
@@ -37,17 +37,16 @@ import contextlib
 import dataclasses
 import hmac
 import logging
-import os
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from leadcap import keys
+from leadcap import keyfile, keys
 from leadcap.errors import (
     CodeExpired,
     ConfigError,
@@ -61,7 +60,7 @@ from leadcap.errors import (
 from leadcap.groupcommit import GroupCommit
 from leadcap.intake.submission import Submission
 from leadcap.logs import mask_phone
-from leadcap.settings import Settings
+from leadcap.settings import RateLimit, Settings
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.redis import Redis
 from leadcap.verification import codes, sms
@@ -77,7 +76,10 @@ PROVIDER_DOWN_TRIP = 3
 PROVIDER_PAUSE_S = 5.0
 LOG_EVERY_S = 10.0  # a spent budget or a paused provider is logged at most this often per process
 WRITE_TIMEOUT_S = 5.0  # a verify waits this long for PostgreSQL, then answers 503 (code kept)
-BUDGET_NAMES = ("phone_hour", "phone_day", "ip", "global")
+BUDGET_NAMES = ("phone_hour", "phone_day")  # then the client's budgets by their own names, then "global"
+# The client's budgets of one send: (name, bucket, limit). The web tier decides them: the client
+# address's (`ip`), or a visitor's own (`visitor`) and its address's visitors together (`shared_ip`).
+ClientBudgets = Sequence[tuple[str, str, RateLimit]]
 NOT_PENDING = "There is no verification pending for this lead."
 HELD_FOR_RESEND = ("phone", "region", "submission")  # dropped once verified; the token's hash stays
 
@@ -124,16 +126,7 @@ def load_key(settings: Settings) -> bytes:
         raise ConfigError(
             "LEADCAP_VERIFY_KEY", "is required with LEADCAP_VERIFY=sms when LEADCAP_ENV=production"
         )
-    folder = Path(settings.data_dir)
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path = folder / KEY_FILE
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_bytes().strip()
-    with os.fdopen(fd, "wb") as out:  # the first process to get here writes it; the others read it
-        out.write(secrets.token_hex(32).encode())
-    return path.read_bytes().strip()
+    return keyfile.generated(Path(settings.data_dir), KEY_FILE)
 
 
 class Verifier:
@@ -175,7 +168,7 @@ class Verifier:
 
     # -- sending -----------------------------------------------------------------------------
 
-    async def start(self, submission: Submission, bucket: str) -> Sent:
+    async def start(self, submission: Submission, clients: ClientBudgets) -> Sent:
         """Send the first code for a freshly queued submission, with the lead's token, whether the
         code went out or not (so that a resend stays possible); never raises."""
         sid = str(submission.id)
@@ -186,10 +179,10 @@ class Verifier:
         except StoreError as exc:
             log.warning("verification not stored, lead captured unverified: %s", exc.reason)
             return dataclasses.replace(NOT_SENT, token=token)
-        sent = await self._send(sid, submission.phone, submission.region, bucket)
+        sent = await self._send(sid, submission.phone, submission.region, clients)
         return dataclasses.replace(sent, token=token)
 
-    async def resend(self, submission_id: str, token: str | None, bucket: str) -> Sent:
+    async def resend(self, submission_id: str, token: str | None, clients: ClientBudgets) -> Sent:
         """A new code for a pending verification, for the holder of its token; raise NotFound
         (nothing pending, or not that token: no cooldown started, nothing sent), or RateLimited
         before resend_in. The token stays the same, so the answer carries none."""
@@ -203,10 +196,10 @@ class Verifier:
         ):
             retry = max(1, -(-left_ms // 1000))
             raise RateLimited(f"Please wait {retry} seconds before asking for a new code.", retry_after=retry)
-        return await self._send(submission_id, held["phone"], held["region"], bucket, cooldown_set=True)
+        return await self._send(submission_id, held["phone"], held["region"], clients, cooldown_set=True)
 
     async def _send(
-        self, sid: str, phone: str, region: str, bucket: str, *, cooldown_set: bool = False
+        self, sid: str, phone: str, region: str, clients: ClientBudgets, *, cooldown_set: bool = False
     ) -> Sent:
         """Spend the budgets, store the code's HMAC, hand the code to the provider; never raises."""
         allowed = self.settings.allowed_regions
@@ -218,7 +211,7 @@ class Verifier:
             self._log_now("paused", "sms provider paused after repeated failures; leads captured unverified")
             return NOT_SENT
         member = f"{sid}:{secrets.token_hex(4)}"
-        spent = await self._spend(member, phone, bucket)
+        spent = await self._spend(member, phone, clients)
         if spent is not None:
             self.on_send(self.provider.name, f"budget_{spent}")
             self._log_now(f"budget_{spent}", f"sms budget {spent} spent; leads captured unverified")
@@ -236,7 +229,7 @@ class Verifier:
             )
         except StoreError as exc:
             log.warning("code not stored: %s", exc.reason)
-            await self._refund(member, phone, bucket)
+            await self._refund(member, phone, clients)
             return NOT_SENT
         try:
             async with asyncio.timeout(self.settings.sms_timeout_s), self._sending:
@@ -249,7 +242,7 @@ class Verifier:
                 self._paused_until = time.monotonic() + PROVIDER_PAUSE_S
             log.warning("sms to %s not sent (%s); lead captured unverified", mask_phone(phone), kind)
             await self._forget(code_key, sid)
-            await self._refund(member, phone, bucket)
+            await self._refund(member, phone, clients)
             return NOT_SENT
         self.on_send(self.provider.name, "sent")
         self._down_in_a_row = 0
@@ -262,37 +255,42 @@ class Verifier:
             self._logged_at[what] = now
             log.warning(message)
 
-    def _budgets(self, phone: str, bucket: str) -> tuple[list[str], list[int]]:
+    def _budgets(self, phone: str, clients: ClientBudgets) -> tuple[list[str], list[str], list[int]]:
+        """Every budget of one send: names (for a refusal), keys, and limit and window pairs."""
         (hour_n, hour_s), (day_n, day_s) = PER_PHONE
-        per_ip, total = self.settings.sms_per_ip, self.settings.sms_budget
-        names = [
+        total = self.settings.sms_budget
+        names = [*BUDGET_NAMES, *(name for name, _, _ in clients), "global"]
+        budget_keys = [
             *keys.sms_phone_budgets(phone),
-            keys.sms_rate("ip", bucket),
+            *(keys.sms_rate("ip", bucket) for _, bucket, _ in clients),
             keys.SMS_ALL,
         ]
-        limits = [hour_n, hour_s, day_n, day_s, per_ip.limit, per_ip.window_s, total.limit, total.window_s]
-        return names, limits
+        limits = [hour_n, hour_s, day_n, day_s]
+        for _, _, limit in clients:
+            limits += [limit.limit, limit.window_s]
+        limits += [total.limit, total.window_s]
+        return names, budget_keys, limits
 
-    async def _spend(self, member: str, phone: str, bucket: str) -> str | None:
+    async def _spend(self, member: str, phone: str, clients: ClientBudgets) -> str | None:
         """Take one send from every budget; the name of the spent one, if any. Redis away: spent."""
-        names, limits = self._budgets(phone, bucket)
+        names, budget_keys, limits = self._budgets(phone, clients)
         args: list[Any] = [member]
         for i in range(0, len(limits), 2):
             args += [limits[i], limits[i + 1] * 1000]
         try:
-            ok, which = await self.store.spend_sms(names, args)
+            ok, which = await self.store.spend_sms(budget_keys, args)
         except StoreError as exc:
             log.warning("sms budgets unreadable: %s", exc.reason)
             return "unavailable"
         if ok:
             return None
-        return BUDGET_NAMES[which - 1]
+        return names[which - 1]
 
-    async def _refund(self, member: str, phone: str, bucket: str) -> None:
+    async def _refund(self, member: str, phone: str, clients: ClientBudgets) -> None:
         """A send that did not happen costs no budget."""
-        names, _ = self._budgets(phone, bucket)
+        _, budget_keys, _ = self._budgets(phone, clients)
         with contextlib.suppress(StoreError):  # else the window forgets it within the hour anyway
-            await self.store.refund_sms(names, member)
+            await self.store.refund_sms(budget_keys, member)
 
     async def _forget(self, code_key: str, sid: str) -> None:
         with contextlib.suppress(StoreError):

@@ -127,6 +127,37 @@ class Platform:
         await asyncio.gather(*(client_loop(n) for n in range(concurrency)))
         return result
 
+    async def visitor_burst(self, count: int, *, addresses: int, concurrency: int = 40) -> Burst:
+        """`count` visitors, each a browser of its own (an empty cookie jar: GET /, which gives it
+        a visitor cookie, then one POST of a distinct number), spread evenly over `addresses`
+        client addresses, as phones behind carrier addresses are."""
+        assert self.server
+        result = Burst()
+        queue: asyncio.Queue[int] = asyncio.Queue()
+        for i in range(count):
+            queue.put_nowait(i)
+
+        async def client_loop(n: int) -> None:
+            address = f"127.60.0.{n % addresses + 1}"
+            transport = httpx.AsyncHTTPTransport(local_address=address, retries=0)
+            async with httpx.AsyncClient(base_url=self.server.url, transport=transport, timeout=20) as http:  # type: ignore[union-attr]
+                while not queue.empty():
+                    queue.get_nowait()
+                    http.cookies.clear()  # the next visitor: a new phone, a new jar
+                    try:
+                        page = await http.get("/")
+                        response = await http.post("/api/leads/", json={"phone": factories.mobile()})
+                    except httpx.HTTPError:
+                        result.errors += 1
+                        continue
+                    assert page.status_code == 200 and "leadcap_v" in http.cookies
+                    result.statuses[response.status_code] = result.statuses.get(response.status_code, 0) + 1
+                    if response.status_code == 202:
+                        result.accepted[response.json()["id"]] = response.json()["phone"]
+
+        await asyncio.gather(*(client_loop(n) for n in range(concurrency)))
+        return result
+
     async def wait_all_persisted(self, burst: Burst, timeout: float) -> tuple[float, int]:
         """Seconds until every accepted id is a row; raises if not within `timeout`.
         Also returns how many of them were counted more than once (must be 0)."""

@@ -101,6 +101,7 @@ async def stack(
             ),
             "LEADCAP_TRUSTED_PROXIES": "127.0.0.1/32",  # nginx, as 172.30.80.10/32 is in compose
             "LEADCAP_RATE_LIMIT": "10/minute",
+            "LEADCAP_VISITOR_KEY": "0123456789abcdef" * 4,  # required to serve in production
             "LEADCAP_UI_DIST": str(dist),
             "LEADCAP_HOST": "127.0.0.1",
             "LEADCAP_PORT": str(port),

@@ -39,7 +39,9 @@ def test_env_docker_is_refused_until_its_placeholders_are_replaced(tmp_path: Pat
         settings.load(environ={}, env_file=helpers.ENV_DOCKER)
     assert PLACEHOLDER not in refused.value.message.replace("the CHANGE_ME placeholder", "")
     filled = tmp_path / ".env"
-    filled.write_text(helpers.ENV_DOCKER.read_text().replace(PLACEHOLDER, "s3cret-filled-in"))
+    filled.write_text(
+        helpers.ENV_DOCKER.read_text().replace(PLACEHOLDER, "s3cret-filled-in-" * 2)
+    )  # 32+: a key too
     loaded = settings.load(environ={}, env_file=filled)
     assert loaded.production
     assert loaded.database_url and loaded.redis_url and loaded.mongo_url

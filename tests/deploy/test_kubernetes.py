@@ -223,10 +223,12 @@ def test_the_settings_are_leadcaps_and_parse(
     (tmp_path / campaign.name).write_text(configmap["data"][campaign.name])
     raw = {k.removeprefix(PREFIX): v for k, v in values.items()}
     raw |= {"CAMPAIGN_FILE": str(tmp_path / campaign.name)}
-    for env in container["env"]:  # the store URLs, read from the Secret's files
-        assert env["name"].endswith("_URL_FILE") and env["value"].startswith("/run/secrets/leadcap/")
+    for env in container["env"]:  # the store URLs and the visitor key, read from the Secret's files
+        assert env["name"].endswith(("_URL_FILE", "_KEY_FILE"))
+        assert env["value"].startswith("/run/secrets/leadcap/")
         raw[env["name"].removeprefix(PREFIX).removesuffix("_FILE")] = "redis://h:6379/0"
-    raw |= {"DATABASE_URL": "postgresql://u:p@h/db", "MONGO_URL": "mongodb://h/db"}
+    raw |= {"DATABASE_URL": "postgresql://u:p@h/db", "MONGO_URL": "mongodb://h/db", "VISITOR_KEY": "v" * 64}
+    assert "LEADCAP_VISITOR_KEY_FILE" in {env["name"] for env in container["env"]}
     settings = parse(raw)
     assert settings.production and settings.edge_dir is not None
     assert str(settings.edge_dir) in mounts and mounts[str(settings.edge_dir)] == "edgepage"
@@ -264,6 +266,7 @@ def test_secrets_are_referenced_never_shipped_and_their_keys_documented(
         "database-url",
         "redis-url",
         "mongo-url",
+        "visitor-key",
         "migrate-database-url",
         "redis-address",
         "redis-password",

@@ -20,6 +20,7 @@ import redis.asyncio as aioredis
 
 from leadcap import keys
 from leadcap.campaign import visits
+from leadcap.intake import visitor
 from leadcap.ops import embedded
 from tests import factories
 from tests.deploy import conftest, helpers
@@ -516,3 +517,70 @@ async def test_a_dead_upstream_answers_503_in_the_contract_shape(stack: Stack, d
         assert error_code(response) == "unavailable"
         assert 1 <= int(only(response, "Retry-After")) <= 60
     assert asset.status_code == 200  # nginx's own copy needs no upstream
+
+
+async def test_many_phones_behind_one_address_pass_the_edge(edge: Nginx, stack_redis: aioredis.Redis) -> None:
+    """Issue 24 through the real nginx: 100 phones behind one carrier address (each its own
+    cookie jar: GET /, then one POST) all get in, the first view of each reaching leadcap for its
+    visitor cookie; cookie-less clients of that address are still held at their 11th POST."""
+    address = helpers.client_ip()
+
+    async def phone() -> tuple[bool, httpx.Response]:
+        async with helpers.edge_client(edge, address) as http:
+            page = await http.get("/")
+            assert page.status_code == 200 and visitor.COOKIE in http.cookies
+            return from_the_edge_file(page), await http.post(LEADS, json={"phone": factories.mobile()})
+
+    results = await asyncio.gather(*(phone() for _ in range(100)))
+    assert not any(edge_file for edge_file, _ in results)  # no visitor cookie yet: leadcap answers
+    assert [answer.status_code for _, answer in results] == [202] * 100
+    assert {only(answer, "RateLimit-Limit") for _, answer in results} == {"10"}
+    assert await bucket_size(stack_redis, "shared:" + address) == 100
+    async with helpers.edge_client(edge, address) as bare:
+        answers = [await bare.post(LEADS, json={"phone": factories.mobile()}) for _ in range(11)]
+    assert [a.status_code for a in answers] == [202] * 10 + [429]
+    assert "RateLimit-Limit" in answers[-1].headers  # leadcap's refusal, not the edge's
+
+
+async def test_only_a_browser_with_a_visitor_cookie_gets_the_edge_file(edge: Nginx) -> None:
+    """A browser marked as counted but without a visitor cookie (or with a garbled one) reaches
+    leadcap, which gives it one; with that, the file is served."""
+    garbled = {visits.COUNTED_COOKIE: "1", visitor.COOKIE: "not-a-visitor-cookie"}
+    for cookies in ({visits.COUNTED_COOKIE: "1"}, garbled):
+        async with helpers.edge_client(edge, cookies=cookies) as http:
+            first = await http.get("/")
+            minted = only_cookie(first, visitor.COOKIE)
+        async with helpers.edge_client(edge, cookies={**cookies, visitor.COOKIE: minted}) as http:
+            served = await http.get("/")
+        assert not from_the_edge_file(first)
+        assert from_the_edge_file(served)
+
+
+def only_cookie(response: httpx.Response, name: str) -> str:
+    values = [c for c in response.headers.get_list("set-cookie") if c.startswith(name + "=")]
+    assert len(values) == 1, values
+    return values[0].split(";", 1)[0].split("=", 1)[1]
+
+
+async def test_a_cookieless_flood_is_cut_at_the_edge_and_visitors_are_not(
+    stack: Stack, stack_redis: aioredis.Redis, deploy_dir: Path
+) -> None:
+    """With the edge's per-client rate lowered below leadcap's, a cookie-less client is refused by
+    nginx, while a dozen visitors behind the same address each still get through."""
+    address = helpers.client_ip()
+    with helpers.edge_nginx(
+        deploy_dir / "nginx-low-rate-visitors",
+        upstream=stack.url.removeprefix("http://"),
+        assets_root=stack.edge_root,
+        changes={"rate=5r/s;": "rate=1r/m;", "burst=20 nodelay;": "burst=2 nodelay;"},
+    ) as low:
+        async with helpers.edge_client(low, address) as bare:
+            flood = [await bare.post(LEADS, json={"phone": factories.mobile()}) for _ in range(5)]
+        visitors = []
+        for _ in range(12):
+            async with helpers.edge_client(low, address) as http:
+                await http.get("/")
+                visitors.append(await http.post(LEADS, json={"phone": factories.mobile()}))
+    assert [a.status_code for a in flood] == [202, 202, 202, 429, 429]
+    assert "RateLimit-Limit" not in flood[-1].headers  # nginx's answer
+    assert [a.status_code for a in visitors] == [202] * 12

@@ -309,7 +309,14 @@ def test_every_declared_setting_is_parsed_masked_and_shown_by_config() -> None:
     masked = settings.parse({}).masked()
     assert list(masked) == [settings.PREFIX + d.env for d in declared.values()]
     assert all(d.help for d in declared.values())
-    assert settings.FILE_SETTINGS == ("DATABASE_URL", "REDIS_URL", "MONGO_URL", "SMS_API_KEY", "VERIFY_KEY")
+    assert settings.FILE_SETTINGS == (
+        "DATABASE_URL",
+        "REDIS_URL",
+        "MONGO_URL",
+        "VISITOR_KEY",
+        "SMS_API_KEY",
+        "VERIFY_KEY",
+    )
 
 
 def test_unknown_variables_are_named_with_the_closest_known_one(tmp_path: Path) -> None:

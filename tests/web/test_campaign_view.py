@@ -135,6 +135,7 @@ async def test_stats_count_known_traffic(
     assert today["new_leads_without_visit"] == 2
     assert today["duplicates"] == 1
     assert today["rate_limited"] == 1
+    assert today["rate_limited_by"] == {"address": 1}  # the API client: no visitor cookie
     assert today["rejected"] == 3
     assert today["rejected_by_code"] == {"invalid_phone": 1, "missing_phone": 1, "not_mobile": 1}
     assert today["verified"] == 0
@@ -155,6 +156,7 @@ async def test_stats_count_known_traffic(
     table = servers.leadcap("stats", "--since", "today", env={**own_env, "COLUMNS": "80"})
     assert table.returncode == 0, table.stderr
     assert "33.3%" in table.stdout and "invalid_phone 1" in table.stdout
+    assert "rate-limited: per visitor 0, per shared address 0, cookie-less 1" in table.stdout
     assert max(len(line) for line in table.stdout.splitlines()) <= 80
 
 

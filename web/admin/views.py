@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from leadcap.campaign import formats, leadbook
-from leadcap.campaign.stats import Report, Row
+from leadcap.campaign.stats import LIMITED_BY, Report, Row
 from web.admin import charts
 from web.admin.filters import Filter
 from web.admin.words import WORDS
@@ -177,6 +177,12 @@ def overview(
             _card(w["new_leads"], number(days.total.new_leads, lang)),
             _card(w["without_visit"], number(days.total.new_leads_without_visit, lang)),
             _card(w["conversion"], percent(days.total.conversion, lang)),
+            # Who the rate limit turned away: visitors, carrier addresses at their shared
+            # ceiling (LEADCAP_SHARED_IP_LIMIT may be too low), clients that never loaded the page.
+            *(
+                _card(w["limited_" + window], number((days.total.rate_limited_by or {}).get(window, 0), lang))
+                for window in LIMITED_BY
+            ),
         )
     )
 

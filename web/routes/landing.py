@@ -15,7 +15,7 @@ from sanic.response import HTTPResponse, empty, file, raw
 from leadcap.campaign import visits
 from leadcap.intake import clientip
 from leadcap.landing.campaign import ASSETS_PATH, asset_file
-from web import page
+from web import page, visitor
 from web.campaign import Copy
 from web.landing import LandingCache, Page, with_slug
 from web.responses import PrebuiltResponse
@@ -57,15 +57,23 @@ def mark_counted(request: Request, response: HTTPResponse) -> HTTPResponse:
     tz = request.app.ctx.visits.tz
     # Written out: Sanic's add_cookie cost several times this in a timeit. Not Secure: a
     # marker, not a credential, and the site may be served over http.
-    response.headers["Set-Cookie"] = (
+    response.headers.add(
+        "Set-Cookie",
         f"{visits.COUNTED_COOKIE}=1; Max-Age={visits.seconds_left_in_hour(datetime.now(tz), tz)}; "
-        "Path=/; HttpOnly; SameSite=Lax"
+        "Path=/; HttpOnly; SameSite=Lax",
     )
     return response
 
 
 @bp.route("/", methods=["GET", "HEAD"], name="page")  # type: ignore[untyped-decorator]
 async def landing(request: Request) -> HTTPResponse:
+    """The page; a browser without a valid visitor cookie gets one with its GET (web/visitor.py).
+    A HEAD is no view, as for the visit count: it gets none."""
+    response = await _landing(request)
+    return visitor.give_cookie(request, response) if request.method == "GET" else response
+
+
+async def _landing(request: Request) -> HTTPResponse:
     hosted = request.app.ctx.campaigns.for_host(request.host or "")
     if hosted is not None:  # `/` of a campaign's own host is that campaign's page
         return await serve_campaign(request, hosted)
@@ -80,8 +88,10 @@ async def landing(request: Request) -> HTTPResponse:
 
 @bp.route("/<slug:[a-z0-9-]{1,40}>/", methods=["GET", "HEAD"], name="campaign_page")  # type: ignore[untyped-decorator]
 async def campaign_page(request: Request, slug: str) -> HTTPResponse:
-    """A campaign's page (web/campaign_pages.py); 404 for a slug of no live campaign."""
-    return await serve_campaign(request, slug)
+    """A campaign's page (web/campaign_pages.py); 404 for a slug of no live campaign. Its GET
+    gives the visitor cookie as `/` does."""
+    response = await serve_campaign(request, slug)
+    return visitor.give_cookie(request, response) if request.method == "GET" else response
 
 
 async def serve_campaign(request: Request, slug: str) -> HTTPResponse:

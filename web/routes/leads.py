@@ -18,13 +18,13 @@ from leadcap.errors import (
     RequestError,
     UnknownCampaign,
 )
-from leadcap.intake import clientip, origins, submission
+from leadcap.intake import origins, submission
 from leadcap.intake.accept import Receipt
 from leadcap.intake.submission import MAX_BODY, Submission
 from leadcap.settings import Settings
 from leadcap.verification import codes
-from leadcap.verification.verifier import Sent, Verifier
-from web import code_cookie, metrics, responses
+from leadcap.verification.verifier import ClientBudgets, Sent, Verifier
+from web import code_cookie, metrics, responses, visitor
 from web.state import state
 
 bp = Blueprint("leads")
@@ -96,7 +96,7 @@ def rejected(request: Request, error: LeadcapError) -> LeadcapError:
     """The error to raise for the answer, counted by its code (metrics and the campaign view)."""
     metrics.TALLY.lead("rejected", error.code)
     if isinstance(error, RateLimited):
-        count_outcome(request, "rate_limited")
+        count_outcome(request, "rate_limited", error.window)  # which window: visitor, shared, address
     else:
         count_outcome(request, "rejected", error.code)
     return error
@@ -118,17 +118,14 @@ async def preflight(request: Request) -> HTTPResponse:
 @bp.post("/api/leads", stream=True, strict_slashes=False, name="capture")
 async def capture(request: Request) -> HTTPResponse:
     settings: Settings = request.app.ctx.settings
-    address = clientip.client_address(
-        request.ip, request.headers.get("x-forwarded-for"), settings.trusted_proxies
-    )
     current = state(request)
-    current.client = address  # the request log reuses it
-    bucket = clientip.bucket(address)
+    client = visitor.who(request, settings)  # notes the client address for the request log
+    windows = client.windows(settings)
     intake = request.app.ctx.services.intake
     try:
         parsed = await parse(request, settings)
     except RequestError as error:  # still counted: the rate limit counts every POST
-        quota, limited = await intake.count(bucket)
+        quota, limited = await intake.count(windows)
         current.quota = quota
         raise rejected(request, limited or error) from None
     if request.cookies.get(visits.COUNTED_COOKIE) == "1":  # sent from a page whose view was counted
@@ -136,7 +133,7 @@ async def capture(request: Request) -> HTTPResponse:
     verifier: Verifier | None = request.app.ctx.services.verifier
     if verifier is not None:
         parsed = dataclasses.replace(parsed, verify=True)  # the worker writes the lead `unverified`
-    outcome = await intake.accept(parsed, bucket)
+    outcome = await intake.accept(parsed, windows)
     current.quota = outcome.quota
     if isinstance(outcome.result, LeadcapError):
         raise rejected(request, outcome.result)
@@ -150,7 +147,7 @@ async def capture(request: Request) -> HTTPResponse:
     body = receipt.body()
     if verifier is not None:
         # Only now, with the submission queued (or written), may a code go out.
-        sent = await verification(verifier, receipt, parsed, bucket)
+        sent = await verification(verifier, receipt, parsed, client.sms_budgets(settings))
         body.update(sent.body())
         if current.form and sent.available:
             step = redirect(f"{home(parsed.campaign)}?verify={receipt.id}", status=303, headers=headers)
@@ -166,7 +163,9 @@ def home(campaign: str) -> str:
     return "/" if campaign == slugs.DEFAULT else f"/{campaign}/"
 
 
-async def verification(verifier: Verifier, receipt: Receipt, parsed: Submission, bucket: str) -> Sent:
+async def verification(
+    verifier: Verifier, receipt: Receipt, parsed: Submission, budgets: ClientBudgets
+) -> Sent:
     """The code step of a 202: sent now, as it stands for a duplicate, or not available. Every
     first answer carries a token (one that opens nothing where nothing was kept); a duplicate's
     never does: its id is answered to anyone who sends the same phone number."""
@@ -181,4 +180,4 @@ async def verification(verifier: Verifier, receipt: Receipt, parsed: Submission,
         return await verifier.state(receipt.id)
     if receipt.degraded:  # Redis is away: no code can be kept; the lead is captured all the same
         return Sent(False, token=codes.new_token())
-    return await verifier.start(parsed, bucket)
+    return await verifier.start(parsed, budgets)

@@ -1,9 +1,9 @@
 """POST /api/leads/{id}/verify and /resend: the code step of phone verification (LEADCAP_VERIFY=sms).
 
-A handler counts the request against the client's bucket (the lead POST's limit, its own
-window), reads the code and the token (the body's `token`, else the no-JS page's cookie), calls
-the Verifier, renders. JSON gets the contract's bodies; a form (the page without JavaScript) gets
-303s back to the page's code step.
+A handler counts the request in the client's windows (the lead POST's rule and limits, counted
+apart: a visitor and its address's shared ceiling, or the address), reads the code and the
+token (the body's `token`, else the no-JS page's cookie), calls the Verifier, renders. JSON gets
+the contract's bodies; a form (the page without JavaScript) gets 303s back to the page's code step.
 """
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ from sanic.response import HTTPResponse, empty, json, redirect
 
 from leadcap import slugs
 from leadcap.errors import InvalidBody, LeadcapError, NotFound, RateLimited, StoreError, Unavailable
-from leadcap.intake import clientip, submission
+from leadcap.intake import submission
+from leadcap.intake.visitor import scoped
 from leadcap.settings import Settings
-from leadcap.verification.verifier import Verifier
-from web import code_cookie, metrics
+from leadcap.verification.verifier import ClientBudgets, Verifier
+from web import code_cookie, metrics, visitor
 from web.routes.leads import home, read_capped
 from web.state import RequestState, state
 
@@ -40,8 +41,9 @@ async def _stores_away() -> AsyncIterator[None]:
         raise Unavailable("We cannot check codes right now. Please try again shortly.") from exc
 
 
-async def _prepare(request: Request, lead_id: UUID) -> tuple[Verifier, str]:
-    """The verifier and the client's bucket, after counting this request (RateLimit-* headers)."""
+async def _prepare(request: Request, lead_id: UUID) -> tuple[Verifier, ClientBudgets]:
+    """The verifier and the client's SMS budgets, after counting this request (RateLimit-*
+    headers) in the code step's own windows: the lead POST's rule and limits, counted apart."""
     verifier: Verifier | None = request.app.ctx.services.verifier
     current = state(request)
     current.form = _is_form(request)
@@ -49,17 +51,13 @@ async def _prepare(request: Request, lead_id: UUID) -> tuple[Verifier, str]:
     if verifier is None:
         raise NotFound("There is nothing at this address.")
     settings: Settings = request.app.ctx.settings
-    address = clientip.client_address(
-        request.ip, request.headers.get("x-forwarded-for"), settings.trusted_proxies
-    )
-    current.client = address
-    bucket = clientip.bucket(address)
+    client = visitor.who(request, settings)
     async with _stores_away():
-        quota, limited = await request.app.ctx.services.intake.count("v:" + bucket)
+        quota, limited = await request.app.ctx.services.intake.count(scoped(client.windows(settings), "v:"))
     if limited is not None:
         raise limited
     current.quota = quota
-    return verifier, bucket
+    return verifier, client.sms_budgets(settings)
 
 
 def _quota_headers(current: RequestState) -> dict[str, str]:
@@ -158,12 +156,12 @@ async def verify(request: Request, lead_id: UUID) -> HTTPResponse:
 async def resend(request: Request, lead_id: UUID) -> HTTPResponse:
     if request.method == "OPTIONS":
         return _preflight()
-    verifier, bucket = await _prepare(request, lead_id)
+    verifier, budgets = await _prepare(request, lead_id)
     fields = await _fields(request, state(request).form)
     token = read_token(request, fields)
     try:
         async with _stores_away():
-            sent = await verifier.resend(str(lead_id), token, bucket)
+            sent = await verifier.resend(str(lead_id), token, budgets)
     except RateLimited:
         metrics.VERIFICATIONS.labels("resend_too_early").inc()
         raise

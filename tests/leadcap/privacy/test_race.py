@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from leadcap import keys
+from leadcap.intake import visitor
 from leadcap.intake.accept import Intake, Receipt
 from leadcap.privacy import erasure
 from leadcap.settings import parse
@@ -53,10 +54,13 @@ async def test_a_submission_in_flight_when_the_erase_runs_never_lands(
     pool = postgres.pool_for_tests()
     settings = parse({k.removeprefix("LEADCAP_"): v for k, v in own_env.items() if k.startswith("LEADCAP_")})
     intake = Intake(settings, redis=redis, postgres=postgres)
+    race = visitor.counted_in(
+        "race", None, rate_limit=settings.rate_limit, shared_limit=settings.shared_ip_limit
+    )  # a client known by its address alone
     phone, bystander = e164(mobile()), e164(mobile())
     in_flight, neighbour = submission(phone), submission(bystander)
     for item in (in_flight, neighbour):
-        accepted = (await intake.accept(item, "race")).result
+        accepted = (await intake.accept(item, race)).result
         assert isinstance(accepted, Receipt) and not accepted.duplicate and not accepted.degraded
     stream = redis.client_for_tests()
     assert await stream.xlen(keys.LEAD_STREAM) == 2  # both wait there: no worker runs yet
@@ -65,7 +69,7 @@ async def test_a_submission_in_flight_when_the_erase_runs_never_lands(
     assert erased.leads == 0  # nothing written yet: only the mark stands between it and the table
 
     back = submission(phone)  # the owner submits again after the erase
-    came_back = (await intake.accept(back, "race")).result
+    came_back = (await intake.accept(back, race)).result
     assert isinstance(came_back, Receipt) and not came_back.duplicate  # the dedupe key went too
 
     start_worker.start()

@@ -13,6 +13,7 @@ from leadcap import keys, settings
 from leadcap.errors import CodeExpired, ConfigError, InvalidCode, StoreError, TooManyAttempts
 from leadcap.ids import uuid7
 from leadcap.intake.submission import Submission
+from leadcap.settings import RateLimit
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.redis import Redis
 from leadcap.verification import codes
@@ -48,13 +49,18 @@ def verifier(redis: Redis, postgres: Postgres, fake: FakeSms, **raw: str) -> Ver
     return Verifier(settings.parse(values), redis=redis, postgres=postgres, key=KEY)
 
 
+def ip(v: Verifier, bucket: str) -> list[tuple[str, str, RateLimit]]:
+    """The budgets of a client known by its address alone (no visitor cookie)."""
+    return [("ip", bucket, v.settings.sms_per_ip)]
+
+
 async def code_sent(
     store: Redis, postgres: Postgres, fake: FakeSms
 ) -> tuple[Verifier, Submission, tuple[str, str]]:
     """A verifier (resends at once), a lead it sent a code to, and (that code, the lead's token)."""
     v = verifier(store, postgres, fake, VERIFY_RESEND_AFTER="0")
     sub = lead()
-    token = (await v.start(sub, "b1")).token
+    token = (await v.start(sub, ip(v, "b1"))).token
     assert token is not None
     return v, sub, (fake.last_code(local(sub)), token)
 
@@ -90,7 +96,7 @@ def test_codes_are_five_digits_read_in_any_script() -> None:
 async def test_a_code_lives_only_as_its_hmac(store: Redis, postgres: Postgres, fake: FakeSms) -> None:
     v = verifier(store, postgres, fake)
     sub = lead()
-    sent = await v.start(sub, "b1")
+    sent = await v.start(sub, ip(v, "b1"))
     assert sent.token is not None
     assert sent.body() == {
         "status": "verification_sent",
@@ -109,7 +115,8 @@ async def test_a_code_lives_only_as_its_hmac(store: Redis, postgres: Postgres, f
 
 async def test_kavenegar_request_shape(store: Redis, postgres: Postgres, fake: FakeSms) -> None:
     sub = lead()
-    await verifier(store, postgres, fake).start(sub, "b1")
+    v = verifier(store, postgres, fake)
+    await v.start(sub, ip(v, "b1"))
     got = fake.received[-1]
     assert got.provider == "kavenegar" and got.path == f"/v1/{fakesms.API_KEY}/verify/lookup.json"
     assert got.headers["content-type"] == "application/x-www-form-urlencoded"
@@ -119,7 +126,7 @@ async def test_kavenegar_request_shape(store: Redis, postgres: Postgres, fake: F
 async def test_smsir_request_shape(store: Redis, postgres: Postgres, fake: FakeSms) -> None:
     sub = lead()
     v = verifier(store, postgres, fake, SMS_PROVIDER="smsir", SMS_TEMPLATE="123456:Code")
-    assert (await v.start(sub, "b1")).available
+    assert (await v.start(sub, ip(v, "b1"))).available
     got = fake.received[-1]
     assert got.provider == "smsir" and got.path == "/v1/send/verify"
     assert got.headers["x-api-key"] == fakesms.API_KEY and got.headers["accept"] == "application/json"
@@ -133,7 +140,7 @@ async def test_smsir_request_shape(store: Redis, postgres: Postgres, fake: FakeS
 async def test_the_right_code_verifies_once(store: Redis, postgres: Postgres, fake: FakeSms) -> None:
     v = verifier(store, postgres, fake)
     sub = lead()
-    token = (await v.start(sub, "b1")).token
+    token = (await v.start(sub, ip(v, "b1"))).token
     code = fake.last_code(local(sub))
     assert (
         await v.verify(str(sub.id), code.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")), token)
@@ -145,7 +152,7 @@ async def test_the_right_code_verifies_once(store: Redis, postgres: Postgres, fa
 async def test_five_wrong_codes_kill_it(store: Redis, postgres: Postgres, fake: FakeSms) -> None:
     v = verifier(store, postgres, fake)
     sub = lead()
-    token = (await v.start(sub, "b1")).token
+    token = (await v.start(sub, ip(v, "b1"))).token
     code = fake.last_code(local(sub))
     wrong = f"{(int(code) + 1) % 100000:05d}"
     for left in (4, 3, 2, 1):
@@ -162,8 +169,8 @@ async def test_five_wrong_codes_kill_it(store: Redis, postgres: Postgres, fake: 
 async def test_a_code_expires(store: Redis, postgres: Postgres, fake: FakeSms) -> None:
     v = verifier(store, postgres, fake, VERIFY_CODE_TTL="1")
     sub = lead()
-    token = (await v.start(sub, "b1")).token
-    time.sleep(1.2)
+    token = (await v.start(sub, ip(v, "b1"))).token
+    await servers.until_gone(store, keys.verification_code(str(sub.id)))
     with pytest.raises(CodeExpired):
         await v.verify(str(sub.id), fake.last_code(local(sub)), token)
 
@@ -173,13 +180,13 @@ async def test_resend_waits_then_replaces_the_code(store: Redis, postgres: Postg
 
     v = verifier(store, postgres, fake, VERIFY_RESEND_AFTER="1")
     sub = lead()
-    token = (await v.start(sub, "b1")).token
+    token = (await v.start(sub, ip(v, "b1"))).token
     first = fake.last_code(local(sub))
     with pytest.raises(RateLimited) as caught:
-        await v.resend(str(sub.id), token, "b1")
+        await v.resend(str(sub.id), token, ip(v, "b1"))
     assert caught.value.retry_after == 1
-    time.sleep(1.1)
-    again = await v.resend(str(sub.id), token, "b1")
+    await servers.until_gone(store, keys.verification_wait(str(sub.id)))
+    again = await v.resend(str(sub.id), token, ip(v, "b1"))
     assert again.available and again.token is None  # the first token still holds; none is given again
     second = fake.last_code(local(sub))
     if second != first:  # one chance in 100,000 that the new code is the old one
@@ -193,11 +200,11 @@ async def test_per_phone_budget_three_an_hour(store: Redis, postgres: Postgres, 
     outcomes: list[str] = []
     v.on_send = lambda provider, outcome: outcomes.append(outcome)
     sub = lead()
-    first = await v.start(sub, "b1")
+    first = await v.start(sub, ip(v, "b1"))
     assert first.available
-    assert (await v.resend(str(sub.id), first.token, "b2")).available
-    assert (await v.resend(str(sub.id), first.token, "b3")).available
-    assert (await v.resend(str(sub.id), first.token, "b4")).body() == {
+    assert (await v.resend(str(sub.id), first.token, ip(v, "b2"))).available
+    assert (await v.resend(str(sub.id), first.token, ip(v, "b3"))).available
+    assert (await v.resend(str(sub.id), first.token, ip(v, "b4"))).body() == {
         "status": "queued",
         "verification": {"available": False},
     }
@@ -211,29 +218,29 @@ async def test_per_phone_budget_ten_a_day(store: Redis, postgres: Postgres, fake
     two_hours_ago = (time.time() - 7200) * 1000
     old = {f"old{i}": two_hours_ago for i in range(10)}
     await store.client_for_tests().zadd(keys.sms_rate("pd", sub.phone), old)
-    assert not (await v.start(sub, "b1")).available
+    assert not (await v.start(sub, ip(v, "b1"))).available
     assert fake.codes_for(local(sub)) == []
 
 
 async def test_per_ip_budget(store: Redis, postgres: Postgres, fake: FakeSms) -> None:
     v = verifier(store, postgres, fake, SMS_PER_IP="2/hour")
-    assert (await v.start(lead(), "same")).available
-    assert (await v.start(lead(), "same")).available
-    assert not (await v.start(lead(), "same")).available
-    assert (await v.start(lead(), "other")).available
+    assert (await v.start(lead(), ip(v, "same"))).available
+    assert (await v.start(lead(), ip(v, "same"))).available
+    assert not (await v.start(lead(), ip(v, "same"))).available
+    assert (await v.start(lead(), ip(v, "other"))).available
 
 
 async def test_global_budget(store: Redis, postgres: Postgres, fake: FakeSms) -> None:
     v = verifier(store, postgres, fake, SMS_BUDGET="2/hour")
-    assert (await v.start(lead(), "a")).available
-    assert (await v.start(lead(), "b")).available
-    assert not (await v.start(lead(), "c")).available
+    assert (await v.start(lead(), ip(v, "a"))).available
+    assert (await v.start(lead(), ip(v, "b"))).available
+    assert not (await v.start(lead(), ip(v, "c"))).available
 
 
 async def test_only_allowed_regions_get_a_code(store: Redis, postgres: Postgres, fake: FakeSms) -> None:
     v = verifier(store, postgres, fake)
     before = len(fake.received)
-    assert not (await v.start(lead(region="DE"), "b1")).available
+    assert not (await v.start(lead(region="DE"), ip(v, "b1"))).available
     assert len(fake.received) == before
 
 
@@ -256,7 +263,7 @@ async def test_failures_are_classified_and_cost_no_budget(
     v.on_send = lambda name, outcome: outcomes.append(f"{name}:{outcome}")
     fake.mode = mode
     sub = lead()
-    assert not (await v.start(sub, "b1")).available
+    assert not (await v.start(sub, ip(v, "b1"))).available
     assert outcomes == [f"{provider}:{kind}"]
     assert await store.client_for_tests().zcard(keys.SMS_ALL) == 0
     assert not await store.client_for_tests().exists(keys.verification_code(str(sub.id)))
@@ -266,7 +273,7 @@ async def test_a_wrong_key_is_rejected(store: Redis, postgres: Postgres, fake: F
     v = verifier(store, postgres, fake, SMS_API_KEY="not-the-key")
     outcomes: list[str] = []
     v.on_send = lambda name, outcome: outcomes.append(outcome)
-    assert not (await v.start(lead(), "b1")).available
+    assert not (await v.start(lead(), ip(v, "b1"))).available
     assert outcomes == ["rejected"]
 
 
@@ -276,7 +283,7 @@ async def test_a_refused_connection_is_provider_down(store: Redis, postgres: Pos
     v = verifier(store, postgres, fake, SMS_BASE_URL=f"http://127.0.0.1:{embedded.free_port()}")
     outcomes: list[str] = []
     v.on_send = lambda name, outcome: outcomes.append(outcome)
-    assert not (await v.start(lead(), "b1")).available
+    assert not (await v.start(lead(), ip(v, "b1"))).available
     assert outcomes == ["provider_down"]
 
 
@@ -296,7 +303,8 @@ async def test_no_proxy_from_the_environment_and_no_redirect_followed(
     for name in ("NO_PROXY", "no_proxy"):
         monkeypatch.delenv(name, raising=False)
     sub = lead()
-    assert (await verifier(store, postgres, fake).start(sub, "b1")).available
+    v = verifier(store, postgres, fake)
+    assert (await v.start(sub, ip(v, "b1"))).available
     assert fake.received[-1].receptor == local(sub)
 
     class Redirect(BaseHTTPRequestHandler):
@@ -317,7 +325,7 @@ async def test_no_proxy_from_the_environment_and_no_redirect_followed(
         v = verifier(store, postgres, fake, SMS_BASE_URL=f"http://127.0.0.1:{server.server_port}")
         outcomes: list[str] = []
         v.on_send = lambda name, outcome: outcomes.append(outcome)
-        assert not (await v.start(lead(), "b1")).available
+        assert not (await v.start(lead(), ip(v, "b1"))).available
         assert outcomes == ["provider_down"] and len(fake.received) == before
         await v.close()
     finally:
@@ -329,14 +337,14 @@ async def test_a_slow_provider_is_cut_off(store: Redis, postgres: Postgres, fake
     v = verifier(store, postgres, fake, SMS_TIMEOUT="0.3")
     fake.mode, fake.slow_s = "slow", 2.0
     started = time.monotonic()
-    assert not (await v.start(lead(), "b1")).available
+    assert not (await v.start(lead(), ip(v, "b1"))).available
     assert time.monotonic() - started < 0.8
 
 
 async def test_verified_before_the_worker_wrote_it(store: Redis, postgres: Postgres, fake: FakeSms) -> None:
     v = verifier(store, postgres, fake)
     sub = lead()
-    token = (await v.start(sub, "b1")).token
+    token = (await v.start(sub, ip(v, "b1"))).token
     await v.verify(str(sub.id), fake.last_code(local(sub)), token)
     await postgres.leads.record([sub])  # the worker catches up: the lead gains its submission, stays verified
     row = await postgres.pool_for_tests().fetchrow("SELECT * FROM leads WHERE phone = $1", sub.phone)
@@ -351,7 +359,7 @@ async def test_unverified_until_the_code_comes_back(store: Redis, postgres: Post
     await postgres.leads.record([sub])  # a redelivery changes nothing
     pg = postgres.pool_for_tests()
     assert await pg.fetchval("SELECT status FROM leads WHERE phone = $1", sub.phone) == "unverified"
-    token = (await v.start(sub, "b1")).token
+    token = (await v.start(sub, ip(v, "b1"))).token
     await v.verify(str(sub.id), fake.last_code(local(sub)), token)
     await postgres.leads.record([sub])  # nor does one after the verification
     row = await postgres.pool_for_tests().fetchrow("SELECT * FROM leads WHERE phone = $1", sub.phone)
@@ -423,7 +431,8 @@ async def test_a_failed_write_keeps_the_code(
     monkeypatch.setattr(verifier_module, "WRITE_TIMEOUT_S", 1.0)
     try:
         sub = lead()
-        token = (await verifier(store, down, fake).start(sub, "b1")).token
+        v = verifier(store, down, fake)
+        token = (await v.start(sub, ip(v, "b1"))).token
         code = fake.last_code(local(sub))
         with pytest.raises(StoreError):
             await verifier(store, down, fake).verify(str(sub.id), code, token)
@@ -440,13 +449,13 @@ async def test_a_provider_failing_again_and_again_is_paused(
     v.on_send = lambda name, outcome: outcomes.append(outcome)
     fake.mode = "5xx"
     for _ in range(PROVIDER_DOWN_TRIP):
-        assert not (await v.start(lead(), "b1")).available
+        assert not (await v.start(lead(), ip(v, "b1"))).available
     asked = len(fake.received)
     fake.mode = "ok"
-    assert not (await v.start(lead(), "b1")).available  # paused: the provider is not even asked
+    assert not (await v.start(lead(), ip(v, "b1"))).available  # paused: the provider is not even asked
     assert len(fake.received) == asked and outcomes[-1] == "provider_paused"
     monkeypatch.setattr(v, "_paused_until", 0.0)  # the pause is over
-    assert (await v.start(lead(), "b1")).available
+    assert (await v.start(lead(), ip(v, "b1"))).available
 
 
 # -- the token: only the browser that was sent the code can spend its tries and resends --------
@@ -462,7 +471,7 @@ async def test_each_first_answer_has_its_own_token_kept_only_as_a_hash(
 ) -> None:
     v = verifier(store, postgres, fake)
     subs = [lead() for _ in range(20)]
-    tokens = [(await v.start(sub, "b1")).token for sub in subs]
+    tokens = [(await v.start(sub, ip(v, "b1"))).token for sub in subs]
     assert all(t is not None and len(base64url(t)) >= 16 for t in tokens)  # at least 128 bits
     assert len(set(tokens)) == len(tokens)
     raw = store.client_for_tests()
@@ -490,7 +499,7 @@ async def test_without_the_token_nothing_is_spent(
         with pytest.raises(NotFound):
             await v.verify(str(sub.id), typed, token)
     with pytest.raises(NotFound):
-        await v.resend(str(sub.id), token, "b1")
+        await v.resend(str(sub.id), token, ip(v, "b1"))
     await assert_nothing_spent(store, fake, v, sub, (code, right))
 
 
@@ -517,8 +526,8 @@ async def test_a_code_not_sent_still_gives_a_token_to_resend_with(
     v = verifier(store, postgres, fake, VERIFY_RESEND_AFTER="0")
     fake.mode = "5xx"
     sub = lead()
-    first = await v.start(sub, "b1")
+    first = await v.start(sub, ip(v, "b1"))
     assert first.body() == {"status": "queued", "verification": {"available": False, "token": first.token}}
     fake.mode = "ok"
-    assert (await v.resend(str(sub.id), first.token, "b1")).available
+    assert (await v.resend(str(sub.id), first.token, ip(v, "b1"))).available
     assert (await v.verify(str(sub.id), fake.last_code(local(sub)), first.token)).phone == sub.phone
