@@ -13,8 +13,8 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-from leadcap import keys
-from leadcap.errors import BodyTooLarge, InvalidBody, UnsupportedMediaType
+from leadcap import keys, slugs
+from leadcap.errors import BodyTooLarge, InvalidBody, UnknownCampaign, UnsupportedMediaType
 from leadcap.ids import uuid7, uuid7_time_ms
 from leadcap.intake import phone
 from leadcap.lead import UTM_KEYS, Consent
@@ -47,6 +47,7 @@ class Submission:
     # The campaign asked for consent and the visitor gave it, to this text (leadcap/landing/consent.py);
     # the consent's time is the submission's.
     consent: Consent | None = None
+    campaign: str = slugs.DEFAULT  # the slug of the campaign whose form it came from
 
     @property
     def submitted_at(self) -> datetime:
@@ -78,6 +79,8 @@ class Submission:
                 "lang": self.consent.lang,
                 "text": self.consent.text,
             }
+        if self.campaign != slugs.DEFAULT:  # likewise absent for the default campaign's
+            message["campaign"] = self.campaign
         return message
 
     @classmethod
@@ -91,6 +94,7 @@ class Submission:
             verify=bool(data.get("verify", False)),
             visited=bool(data.get("visited", False)),
             consent=_consent(data.get("consent")),
+            campaign=data.get("campaign", slugs.DEFAULT),
         )
 
 
@@ -114,6 +118,7 @@ class Draft:
     utm: dict[str, str]
     website: str | None
     consent: object = None  # as sent: JSON's value as is, a form's checkbox as True (checked later)
+    campaign: str = slugs.DEFAULT  # a well-formed slug; whether it is live is the intake's check
 
 
 def too_large(limit: int = MAX_BODY) -> BodyTooLarge:
@@ -167,12 +172,16 @@ def _draft(data: dict[str, Any], utm: object, *, consent: object) -> Draft:
         value = _optional_text(utm.get(key), f"utm.{key}", MAX_UTM, plain=True)
         if value:
             clean[key] = value
+    campaign = _optional_text(data.get("campaign"), "campaign", MAX_SOURCE, plain=True)
+    if campaign is not None and not slugs.well_formed(campaign):
+        raise UnknownCampaign(slugs.UNKNOWN)
     return Draft(
         phone=data.get("phone"),
         source=source or None,
         utm=clean,
         website=website,
         consent=consent,
+        campaign=campaign or slugs.DEFAULT,
     )
 
 
@@ -199,6 +208,7 @@ def validate(draft: Draft, *, default_region: str, allowed_regions: frozenset[st
         source=draft.source,
         utm=draft.utm,
         honeypot=bool(draft.website and draft.website.strip()),
+        campaign=draft.campaign,
     )
 
 
@@ -218,6 +228,8 @@ def read_message(message: Mapping[str, Any]) -> Submission:
         raise Unreadable("unreadable message: region or source is not text")
     if not all(isinstance(value, str) for value in item.utm.values()):
         raise Unreadable("unreadable message: utm is not a map of text")
+    if not isinstance(item.campaign, str) or not slugs.well_formed(item.campaign):
+        raise Unreadable("unreadable message: campaign is not a slug")
     return item
 
 

@@ -16,11 +16,12 @@ CREATE TABLE consent_texts (
 ALTER TABLE submissions ADD COLUMN consent_version text;
 ALTER TABLE leads ADD COLUMN consent_version text, ADD COLUMN consent_at timestamptz;
 
--- The webhook `data` carries the lead's consent once it has one, as it does verified_at.
+-- The webhook `data` carries the lead's consent once it has one, as it does verified_at (the rest
+-- as migration 0013 left it).
 CREATE OR REPLACE FUNCTION webhook_lead_data(l leads) RETURNS jsonb LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object(
-               'id', l.id, 'phone', l.phone, 'region', l.region, 'carrier', l.carrier,
-               'status', l.status, 'submissions', l.submissions,
+               'id', l.id, 'campaign', l.campaign, 'phone', l.phone, 'region', l.region,
+               'carrier', l.carrier, 'status', l.status, 'submissions', l.submissions,
                'first_submitted_at', to_char(l.first_submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'),
                'last_submitted_at', to_char(l.last_submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'),
                'source', l.source, 'utm_source', l.utm_source, 'utm_medium', l.utm_medium,

@@ -8,9 +8,10 @@
 -- that status from the same row, so a CRM is never told `new` for a number nobody confirmed.
 -- $13: the submission came with a visit counted on GET / (the campaign view's conversion; the
 -- rollup trigger of migrations 0005/0006 counts it).
--- $14..$16: the consent the submission gave (version, language, text; NULL when the campaign asked
+-- $14: the campaign's slug (migration 0013): a lead is one per (phone, campaign).
+-- $15..$17: the consent the submission gave (version, language, text; NULL when the campaign asked
 -- for none, migration 0014). The text is kept once per version; the lead carries its latest.
--- $1..$16 are parallel arrays, one element per submission.
+-- $1..$17 are parallel arrays, one element per submission.
 -- A submission accepted before its number was erased (leadcap/privacy/) is skipped: it lands as
 -- if written and acked, and brings nothing back.
 WITH incoming AS (
@@ -19,9 +20,9 @@ WITH incoming AS (
     SELECT DISTINCT ON (id) *
     FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
                 $7::text[], $8::text[], $9::text[], $10::text[], $11::timestamptz[], $12::boolean[],
-                $13::boolean[], $14::text[], $15::text[], $16::text[])
+                $13::boolean[], $14::text[], $15::text[], $16::text[], $17::text[])
          AS t(id, phone, region, carrier, source, utm_source, utm_medium, utm_campaign,
-              utm_term, utm_content, submitted_at, verify, visited, consent_version,
+              utm_term, utm_content, submitted_at, verify, visited, campaign, consent_version,
               consent_lang, consent_text)
     -- A number erased after this submission was accepted (migration 0012): it is not written.
     WHERE NOT lead_erased(phone, submitted_at)
@@ -35,9 +36,9 @@ texts AS (
     ON CONFLICT (version) DO NOTHING
 ),
 fresh AS (
-    INSERT INTO submissions (id, phone, source, utm_source, utm_medium, utm_campaign,
+    INSERT INTO submissions (id, phone, campaign, source, utm_source, utm_medium, utm_campaign,
                              utm_term, utm_content, submitted_at, visited, consent_version)
-    SELECT id, phone, source, utm_source, utm_medium, utm_campaign, utm_term, utm_content,
+    SELECT id, phone, campaign, source, utm_source, utm_medium, utm_campaign, utm_term, utm_content,
            submitted_at, visited, consent_version
     FROM incoming
     ORDER BY id
@@ -45,33 +46,35 @@ fresh AS (
     RETURNING id
 ),
 consented AS (
-    -- each number's latest consent in this batch
-    SELECT DISTINCT ON (i.phone) i.phone, i.consent_version, i.submitted_at AS consent_at
+    -- each lead's latest consent in this batch
+    SELECT DISTINCT ON (i.phone, i.campaign) i.phone, i.campaign, i.consent_version,
+           i.submitted_at AS consent_at
     FROM incoming i JOIN fresh f ON f.id = i.id
     WHERE i.consent_version IS NOT NULL
-    ORDER BY i.phone, i.submitted_at DESC, i.id DESC
+    ORDER BY i.phone, i.campaign, i.submitted_at DESC, i.id DESC
 ),
 per_phone AS (
-    SELECT DISTINCT ON (i.phone)
-           i.id, i.phone, i.region, i.carrier, i.source, i.utm_source, i.utm_medium,
+    SELECT DISTINCT ON (i.phone, i.campaign)
+           i.id, i.phone, i.campaign, i.region, i.carrier, i.source, i.utm_source, i.utm_medium,
            i.utm_campaign, i.utm_term, i.utm_content, i.verify,
            count(*) OVER w AS n,
            min(i.submitted_at) OVER w AS first_at,
            max(i.submitted_at) OVER w AS last_at
     FROM incoming i JOIN fresh f ON f.id = i.id
-    WINDOW w AS (PARTITION BY i.phone)
-    ORDER BY i.phone, i.submitted_at, i.id
+    WINDOW w AS (PARTITION BY i.phone, i.campaign)
+    ORDER BY i.phone, i.campaign, i.submitted_at, i.id
 ),
 upserted AS (
-    INSERT INTO leads AS l (id, phone, region, carrier, status, submissions, first_submitted_at,
-                            last_submitted_at, source, utm_source, utm_medium, utm_campaign,
-                            utm_term, utm_content, consent_version, consent_at)
-    SELECT p.id, p.phone, p.region, p.carrier, CASE WHEN p.verify THEN 'unverified' ELSE 'new' END,
-           p.n, p.first_at, p.last_at, p.source, p.utm_source, p.utm_medium, p.utm_campaign,
-           p.utm_term, p.utm_content, c.consent_version, c.consent_at
-    FROM per_phone p LEFT JOIN consented c ON c.phone = p.phone
-    ORDER BY p.phone  -- a stable lock order, so two workers' batches cannot deadlock
-    ON CONFLICT (phone) DO UPDATE SET
+    INSERT INTO leads AS l (id, phone, campaign, region, carrier, status, submissions,
+                            first_submitted_at, last_submitted_at, source, utm_source, utm_medium,
+                            utm_campaign, utm_term, utm_content, consent_version, consent_at)
+    SELECT p.id, p.phone, p.campaign, p.region, p.carrier,
+           CASE WHEN p.verify THEN 'unverified' ELSE 'new' END, p.n, p.first_at, p.last_at, p.source,
+           p.utm_source, p.utm_medium, p.utm_campaign, p.utm_term, p.utm_content, c.consent_version,
+           c.consent_at
+    FROM per_phone p LEFT JOIN consented c ON c.phone = p.phone AND c.campaign = p.campaign
+    ORDER BY p.phone, p.campaign  -- a stable lock order, so two workers' batches cannot deadlock
+    ON CONFLICT (phone, campaign) DO UPDATE SET
         submissions        = l.submissions + EXCLUDED.submissions,
         first_submitted_at = LEAST(l.first_submitted_at, EXCLUDED.first_submitted_at),
         last_submitted_at  = GREATEST(l.last_submitted_at, EXCLUDED.last_submitted_at),
