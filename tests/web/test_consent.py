@@ -281,3 +281,23 @@ def test_the_no_js_page_asks_with_a_labelled_checkbox(lang: str) -> None:
     assert "aria-invalid" not in page.render(copy, error="x", field="phone")
     plain = web_campaign.of(rules.parse(document(None))).copy(lang)
     assert 'name="consent"' not in page.render(plain)
+
+
+async def test_another_campaign_asks_with_its_own_text(
+    env: dict[str, str], own_db: str, own_redis: Redis, store: Postgres, stores: Stores, tmp_path: Path
+) -> None:
+    """A campaign beside the default one (`leadcap campaigns add`) asks for its own consent, while
+    the default campaign (here without a consent text) asks for none."""
+    slug = f"consent-{factories.mobile()[-6:]}"
+    await store.campaigns.add(slug, document(TEXTS), None)
+    number = factories.e164(factories.mobile())
+    settings_env = app_env(env, own_db, stores, tmp_path, None, "en")
+    async with servers.in_process(settings_env) as url, httpx.AsyncClient(base_url=url) as http:
+        refused = await http.post("/api/leads/", json={"phone": number, "campaign": slug})
+        taken = await http.post("/api/leads/", json={"phone": number, "campaign": slug, "consent": True})
+        plain = await http.post("/api/leads/", json={"phone": factories.e164(factories.mobile())})
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "consent_required"
+    assert taken.status_code == 202 and plain.status_code == 202, (taken.text, plain.text)
+    written = {s.phone: s for s in await drain(own_redis, store)}
+    given = written[number].consent
+    assert given is not None and given.version == consent.version("en", TEXTS["en"])
