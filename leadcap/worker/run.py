@@ -141,7 +141,9 @@ async def run_worker(settings: Settings, *, concurrency: int | None = None) -> N
     deliverer = Deliverer(services.postgres.webhooks, settings, on_attempt=services.request_log.record)
     delivering = asyncio.create_task(deliverer.run(stop))
     counting = asyncio.create_task(_count_webhooks(services.redis, deliverer, stop))
-    log.info("worker %s consuming %s on %d server(s)", brokers[0].consumer_name, keys.LEAD_STREAM, len(brokers))
+    log.info(
+        "worker %s consuming %s on %d server(s)", brokers[0].consumer_name, keys.LEAD_STREAM, len(brokers)
+    )
     # Each shard gets an equal part of the concurrency (at least one batch in hand each).
     capacity = max(1, (concurrency or settings.worker_concurrency) // len(brokers))
     consumers = [

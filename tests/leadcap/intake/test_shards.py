@@ -129,7 +129,9 @@ async def test_limits_stay_exact_whichever_shard_the_phones_are_on(
     assert len(queued[0]) + len(queued[1]) == 5 + 7
 
 
-async def test_round_trips_one_per_server_touched_at_most_two(shards: list[Redis], postgres: Postgres) -> None:
+async def test_round_trips_one_per_server_touched_at_most_two(
+    shards: list[Redis], postgres: Postgres
+) -> None:
     for store in shards:  # load the script on each (a first EVALSHA fails NOSCRIPT), then count
         warm = Intake(settings.parse({}), shards=[store], postgres=postgres)
         await warm.accept(submission(), windows(warm, next(_addresses)))
@@ -178,8 +180,12 @@ async def test_health_reports_each_shard(shards: list[Redis], postgres: Postgres
     dead = Redis.open(DEAD)
     try:
         await health.beat(shards[0], "shard-test-worker")
-        both = await health.report(Services(settings.Settings(), postgres, shards[0], mongo, more_redis=[shards[1]]))
-        one = await health.report(Services(settings.Settings(), postgres, shards[0], mongo, more_redis=[dead]))
+        both = await health.report(
+            Services(settings.Settings(), postgres, shards[0], mongo, more_redis=[shards[1]])
+        )
+        one = await health.report(
+            Services(settings.Settings(), postgres, shards[0], mongo, more_redis=[dead])
+        )
         none = await health.report(Services(settings.Settings(), postgres, dead, mongo, more_redis=[dead]))
     finally:
         await mongo.close()
