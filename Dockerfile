@@ -11,7 +11,8 @@ WORKDIR /src/web/ui
 COPY web/ui/package.json web/ui/package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY web/ui/ ./
-# The campaign file the build reads (LEADCAP_CAMPAIGN_FILE, else this default; web/ui/README.md).
+# The demo campaign, for the build's static pages only: the page leadcap serves is the build's
+# template filled at run time from the mounted LEADCAP_CAMPAIGN_FILE (no rebuild for new copy).
 COPY web/campaign.default.json /src/web/campaign.default.json
 # The admin's font subset is checked against every word the admin shows (scripts/admin-font.mjs).
 COPY web/admin/words.py /src/web/admin/words.py

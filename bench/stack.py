@@ -288,7 +288,7 @@ class Stack:
         being dropped and written to at once."""
         with self.redis() as r:
             r.flushdb()
-        _sql(self.database_url, "TRUNCATE submissions, leads CASCADE")  # lead_status_changes refers to leads
+        _sql(self.database_url, "TRUNCATE submissions, leads, lead_status_changes CASCADE")
         if request_logs and self.mongo_url:
             asyncio.run(_fresh_request_logs(self.mongo_url))
 

@@ -97,9 +97,12 @@ async def record_all(postgres: Postgres, subs: list[Submission], batch: int = 25
 
 
 async def reset(pool: asyncpg.Pool) -> None:
-    """Empty the outbox and the leads between phases. CASCADE: whatever else refers to a lead
-    (the campaign view's lead_status_changes) goes too; TRUNCATE refuses a referenced table."""
-    await pool.execute("TRUNCATE webhook_deliveries, webhook_events, submissions, leads CASCADE")
+    """Empty the outbox, the leads and their audit trail between phases (lead_status_changes
+    outlives its lead since migration 0012, so it is named; CASCADE for anything else that
+    refers to a lead: TRUNCATE refuses a referenced table)."""
+    await pool.execute(
+        "TRUNCATE webhook_deliveries, webhook_events, submissions, leads, lead_status_changes CASCADE"
+    )
 
 
 async def run(args: argparse.Namespace) -> dict[str, object]:

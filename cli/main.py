@@ -13,10 +13,12 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from cli import dead_letters
+from cli import dead_letters, leads
 from cli.admin import app as admin_app
+from cli.apikeys import app as api_keys_app
 from cli.help import Typer
 from cli.init import init_command
+from cli.notify import app as notify_app
 from cli.ports import port_problem
 from cli.runner import EX_CONFIG, current, err, fail, json_option, out, run
 from cli.stats import stats_command
@@ -26,6 +28,7 @@ from leadcap import settings as settings_module
 from leadcap.campaign import export
 from leadcap.errors import ConfigError, LeadcapError, UsageError
 from leadcap.landing import cache
+from leadcap.landing import campaign as landing_campaign
 from leadcap.lead import Status
 from leadcap.ops import embedded, health
 from leadcap.ops.services import Services, configured, require_url
@@ -42,7 +45,7 @@ app = Typer(
 
 # Commands that read fewer stores than all: in production only their URLs are required
 # (api.md: exporting reads PostgreSQL only).
-READS = {"export-leads": ("DATABASE_URL",)}
+READS = {"export-leads": ("DATABASE_URL",), "api-keys": ("DATABASE_URL",)}
 # Commands that read no configuration: `init` writes it (a broken ./.env must not stop its repair).
 UNCONFIGURED = {"init"}
 DEMO_NOTICE = (
@@ -103,8 +106,9 @@ def serve(
     settings = current(ctx).replace(
         **{k: v for k, v in {"host": host, "port": port, "web_workers": workers}.items() if v is not None}
     )
-    try:  # production never shows the demo
+    try:  # production never shows the demo, and a bad campaign file is a configuration error
         demo = settings_module.uses_demo_campaign(settings)
+        landing_campaign.load(settings.campaign_file, settings.assets_dir)
     except ConfigError as exc:
         raise fail(exc.message, EX_CONFIG) from None
     try:  # before the port: a second serve in another terminal most often asks for the same one
@@ -159,14 +163,18 @@ def migrate(ctx: typer.Context) -> None:
 
 @app.command("flush-cache")
 def flush_cache(ctx: typer.Context) -> None:
-    """Make every web process serve the current landing-page build on its next request."""
+    """Make every web process serve the campaign file (and the current build) on its next request.
+
+    The file is checked first: a bad one exits 1 naming the field, and every page stays."""
     settings = current(ctx)
+    try:
+        document = cache.document(settings)
+    except ConfigError as exc:  # the operator's file, not the process's configuration: exit 1
+        raise fail(f"{exc.message} (nothing was published; every page stays as it was)") from None
 
     async def go() -> cache.Flush:
         async with await Services.open(settings, postgres=False, mongo=False) as services:
-            return await cache.flush(
-                services.redis, cache.ui_dist(settings), locale=settings.locale, edge_dir=settings.edge_dir
-            )
+            return await cache.flush(services.redis, document, edge_dir=settings.edge_dir)
 
     flushed = run(go())
     if not flushed.complete:
@@ -278,7 +286,10 @@ def export_leads(
 
 
 app.add_typer(dead_letters.app, name="dead-letters")
+app.add_typer(leads.app, name="leads")
 app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(notify_app, name="notify")
+app.add_typer(api_keys_app, name="api-keys")
 app.command("stats")(stats_command)
 app.command("init")(init_command)
 app.add_typer(admin_app, name="admin")

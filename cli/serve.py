@@ -18,7 +18,6 @@ from leadcap.intake import visitor
 from leadcap.ops import embedded
 from leadcap.settings import Settings, mask_url
 from leadcap.stores.postgres.migrate import migrate
-from web import campaign
 from web.app import create_app
 
 console = Console(stderr=True)
@@ -54,7 +53,6 @@ def start_worker() -> subprocess.Popen[bytes]:
 
 
 def serve(settings: Settings) -> None:
-    campaign.load(settings.campaign_file)  # a bad campaign file stops here, before any store starts
     # A production web tier without LEADCAP_VISITOR_KEY stops here; elsewhere the key is generated
     # now, once, before the Sanic processes that share it start.
     visitor.load_key(settings)

@@ -33,7 +33,7 @@ async def _store(settings: Settings) -> AsyncIterator[WebhookStore]:
         await postgres.close()
 
 
-def _run(ctx: typer.Context, work: Callable[[WebhookStore, Settings], Awaitable[T]]) -> T:
+def with_store(ctx: typer.Context, work: Callable[[WebhookStore, Settings], Awaitable[T]]) -> T:
     settings = current(ctx)
 
     async def go() -> T:
@@ -61,7 +61,7 @@ def add(
 ) -> None:
     """Subscribe a URL to lead events. The generated secret is printed once, never again."""
     events = event or ["lead.created"]
-    added = _run(ctx, lambda store, s: endpoints.add(store, s, url, events, secret))
+    added = with_store(ctx, lambda store, s: endpoints.add(store, s, url, events, secret))
     out.print(f"webhook endpoint {added.id} added for {', '.join(events)}")
     if added.generated:
         out.print("signing secret (shown only now; keep it where the receiver can read it):")
@@ -74,7 +74,7 @@ def list_endpoints(
     as_json: Annotated[bool, json_option("Print JSON.")] = False,
 ) -> None:
     """The endpoints, their events and state (never their secrets)."""
-    rows = _run(ctx, lambda store, _: endpoints.listing(store))
+    rows = with_store(ctx, lambda store, _: endpoints.listing(store))
     if as_json:
         print(json.dumps(rows))
         return
@@ -90,14 +90,14 @@ def list_endpoints(
 @app.command("remove")
 def remove(ctx: typer.Context, endpoint_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
     """Delete an endpoint and its deliveries."""
-    _run(ctx, lambda store, _: endpoints.remove(store, endpoint_id))
+    with_store(ctx, lambda store, _: endpoints.remove(store, endpoint_id))
     out.print(f"webhook endpoint {endpoint_id} removed")
 
 
 @app.command("test")
 def test(ctx: typer.Context, endpoint_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
     """Send a signed webhook.test event to an endpoint now. Exit 0 on a 2xx, 1 otherwise."""
-    attempt = _run(ctx, lambda store, s: endpoints.test(store, s, endpoint_id))
+    attempt = with_store(ctx, lambda store, s: endpoints.test(store, s, endpoint_id))
     if not attempt.ok:
         raise fail(f"endpoint {endpoint_id}: {attempt.status or attempt.error} after {attempt.latency_ms} ms")
     out.print(f"endpoint {endpoint_id} answered {attempt.status} in {attempt.latency_ms} ms")
@@ -119,7 +119,8 @@ def deliveries(
 ) -> None:
     """The latest deliveries: state, attempts, last status or error."""
     rows = [
-        _jsonable(r) for r in _run(ctx, lambda store, _: store.deliveries(failed_only=failed, limit=limit))
+        _jsonable(r)
+        for r in with_store(ctx, lambda store, _: store.deliveries(failed_only=failed, limit=limit))
     ]
     if as_json:
         print(json.dumps(rows))
@@ -145,5 +146,5 @@ def replay(
     """Send a delivery again (any state), or every failed one, with a fresh retry window."""
     if (delivery_id is None) == (not failed):
         raise typer.BadParameter("give a DELIVERY_ID or --failed (not both)")
-    replayed = _run(ctx, lambda store, _: endpoints.replay(store, delivery_id, failed=failed))
+    replayed = with_store(ctx, lambda store, _: endpoints.replay(store, delivery_id, failed=failed))
     out.print(f"{len(replayed)} deliver{'y' if len(replayed) == 1 else 'ies'} due again now")

@@ -15,6 +15,10 @@
     │   ├── InvalidCredentials     invalid_credentials (an /admin/ sign-in refused)
     │   ├── CsrfRejected           csrf_failed (an /admin/ form without its session's token)
     │   ├── HttpsRequired          https_required (/admin/ over plain HTTP to a host not loopback)
+    │   ├── Unauthorized           unauthorized: a read API request without a live key
+    │   ├── Forbidden              forbidden: a read API key without the scope it needs
+    │   ├── InvalidQuery           invalid_query: a query string parameter the read API cannot use
+    │   ├── UnknownCampaign        unknown_campaign: no such campaign
     │   ├── InvalidCode            invalid_code (carries attempts_left)
     │   ├── CodeExpired            code_expired: unknown, expired or used
     │   ├── TooManyAttempts        too_many_attempts: the code is dead
@@ -123,6 +127,27 @@ class CsrfRejected(RequestError):
 
 class HttpsRequired(RequestError):
     code = "https_required"
+
+
+class Unauthorized(RequestError):
+    code = "unauthorized"
+
+
+class Forbidden(RequestError):
+    code = "forbidden"
+
+
+class InvalidQuery(RequestError):
+    code = "invalid_query"
+
+    def __init__(self, parameter: str, problem: str) -> None:
+        super().__init__(f"{parameter} {problem}")
+        self.parameter = parameter
+        self.problem = problem
+
+
+class UnknownCampaign(RequestError):
+    code = "unknown_campaign"
 
 
 class InvalidCode(RequestError):

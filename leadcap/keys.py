@@ -9,7 +9,7 @@ CONSUMER_GROUP = "leadcap-workers"
 TASK_NAME = "leadcap.process_submission"
 
 LANDING_VERSION = PREFIX + "landing:version"  # bumped by `flush-cache`
-LANDING_HTML = PREFIX + "landing:html"  # the shared copy of the built page
+LANDING_CAMPAIGN = PREFIX + "landing:campaign"  # the campaign document `flush-cache` published
 LANDING_CHANNEL = PREFIX + "landing:flushed"  # pub/sub (+ ":<db>"): new versions, to web processes
 WORKERS = PREFIX + "workers"  # sorted set: consumer name -> time of its latest heartbeat
 HEARTBEAT_TTL_S = 15  # a worker silent this long is no longer counted (and is pruned)
@@ -25,6 +25,11 @@ def landing_ack(version: int) -> str:
 def rate_bucket(bucket: str) -> str:
     """The sorted set holding one client's recent POST times."""
     return PREFIX + "rl:" + bucket
+
+
+def api_rate(key_id: int) -> str:
+    """The sorted set holding one read API key's recent request times."""
+    return PREFIX + "rl:api:" + str(key_id)
 
 
 def dedupe(e164: str) -> str:
@@ -77,6 +82,11 @@ def verification_wait(submission_id: str) -> str:
 def sms_rate(scope: str, name: str) -> str:
     """A sorted set of recent SMS sends in one budget: scope is phone-h, phone-d, ip or all."""
     return PREFIX + "sms:" + scope + ":" + name
+
+
+def sms_phone_budgets(e164: str) -> tuple[str, str]:
+    """A number's own SMS budgets (its sends this hour, this day): shared by all its campaigns."""
+    return sms_rate("ph", e164), sms_rate("pd", e164)
 
 
 SMS_ALL = sms_rate("all", "")  # the global hourly budget (LEADCAP_SMS_BUDGET)

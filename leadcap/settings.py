@@ -77,8 +77,10 @@ WORKER = "worker"
 REQUEST_LOG = "request_log"
 LANDING = "landing"
 WEBHOOKS = "webhooks"
+NOTIFY = "notify"
 ADMIN = "admin"
 VERIFICATION = "verification"
+READ_API = "read_api"
 GROUPS = {
     PROCESS: "The process and its stores",
     WEB: "The web server",
@@ -87,8 +89,10 @@ GROUPS = {
     REQUEST_LOG: "Request logs (MongoDB)",
     LANDING: "The landing page and its edge",
     WEBHOOKS: "Webhooks",
+    NOTIFY: "Notifications (Telegram, Bale, email)",
     ADMIN: "/admin/",
     VERIFICATION: "Phone verification",
+    READ_API: "The read API (GET /api/v1/leads)",
 }
 
 
@@ -350,6 +354,14 @@ class Settings:
         group=WORKER,
     )
 
+    lead_retention_days: int | None = setting(
+        None,
+        "LEAD_RETENTION_DAYS",
+        lambda r, n, _d: _int(r, n, 0, 1, 36_500) or None,
+        "days after a lead's last submission that the worker's daily job erases it (unset: keep)",
+        group=WORKER,
+    )
+
     # -- request_log -----------------------------------------------------------------------------------
 
     request_log_ttl_days: int = setting(
@@ -412,6 +424,13 @@ class Settings:
         " (web/campaign.default.json), refused in production",
         group=LANDING,
     )
+    assets_dir: Path | None = setting(  # noqa: RUF009 - setting() returns a dataclasses.field
+        None,
+        "ASSETS_DIR",
+        lambda r, n, _d: _folder(r, n),
+        "the folder of the campaign's images (logo, badges), served at /campaign-assets/; unset: none",
+        group=LANDING,
+    )
 
     # -- webhooks --------------------------------------------------------------------------------------
 
@@ -449,6 +468,40 @@ class Settings:
         lambda r, n, d: _int(r, n, d, 1, 86400),
         "health is degraded past this delivery lag",
         group=WEBHOOKS,
+    )
+
+    # -- notifications ---------------------------------------------------------------------------------
+
+    telegram_base_url: str = setting(
+        "https://api.telegram.org",
+        "TELEGRAM_BASE_URL",
+        lambda r, n, d: _url(r, n, ("http", "https")) or d,
+        "Telegram's Bot API address (a proxy, a test server); may be private",
+        show=lambda v: mask_url(v) if v else "",  # a proxy's address may carry a password
+        group=NOTIFY,
+    )
+    bale_base_url: str = setting(
+        "https://tapi.bale.ai",
+        "BALE_BASE_URL",
+        lambda r, n, d: _url(r, n, ("http", "https")) or d,
+        "Bale's Bot API address (it mirrors Telegram's); may be private",
+        show=lambda v: mask_url(v) if v else "",  # a proxy's address may carry a password
+        group=NOTIFY,
+    )
+    public_url: str | None = setting(
+        None,
+        "PUBLIC_URL",
+        _store_url("http", "https"),
+        "the site's address, for links to /admin/ in notifications; unset: no link",
+        show=lambda v: mask_url(v) if v else "",  # a proxy's address may carry a password
+        group=NOTIFY,
+    )
+    notify_interval_seconds: float = setting(
+        3.0,
+        "NOTIFY_INTERVAL_SECONDS",
+        lambda r, n, d: _seconds(r, n, d),  # noqa: PLW0108 - defined below
+        "least time between two messages to one chat or address (leads between are grouped)",
+        group=NOTIFY,
     )
 
     # -- admin -----------------------------------------------------------------------------------------
@@ -552,6 +605,16 @@ class Settings:
         lambda r, n, d: _int(r, n, d, 0, 3600),
         "seconds before a new code may be asked for",
         group=VERIFICATION,
+    )
+
+    # -- read_api --------------------------------------------------------------------------------------
+
+    api_rate_limit: RateLimit = setting(  # noqa: RUF009 - setting() returns a dataclasses.field
+        RateLimit(600, 60),
+        "API_RATE_LIMIT",
+        lambda r, n, d: parse_rate_limit(r.get(n) or str(d), n),
+        "requests per read API key, N/second|minute|hour|day (a sliding window)",
+        group=READ_API,
     )
 
     @property
@@ -824,13 +887,11 @@ def check_timezone(text: str, variable: str) -> str:
     return text
 
 
-def parse_rate_limit(text: str) -> RateLimit:
-    """`"10/minute"` → RateLimit(10, 60); raise ConfigError on anything else."""
+def parse_rate_limit(text: str, name: str = "RATE_LIMIT") -> RateLimit:
+    """`"10/minute"` → RateLimit(10, 60); raise ConfigError (naming LEADCAP_`name`) on anything else."""
     count, _, unit = text.strip().partition("/")
     if not count.strip().isdigit() or unit.strip().lower() not in WINDOWS or int(count) < 1:
-        raise ConfigError(
-            "LEADCAP_RATE_LIMIT", f"must look like 10/minute (N/second|minute|hour|day), got {text!r}"
-        )
+        raise ConfigError(PREFIX + name, f"must look like 10/minute (N/second|minute|hour|day), got {text!r}")
     return RateLimit(int(count), WINDOWS[unit.strip().lower()])
 
 
@@ -974,6 +1035,15 @@ def _file(raw: Mapping[str, str], name: str) -> Path | None:
         return None
     if not Path(text).is_file():
         raise ConfigError(PREFIX + name, f"must name a readable file, got {text!r}")
+    return Path(text)
+
+
+def _folder(raw: Mapping[str, str], name: str) -> Path | None:
+    text = raw.get(name, "").strip()
+    if not text:
+        return None
+    if not Path(text).is_dir():
+        raise ConfigError(PREFIX + name, f"must name a folder, got {text!r}")
     return Path(text)
 
 

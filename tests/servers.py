@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import os
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -210,13 +211,32 @@ def client(base_url: str, ip: str = "127.0.0.1", **kwargs: object) -> httpx.Asyn
 
 
 async def wait_for(predicate: object, timeout: float = 15, every: float = 0.05) -> object:
-    """Poll an async predicate until it returns something truthy."""
+    """Poll a predicate (async or not) until it returns something truthy; return its last value."""
     deadline = time.monotonic() + timeout
     while True:
-        value = await predicate()  # type: ignore[operator]
+        value = predicate()  # type: ignore[operator]
+        if inspect.isawaitable(value):
+            value = await value
         if value or time.monotonic() > deadline:
             return value
         await asyncio.sleep(every)
+
+
+async def until_gone(redis: Redis, key: str, timeout: float = 10) -> None:
+    """Wait until Redis has dropped `key` (its TTL ran out): a code's life, a cooldown."""
+
+    async def gone() -> bool:
+        return not await redis.client_for_tests().exists(key)
+
+    assert await wait_for(gone, timeout), f"{key} outlived {timeout}s"
+
+
+def wait_until(condition: Callable[[], object], what: str, timeout: float = 15, every: float = 0.02) -> None:
+    """`wait_for` for a test that is not async: poll `condition` until it holds, or fail with `what`."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(every)
 
 
 async def wait_for_lead(pg: asyncpg.Pool, phone: str, timeout: float = 20) -> asyncpg.Record:
@@ -237,3 +257,38 @@ def background(process: Process) -> Iterator[Process]:
         yield process
     finally:
         process.stop()
+
+
+@contextlib.asynccontextmanager
+async def in_process(env: dict[str, str]) -> AsyncIterator[str]:
+    """The app `create_app()` builds from `env`'s LEADCAP_* variables, served in this event loop on
+    a free loopback port, its listeners run as `leadcap serve` runs them; yields its base URL."""
+    import socket
+
+    from sanic import Sanic
+
+    from leadcap import settings
+    from web.app import create_app
+
+    Sanic.test_mode = True  # several apps called leadcap in one process, one per module
+    app = create_app(settings.load(env, env_file=None))
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.setblocking(False)
+    port = sock.getsockname()[1]
+    # Listening already (create_server awaits the asyncio server); nothing is sent before the
+    # listeners below have run.
+    server = await app.create_server(sock=sock, return_asyncio_server=True)
+    assert server is not None
+    await server.startup()
+    await server.before_start()
+    await server.after_start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await server.before_stop()
+        closing = server.close()
+        if closing is not None:
+            await closing
+        await server.after_stop()
+        sock.close()

@@ -19,12 +19,13 @@ from leadcap.landing.cache import ui_dist
 from leadcap.ops import embedded
 from leadcap.ops import health as health_module
 from leadcap.ops.services import Services
+from leadcap.readapi.limits import KeyLimiter, UsageCounter
 from leadcap.settings import Settings
-from web import campaign, errors, middleware, responses
+from web import errors, middleware
 from web.admin import routes as admin_routes
 from web.landing import LandingCache
 from web.metrics import LOGS_DROPPED, SMS_SENDS, MetricsFolder
-from web.routes import health, landing, leads, metrics, verify
+from web.routes import health, landing, leads, metrics, readapi, verify
 
 log = logging.getLogger(__name__)
 
@@ -49,21 +50,24 @@ def create_app(settings: Settings | None = None) -> Sanic[Any, Any]:
     )
     app.ctx.settings = settings
     app.ctx.visitor_key = visitor.load_key(settings)  # the visitor cookie's: checked per request
-    app.ctx.campaign = campaign.load(settings.campaign_file)
-    app.ctx.html_headers = responses.html_headers(app.ctx.campaign.image_origins)
+    # The campaign (and the headers of every HTML page, from its images' origins) follows
+    # `flush-cache`: read it from app.ctx.landing.campaign, never keep it.
     app.ctx.landing = LandingCache(
         ui_dist(settings),
-        copy=app.ctx.campaign.copy(settings.locale),
+        locale=settings.locale,
         region=settings.default_region,
-        image_origins=app.ctx.campaign.image_origins,
         edge_dir=settings.edge_dir,
+        campaign_file=settings.campaign_file,
+        assets=settings.assets_dir,
     )
     app.ctx.health = health_module.CachedReport()  # per process: probes cost a check a second
-    app.blueprint(Blueprint.group(leads.bp, health.bp, landing.bp, metrics.bp, verify.bp))
+    app.blueprint(Blueprint.group(leads.bp, health.bp, landing.bp, metrics.bp, verify.bp, readapi.bp))
     app.blueprint(admin_routes.bp)
     assets = ui_dist(settings) / "assets"
     if assets.is_dir():
         app.static("/assets", assets, name="assets")
+    if settings.assets_dir is not None:
+        landing.serve_campaign_assets(app, settings.assets_dir)
     errors.install(app)
     middleware.install(app)
 
@@ -80,6 +84,9 @@ def create_app(settings: Settings | None = None) -> Sanic[Any, Any]:
         app.ctx.visits.start()
         app.ctx.outcomes = OutcomeCounter(services.postgres)
         app.ctx.outcomes.start()
+        app.ctx.api_limiter = KeyLimiter(services.redis, settings.api_rate_limit)
+        app.ctx.api_uses = UsageCounter(services.postgres)
+        app.ctx.api_uses.start()
         app.ctx.metrics_folder = MetricsFolder()
         app.ctx.metrics_folder.start()
         app.ctx.landing_follower = asyncio.create_task(app.ctx.landing.follow(services.redis))
@@ -95,6 +102,7 @@ def create_app(settings: Settings | None = None) -> Sanic[Any, Any]:
             await app.ctx.landing_follower
         await app.ctx.visits.close()
         await app.ctx.outcomes.close()
+        await app.ctx.api_uses.close()
         await app.ctx.metrics_folder.close()
         await app.ctx.services.close()
 

@@ -17,6 +17,7 @@ from leadcap.errors import (
     NotFound,
     RateLimited,
     StoreError,
+    Unauthorized,
     Unavailable,
 )
 from leadcap.intake import submission
@@ -28,6 +29,10 @@ log = logging.getLogger(__name__)
 
 STATUS: dict[str, int] = {
     "invalid_body": 400,
+    "invalid_query": 400,
+    "unauthorized": 401,
+    "forbidden": 403,
+    "unknown_campaign": 422,
     "forbidden_origin": 403,
     "invalid_credentials": 401,
     "csrf_failed": 403,
@@ -93,6 +98,8 @@ def render_error(request: Request, exc: Exception) -> HTTPResponse:
     quota = current.quota
     if quota is not None:
         headers.update(quota.headers())
+    if isinstance(error, Unauthorized):
+        headers["WWW-Authenticate"] = 'Bearer realm="leadcap"'
     if isinstance(error, RateLimited | Unavailable):
         headers["Retry-After"] = str(error.retry_after)
     if isinstance(error, MethodNotAllowed):
@@ -107,7 +114,7 @@ def render_error(request: Request, exc: Exception) -> HTTPResponse:
     if current.form:
         # The re-rendered page speaks the page's language, whatever the browser prefers, so the
         # sentence matches the copy around it.
-        copy = request.app.ctx.campaign.copy(settings.locale)
+        copy = request.app.ctx.landing.campaign.copy(settings.locale)
         sentence = messages.message(error, settings.locale)
         # an error of the code step stays on the code step
         return html(

@@ -1,4 +1,5 @@
-"""Each web process's in-memory landing page, with its ETag, kept in step with Redis."""
+"""Each web process's in-memory landing page (the build's template filled with the campaign),
+with its ETag, kept in step with `flush-cache` through Redis."""
 
 from __future__ import annotations
 
@@ -13,12 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from leadcap import retry
-from leadcap.errors import StoreError
-from leadcap.landing import cache, edgepage
+from leadcap.errors import ConfigError, StoreError
+from leadcap.landing import cache, edgepage, template
+from leadcap.landing import campaign as rules
 from leadcap.settings import LOCALES
 from leadcap.stores.redis import Redis
-from web import campaign, page, responses
-from web.campaign import Copy
+from web import campaign as web_campaign
+from web import page, responses
+from web.campaign import Campaign
 
 log = logging.getLogger(__name__)
 REDIS_RETRY_S = 1.0
@@ -64,50 +67,89 @@ def configure(body: bytes, region: str) -> bytes:
 
 class LandingCache:
     """Never rebuilds per request. While `follow` listens to `flush-cache`, a request costs no
-    Redis call at all; otherwise it costs one GET of the version number."""
+    Redis call at all; otherwise it costs one GET of the version number.
+
+    The page is the build's template filled with the campaign (leadcap/landing/template.py),
+    once per start and once per flush. A flush hands every process the campaign document that
+    `flush-cache` checked; at its first contact with Redis (its start) a process reads the file
+    itself. A document this process cannot use (an image missing from its LEADCAP_ASSETS_DIR)
+    never replaces the page it serves: it logs the field and does not confirm the flush."""
 
     def __init__(
         self,
         dist: Path | None,
         *,
-        copy: Copy | None = None,
+        campaign: Campaign | None = None,
+        locale: str = LOCALES[0],
         region: str = "IR",
-        image_origins: tuple[str, ...] = (),
         edge_dir: Path | None = None,
+        campaign_file: Path | None = None,
+        assets: Path | None = None,
     ) -> None:
         self.dist = dist
         self.edge_dir = edge_dir
-        self.copy = copy or campaign.load(None).copy(LOCALES[0])
+        self.locale = locale
         self.region = region
-        self.image_origins = image_origins
-        self.page = self._make(self._local(), -1)
+        self.campaign_file = campaign_file
+        self.assets = assets
+        self.campaign = campaign or web_campaign.load(campaign_file, assets)
+        self.html_headers = responses.html_headers(self.campaign.image_origins)
+        self.page = self._make(self.campaign, -1)
         self.listening = False
         self.name = f"{socket.gethostname()}:{os.getpid()}"
         self._skip_redis_until = 0.0
+        self._refused = -1  # the last version whose campaign this process could not use
 
-    def _local(self) -> bytes:
-        return cache.built_page(self.dist, self.copy.lang) or page.render(self.copy).encode()
+    def _body(self, chosen: Campaign) -> bytes:
+        try:
+            filled = template.render(self.dist, chosen.data, self.locale)
+        except template.TemplateError as exc:  # a build of another version: the plain page will do
+            log.error("the landing page template cannot be filled (%s): serving the plain page", exc)
+            filled = None
+        return filled or page.render(chosen.copy(self.locale)).encode()
 
-    def _make(self, body: bytes, version: int) -> Page:
-        return make_page(configure(body, self.region), version, self.image_origins)
+    def _make(self, chosen: Campaign, version: int) -> Page:
+        return make_page(configure(self._body(chosen), self.region), version, chosen.image_origins)
 
     async def current(self, redis: Redis) -> Page:
         """The page to serve now, reloaded first if `flush-cache` bumped the version."""
         if self.listening or time.monotonic() < self._skip_redis_until:
             return self.page
         try:
-            if await cache.version(redis) != self.page.version:
+            version = await cache.version(redis)
+            if version not in (self.page.version, self._refused):
                 await self.reload(redis)
         except StoreError as exc:
             log.warning("landing cache cannot reach redis, serving from memory: %s", exc.reason)
             self._skip_redis_until = time.monotonic() + REDIS_RETRY_S
         return self.page
 
-    async def reload(self, redis: Redis) -> None:
-        version, body = await cache.snapshot(redis)
-        if version != self.page.version:
-            self.page = self._make(body or self._local(), version)
-            self._publish_at_edge()
+    def _chosen(self, document: bytes | None) -> Campaign:
+        """The campaign of a flush's document; without one (a flush that named no file, a Redis
+        that lost its data), or at start, this process's own file."""
+        if document is None or self.page.version == -1:
+            return web_campaign.load(self.campaign_file, self.assets)
+        return web_campaign.of(rules.loads(document, self.assets))
+
+    async def reload(self, redis: Redis) -> bool:
+        """Serve the version Redis holds; return whether this process now serves it."""
+        version, document = await cache.snapshot(redis)
+        if version == self.page.version:
+            return True
+        try:
+            chosen = self._chosen(document)
+        except ConfigError as exc:
+            if version != self._refused:
+                log.error(
+                    "landing page version %d not taken, the page stays as it was: %s", version, exc.message
+                )
+            self._refused = version
+            return False
+        self.campaign = chosen
+        self.html_headers = responses.html_headers(chosen.image_origins)
+        self.page = self._make(chosen, version)
+        self._publish_at_edge()
+        return True
 
     def _publish_at_edge(self) -> None:
         """Write the page where nginx serves it (before a flush is acknowledged). nginx.conf sets
@@ -141,8 +183,7 @@ class LandingCache:
                     if message is None:
                         if await cache.version(redis) != self.page.version:
                             await self.reload(redis)
-                    elif message["type"] == "message":
-                        await self.reload(redis)
+                    elif message["type"] == "message" and await self.reload(redis):
                         await cache.acknowledge(redis, int(message["data"]), self.name)
             except (StoreError, ValueError) as exc:
                 self.listening = False

@@ -13,13 +13,13 @@ reads left to right inside right-to-left text, and its groups are joined by no-b
 
 from __future__ import annotations
 
+from leadcap.campaign import formats
 from leadcap.errors import LeadcapError
 from leadcap.intake.submission import MAX_BODY  # the one place the 4 KiB limit is written
 from leadcap.settings import LOCALES
 
 LRI, PDI = "\u2066", "\u2069"  # left-to-right isolate … pop directional isolate
 NBSP = "\u00a0"  # between a number's digit groups: a line never breaks inside it
-_PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 _MAX_LANGUAGES = 32  # an Accept-Language longer than this is judged on its first entries
 
 CATALOGUE: dict[str, dict[str, str]] = {
@@ -98,6 +98,22 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Sign-in needs HTTPS: over plain HTTP the browser drops the secure sign-in cookie. "
         "Please open this page at an address that starts with https://.",
     },
+    "unauthorized": {
+        "fa": "این درخواست کلید معتبری ندارد. کلید API را در سرآیند Authorization: Bearer بفرستید.",
+        "en": "This request has no valid key. Send an API key as Authorization: Bearer <key>.",
+    },
+    "forbidden": {
+        "fa": "این کلید API اجازه‌ی این کار را ندارد.",
+        "en": "This API key is not allowed to do this.",
+    },
+    "invalid_query": {
+        "fa": "پارامتر «{parameter}» در نشانی درخواست قابل استفاده نیست.",
+        "en": "The query parameter {parameter} {problem}.",
+    },
+    "unknown_campaign": {
+        "fa": "کمپینی با این نام وجود ندارد.",
+        "en": "There is no campaign by that name.",
+    },
     "internal": {
         "fa": "مشکلی از سمت ما پیش آمد. لطفاً دوباره امتحان کنید.",
         "en": "Something went wrong on our side. Please try again.",
@@ -107,7 +123,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
 
 def localise_digits(text: str, lang: str) -> str:
     """ASCII digits as the visitor reads them: Persian digits in `fa`."""
-    return text.translate(_PERSIAN_DIGITS) if lang == "fa" else text
+    return formats.digits(text, lang)
 
 
 def negotiate(accept_language: str | None, default: str) -> str:
@@ -147,5 +163,7 @@ def message(error: LeadcapError, lang: str) -> str:
         "seconds": getattr(error, "retry_after", 5),
         "kib": MAX_BODY // 1024,
         "attempts": getattr(error, "attempts_left", 0),
+        "parameter": getattr(error, "parameter", ""),
+        "problem": getattr(error, "problem", ""),
     }
     return sentences[lang].format(**{k: localise_digits(str(v), lang) for k, v in figures.items()})

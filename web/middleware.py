@@ -68,13 +68,19 @@ async def respond(request: Request, response: BaseHTTPResponse) -> None:
     )
 
 
+def _html_headers(request: Request) -> dict[str, str]:
+    """The app's own set, from the campaign the landing page serves now (it follows flush-cache)."""
+    landing = getattr(request.app.ctx, "landing", None)
+    return landing.html_headers if landing is not None else HTML_HEADERS
+
+
 def security_headers(request: Request, response: BaseHTTPResponse) -> None:
     if isinstance(response, PrebuiltResponse):  # it carries the security headers already
         return
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     if (response.content_type or "").startswith("text/html"):
         # The app's own set: the campaign file's badge origins widen the CSP's img-src.
-        for name, value in getattr(request.app.ctx, "html_headers", HTML_HEADERS).items():
+        for name, value in _html_headers(request).items():
             response.headers.setdefault(name, value)
 
 

@@ -78,13 +78,16 @@ def parse_when(
         if text in named or len(text) == 10:
             day = named.get(text) or date.fromisoformat(text)
             day += timedelta(days=1) if end_of_day else timedelta(0)
-            return datetime(day.year, day.month, day.day, tzinfo=tz)
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+            moment = datetime(day.year, day.month, day.day, tzinfo=tz)
+        else:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        moment = moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
+        moment.astimezone(UTC)  # the store reads it in UTC: year 1 or 9999 may not fit there
+    except (ValueError, OverflowError):
         raise UsageError(
             option, f"must be today, yesterday, a date (2026-11-28) or an ISO time, got {text!r}"
         ) from None
-    return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
+    return moment
 
 
 def filters(since: str | None, until: str | None, status: str | None, *, tz: tzinfo = UTC) -> Filters:
@@ -120,17 +123,27 @@ def jalali_date(moment: datetime, tz: tzinfo) -> str:
     return f"{day.year:04d}-{day.month:02d}-{day.day:02d}"
 
 
+# How each column's value is written, decided once rather than per cell (a page of the read API
+# writes 500 rows per request): a time in the zone, an id as text, free text formula-safe.
+_TIME, _ID, _TEXT, _AS_IS = range(4)
+_KINDS = tuple(
+    (c, _TIME if c.endswith("_at") else _ID if c == "id" else _TEXT if c in FREE_TEXT else _AS_IS)
+    for c in COLUMNS
+)
+
+
 def row(record: Mapping[str, Any], *, tz: tzinfo = UTC, calendar: str = "gregorian") -> dict[str, Any]:
     """One lead as export values: ISO 8601 times in `tz`, strings, formula-safe free text."""
     out: dict[str, Any] = {}
-    for column in COLUMNS:
+    for column, kind in _KINDS:
         value = record[column]
-        if isinstance(value, datetime):
-            value = value.astimezone(tz).isoformat().replace("+00:00", "Z")
-        elif value is not None and column in ("id",):
-            value = str(value)
-        if column in FREE_TEXT and isinstance(value, str):
-            value = safe_cell(value)
+        if value is not None and kind != _AS_IS:
+            if kind == _TIME:
+                value = value.astimezone(tz).isoformat().replace("+00:00", "Z")
+            elif kind == _ID:
+                value = str(value)
+            elif value.startswith(_FORMULA_START):
+                value = "'" + value
         out[column] = value
     if calendar == "jalali":
         for column, source in zip(JALALI_COLUMNS, ("first_submitted_at", "last_submitted_at"), strict=True):

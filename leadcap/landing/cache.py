@@ -1,9 +1,12 @@
-"""The shared copy of the landing page in Redis: `flush-cache` publishes, web processes follow.
+"""The shared copy of the landing page's campaign in Redis: `flush-cache` publishes, web
+processes follow.
 
-Redis holds the built HTML and a version number. Each web process keeps the page in memory and
-listens on a pub/sub channel; `flush-cache` bumps the version, announces it there, and returns
-only when every listening process has confirmed that it reloaded. So a request never pays a
-Redis round trip for the page, and every request after `flush-cache` returns gets the new build.
+Redis holds the campaign document `flush-cache` checked (LEADCAP_CAMPAIGN_FILE) and a version
+number. Each web process keeps the page (its build's template filled with that campaign) in
+memory and listens on a pub/sub channel; `flush-cache` bumps the version, announces it there,
+and returns only when every listening process has confirmed that it refilled its page. So a
+request never pays a Redis round trip for the page, and every request after `flush-cache`
+returns gets the new copy (and the current build).
 A process that is not listening (Redis away, reconnecting) compares versions on every request.
 """
 
@@ -15,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from leadcap.errors import ConfigError
-from leadcap.landing import edgepage
+from leadcap.landing import campaign, edgepage
 from leadcap.settings import Settings
 from leadcap.stores.redis import Redis
 
@@ -42,23 +45,19 @@ def ui_dist(settings: Settings) -> Path:
     return settings.ui_dist or UI_DIST
 
 
-def built_page(dist: Path | None, locale: str | None = None) -> bytes | None:
-    """The pre-rendered page of a front-end build in `locale` (index.<locale>.html), else its
-    index.html, if there is one."""
-    if dist is None:
+def document(settings: Settings) -> bytes | None:
+    """The campaign file `flush-cache` hands every web process, checked first: ConfigError
+    naming the field for a bad one (then nothing is published and every page stays). Without
+    LEADCAP_CAMPAIGN_FILE, None: each process reads its own file."""
+    if settings.campaign_file is None:
         return None
-    for index in (dist / f"index.{locale}.html" if locale else None, dist / "index.html"):
-        if index is not None and index.is_file():
-            return index.read_bytes()
-    return None
+    return campaign.load(settings.campaign_file, settings.assets_dir).document
 
 
-async def publish(redis: Redis, dist: Path | None, locale: str | None = None) -> int:
-    """Store the current build as the shared copy and bump the version; return the new version.
-
-    Without a build the shared copy is removed, and web processes fall back to their own page.
-    """
-    return await redis.landing.publish(built_page(dist, locale))
+async def publish(redis: Redis, document: bytes | None) -> int:
+    """Store the campaign document as the shared copy and bump the version; return the new
+    version. Without one, the shared copy is removed and each process reads its own file."""
+    return await redis.landing.publish(document)
 
 
 def channel(redis: Redis) -> str:
@@ -68,17 +67,17 @@ def channel(redis: Redis) -> str:
 
 async def flush(
     redis: Redis,
-    dist: Path | None,
+    document: bytes | None,
     *,
     timeout_s: float = 5.0,
-    locale: str | None = None,
     edge_dir: Path | None = None,
 ) -> Flush:
-    """Publish the current build, announce it, and wait until every listener has reloaded.
+    """Publish the campaign (checked by `document()`), announce it, and wait until every
+    listener has refilled its page from it and the current build's template.
 
     With an edge folder, its page is retired before the announcement: nginx then proxies to the
     web processes (which serve the new version) until one of them writes the new page there."""
-    version = await publish(redis, dist, locale)
+    version = await publish(redis, document)
     if edge_dir is not None:
         try:
             edgepage.retire(edge_dir, version)
@@ -100,7 +99,7 @@ async def acknowledge(redis: Redis, version: int, process: str) -> None:
 
 
 async def snapshot(redis: Redis) -> tuple[int, bytes | None]:
-    """The version and the shared copy, read together so they belong to each other."""
+    """The version and the shared campaign document, read together so they belong to each other."""
     return await redis.landing.snapshot()
 
 

@@ -15,17 +15,20 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from leadcap import __version__, keys
 from leadcap.errors import StoreError
 from leadcap.ops.services import Services
+from leadcap.privacy import retention
 from leadcap.stores import failure
 from leadcap.stores.redis import Redis
 
 log = logging.getLogger(__name__)
 CHECK_TIMEOUT_S = 1.5  # the whole report must come back within 2 s even if a store hangs
 EXIT_CODES = {"ok": 0, "degraded": 1, "down": 2}
+RETENTION_LATE_S = 2 * 86_400  # no retention run finished for this long: the job is stuck
 CACHE_S = 1.0  # a burst of health probes (load balancers, scrapers) costs one check a second
 
 
@@ -106,14 +109,37 @@ def shard_name(index: int) -> str:
     return "redis" if index == 0 else f"redis-{index}"
 
 
+async def _retention(services: Services) -> dict[str, Any]:
+    """The daily retention run (only with LEADCAP_LEAD_RETENTION_DAYS): when it last finished and
+    what it erased; down (the report degraded) once no run has finished for RETENTION_LATE_S."""
+    try:
+        last = await asyncio.wait_for(services.postgres.privacy.last_run(retention.JOB), CHECK_TIMEOUT_S)
+    except (TimeoutError, StoreError):
+        return {"status": "down", "error": "runs unreadable"}
+    if last is None:
+        return {"status": "ok", "last_run_at": None, "leads": 0}
+    finished = last["finished_at"]
+    since = finished or last["started_at"]
+    check: dict[str, Any] = {
+        "status": "ok",
+        "last_run_at": finished.isoformat() if finished else None,
+        "leads": int(last["summary"].get("leads", 0)),
+    }
+    if since is not None and (datetime.now(UTC) - since).total_seconds() > RETENTION_LATE_S:
+        check.update(status="down", error="retention behind")
+    return check
+
+
 async def report(services: Services) -> dict[str, Any]:
     """The contract's health JSON. Never enqueues anything: workers are seen by heartbeat."""
     no_redis = {"status": "down", "count": 0, "last_seen_s": None, "error": failure.NOT_CONFIGURED}
-    postgres, mongo, workers, webhooks, *shards = await asyncio.gather(
+    retaining = services.settings.lead_retention_days and services.has("postgres")
+    postgres, mongo, workers, webhooks, kept, *shards = await asyncio.gather(
         _store(services, "postgres"),
         _store(services, "mongo"),
         _workers(services.redis) if services.has("redis") else asyncio.sleep(0, no_redis),
         _webhooks(services),
+        _retention(services) if retaining else asyncio.sleep(0, None),
         *(
             [_timed(shard_name(i), shard.ping()) for i, shard in enumerate(services.shards)]
             if services.has("redis")
@@ -122,6 +148,8 @@ async def report(services: Services) -> dict[str, Any]:
     )
     redis = {shard_name(i): check for i, check in enumerate(shards)}
     checks = {"postgres": postgres, **redis, "mongo": mongo, "workers": workers, "webhooks": webhooks}
+    if kept is not None:
+        checks["retention"] = kept
     # Without PostgreSQL, or without every Redis server, a 202 cannot be kept: "down". One shard
     # of several down is "degraded": its phones take the direct path to PostgreSQL.
     if postgres["status"] != "ok" or all(check["status"] != "ok" for check in redis.values()):

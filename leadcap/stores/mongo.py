@@ -25,6 +25,7 @@ from leadcap.errors import StoreError
 from leadcap.stores import round_trip_ms
 
 COLLECTION = "request_logs"
+_NAMING = ("submission_id", "duplicate_of")  # the entry fields that name a submission
 Entry = dict[str, Any]
 
 
@@ -92,7 +93,9 @@ class Mongo:
             "_id": bucket.id,
             "time": min(times),
             "until": max(times),
-            "submission_ids": [e["submission_id"] for e in entries if "submission_id" in e],
+            # A duplicate's entry names the submission it repeats: indexed too, so that erasing
+            # a lead finds it (leadcap/privacy/erasure.py).
+            "submission_ids": [i for e in entries for k in _NAMING if (i := e.get(k)) is not None],
             "entries": entries,
         }
         async with translated("writing request logs"):
@@ -116,6 +119,36 @@ class Mongo:
         ]
         async with translated("reading request logs"):
             return [entry async for entry in await self._logs.aggregate(pipeline)]
+
+    async def pull(self, submission_ids: list[str]) -> int:
+        """Remove the entries that name any of `submission_ids` (a request, a duplicate of it, a
+        worker's verdict) from their buckets, and the buckets that leaves empty; return how many
+        entries went. Buckets are found through the `submission_ids` index; other entries stay."""
+        if not submission_ids:
+            return 0
+        found = {"submission_ids": {"$in": submission_ids}}
+        named = {"$or": [{k: {"$in": submission_ids}} for k in _NAMING]}
+        counting: list[dict[str, Any]] = [
+            {"$match": found},
+            {"$unwind": "$entries"},
+            {"$replaceWith": "$entries"},
+            {"$match": named},
+            {"$count": "n"},
+        ]
+        async with translated("erasing request logs"):
+            counted = [doc async for doc in await self._logs.aggregate(counting)]
+            buckets = [doc["_id"] async for doc in self._logs.find(found, {"_id": 1})]
+            if not buckets:
+                return 0
+            for name in _NAMING:  # one $pull per field: MongoDB-wire servers differ on $or in $pull
+                await self._logs.update_many(
+                    {"_id": {"$in": buckets}}, {"$pull": {"entries": {name: {"$in": submission_ids}}}}
+                )
+            await self._logs.update_many(
+                {"_id": {"$in": buckets}}, {"$pull": {"submission_ids": {"$in": submission_ids}}}
+            )
+            await self._logs.delete_many({"_id": {"$in": buckets}, "entries": {"$size": 0}})
+        return int(counted[0]["n"]) if counted else 0
 
     def client_for_tests(self) -> AsyncMongoClient[dict[str, Any]]:
         """The raw client, for tests that set up or inspect data directly. Not for the application."""

@@ -261,8 +261,7 @@ class Verifier:
         total = self.settings.sms_budget
         names = [*BUDGET_NAMES, *(name for name, _, _ in clients), "global"]
         budget_keys = [
-            keys.sms_rate("ph", phone),
-            keys.sms_rate("pd", phone),
+            *keys.sms_phone_budgets(phone),
             *(keys.sms_rate("ip", bucket) for _, bucket, _ in clients),
             keys.SMS_ALL,
         ]

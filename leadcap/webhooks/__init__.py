@@ -20,4 +20,4 @@ leadcap/stores/postgres/webhooks.py's.
 
 from __future__ import annotations
 
-EVENT_TYPES = ("lead.created", "lead.verified")
+EVENT_TYPES = ("lead.created", "lead.verified", "lead.erased")  # lead.erased: leadcap/privacy/

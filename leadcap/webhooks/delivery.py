@@ -9,6 +9,12 @@ due again when the lease ends (at least once; receivers dedupe on `webhook-id`).
 Isolation: each endpoint has its own Breaker (a cap on sends in flight, and a circuit breaker),
 and a claim asks for rows per endpoint only as far as that endpoint has room. A slow or dead
 endpoint fills only its own slots; the others' rows are claimed and sent as before.
+
+Kinds: every endpoint is sent through its kind's Transport (transport.py): a webhook one signed
+POST per event; a notification channel (Telegram, Bale, email: leadcap/notify/, handed in by the
+worker) one message per group of up to `batch` events, at most one every `interval_s` per
+endpoint, and never before the time a 429's `retry_after` names. An endpoint whose kind has no
+transport in this loop is left alone: its rows wait, pending.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import asyncio
 import logging
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,10 +31,11 @@ from leadcap import retry
 from leadcap.errors import StoreError
 from leadcap.groupcommit import GroupCommit
 from leadcap.settings import Settings
-from leadcap.stores.postgres.webhooks import Claim, Endpoint, Outcome, WebhookStore
-from leadcap.webhooks import schedule, signing
+from leadcap.stores.postgres.webhooks import WEBHOOK, Claim, Endpoint, Outcome, WebhookStore
+from leadcap.webhooks import schedule
 from leadcap.webhooks.breaker import MAX_COOLDOWN_S, Breaker
-from leadcap.webhooks.sender import Attempt, Sender
+from leadcap.webhooks.sender import Attempt
+from leadcap.webhooks.transport import Signed, Transport
 
 log = logging.getLogger(__name__)
 POLL_S = 0.1  # how often an idle loop looks for due rows: a new lead goes out within ~this
@@ -45,7 +52,8 @@ FINISH_LINGER_S = 0.02  # under load, outcomes gather this long into one UPDATE
 
 class Deliverer:
     """One delivery loop. `counts` adds up outcomes (delivered, retried, failed, gone, refused)
-    for metrics; `on_attempt` gets every attempt as a request-log document (never the payload)."""
+    for metrics; `on_attempt` gets every attempt as a request-log document (never the payload).
+    `transports`: the notification channels' kinds (leadcap/notify/), beside webhooks."""
 
     def __init__(
         self,
@@ -53,11 +61,18 @@ class Deliverer:
         settings: Settings,
         *,
         on_attempt: Callable[[dict[str, Any]], None] | None = None,
+        transports: Mapping[str, Transport] | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
-        self.sender = Sender(allow_private=settings.webhook_allow_private, max_connections=MAX_IN_FLIGHT)
+        webhooks = Signed(
+            allow_private=settings.webhook_allow_private,
+            cap=settings.webhook_concurrency,
+            max_connections=MAX_IN_FLIGHT,
+        )
+        self.transports: dict[str, Transport] = {WEBHOOK: webhooks, **(transports or {})}
         self.on_attempt = on_attempt
+        self.not_before: dict[int, float] = {}  # per endpoint: no send starts before (monotonic)
         self.breakers: dict[int, Breaker] = {}
         # per endpoint: claimed rows, each with the monotonic time by which it must start
         self.queues: dict[int, deque[tuple[float, Claim]]] = {}
@@ -75,13 +90,16 @@ class Deliverer:
         breaker = self.breakers.get(endpoint_id)
         if breaker is None:
             cooldown = min(MAX_COOLDOWN_S, float(self.settings.webhook_backoff_cap_seconds))
-            breaker = self.breakers[endpoint_id] = Breaker(self.settings.webhook_concurrency, cooldown)
+            endpoint = self.endpoints.get(endpoint_id)
+            cap = self.transports[endpoint.kind].cap if endpoint else self.settings.webhook_concurrency
+            breaker = self.breakers[endpoint_id] = Breaker(cap, cooldown)
         return breaker
 
     async def _refresh_endpoints(self) -> None:
         if time.monotonic() - self._endpoints_read < ENDPOINTS_EVERY_S:
             return
-        self.endpoints = {e.id: e for e in await self.store.enabled_endpoints()}
+        found = await self.store.enabled_endpoints()
+        self.endpoints = {e.id: e for e in found if e.kind in self.transports}
         self._endpoints_read = time.monotonic()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -104,7 +122,8 @@ class Deliverer:
                     await _wait(stop, POLL_S, self._slot_freed)
         finally:
             await self._drain()
-            await self.sender.close()
+            for transport in self.transports.values():
+                await transport.close()
 
     async def tick(self) -> int:
         """Claim what every endpoint has room for, start what may start; return how many claimed.
@@ -123,11 +142,18 @@ class Deliverer:
         deadline = now + SEND_BUDGET_S  # taken before the claim: its lease starts later
         budget = MAX_IN_FLIGHT - len(self._tasks) - sum(len(q) for q in self.queues.values())
         room: dict[int, int] = {}
+        turns: dict[int, int] = {}  # channels that may send now, if their turn is taken
         for endpoint_id in self.endpoints:
             breaker = self._breaker(endpoint_id)
             queue = self.queues.setdefault(endpoint_id, deque())
             if breaker.is_open(now):
                 self._release(queue, breaker.open_until - now)
+                continue
+            batch = self.transports[self.endpoints[endpoint_id].kind].batch
+            if batch > 1:  # a channel: one group of events at a time, when its pacing allows
+                if not (queue or breaker.in_flight) and now >= self.not_before.get(endpoint_id, 0.0):
+                    turns[endpoint_id] = min(batch, budget)
+                    budget -= turns[endpoint_id]
                 continue
             # Closed: its cap in flight plus a queue. Half-open: a single probe.
             depth = queue_depth(breaker.cap, self.latency_s.get(endpoint_id, schedule.TIMEOUT_S))
@@ -137,7 +163,12 @@ class Deliverer:
             if want > 0 and (want >= max(1, depth // 2) or not (queue or breaker.in_flight)):
                 room[endpoint_id] = want
                 budget -= want
+        if turns:  # the pace is shared: of several workers, one sends to a chat per interval
+            hold = schedule.TIMEOUT_S + max(self.transports[self.endpoints[i].kind].interval_s for i in turns)
+            room.update({i: turns[i] for i in await self.store.take_turns(list(turns), hold)})
         claims = await self.store.claim(room, schedule.LEASE_S) if room else []
+        for idle in set(turns) & set(room) - {c.endpoint_id for c in claims}:
+            self._pace(idle, 0.0)  # its turn was taken but nothing came of it: hand it on
         for claim in claims:
             self.queues.setdefault(claim.endpoint_id, deque()).append((deadline, claim))
         for endpoint_id in list(self.queues):
@@ -160,11 +191,26 @@ class Deliverer:
             stale.append(queue.popleft()[1])
         if stale:
             self._hand_back(stale, 0.0, "not sent: its lease ran short in the queue")
-        while queue and breaker.room(now) > 0:
+        batch = self.transports[endpoint.kind].batch
+        while queue and breaker.room(now) > 0 and now >= self.not_before.get(endpoint_id, 0.0):
             breaker.started()
-            task = asyncio.create_task(self._deliver(endpoint, queue.popleft()[1]))
+            claims = [queue.popleft()[1] for _ in range(min(batch, len(queue)))]
+            task = asyncio.create_task(self._deliver(endpoint, claims))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+
+    def _pace(self, endpoint_id: int, wait_s: float) -> None:
+        """Tell every worker when the channel's next message may start."""
+
+        async def record() -> None:
+            try:
+                await self.store.next_turn(endpoint_id, wait_s)
+            except StoreError as exc:  # the turn taken still holds it for a send's timeout
+                log.warning("the pace of channel %d not recorded: %s", endpoint_id, exc.reason)
+
+        task = asyncio.create_task(record())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _release(self, queue: deque[tuple[float, Claim]], delay_s: float) -> None:
         """Hand queued rows of an endpoint whose breaker opened back, due after the cooldown."""
@@ -187,61 +233,72 @@ class Deliverer:
         except StoreError as exc:  # their leases run out and they are sent later: nothing is lost
             log.warning("released webhook deliveries not recorded: %s", exc.reason)
 
-    async def _deliver(self, endpoint: Endpoint, claim: Claim) -> None:
+    async def _deliver(self, endpoint: Endpoint, claims: Sequence[Claim]) -> None:
+        transport = self.transports[endpoint.kind]
         ok = False
+        attempt = Attempt(None, "not sent", 0.0)
         try:
-            body = claim.body()
-            headers = signing.headers(
-                signing.key_of(endpoint.secret), str(claim.event_id), int(time.time()), body
-            )
-            attempt = await self.sender.post(endpoint.url, body, headers)
+            try:
+                attempt = await transport.send(endpoint, claims)
+            except Exception as exc:
+                log.exception("%s endpoint %d: the send itself failed", endpoint.kind, endpoint.id)
+                attempt = Attempt(None, f"{type(exc).__name__} while sending", 0.0)
             ok = attempt.ok
             previous = self.latency_s.get(endpoint.id, schedule.TIMEOUT_S)
             self.latency_s[endpoint.id] = previous + LATENCY_WEIGHT * (attempt.latency_ms / 1000 - previous)
-        except ValueError as exc:  # a secret that is not whsec_ base64: retried, and logged
-            attempt = Attempt(None, f"bad secret: {exc}", 0.0)
         finally:
+            wait = max(transport.interval_s, attempt.retry_after_s or 0.0)
+            if wait:
+                self.not_before[endpoint.id] = time.monotonic() + wait
+                self._pace(endpoint.id, wait)
             self._breaker(endpoint.id).finished(ok, time.monotonic())
             self._dispatch(endpoint.id)
             self._slot_freed.set()
-        verdict = schedule.verdict(
-            attempt.status,
-            attempt=claim.attempts,
-            age_s=claim.age_s,
-            window_s=self.settings.webhook_retry_window_seconds,
-            cap_s=self.settings.webhook_backoff_cap_seconds,
-        )
-        outcome = _outcome_name(attempt, verdict)
-        if self.on_attempt:
-            self.on_attempt(
-                {
-                    "kind": "webhook",
-                    "time": datetime.now(UTC),
-                    "delivery_id": claim.id,
-                    "event_id": str(claim.event_id),
-                    "event_type": claim.type,
-                    "endpoint_id": endpoint.id,
-                    "attempt": claim.attempts,
-                    "status": attempt.status,
-                    "error": attempt.error,
-                    "latency_ms": attempt.latency_ms,
-                    "outcome": outcome,
-                }
+        outcomes = []
+        for claim in claims:
+            verdict = schedule.verdict(
+                attempt.status,
+                attempt=claim.attempts,
+                age_s=claim.age_s,
+                window_s=self.settings.webhook_retry_window_seconds,
+                cap_s=self.settings.webhook_backoff_cap_seconds,
+                retry_after_s=attempt.retry_after_s,
+                disable=attempt.disable is not None,
             )
-        if verdict.disable_endpoint:
-            await self.store.disable_endpoint(endpoint.id, f"answered {attempt.status} Gone")
-            self.endpoints.pop(endpoint.id, None)
-            log.warning("webhook endpoint %d answered 410 Gone: disabled", endpoint.id)
-        try:
-            await self._finisher.submit(
-                Outcome(
-                    claim.id, claim.attempts, verdict.state, verdict.delay_s, attempt.status, attempt.error
+            outcomes.append((claim, verdict, _outcome_name(attempt, verdict)))
+            if self.on_attempt:
+                self.on_attempt(
+                    {
+                        "kind": endpoint.kind,
+                        "time": datetime.now(UTC),
+                        "delivery_id": claim.id,
+                        "event_id": str(claim.event_id),
+                        "event_type": claim.type,
+                        "endpoint_id": endpoint.id,
+                        "attempt": claim.attempts,
+                        "status": attempt.status,
+                        "error": attempt.error,
+                        "latency_ms": attempt.latency_ms,
+                        "outcome": outcomes[-1][2],
+                    }
                 )
-            )
-        except StoreError as exc:  # the lease runs out and the row is sent again: nothing is lost
-            log.warning("webhook outcome of delivery %d not recorded: %s", claim.id, exc.reason)
+        if outcomes[0][1].disable_endpoint:  # one answer for all of them
+            reason = attempt.disable or f"answered {attempt.status} Gone"
+            await self.store.disable_endpoint(endpoint.id, reason)
+            self.endpoints.pop(endpoint.id, None)
+            log.warning("%s endpoint %d disabled: %s", endpoint.kind, endpoint.id, reason)
+        status, error = attempt.status, attempt.error
+        submits = [
+            self._finisher.submit(Outcome(c.id, c.attempts, v.state, v.delay_s, status, error))
+            for c, v, _ in outcomes
+        ]
+        try:
+            # a webhook's single outcome is awaited as is: a gather would add a task per delivery
+            await (submits[0] if len(submits) == 1 else asyncio.gather(*submits))
+        except StoreError as exc:  # the lease runs out and the rows are sent again: nothing is lost
+            log.warning("outcome of %d deliveries not recorded: %s", len(claims), exc.reason)
             return
-        self.counts[outcome] += 1
+        self.counts.update(name for _, _, name in outcomes)
 
     async def _drain(self) -> None:
         """Give sends in flight a moment to finish; what is cut off stays leased, sent later."""

@@ -35,13 +35,26 @@ def delay(attempt: int, cap_s: float, rng: random.Random | None = None) -> float
     return retry.delay(attempt, base=BASE_S, cap=cap_s, draw=(rng or random).random)
 
 
-def verdict(status: int | None, *, attempt: int, age_s: float, window_s: float, cap_s: float) -> Verdict:
+def verdict(
+    status: int | None,
+    *,
+    attempt: int,
+    age_s: float,
+    window_s: float,
+    cap_s: float,
+    retry_after_s: float | None = None,
+    disable: bool = False,
+) -> Verdict:
     """What happens to a delivery after attempt `attempt` answered `status` (None: no answer),
-    `age_s` seconds into its retry window."""
+    `age_s` seconds into its retry window. `retry_after_s`: the receiver said when to come back
+    (a bot API's 429), which is honoured, never shortened. `disable`: the receiver refuses for
+    good (a bot blocked or removed from its chat)."""
     if status is not None and 200 <= status < 300:
         return Verdict("delivered")
-    if status == 410:  # Gone: the receiver asks us to stop; the endpoint is disabled
+    if status == 410 or disable:  # Gone: the receiver asks us to stop; the endpoint is disabled
         return Verdict("failed", disable_endpoint=True)
     if age_s >= window_s:
         return Verdict("failed")
+    if retry_after_s is not None:
+        return Verdict("pending", retry_after_s + delay(attempt, 1.0))  # plus up to a second of jitter
     return Verdict("pending", delay(attempt, cap_s))

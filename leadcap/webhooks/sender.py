@@ -24,6 +24,8 @@ class Attempt:
     status: int | None
     error: str | None
     latency_ms: float
+    retry_after_s: float | None = None  # the receiver asked us to wait this long (a bot API's 429)
+    disable: str | None = None  # the receiver will never take these: why the endpoint stops
 
     @property
     def ok(self) -> bool:

@@ -15,8 +15,10 @@ from leadcap.errors import StoreError
 from leadcap.groupcommit import GroupCommit
 from leadcap.intake import phone
 from leadcap.intake.submission import Submission
+from leadcap.notify import channels
 from leadcap.ops import deadletters, health
 from leadcap.ops.services import Services, require_url
+from leadcap.privacy import retention
 from leadcap.settings import Settings
 from leadcap.stores.redis import Redis
 from leadcap.webhooks.delivery import Deliverer
@@ -115,7 +117,7 @@ async def run_worker(settings: Settings, *, concurrency: int | None = None) -> N
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
 
-    services = await Services.open(settings, pg_pool_size=6)  # 4 for leads, 2 for webhooks
+    services = await Services.open(settings, pg_pool_size=7)  # 4 leads, 2 webhooks, 1 retention
     services.request_log.start()
 
     async def failed(item: Submission) -> None:
@@ -138,9 +140,19 @@ async def run_worker(settings: Settings, *, concurrency: int | None = None) -> N
     )
     brokers = make_brokers(settings, writer, bury)
     beat = asyncio.create_task(_heartbeat(services.redis, brokers[0].consumer_name, stop))
-    deliverer = Deliverer(services.postgres.webhooks, settings, on_attempt=services.request_log.record)
+    deliverer = Deliverer(
+        services.postgres.webhooks,
+        settings,
+        on_attempt=services.request_log.record,
+        transports=channels.transports(settings),  # Telegram, Bale and email ride the same loop
+    )
     delivering = asyncio.create_task(deliverer.run(stop))
     counting = asyncio.create_task(_count_webhooks(services.redis, deliverer, stop))
+    keeping = asyncio.create_task(
+        retention.daily(services.postgres, services.redis, services.mongo, settings.lead_retention_days, stop)
+        if settings.lead_retention_days
+        else stop.wait()
+    )
     log.info(
         "worker %s consuming %s on %d server(s)", brokers[0].consumer_name, keys.LEAD_STREAM, len(brokers)
     )
@@ -157,6 +169,7 @@ async def run_worker(settings: Settings, *, concurrency: int | None = None) -> N
         await beat
         await delivering
         await counting
+        await keeping
         for broker in brokers:
             await broker.shutdown()
         await services.close()

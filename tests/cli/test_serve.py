@@ -60,13 +60,12 @@ def test_two_embedded_instances_side_by_side_and_clean_stop(tmp_path: Path) -> N
         assert httpx.post(url_b + "/api/leads/", json={"phone": number}).status_code == 202
 
         # Other commands find the running stores through the data folder.
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            exported = servers.leadcap("export-leads", "--format", "jsonl", env=env_a)
-            if factories.e164(number) in exported.stdout:
-                break
-            time.sleep(0.3)
-        assert exported.returncode == 0 and factories.e164(number) in exported.stdout, exported.stderr
+        def exported() -> bool:
+            done = servers.leadcap("export-leads", "--format", "jsonl", env=env_a)
+            assert done.returncode == 0, done.stderr
+            return factories.e164(number) in done.stdout
+
+        servers.wait_until(exported, "the lead never reached export-leads", timeout=20, every=0.3)
         health = servers.leadcap("health", "--json", env=env_b)
         assert health.returncode == 0, health.stdout + health.stderr
         urls_a = json.loads((tmp_path / "a" / "data" / "stores.json").read_text())["urls"]
@@ -137,10 +136,12 @@ def test_two_serves_started_at_once_on_one_folder_leave_one_running(tmp_path: Pa
         for n in (1, 2)
     ]
     try:
-        deadline = time.monotonic() + 60
-        while not any(p.popen and p.popen.poll() is not None for p in both):
-            assert time.monotonic() < deadline, [p.output() for p in both]
-            time.sleep(0.1)
+        servers.wait_until(
+            lambda: any(p.popen and p.popen.poll() is not None for p in both),
+            "neither serve stopped",
+            timeout=60,
+            every=0.1,
+        )
         loser, winner = both if both[0].popen and both[0].popen.poll() is not None else both[::-1]
         assert loser.popen and winner.popen and loser.popen.returncode == 1, loser.output()
         assert f"(pid {winner.popen.pid}) already runs on {folder.resolve()}" in loser.output()

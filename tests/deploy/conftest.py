@@ -22,7 +22,7 @@ from tests.deploy import helpers
 from tests.deploy.helpers import Nginx, Roles, Running
 from tests.servers import Stores
 
-# The built page as the Dockerfile lays it out: index.html and hashed files under assets/.
+# The built page as the Dockerfile lays it out: the Persian template and hashed files under assets/.
 INDEX_HTML = "<!doctype html><html><head><title>deploy test</title></head><body>built page</body></html>"
 ASSET_JS = "export const greeting = 'hello from a hashed asset';\n" * 40  # big enough to gzip
 ASSET = "index-abc123.js"
@@ -64,7 +64,7 @@ def build_dist(folder: Path) -> tuple[Path, Path]:
     """The web image's /opt/leadcap/ui, and the edge image's copy of its assets."""
     dist = folder / "dist"
     (dist / "assets").mkdir(parents=True)
-    (dist / "index.html").write_text(INDEX_HTML)
+    (dist / "template.fa.html").write_text(INDEX_HTML)  # the page leadcap fills (no slots here)
     (dist / "assets" / ASSET).write_text(ASSET_JS)
     edge_root = folder / "edge"
     shutil.copytree(dist / "assets", edge_root / "assets")  # Dockerfile: COPY --from=ui dist/assets
@@ -109,6 +109,7 @@ async def stack(
             "LEADCAP_EDGE_DIR": str(edge_page),
             # A real campaign has trust badges: their image origins must reach the edge's page.
             "LEADCAP_CAMPAIGN_FILE": str(CAMPAIGN_FILE),
+            "LEADCAP_ASSETS_DIR": str(CAMPAIGN_FILE.parent / "assets.example"),  # its logo
         }
     )
     home = deploy_dir / "home"  # like the image's empty working directory: no ./.env

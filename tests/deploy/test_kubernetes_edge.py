@@ -367,7 +367,7 @@ async def test_flush_cache_reaches_every_pods_edge(pods: tuple[Stack, list[Pod],
     returns once every web process has reloaded and rewritten its own pod's page; the very next
     GET / through either pod's nginx is the new build, answered from that pod's file."""
     stack, running, redis_url = pods
-    index = stack.dist / "index.html"
+    index = stack.dist / "template.fa.html"
     original = index.read_text()
     clients = [tls_client(pod.edge) for pod in running]
     try:
@@ -399,5 +399,5 @@ async def test_flush_cache_reaches_every_pods_edge(pods: tuple[Stack, list[Pod],
         for http in clients:
             await http.aclose()
         cleanup = aioredis.Redis.from_url(redis_url)
-        await cleanup.delete(keys.LANDING_HTML)
+        await cleanup.delete(keys.LANDING_CAMPAIGN)
         await cleanup.aclose()

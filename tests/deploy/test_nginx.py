@@ -186,7 +186,7 @@ async def test_flush_cache_reaches_the_page_nginx_serves(
 ) -> None:
     """The promise through the edge: after `leadcap flush-cache` returns, the very next GET /
     through nginx is the new build, and nginx serves it from its file again."""
-    index = stack.dist / "index.html"
+    index = stack.dist / "template.fa.html"
     original = index.read_text()
     async with helpers.edge_client(edge) as http:
         await http.get("/")  # a first view: counted by leadcap, the browser marked
@@ -205,7 +205,7 @@ async def test_flush_cache_reaches_the_page_nginx_serves(
             index.write_text(original)
             flush_cache(stack)
             # tests/web/test_landing.py's servers share this Redis db: leave no shared copy behind
-            await stack_redis.delete(keys.LANDING_HTML)
+            await stack_redis.delete(keys.LANDING_CAMPAIGN)
         assert helpers.without_policy((await http.get("/")).text) == original
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -102,6 +103,17 @@ class Deployed:
     container_urls: dict[str, dict[str, str]]  # what each service was given (through the relays)
 
 
+def write_campaign(path: Path, headline: str | None) -> None:
+    """The demo campaign with the example's logo (from the mounted assets folder) and, if given,
+    this Persian headline."""
+    data = json.loads((servers.ROOT / "web" / "campaign.default.json").read_text(encoding="utf-8"))
+    data["logo"] = {"src": "logo.svg", "width": 32, "height": 32}
+    if headline:
+        data["locales"]["fa"]["headline"] = headline
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    path.chmod(0o644)
+
+
 @pytest.fixture(scope="session")
 async def deployed(
     built: Built, stores: Stores, tmp_path_factory: pytest.TempPathFactory
@@ -117,7 +129,14 @@ async def deployed(
     tls.mkdir()
     acme.mkdir(mode=0o755)  # nginx's workers (not root) read certbot's files
     acme.chmod(0o755)
-    stack = Stack(folder / "override.yml", tls, acme)
+    # ./campaign as compose mounts it into web: the campaign file and its images, read at run time.
+    campaign = folder / "campaign"
+    (campaign / "assets").mkdir(parents=True)
+    for path in (campaign, campaign / "assets"):
+        path.chmod(0o755)  # web runs as uid 10001
+    shutil.copy(servers.ROOT / "web" / "assets.example" / "logo.svg", campaign / "assets" / "logo.svg")
+    write_campaign(campaign / "campaign.json", headline=None)
+    stack = Stack(folder / "override.yml", tls, acme, campaign)
     relays = Relays(BACKEND_GATEWAY)
     try:
         # The suite's MongoDB-wire server answers as a replica set member at its loopback address,
@@ -130,7 +149,7 @@ async def deployed(
             "web": app,
             "worker": app,
         }
-        stack.override.write_text(override(urls, edge_conf(folder), tls, acme))
+        stack.override.write_text(override(urls, edge_conf(folder), tls, acme, campaign))
         started = time.monotonic()
         stack.start()
         REPORT["compose_up_s"] = round(time.monotonic() - started, 1)

@@ -44,7 +44,7 @@ def edge_conf(folder: Path) -> Path:
     return conf
 
 
-def override(urls: dict[str, dict[str, str]], conf: Path, tls: Path, acme: Path) -> str:
+def override(urls: dict[str, dict[str, str]], conf: Path, tls: Path, acme: Path, campaign: Path) -> str:
     """The override file's text (YAML: `!override` replaces compose's list of ports; volumes
     are merged by their path in the container, so these replace ./tls and ./acme)."""
 
@@ -57,8 +57,18 @@ def override(urls: dict[str, dict[str, str]], conf: Path, tls: Path, acme: Path)
         [
             "services:",
             *environment("migrate", {}),
-            *environment("web", {"LEADCAP_RATE_LIMIT": RATE_LIMIT}),
+            *environment(
+                "web",
+                {
+                    "LEADCAP_RATE_LIMIT": RATE_LIMIT,
+                    # .env.docker's commented pair, for the folder compose mounts as ./campaign
+                    "LEADCAP_CAMPAIGN_FILE": "/etc/leadcap/campaign/campaign.json",
+                    "LEADCAP_ASSETS_DIR": "/etc/leadcap/campaign/assets",
+                },
+            ),
             '    ports: ["127.0.0.1::8000"]',
+            "    volumes:",
+            f"      - {json.dumps(f'{campaign}:/etc/leadcap/campaign:ro')}",
             *environment("worker", {}),
             "  tls-bootstrap:",
             f"    volumes: [{json.dumps(f'{tls}:/etc/leadcap/tls')}]",
@@ -84,6 +94,7 @@ class Stack:
     override: Path
     tls: Path  # the folder mounted as ./tls: what tls-bootstrap wrote, or a test installed
     acme: Path  # the folder mounted as ./acme: certbot's webroot
+    campaign: Path  # the folder mounted as ./campaign: the campaign file and its images
     edge_url: str = ""  # HTTPS
     edge_http_url: str = ""
     web_url: str = ""

@@ -18,12 +18,12 @@ import httpx
 
 from tests import factories
 from tests.deploy.helpers import nginxconf
-from tests.images.conftest import Built, Deployed
+from tests.images.conftest import Built, Deployed, write_campaign
 from tests.images.engine import docker
 from tests.images.stack import SERVICES
 from tests.servers import wait_for, wait_for_lead
 
-MARK = "<!-- flushed by tests/images -->"
+MARK = "پیام تازه از tests/images"  # a headline: escaped like any copy, so no markup
 
 
 def test_compose_ran_migrate_then_web_worker_and_the_edge_healthy(deployed: Deployed) -> None:
@@ -120,9 +120,10 @@ async def test_the_edge_serves_the_built_assets_itself(deployed: Deployed) -> No
 
 
 async def test_flush_cache_through_the_container_holds_its_promise(deployed: Deployed) -> None:
-    """A new build (a marked copy of the image's page, in the web container's /tmp) published with
-    `leadcap flush-cache` run in that container: once it returns, every web process and the edge
-    (its page file, for a browser already counted) serve the new build on the next request."""
+    """The campaign file compose mounts (./campaign), changed on the host and published with
+    `leadcap flush-cache` run in the web container: once it returns, every web process and the
+    edge (its page file, for a browser already counted) serve the new copy on the next request,
+    with no rebuild; a bad file exits 1 naming the field and changes nothing."""
     stack = deployed.stack
 
     async def pages() -> list[str]:
@@ -138,21 +139,25 @@ async def test_flush_cache_through_the_container_holds_its_promise(deployed: Dep
                 *[(await web.get("/")).text for _ in range(8)],  # two Sanic processes answer
             ]
 
-    assert not any(MARK in page for page in await pages())
-    new_build = (
-        "import pathlib, shutil; shutil.copytree('/opt/leadcap/ui', '/tmp/ui')\n"
-        "for page in pathlib.Path('/tmp/ui').glob('index*.html'):\n"
-        f"    page.write_text(page.read_text().replace('</body>', {MARK!r} + '</body>'))"
-    )
-    stack.exec("web", "python", "-c", new_build)
-    flushed = stack.exec("web", "env", "LEADCAP_UI_DIST=/tmp/ui", "leadcap", "flush-cache").stdout
+    first = await pages()
+    assert not any(MARK in page for page in first)
+    assert all('src="/campaign-assets/logo.svg"' in page for page in first)  # from the mounted folder
+    async with httpx.AsyncClient(base_url=stack.web_url, timeout=10) as web:
+        assert (await web.get("/campaign-assets/logo.svg")).status_code == 200
+    campaign = stack.campaign / "campaign.json"
     try:
+        write_campaign(campaign, MARK)
+        flushed = stack.exec("web", "leadcap", "flush-cache").stdout
         assert "2 web process(es) serving it" in flushed, flushed  # LEADCAP_WEB_WORKERS=2 (.env.docker)
         served = await pages()
         assert all(MARK in page for page in served), [MARK in page for page in served]
-    finally:  # the image's own build again, for whatever runs next
+        campaign.write_text(campaign.read_text().replace(MARK, " "))
+        refused = stack.exec("web", "leadcap", "flush-cache", check=False)
+        assert refused.returncode == 1 and "locales.fa.headline" in refused.stderr, refused.stderr
+        assert all(MARK in page for page in await pages())  # the good page stays
+    finally:  # the first campaign again, for whatever runs next
+        write_campaign(campaign, None)
         stack.exec("web", "leadcap", "flush-cache")
-        stack.exec("web", "rm", "-rf", "/tmp/ui")
 
 
 async def test_docker_stop_of_the_worker_under_load_loses_nothing(

@@ -21,9 +21,11 @@ class Store:
         self.fail = fail or set()
         self.transient = transient
         self.batches: list[list[int]] = []
+        self.writing = asyncio.Event()  # set once a write is in flight
 
     async def write(self, items: Sequence[int]) -> None:
-        await asyncio.sleep(self.delay)
+        self.writing.set()
+        await asyncio.sleep(self.delay)  # the write's own duration: what the batching works around
         if self.transient:
             self.transient -= 1
             raise StoreError("postgres", "connection refused", transient=True)
@@ -50,37 +52,33 @@ async def test_concurrent_items_share_a_write() -> None:
     assert (writer.written, writer.batches) == (50, len(store.batches))
 
 
+async def arrive_during_and_after_a_write(store: Store, writer: GroupCommit[int]) -> None:
+    """Item 0's write in flight, 1-5 arrive during it, 6-10 once it is done (during a linger, if
+    the writer has one): returns when all are written."""
+    first = asyncio.create_task(writer.submit(0))
+    await store.writing.wait()
+    during = [asyncio.create_task(writer.submit(i)) for i in range(1, 6)]
+    await first  # the flusher has taken 1-5 (no linger) or is lingering on them
+    await asyncio.gather(*during, *(writer.submit(i) for i in range(6, 11)))
+
+
 async def test_under_load_the_next_batch_lingers_to_fill() -> None:
     store = Store(delay=0.05)
-    writer = GroupCommit(store.write, max_batch=100, linger_s=1.0)
-    first = asyncio.create_task(writer.submit(0))
-    await asyncio.sleep(0.01)  # the first write is in flight
-    later = []
-    for i in range(1, 11):  # arrive during the write and the linger that follows it
-        later.append(asyncio.create_task(writer.submit(i)))
-        await asyncio.sleep(0.02)
-    await asyncio.gather(first, *later)
+    await arrive_during_and_after_a_write(store, GroupCommit(store.write, max_batch=100, linger_s=1.0))
     assert store.batches == [[0], list(range(1, 11))]
 
 
 async def test_without_a_linger_the_next_batch_goes_as_soon_as_the_write_ends() -> None:
     store = Store(delay=0.05)
-    writer = GroupCommit(store.write, max_batch=100)
-    first = asyncio.create_task(writer.submit(0))
-    await asyncio.sleep(0.01)
-    later = []
-    for i in range(1, 11):
-        later.append(asyncio.create_task(writer.submit(i)))
-        await asyncio.sleep(0.02)
-    await asyncio.gather(first, *later)
-    assert len(store.batches) >= 3
+    await arrive_during_and_after_a_write(store, GroupCommit(store.write, max_batch=100))
+    assert store.batches == [[0], [1, 2, 3, 4, 5], [6, 7, 8, 9, 10]]
 
 
 async def test_a_full_batch_does_not_wait_out_the_linger() -> None:
     store = Store(delay=0.05)
     writer = GroupCommit(store.write, max_batch=5, linger_s=10.0)
     first = asyncio.create_task(writer.submit(0))
-    await asyncio.sleep(0.01)
+    await store.writing.wait()
     started = time.monotonic()
     await asyncio.gather(first, *(writer.submit(i) for i in range(1, 6)))
     assert time.monotonic() - started < 2.0
@@ -146,11 +144,11 @@ async def test_on_refused_is_retried_while_transient_and_fails_the_caller_when_i
         await asyncio.wait_for(writer.submit(3), 5)
 
 
-async def cancel_the_first_of_two(writer: GroupCommit[int]) -> None:
+async def cancel_the_first_of_two(store: Store, writer: GroupCommit[int]) -> None:
     """Submit 1 and 2 together, cancel 1's caller while their write is in flight, wait for 2."""
     doomed = asyncio.create_task(writer.submit(1))
     kept = asyncio.create_task(writer.submit(2))
-    await asyncio.sleep(0.01)
+    await store.writing.wait()
     doomed.cancel()
     with pytest.raises(asyncio.CancelledError):
         await doomed
@@ -164,7 +162,7 @@ async def test_a_cancelled_caller_does_not_stop_the_batch() -> None:
     async def on_written(items: Sequence[int]) -> None:
         written.extend(items)
 
-    await cancel_the_first_of_two(GroupCommit(store.write, max_batch=10, on_written=on_written))
+    await cancel_the_first_of_two(store, GroupCommit(store.write, max_batch=10, on_written=on_written))
     assert written == [1, 2]  # the cancelled caller's item was still written (it is idempotent)
 
 
@@ -178,9 +176,9 @@ async def test_a_cancelled_callers_failure_is_not_left_unretrieved() -> None:
     previous = loop.get_exception_handler()
     loop.set_exception_handler(lambda _loop, context: reported.append(str(context.get("message"))))
     try:
-        await cancel_the_first_of_two(writer)
+        await cancel_the_first_of_two(store, writer)
         gc.collect()  # the report comes when the future is collected: make that happen now
-        await asyncio.sleep(0)
+        await asyncio.sleep(0)  # one turn of the loop, for a report it would schedule
     finally:
         loop.set_exception_handler(previous)
     assert store.batches == [[2]]  # the batch failed on item 1, then item 2 went through alone

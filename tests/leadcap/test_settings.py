@@ -369,3 +369,18 @@ def test_config_spells_values_as_the_docs_do() -> None:
         if name not in secrets and not value.startswith("(")
     }
     assert settings.parse(plain).masked() == shown
+
+
+def test_bot_api_addresses_default_to_the_apis_and_never_show_a_password() -> None:
+    default = settings.parse({})
+    assert (default.telegram_base_url, default.bale_base_url) == (
+        "https://api.telegram.org",
+        "https://tapi.bale.ai",
+    )
+    proxied = settings.parse(
+        {"BALE_BASE_URL": "https://u:hunter2@proxy.internal:8443", "PUBLIC_URL": "https://x.ir"}
+    )
+    assert proxied.bale_base_url == "https://u:hunter2@proxy.internal:8443"  # private addresses are allowed
+    assert "hunter2" not in proxied.masked()["LEADCAP_BALE_BASE_URL"]
+    with pytest.raises(ConfigError, match="LEADCAP_TELEGRAM_BASE_URL"):
+        settings.parse({"TELEGRAM_BASE_URL": "ftp://api.telegram.org"})

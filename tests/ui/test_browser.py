@@ -1,4 +1,5 @@
-"""The landing page in a real Chromium against real `leadcap serve`s, one per locale (`nox -s ui`).
+"""The landing page in a real Chromium against real `leadcap serve`s, one per locale (`nox -s ui`),
+each filling the build's template at run time from a campaign file that is not the build's.
 
 The figures (FCP against a plain static server, click feedback, CLS, axe) are printed and the
 screenshots of both locales at 390 and 1280 px are left in test-output/browser/."""
@@ -14,6 +15,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from leadcap.landing import campaign as rules
+from leadcap.landing import template
 from tests import servers
 from tests.servers import Process, Server, wait_for_lead
 
@@ -22,12 +25,43 @@ DIST = servers.ROOT / "web" / "ui" / "dist"
 OUT = servers.ROOT / "test-output" / "browser"
 
 
+# The campaign the servers are given at run time: not the build's demo, with copy that must be
+# escaped (a `</script>` and quotes in the brand), a logo and a badge from LEADCAP_ASSETS_DIR.
+BRAND = {"fa": 'نوآوران "پارس" </script>', "en": 'Pars "Novin" </script> & Co'}
+HEADLINE = {"fa": "مشاوره‌ی حقوقی، همین امروز", "en": "Legal advice, today."}
+
+
+def campaign_file(folder: Path) -> tuple[Path, Path]:
+    """A campaign file and its images folder, written under `folder`."""
+    data = json.loads(rules.DEFAULT_FILE.read_text(encoding="utf-8"))
+    for lang in ("fa", "en"):
+        data["locales"][lang].update(brand=BRAND[lang], headline=HEADLINE[lang])
+    assets = folder / "assets"
+    assets.mkdir(parents=True)
+    logo = (servers.ROOT / "web" / "assets.example" / "logo.svg").read_text()
+    (assets / "logo.svg").write_text(logo)
+    (assets / "seal.svg").write_text(logo)
+    data["logo"] = {"src": "logo.svg", "width": 32, "height": 32}
+    seal = {"image": "seal.svg", "link": "https://seal.example/", "width": 64, "height": 64}
+    data["badges"] = [{**seal, "alt": {"fa": "نماد اعتماد", "en": "Trust seal"}}]
+    path = folder / "campaign.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return path, assets
+
+
 @pytest.fixture(scope="module")
 def ui_servers(env: dict[str, str], run_dir: Path) -> Iterator[dict[str, Server]]:
-    assert (DIST / "index.fa.html").is_file(), "build the front end first: (cd web/ui && npm run build)"
+    assert (DIST / "template.fa.html").is_file(), "build the front end first: (cd web/ui && npm run build)"
+    campaign, assets = campaign_file(run_dir / "ui-campaign")
     running = {
         locale: servers.start_server(
-            {**env, "LEADCAP_UI_DIST": str(DIST), "LEADCAP_LOCALE": locale},
+            {
+                **env,
+                "LEADCAP_UI_DIST": str(DIST),
+                "LEADCAP_LOCALE": locale,
+                "LEADCAP_CAMPAIGN_FILE": str(campaign),
+                "LEADCAP_ASSETS_DIR": str(assets),
+            },
             run_dir / f"ui-serve-{locale}.log",
         )
         for locale in ("fa", "en")
@@ -45,7 +79,12 @@ async def test_landing_page_in_chromium(
     result = subprocess.run(
         ["node", "e2e/landing.mjs"],
         cwd=servers.ROOT / "web" / "ui",
-        env={**os.environ, "BASE_URLS": urls, "OUT_DIR": str(OUT)},
+        env={
+            **os.environ,
+            "BASE_URLS": urls,
+            "OUT_DIR": str(OUT),
+            "EXPECT_TEXT": json.dumps({lang: [BRAND[lang], HEADLINE[lang]] for lang in ("fa", "en")}),
+        },
         capture_output=True,
         text=True,
         timeout=480,
@@ -108,3 +147,12 @@ async def test_code_step_in_chromium(
         )
 
     assert await servers.wait_for(verified, timeout=20)
+
+
+@pytest.mark.parametrize("locale", ["fa", "en"])
+def test_the_page_filled_at_run_time_is_the_page_react_renders(locale: str) -> None:
+    """The build renders its demo campaign with React (index.<locale>.html) and writes the same
+    page with slots (template.<locale>.html): filled here with that campaign, it is the same
+    bytes, so a page filled from any campaign hydrates without a mismatch."""
+    demo = rules.load(None)
+    assert template.render(DIST, demo, locale) == (DIST / f"index.{locale}.html").read_bytes()

@@ -1,7 +1,7 @@
-"""The campaign view in Persian through a real `leadcap serve`: Solar Hijri dates and Persian
-digits on a known date, times in LEADCAP_TIMEZONE, phones as a visitor writes them, date filters
-typed in either calendar (hostile ones answered with the form), the CSV's byte-order mark,
-columns and zone, the admin's font, and `admin list-users` in the zone.
+"""The campaign view in Persian through the app `create_app()` builds, in process: Solar Hijri
+dates and Persian digits on a known date, times in LEADCAP_TIMEZONE, phones as a visitor writes
+them, date filters typed in either calendar (hostile ones answered with the form), the CSV's
+byte-order mark, columns and zone, the admin's font, and `admin list-users` in the zone.
 
 Its own database (leads seeded at known instants) and its own Redis database.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
@@ -27,8 +27,8 @@ from leadcap.ids import uuid7
 from leadcap.intake.submission import Submission
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.postgres.migrate import migrate
-from tests import servers
-from tests.servers import Server, Stores, client, on_db
+from tests import inprocess, servers
+from tests.servers import Stores, on_db
 from tests.web.test_campaign_view import PASSWORD, add_user, set_cookies, sign_in, value
 
 REDIS_DB = 15  # its own Redis database (each module that flushes one has its own)
@@ -71,17 +71,17 @@ def fa_env(env: dict[str, str], fa_db: str, stores: Stores, run_dir: Path) -> di
 
 
 @pytest.fixture(scope="module")
-def fa_stack(fa_env: dict[str, str], run_dir: Path) -> Iterator[Server]:
-    server = servers.start_server(fa_env, run_dir / "admin-fa-serve.log")
-    add_user(fa_env, "ops")
-    yield server
-    server.process.stop()
+async def fa_stack(fa_env: dict[str, str]) -> AsyncIterator[inprocess.App]:
+    """The app in this process (nothing here needs a process of its own)."""
+    async with inprocess.running(fa_env) as app:
+        add_user(fa_env, "ops")
+        yield app
 
 
 @pytest.fixture
-async def signed_in(fa_stack: Server) -> AsyncIterator[httpx.AsyncClient]:
+async def signed_in(fa_stack: inprocess.App) -> AsyncIterator[httpx.AsyncClient]:
     """A client signed in as ops, its session cookie sent by hand (Secure cookies, plain HTTP)."""
-    async with client(fa_stack.url, "127.33.0.1") as http:
+    async with fa_stack.client("127.33.0.1") as http:
         token = value(set_cookies(await sign_in(http, "ops", PASSWORD))["leadcap_admin"])
         http.headers["cookie"] = f"leadcap_admin={token}"
         yield http
@@ -213,8 +213,8 @@ async def test_csv_starts_with_a_byte_order_mark_and_has_the_exports_columns_in_
             assert known["first_submitted_jalali"] == "1405-01-01"
 
 
-async def test_the_persian_pages_font_is_served_from_the_build(fa_stack: Server) -> None:
-    async with client(fa_stack.url, "127.33.0.2") as http:
+async def test_the_persian_pages_font_is_served_from_the_build(fa_stack: inprocess.App) -> None:
+    async with fa_stack.client("127.33.0.2") as http:
         css = (await http.get("/admin/static/admin.css")).text
         assert '@font-face{font-family:Vazirmatn;src:url(vazirmatn.woff2) format("woff2")' in css
         font = await http.get("/admin/static/vazirmatn.woff2")
@@ -223,7 +223,7 @@ async def test_the_persian_pages_font_is_served_from_the_build(fa_stack: Server)
 
 
 async def test_list_users_shows_times_in_the_zone(
-    fa_stack: Server, fa_env: dict[str, str], fa_db: str
+    fa_stack: inprocess.App, fa_env: dict[str, str], fa_db: str
 ) -> None:
     listed = servers.leadcap("admin", "list-users", env=fa_env)
     assert listed.returncode == 0, listed.stderr

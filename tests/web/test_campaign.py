@@ -53,8 +53,20 @@ def test_days_that_are_not_a_run_are_listed() -> None:
     assert "on Saturday, Monday and Wednesday" in campaign.call_back_sentence(hours, "en")
 
 
+def badge(image: str) -> dict[str, Any]:
+    return {
+        "image": image,
+        "link": "https://seal.example/",
+        "width": 90,
+        "height": 90,
+        "alt": {"fa": "نماد", "en": "seal"},
+    }
+
+
 def test_the_documented_example_allows_its_badges_through_the_csp() -> None:
-    example = campaign.load(campaign.DEFAULT_FILE.with_name("campaign.example.json"))
+    folder = campaign.DEFAULT_FILE.parent
+    example = campaign.load(folder / "campaign.example.json", folder / "assets.example")
+    assert example.data.logo is not None and example.data.logo.src == "/campaign-assets/logo.svg"
     assert example.image_origins == ("https://trustseal.enamad.ir", "https://logo.samandehi.ir")
     assert example.copy("fa").phone_display == "۰۵۱ ۳۸۰۰ ۱۲۳۴"
     assert "۸:۳۰ تا ۲۰" in example.copy("fa").call_back
@@ -63,22 +75,26 @@ def test_the_documented_example_allows_its_badges_through_the_csp() -> None:
 def test_badge_images_are_the_only_extra_origins() -> None:
     data = default()
     data["badges"] = [
-        {"image": "https://trustseal.enamad.ir/logo.aspx?id=1", "link": "https://trustseal.enamad.ir/?id=1"},
-        {"image": "https://logo.samandehi.ir/logo.aspx?id=2", "link": "https://logo.samandehi.ir/x"},
-        {"image": "https://trustseal.enamad.ir/other.png", "link": "https://trustseal.enamad.ir/"},
+        badge("https://trustseal.enamad.ir/logo.aspx?id=1"),
+        badge("https://logo.samandehi.ir/logo.aspx?id=2"),
+        badge("https://trustseal.enamad.ir/other.png"),
     ]
     assert campaign.parse(data).image_origins == ("https://trustseal.enamad.ir", "https://logo.samandehi.ir")
 
 
-def test_badge_origins_are_lowercased_with_their_port_and_local_images_add_none() -> None:
+def test_badge_origins_are_lowercased_with_their_port_and_local_images_add_none(tmp_path: Path) -> None:
     data = default()
     data["badges"] = [
-        {"image": "https://Seal.Example.IR:8443/logo.png"},
-        {"image": "https://seal.example.ir:8443/other.png#x"},
-        {"image": "https://a-b.example?id=1"},
-        {"image": "badge.svg"},  # a local file: served from 'self'
+        badge("https://Seal.Example.IR:8443/logo.png"),
+        badge("https://seal.example.ir:8443/other.png#x"),
+        badge("https://a-b.example?id=1"),
+        badge("badge.svg"),  # a local file: served from 'self'
     ]
-    assert campaign.parse(data).image_origins == ("https://seal.example.ir:8443", "https://a-b.example")
+    (tmp_path / "badge.svg").write_text("<svg/>")
+    assert campaign.parse(data, tmp_path).image_origins == (
+        "https://seal.example.ir:8443",
+        "https://a-b.example",
+    )
 
 
 @pytest.mark.parametrize(
@@ -113,7 +129,7 @@ def test_a_badge_image_that_could_rewrite_the_csp_is_refused(image: str) -> None
     """Badge origins go into the CSP's img-src: only https://host[:port] may, never a wildcard,
     a `;` that starts another directive, a space, a user name or a control character."""
     data = default()
-    data["badges"] = [{"image": "https://seal.example/ok.png"}, {"image": image}]
+    data["badges"] = [badge("https://seal.example/ok.png"), badge(image)]
     with pytest.raises(ConfigError) as caught:
         campaign.parse(data)
     assert caught.value.variable == "LEADCAP_CAMPAIGN_FILE" and "badges.1.image" in caught.value.message

@@ -551,3 +551,41 @@ def test_no_phone_number_or_session_token_in_the_logs(stack: Server, run_dir: Pa
         text = (run_dir / name).read_text(errors="replace")
         assert not re.search(r"\+98\d{10}|09\d{9}", text), name
         assert "leadcap_admin" not in text and "csrf" not in text.lower(), name
+
+
+async def test_erase_asks_first_needs_the_csrf_token_and_is_audited(
+    stack: Server, own_env: dict[str, str], own_pg: asyncpg.Pool
+) -> None:
+    add_user(own_env, "ops")
+    number = factories.mobile()
+    async with client(stack.url, "127.31.6.1") as http:
+        posted = await http.post("/api/leads/", json={"phone": number})
+        assert posted.status_code == 202
+    lead_id, phone = posted.json()["id"], posted.json()["phone"]
+
+    async def lead() -> bool:
+        return bool(await own_pg.fetchval("SELECT count(*) FROM leads WHERE id = $1::uuid", lead_id))
+
+    assert await wait_for(lead, 20)
+    async with client(stack.url, "127.31.6.2") as http:
+        cookie = await signed_in(http, "ops")
+        listing = await http.get("/admin/leads", headers=cookie)
+        assert f'href="/admin/leads/{lead_id}/erase"' in listing.text
+        asking = await http.get(f"/admin/leads/{lead_id}/erase", params={"lang": "en"}, headers=cookie)
+        assert asking.status_code == 200 and phone not in asking.text and phone[:5] in asking.text
+        assert f'action="/admin/leads/{lead_id}/erase"' in asking.text
+        forged = await http.post(f"/admin/leads/{lead_id}/erase", data={"csrf": "x" * 43}, headers=cookie)
+        assert forged.status_code == 403 and await lead()
+        erased = await http.post(
+            f"/admin/leads/{lead_id}/erase", data={"csrf": csrf_of(asking.text)}, headers=cookie
+        )
+        assert erased.status_code == 303 and erased.headers["location"] == "/admin/leads?erased=1"
+        assert not await lead()
+        assert not await own_pg.fetchval("SELECT count(*) FROM submissions WHERE phone = $1", phone)
+        audit = await own_pg.fetch("SELECT * FROM lead_status_changes WHERE lead_id = $1::uuid", lead_id)
+        trail = [(a["old_status"], a["new_status"], a["changed_by"]) for a in audit]
+        assert trail == [("new", "erased", "ops")]
+        for path in (f"/admin/leads/{lead_id}/erase", "/admin/leads/not-a-lead/erase"):
+            assert (await http.get(path, headers=cookie)).status_code == 404
+            gone = await http.post(path, data={"csrf": csrf_of(asking.text)}, headers=cookie)
+            assert gone.status_code == 404

@@ -1,8 +1,8 @@
-"""Stores failing under a real server: Redis down, PostgreSQL down, both down, a store that hangs."""
+"""Stores failing under the app (in process, or a real server beside a worker): Redis down,
+PostgreSQL down, both down, a store that hangs."""
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import threading
 import time
@@ -15,7 +15,7 @@ import pytest
 from leadcap import __version__
 from leadcap.ops import embedded
 from leadcap.stores.postgres.migrate import migrate
-from tests import factories, servers
+from tests import factories, inprocess, servers
 from tests.servers import Process, Server, Stores, client, on_db, wait_for, wait_for_lead
 
 DEAD = "127.0.0.1:9"  # the discard port: nothing listens there
@@ -50,13 +50,10 @@ def server_with(env: dict[str, str], log: Path, **overrides: str) -> Server:
     return servers.start_server({**env, **overrides}, log)
 
 
-async def test_redis_down_takes_the_direct_path(
-    env: dict[str, str], run_dir: Path, pg: asyncpg.Pool, ip: str
-) -> None:
-    server = server_with(env, run_dir / "no-redis.log", LEADCAP_REDIS_URL=f"redis://{DEAD}/0")
-    try:
+async def test_redis_down_takes_the_direct_path(env: dict[str, str], pg: asyncpg.Pool, ip: str) -> None:
+    async with inprocess.running({**env, "LEADCAP_REDIS_URL": f"redis://{DEAD}/0"}) as app:
         number = factories.mobile()
-        async with client(server.url, ip) as http:
+        async with app.client(ip) as http:
             response = await http.post("/api/leads/", json={"phone": number})
             again = await http.post("/api/leads/", json={"phone": number})
             page = await http.get("/")
@@ -68,30 +65,23 @@ async def test_redis_down_takes_the_direct_path(
         assert again.json() == {**response.json(), "duplicate": True}
         assert page.status_code == 200  # the landing page is served from memory
         assert health.status_code == 503 and health.json()["checks"]["redis"]["status"] == "down"
-    finally:
-        server.process.stop()
 
 
-async def test_redis_and_postgres_down_is_503(env: dict[str, str], run_dir: Path, ip: str) -> None:
-    server = server_with(
-        env,
-        run_dir / "nothing.log",
-        LEADCAP_REDIS_URL=f"redis://{DEAD}/0",
-        LEADCAP_DATABASE_URL=f"postgresql://postgres@{DEAD}/x",
-    )
-    try:
-        async with client(server.url, ip) as http:
-            response = await http.post("/api/leads/", json={"phone": factories.mobile()})
-            invalid = await http.post("/api/leads/", json={"phone": "nope"})
-        assert response.status_code == 503
-        assert response.json() == {
-            "error": {"code": "unavailable", "message": response.json()["error"]["message"]}
-        }
-        assert int(response.headers["Retry-After"]) >= 1
-        assert response.headers["RateLimit-Limit"] == "10"
-        assert invalid.status_code == 422  # validation still answers
-    finally:
-        server.process.stop()
+async def test_redis_and_postgres_down_is_503(env: dict[str, str], ip: str) -> None:
+    nothing = {
+        "LEADCAP_REDIS_URL": f"redis://{DEAD}/0",
+        "LEADCAP_DATABASE_URL": f"postgresql://postgres@{DEAD}/x",
+    }
+    async with inprocess.running({**env, **nothing}) as app, app.client(ip) as http:
+        response = await http.post("/api/leads/", json={"phone": factories.mobile()})
+        invalid = await http.post("/api/leads/", json={"phone": "nope"})
+    assert response.status_code == 503
+    assert response.json() == {
+        "error": {"code": "unavailable", "message": response.json()["error"]["message"]}
+    }
+    assert int(response.headers["Retry-After"]) >= 1
+    assert response.headers["RateLimit-Limit"] == "10"
+    assert invalid.status_code == 422  # validation still answers
 
 
 async def test_postgres_down_queue_holds_and_worker_retries(
@@ -113,7 +103,11 @@ async def test_postgres_down_queue_holds_and_worker_retries(
         async with client(server.url, ip.replace("127.10.", "127.12.")) as http:
             answers += [await http.post("/api/leads/", json={"phone": n}) for n in numbers[10:]]
         assert [a.status_code for a in answers] == [202] * 20
-        await asyncio.sleep(2)  # the worker is retrying with backoff by now
+
+        async def retrying() -> bool:  # the worker met PostgreSQL down and backs off
+            return "retry" in worker.output()
+
+        assert await wait_for(retrying, timeout=30), worker.output()
         pg_child = embedded.start_postgres(tmp_path, port=port)
         pool = await asyncpg.create_pool(url, min_size=1, max_size=2)
         try:
@@ -122,7 +116,6 @@ async def test_postgres_down_queue_holds_and_worker_retries(
                 assert lead["submissions"] == 1
         finally:
             await pool.close()
-        assert "retry" in worker.output()
     finally:
         worker.stop()
         server.process.stop()
@@ -131,34 +124,27 @@ async def test_postgres_down_queue_holds_and_worker_retries(
 
 @pytest.mark.parametrize("store", ["redis", "database", "mongo"])
 async def test_health_answers_within_2s_when_a_store_hangs(
-    env: dict[str, str], run_dir: Path, black_hole: str, store: str
+    env: dict[str, str], black_hole: str, store: str
 ) -> None:
     scheme = {"redis": "redis://{}/0", "database": "postgresql://postgres@{}/x", "mongo": "mongodb://{}/x"}[
         store
     ]
-    server = server_with(
-        env, run_dir / f"hang-{store}.log", **{f"LEADCAP_{store.upper()}_URL": scheme.format(black_hole)}
-    )
-    try:
-        async with client(server.url) as http:
-            started = time.monotonic()
-            response = await http.get("/api/health/")
-            took = time.monotonic() - started
-        assert took < 2.0
-        name = "postgres" if store == "database" else store
-        check = response.json()["checks"][name]
-        assert check == {"status": "down", "error": "timeout"}  # a category: no host, no port
-        assert black_hole.rsplit(":", 1)[1] not in response.text
-        expected = 200 if store == "mongo" else 503
-        assert response.status_code == expected
-        assert response.json()["status"] == ("degraded" if store == "mongo" else "down")
-    finally:
-        server.process.stop()
+    hung = {f"LEADCAP_{store.upper()}_URL": scheme.format(black_hole)}
+    async with inprocess.running({**env, **hung}) as app, app.client() as http:
+        started = time.monotonic()
+        response = await http.get("/api/health/")
+        took = time.monotonic() - started
+    assert took < 2.0
+    name = "postgres" if store == "database" else store
+    check = response.json()["checks"][name]
+    assert check == {"status": "down", "error": "timeout"}  # a category: no host, no port
+    assert black_hole.rsplit(":", 1)[1] not in response.text
+    expected = 200 if store == "mongo" else 503
+    assert response.status_code == expected
+    assert response.json()["status"] == ("degraded" if store == "mongo" else "down")
 
 
-async def test_health_ok_and_degraded(
-    server: Server, worker: Process, env: dict[str, str], run_dir: Path
-) -> None:
+async def test_health_ok_and_degraded(server: Server, worker: Process, env: dict[str, str]) -> None:
     async def healthy() -> bool:
         async with client(server.url) as http:
             return (await http.get("/api/health/")).json()["status"] == "ok"
@@ -171,10 +157,9 @@ async def test_health_ok_and_degraded(
     for name in ("postgres", "redis", "mongo"):
         assert body["checks"][name]["status"] == "ok" and body["checks"][name]["latency_ms"] >= 0
 
-    no_mongo = server_with(env, run_dir / "no-mongo.log", LEADCAP_MONGO_URL=f"mongodb://{DEAD}/x")
-    try:
-        async with client(no_mongo.url) as http:
-            response = await http.get("/api/health/")
-        assert response.status_code == 200 and response.json()["status"] == "degraded"
-    finally:
-        no_mongo.process.stop()
+    async with (
+        inprocess.running({**env, "LEADCAP_MONGO_URL": f"mongodb://{DEAD}/x"}) as app,
+        app.client() as http,
+    ):
+        response = await http.get("/api/health/")
+    assert response.status_code == 200 and response.json()["status"] == "degraded"

@@ -1,16 +1,17 @@
 """The page's language (LEADCAP_LOCALE), the language of every error.message (Accept-Language),
-and the campaign file, through a real `leadcap serve`."""
+and the campaign file, through a real `leadcap serve` and the app in process."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from tests import servers
+from tests import inprocess, servers
+from tests.inprocess import App
 from tests.servers import Server, client
 from web import campaign, messages, responses
 
@@ -41,21 +42,20 @@ def campaign_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def build(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A stand-in front-end build with one page per locale, as `npm run build` writes them."""
+    """A stand-in front-end build with one template per locale, as `npm run build` writes them."""
     dist = tmp_path_factory.mktemp("dist")
     for lang, direction in (("fa", "rtl"), ("en", "ltr")):
-        (dist / f"index.{lang}.html").write_text(
-            f'<!doctype html><html lang="{lang}" dir="{direction}" data-region="IR"><h1>{lang} build</h1>'
+        (dist / f"template.{lang}.html").write_text(
+            f'<!doctype html><html lang="{lang}" dir="{direction}" data-region="IR">'
+            f"<h1>{lang} build: ⟦headline⟧</h1>"
         )
-    (dist / "index.html").write_text("<!doctype html><h1>default build</h1>")
     return dist
 
 
 @pytest.fixture(scope="module")
-def english_server(env: dict[str, str], run_dir: Path, campaign_file: Path) -> Iterator[Server]:
-    with servers.serving(
-        {**env, "LEADCAP_LOCALE": "en", "LEADCAP_CAMPAIGN_FILE": str(campaign_file)},
-        run_dir / "english.log",
+async def english_server(env: dict[str, str], campaign_file: Path) -> AsyncIterator[App]:
+    async with inprocess.running(
+        {**env, "LEADCAP_LOCALE": "en", "LEADCAP_CAMPAIGN_FILE": str(campaign_file)}
     ) as running:
         yield running
 
@@ -109,8 +109,8 @@ async def test_the_no_js_thank_you_says_when_we_call(server: Server) -> None:
     assert DEFAULT.copy("fa").call_back in response.text
 
 
-async def test_english_locale_and_campaign_file(english_server: Server, ip: str) -> None:
-    async with client(english_server.url, ip) as http:
+async def test_english_locale_and_campaign_file(english_server: App, ip: str) -> None:
+    async with english_server.client(ip) as http:
         page = await http.get("/")
         thanks = await http.get("/?submitted=1")
         default = await http.post("/api/leads/", json={"phone": LANDLINE})
@@ -133,25 +133,26 @@ async def test_english_locale_and_campaign_file(english_server: Server, ip: str)
 
 
 async def test_the_build_of_the_configured_locale_is_served_with_the_server_region(
-    env: dict[str, str], run_dir: Path, build: Path
+    env: dict[str, str], build: Path
 ) -> None:
-    running = servers.start_server(
-        {**env, "LEADCAP_UI_DIST": str(build), "LEADCAP_LOCALE": "en", "LEADCAP_DEFAULT_REGION": "GB"},
-        run_dir / "build-locale.log",
+    async with (
+        inprocess.running(
+            {**env, "LEADCAP_UI_DIST": str(build), "LEADCAP_LOCALE": "en", "LEADCAP_DEFAULT_REGION": "GB"}
+        ) as running,
+        running.client() as http,
+    ):
+        page = await http.get("/")
+    assert page.text == (
+        '<!doctype html><html lang="en" dir="ltr" data-region="GB">'
+        "<h1>en build: Expert advice, without the wait.</h1>"
     )
-    try:
-        async with client(running.url) as http:
-            page = await http.get("/")
-    finally:
-        running.process.stop()
-    assert page.text == '<!doctype html><html lang="en" dir="ltr" data-region="GB"><h1>en build</h1>'
 
 
 @pytest.mark.parametrize(
     ("content", "named"),
     [
-        ('{"phone": {"tel": "+982191001234"}}', "has no hours"),
-        ("not json", "cannot be read as JSON"),
+        ('{"phone": {"tel": "+982191001234"}}', "phone.display must be non-empty text"),
+        ("not json", "is not valid JSON"),
     ],
 )
 def test_a_bad_campaign_file_stops_serve_with_exit_78(
@@ -159,7 +160,9 @@ def test_a_bad_campaign_file_stops_serve_with_exit_78(
 ) -> None:
     bad = tmp_path / "campaign.json"
     bad.write_text(content, encoding="utf-8")
-    result = servers.leadcap("serve", env={**env, "LEADCAP_CAMPAIGN_FILE": str(bad)}, timeout=60)
+    # A port of its own: serve checks its port first, and 8000 may be taken on a shared machine.
+    own = {**env, "LEADCAP_CAMPAIGN_FILE": str(bad), "LEADCAP_PORT": str(servers.embedded.free_port())}
+    result = servers.leadcap("serve", env=own, timeout=60)
     assert result.returncode == 78, result.stderr
     assert "LEADCAP_CAMPAIGN_FILE" in result.stderr and named in result.stderr
 

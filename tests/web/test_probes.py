@@ -1,18 +1,17 @@
-"""The orchestrator's probes on a real `leadcap serve`: /api/health/live answers while the process
-serves, /api/health/ready exactly while a POST would get its 202, both in time when stores hang,
-and neither adds store checks of its own."""
+"""The orchestrator's probes, on a real `leadcap serve` and on the app in process: /api/health/live
+answers while the app serves, /api/health/ready exactly while a POST would get its 202, both in
+time when stores hang, and neither adds store checks of its own."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from pathlib import Path
 
 import httpx
 import redis.asyncio as aioredis
 
 from leadcap.ops import embedded
-from tests import factories, servers
+from tests import factories, inprocess, servers
 from tests.servers import Server, client
 from tests.web import test_faults
 
@@ -20,58 +19,38 @@ black_hole = test_faults.black_hole  # a hung store: test_faults.py's fixture
 LIVE, READY = "/api/health/live", "/api/health/ready"
 
 
-async def probe_and_post(server: Server, ip: str) -> tuple[int, int, int]:
-    async with client(server.url, ip) as http:
-        live = await http.get(LIVE)
-        ready = await http.get(READY)
-        post = await http.post("/api/leads/", json={"phone": factories.mobile()})
+async def probe_and_post(http: httpx.AsyncClient) -> tuple[int, int, int]:
+    live = await http.get(LIVE)
+    ready = await http.get(READY)
+    post = await http.post("/api/leads/", json={"phone": factories.mobile()})
     assert live.json() == {"status": "ok"}
     assert ready.json()["status"] == ("ok" if ready.status_code == 200 else "down")
     return live.status_code, ready.status_code, post.status_code
 
 
-async def test_ready_exactly_while_a_post_gets_its_202(
-    server: Server, env: dict[str, str], run_dir: Path, ip: str
-) -> None:
+async def test_ready_exactly_while_a_post_gets_its_202(server: Server, env: dict[str, str], ip: str) -> None:
     nowhere = f"127.0.0.1:{embedded.free_port()}"
-    assert await probe_and_post(server, ip) == (200, 200, 202)
-    no_redis = servers.start_server(
-        {**env, "LEADCAP_REDIS_URL": f"redis://{nowhere}/0"}, run_dir / "ready-1.log"
-    )
-    try:  # /api/health/ says 503 down here, yet leads are kept: the direct path to PostgreSQL
-        async with client(no_redis.url) as http:
-            assert (await http.get("/api/health/")).status_code == 503
-        assert await probe_and_post(no_redis, ip) == (200, 200, 202)
-    finally:
-        no_redis.process.stop()
-    nothing = servers.start_server(
-        {
-            **env,
-            "LEADCAP_REDIS_URL": f"redis://{nowhere}/0",
-            "LEADCAP_DATABASE_URL": f"postgresql://postgres@{nowhere}/x",
-        },
-        run_dir / "ready-2.log",
-    )
-    try:
-        assert await probe_and_post(nothing, ip) == (200, 503, 503)
-    finally:
-        nothing.process.stop()
+    async with client(server.url, ip) as http:
+        assert await probe_and_post(http) == (200, 200, 202)
+    no_redis = {**env, "LEADCAP_REDIS_URL": f"redis://{nowhere}/0"}
+    async with inprocess.running(no_redis) as app, app.client(ip) as http:
+        # /api/health/ says 503 down here, yet leads are kept: the direct path to PostgreSQL
+        assert (await http.get("/api/health/")).status_code == 503
+        assert await probe_and_post(http) == (200, 200, 202)
+    nothing = {**no_redis, "LEADCAP_DATABASE_URL": f"postgresql://postgres@{nowhere}/x"}
+    async with inprocess.running(nothing) as app, app.client(ip) as http:
+        assert await probe_and_post(http) == (200, 503, 503)
 
 
-async def test_probes_answer_in_time_when_the_stores_hang(
-    env: dict[str, str], run_dir: Path, black_hole: str
-) -> None:
-    hung = servers.start_server(
-        {
-            **env,
-            "LEADCAP_REDIS_URL": f"redis://{black_hole}/0",
-            "LEADCAP_DATABASE_URL": f"postgresql://postgres@{black_hole}/x",
-            "LEADCAP_MONGO_URL": f"mongodb://{black_hole}/x",
-        },
-        run_dir / "probes-hung.log",
-    )
-    try:
-        async with client(hung.url) as http:
+async def test_probes_answer_in_time_when_the_stores_hang(env: dict[str, str], black_hole: str) -> None:
+    hung = {
+        **env,
+        "LEADCAP_REDIS_URL": f"redis://{black_hole}/0",
+        "LEADCAP_DATABASE_URL": f"postgresql://postgres@{black_hole}/x",
+        "LEADCAP_MONGO_URL": f"mongodb://{black_hole}/x",
+    }
+    async with inprocess.running(hung) as app:
+        async with app.client() as http:
 
             async def timed(path: str, every_s: float) -> list[tuple[float, httpx.Response]]:
                 """Probe `path` for 3 s (past the process's one-second report cache, so some
@@ -90,8 +69,6 @@ async def test_probes_answer_in_time_when_the_stores_hang(
         assert all(r.status_code == 503 and took < 2.0 for took, r in readies), [t for t, _ in readies]
         assert readies[-1][1].json()["checks"]["redis"] == {"status": "down", "error": "timeout"}
         assert black_hole.rsplit(":", 1)[1] not in readies[-1][1].text
-    finally:
-        hung.process.stop()
 
 
 async def test_probes_add_no_store_checks_of_their_own(server: Server, stores: servers.Stores) -> None:

@@ -173,7 +173,8 @@ async def test_the_intake_counts_on_redis_only_once_replicas_hold_the_lead(
     redis = Redis.open(sentinels.url(wait_replicas=wait_replicas))
     try:
         sub = test_accept.submission()
-        outcome = await test_accept.intake(redis, postgres).accept(sub, "1.2.3.4")
+        the_intake = test_accept.intake(redis, postgres)
+        outcome = await the_intake.accept(sub, test_accept.addr(the_intake, "1.2.3.4"))
         assert isinstance(outcome.result, Receipt) and outcome.result.degraded is degraded
         assert (await postgres.leads.recent_submission(sub.phone, 60) is not None) is degraded
     finally:

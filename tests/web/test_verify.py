@@ -1,6 +1,6 @@
-"""Phone verification through a real `leadcap serve` (LEADCAP_VERIFY=sms) and a real worker, with
-the fake Kavenegar and SMS.ir servers: the whole flow, every error row, the degraded answers, and
-no code in any log."""
+"""Phone verification through the app `create_app()` builds, in process (LEADCAP_VERIFY=sms), and
+a real worker, with the fake Kavenegar and SMS.ir servers: the whole flow, every error row, the
+degraded answers, and no code in any log."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ import itertools
 import re
 import time
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import asyncpg
 import httpx
@@ -21,8 +20,9 @@ from pymongo import MongoClient
 
 from leadcap import keys
 from leadcap.stores.redis import Redis
-from tests import factories, fakesms, servers
+from tests import factories, fakesms, inprocess, servers
 from tests.fakesms import FakeSms
+from tests.inprocess import App
 from tests.servers import Process, Server, client
 from tests.web.test_leads_api import assert_rate_headers
 
@@ -57,16 +57,16 @@ def verify_env(env: dict[str, str], fake: FakeSms, provider: str, **extra: str) 
 
 
 @pytest.fixture(scope="module")
-def kavenegar_server(env: dict[str, str], run_dir: Path, fake: FakeSms) -> Iterator[Server]:
-    with servers.serving(verify_env(env, fake, "kavenegar"), run_dir / "verify-kavenegar.log") as running:
+async def kavenegar_server(env: dict[str, str], fake: FakeSms) -> AsyncIterator[App]:
+    async with inprocess.running(verify_env(env, fake, "kavenegar")) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
-def smsir_server(env: dict[str, str], run_dir: Path, fake: FakeSms) -> Iterator[Server]:
+async def smsir_server(env: dict[str, str], fake: FakeSms) -> AsyncIterator[App]:
     """SMS.ir, with a short code life, a short cooldown and a provider timeout of half a second."""
     extra = {"LEADCAP_SMS_TIMEOUT": "0.5", "LEADCAP_VERIFY_CODE_TTL": "2", "LEADCAP_VERIFY_RESEND_AFTER": "1"}
-    with servers.serving(verify_env(env, fake, "smsir", **extra), run_dir / "verify-smsir.log") as running:
+    async with inprocess.running(verify_env(env, fake, "smsir", **extra)) as running:
         yield running
 
 
@@ -106,10 +106,10 @@ async def wait_for_lead(pg: asyncpg.Pool, phone: str, status: str) -> asyncpg.Re
 
 
 async def test_the_whole_flow(
-    kavenegar_server: Server, worker: Process, pg: asyncpg.Pool, fake: FakeSms, ip: str, env: dict[str, str]
+    kavenegar_server: App, worker: Process, pg: asyncpg.Pool, fake: FakeSms, ip: str, env: dict[str, str]
 ) -> None:
     number = factories.mobile()
-    async with client(kavenegar_server.url, ip) as http:
+    async with kavenegar_server.client(ip) as http:
         started = time.perf_counter()
         response = await http.post("/api/leads/", json={"phone": factories.persian(number), "source": "hero"})
         elapsed = time.perf_counter() - started
@@ -136,7 +136,7 @@ async def test_the_whole_flow(
         assert verified.status_code == 200, verified.text
         assert verified.json() == {"id": body["id"], "status": "verified", "phone": factories.e164(number)}
         assert_rate_headers(verified)
-    async with client(kavenegar_server.url, "127.0.0.1") as http:
+    async with kavenegar_server.client("127.0.0.1") as http:
         scraped = (await http.get("/metrics")).text
     assert 'leadcap_sms_sends_total{outcome="sent",provider="kavenegar"}' in scraped
     assert 'leadcap_verifications_total{outcome="verified"}' in scraped
@@ -150,8 +150,8 @@ async def test_the_whole_flow(
     assert len(mine) == 1 and mine[0]["status"] == "verified" and mine[0]["verified_at"]
 
 
-async def test_error_rows(kavenegar_server: Server, fake: FakeSms, ip: str) -> None:
-    async with client(kavenegar_server.url, ip, headers={"accept-language": "en"}) as http:
+async def test_error_rows(kavenegar_server: App, fake: FakeSms, ip: str) -> None:
+    async with kavenegar_server.client(ip, headers={"accept-language": "en"}) as http:
         lead_id, token, code = await code_sent(http, fake)
         path = f"/api/leads/{lead_id}"
         error = assert_error(
@@ -190,8 +190,8 @@ async def test_error_rows(kavenegar_server: Server, fake: FakeSms, ip: str) -> N
         assert_error(await http.post(path + "/resend", json={"token": token}), 404, "not_found")  # done
 
 
-async def test_five_wrong_codes_in_persian(kavenegar_server: Server, fake: FakeSms, ip: str) -> None:
-    async with client(kavenegar_server.url, ip, headers={"accept-language": "fa"}) as http:
+async def test_five_wrong_codes_in_persian(kavenegar_server: App, fake: FakeSms, ip: str) -> None:
+    async with kavenegar_server.client(ip, headers={"accept-language": "fa"}) as http:
         lead_id, token, code = await code_sent(http, fake)
         path = f"/api/leads/{lead_id}/verify"
         for left in (4, 3, 2, 1):
@@ -207,9 +207,9 @@ async def test_five_wrong_codes_in_persian(kavenegar_server: Server, fake: FakeS
         assert_error(await http.post(path, json={"code": code, "token": token}), 429, "too_many_attempts")
 
 
-async def test_a_duplicate_sends_nothing_new(kavenegar_server: Server, fake: FakeSms, ip: str) -> None:
+async def test_a_duplicate_sends_nothing_new(kavenegar_server: App, fake: FakeSms, ip: str) -> None:
     number = factories.mobile()
-    async with client(kavenegar_server.url, ip) as http:
+    async with kavenegar_server.client(ip) as http:
         first = (await http.post("/api/leads/", json={"phone": number})).json()
         again = (await http.post("/api/leads/", json={"phone": factories.arabic_indic(number)})).json()
     assert again["id"] == first["id"] and again["duplicate"] is True
@@ -219,10 +219,10 @@ async def test_a_duplicate_sends_nothing_new(kavenegar_server: Server, fake: Fak
 
 
 async def test_a_bot_is_told_a_code_went_out_and_none_does(
-    kavenegar_server: Server, fake: FakeSms, ip: str
+    kavenegar_server: App, fake: FakeSms, ip: str
 ) -> None:
     number = factories.mobile()
-    async with client(kavenegar_server.url, ip) as http:
+    async with kavenegar_server.client(ip) as http:
         response = await http.post("/api/leads/", json={"phone": number, "website": "http://spam.example"})
         preflight = await http.options(f"/api/leads/{uuid.uuid4()}/verify")
     assert response.status_code == 202
@@ -235,11 +235,11 @@ async def test_a_bot_is_told_a_code_went_out_and_none_does(
 
 
 async def test_provider_down_still_captures(
-    kavenegar_server: Server, worker: Process, pg: asyncpg.Pool, fake: FakeSms, ip: str
+    kavenegar_server: App, worker: Process, pg: asyncpg.Pool, fake: FakeSms, ip: str
 ) -> None:
     fake.mode = "5xx"
     number = factories.mobile()
-    async with client(kavenegar_server.url, ip) as http:
+    async with kavenegar_server.client(ip) as http:
         response = await http.post("/api/leads/", json={"phone": number})
     assert response.status_code == 202
     assert response.json()["status"] == "queued"
@@ -250,9 +250,9 @@ async def test_provider_down_still_captures(
     await wait_for_lead(pg, factories.e164(number), "unverified")
 
 
-async def test_a_slow_provider_does_not_hold_the_202(smsir_server: Server, fake: FakeSms, ip: str) -> None:
+async def test_a_slow_provider_does_not_hold_the_202(smsir_server: App, fake: FakeSms, ip: str) -> None:
     fake.mode, fake.slow_s = "slow", 3.0
-    async with client(smsir_server.url, ip) as http:
+    async with smsir_server.client(ip) as http:
         started = time.perf_counter()
         response = await http.post("/api/leads/", json={"phone": factories.mobile()})
         elapsed = time.perf_counter() - started
@@ -260,9 +260,9 @@ async def test_a_slow_provider_does_not_hold_the_202(smsir_server: Server, fake:
     assert elapsed < 1.5, elapsed
 
 
-async def test_smsir_expiry_and_resend(smsir_server: Server, fake: FakeSms, ip: str) -> None:
+async def test_smsir_expiry_and_resend(smsir_server: App, fake: FakeSms, ip: str, redis: Redis) -> None:
     number = factories.mobile()
-    async with client(smsir_server.url, ip) as http:
+    async with smsir_server.client(ip) as http:
         lead = (await http.post("/api/leads/", json={"phone": number})).json()
         token = lead["verification"].pop("token")
         assert lead["verification"] == {"expires_in": 2, "resend_in": 1}
@@ -273,7 +273,7 @@ async def test_smsir_expiry_and_resend(smsir_server: Server, fake: FakeSms, ip: 
             "templateId": 100200,
             "parameters": [{"name": "CODE", "value": got.code}],
         }
-        time.sleep(2.2)
+        await servers.until_gone(redis, keys.verification_code(lead["id"]))  # the code expired
         path = f"/api/leads/{lead['id']}"
         assert_error(
             await http.post(path + "/verify", json={"code": got.code, "token": token}), 410, "code_expired"
@@ -290,9 +290,9 @@ async def test_smsir_expiry_and_resend(smsir_server: Server, fake: FakeSms, ip: 
         assert ok.status_code == 200, ok.text
 
 
-async def test_the_page_without_javascript(kavenegar_server: Server, fake: FakeSms, ip: str) -> None:
+async def test_the_page_without_javascript(kavenegar_server: App, fake: FakeSms, ip: str) -> None:
     number = factories.mobile()
-    async with client(kavenegar_server.url, ip) as http:
+    async with kavenegar_server.client(ip) as http:
         posted = await http.post("/api/leads/", content=f"phone={number}".encode(), headers=FORM)
         assert posted.status_code == 303
         step = posted.headers["location"]
@@ -305,7 +305,7 @@ async def test_the_page_without_javascript(kavenegar_server: Server, fake: FakeS
         assert 'inputmode="numeric"' in page.text and 'autocomplete="one-time-code"' in page.text
         assert f'action="/api/leads/{lead_id}/verify"' in page.text and "/resend" in page.text
         code = fake.last_code(local(number))
-        async with client(kavenegar_server.url, "127.0.0.250", headers=elsewhere()) as stranger:
+        async with kavenegar_server.client("127.0.0.250", headers=elsewhere()) as stranger:
             # another browser on the same step (the id is in its URL) has no cookie: it gets nowhere
             refused = await stranger.post(
                 f"/api/leads/{lead_id}/verify", content=f"code={code}".encode(), headers=FORM
@@ -333,10 +333,10 @@ async def test_the_page_without_javascript(kavenegar_server: Server, fake: FakeS
 
 
 async def test_the_page_without_javascript_resends_with_its_cookie(
-    smsir_server: Server, fake: FakeSms, ip: str, redis: Redis
+    smsir_server: App, fake: FakeSms, ip: str, redis: Redis
 ) -> None:
     number = factories.mobile()
-    async with client(smsir_server.url, ip) as http:
+    async with smsir_server.client(ip) as http:
         posted = await http.post("/api/leads/", content=f"phone={number}".encode(), headers=FORM)
         lead_id = posted.headers["location"].removeprefix("/?verify=")
         token_cookie(posted, lead_id)
@@ -350,17 +350,17 @@ async def test_the_page_without_javascript_resends_with_its_cookie(
         assert good.status_code == 303 and good.headers["location"] == "/?verified=1"
 
 
-async def test_the_token_cookie_is_secure_when_the_page_is(kavenegar_server: Server, ip: str) -> None:
+async def test_the_token_cookie_is_secure_when_the_page_is(kavenegar_server: App, ip: str) -> None:
     """Behind the trusted proxy that says the browser came over HTTPS, the cookie is Secure; a
     client that only claims it (not a trusted proxy) does not make it so, nor does plain HTTP."""
     https = {**FORM, "x-forwarded-proto": "https"}
-    async with client(kavenegar_server.url, "127.0.0.250") as proxy:
+    async with kavenegar_server.client("127.0.0.250") as proxy:
         posted = await proxy.post(
             "/api/leads/", content=f"phone={factories.mobile()}".encode(), headers={**https, **elsewhere()}
         )
     assert posted.status_code == 303
     assert re.search(r"(?i);\s*secure\b", posted.headers["set-cookie"]), posted.headers["set-cookie"]
-    async with client(kavenegar_server.url, ip) as direct:
+    async with kavenegar_server.client(ip) as direct:
         for headers in (https, FORM):
             posted = await direct.post(
                 "/api/leads/", content=f"phone={factories.mobile()}".encode(), headers=headers
@@ -401,18 +401,14 @@ def elsewhere() -> dict[str, str]:
 
 async def cooled_down(redis: Redis, lead_id: str) -> None:
     """Wait until this lead may be sent a new code (its resend cooldown is over)."""
-
-    async def over() -> bool:
-        return not await redis.client_for_tests().exists(keys.verification_wait(lead_id))
-
-    assert await servers.wait_for(over, timeout=10)
+    await servers.until_gone(redis, keys.verification_wait(lead_id))
 
 
-async def test_a_stranger_with_the_id_spends_no_try(kavenegar_server: Server, fake: FakeSms, ip: str) -> None:
+async def test_a_stranger_with_the_id_spends_no_try(kavenegar_server: App, fake: FakeSms, ip: str) -> None:
     """Issue 21: a duplicate submission answers the lead's id to anyone; with it, a stranger used
     up the owner's tries. Without the token of the first 202, nothing is spent, whatever is sent."""
     number = factories.mobile()
-    async with client(kavenegar_server.url, ip) as owner:
+    async with kavenegar_server.client(ip) as owner:
         lead = (await owner.post("/api/leads/", json={"phone": number})).json()
     token = lead["verification"]["token"]
     code = fake.last_code(local(number))
@@ -430,7 +426,7 @@ async def test_a_stranger_with_the_id_spends_no_try(kavenegar_server: Server, fa
         {"token": "\u202e" + token},
     ]
     not_strings: list[object] = [1, 1.5, True, [token], {"token": token}]
-    async with client(kavenegar_server.url, "127.0.0.250") as stranger:
+    async with kavenegar_server.client("127.0.0.250") as stranger:
         again = (await stranger.post("/api/leads/", json={"phone": number}, headers=elsewhere())).json()
         assert again["id"] == lead["id"] and "token" not in again["verification"]
         for body in forged:
@@ -466,7 +462,7 @@ async def test_a_stranger_with_the_id_spends_no_try(kavenegar_server: Server, fa
             headers={**FORM, **elsewhere()},
         )
         assert form.status_code == 404
-    async with client(kavenegar_server.url, ip) as owner:
+    async with kavenegar_server.client(ip) as owner:
         error = assert_error(
             await owner.post(path + "/verify", json={"code": wrong(code), "token": token}),
             422,
@@ -484,15 +480,15 @@ def forge(token: str) -> str:
 
 
 async def test_many_strangers_at_once_spend_no_try(
-    kavenegar_server: Server, fake: FakeSms, ip: str, redis: Redis
+    kavenegar_server: App, fake: FakeSms, ip: str, redis: Redis
 ) -> None:
     """Parallel /verify calls with a wrong token race the try counter: none may move it."""
     number = factories.mobile()
-    async with client(kavenegar_server.url, ip) as owner:
+    async with kavenegar_server.client(ip) as owner:
         lead = (await owner.post("/api/leads/", json={"phone": number})).json()
     token, path = lead["verification"]["token"], f"/api/leads/{lead['id']}/verify"
     code = fake.last_code(local(number))
-    async with client(kavenegar_server.url, "127.0.0.250") as stranger:
+    async with kavenegar_server.client("127.0.0.250") as stranger:
         answers = await asyncio.gather(
             *(
                 stranger.post(
@@ -505,7 +501,7 @@ async def test_many_strangers_at_once_spend_no_try(
         )
     assert {a.status_code for a in answers} == {404}, [a.text for a in answers if a.status_code != 404]
     assert await redis.client_for_tests().hget(keys.verification_code(lead["id"]), "tries") == b"0"
-    async with client(kavenegar_server.url, ip) as owner:
+    async with kavenegar_server.client(ip) as owner:
         error = assert_error(
             await owner.post(path, json={"code": wrong(code), "token": token}), 422, "invalid_code"
         )
@@ -515,16 +511,16 @@ async def test_many_strangers_at_once_spend_no_try(
 
 
 async def test_many_strangers_at_once_spend_no_resend(
-    smsir_server: Server, fake: FakeSms, ip: str, redis: Redis
+    smsir_server: App, fake: FakeSms, ip: str, redis: Redis
 ) -> None:
     """Parallel /resend calls with a wrong token race the cooldown and the SMS budgets: none may
     start the cooldown or send a code, and the owner's resend still goes out."""
     number = factories.mobile()
-    async with client(smsir_server.url, ip) as owner:
+    async with smsir_server.client(ip) as owner:
         lead = (await owner.post("/api/leads/", json={"phone": number})).json()
     token, path = lead["verification"]["token"], f"/api/leads/{lead['id']}/resend"
     await cooled_down(redis, lead["id"])
-    async with client(smsir_server.url, "127.0.0.250") as stranger:
+    async with smsir_server.client("127.0.0.250") as stranger:
         answers = await asyncio.gather(
             *(stranger.post(path, json={"token": forge(token)}, headers=elsewhere()) for _ in range(30)),
             *(stranger.post(path, headers=elsewhere()) for _ in range(10)),
@@ -532,27 +528,38 @@ async def test_many_strangers_at_once_spend_no_resend(
     assert {a.status_code for a in answers} == {404}, [a.text for a in answers if a.status_code != 404]
     assert not await redis.client_for_tests().exists(keys.verification_wait(lead["id"]))
     assert len(fake.codes_for(number)) == 1
-    async with client(smsir_server.url, ip) as owner:
+    async with smsir_server.client(ip) as owner:
         resent = await owner.post(path, json={"token": token})
         assert resent.status_code == 202 and resent.json()["status"] == "verification_sent", resent.text
     assert len(fake.codes_for(number)) == 2
 
 
 async def test_no_code_in_any_log(
-    kavenegar_server: Server, smsir_server: Server, fake: FakeSms, mongo_url: str
+    kavenegar_server: App, smsir_server: App, fake: FakeSms, mongo_url: str, ip: str
 ) -> None:
-    """Runs after the flows above: every code the fakes received is absent from both servers'
-    logs and from the request logs in MongoDB."""
+    """Every code the fakes received (this test's own, and any sent before it) is absent from both
+    servers' logs and from the request logs in MongoDB."""
+    logged: list[str] = []  # the request ids of this test's last requests, once in MongoDB
+    for running in (kavenegar_server, smsir_server):
+        async with running.client(ip) as http:
+            lead_id, token, code = await code_sent(http, fake)
+            path = f"/api/leads/{lead_id}/verify"
+            await http.post(path, json={"code": wrong(code), "token": token})
+            verified = await http.post(path, json={"code": code, "token": token})
+            assert verified.status_code == 200, verified.text
+            logged.append(verified.headers["x-request-id"])
     codes = {r.code for r in fake.received}
-    assert codes
-    time.sleep(1.0)  # the request log flushes every half second
     with MongoClient(mongo_url) as mongo:
-        documents = [
-            orjson.dumps(d, default=str).decode()
-            for d in mongo.get_default_database()["request_logs"].find({})
-        ]
-    assert documents
-    texts = [kavenegar_server.process.output(), smsir_server.process.output(), *documents]
+        request_logs = mongo.get_default_database()["request_logs"]
+
+        async def flushed() -> bool:  # the request log flushes every half second
+            return all(
+                request_logs.find_one({"entries": {"$elemMatch": {"request_id": rid}}}) for rid in logged
+            )
+
+        assert await servers.wait_for(flushed, timeout=10), "the request log never reached MongoDB"
+        documents = [orjson.dumps(d, default=str).decode() for d in request_logs.find({})]
+    texts = [kavenegar_server.output(), smsir_server.output(), *documents]
     for code in codes:
         # a code on its own, not five digits inside a hex id (01a24930-…) that happen to match it
         pattern = re.compile(rf"(?<![0-9A-Za-z]){code}(?![0-9A-Za-z])")

@@ -1,4 +1,4 @@
-"""/admin/ routes: sign-in, the overview, the leads table, status changes and the CSV.
+"""/admin/ routes: sign-in, the overview, the leads table, status changes, erasure and the CSV.
 
 Every page but the assets answers 404 while no admin user exists (`leadcap admin add-user`).
 A handler checks the session, then the CSRF token of a form, then calls one leadcap function.
@@ -12,6 +12,7 @@ import hmac
 import io
 import secrets
 import time
+import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,8 @@ from leadcap.errors import (
 )
 from leadcap.intake import clientip
 from leadcap.landing.cache import ui_dist
+from leadcap.logs import mask_phone
+from leadcap.privacy import erasure
 from leadcap.settings import LOCALES, Settings
 from web import https, messages
 from web.admin import filters, views
@@ -296,7 +299,8 @@ async def leads(request: Request) -> HTTPResponse:
         return leads_page(request, session, chosen, None, status=400)
     query = views.query_of(request.args)
     result = await leadbook.page(request.app.ctx.services.postgres, chosen.where, after=query.get("after"))
-    notice = WORDS[language(request)]["changed"] if query.get("done") else None
+    said = "changed" if query.get("done") else "erased" if query.get("erased") else None
+    notice = WORDS[language(request)][said] if said else None
     return leads_page(request, session, chosen, result, notice=notice)
 
 
@@ -319,6 +323,45 @@ async def change_status(request: Request, lead_id: str) -> HTTPResponse:
     )
     back = safe_back(str(form.get("back", "")))
     return redirect(back + ("&" if "?" in back else "?") + "done=1", status=303, headers=NO_STORE)
+
+
+async def phone_of(request: Request, lead_id: str) -> str:
+    """The number of the lead `lead_id`; NotFound for an id that is no lead's (or no id)."""
+    try:
+        key = uuid.UUID(lead_id)
+    except ValueError:
+        raise NotFound("There is no such lead.") from None
+    phone: str | None = await request.app.ctx.services.postgres.privacy.phone_of(key)
+    if phone is None:
+        raise NotFound("There is no such lead.")
+    return phone
+
+
+@bp.get("/leads/<lead_id:str>/erase", name="admin_lead_erase_form")
+async def erase_form(request: Request, lead_id: str) -> HTTPResponse:
+    """Erasing asks first: this page shows the number masked and the form that erases."""
+    session = await current_session(request)
+    if session is None:
+        return to_login()
+    phone = await phone_of(request, lead_id)
+    body = views.erase(
+        language(request), session.user, session.csrf, lead_id=lead_id, masked=mask_phone(phone)
+    )
+    return page(request, body)
+
+
+@bp.post("/leads/<lead_id:str>/erase", name="admin_lead_erase")
+async def erase(request: Request, lead_id: str) -> HTTPResponse:
+    """Erase the lead's number from every store, as `leadcap leads erase` does; the audit trail
+    records the signed-in user."""
+    session = await current_session(request)
+    if session is None:
+        return to_login()
+    check_csrf(request, session.csrf)
+    phone = await phone_of(request, lead_id)
+    services = request.app.ctx.services
+    await erasure.erase_number(services.postgres, services.redis, services.mongo, phone, by=session.user)
+    return redirect("/admin/leads?erased=1", status=303, headers=NO_STORE)
 
 
 @bp.get("/leads.csv", name="admin_leads_csv")

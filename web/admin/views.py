@@ -12,9 +12,9 @@ from html import escape
 from typing import Any
 from urllib.parse import urlencode
 
-from leadcap.campaign import leadbook
+from leadcap.campaign import formats, leadbook
 from leadcap.campaign.stats import LIMITED_BY, Report, Row
-from web.admin import charts, formats
+from web.admin import charts
 from web.admin.filters import Filter
 from web.admin.words import WORDS
 
@@ -322,7 +322,7 @@ def leads(
         at: datetime = lead["first_submitted_at"]
         ident = str(lead["id"])
         rows.append(
-            f"<tr><td>{_phone(lead['phone'], lang, region)}</td>"
+            f'<tr id="lead-{ident}"><td>{_phone(lead["phone"], lang, region)}</td>'  # notifications link here
             f'<td><span class="status {escape(lead["status"])}">'
             f"{escape(w.get('status_' + lead['status'], lead['status']))}</span></td>"
             f"<td>{escape(lead['source'] or '—')}</td><td>{escape(lead['utm_campaign'] or '—')}</td>"
@@ -332,7 +332,8 @@ def leads(
             f'<input type="hidden" name="csrf" value="{escape(csrf)}">'
             f'<input type="hidden" name="back" value="{escape(back)}">'
             + _select("status", w["status"], settable, lead["status"], f"s-{ident}")
-            + f'<button type="submit">{escape(w["change"])}</button></form></td></tr>'
+            + f'<button type="submit">{escape(w["change"])}</button></form>'
+            f' <a class="erase" href="/admin/leads/{ident}/erase">{escape(w["erase"])}</a></td></tr>'
         )
     heads = "".join(
         f'<th scope="col">{escape(w[k])}</th>'
@@ -362,10 +363,24 @@ def leads(
     return layout(lang, w["leads"], body, user=user, csrf=csrf)
 
 
+def erase(lang: str, user: str, csrf: str, *, lead_id: str, masked: str) -> str:
+    """The erase confirmation: the number masked, a form that erases, a way back."""
+    w = WORDS[lang]
+    warning = escape(w["erase_warning"]).replace("{phone}", f'<bdi dir="ltr">{escape(masked)}</bdi>')
+    body = (
+        f"<h1>{escape(w['erase_title'])}</h1><p>{warning}</p>"
+        f'<form method="post" action="/admin/leads/{escape(lead_id)}/erase" class="card">'
+        f'<input type="hidden" name="csrf" value="{escape(csrf)}">'
+        f'<button type="submit" class="danger">{escape(w["erase_confirm"])}</button> '
+        f'<a href="/admin/leads">{escape(w["cancel"])}</a></form>'
+    )
+    return layout(lang, w["erase_title"], body, user=user, csrf=csrf)
+
+
 def query_of(args: Any) -> dict[str, str]:
     """The first value of each known query argument, capped in length."""
     return {
         k: str(args.get(k))[:256]
-        for k in ("status", "source", "campaign", "since", "until", "after", "done")
+        for k in ("status", "source", "campaign", "since", "until", "after", "done", "erased")
         if args.get(k)
     }

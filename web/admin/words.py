@@ -56,6 +56,14 @@ WORDS: dict[str, dict[str, str]] = {
         "status_unverified": "تأییدنشده",
         "status_verified": "تأییدشده",
         "changed": "وضعیت ذخیره شد.",
+        "erase": "پاک کردن",
+        "erase_title": "پاک کردن سرنخ",
+        "erase_warning": (
+            "شماره {phone} از همه‌جا پاک می‌شود: سرنخ، ارسال‌ها، وب‌هوک‌ها و گزارش‌ها. این کار برگشت‌پذیر نیست."
+        ),
+        "erase_confirm": "برای همیشه پاک شود",
+        "cancel": "انصراف",
+        "erased": "سرنخ پاک شد.",
         "data_table": "جدول داده‌ها",
         "day": "روز",
         "hour": "ساعت",
@@ -121,6 +129,15 @@ WORDS: dict[str, dict[str, str]] = {
         "status_unverified": "Unverified",
         "status_verified": "Verified",
         "changed": "Status saved.",
+        "erase": "Erase",
+        "erase_title": "Erase a lead",
+        "erase_warning": (
+            "{phone} will be removed from every store: the lead, its submissions, webhooks and logs."
+            " This cannot be undone."
+        ),
+        "erase_confirm": "Erase for good",
+        "cancel": "Cancel",
+        "erased": "The lead was erased.",
         "data_table": "Data table",
         "day": "Day",
         "hour": "Hour",

@@ -1,15 +1,20 @@
-"""GET / (the landing page, from memory with an ETag) and the hashed assets beside it."""
+"""GET / (the landing page, from memory with an ETag), the hashed assets beside it and the
+campaign's images (LEADCAP_ASSETS_DIR, under /campaign-assets/)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 
-from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, empty, raw
+from sanic import Blueprint, Request, Sanic
+from sanic.exceptions import NotFound
+from sanic.response import HTTPResponse, empty, file, raw
 
 from leadcap.campaign import visits
 from leadcap.intake import clientip
+from leadcap.landing.campaign import ASSETS_PATH, asset_file
 from web import page, visitor
 from web.landing import LandingCache
 from web.responses import PrebuiltResponse
@@ -71,13 +76,13 @@ async def _landing(request: Request) -> HTTPResponse:
     verify_id = request.args.get("verify")
     if verify_id is not None or request.args.get("verified") == "1":
         # The code step of a form posted without JavaScript (LEADCAP_VERIFY=sms), or its end.
-        copy = request.app.ctx.campaign.copy(request.app.ctx.settings.locale)
+        copy = request.app.ctx.landing.campaign.copy(request.app.ctx.settings.locale)
         valid = verify_id is not None and _is_uuid(verify_id)
         body = page.render(copy, verify_id=verify_id if valid else None, verified=verify_id is None)
         return raw(body.encode(), content_type="text/html; charset=utf-8")
     if request.args.get("submitted") == "1":
         # Only a form posted without JavaScript lands here: thank the visitor in plain HTML.
-        copy = request.app.ctx.campaign.copy(request.app.ctx.settings.locale)
+        copy = request.app.ctx.landing.campaign.copy(request.app.ctx.settings.locale)
         return raw(page.render(copy, submitted=True).encode(), content_type="text/html; charset=utf-8")
     counted = request.method == "GET" and count_visit(request)
     cache: LandingCache = request.app.ctx.landing
@@ -103,4 +108,37 @@ async def fallback_css(request: Request) -> HTTPResponse:
         page.FALLBACK_CSS.encode(),
         content_type="text/css; charset=utf-8",
         headers={"Cache-Control": "public, max-age=3600"},
+    )
+
+
+IMAGE_TYPES = {
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".webp": "image/webp",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+}
+ASSET_HEADERS = {
+    # Not hashed (a campaign may swap its logo under the same name): a short cache.
+    "Cache-Control": "public, max-age=300",
+    # An SVG opened on its own is a document of this origin: it may run nothing and load nothing.
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+def serve_campaign_assets(app: Sanic[Any, Any], folder: Path) -> None:
+    """The campaign's images from `folder`: only image files inside it (asset_file), 404 for
+    anything else, however it is spelled."""
+
+    async def campaign_asset(request: Request, name: str) -> HTTPResponse:
+        try:
+            found = asset_file(folder, name)
+        except ValueError:
+            raise NotFound("no such image") from None
+        return await file(found, mime_type=IMAGE_TYPES[Path(name).suffix.lower()], headers=ASSET_HEADERS)
+
+    app.add_route(
+        campaign_asset, ASSETS_PATH + "<name:path>", methods=["GET", "HEAD"], name="campaign_assets"
     )

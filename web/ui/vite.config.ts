@@ -30,7 +30,7 @@ function campaignModule(): Plugin {
         imports.push(`import img${imports.length} from ${JSON.stringify(`${path}?url`)};`);
         return `img${imports.length - 1}`;
       };
-      const logo = c.logo ? `{ src: ${image(c.logo.file)}, width: ${c.logo.width}, height: ${c.logo.height} }` : 'null';
+      const logo = c.logo ? `{ src: ${c.logo.file ? image(c.logo.file) : JSON.stringify(c.logo.url)}, width: ${c.logo.width}, height: ${c.logo.height} }` : 'null';
       const badges = c.badges.map(
         (b: { file?: string; url?: string; link: string; width: number; height: number; alt: object }) =>
           `{ src: ${b.file ? image(b.file) : JSON.stringify(b.url)}, link: ${JSON.stringify(b.link)}, width: ${b.width}, height: ${b.height}, alt: ${JSON.stringify(b.alt)} }`,
@@ -45,7 +45,8 @@ function campaignModule(): Plugin {
   };
 }
 
-/** `npm run dev` only: fills index.html's placeholders in the dev locale (LEADCAP_LOCALE, default fa).
+/** `npm run dev` only: fills index.html's placeholders in the dev locale (LEADCAP_LOCALE, default fa),
+ *  the campaign's JSON among them.
  *  The build leaves them for scripts/prerender.mjs, which writes one page per locale. */
 function devHead(): Plugin {
   return {
@@ -53,8 +54,20 @@ function devHead(): Plugin {
     apply: 'serve',
     transformIndexHtml(html) {
       const lang = process.env.LEADCAP_LOCALE === 'en' ? 'en' : 'fa';
-      const c = loadCampaign().locales[lang] as { title: string; description: string };
+      const campaign = loadCampaign();
+      const c = campaign.locales[lang] as { title: string; description: string };
+      // The page's campaign data (leadcap fills it at run time): local images through Vite's /@fs/.
+      const src = (image: { file?: string; url?: string }) => image.url ?? `/@fs${image.file}`;
+      const data = {
+        phone: campaign.phone,
+        privacyUrl: campaign.privacyUrl,
+        hours: campaign.hours,
+        logo: campaign.logo && { src: src(campaign.logo), width: campaign.logo.width, height: campaign.logo.height },
+        badges: campaign.badges.map((b) => ({ src: src(b), link: b.link, width: b.width, height: b.height, alt: b.alt })),
+        locales: campaign.locales,
+      };
       return html
+        .replace('__APP_DATA__', JSON.stringify(data).replace(/</g, '\\u003c'))
         .replace('__APP_LANG__', lang)
         .replace('__APP_DIR__', lang === 'fa' ? 'rtl' : 'ltr')
         .replace('<!--app-title-->', escapeHtml(c.title))

@@ -5,6 +5,8 @@
     postgres.campaign      campaign.py      rollups, intake counts, /admin/'s leads table and
                                             users, the export's cursor
     postgres.webhooks      webhooks.py      the outbox: endpoints, claims, outcomes
+    postgres.privacy       privacy.py       erasure marks and erasure (ERASED_ROWS), retention's run
+    postgres.readapi       readapi.py       the read API's keys and its pages in commit order
 
 The pool is private to this package (each slice is handed it); `connection.py` makes it and
 turns driver errors into StoreError. Statements live in sql/, the schema in migrations/.
@@ -19,6 +21,8 @@ from leadcap.stores.postgres.campaign import CampaignStore
 from leadcap.stores.postgres.connection import close_pool, create_pool, translated
 from leadcap.stores.postgres.deadletters import DeadLetterStore
 from leadcap.stores.postgres.leads import LeadStore
+from leadcap.stores.postgres.privacy import PrivacyStore
+from leadcap.stores.postgres.readapi import ReadApiStore
 from leadcap.stores.postgres.webhooks import WebhookStore
 
 
@@ -32,6 +36,8 @@ class Postgres:
         self.dead_letters = DeadLetterStore(pool)
         self.campaign = CampaignStore(pool)
         self.webhooks = WebhookStore(pool)
+        self.privacy = PrivacyStore(pool)
+        self.readapi = ReadApiStore(pool)
 
     @classmethod
     async def open(cls, url: str, *, max_size: int = 10, timeout: float = 5.0) -> Postgres:

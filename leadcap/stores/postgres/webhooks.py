@@ -1,5 +1,8 @@
 """PostgreSQL for webhooks: endpoints, claims, outcomes, listings. Driver errors become StoreError.
 
+An endpoint has a `kind`: `webhook`, or a notification channel (`telegram`, `bale`, `email`;
+migration 0009). Both share the outbox, the claims and the outcomes.
+
 The webhook domain (leadcap/webhooks/: schedules, signing, the delivery loop) calls these methods
 and never sees the pool (Postgres hands it to WebhookStore)."""
 
@@ -18,16 +21,33 @@ from asyncpg.pool import PoolConnectionProxy
 from leadcap.stores.postgres.connection import translated
 from leadcap.stores.postgres.sql import arrays, query
 
+WEBHOOK = "webhook"
+CHANNEL_KINDS = ("telegram", "bale", "email")  # notification channels (leadcap/notify/)
+
 
 @dataclass(frozen=True, slots=True)
 class Endpoint:
     id: int
-    url: str
-    secret: str
+    url: str  # "" for a bot channel (its base address is a setting)
+    secret: str  # a webhook's whsec_ secret, a bot's token, an SMTP password
     events: tuple[str, ...]
     enabled: bool = True
     disabled_reason: str | None = None
     created_at: datetime | None = None
+    kind: str = WEBHOOK
+    chat: str | None = None  # a bot's chat id, an email's To address
+    full_phone: bool = False
+    campaign: str | None = None
+
+
+_COLUMNS = (
+    "id, coalesce(url, '') AS url, secret, events, enabled, disabled_reason, created_at,"
+    " kind, chat, full_phone, campaign"
+)
+
+
+def _endpoint(row: asyncpg.Record) -> Endpoint:
+    return Endpoint(**{**dict(row), "events": tuple(row["events"])})
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,33 +96,50 @@ class WebhookStore:
         self._pool = pool  # the store's own pool, handed over by Postgres
 
     async def enabled_endpoints(self) -> list[Endpoint]:
+        """Every enabled endpoint of every kind: what the delivery loop sends to."""
         async with translated("reading webhook endpoints"):
             rows = await self._pool.fetch(
-                "SELECT id, url, secret, events FROM webhook_endpoints WHERE enabled ORDER BY id"
+                f"SELECT {_COLUMNS} FROM webhook_endpoints WHERE enabled ORDER BY id"  # noqa: S608
             )
-        return [Endpoint(r["id"], r["url"], r["secret"], tuple(r["events"])) for r in rows]
+        return [_endpoint(r) for r in rows]
 
-    async def endpoints(self) -> list[Endpoint]:
+    async def endpoints(self, kinds: Sequence[str] = (WEBHOOK,)) -> list[Endpoint]:
+        """The endpoints of `kinds` (webhooks unless told), enabled or not."""
         async with translated("listing webhook endpoints"):
             rows = await self._pool.fetch(
-                "SELECT id, url, secret, events, enabled, disabled_reason, created_at"
-                " FROM webhook_endpoints ORDER BY id"
+                f"SELECT {_COLUMNS} FROM webhook_endpoints WHERE kind = ANY ($1) ORDER BY id",  # noqa: S608
+                list(kinds),
             )
-        return [
-            Endpoint(
-                r["id"],
-                r["url"],
-                r["secret"],
-                tuple(r["events"]),
-                r["enabled"],
-                r["disabled_reason"],
-                r["created_at"],
-            )
-            for r in rows
-        ]
+        return [_endpoint(r) for r in rows]
 
-    async def endpoint(self, endpoint_id: int) -> Endpoint | None:
-        return next((e for e in await self.endpoints() if e.id == endpoint_id), None)
+    async def endpoint(self, endpoint_id: int, kinds: Sequence[str] = (WEBHOOK,)) -> Endpoint | None:
+        return next((e for e in await self.endpoints(kinds) if e.id == endpoint_id), None)
+
+    async def add_channel(
+        self,
+        kind: str,
+        *,
+        url: str | None,
+        secret: str,
+        chat: str,
+        events: Sequence[str],
+        full_phone: bool,
+        campaign: str | None,
+    ) -> int:
+        """Add a notification channel (migration 0009's kinds); return its id."""
+        async with translated("adding a notification channel"):
+            value = await self._pool.fetchval(
+                "INSERT INTO webhook_endpoints (kind, url, secret, chat, events, full_phone, campaign)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                kind,
+                url,
+                secret,
+                chat,
+                list(events),
+                full_phone,
+                campaign,
+            )
+        return int(value)
 
     async def add_endpoint(self, url: str, secret: str, events: Sequence[str]) -> int:
         async with translated("adding a webhook endpoint"):
@@ -114,9 +151,11 @@ class WebhookStore:
             )
         return int(value)
 
-    async def remove_endpoint(self, endpoint_id: int) -> bool:
+    async def remove_endpoint(self, endpoint_id: int, kinds: Sequence[str] = (WEBHOOK,)) -> bool:
         async with translated("removing a webhook endpoint"):
-            status = await self._pool.execute("DELETE FROM webhook_endpoints WHERE id = $1", endpoint_id)
+            status = await self._pool.execute(
+                "DELETE FROM webhook_endpoints WHERE id = $1 AND kind = ANY ($2)", endpoint_id, list(kinds)
+            )
         return bool(status.endswith(" 1"))
 
     async def disable_endpoint(self, endpoint_id: int, reason: str) -> None:
@@ -133,6 +172,24 @@ class WebhookStore:
                 query("webhook_claim"), list(wanted), list(wanted.values()), lease_s
             )
         return [Claim(**dict(r)) for r in rows]
+
+    async def take_turns(self, channel_ids: Sequence[int], hold_s: float) -> set[int]:
+        """The channels (of `channel_ids`) with something due whose turn this worker took now."""
+        if not channel_ids:
+            return set()
+        async with translated("pacing notification channels"):
+            rows = await self._pool.fetch(query("webhook_pace"), list(channel_ids), hold_s)
+        return {r["id"] for r in rows}
+
+    async def next_turn(self, channel_id: int, after_s: float) -> None:
+        """The channel's next message may start `after_s` seconds from now, from any worker."""
+        async with translated("pacing a notification channel"):
+            await self._pool.execute(
+                "UPDATE webhook_endpoints SET paced_until = now() + make_interval(secs => $2::float8)"
+                " WHERE id = $1",
+                channel_id,
+                after_s,
+            )
 
     async def finish(self, outcomes: Sequence[Outcome]) -> None:
         """Record the outcomes of many attempts in one statement."""

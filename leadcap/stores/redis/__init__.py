@@ -7,6 +7,8 @@ one slice of commands per feature, each in its own module with its Lua beside it
     redis.landing       landing.py       the landing page's shared copy, version and announcements
     redis.workers       workers.py       worker heartbeats, the queue's figures, shared counters
     redis.webhooks      webhooks.py      webhook attempts by outcome, all workers
+    redis.privacy       privacy.py       erasure: a number's dedupe key, verifications, SMS budgets
+    redis.readapi       readapi.py       each read API key's rate limit
 
 The client is private to this package: features call a slice's methods, never the driver, and
 every driver error becomes StoreError (connection.translated).
@@ -22,6 +24,8 @@ from leadcap.stores.redis.campaign import CampaignRedis
 from leadcap.stores.redis.connection import Subscription, close_sentinels, connect, translated
 from leadcap.stores.redis.intake import IntakeRedis
 from leadcap.stores.redis.landing import LandingRedis
+from leadcap.stores.redis.privacy import PrivacyRedis
+from leadcap.stores.redis.readapi import ReadApiRedis
 from leadcap.stores.redis.verification import VerificationRedis
 from leadcap.stores.redis.webhooks import WebhookRedis
 from leadcap.stores.redis.workers import WorkerRedis
@@ -38,6 +42,8 @@ class Redis:
         self.landing = LandingRedis(client)
         self.workers = WorkerRedis(client)
         self.webhooks = WebhookRedis(client)
+        self.privacy = PrivacyRedis(client)
+        self.readapi = ReadApiRedis(client)
 
     @classmethod
     def open(cls, url: str, *, timeout: float = 1.0, max_connections: int = 64) -> Redis:

@@ -1,5 +1,5 @@
 """The landing page's Redis (leadcap/landing/cache.py keeps the rules): the shared copy of the
-built page, its version, the announcement channel and the web processes' acknowledgements."""
+campaign document, its version, the announcement channel and the web processes' acknowledgements."""
 
 from __future__ import annotations
 
@@ -14,13 +14,13 @@ class LandingRedis:
         self._client = client
 
     async def publish(self, body: bytes | None) -> int:
-        """Store (or, without a body, remove) the shared landing page; return the bumped version."""
+        """Store (or, without one, remove) the shared campaign document; return the bumped version."""
         async with translated("publishing the landing page"):
             pipe = self._client.pipeline(transaction=True)
             if body is None:
-                pipe.delete(keys.LANDING_HTML)
+                pipe.delete(keys.LANDING_CAMPAIGN)
             else:
-                pipe.set(keys.LANDING_HTML, body)
+                pipe.set(keys.LANDING_CAMPAIGN, body)
             pipe.incr(keys.LANDING_VERSION)
             *_, version = await pipe.execute()
         return int(version)
@@ -47,11 +47,11 @@ class LandingRedis:
             await pipe.execute()
 
     async def snapshot(self) -> tuple[int, bytes | None]:
-        """The landing version and the shared copy, read together so they belong to each other."""
+        """The landing version and the shared campaign document, read together."""
         async with translated("reading the landing page"):
             pipe = self._client.pipeline(transaction=True)
             pipe.get(keys.LANDING_VERSION)
-            pipe.get(keys.LANDING_HTML)
+            pipe.get(keys.LANDING_CAMPAIGN)
             version, body = await pipe.execute()
         return int(version or 0), body.encode() if isinstance(body, str) else body
 

@@ -29,6 +29,18 @@ class WorkerRedis:
             depth, processed, failed, dead = await pipe.execute()
         return int(depth), int(processed or 0), int(failed or 0), int(dead or 0)
 
+    async def oldest_entry_ms(self) -> int | None:
+        """When the oldest entry still in the lead stream was added (ms), None when it is empty:
+        nothing accepted before that can still be waiting to be written (entries leave the
+        stream only once written)."""
+        async with translated("reading the lead stream"):
+            first = await self._client.xrange(keys.LEAD_STREAM, count=1)
+        if not first:
+            return None
+        entry_id = first[0][0]
+        entry = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+        return int(entry.split("-", 1)[0])
+
     async def beat(self, name: str, now: float) -> None:
         """Record a worker's heartbeat at `now`, and forget workers silent for longer than the TTL."""
         async with translated("sending a heartbeat"):

@@ -62,7 +62,8 @@ async def test_a_flush_is_one_bucket_document(mongo: Mongo) -> None:
     assert log.written == 5 and not queued(log)
     (bucket,) = await buckets(mongo)
     assert set(bucket) == {"_id", "time", "until", "submission_ids", "entries"}
-    assert bucket["submission_ids"] == ["s-1", "s-1", "s-2"]  # whom its entries name, for the index
+    # whom its entries name (a duplicate names the submission it repeats), for the index
+    assert bucket["submission_ids"] == ["s-1", "s-1", "s-1", "s-2"]
     assert [e["kind"] for e in bucket["entries"]] == ["request"] * 3 + ["task"] * 2
     assert bucket["time"] == min(e["time"] for e in bucket["entries"])  # the TTL's field
     assert bucket["until"] == max(e["time"] for e in bucket["entries"])

@@ -170,7 +170,7 @@ async def test_a_code_expires(store: Redis, postgres: Postgres, fake: FakeSms) -
     v = verifier(store, postgres, fake, VERIFY_CODE_TTL="1")
     sub = lead()
     token = (await v.start(sub, ip(v, "b1"))).token
-    time.sleep(1.2)
+    await servers.until_gone(store, keys.verification_code(str(sub.id)))
     with pytest.raises(CodeExpired):
         await v.verify(str(sub.id), fake.last_code(local(sub)), token)
 
@@ -185,7 +185,7 @@ async def test_resend_waits_then_replaces_the_code(store: Redis, postgres: Postg
     with pytest.raises(RateLimited) as caught:
         await v.resend(str(sub.id), token, ip(v, "b1"))
     assert caught.value.retry_after == 1
-    time.sleep(1.1)
+    await servers.until_gone(store, keys.verification_wait(str(sub.id)))
     again = await v.resend(str(sub.id), token, ip(v, "b1"))
     assert again.available and again.token is None  # the first token still holds; none is given again
     second = fake.last_code(local(sub))

@@ -24,8 +24,9 @@ async def postgres(webhook_database_url: str) -> AsyncIterator[Postgres]:
     store = await Postgres.open(webhook_database_url, max_size=6)
     async with store.pool_for_tests().acquire() as conn:
         await conn.execute(
-            # CASCADE: whatever else refers to a lead (the campaign view's audit rows) goes too
-            "TRUNCATE webhook_deliveries, webhook_events, webhook_endpoints, submissions, leads CASCADE"
+            # the audit trail outlives its lead (migration 0012): named, not cascaded
+            "TRUNCATE webhook_deliveries, webhook_events, webhook_endpoints, submissions, leads,"
+            " lead_status_changes CASCADE"
         )
     yield store
     await store.close()

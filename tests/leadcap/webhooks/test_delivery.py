@@ -10,6 +10,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 import orjson
@@ -17,10 +18,10 @@ import orjson
 from leadcap.intake.submission import Submission, read_body, validate
 from leadcap.settings import Settings
 from leadcap.stores.postgres import Postgres
-from leadcap.stores.postgres.webhooks import WebhookStore
+from leadcap.stores.postgres.webhooks import Endpoint, WebhookStore
 from leadcap.webhooks import schedule, signing
 from leadcap.webhooks.delivery import Deliverer
-from tests import factories
+from tests import factories, servers
 from tests.webhook_receiver import Receiver, failing_third, receiving
 
 # Short waits, same behaviour: the backoff ceiling and the breaker's cooldown shrink with the cap.
@@ -58,10 +59,7 @@ async def delivering(
 
 
 async def until(predicate: Callable[[], bool], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.05)
+    assert await servers.wait_for(predicate, timeout), "timed out"
 
 
 async def add(store: WebhookStore, receiver: Receiver, events: tuple[str, ...] = ("lead.created",)) -> int:
@@ -77,7 +75,7 @@ async def test_a_thousand_leads_each_delivered_once_signed(
         async with delivering(store, loops=2):  # two loops share the rows, neither sends one twice
             leads = await record(postgres, 1000)
             await until(lambda: len(receiver.received) >= 1000, 60)
-            await asyncio.sleep(0.5)  # anything sent twice would arrive by now
+            await asyncio.sleep(0.5)  # anything sent twice would arrive by now (absence has no event)
     ids = receiver.ids()
     assert receiver.bad == []
     assert len(ids) == 1000 and max(ids.values()) == 1
@@ -138,12 +136,16 @@ async def test_410_gone_disables_the_endpoint(postgres: Postgres, store: Webhook
         async with delivering(store):
             await record(postgres, 3)
             await until(lambda: receiver.attempts >= 1, 10)
-            await asyncio.sleep(0.5)
-            endpoint = await store.endpoint(endpoint_id)
-            assert endpoint is not None and not endpoint.enabled
+
+            async def disabled() -> Endpoint | None:  # the 410's outcome is recorded after it
+                endpoint = await store.endpoint(endpoint_id)
+                return endpoint if endpoint is not None and not endpoint.enabled else None
+
+            endpoint = await servers.wait_for(disabled, 10)
+            assert isinstance(endpoint, Endpoint), "the endpoint was never disabled"
             assert endpoint.disabled_reason and "410" in endpoint.disabled_reason
             await record(postgres, 3)  # a disabled endpoint gets no new deliveries
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(0.5)  # a time for sends that should not happen (absence has no event)
     assert receiver.attempts <= 3  # sends already in flight may finish, no more start
     failed = await store.deliveries(failed_only=True, limit=10)
     assert failed and all(d["last_status"] == 410 for d in failed)
@@ -180,10 +182,13 @@ async def test_replay_failed_delivers_again(postgres: Postgres, store: WebhookSt
         quick_to_fail = FAST.replace(webhook_retry_window_seconds=1)
         async with delivering(store, quick_to_fail):
             await record(postgres, 5)
-            deadline = time.monotonic() + 20
-            while len(failed := await store.deliveries(failed_only=True, limit=100)) < 5:
-                assert time.monotonic() < deadline, failed
-                await asyncio.sleep(0.1)
+
+            async def all_failed() -> list[dict[str, Any]] | None:
+                failed = await store.deliveries(failed_only=True, limit=100)
+                return failed if len(failed) >= 5 else None
+
+            failed = await servers.wait_for(all_failed, 20, every=0.1)
+            assert isinstance(failed, list), "the deliveries never failed"
             assert receiver.received == []
             answer["status"] = 200
             replayed = await store.replay([], failed=True)
@@ -208,7 +213,7 @@ async def test_a_row_whose_lease_ran_short_in_the_queue_is_handed_back_not_sent(
         deliverer.queues[endpoint_id] = deque((time.monotonic() - 1, claim) for claim in claims)
         deliverer._dispatch(endpoint_id)
         await asyncio.gather(*list(deliverer._tasks))
-        await deliverer.sender.close()
+        await deliverer.transports["webhook"].close()
     assert receiver.attempts == 0
     rows = await wpg.fetch(
         "SELECT state, next_attempt_at <= now() AS due, attempts, last_error FROM webhook_deliveries"

@@ -63,7 +63,7 @@ async def test_each_attempt_is_logged_with_status_and_latency_never_the_phone(
         task = asyncio.create_task(deliverer.run(stop))
         (lead,) = await record(postgres, 1)
         await until(lambda: len(receiver.ids()) == 1, 15)
-        await asyncio.sleep(0.2)
+        await until(lambda: len(docs) == 2 and deliverer.counts["delivered"] == 1, 5)  # recorded
         stop.set()
         await task
     assert [d["status"] for d in docs] == [500, 200]

@@ -28,6 +28,16 @@ def test_verdicts() -> None:
     assert v(200, age=90000).state == "delivered"
 
 
+def test_a_retry_after_is_waited_in_full_and_a_refusal_disables() -> None:
+    def v(**more: object) -> schedule.Verdict:
+        return schedule.verdict(429, attempt=1, age_s=10, window_s=86400, cap_s=3600, **more)  # type: ignore[arg-type]
+
+    waits = [v(retry_after_s=30).delay_s for _ in range(200)]
+    assert all(30 <= w <= 31 for w in waits) and len(set(waits)) > 1  # never sooner; jittered
+    assert v(disable=True) == schedule.Verdict("failed", disable_endpoint=True)
+    assert v(retry_after_s=30, disable=False).state == "pending"
+
+
 def test_breaker_opens_after_repeated_failures_then_probes_once() -> None:
     breaker = Breaker(cap=4, cooldown_s=30)
     assert breaker.room(0) == 4

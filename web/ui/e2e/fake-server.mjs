@@ -5,6 +5,7 @@
 //   node e2e/fake-server.mjs            # PORT=4173 by default
 //   FAKE_RATE_LIMIT=1 ...               # every POST answers 429 (Retry-After: 30)
 //   LOCALE=en ...                       # serve dist/index.en.html at / (default: dist/index.html, Persian)
+//   PAGE_FILE=/tmp/page.html ...        # serve this file at / instead (a page leadcap filled at run time)
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -107,6 +108,7 @@ async function handleStatic(req, res) {
   let file = url.pathname === '/' ? INDEX : decodeURIComponent(url.pathname);
   file = path.join(dist, path.normalize(file).replace(/^(\.\.[/\\])+/, ''));
   if (!file.startsWith(dist)) return send(res, 404, { error: { code: 'not_found', message: 'Not found.' } });
+  if (url.pathname === '/' && process.env.PAGE_FILE) file = path.resolve(process.env.PAGE_FILE);
   try {
     if (!(await stat(file)).isFile()) throw new Error('not a file');
     const body = await readFile(file);

@@ -17,7 +17,8 @@
 import { chromium } from 'playwright-core';
 import AxeBuilder from '@axe-core/playwright';
 import { spawn } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -249,7 +250,9 @@ async function localePass(browser, target, result, { timing }) {
   check(`<html> is lang="${locale}" dir="${locale === 'fa' ? 'rtl' : 'ltr'}"`, htmlTag.includes(`lang="${locale}"`) && htmlTag.includes(`dir="${locale === 'fa' ? 'rtl' : 'ltr'}"`), htmlTag);
   check('first HTML bytes hold the hero headline', /<h1[\s>]/.test(html));
   check('first HTML bytes hold the phone form', /<form[^>]*action="\/api\/leads\/"/.test(html) && html.includes('name="phone"'));
-  check('HTML has no inline <script>', !/<script\b(?![^>]*\bsrc=)[^>]*>/i.test(html));
+  // The campaign's JSON is data, never run (type="application/json"): no CSP allowance needed.
+  check('HTML has no inline <script>', !/<script\b(?![^>]*\bsrc=)(?![^>]*\btype="application\/json")[^>]*>/i.test(html));
+  check('HTML carries its campaign as JSON', /<script id="campaign-data" type="application\/json">\{/.test(html));
   check('HTML has no style="" attribute', !/\sstyle\s*=/i.test(html));
   if (locale === 'fa') {
     check('Persian page preloads its font', /<link rel="preload" href="\/assets\/[^"]+\.woff2" as="font" type="font\/woff2" crossorigin>/.test(html));
@@ -258,6 +261,16 @@ async function localePass(browser, target, result, { timing }) {
 
   await page.waitForSelector('[data-hydrated="true"]', { timeout: 15_000 });
   check('page hydrates', true);
+  // The campaign the backend was given (EXPECT_TEXT: {"fa": [...], "en": [...]}), as the visitor reads it.
+  for (const text of JSON.parse(process.env.EXPECT_TEXT ?? '{}')[locale] ?? []) {
+    const shown = await page.evaluate((t) => document.body.innerText.includes(t), text);
+    check(`the page shows the campaign's ${JSON.stringify(text)}`, shown);
+  }
+  const logo = await page.evaluate(() => {
+    const img = document.querySelector('header img');
+    return img ? { loaded: img.complete && img.naturalWidth > 0, src: img.getAttribute('src') } : null;
+  });
+  if (logo) check('the campaign logo loads', logo.loaded, logo.src);
   const fontsOk = await page.evaluate(async () => {
     await document.fonts.ready;
     return document.fonts.check('16px Vazirmatn');
@@ -441,11 +454,14 @@ async function freePort() {
   });
 }
 
-/** A plain static server of the same dist/ (e2e/fake-server.mjs), for the FCP comparison. */
-async function startStatic(locale) {
+/** A plain static server of the same dist/ (e2e/fake-server.mjs), for the FCP comparison, serving
+ *  at / the very page the backend serves (filled at run time from its campaign file). */
+async function startStatic(target) {
   const port = await freePort();
+  const pageFile = path.join(await mkdtemp(path.join(tmpdir(), 'leadcap-e2e-')), 'page.html');
+  await writeFile(pageFile, await (await fetch(`${target.url}/`)).text());
   const child = spawn(process.execPath, [path.join(here, 'fake-server.mjs')], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...(locale ? { LOCALE: locale } : {}) },
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', PAGE_FILE: pageFile },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   await new Promise((resolve, reject) => {
@@ -479,7 +495,7 @@ async function fcpOnce(browser, url) {
 }
 
 async function fcpPass(browser, target, result) {
-  const statik = await startStatic(target.locale);
+  const statik = await startStatic(target);
   try {
     console.error(`e2e: first contentful paint, ${LOADS} cold loads each, backend ${target.url} and static ${statik.url}`);
     await fcpOnce(browser, target.url); // warm both servers (and the browser) once; not counted

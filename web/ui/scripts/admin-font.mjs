@@ -15,6 +15,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import subsetFont from 'subset-font';
+import { CHARACTERS } from './glyphs.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -23,15 +24,6 @@ export const OUTPUT = path.join(root, 'dist', 'admin', 'vazirmatn.woff2');
 const WORDS = path.join(root, '..', 'admin', 'words.py');
 const WEIGHTS = { min: 400, max: 700 }; // admin.css uses 400 (text) to 700 (headings, figures)
 
-const range = (from, to) => Array.from({ length: to - from + 1 }, (_, i) => String.fromCodePoint(from + i)).join('');
-export const CHARACTERS = [
-  range(0x20, 0x7e), // ASCII
-  range(0x0600, 0x066d), // Arabic letters, marks, digits and separators (٪ ٫ ٬)
-  '\u0670\u067e\u0686\u0698\u06a9\u06af\u06c0\u06cc', // superscript alef, پ چ ژ ک گ ۀ ی
-  range(0x06f0, 0x06f9), // Persian digits
-  '\u00a0«»–—…·’“”•',
-  '\u200c\u200d\u200e\u200f\u2066\u2067\u2068\u2069', // ZWNJ, ZWJ, direction marks and isolates
-].join('');
 
 const words = await readFile(WORDS, 'utf8');
 const missing = [...new Set(words)].filter((c) => c.charCodeAt(0) > 0x7f && !CHARACTERS.includes(c));

@@ -8,9 +8,9 @@ export type ValidCampaign = {
   phone: { tel: string; display: string };
   privacyUrl: string;
   hours: { days: string[]; open: string; close: string }[];
-  logo: { file: string; width: number; height: number } | null;
+  logo: (Image & { width: number; height: number }) | null;
   badges: (Image & { link: string; width: number; height: number; alt: Record<string, string> })[];
   locales: Record<string, Record<string, unknown>>;
 };
-export function loadCampaign(file?: string): ValidCampaign;
-export function validateCampaign(data: unknown, options: { dir: string; fail: (message: string) => never }): ValidCampaign;
+export function loadCampaign(file?: string, assets?: string): ValidCampaign;
+export function validateCampaign(data: unknown, options: { dir: string; fail: (message: string) => never; assets?: string }): ValidCampaign;

@@ -1,4 +1,6 @@
-// The campaign file: read and validated at build time (vite.config.ts, scripts/font.mjs).
+// The campaign file, read and validated for the build's demo pages and `npm run dev`
+// (vite.config.ts). At run time leadcap reads it itself (leadcap/landing/campaign.py, the
+// authority, with the same rules); local images are looked up in LEADCAP_ASSETS_DIR, as there.
 // LEADCAP_CAMPAIGN_FILE names it; unset, the shipped default ../campaign.default.json is used.
 // A bad file stops the build with one line naming the file and the field, e.g.
 //   campaign: /srv/campaign.json: locales.fa.headline must be non-empty text
@@ -24,7 +26,7 @@ export function campaignPath(env = process.env) {
 }
 
 /** Reads and validates the campaign file; throws CampaignError naming the field. */
-export function loadCampaign(file = campaignPath()) {
+export function loadCampaign(file = campaignPath(), assets = process.env.LEADCAP_ASSETS_DIR?.trim() || undefined) {
   const fail = (message) => {
     throw new CampaignError(`campaign: ${file}: ${message}`);
   };
@@ -40,11 +42,11 @@ export function loadCampaign(file = campaignPath()) {
   } catch (err) {
     fail(`is not valid JSON (${err.message})`);
   }
-  return validateCampaign(data, { dir: path.dirname(file), fail });
+  return validateCampaign(data, { dir: path.dirname(file), fail, assets });
 }
 
 /** The validated campaign (local image paths made absolute); `fail(message)` must throw. */
-export function validateCampaign(data, { dir, fail }) {
+export function validateCampaign(data, { dir, fail, assets }) {
   const isObject = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
   const text = (v, where) => {
     if (typeof v !== 'string' || !v.trim()) fail(`${where} must be non-empty text`);
@@ -65,7 +67,7 @@ export function validateCampaign(data, { dir, fail }) {
     const s = text(v, where);
     if (s.startsWith('https://')) return { url: s };
     if (!IMAGE.test(s)) fail(`${where} must be an https:// image address or a local .svg/.png/.webp/.jpg file`);
-    const file = path.resolve(dir, s);
+    const file = path.resolve(assets ?? dir, s);
     if (!existsSync(file)) fail(`${where} names a file that does not exist: ${file}`);
     return { file };
   };
@@ -101,8 +103,7 @@ export function validateCampaign(data, { dir, fail }) {
   if (data.logo !== null && data.logo !== undefined) {
     if (!isObject(data.logo)) fail('logo must be null or {"src": "logo.svg", "width": 32, "height": 32}');
     const src = localImage(data.logo.src, 'logo.src');
-    if (src.url) fail('logo.src must be a local file (the page loads nothing from other sites)');
-    logo = { file: src.file, width: int(data.logo.width, 'logo.width', 400), height: int(data.logo.height, 'logo.height', 200) };
+    logo = { ...src, width: int(data.logo.width, 'logo.width', 400), height: int(data.logo.height, 'logo.height', 200) };
   }
 
   if (data.badges !== undefined && !Array.isArray(data.badges)) fail('badges must be a list');

@@ -25,8 +25,8 @@ describe('campaign file', () => {
   });
 
   it('accepts the documented example, with its logo and badges', () => {
-    const campaign = loadCampaign(path.resolve(here, '..', '..', 'campaign.example.json'));
-    expect(campaign.logo.file).toMatch(/campaign-logo\.example\.svg$/);
+    const campaign = loadCampaign(path.resolve(here, '..', '..', 'campaign.example.json'), path.resolve(here, '..', '..', 'assets.example'));
+    expect(campaign.logo.file).toMatch(/assets\.example\/logo\.svg$/);
     expect(campaign.badges.map((b) => new URL(b.url).host)).toEqual(['trustseal.enamad.ir', 'logo.samandehi.ir']);
   });
 

@@ -1,17 +1,14 @@
-// Subsets Vazirmatn (the `vazirmatn` npm package, variable weight) to the glyphs the page can show,
-// as one woff2 that src/index.css loads with font-display: swap and prerender.mjs preloads.
-// Runs first in `npm run build` (and before `npm run dev`), so it also validates the campaign file:
-// a bad one stops the build here with one line naming the field.
-//
-// The glyphs: every character of the campaign's Persian copy and of src/copy.ts (the form's own
-// words), Persian and ASCII digits and punctuation ("+98"). Latin letters are left out (12 KB):
-// the Persian page shows none, and the English page does not use this font at all.
+// Subsets Vazirmatn (the `vazirmatn` npm package, variable weight) to the whole Persian alphabet,
+// Persian digits and Latin (scripts/glyphs.mjs), as one woff2 that src/index.css loads with
+// font-display: swap and prerender.mjs preloads. The campaign is data read at run time, so the
+// subset cannot be cut to one campaign's words: any campaign renders in Vazirmatn.
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import subsetFont from 'subset-font';
 import { CampaignError, loadCampaign } from './campaign.mjs';
+import { CHARACTERS } from './glyphs.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -20,9 +17,10 @@ export const OUTPUT = path.join(root, 'src', 'fonts', 'vazirmatn-subset.woff2');
 // The weights the page uses (400 body … 700 headline); the rest of the axis is dropped.
 const WEIGHTS = { min: 400, max: 700 };
 
-let campaign;
+// First in `npm run build`: a bad campaign file (for the build's demo pages) stops it here with
+// one line naming the field.
 try {
-  campaign = loadCampaign();
+  loadCampaign();
 } catch (err) {
   if (err instanceof CampaignError) {
     console.error(err.message);
@@ -31,23 +29,15 @@ try {
   throw err;
 }
 
-const strings = [];
-const collect = (value) => {
-  if (typeof value === 'string') strings.push(value);
-  else if (Array.isArray(value)) value.forEach(collect);
-  else if (value && typeof value === 'object') Object.values(value).forEach(collect);
-};
-collect(campaign.locales.fa);
-strings.push(campaign.phone.display);
-collect(campaign.badges.map((b) => b.alt.fa));
-const nonAscii = (source) => [...source].filter((c) => c.charCodeAt(0) > 0x7f).join('');
-strings.push(nonAscii(await readFile(path.join(root, 'src', 'copy.ts'), 'utf8')));
-strings.push(nonAscii(await readFile(path.join(root, 'src', 'hours.ts'), 'utf8')));
-let ascii = '';
-for (let c = 0x20; c < 0x7f; c += 1) if (!/[A-Za-z]/.test(String.fromCharCode(c))) ascii += String.fromCharCode(c);
-strings.push(ascii, '۰۱۲۳۴۵۶۷۸۹', '٠١٢٣٤٥٦٧٨٩', '«»،؛؟٪×–—…·’“”\u00a0\u200c\u200f\u2060\u2066\u2067\u2068\u2069');
-
-const text = [...new Set(strings.join(''))].join('');
+// Every character the page's own words use must be in the subset (they are today: this stops
+// the build if a new word brings one that is not).
+const own = ['copy.ts', 'hours.ts', 'verify-copy.ts'].map((f) => readFile(path.join(root, 'src', f), 'utf8'));
+const missing = [...new Set((await Promise.all(own)).join(''))].filter((c) => c.charCodeAt(0) > 0x7f && !CHARACTERS.includes(c));
+if (missing.length) {
+  console.error(`font: src/ uses characters outside the subset (scripts/glyphs.mjs): ${missing.join(' ')}`);
+  process.exit(1);
+}
+const text = CHARACTERS;
 const font = await readFile(SOURCE);
 const subset = await subsetFont(font, text, { targetFormat: 'woff2', variationAxes: { wght: WEIGHTS } });
 await mkdir(path.dirname(OUTPUT), { recursive: true });

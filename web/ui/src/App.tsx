@@ -1,8 +1,17 @@
 import { PhoneCall } from 'lucide-react';
-import { useCopy } from './copy';
+import { slot, useCopy, type Copy } from './copy';
 import { Benefits, HeroIntro } from './components/Hero';
 import { LeadForm } from './components/LeadForm';
 import { Footer } from './components/Footer';
+
+const logoImage = (logo: Copy['logo']) =>
+  logo && <img src={logo.src} width={logo.width} height={logo.height} alt="" className="h-8 w-auto" />;
+
+const logoIcon = (
+  <span className="flex h-8 w-8 items-center justify-center rounded-lg bg-indigo-600 text-white shadow-sm shadow-indigo-600/30">
+    <PhoneCall className="h-4 w-4" aria-hidden="true" strokeWidth={2.25} />
+  </span>
+);
 
 export function App() {
   const copy = useCopy();
@@ -24,14 +33,20 @@ export function App() {
           href="/"
           className="inline-flex items-center gap-2 rounded-lg text-lg font-semibold tracking-tight text-slate-900 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-600 focus-visible:ring-offset-4"
         >
-          {copy.logo ? (
-            <img src={copy.logo.src} width={copy.logo.width} height={copy.logo.height} alt="" className="h-8 w-auto" />
+          {copy.template ? (
+            <>
+              {slot('if:logo')}
+              {logoImage(copy.logo)}
+              {slot('else:logo')}
+              {logoIcon}
+              {slot('/if:logo')}
+            </>
+          ) : copy.logo ? (
+            logoImage(copy.logo)
           ) : (
-            <span className="flex h-8 w-8 items-center justify-center rounded-lg bg-indigo-600 text-white shadow-sm shadow-indigo-600/30">
-              <PhoneCall className="h-4 w-4" aria-hidden="true" strokeWidth={2.25} />
-            </span>
+            logoIcon
           )}
-          {copy.brand}
+          <span>{copy.brand}</span>
         </a>
       </header>
 

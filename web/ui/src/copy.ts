@@ -9,7 +9,7 @@
  * its digit groups are joined by no-break spaces, so it never breaks across lines.
  */
 import { createContext, useContext } from 'react';
-import { campaign } from 'virtual:campaign';
+import type { Campaign } from 'virtual:campaign';
 import { callBackSentence, hoursLines, localDigits, type Locale } from './hours';
 
 export type { Locale } from './hours';
@@ -108,12 +108,22 @@ const ui = {
   },
 } as const;
 
-/** Everything the page says in `lang`. */
-export function copyFor(lang: Locale) {
+/**
+ * A slot of the run-time template (`\u27e6name\u27e7`, also `each:` and `if:` sections): the build renders the
+ * page once with these in place of the campaign's copy, and leadcap fills them at run time
+ * (leadcap/landing/template.py). Kept out of text nodes that touch other text, so React puts no
+ * `<!-- -->` beside them that the filled page would keep.
+ */
+export const slot = (name: string) => `\u27e6${name}\u27e7`;
+
+/** Everything the page says in `lang`, from the campaign the page was filled with. */
+export function copyFor(lang: Locale, campaign: Campaign) {
   const c = campaign.locales[lang];
   const words = ui[lang];
   return {
     locale: { lang, dir: lang === 'fa' ? ('rtl' as const) : ('ltr' as const) },
+    /** Rendering the build's template (slots, both branches of a choice, one item per list). */
+    template: false as boolean,
     meta: { title: c.title, description: c.description },
     brand: c.brand,
     logo: campaign.logo,
@@ -145,9 +155,18 @@ export function documentLocale(doc: Document | undefined = typeof document === '
   return lang === 'en' || lang === 'fa' ? lang : DEFAULT_LOCALE;
 }
 
-const CopyContext = createContext<Copy>(copyFor(DEFAULT_LOCALE));
+/** The campaign the server put in the page (<script id="campaign-data" type="application/json">). */
+export function documentCampaign(doc: Document = document): Campaign {
+  const data = doc.getElementById('campaign-data')?.textContent;
+  if (!data) throw new Error('leadcap: the page carries no campaign data (#campaign-data)');
+  return JSON.parse(data) as Campaign;
+}
+
+const CopyContext = createContext<Copy | null>(null);
 export const CopyProvider = CopyContext.Provider;
 
 export function useCopy(): Copy {
-  return useContext(CopyContext);
+  const copy = useContext(CopyContext);
+  if (!copy) throw new Error('leadcap: useCopy() outside a CopyProvider');
+  return copy;
 }

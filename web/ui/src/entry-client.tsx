@@ -1,16 +1,17 @@
 import { StrictMode } from 'react';
 import { createRoot, hydrateRoot } from 'react-dom/client';
 import { App } from './App';
-import { CopyProvider, copyFor, documentLocale } from './copy';
+import { CopyProvider, copyFor, documentCampaign, documentLocale } from './copy';
 import './index.css';
 
 const container = document.getElementById('root');
 if (!container) throw new Error('leadcap: #root is missing from index.html');
 
-// The page was pre-rendered in one locale (its <html lang>); hydrate with the same copy.
+// The page was rendered in one locale (its <html lang>) from the campaign it carries as JSON
+// (filled in by leadcap at run time); hydrate with the same copy.
 const app = (
   <StrictMode>
-    <CopyProvider value={copyFor(documentLocale())}>
+    <CopyProvider value={copyFor(documentLocale(), documentCampaign())}>
       <App />
     </CopyProvider>
   </StrictMode>

@@ -18,6 +18,7 @@ FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text
             $13::boolean[])
      AS t(id, phone, region, carrier, source, utm_source, utm_medium, utm_campaign, utm_term,
           utm_content, submitted_at, verify, visited)
+WHERE NOT lead_erased(phone, submitted_at)  -- an erased number is not brought back (0012)
 ORDER BY phone  -- the workers' lock order, so a batch here and a batch there cannot deadlock
 ON CONFLICT (phone) DO UPDATE SET
     verified_at = COALESCE(l.verified_at, now()),

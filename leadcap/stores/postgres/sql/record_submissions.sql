@@ -9,6 +9,8 @@
 -- $13: the submission came with a visit counted on GET / (the campaign view's conversion; the
 -- rollup trigger of migrations 0005/0006 counts it).
 -- $1..$13 are parallel arrays, one element per submission.
+-- A submission accepted before its number was erased (leadcap/privacy/) is skipped: it lands as
+-- if written and acked, and brings nothing back.
 WITH incoming AS (
     -- DISTINCT ON (id): one batch may carry the same submission twice (a redelivery that
     -- overtook the original); it must still count once.
@@ -18,6 +20,8 @@ WITH incoming AS (
                 $13::boolean[])
          AS t(id, phone, region, carrier, source, utm_source, utm_medium, utm_campaign,
               utm_term, utm_content, submitted_at, verify, visited)
+    -- A number erased after this submission was accepted (migration 0012): it is not written.
+    WHERE NOT lead_erased(phone, submitted_at)
 ),
 fresh AS (
     INSERT INTO submissions (id, phone, source, utm_source, utm_medium, utm_campaign,

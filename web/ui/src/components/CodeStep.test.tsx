@@ -3,6 +3,7 @@ import { cleanup, fireEvent, render as rtlRender, screen, waitFor } from '@testi
 import type { ReactElement, ReactNode } from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CopyProvider, copyFor, type Locale } from '../copy';
+import { campaign } from 'virtual:campaign';
 import { verificationOf } from '../api';
 import { readCode, resendCode, verifyCode } from '../verify';
 import { verifyWords } from '../verify-copy';
@@ -11,7 +12,7 @@ import { LeadForm } from './LeadForm';
 
 const within = (locale: Locale) =>
   function Wrapper({ children }: { children: ReactNode }) {
-    return <CopyProvider value={copyFor(locale)}>{children}</CopyProvider>;
+    return <CopyProvider value={copyFor(locale, campaign)}>{children}</CopyProvider>;
   };
 const render = (ui: ReactElement, locale: Locale = 'en') => rtlRender(ui, { wrapper: within(locale) });
 const en = verifyWords('en');
@@ -153,8 +154,8 @@ describe('the token of the first 202', () => {
     fetchMock.mockResolvedValueOnce(json(200, { id: verification.id, status: 'verified', phone: '+989123456789' }));
     vi.stubGlobal('fetch', fetchMock);
     render(<LeadForm />);
-    fireEvent.change(screen.getByLabelText(copyFor('en').form.label), { target: { value: '09123456789' } });
-    fireEvent.click(screen.getByRole('button', { name: copyFor('en').form.submit }));
+    fireEvent.change(screen.getByLabelText(copyFor('en', campaign).form.label), { target: { value: '09123456789' } });
+    fireEvent.click(screen.getByRole('button', { name: copyFor('en', campaign).form.submit }));
     fireEvent.change(await screen.findByLabelText(en.label), { target: { value: '12345' } });
     await screen.findByText(en.verifiedTitle);
     expect(JSON.parse(String(fetchMock.mock.calls[1][1]?.body))).toEqual({ code: '12345', token: TOKEN });
@@ -166,8 +167,8 @@ describe('the token of the first 202', () => {
       vi.fn<typeof fetch>().mockResolvedValue(json(202, { ...sent, duplicate: true, verification: { expires_in: 90, resend_in: 0 } })),
     );
     const { container } = render(<LeadForm />);
-    fireEvent.change(screen.getByLabelText(copyFor('en').form.label), { target: { value: '09123456789' } });
-    fireEvent.click(screen.getByRole('button', { name: copyFor('en').form.submit }));
+    fireEvent.change(screen.getByLabelText(copyFor('en', campaign).form.label), { target: { value: '09123456789' } });
+    fireEvent.click(screen.getByRole('button', { name: copyFor('en', campaign).form.submit }));
     await waitFor(() => expect(container.querySelector('[data-state="success"]')).toBeTruthy());
     expect(screen.queryByText(en.title)).toBeNull();
   });
@@ -186,8 +187,8 @@ describe('the form with verification on', () => {
     );
     vi.stubGlobal('fetch', fetchMock);
     render(<LeadForm />);
-    fireEvent.change(screen.getByLabelText(copyFor('en').form.label), { target: { value: '09123456789' } });
-    fireEvent.click(screen.getByRole('button', { name: copyFor('en').form.submit }));
+    fireEvent.change(screen.getByLabelText(copyFor('en', campaign).form.label), { target: { value: '09123456789' } });
+    fireEvent.click(screen.getByRole('button', { name: copyFor('en', campaign).form.submit }));
     await screen.findByText(en.title);
     expect(screen.getByLabelText(en.label).getAttribute('autocomplete')).toBe('one-time-code');
   });
@@ -206,9 +207,9 @@ describe('the form with verification on', () => {
       ),
     );
     render(<LeadForm />);
-    fireEvent.change(screen.getByLabelText(copyFor('en').form.label), { target: { value: '09123456789' } });
-    fireEvent.click(screen.getByRole('button', { name: copyFor('en').form.submit }));
-    await waitFor(() => expect(screen.getByText(copyFor('en').success.title)).toBeTruthy());
+    fireEvent.change(screen.getByLabelText(copyFor('en', campaign).form.label), { target: { value: '09123456789' } });
+    fireEvent.click(screen.getByRole('button', { name: copyFor('en', campaign).form.submit }));
+    await waitFor(() => expect(screen.getByText(copyFor('en', campaign).success.title)).toBeTruthy());
     expect(screen.queryByText(en.title)).toBeNull();
   });
 });

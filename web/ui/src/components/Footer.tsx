@@ -1,9 +1,22 @@
+import type { ReactNode } from 'react';
 import { Clock, Phone } from 'lucide-react';
-import { useCopy } from '../copy';
+import { slot, useCopy } from '../copy';
 
 /** Trust cues: business hours, the legal company name and address, a phone, the privacy policy, seals. */
 export function Footer() {
-  const { footer } = useCopy();
+  const { footer, template } = useCopy();
+  const badges = footer.badges.map((badge) => (
+    <li key={badge.link}>
+      <a href={badge.link} target="_blank" rel="noopener" referrerPolicy="origin" className="block rounded focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-600">
+        <img src={badge.src} width={badge.width} height={badge.height} alt={badge.alt} referrerPolicy="origin" loading="lazy" />
+      </a>
+    </li>
+  ));
+  const badgeList = (children: ReactNode) => (
+    <ul className="flex flex-wrap items-center gap-3" aria-label={footer.badgesLabel}>
+      {children}
+    </ul>
+  );
   return (
     <footer className="mx-auto w-full max-w-6xl px-5 pb-8 text-sm text-slate-600 sm:px-8">
       <div className="flex flex-col gap-4 border-t border-slate-200 pt-6 md:flex-row md:items-start md:justify-between">
@@ -33,16 +46,20 @@ export function Footer() {
             </a>
           </p>
         </div>
-        {footer.badges.length > 0 && (
-          <ul className="flex flex-wrap items-center gap-3" aria-label={footer.badgesLabel}>
-            {footer.badges.map((badge) => (
-              <li key={badge.link}>
-                <a href={badge.link} target="_blank" rel="noopener" referrerPolicy="origin" className="block rounded focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-600">
-                  <img src={badge.src} width={badge.width} height={badge.height} alt={badge.alt} referrerPolicy="origin" loading="lazy" />
-                </a>
-              </li>
-            ))}
-          </ul>
+        {template ? (
+          <>
+            {slot('if:badges')}
+            {badgeList(
+              <>
+                {slot('each:badges')}
+                {badges}
+                {slot('/each:badges')}
+              </>,
+            )}
+            {slot('/if:badges')}
+          </>
+        ) : (
+          footer.badges.length > 0 && badgeList(badges)
         )}
       </div>
     </footer>

@@ -1,6 +1,6 @@
 import { Award, BadgeCheck, Clock, Headset, Phone, ShieldCheck, Sparkles, Star, type LucideIcon } from 'lucide-react';
 import type { BenefitIcon } from 'virtual:campaign';
-import { useCopy } from '../copy';
+import { slot, useCopy } from '../copy';
 
 const icons: Record<BenefitIcon, LucideIcon> = {
   clock: Clock,
@@ -34,15 +34,12 @@ export function HeroIntro({ className = '' }: { className?: string }) {
 
 /** The three benefit points. */
 export function Benefits({ className = '' }: { className?: string }) {
-  const { hero } = useCopy();
-  return (
-    <ul className={`space-y-5 ${className}`} aria-label={hero.benefitsLabel}>
-      {hero.benefits.map((benefit) => {
-        const Icon = icons[benefit.icon];
+  const { hero, template } = useCopy();
+  const items = hero.benefits.map((benefit) => {
         return (
           <li key={benefit.title} className="flex gap-4">
             <span className="flex h-10 w-10 flex-none items-center justify-center rounded-xl bg-indigo-600/10 text-indigo-700 ring-1 ring-inset ring-indigo-600/20">
-              <Icon className="h-5 w-5" aria-hidden="true" strokeWidth={2} />
+              {template ? iconChoice() : icon(benefit.icon)}
             </span>
             <span>
               <span className="block font-semibold text-slate-900">{benefit.title}</span>
@@ -50,7 +47,34 @@ export function Benefits({ className = '' }: { className?: string }) {
             </span>
           </li>
         );
-      })}
+  });
+  return (
+    <ul className={`space-y-5 ${className}`} aria-label={hero.benefitsLabel}>
+      {template ? (
+        <>
+          {slot('each:benefits')}
+          {items}
+          {slot('/each:benefits')}
+        </>
+      ) : (
+        items
+      )}
     </ul>
   );
+}
+
+const icon = (name: BenefitIcon) => {
+  const Icon = icons[name];
+  return <Icon key={name} className="h-5 w-5" aria-hidden="true" strokeWidth={2} />;
+};
+
+/** The template's icon: every icon, each in its own `if`, one text node between two icons (the
+ *  closing marker and the next opening one), so React separates no texts with comments. */
+function iconChoice() {
+  const names = Object.keys(icons) as BenefitIcon[];
+  return names.flatMap((name, i) => [
+    `${i ? slot(`/if:benefit.icon=${names[i - 1]}`) : ''}${slot(`if:benefit.icon=${name}`)}`,
+    icon(name),
+    ...(i === names.length - 1 ? [slot(`/if:benefit.icon=${name}`)] : []),
+  ]);
 }

@@ -6,16 +6,17 @@ import { hydrateRoot } from 'react-dom/client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { App } from '../App';
 import { CopyProvider, copyFor, type Locale } from '../copy';
+import { campaign } from 'virtual:campaign';
 import { LeadForm } from './LeadForm';
 
 type FetchMock = ReturnType<typeof vi.fn<typeof fetch>>;
 
 // Most checks read the English copy; the Persian page has its own block below.
-const copy = copyFor('en');
-const fa = copyFor('fa');
+const copy = copyFor('en', campaign);
+const fa = copyFor('fa', campaign);
 const within = (locale: Locale) =>
   function Wrapper({ children }: { children: ReactNode }) {
-    return <CopyProvider value={copyFor(locale)}>{children}</CopyProvider>;
+    return <CopyProvider value={copyFor(locale, campaign)}>{children}</CopyProvider>;
   };
 const render = (ui: ReactElement, locale: Locale = 'en') => rtlRender(ui, { wrapper: within(locale) });
 
@@ -304,13 +305,13 @@ describe('the server-rendered region', () => {
 describe('pre-rendered page', () => {
   it.each(['fa', 'en'] as const)('hydrates the server markup (%s) without mismatches or inline styles', async (locale) => {
     const page = (
-      <CopyProvider value={copyFor(locale)}>
+      <CopyProvider value={copyFor(locale, campaign)}>
         <App />
       </CopyProvider>
     );
     const html = renderToString(page);
     expect(html).not.toMatch(/\sstyle=/);
-    expect(html).toContain(copyFor(locale).hero.headline);
+    expect(html).toContain(copyFor(locale, campaign).hero.headline);
     const container = document.createElement('div');
     container.innerHTML = html;
     document.body.appendChild(container);

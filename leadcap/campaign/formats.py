@@ -1,4 +1,4 @@
-"""How /admin/ writes numbers, dates, times and phone numbers, in each language it speaks.
+"""How /admin/ and the notifications write numbers, dates, times and phone numbers, in each language.
 
 Persian (`fa`): Persian digits in every number, with the Persian separators (٬ between thousands,
 ٫ before decimals, ٪ after a percentage); dates in the Solar Hijri calendar, year first
@@ -17,8 +17,7 @@ from datetime import date, datetime, tzinfo
 import jdatetime
 import phonenumbers
 
-from web.messages import localise_digits
-
+_PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 # Persian's own separators (CLDR's for fa): the ASCII ones read as Latin punctuation in Persian text.
 _PERSIAN_SEPARATORS = str.maketrans({",": "\u066c", ".": "\u066b"})
 PERCENT_FA = "\u066a"
@@ -30,7 +29,7 @@ SEEN = 4096
 
 def digits(text: str, lang: str) -> str:
     """ASCII digits as the language writes them (Persian digits in `fa`)."""
-    return localise_digits(text, lang)
+    return text.translate(_PERSIAN_DIGITS) if lang == "fa" else text
 
 
 def number(value: float | None, lang: str) -> str:

@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from web.admin import filters, formats
+from leadcap.campaign import formats
+from web.admin import filters
 
 TEHRAN = ZoneInfo("Asia/Tehran")
 # 20:45 UTC on 20 March 2026 is 00:15 on 21 March in Tehran (+03:30): Nowruz, 1 Farvardin 1405.
