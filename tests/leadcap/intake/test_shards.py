@@ -22,6 +22,7 @@ from leadcap.stores.postgres import Postgres
 from leadcap.stores.redis import Redis
 from tests import factories
 from tests.leadcap.intake.test_accept import submission
+from web import metrics
 
 DEAD = "redis://127.0.0.1:9/0"  # the discard port: nothing listens there
 _addresses = (f"10.27.{i // 250}.{i % 250 + 1}" for i in itertools.count())
@@ -194,3 +195,17 @@ async def test_health_reports_each_shard(shards: list[Redis], postgres: Postgres
     assert one["checks"]["redis-1"]["status"] == "down" and one["status"] == "degraded"
     assert health.ready(one)
     assert none["status"] == "down" and set(none["checks"]) >= {"redis", "redis-1"}
+
+
+async def test_metrics_queue_depth_counts_every_shard(shards: list[Redis], postgres: Postgres) -> None:
+    the_intake = sharded(shards, postgres)
+    for index in (0, 0, 0, 1, 1):
+        await the_intake.accept(on_shard(index), windows(the_intake, next(_addresses)))
+    dead = Redis.open(DEAD)
+    try:
+        text = (
+            await metrics.render(shards[0], multiprocess_mode=False, more_redis=[shards[1], dead])
+        ).decode()
+    finally:
+        await dead.close()
+    assert "\nleadcap_queue_depth 5\n" in text  # 3 + 2; the server that is away counts nothing
