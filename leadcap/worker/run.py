@@ -149,7 +149,14 @@ async def run_worker(settings: Settings, *, concurrency: int | None = None) -> N
     delivering = asyncio.create_task(deliverer.run(stop))
     counting = asyncio.create_task(_count_webhooks(services.redis, deliverer, stop))
     keeping = asyncio.create_task(
-        retention.daily(services.postgres, services.redis, services.mongo, settings.lead_retention_days, stop)
+        retention.daily(
+            services.postgres,
+            services.redis,
+            services.mongo,
+            settings.lead_retention_days,
+            stop,
+            shards=services.shards,
+        )
         if settings.lead_retention_days
         else stop.wait()
     )
