@@ -145,7 +145,10 @@ class Intake:
         self, submission: Submission | None, windows: tuple[Window, ...]
     ) -> tuple[list[str], list[str | bytes]]:
         """intake.lua's keys and arguments for `submission` (None: count only) in `windows`."""
-        script_keys = [keys.dedupe(submission.phone if submission else ""), keys.LEAD_STREAM]
+        script_keys = [
+            keys.dedupe(submission.phone, submission.campaign) if submission else keys.dedupe(""),
+            keys.LEAD_STREAM,
+        ]
         args: list[str | bytes] = [
             str(submission.id if submission else uuid7()),
             "enqueue" if submission else "count",
@@ -195,7 +198,7 @@ class Intake:
             async with asyncio.timeout(DIRECT_TIMEOUT_S):
                 if self.settings.dedupe_window_s:
                     first = await self.postgres.leads.recent_submission(
-                        submission.phone, self.settings.dedupe_window_s
+                        submission.phone, self.settings.dedupe_window_s, submission.campaign
                     )
                     if first is not None:
                         return Receipt(str(first), submission.phone, duplicate=True, degraded=True)

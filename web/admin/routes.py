@@ -246,7 +246,7 @@ async def overview(request: Request) -> HTTPResponse:
 
     # Four reports at once, each on its own pooled connection: the page waits for the slowest.
     days, hours, sources, campaigns = await asyncio.gather(
-        report(since, "day"), report(today, "hour"), report(since, "source"), report(since, "campaign")
+        report(since, "day"), report(today, "hour"), report(since, "source"), report(since, "utm_campaign")
     )
     body = views.overview(
         language(request),

@@ -40,6 +40,11 @@ ERASED_ROWS: tuple[tuple[str, str], ...] = (
     ("leads", "t.id = ANY (erased.lead_ids)"),
 )
 _ERASED = "(SELECT $1::uuid[] AS lead_ids, $2::text[] AS phones) AS erased"
+# Built once from the constants above, so no statement is ever formatted at a call.
+_DELETES = tuple(
+    (table, f"DELETE FROM {table} AS t USING {_ERASED} WHERE {which}")  # noqa: S608 - constants
+    for table, which in ERASED_ROWS
+)
 
 # Leads to erase, locked. Explicit erase: the numbers given ($2 NULL), waiting for a worker that
 # writes one. Retention: only leads still older than $2, skipping a lead a worker holds now (it
@@ -135,12 +140,8 @@ class PrivacyStore:
                 leads = await conn.fetch(_LOCK_OLD, list(phones), older_than)
                 phones = [r["phone"] for r in leads]
             lead_ids = [r["id"] for r in leads]
-            for table, which in ERASED_ROWS:
-                status = await conn.execute(
-                    f"DELETE FROM {table} AS t USING {_ERASED} WHERE {which}",  # noqa: S608 - constants
-                    lead_ids,
-                    list(phones),
-                )
+            for table, delete in _DELETES:
+                status = await conn.execute(delete, lead_ids, list(phones))
                 removed.rows[table] = int(status.rsplit(" ", 1)[-1])
             if lead_ids:
                 await conn.execute(_AUDIT, lead_ids, [r["status"] for r in leads], by)

@@ -18,6 +18,8 @@ from leadcap.stores.postgres.connection import translated
 from leadcap.stores.postgres.sql import query
 
 _KEY_COLUMNS = "id, name, hint, scopes, created_at, revoked_at, uses, last_used_at"
+_LIST_KEYS = f"SELECT {_KEY_COLUMNS} FROM api_keys ORDER BY id"  # noqa: S608 - constants
+_KEY_BY_DIGEST = f"SELECT {_KEY_COLUMNS} FROM api_keys WHERE digest = $1"  # noqa: S608 - constants
 
 
 class ReadApiStore:
@@ -40,7 +42,7 @@ class ReadApiStore:
     async def keys(self) -> list[dict[str, Any]]:
         """Every key, live and revoked, oldest first (never a digest)."""
         async with translated("listing API keys"):
-            records = await self._pool.fetch(f"SELECT {_KEY_COLUMNS} FROM api_keys ORDER BY id")  # noqa: S608
+            records = await self._pool.fetch(_LIST_KEYS)
         return [dict(r.items()) for r in records]
 
     async def revoke_key(self, name: str) -> bool:
@@ -55,10 +57,7 @@ class ReadApiStore:
     async def key_by_digest(self, digest: bytes) -> dict[str, Any] | None:
         """The key whose digest this is (revoked or not), or None."""
         async with translated("checking an API key"):
-            record = await self._pool.fetchrow(
-                f"SELECT {_KEY_COLUMNS} FROM api_keys WHERE digest = $1",  # noqa: S608
-                digest,
-            )
+            record = await self._pool.fetchrow(_KEY_BY_DIGEST, digest)
         return dict(record.items()) if record is not None else None
 
     async def add_uses(self, ids: Sequence[int], counts: Sequence[int], last: Sequence[datetime]) -> None:

@@ -44,6 +44,8 @@ _COLUMNS = (
     "id, coalesce(url, '') AS url, secret, events, enabled, disabled_reason, created_at,"
     " kind, chat, full_phone, campaign"
 )
+_ENABLED_ENDPOINTS = f"SELECT {_COLUMNS} FROM webhook_endpoints WHERE enabled ORDER BY id"  # noqa: S608
+_ENDPOINTS_OF_KINDS = f"SELECT {_COLUMNS} FROM webhook_endpoints WHERE kind = ANY ($1) ORDER BY id"  # noqa: S608
 
 
 def _endpoint(row: asyncpg.Record) -> Endpoint:
@@ -98,18 +100,13 @@ class WebhookStore:
     async def enabled_endpoints(self) -> list[Endpoint]:
         """Every enabled endpoint of every kind: what the delivery loop sends to."""
         async with translated("reading webhook endpoints"):
-            rows = await self._pool.fetch(
-                f"SELECT {_COLUMNS} FROM webhook_endpoints WHERE enabled ORDER BY id"  # noqa: S608
-            )
+            rows = await self._pool.fetch(_ENABLED_ENDPOINTS)
         return [_endpoint(r) for r in rows]
 
     async def endpoints(self, kinds: Sequence[str] = (WEBHOOK,)) -> list[Endpoint]:
         """The endpoints of `kinds` (webhooks unless told), enabled or not."""
         async with translated("listing webhook endpoints"):
-            rows = await self._pool.fetch(
-                f"SELECT {_COLUMNS} FROM webhook_endpoints WHERE kind = ANY ($1) ORDER BY id",  # noqa: S608
-                list(kinds),
-            )
+            rows = await self._pool.fetch(_ENDPOINTS_OF_KINDS, list(kinds))
         return [_endpoint(r) for r in rows]
 
     async def endpoint(self, endpoint_id: int, kinds: Sequence[str] = (WEBHOOK,)) -> Endpoint | None:
