@@ -360,7 +360,9 @@ async def erase(request: Request, lead_id: str) -> HTTPResponse:
     check_csrf(request, session.csrf)
     phone = await phone_of(request, lead_id)
     services = request.app.ctx.services
-    await erasure.erase_number(services.postgres, services.redis, services.mongo, phone, by=session.user)
+    await erasure.erase_number(
+        services.postgres, services.redis, services.mongo, phone, by=session.user, shards=services.shards
+    )
     return redirect("/admin/leads?erased=1", status=303, headers=NO_STORE)
 
 
