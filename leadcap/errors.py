@@ -22,6 +22,7 @@
     │   ├── InvalidCode            invalid_code (carries attempts_left)
     │   ├── CodeExpired            code_expired: unknown, expired or used
     │   ├── TooManyAttempts        too_many_attempts: the code is dead
+    │   ├── ConsentRequired        consent_required: the campaign asks for consent, not given
     │   └── PhoneError             field = "phone"
     │       ├── MissingPhone           missing_phone
     │       ├── InvalidPhone           invalid_phone
@@ -102,6 +103,11 @@ class NotFound(RequestError):
 
 class MethodNotAllowed(RequestError):
     code = "method_not_allowed"
+
+
+class ConsentRequired(RequestError):
+    code = "consent_required"
+    field = "consent"
 
 
 class RateLimited(RequestError):

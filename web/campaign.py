@@ -50,6 +50,7 @@ class Copy:
     phone_display: str
     privacy_url: str
     call_back: str  # "We will call you between 9:00 and 17:00, Saturday to Wednesday."
+    consent: str | None = None  # the text beside the form's checkbox; None: no consent asked
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +81,7 @@ def of(data: rules.Campaign) -> Campaign:
             phone_display=digits(data.phone_display, lang),
             privacy_url=data.privacy_url,
             call_back=call_back_sentence(data.hours, lang),
+            consent=words.consent,
         )
     return Campaign(copies, data.image_origins, data)
 

@@ -42,6 +42,7 @@ STATUS: dict[str, int] = {
     "method_not_allowed": 405,
     "body_too_large": 413,
     "unsupported_media_type": 415,
+    "consent_required": 422,
     "missing_phone": 422,
     "invalid_phone": 422,
     "not_mobile": 422,
@@ -125,7 +126,7 @@ def render_error(request: Request, exc: Exception) -> HTTPResponse:
             copy = found[0].copy(settings.locale)
         sentence = messages.message(error, settings.locale)
         # an error of the code step stays on the code step
-        body = page.render(copy, error=sentence, verify_id=current.verify_id)
+        body = page.render(copy, error=sentence, verify_id=current.verify_id, field=error.field)
         if found is not None:
             body = with_slug(body.encode(), current.campaign).decode()
         return html(body, status=status, headers=headers)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from leadcap import retry
 from leadcap.errors import ConfigError, StoreError
-from leadcap.landing import cache, edgepage, template
+from leadcap.landing import cache, consent, edgepage, template
 from leadcap.landing import campaign as rules
 from leadcap.settings import LOCALES
 from leadcap.stores.redis import Redis
@@ -107,6 +107,7 @@ class LandingCache:
         self.campaign_file = campaign_file
         self.assets = assets
         self.campaign = campaign or web_campaign.load(campaign_file, assets)
+        self.consent = consent.offered(self.campaign.data)  # what POST /api/leads/ asks for
         self.html_headers = responses.html_headers(self.campaign.image_origins)
         self.page = self._make(self.campaign, -1)
         self.listening = False
@@ -168,6 +169,7 @@ class LandingCache:
             self._refused = version
             return False
         self.campaign = chosen
+        self.consent = consent.offered(chosen.data)
         self.html_headers = responses.html_headers(chosen.image_origins)
         self.page = self._make(chosen, version)
         self._publish_at_edge()

@@ -60,6 +60,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fa": "فعلاً شماره موبایل این کشور را نمی‌پذیریم. لطفاً شماره موبایل ایرانی وارد کنید.",
         "en": "We cannot accept mobile numbers from that country yet.",
     },
+    "consent_required": {
+        "fa": "لطفاً برای ثبت شماره، کادر موافقت را علامت بزنید.",
+        "en": "Please tick the box to agree before sending your number.",
+    },
     "invalid_code": {
         "fa": "کد واردشده درست نیست. {attempts} بار دیگر می‌توانید امتحان کنید.",
         "en": "That code is not right. You can try {attempts} more times.",

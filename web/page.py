@@ -69,8 +69,15 @@ _PHONE_FORM = """<form method="post" action="/api/leads/" class="cta">
 <input type="hidden" name="source" value="hero">
 <div class="hp" aria-hidden="true"><label for="website">{honeypot}</label>
 <input id="website" name="website" type="text" tabindex="-1" autocomplete="off"></div>
-<button type="submit">{cta}</button>
+{consent}<button type="submit">{cta}</button>
 </form>"""
+
+# The campaign's consent (leadcap/landing/consent.py): a ticked box sends consent=1. After a
+# refused post the box points at the sentence that says why (aria-describedby, aria-invalid).
+_CONSENT = """<p class="consent">
+<input id="consent" name="consent" type="checkbox" value="1" required{invalid}>
+<label for="consent">{text}</label></p>
+"""
 
 # The code step (LEADCAP_VERIFY=sms) without JavaScript: the code, then a separate resend form.
 _CODE_FORM = """<form method="post" action="/api/leads/{id}/verify" class="cta">
@@ -92,12 +99,14 @@ def render(
     submitted: bool = False,
     verify_id: str | None = None,
     verified: bool = False,
+    field: str | None = None,
 ) -> str:
     """The page in `copy`'s language, with an error sentence or a thank-you when there is one;
-    with `verify_id`, the code step of that submission instead of the phone form."""
+    with `verify_id`, the code step of that submission instead of the phone form. `field`: the
+    form field the error is about, marked invalid and tied to the sentence."""
     words = FORM[copy.lang]
     if error:
-        notice = f'<p class="error" role="alert">{escape(error)}</p>'
+        notice = f'<p class="error" role="alert" id="form-error">{escape(error)}</p>'
     elif verified:
         notice = f'<p class="ok" role="status">{escape(words["verified"])} {escape(copy.call_back)}</p>'
     elif submitted:
@@ -118,6 +127,14 @@ def render(
             placeholder=escape(words["placeholder"]),
             honeypot=escape(words["honeypot"]),
             cta=escape(copy.cta),
+            consent=""
+            if copy.consent is None
+            else _CONSENT.format(
+                text=escape(copy.consent),
+                invalid=' aria-invalid="true" aria-describedby="form-error"'
+                if error and field == "consent"
+                else "",
+            ),
         )
     return _PAGE.format(
         lang=copy.lang,
@@ -151,4 +168,6 @@ outline:3px solid #f59e0b;outline-offset:2px}.error{color:#b91c1c}.ok{color:#158
 .legal{max-width:32rem;margin:0 auto 2rem;padding:0 2rem;font-size:.875rem;color:#475569}
 .legal a{color:#3730a3}input[dir=ltr]{text-align:left}.hint{margin:0;color:#475569;font-size:.875rem}
 .resend{margin-top:.5rem}.link{background:none;color:#3730a3;text-decoration:underline;padding:.25rem}
+.consent{display:flex;gap:.5rem;align-items:flex-start;margin:0;font-size:.875rem;color:#334155}
+.consent input{width:1.25rem;height:1.25rem;margin:.15rem 0 0;flex:none}
 """

@@ -36,6 +36,8 @@ COLUMNS = (
     *(f"utm_{key}" for key in UTM_KEYS),
     "verified_at",  # when the lead's SMS code came back (LEADCAP_VERIFY=sms), else empty
     "campaign",  # the campaign's slug (`default`: LEADCAP_CAMPAIGN_FILE's); last, so no column moved
+    "consent_version",  # the consent text its latest consenting submission agreed to, else empty
+    "consent_at",  # that submission's time
 )
 # Added after COLUMNS by `--calendar jalali`: the local date of each timestamp, YYYY-MM-DD.
 JALALI_COLUMNS = ("first_submitted_jalali", "last_submitted_jalali")

@@ -17,7 +17,7 @@ from leadcap import keys, slugs
 from leadcap.errors import BodyTooLarge, InvalidBody, UnknownCampaign, UnsupportedMediaType
 from leadcap.ids import uuid7, uuid7_time_ms
 from leadcap.intake import phone
-from leadcap.lead import UTM_KEYS
+from leadcap.lead import UTM_KEYS, Consent
 
 MAX_BODY = 4096
 MAX_SOURCE = 64
@@ -44,6 +44,9 @@ class Submission:
     # Its POST carried the mark of a visit counted on GET / (leadcap/campaign/visits.py): a new lead it
     # makes counts toward conversion; an API client's is counted apart.
     visited: bool = False
+    # The campaign asked for consent and the visitor gave it, to this text (leadcap/landing/consent.py);
+    # the consent's time is the submission's.
+    consent: Consent | None = None
     campaign: str = slugs.DEFAULT  # the slug of the campaign whose form it came from
 
     @property
@@ -68,6 +71,14 @@ class Submission:
             message["verify"] = True
         if self.visited:  # likewise absent for an API client
             message["visited"] = True
+        if self.consent is not None:  # absent when the campaign asks for none
+            # the text rides along so the worker can keep it (once per version) in the same
+            # statement as the submission: no version is ever recorded without its text
+            message["consent"] = {
+                "version": self.consent.version,
+                "lang": self.consent.lang,
+                "text": self.consent.text,
+            }
         if self.campaign != slugs.DEFAULT:  # likewise absent for the default campaign's
             message["campaign"] = self.campaign
         return message
@@ -82,8 +93,20 @@ class Submission:
             utm=dict(data.get("utm") or {}),
             verify=bool(data.get("verify", False)),
             visited=bool(data.get("visited", False)),
+            consent=_consent(data.get("consent")),
             campaign=data.get("campaign", slugs.DEFAULT),
         )
+
+
+def _consent(data: object) -> Consent | None:
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise TypeError("consent is not an object")
+    fields = (data.get("version"), data.get("lang"), data.get("text"))
+    if not all(isinstance(v, str) and v for v in fields):
+        raise TypeError("consent holds something else than text")
+    return Consent(*fields)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +117,7 @@ class Draft:
     source: str | None
     utm: dict[str, str]
     website: str | None
+    consent: object = None  # as sent: JSON's value as is, a form's checkbox as True (checked later)
     campaign: str = slugs.DEFAULT  # a well-formed slug; whether it is live is the intake's check
 
 
@@ -125,17 +149,18 @@ def read_body(kind: str, body: bytes) -> Draft:
     """Parse a JSON or form body; raise InvalidBody for anything but the contract's shape."""
     if kind == JSON:
         data = json_object(body)
-        return _draft(data, data.get("utm"))
+        return _draft(data, data.get("utm"), consent=data.get("consent"))
     try:
         pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
     except UnicodeDecodeError:
         raise InvalidBody("The form is not valid UTF-8.") from None
     form = dict(pairs)  # a repeated field keeps its last value, as browsers never repeat these
     utm = {key: form[f"utm_{key}"] for key in UTM_KEYS if f"utm_{key}" in form}
-    return _draft(form, utm)
+    # A ticked checkbox sends its value (any non-empty one); an unticked one sends nothing.
+    return _draft(form, utm, consent=True if form.get("consent") else None)
 
 
-def _draft(data: dict[str, Any], utm: object) -> Draft:
+def _draft(data: dict[str, Any], utm: object, *, consent: object) -> Draft:
     source = _optional_text(data.get("source"), "source", MAX_SOURCE, plain=True)
     website = _optional_text(data.get("website"), "website", MAX_BODY)
     if utm is None:
@@ -155,6 +180,7 @@ def _draft(data: dict[str, Any], utm: object) -> Draft:
         source=source or None,
         utm=clean,
         website=website,
+        consent=consent,
         campaign=campaign or slugs.DEFAULT,
     )
 

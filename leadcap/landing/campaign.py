@@ -36,6 +36,8 @@ LOCALE_TEXT = (
     "company",
     "address",
 )
+# Optional in every language or in none: the consent a visitor ticks (leadcap/landing/consent.py).
+CONSENT = "consent"
 TOP_KEYS = ("$comment", "phone", "privacy_url", "hours", "logo", "badges", "locales")
 IMAGE_TYPES = (".svg", ".png", ".webp", ".jpg", ".jpeg", ".gif")
 MAX_TEXT = 2000
@@ -74,6 +76,7 @@ class Words:
     company: str
     address: str
     benefits: tuple[Benefit, ...]
+    consent: str | None = None  # the text beside the form's checkbox; None: no consent asked
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,7 +251,7 @@ def _words(read: _Reader, locales: dict[str, Any], lang: str) -> Words:
     if not isinstance(source, dict):
         raise read.fail(f"{where} is missing")
     for key in source:
-        if key not in LOCALE_TEXT and key != "benefits":
+        if key not in LOCALE_TEXT and key not in ("benefits", CONSENT):
             raise read.fail(f"{where}.{key} is not a campaign field")
     texts = {key: read.text(source.get(key), f"{where}.{key}") for key in LOCALE_TEXT}
     rows = source.get("benefits")
@@ -262,7 +265,10 @@ def _words(read: _Reader, locales: dict[str, Any], lang: str) -> Words:
             raise read.fail(f"{where}.benefits.{i}.icon must be one of {', '.join(ICONS)}")
         title = read.text(row.get("title"), f"{where}.benefits.{i}.title")
         benefits.append(Benefit(row["icon"], title, read.text(row.get("text"), f"{where}.benefits.{i}.text")))
-    return Words(**texts, benefits=tuple(benefits))
+    consent = source.get(CONSENT)
+    if consent is not None:
+        consent = read.text(consent, f"{where}.{CONSENT}")
+    return Words(**texts, benefits=tuple(benefits), consent=consent)
 
 
 def parse(data: Any, assets: Path | None = None, document: bytes = b"") -> Campaign:
@@ -320,6 +326,12 @@ def parse(data: Any, assets: Path | None = None, document: bytes = b"") -> Campa
     if not isinstance(locales, dict):
         raise read.fail("locales must be an object with fa and en")
     words = {lang: _words(read, locales, lang) for lang in LOCALES}
+    asked = [lang for lang in LOCALES if words[lang].consent is not None]
+    if asked and len(asked) != len(LOCALES):
+        missing = next(lang for lang in LOCALES if lang not in asked)
+        raise read.fail(
+            f"locales.{missing}.{CONSENT} is missing: a consent text is shown in every language or in none"
+        )
     for key in locales:
         if key not in LOCALES:
             raise read.fail(f"locales.{key} is not a supported language ({', '.join(LOCALES)})")

@@ -136,6 +136,8 @@ def page_data(campaign: Campaign, lang: str) -> dict[str, Any]:
                 "company": words.company,
                 "address": words.address,
                 "benefits": [{"icon": b.icon, "title": b.title, "text": b.text} for b in words.benefits],
+                # absent when the campaign asks for none: the page stays as it was
+                **({"consent": words.consent} if words.consent is not None else {}),
             }
         },
     }
@@ -160,6 +162,8 @@ def scope(campaign: Campaign, lang: str) -> dict[str, Value]:
         "cta": escape(words.cta),
         "company": escape(words.company),
         "address": escape(words.address),
+        "consent": words.consent is not None,  # the form's checkbox (leadcap/landing/consent.py)
+        "consent.text": escape(words.consent or ""),
         "hours": escape(_HOURS_SEPARATOR.join(hours_lines(campaign.hours, lang))),
         "phone.tel": escape(campaign.phone_tel),
         "phone.display": escape(digits(campaign.phone_display, lang)),

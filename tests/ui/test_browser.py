@@ -29,13 +29,18 @@ OUT = servers.ROOT / "test-output" / "browser"
 # escaped (a `</script>` and quotes in the brand), a logo and a badge from LEADCAP_ASSETS_DIR.
 BRAND = {"fa": 'نوآوران "پارس" </script>', "en": 'Pars "Novin" </script> & Co'}
 HEADLINE = {"fa": "مشاوره‌ی حقوقی، همین امروز", "en": "Legal advice, today."}
+# It asks for consent (leadcap/landing/consent.py): the checkbox in both locales, and CLS 0 with it.
+CONSENT = {
+    "fa": "با تماس کارشناسان و نگه‌داری شماره‌ام طبق سیاست حریم خصوصی موافقم.",
+    "en": "I agree to be called and to my number being kept under the privacy policy.",
+}
 
 
 def campaign_file(folder: Path) -> tuple[Path, Path]:
     """A campaign file and its images folder, written under `folder`."""
     data = json.loads(rules.DEFAULT_FILE.read_text(encoding="utf-8"))
     for lang in ("fa", "en"):
-        data["locales"][lang].update(brand=BRAND[lang], headline=HEADLINE[lang])
+        data["locales"][lang].update(brand=BRAND[lang], headline=HEADLINE[lang], consent=CONSENT[lang])
     assets = folder / "assets"
     assets.mkdir(parents=True)
     logo = (servers.ROOT / "web" / "assets.example" / "logo.svg").read_text()
@@ -84,6 +89,7 @@ async def test_landing_page_in_chromium(
             "BASE_URLS": urls,
             "OUT_DIR": str(OUT),
             "EXPECT_TEXT": json.dumps({lang: [BRAND[lang], HEADLINE[lang]] for lang in ("fa", "en")}),
+            "EXPECT_CONSENT": json.dumps(CONSENT, ensure_ascii=False),
         },
         capture_output=True,
         text=True,

@@ -300,6 +300,18 @@ def filter_form(lang: str, chosen: Filter) -> str:
     )
 
 
+def _consent(lead: Any, tz: tzinfo, lang: str) -> str:
+    """The consent the lead last gave: its version's first 8 digits (the whole in the title, as the
+    export writes it) and when; a dash when its campaign asked for none."""
+    version, at = lead["consent_version"], lead["consent_at"]
+    if not version or at is None:
+        return "—"
+    return (
+        f'<abbr title="{escape(version)}"><code>{escape(version[:8])}</code></abbr> '
+        f'<time datetime="{at.astimezone(tz).isoformat()}">{escape(formats.moment(at, tz, lang))}</time>'
+    )
+
+
 def leads(
     lang: str,
     user: str,
@@ -329,6 +341,7 @@ def leads(
             f"<td>{escape(lead['campaign'])}</td>"
             f'<td><time datetime="{at.astimezone(tz).isoformat()}">{escape(formats.moment(at, tz, lang))}'
             "</time></td>"
+            f"<td>{_consent(lead, tz, lang)}</td>"
             f'<td><form method="post" action="/admin/leads/{ident}/status" class="inline status-form">'
             f'<input type="hidden" name="csrf" value="{escape(csrf)}">'
             f'<input type="hidden" name="back" value="{escape(back)}">'
@@ -338,7 +351,7 @@ def leads(
         )
     heads = "".join(
         f'<th scope="col">{escape(w[k])}</th>'
-        for k in ("phone", "status", "source", "campaign", "slug", "first_seen", "set_status")
+        for k in ("phone", "status", "source", "campaign", "slug", "first_seen", "consent", "set_status")
     )
     table = (
         f'<div class="scroll"><table class="leads"><thead><tr>{heads}</tr></thead>'

@@ -21,6 +21,7 @@ from leadcap.errors import (
 from leadcap.intake import origins, submission
 from leadcap.intake.accept import Receipt
 from leadcap.intake.submission import MAX_BODY, Submission
+from leadcap.landing import consent
 from leadcap.settings import Settings
 from leadcap.verification import codes
 from leadcap.verification.verifier import ClientBudgets, Sent, Verifier
@@ -87,9 +88,20 @@ async def parse(request: Request, settings: Settings) -> Submission:
     state(request).campaign = draft.campaign
     if not request.app.ctx.campaigns.live(draft.campaign):  # in memory: no round trip
         raise UnknownCampaign(slugs.UNKNOWN)
-    return submission.validate(
+    parsed = submission.validate(
         draft, default_region=settings.default_region, allowed_regions=settings.allowed_regions
     )
+    # After the phone, before dedupe (the contract's order). The default campaign's texts were
+    # worked out when its page was (web/landing.py): asking for none costs this one truth test.
+    # Another campaign's come from the file its page was filled from (web/campaign_pages.py).
+    texts = request.app.ctx.landing.consent
+    if draft.campaign != slugs.DEFAULT:
+        held = request.app.ctx.campaign_pages.campaign(draft.campaign)
+        texts = consent.offered(held[0].data) if held is not None else {}
+    if texts:
+        given = consent.check(draft.consent, texts, settings.locale)
+        parsed = dataclasses.replace(parsed, consent=given)
+    return parsed
 
 
 def rejected(request: Request, error: LeadcapError) -> LeadcapError:

@@ -2,7 +2,8 @@
 the web tier while Redis is away), marked verified by the verifier. Driver errors become StoreError.
 
 A submission's columns are built in one place (`columns`), for both statements that take them
-(sql/record_submissions.sql and sql/mark_verified.sql: the same fourteen parallel arrays).
+(sql/record_submissions.sql and sql/mark_verified.sql: the same fourteen parallel arrays; the
+first takes the consent's three after them).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
 from leadcap import slugs
-from leadcap.lead import UTM_KEYS
+from leadcap.lead import UTM_KEYS, Consent
 from leadcap.stores.postgres.connection import translated
 from leadcap.stores.postgres.sql import arrays, query
 from leadcap.stores.postgres.webhooks import add_lead_event
@@ -44,6 +45,8 @@ class Row(Protocol):
     @property
     def visited(self) -> bool: ...  # came with a counted visit: the campaign view's conversion
     @property
+    def consent(self) -> Consent | None: ...  # the consent text it agreed to (migration 0014)
+    @property
     def campaign(self) -> str: ...  # the campaign's slug (`default` for LEADCAP_CAMPAIGN_FILE's)
 
 
@@ -59,7 +62,12 @@ def columns(batch: Sequence[Row]) -> list[list[Any]]:
 async def write_submissions(conn: asyncpg.Connection | PoolConnectionProxy, batch: Sequence[Row]) -> None:
     """Record submissions and their leads on `conn`, in one statement (atomic on its own, or
     part of the caller's transaction)."""
-    await conn.execute(query("record_submissions"), *columns(batch))
+    consents = [s.consent for s in batch]
+    await conn.execute(
+        query("record_submissions"),
+        *columns(batch),
+        *([c and getattr(c, name) for c in consents] for name in ("version", "lang", "text")),
+    )
 
 
 class LeadStore:

@@ -62,6 +62,9 @@ const ARGS = [
 
 const SUBMIT = 'form button[type="submit"]';
 const PHONE = 'form input[name="phone"]';
+const CONSENT = 'form input[name="consent"]';
+// The consent text per locale, when the campaign asks for one (the server's campaign file).
+const EXPECT_CONSENT = process.env.EXPECT_CONSENT ? JSON.parse(process.env.EXPECT_CONSENT) : null;
 
 const failures = [];
 let passed = 0;
@@ -313,6 +316,22 @@ async function localePass(browser, target, result, { timing }) {
 
   // A complete number previews in the page's digits, left to right.
   await input.fill('09123456789');
+  if (EXPECT_CONSENT) {
+    // The campaign asks for consent: a labelled checkbox; nothing is sent until it is ticked.
+    const box = page.locator(CONSENT);
+    check(`consent checkbox present (${locale})`, (await box.count()) === 1 && (await box.getAttribute('type')) === 'checkbox');
+    const label = await page.locator(`label[for="${await box.getAttribute('id')}"]`).innerText().catch(() => '');
+    check(`consent label is the campaign's text (${locale})`, label.trim() === EXPECT_CONSENT[locale], JSON.stringify(label));
+    await page.click(SUBMIT);
+    await page.waitForTimeout(300);
+    check('unticked consent: nothing sent', leadRequests.length === 0, `${leadRequests.length} request(s)`);
+    check('unticked consent is marked invalid and focused', (await box.getAttribute('aria-invalid')) === 'true' && (await box.evaluate((e) => e === document.activeElement)));
+    const consentMessage = await page.locator(`[id="${await box.getAttribute('aria-describedby')}"]`).innerText().catch(() => '');
+    check(`unticked consent says why (${locale})`, consentMessage.trim().length > 0, JSON.stringify(consentMessage));
+    await box.press('Space'); // the keyboard ticks it
+    check('Space ticks the consent box', await box.isChecked());
+    await axe(page, `${locale} consent`, result);
+  }
   const preview = await page.locator(`[id="${describedBy}"] bdi`).innerText().catch(() => '');
   check(`number preview in ${locale === 'fa' ? 'Persian' : 'ASCII'} digits`, preview === formatted('+989123456789', locale), JSON.stringify(preview));
 
@@ -434,6 +453,7 @@ async function noJsPass(browser, target, result) {
   result.nojs_submitted_phone = e164Of(national);
   result.submitted_phones.push(result.nojs_submitted_phone);
   await page.locator(PHONE).fill(toPersian(national));
+  if (EXPECT_CONSENT) await page.locator(CONSENT).check();
   const [finalResponse] = await Promise.all([page.waitForNavigation({ timeout: 15_000 }), page.click(SUBMIT)]);
   const landed = new URL(page.url());
   check('no-JS form lands on /?submitted=1', landed.pathname === '/' && landed.search === '?submitted=1', page.url());

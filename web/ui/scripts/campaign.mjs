@@ -129,6 +129,8 @@ export function validateCampaign(data, { dir, fail, assets }) {
     if (!isObject(source)) fail(`${where} is missing`);
     const out = {};
     for (const key of LOCALE_TEXT) out[key] = text(source[key], `${where}.${key}`);
+    // Optional, in every language or in none (leadcap/landing/campaign.py checks the same).
+    if (source.consent !== undefined && source.consent !== null) out.consent = text(source.consent, `${where}.consent`);
     if (!Array.isArray(source.benefits) || source.benefits.length < 1 || source.benefits.length > 4)
       fail(`${where}.benefits must list 1 to 4 benefits`);
     out.benefits = source.benefits.map((b, i) => {
@@ -137,7 +139,7 @@ export function validateCampaign(data, { dir, fail, assets }) {
       return { icon: b.icon, title: text(b.title, `${where}.benefits.${i}.title`), text: text(b.text, `${where}.benefits.${i}.text`) };
     });
     for (const key of Object.keys(source))
-      if (!LOCALE_TEXT.includes(key) && key !== 'benefits') fail(`${where}.${key} is not a campaign field`);
+      if (!LOCALE_TEXT.includes(key) && key !== 'benefits' && key !== 'consent') fail(`${where}.${key} is not a campaign field`);
     locales[lang] = out;
   }
   for (const key of Object.keys(data.locales)) if (!LOCALES.includes(key)) fail(`locales.${key} is not a supported language (${LOCALES.join(', ')})`);

@@ -20,7 +20,7 @@ export function utmFromSearch(search: string): Utm {
   return utm;
 }
 
-export type LeadRequest = { phone: string; source: string; utm: Utm; website?: string; campaign?: string };
+export type LeadRequest = { phone: string; source: string; utm: Utm; website?: string; campaign?: string; consent?: true };
 
 /** The campaign a page belongs to: the server marks /SLUG/ pages with <html data-campaign="SLUG">
  * (web/landing.py, with_slug); the default campaign's page has none, and its JSON names none. */
@@ -64,7 +64,7 @@ export function verificationOf(body: unknown): Verification | null {
 export type LeadOutcome =
   | { kind: 'success'; phone: string; duplicate: boolean; verification?: Verification | null }
   /** `field` is 'phone' when the message belongs next to the phone field. */
-  | { kind: 'error'; message: string; field?: 'phone'; code?: string };
+  | { kind: 'error'; message: string; field?: 'phone' | 'consent'; code?: string };
 
 export function apiBase(): string {
   const base = import.meta.env.VITE_API_BASE_URL ?? '';
@@ -127,7 +127,7 @@ export async function submitLead(body: LeadRequest, copy: Copy, fetchImpl: typeo
   const error = (data as ErrorBody | null)?.error;
   const code = typeof error?.code === 'string' ? error.code : undefined;
   const serverMessage = typeof error?.message === 'string' && error.message.trim() ? error.message : null;
-  const field = error?.field === 'phone' ? ('phone' as const) : undefined;
+  const field = error?.field === 'phone' || error?.field === 'consent' ? error.field : undefined;
 
   if (response.status === 429) {
     const seconds =

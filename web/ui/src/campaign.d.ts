@@ -14,6 +14,8 @@ declare module 'virtual:campaign' {
     company: string;
     address: string;
     benefits: { icon: BenefitIcon; title: string; text: string }[];
+    /** The consent the form asks for, beside a checkbox; absent: none asked (leadcap/landing/consent.py). */
+    consent?: string;
   };
   export type Campaign = {
     phone: { tel: string; display: string };

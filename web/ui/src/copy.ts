@@ -39,6 +39,7 @@ const ui = {
       missing_phone: 'لطفاً شماره موبایل خود را وارد کنید.',
       invalid_phone: `این شماره درست به نظر نمی‌رسد. شماره موبایل را مثل ${LRI}۰۹۱۲${NBSP}۳۴۵${NBSP}۶۷۸۹${PDI} وارد کنید.`,
       not_mobile: 'این شماره تلفن ثابت است. لطفاً شماره موبایل وارد کنید (با ۰۹ شروع می‌شود).',
+      consent_required: 'لطفاً برای ثبت شماره، کادر موافقت را علامت بزنید.',
     },
     status: {
       rateLimited: (seconds: number | null) =>
@@ -82,6 +83,7 @@ const ui = {
       missing_phone: 'Please enter your mobile number.',
       invalid_phone: `That doesn’t look like a phone number. Try 0912${NBSP}345${NBSP}6789.`,
       not_mobile: 'That looks like a landline. Please enter a mobile number (it starts with 09).',
+      consent_required: 'Please tick the box to agree before sending your number.',
     },
     status: {
       rateLimited: (seconds: number | null) =>
@@ -129,6 +131,8 @@ export function copyFor(lang: Locale, campaign: Campaign) {
     logo: campaign.logo,
     hero: { eyebrow: c.eyebrow, headline: c.headline, supporting: c.supporting, benefitsLabel: words.benefitsLabel, benefits: c.benefits },
     form: { ...words.form, submit: c.cta },
+    /** The campaign's consent text beside the form's checkbox; null when it asks for none. */
+    consent: c.consent ?? null,
     errors: words.errors,
     status: words.status,
     success: { ...words.success, next: callBackSentence(campaign.hours, lang) },

@@ -55,7 +55,11 @@ export function renderTemplate(locale: Locale): Rendered {
     logo: { src: slot('logo.src'), width: number('logo.width'), height: number('logo.height') },
     badges: [{ src: slot('badge.src'), link: slot('badge.link'), width: number('badge.width'), height: number('badge.height'), alt: { fa: slot('badge.alt'), en: slot('badge.alt') } }],
     locales: {
-      [locale]: { ...words, benefits: [{ icon: 'clock', title: slot('benefit.title'), text: slot('benefit.text') }] },
+      [locale]: {
+        ...words,
+        benefits: [{ icon: 'clock', title: slot('benefit.title'), text: slot('benefit.text') }],
+        consent: slot('consent.text'),
+      },
     } as unknown as Campaign['locales'],
   };
   const copy = copyFor(locale, slots);

@@ -9,7 +9,9 @@
 -- $13: the submission came with a visit counted on GET / (the campaign view's conversion; the
 -- rollup trigger of migrations 0005/0006 counts it).
 -- $14: the campaign's slug (migration 0013): a lead is one per (phone, campaign).
--- $1..$14 are parallel arrays, one element per submission.
+-- $15..$17: the consent the submission gave (version, language, text; NULL when the campaign asked
+-- for none, migration 0014). The text is kept once per version; the lead carries its latest.
+-- $1..$17 are parallel arrays, one element per submission.
 -- A submission accepted before its number was erased (leadcap/privacy/) is skipped: it lands as
 -- if written and acked, and brings nothing back.
 WITH incoming AS (
@@ -18,21 +20,38 @@ WITH incoming AS (
     SELECT DISTINCT ON (id) *
     FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
                 $7::text[], $8::text[], $9::text[], $10::text[], $11::timestamptz[], $12::boolean[],
-                $13::boolean[], $14::text[])
+                $13::boolean[], $14::text[], $15::text[], $16::text[], $17::text[])
          AS t(id, phone, region, carrier, source, utm_source, utm_medium, utm_campaign,
-              utm_term, utm_content, submitted_at, verify, visited, campaign)
+              utm_term, utm_content, submitted_at, verify, visited, campaign, consent_version,
+              consent_lang, consent_text)
     -- A number erased after this submission was accepted (migration 0012): it is not written.
     WHERE NOT lead_erased(phone, submitted_at)
 ),
+texts AS (
+    INSERT INTO consent_texts (version, lang, text)
+    SELECT DISTINCT ON (consent_version) consent_version, consent_lang, consent_text
+    FROM incoming
+    WHERE consent_version IS NOT NULL
+    ORDER BY consent_version
+    ON CONFLICT (version) DO NOTHING
+),
 fresh AS (
     INSERT INTO submissions (id, phone, campaign, source, utm_source, utm_medium, utm_campaign,
-                             utm_term, utm_content, submitted_at, visited)
+                             utm_term, utm_content, submitted_at, visited, consent_version)
     SELECT id, phone, campaign, source, utm_source, utm_medium, utm_campaign, utm_term, utm_content,
-           submitted_at, visited
+           submitted_at, visited, consent_version
     FROM incoming
     ORDER BY id
     ON CONFLICT (id) DO NOTHING
     RETURNING id
+),
+consented AS (
+    -- each lead's latest consent in this batch
+    SELECT DISTINCT ON (i.phone, i.campaign) i.phone, i.campaign, i.consent_version,
+           i.submitted_at AS consent_at
+    FROM incoming i JOIN fresh f ON f.id = i.id
+    WHERE i.consent_version IS NOT NULL
+    ORDER BY i.phone, i.campaign, i.submitted_at DESC, i.id DESC
 ),
 per_phone AS (
     SELECT DISTINCT ON (i.phone, i.campaign)
@@ -48,16 +67,23 @@ per_phone AS (
 upserted AS (
     INSERT INTO leads AS l (id, phone, campaign, region, carrier, status, submissions,
                             first_submitted_at, last_submitted_at, source, utm_source, utm_medium,
-                            utm_campaign, utm_term, utm_content)
-    SELECT id, phone, campaign, region, carrier, CASE WHEN verify THEN 'unverified' ELSE 'new' END, n,
-           first_at, last_at, source, utm_source, utm_medium, utm_campaign, utm_term, utm_content
-    FROM per_phone
-    ORDER BY phone, campaign  -- a stable lock order, so two workers' batches cannot deadlock
+                            utm_campaign, utm_term, utm_content, consent_version, consent_at)
+    SELECT p.id, p.phone, p.campaign, p.region, p.carrier,
+           CASE WHEN p.verify THEN 'unverified' ELSE 'new' END, p.n, p.first_at, p.last_at, p.source,
+           p.utm_source, p.utm_medium, p.utm_campaign, p.utm_term, p.utm_content, c.consent_version,
+           c.consent_at
+    FROM per_phone p LEFT JOIN consented c ON c.phone = p.phone AND c.campaign = p.campaign
+    ORDER BY p.phone, p.campaign  -- a stable lock order, so two workers' batches cannot deadlock
     ON CONFLICT (phone, campaign) DO UPDATE SET
         submissions        = l.submissions + EXCLUDED.submissions,
         first_submitted_at = LEAST(l.first_submitted_at, EXCLUDED.first_submitted_at),
         last_submitted_at  = GREATEST(l.last_submitted_at, EXCLUDED.last_submitted_at),
         carrier            = COALESCE(l.carrier, EXCLUDED.carrier),  -- status stays: a known lead's own
+        -- the latest consent wins, whichever order the submissions land in
+        consent_version    = CASE WHEN EXCLUDED.consent_at >= l.consent_at OR l.consent_at IS NULL
+                                  THEN COALESCE(EXCLUDED.consent_version, l.consent_version)
+                                  ELSE l.consent_version END,
+        consent_at         = GREATEST(l.consent_at, EXCLUDED.consent_at),
         updated_at         = now()
     -- xmax = 0 only on a row this statement inserted: a new lead, not a known phone again.
     RETURNING l AS lead, (l.xmax = 0) AS created

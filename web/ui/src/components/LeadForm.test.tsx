@@ -331,3 +331,64 @@ describe('pre-rendered page', () => {
     container.remove();
   });
 });
+
+// A campaign that asks for consent (leadcap/landing/consent.py): the checkbox, in both languages.
+const consenting = {
+  ...campaign,
+  locales: {
+    fa: { ...campaign.locales.fa, consent: 'با تماس کارشناسان موافقم.' },
+    en: { ...campaign.locales.en, consent: 'I agree to be called.' },
+  },
+};
+
+describe('LeadForm with a consent text', () => {
+  const renderConsenting = (locale: Locale) =>
+    rtlRender(<LeadForm />, {
+      wrapper: ({ children }: { children: ReactNode }) => (
+        <CopyProvider value={copyFor(locale, consenting)}>{children}</CopyProvider>
+      ),
+    });
+
+  it.each(['en', 'fa'] as const)('asks with a labelled checkbox, and sends nothing until it is ticked (%s)', async (locale) => {
+    const words = copyFor(locale, consenting);
+    fetchMock.mockResolvedValue(json(202, { id: 'abc', status: 'queued', phone: '+989123456789', duplicate: false }));
+    renderConsenting(locale);
+    const box = screen.getByLabelText(consenting.locales[locale].consent) as HTMLInputElement;
+    expect(box.type).toBe('checkbox');
+    expect(box.name).toBe('consent');
+    expect(box.required).toBe(true); // the no-JS form: the browser asks too
+    fireEvent.change(screen.getByLabelText(words.form.label), { target: { value: '09123456789' } });
+    fireEvent.click(screen.getByRole('button', { name: words.form.submit }));
+    expect(fetchMock).not.toHaveBeenCalled();
+    expect(box.getAttribute('aria-invalid')).toBe('true');
+    const described = document.getElementById(box.getAttribute('aria-describedby')!)!;
+    expect(described.textContent).toBe(words.errors.consent_required);
+    expect(document.activeElement).toBe(box);
+    fireEvent.click(box);
+    expect(box.getAttribute('aria-invalid')).toBe('false');
+    fireEvent.click(screen.getByRole('button', { name: words.form.submit }));
+    await waitFor(() => expect(fetchMock).toHaveBeenCalledTimes(1));
+    expect(JSON.parse(String(fetchMock.mock.calls[0][1]?.body)).consent).toBe(true);
+  });
+
+  it('shows the server refusal beside the checkbox', async () => {
+    fetchMock.mockResolvedValue(json(422, { error: { code: 'consent_required', message: 'tick it', field: 'consent' } }));
+    renderConsenting('en');
+    const box = screen.getByLabelText('I agree to be called.') as HTMLInputElement;
+    fireEvent.click(box);
+    fireEvent.change(phoneInput(), { target: { value: '09123456789' } });
+    fireEvent.click(submitButton());
+    await waitFor(() => expect(box.getAttribute('aria-invalid')).toBe('true'));
+    expect(document.getElementById(box.getAttribute('aria-describedby')!)!.textContent).toBe('tick it');
+  });
+
+  it('is absent when the campaign asks for none, and the request has no consent', async () => {
+    fetchMock.mockResolvedValue(json(202, { id: 'abc', status: 'queued', phone: '+989123456789', duplicate: false }));
+    const { container } = render(<LeadForm />);
+    expect(container.querySelector('input[name="consent"]')).toBeNull();
+    typePhone('09123456789');
+    fireEvent.click(submitButton());
+    await waitFor(() => expect(fetchMock).toHaveBeenCalledTimes(1));
+    expect('consent' in JSON.parse(String(fetchMock.mock.calls[0][1]?.body))).toBe(false);
+  });
+});

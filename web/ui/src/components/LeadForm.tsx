@@ -10,7 +10,7 @@ import {
 } from 'react';
 import { flushSync } from 'react-dom';
 import { ArrowRight, CircleAlert, CircleCheck, Lock, LoaderCircle, Phone } from 'lucide-react';
-import { useCopy } from '../copy';
+import { slot, useCopy } from '../copy';
 import { formatE164, isPossiblePrefix, normalisePhone, pageRegion } from '../phone';
 import { submitLead, utmFromSearch, type LeadOutcome, type Verification } from '../api';
 import { CodeStep } from './CodeStep';
@@ -18,7 +18,7 @@ import { CodeStep } from './CodeStep';
 type Status =
   | { kind: 'idle' }
   | { kind: 'pending' }
-  | { kind: 'error'; message: string; field?: 'phone' }
+  | { kind: 'error'; message: string; field?: 'phone' | 'consent' }
   | { kind: 'success'; phone: string; duplicate: boolean; verification?: Verification | null };
 
 export type LeadFormProps = {
@@ -39,17 +39,22 @@ export function LeadForm({ send = submitLead }: LeadFormProps) {
   const ids = useId();
   const inputId = `${ids}-phone`;
   const messageId = `${ids}-phone-message`;
+  const consentId = `${ids}-consent`;
+  const consentMessageId = `${ids}-consent-message`;
 
   const [phone, setPhone] = useState('');
   const [touched, setTouched] = useState(false);
   const [submitAttempted, setSubmitAttempted] = useState(false);
   const [status, setStatus] = useState<Status>({ kind: 'idle' });
+  const [agreed, setAgreed] = useState(false);
+  const [consentMissing, setConsentMissing] = useState(false);
   const [redirectDismissed, setRedirectDismissed] = useState(false);
   const submittedViaRedirect = useSyncExternalStore(subscribeNothing, readSubmittedFlag, serverSubmittedFlag);
 
   const inFlight = useRef(false);
   const cardRef = useRef<HTMLDivElement>(null);
   const inputRef = useRef<HTMLInputElement>(null);
+  const consentRef = useRef<HTMLInputElement>(null);
   const honeypotRef = useRef<HTMLInputElement>(null);
   const successHeadingRef = useRef<HTMLHeadingElement>(null);
 
@@ -72,7 +77,9 @@ export function LeadForm({ send = submitLead }: LeadFormProps) {
   const pending = status.kind === 'pending';
   const result = normalisePhone(phone, region);
   const fieldServerError = status.kind === 'error' && status.field === 'phone' ? status.message : null;
-  const formError = status.kind === 'error' && status.field !== 'phone' ? status.message : null;
+  const consentServerError = status.kind === 'error' && status.field === 'consent' ? status.message : null;
+  const formError = status.kind === 'error' && !status.field ? status.message : null;
+  const consentError = consentServerError ?? (consentMissing ? copy.errors.consent_required : null);
 
   let fieldMessage: { tone: 'hint' | 'ok' | 'error'; text: string; number?: string };
   if (fieldServerError) {
@@ -101,6 +108,15 @@ export function LeadForm({ send = submitLead }: LeadFormProps) {
       inputRef.current?.focus();
       return;
     }
+    // The campaign asks for consent: not sent until the box is ticked (the server refuses it too).
+    const ticked = consentRef.current?.checked ?? agreed;
+    if (copy.consent && !ticked) {
+      setPhone(typed);
+      setConsentMissing(true);
+      setStatus({ kind: 'idle' });
+      consentRef.current?.focus();
+      return;
+    }
 
     inFlight.current = true;
     // Commit the pending state synchronously, so it is painted in the same frame as the click.
@@ -116,6 +132,7 @@ export function LeadForm({ send = submitLead }: LeadFormProps) {
         source: 'hero',
         utm: utmFromSearch(window.location.search),
         ...(website ? { website } : {}),
+        ...(copy.consent ? { consent: true as const } : {}),
       },
       copy,
     )
@@ -132,6 +149,7 @@ export function LeadForm({ send = submitLead }: LeadFormProps) {
         } else {
           setStatus({ kind: 'error', message: outcome.message, field: outcome.field });
           if (outcome.field === 'phone') inputRef.current?.focus();
+          if (outcome.field === 'consent') consentRef.current?.focus();
         }
       });
   }
@@ -149,6 +167,38 @@ export function LeadForm({ send = submitLead }: LeadFormProps) {
     }
     requestAnimationFrame(() => inputRef.current?.focus());
   }
+
+  // The campaign's consent: a real checkbox with its text as the label (click or Space ticks it),
+  // its error tied to it by aria-describedby. Its place is in the template, so it never moves the page.
+  const consentBox = (
+    <div className="mb-3 mt-1">
+      <div className="flex items-start gap-2.5">
+        <input
+          ref={consentRef}
+          id={consentId}
+          name="consent"
+          type="checkbox"
+          value="1"
+          required
+          checked={agreed}
+          aria-invalid={consentError !== null}
+          aria-describedby={consentMessageId}
+          onChange={(e) => {
+            setAgreed(e.currentTarget.checked);
+            setConsentMissing(false);
+            if (status.kind === 'error' && status.field === 'consent') setStatus({ kind: 'idle' });
+          }}
+          className="mt-1 h-5 w-5 flex-none rounded border-slate-300 text-indigo-600 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-600 focus-visible:ring-offset-2"
+        />
+        <label htmlFor={consentId} className="text-sm leading-6 text-slate-700">
+          {copy.consent ?? ''}
+        </label>
+      </div>
+      <p id={consentMessageId} aria-live="polite" className="mt-1 min-h-5 text-sm text-rose-700">
+        {consentError}
+      </p>
+    </div>
+  );
 
   return (
     <div
@@ -234,6 +284,16 @@ export function LeadForm({ send = submitLead }: LeadFormProps) {
               )}
             </span>
           </p>
+
+          {copy.template ? (
+            <>
+              {slot('if:consent')}
+              {consentBox}
+              {slot('/if:consent')}
+            </>
+          ) : (
+            copy.consent && consentBox
+          )}
 
           {/* Honeypot: invisible to people and assistive tech; bots that fill it are dropped server-side. */}
           <div className="sr-only" aria-hidden="true">
