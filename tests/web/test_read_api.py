@@ -161,6 +161,24 @@ async def test_each_key_has_its_own_rate_limit(own_env: dict[str, str], store: P
         assert (await http.get(PATH, headers=bearer(second))).status_code == 200  # per key
 
 
+async def test_a_keys_limit_holds_across_web_processes(own_env: dict[str, str], store: Postgres) -> None:
+    """The window lives in Redis, so two web processes share it (a process that fell back to its own
+    count would let a key make its limit again on every process)."""
+    shared = await apikeys.add(store, "shared-limit", (apikeys.READ_LEADS,))
+    limited = {**own_env, "LEADCAP_API_RATE_LIMIT": "3/minute"}
+    async with (
+        servers.in_process(limited) as one,
+        servers.in_process(limited) as two,
+        httpx.AsyncClient(base_url=one) as first,
+        httpx.AsyncClient(base_url=two) as second,
+    ):
+        assert (await first.get(PATH, headers=bearer(shared))).status_code == 200
+        assert (await first.get(PATH, headers=bearer(shared))).status_code == 200
+        third = await second.get(PATH, headers=bearer(shared))
+        assert third.status_code == 200 and third.headers["ratelimit-remaining"] == "0"
+        assert_error(await second.get(PATH, headers=bearer(shared)), 429, "rate_limited")
+
+
 async def test_every_use_is_counted_and_listed(
     api: httpx.AsyncClient, store: Postgres, own_env: dict[str, str]
 ) -> None:

@@ -22,14 +22,15 @@ class ReadApiRedis:
     async def hit(self, bucket: str, limit: int, window_ms: int, member: str) -> tuple[bool, int, int | None]:
         """Count one request as `member` in the window `bucket` unless it is full, in one round
         trip; (allowed, requests in the window, age of the oldest in ms or None)."""
-        # count mode reads only KEYS[1]; the others are named for the script's signature.
+        # count mode reads only its one window (KEYS[3]); the dedupe key and the stream are named
+        # for the script's signature and never touched.
         script_keys = [bucket, bucket, bucket]
-        args = [str(limit), str(window_ms), member, "count", "0", ""]
+        args = [member, "count", "0", "", str(limit), str(window_ms)]
         async with translated("api rate limit"):
             try:
                 result = await self._client.evalsha(self._sha, 3, *script_keys, *args)
             except NoScriptError:  # a new or restarted Redis: load the script, once
                 self._sha = await self._client.script_load(_INTAKE_LUA)
                 result = await self._client.evalsha(self._sha, 3, *script_keys, *args)
-        allowed, count, age, _ = result
+        allowed, count, age = result[:3]
         return bool(int(allowed)), int(count), None if int(age) < 0 else int(age)
