@@ -4,12 +4,17 @@ repository root on sys.path; bench/ is no package, a namespace one from the root
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def serve_env(
@@ -46,6 +51,25 @@ def wait_until_up(server: subprocess.Popen[bytes], url: str, seconds: float = 12
         if time.monotonic() > deadline or server.poll() is not None:
             raise SystemExit("leadcap serve did not come up")
         time.sleep(0.5)
+
+
+def psql_file(url: str, sql: Path, **variables: object) -> None:
+    """Run the SQL file `sql` on the database at `url` with psql, `variables` set as psql's -v."""
+    psql = shutil.which("psql")
+    if not psql:
+        raise SystemExit(f"psql (Debian's postgresql-client) runs {sql.name}")
+    settings = [arg for name, value in variables.items() for arg in ("-v", f"{name}={value}")]
+    subprocess.run([psql, "-X", "-q", "-d", url, *settings, "-f", str(sql)], check=True)
+
+
+def report(name: str, result: object) -> Path:
+    """Print a bench's figures as JSON and keep them in bench/results/<name>-<UTC time>.json."""
+    text = json.dumps(result, indent=2)
+    print(text)
+    out = RESULTS / f"{name}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(text + "\n")
+    return out
 
 
 def percentile(values: list[float], p: float) -> float:

@@ -42,7 +42,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bench.harness import percentile, serve_env, wait_until_up  # noqa: E402
+from bench.harness import percentile, psql_file, serve_env, wait_until_up  # noqa: E402
 from leadcap.ids import uuid7  # noqa: E402
 from leadcap.intake.submission import Submission  # noqa: E402
 from leadcap.ops import embedded  # noqa: E402
@@ -87,24 +87,8 @@ def cpu_seconds(root: int) -> float:
 
 
 def load(url: str, leads: int) -> None:
-    psql = shutil.which("psql")
-    if not psql:
-        raise SystemExit("psql (Debian's postgresql-client) loads fixture.sql")
     started = time.monotonic()
-    subprocess.run(
-        [
-            psql,
-            "-X",
-            "-q",
-            "-d",
-            url,
-            "-v",
-            f"leads={leads}",
-            "-f",
-            str(Path(__file__).with_name("fixture.sql")),
-        ],
-        check=True,
-    )
+    psql_file(url, Path(__file__).with_name("fixture.sql"), leads=leads)
     print(f"loaded {leads} leads in {time.monotonic() - started:.0f} s", file=sys.stderr)
 
 
