@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from cli.help import Typer
-from cli.runner import fail, json_option, out, print_rows
+from cli.runner import events_option, fail, json_option, out, print_rows
 from cli.webhooks import with_store
 from leadcap.notify import EVENTS, KINDS, channels
 
@@ -34,14 +34,7 @@ def add(
         ),
     ] = None,
     to: Annotated[str | None, typer.Option(help="email: the address to write to.")] = None,
-    event: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--event",
-            metavar=f"<{'|'.join(EVENTS)}>",
-            help="Event to send (lead.created if none); repeatable.",
-        ),
-    ] = None,
+    event: Annotated[list[str] | None, events_option(EVENTS)] = None,
     campaign: Annotated[
         str | None,
         typer.Option(

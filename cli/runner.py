@@ -32,6 +32,13 @@ def json_option(help: str) -> Any:  # noqa: A002 - Typer's word
     return typer.Option("--json", help=help)
 
 
+def events_option(events: Iterable[str]) -> Any:
+    """The repeatable `--event` of webhook endpoints and notification channels."""
+    return typer.Option(
+        "--event", metavar=f"<{'|'.join(events)}>", help="Event to send (lead.created if none); repeatable."
+    )
+
+
 def fail(message: str, code: int = 1) -> typer.Exit:
     err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)  # one line at any width
     return typer.Exit(code)

@@ -9,7 +9,7 @@ import typer
 
 from cli.help import Typer
 from cli.postgres import with_postgres
-from cli.runner import fail, json_option, out, print_rows
+from cli.runner import events_option, fail, json_option, out, print_rows
 from leadcap.settings import Settings
 from leadcap.stores.postgres.webhooks import WebhookStore
 from leadcap.webhooks import EVENT_TYPES, endpoints
@@ -26,14 +26,7 @@ def with_store(ctx: typer.Context, work: Callable[[WebhookStore, Settings], Awai
 def add(
     ctx: typer.Context,
     url: Annotated[str, typer.Argument(help="The endpoint's http(s) URL.")],
-    event: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--event",
-            metavar=f"<{'|'.join(EVENT_TYPES)}>",
-            help="Event to send (lead.created if none); repeatable.",
-        ),
-    ] = None,
+    event: Annotated[list[str] | None, events_option(EVENT_TYPES)] = None,
     secret: Annotated[
         str | None, typer.Option(help="The whsec_ signing secret; generated (and shown once) if omitted.")
     ] = None,
