@@ -35,6 +35,7 @@ async def _erase(settings: Settings, phone: str, *, keep_shared: bool) -> erasur
             phone,
             by=_operator(),
             keep_shared=keep_shared,
+            shards=services.shards,
         )
 
 

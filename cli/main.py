@@ -16,6 +16,7 @@ from rich.table import Table
 from cli import dead_letters, leads
 from cli.admin import app as admin_app
 from cli.apikeys import app as api_keys_app
+from cli.campaigns import app as campaigns_app
 from cli.help import Typer
 from cli.init import init_command
 from cli.notify import app as notify_app
@@ -162,11 +163,22 @@ def migrate(ctx: typer.Context) -> None:
 
 
 @app.command("flush-cache")
-def flush_cache(ctx: typer.Context) -> None:
+def flush_cache(
+    ctx: typer.Context,
+    campaign: Annotated[
+        str | None,
+        typer.Option(help="Only this campaign's page (/SLUG/): re-rendered within 5 s by every process."),
+    ] = None,
+) -> None:
     """Make every web process serve the campaign file (and the current build) on its next request.
 
     The file is checked first: a bad one exits 1 naming the field, and every page stays."""
     settings = current(ctx)
+    if campaign is not None and campaign != "default":
+        from cli.campaigns import flush_campaign
+
+        flush_campaign(ctx, campaign)
+        return
     try:
         document = cache.document(settings)
     except ConfigError as exc:  # the operator's file, not the process's configuration: exit 1
@@ -243,6 +255,9 @@ def export_leads(
         str | None, typer.Option(help="First submitted before (a day given here is included whole).")
     ] = None,
     status: Annotated[Status | None, typer.Option(help="Only leads with this status.")] = None,
+    campaign: Annotated[
+        str | None, typer.Option(help="Only this campaign's leads (its slug; `default` for /).")
+    ] = None,
     tz: Annotated[
         str | None, typer.Option("--tz", help="Time zone of dates and times [LEADCAP_TIMEZONE].")
     ] = None,
@@ -270,7 +285,7 @@ def export_leads(
     settings = current(ctx)
     try:  # a bad option is a usage error (exit 2), found before anything is opened
         zone = export.zone(tz) if tz else settings.tz
-        where = export.filters(since, until, status, tz=zone)
+        where = export.filters(since, until, status, tz=zone, campaign=campaign)
         export.check_format(fmt, bom=bom)
     except UsageError as exc:
         raise typer.BadParameter(exc.message, param_hint=exc.option) from None
@@ -288,6 +303,7 @@ def export_leads(
 app.add_typer(dead_letters.app, name="dead-letters")
 app.add_typer(leads.app, name="leads")
 app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(campaigns_app, name="campaigns")
 app.add_typer(notify_app, name="notify")
 app.add_typer(api_keys_app, name="api-keys")
 app.command("stats")(stats_command)

@@ -95,8 +95,12 @@ def stats_command(
     ] = None,
     until: Annotated[str | None, typer.Option(help="Up to this day (included) or time.")] = None,
     by: Annotated[
-        stats.Grouping, typer.Option(help="One row per day, hour, source or utm_campaign.")
+        stats.Grouping,
+        typer.Option(help="One row per day, hour, source, campaign (its slug) or utm_campaign."),
     ] = "day",
+    campaign: Annotated[
+        str | None, typer.Option(help="Only this campaign's leads (its slug; `default` for /).")
+    ] = None,
     as_json: Annotated[bool, json_option("Print the figures as JSON.")] = False,
 ) -> None:
     """The campaign's visits, submissions, leads and conversion (days in LEADCAP_TIMEZONE).
@@ -111,8 +115,7 @@ def stats_command(
     tz = ZoneInfo(settings.timezone)
     try:  # a bad option is a usage error (exit 2), found before anything is opened
         start, end = stats.window(since, until, tz)
-        if by not in stats.GROUPINGS:
-            raise ConfigError("--by", f"must be one of {', '.join(stats.GROUPINGS)}, got {by!r}")
+        stats.check_grouping(by, campaign)
         if by in ("day", "hour"):
             stats.periods(start, end, by, tz)
     except ConfigError as exc:
@@ -124,7 +127,7 @@ def stats_command(
         redis = Redis.open(settings.redis_url) if settings.redis_url else None
         try:
             return await stats.report(
-                postgres, redis, since=start, until=end, by=by, timezone=settings.timezone
+                postgres, redis, since=start, until=end, by=by, timezone=settings.timezone, campaign=campaign
             )
         finally:
             if redis is not None:

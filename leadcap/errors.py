@@ -18,7 +18,7 @@
     │   ├── Unauthorized           unauthorized: a read API request without a live key
     │   ├── Forbidden              forbidden: a read API key without the scope it needs
     │   ├── InvalidQuery           invalid_query: a query string parameter the read API cannot use
-    │   ├── UnknownCampaign        unknown_campaign: no such campaign
+    │   ├── UnknownCampaign        unknown_campaign: no such campaign (a form's slug unknown or archived)
     │   ├── InvalidCode            invalid_code (carries attempts_left)
     │   ├── CodeExpired            code_expired: unknown, expired or used
     │   ├── TooManyAttempts        too_many_attempts: the code is dead

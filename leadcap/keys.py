@@ -32,9 +32,11 @@ def api_rate(key_id: int) -> str:
     return PREFIX + "rl:api:" + str(key_id)
 
 
-def dedupe(e164: str) -> str:
-    """Remembers the first submission id of a phone during the dedupe window."""
-    return PREFIX + "dd:" + e164
+def dedupe(e164: str, campaign: str = "default") -> str:
+    """Remembers the first submission id of a phone to one campaign during the dedupe window.
+    The default campaign's key is the one used before campaigns existed, so an upgrade keeps
+    the window of submissions already remembered."""
+    return PREFIX + "dd:" + e164 if campaign == "default" else f"{PREFIX}dd:{campaign}:{e164}"
 
 
 STATS_PROCESSED = PREFIX + "stats:processed"  # submissions committed by all workers

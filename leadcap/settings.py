@@ -141,6 +141,34 @@ def _store_url_shown(value: Any) -> str:
     return mask_url(value) if value else "(embedded)"
 
 
+def _store_urls_shown(value: Any) -> str:
+    return ", ".join(mask_url(url) for url in split_urls(value)) if value else "(embedded)"
+
+
+# LEADCAP_REDIS_URL may list several servers. A list splits before each `scheme://`, so the
+# comma-separated sentinels inside one redis+sentinel:// URL stay together.
+_NEXT_URL = re.compile(r"[\s,]+(?=[a-z][a-z0-9+.-]*://)", re.IGNORECASE)
+REDIS_SCHEMES = ("redis", "rediss", "unix", sentinel.SCHEME)
+
+
+def split_urls(text: str) -> tuple[str, ...]:
+    """The URLs of a comma- (or space-) separated list; one URL is a list of one."""
+    return tuple(part for part in (p.strip(" ,") for p in _NEXT_URL.split(text.strip())) if part)
+
+
+def _redis_urls(raw: Mapping[str, str], name: str, _default: Any) -> str | None:
+    """One Redis URL or several (the intake's shards), each checked like any store URL."""
+    text = raw.get(name, "").strip()
+    if not text:
+        return None
+    urls = split_urls(text)
+    for url in urls:
+        _url({name: url}, name, REDIS_SCHEMES)
+    if len(set(urls)) != len(urls):
+        raise ConfigError(PREFIX + name, "lists the same server twice")
+    return ", ".join(urls)
+
+
 def _store_url(*schemes: str) -> Parser:
     return lambda raw, name, _default: _url(raw, name, schemes)
 
@@ -174,11 +202,12 @@ class Settings:
     redis_url: str | None = setting(
         None,
         "REDIS_URL",
-        _store_url("redis", "rediss", "unix", sentinel.SCHEME),
+        _redis_urls,
         "redis(s):// or unix:// URL of Redis (Valkey), or redis+sentinel://[:password@]sentinel[,sentinel…]/<master>"
-        " for a Sentinel-managed primary (docs/operations.md); unset: the embedded server",
+        " for a Sentinel-managed primary (docs/operations.md); several, comma-separated, share the intake"
+        " by phone (the first also keeps what no phone owns); unset: the embedded server",
         secret=True,
-        show=_store_url_shown,
+        show=_store_urls_shown,
         required_in_production=True,
         group=PROCESS,
     )
@@ -587,6 +616,12 @@ class Settings:
         "requests per read API key, N/second|minute|hour|day (a sliding window)",
         group=READ_API,
     )
+
+    @property
+    def redis_urls(self) -> tuple[str, ...]:
+        """The Redis servers the intake is sharded over (one, usually); the first also keeps every
+        key tied to no phone. Empty when LEADCAP_REDIS_URL is unset."""
+        return split_urls(self.redis_url) if self.redis_url else ()
 
     @property
     def production(self) -> bool:

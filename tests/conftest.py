@@ -161,6 +161,18 @@ async def redis(stores: Stores) -> AsyncIterator[Redis]:
     await store.close()
 
 
+@pytest.fixture(scope="session")
+def shard_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
+    """Two Valkey servers of their own, started like the suite's (embedded), for the sharded
+    intake's tests: LEADCAP_REDIS_URL lists both."""
+    children = [embedded.start_redis(tmp_path_factory.mktemp(f"shard{i}")) for i in range(2)]
+    try:
+        yield [child.url for child in children]
+    finally:
+        for child in children:
+            child.stop()
+
+
 @pytest.fixture
 def ip() -> str:
     """A loopback address no other test uses, so each test has its own rate-limit bucket."""

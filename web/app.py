@@ -13,6 +13,7 @@ from leadcap import logs
 from leadcap import settings as settings_module
 from leadcap.campaign.outcomes import OutcomeCounter
 from leadcap.campaign.visits import VisitCounter
+from leadcap.campaigns.registry import LiveCampaigns
 from leadcap.errors import StoreError
 from leadcap.intake import phone, visitor
 from leadcap.landing.cache import ui_dist
@@ -23,6 +24,7 @@ from leadcap.readapi.limits import KeyLimiter, UsageCounter
 from leadcap.settings import Settings
 from web import errors, middleware
 from web.admin import routes as admin_routes
+from web.campaign_pages import CampaignPages
 from web.landing import LandingCache
 from web.metrics import LOGS_DROPPED, SMS_SENDS, MetricsFolder
 from web.routes import health, landing, leads, metrics, readapi, verify
@@ -60,6 +62,8 @@ def create_app(settings: Settings | None = None) -> Sanic[Any, Any]:
         campaign_file=settings.campaign_file,
         assets=settings.assets_dir,
     )
+    app.ctx.campaigns = LiveCampaigns(None)  # every well-formed slug until the stores open
+    app.ctx.campaign_pages = CampaignPages(app.ctx.landing, app.ctx.campaigns)
     app.ctx.health = health_module.CachedReport()  # per process: probes cost a check a second
     app.blueprint(Blueprint.group(leads.bp, health.bp, landing.bp, metrics.bp, verify.bp, readapi.bp))
     app.blueprint(admin_routes.bp)
@@ -90,6 +94,11 @@ def create_app(settings: Settings | None = None) -> Sanic[Any, Any]:
         app.ctx.metrics_folder = MetricsFolder()
         app.ctx.metrics_folder.start()
         app.ctx.landing_follower = asyncio.create_task(app.ctx.landing.follow(services.redis))
+        app.ctx.campaigns = LiveCampaigns(services.postgres.campaigns, app.ctx.landing.hosts_changed)
+        app.ctx.campaign_pages = CampaignPages(app.ctx.landing, app.ctx.campaigns)
+        with contextlib.suppress(TimeoutError):  # known before the first request, unless PostgreSQL is away
+            await asyncio.wait_for(app.ctx.campaigns.refresh(), 3)
+        app.ctx.campaigns_follower = asyncio.create_task(app.ctx.campaigns.follow())
         try:  # indexes are an optimisation: a MongoDB that is away must not stop the web tier
             await asyncio.wait_for(services.mongo.ensure_indexes(ttl_days=settings.request_log_ttl_days), 3)
         except (TimeoutError, StoreError) as exc:
@@ -97,9 +106,10 @@ def create_app(settings: Settings | None = None) -> Sanic[Any, Any]:
 
     @app.after_server_stop
     async def close_services(app: Sanic[Any, Any]) -> None:
-        app.ctx.landing_follower.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await app.ctx.landing_follower
+        for follower in (app.ctx.landing_follower, app.ctx.campaigns_follower):
+            follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await follower
         await app.ctx.visits.close()
         await app.ctx.outcomes.close()
         await app.ctx.api_uses.close()

@@ -23,6 +23,7 @@ from leadcap.errors import (
 from leadcap.intake import submission
 from leadcap.settings import Settings
 from web import messages, page
+from web.landing import with_slug
 from web.state import state
 
 log = logging.getLogger(__name__)
@@ -115,11 +116,19 @@ def render_error(request: Request, exc: Exception) -> HTTPResponse:
         # The re-rendered page speaks the page's language, whatever the browser prefers, so the
         # sentence matches the copy around it.
         copy = request.app.ctx.landing.campaign.copy(settings.locale)
+        found = (
+            request.app.ctx.campaign_pages.campaign(current.campaign)
+            if current.campaign != "default"
+            else None
+        )
+        if found is not None:  # a campaign's form: its own page again, still posting its slug
+            copy = found[0].copy(settings.locale)
         sentence = messages.message(error, settings.locale)
         # an error of the code step stays on the code step
-        return html(
-            page.render(copy, error=sentence, verify_id=current.verify_id), status=status, headers=headers
-        )
+        body = page.render(copy, error=sentence, verify_id=current.verify_id)
+        if found is not None:
+            body = with_slug(body.encode(), current.campaign).decode()
+        return html(body, status=status, headers=headers)
     lang = messages.negotiate(request.headers.get("accept-language"), settings.locale)
     return json(error_body(error, lang), status=status, headers=headers, dumps=_dumps)
 

@@ -65,6 +65,20 @@ def configure(body: bytes, region: str) -> bytes:
     return _REGION.sub(f'data-region="{region}"'.encode(), body, count=1)
 
 
+# A campaign's page names its slug twice: a hidden field in each form that posts to /api/leads/
+# (the phone form, and the code step's: the page without JavaScript posts it, and the answer
+# lands back on /SLUG/) and data-campaign on <html> (web/ui/src/api.ts sends it with the JSON).
+_LEAD_FORM = re.compile(rb'<form\b[^>]*\baction="/api/leads/[^"]*"[^>]*>', re.IGNORECASE)
+_HTML_TAG = re.compile(rb"<html\b", re.IGNORECASE)
+
+
+def with_slug(body: bytes, slug: str) -> bytes:
+    """`body` as campaign `slug`'s page (a slug is [a-z0-9-]: nothing in it needs escaping)."""
+    field = f'<input type="hidden" name="campaign" value="{slug}">'.encode()
+    body = _LEAD_FORM.sub(lambda found: found.group(0) + field, body)
+    return _HTML_TAG.sub(f'<html data-campaign="{slug}"'.encode(), body, count=1)
+
+
 class LandingCache:
     """Never rebuilds per request. While `follow` listens to `flush-cache`, a request costs no
     Redis call at all; otherwise it costs one GET of the version number.
@@ -99,6 +113,7 @@ class LandingCache:
         self.name = f"{socket.gethostname()}:{os.getpid()}"
         self._skip_redis_until = 0.0
         self._refused = -1  # the last version whose campaign this process could not use
+        self.hosts_elsewhere = False  # a live campaign has its own --host (web/campaign_pages.py)
 
     def _body(self, chosen: Campaign) -> bytes:
         try:
@@ -110,6 +125,13 @@ class LandingCache:
 
     def _make(self, chosen: Campaign, version: int) -> Page:
         return make_page(configure(self._body(chosen), self.region), version, chosen.image_origins)
+
+    def make_for(self, chosen: Campaign, slug: str) -> Page:
+        """Another campaign's page (web/campaign_pages.py) from the template this process serves
+        now: its form posts its slug, and it is never written to the edge."""
+        body = with_slug(configure(self._body(chosen), self.region), slug)
+        made = make_page(body, self.page.version, chosen.image_origins)
+        return Page(made.body, made.etag, made.version, made.headers, at_edge=False)
 
     async def current(self, redis: Redis) -> Page:
         """The page to serve now, reloaded first if `flush-cache` bumped the version."""
@@ -151,14 +173,21 @@ class LandingCache:
         self._publish_at_edge()
         return True
 
+    def hosts_changed(self, any_host: bool) -> None:
+        """Whether some live campaign has its own host now: withdraw the edge page, or write it back."""
+        self.hosts_elsewhere = any_host
+        self._publish_at_edge()
+
     def _publish_at_edge(self) -> None:
         """Write the page where nginx serves it (before a flush is acknowledged). nginx.conf sets
         responses.PAGE_HEADERS on it, and the page carries its campaign's image policy; a page
-        that could not take that policy is never served from there (nginx proxies to us)."""
+        that could not take that policy is never served from there (nginx proxies to us). Nor is
+        it while a campaign has a host of its own: nginx's `location = /` cannot tell that host's
+        `/` (another campaign's page) from the default's, so every `/` then reaches leadcap."""
         if self.edge_dir is None:
             return
         try:
-            if self.page.at_edge:
+            if self.page.at_edge and not self.hosts_elsewhere:
                 edgepage.write(self.edge_dir, self.page.version, self.page.body)
             else:
                 edgepage.withdraw(self.edge_dir)

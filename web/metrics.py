@@ -7,6 +7,7 @@ import asyncio
 import bisect
 import contextlib
 import time
+from collections.abc import Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from prometheus_client.registry import REGISTRY
@@ -114,9 +115,13 @@ VERIFICATIONS = Counter(
 LOGS_DROPPED = Counter("leadcap_request_logs_dropped_total", "Request logs dropped while MongoDB was away.")
 
 
-async def _from_redis(redis: Redis) -> str:
-    """Figures every process shares, read at scrape time: the queue and the workers' counters."""
+async def _from_redis(redis: Redis, more_redis: Sequence[Redis]) -> str:
+    """Figures every process shares, read at scrape time: the queue (on every shard; one that is
+    away counts nothing) and the workers' counters (on the first server)."""
     depth, processed, failed, dead = await redis.workers.queue_figures()
+    for shard in more_redis:
+        with contextlib.suppress(StoreError):
+            depth += await shard.workers.queue_depth()
     return (
         "# HELP leadcap_queue_depth Submissions accepted and not yet written to PostgreSQL.\n"
         "# TYPE leadcap_queue_depth gauge\n"
@@ -143,7 +148,13 @@ async def _sms_budget_left(redis: Redis, budget: RateLimit) -> str:
     )
 
 
-async def render(redis: Redis, *, multiprocess_mode: bool, sms_budget: RateLimit | None = None) -> bytes:
+async def render(
+    redis: Redis,
+    *,
+    multiprocess_mode: bool,
+    sms_budget: RateLimit | None = None,
+    more_redis: Sequence[Redis] = (),
+) -> bytes:
     """The Prometheus text exposition of every web process, plus the shared queue figures."""
     TALLY.fold()  # this process's counts up to now; the others' are at most a second old
     if multiprocess_mode:
@@ -153,7 +164,7 @@ async def render(redis: Redis, *, multiprocess_mode: bool, sms_budget: RateLimit
         registry = REGISTRY
     text = generate_latest(registry)
     with contextlib.suppress(StoreError):  # Redis away: the per-process figures still go out
-        text += (await _from_redis(redis)).encode()
+        text += (await _from_redis(redis, more_redis)).encode()
     if sms_budget is not None:  # LEADCAP_VERIFY=sms
         with contextlib.suppress(StoreError):
             text += (await _sms_budget_left(redis, sms_budget)).encode()

@@ -31,6 +31,7 @@ class RequestState:
     quota: Quota | None = None  # the rate-limit state of a POST, for its RateLimit headers
     receipt: Receipt | None = None  # what the intake answered an accepted POST
     verify_id: str | None = None  # the lead of a code-step request: its errors stay on the code step
+    campaign: str = "default"  # the slug a POST named: a form's error re-renders that campaign's page
 
 
 def _request_id(request: Request) -> str:

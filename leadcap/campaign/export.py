@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import jdatetime
 import orjson
 
+from leadcap import slugs
 from leadcap.errors import ConfigError, UsageError
 from leadcap.lead import STATUSES, UTM_KEYS
 from leadcap.settings import check_timezone
@@ -34,6 +35,7 @@ COLUMNS = (
     "source",
     *(f"utm_{key}" for key in UTM_KEYS),
     "verified_at",  # when the lead's SMS code came back (LEADCAP_VERIFY=sms), else empty
+    "campaign",  # the campaign's slug (`default`: LEADCAP_CAMPAIGN_FILE's); last, so no column moved
 )
 # Added after COLUMNS by `--calendar jalali`: the local date of each timestamp, YYYY-MM-DD.
 JALALI_COLUMNS = ("first_submitted_jalali", "last_submitted_jalali")
@@ -54,9 +56,10 @@ class Filters:
     since: datetime | None = None
     until: datetime | None = None
     status: str | None = None
+    campaign: str | None = None  # a slug
 
     def args(self) -> tuple[Any, ...]:
-        return (self.since, self.until, self.status)
+        return (self.since, self.until, self.status, self.campaign)
 
 
 def zone(name: str, option: str = "--tz") -> ZoneInfo:
@@ -90,14 +93,24 @@ def parse_when(
     return moment
 
 
-def filters(since: str | None, until: str | None, status: str | None, *, tz: tzinfo = UTC) -> Filters:
+def filters(
+    since: str | None,
+    until: str | None,
+    status: str | None,
+    *,
+    tz: tzinfo = UTC,
+    campaign: str | None = None,
+) -> Filters:
     """The rows an export selects; UsageError naming the option on a bad value."""
     if status is not None and status not in STATUSES:
         raise UsageError("--status", f"must be one of {', '.join(STATUSES)}, got {status!r}")
+    if campaign is not None and not slugs.well_formed(campaign):
+        raise UsageError("--campaign", f"must be a campaign's slug ([a-z0-9-]{{1,40}}), got {campaign!r}")
     return Filters(
         since=parse_when(since, "--since", tz=tz) if since else None,
         until=parse_when(until, "--until", tz=tz, end_of_day=True) if until else None,
         status=status,
+        campaign=campaign,
     )
 
 

@@ -31,7 +31,8 @@ LIST_COLUMNS = ", ".join(export.COLUMNS)  # the export's columns: export.row rea
 class Filters:
     status: str | None = None
     source: str | None = None
-    campaign: str | None = None
+    campaign: str | None = None  # utm_campaign
+    slug: str | None = None  # the campaign's own (migration 0013)
     since: datetime | None = None
     until: datetime | None = None
 
@@ -43,6 +44,7 @@ class Filters:
             ("status = ${}", self.status),
             ("source = ${}", self.source),
             ("utm_campaign = ${}", self.campaign),
+            ("campaign = ${}", self.slug),
             ("first_submitted_at >= ${}", self.since),
             ("first_submitted_at < ${}", self.until),
         ):

@@ -30,13 +30,17 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo
 
-from leadcap import keys
+from leadcap import keys, slugs
 from leadcap.errors import ConfigError, StoreError
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.redis import Redis
 
-Grouping = Literal["day", "hour", "source", "campaign"]
+Grouping = Literal["day", "hour", "source", "campaign", "utm_campaign"]
 GROUPINGS: tuple[str, ...] = get_args(Grouping)
+# The rollup dimension each key grouping reads (migrations 0005, 0013): `campaign` is the
+# campaign's slug (dimension `slug`); `utm_campaign` the UTM value (dimension `campaign`, its name
+# from before campaigns existed).
+DIMENSIONS = {"source": "source", "campaign": "slug", "utm_campaign": "campaign"}
 DEFAULT_DAYS = 7
 MAX_PERIODS = 24 * 92  # --by hour over three months at most: a table, not a dump
 # The windows a POST can be refused by (intake_counts' code of a rate_limited answer): a visitor's
@@ -185,15 +189,22 @@ async def report(
     until: datetime,
     by: str,
     timezone: str,
+    campaign: str | None = None,
 ) -> Report:
-    """The figures of [since, until) grouped `by` day, hour, source or campaign.
-    Reads campaign_rollups and intake_counts (PostgreSQL) and the visit HyperLogLogs (Redis)."""
-    if by not in GROUPINGS:
-        raise ConfigError("--by", f"must be one of {', '.join(GROUPINGS)}, got {by!r}")
+    """The figures of [since, until) grouped `by` day, hour, source, campaign (slug) or
+    utm_campaign, of one campaign (a slug) or all.
+    Reads campaign_rollups and intake_counts (PostgreSQL) and the visit HyperLogLogs (Redis).
+
+    With `campaign`, the visits and the intake's answers (duplicates, rejected, rate-limited) show
+    as None: they are counted for the site, not per campaign, and a site-wide figure beside one
+    campaign's leads would read as that campaign's."""
+    check_grouping(by, campaign)
     tz = ZoneInfo(timezone)
     result = Report(by, since, until, timezone, [])
-    if by in ("source", "campaign"):
-        for r in await postgres.campaign.rollups_by_key(since, until, by):
+    if by in DIMENSIONS:
+        for r in await postgres.campaign.rollups_by_key(since, until, DIMENSIONS[by]):
+            if campaign is not None and r["key"] != campaign:
+                continue
             row = Row(r["key"] or "—", submissions=r["submissions"], new_leads=r["new_leads"])
             row.new_leads_with_visit, row.verified = r["visited_leads"], r["verified"]
             result.rows.append(row)
@@ -201,11 +212,14 @@ async def report(
         return result
 
     slots = periods(since, until, by, tz)
-    rows = {
-        p: Row(label(p, by), duplicates=0, rate_limited=0, honeypot=0, rejected={}, rate_limited_by={})
-        for p in slots
-    }
-    rollups, outcomes = await postgres.campaign.rollups_by_period(since, until, by, timezone)
+    if campaign is not None:  # the intake's answers are the site's: none beside one campaign
+        rows = {p: Row(label(p, by)) for p in slots}
+    else:
+        rows = {
+            p: Row(label(p, by), duplicates=0, rate_limited=0, honeypot=0, rejected={}, rate_limited_by={})
+            for p in slots
+        }
+    rollups, outcomes = await postgres.campaign.rollups_by_period(since, until, by, timezone, campaign)
     for r in rollups:
         if (slot := rows.get(r["period"])) is not None:
             slot.submissions, slot.new_leads, slot.verified = r["submissions"], r["new_leads"], r["verified"]
@@ -215,7 +229,7 @@ async def report(
             _add_outcome(slot, r["outcome"], r["code"], int(r["n"]))
     result.rows = list(rows.values())
     _add_totals(result, result.rows)
-    if redis is not None:
+    if redis is not None and campaign is None:
         names = [visit_key(p, by) for p in slots]
         counted = await _visits(redis, names, names)
         if counted is not None:
@@ -224,6 +238,17 @@ async def report(
             # Unique over the range (PFCOUNT of the union): who came on two days is one visitor.
             result.total.visits = counted[1]
     return result
+
+
+def check_grouping(by: str, campaign: str | None) -> None:
+    """ConfigError naming the option for a grouping the rollups cannot answer."""
+    if by not in GROUPINGS:
+        raise ConfigError("--by", f"must be one of {', '.join(GROUPINGS)}, got {by!r}")
+    if campaign is not None and not slugs.well_formed(campaign):
+        raise ConfigError("--campaign", f"must be a campaign's slug ([a-z0-9-]{{1,40}}), got {campaign!r}")
+    if campaign is not None and by in ("source", "utm_campaign"):
+        # the rollups count each dimension apart (migration 0005): they are not crossed
+        raise ConfigError("--campaign", f"goes with --by day, hour or campaign, not {by}")
 
 
 def _add_outcome(row: Row, outcome: str, code: str, n: int) -> None:

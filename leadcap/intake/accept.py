@@ -5,6 +5,12 @@ web handler ─► parse + validate (in process) ─► Intake.accept(submission
 (`windows`: the visitor's and its address's shared ceiling, or the address alone; see visitor.py)
                   Redis up:   intake.lua → 429 | duplicate | queued (count: 429 | counted)
                   Redis down: local limiter → PostgreSQL directly → 202 | 503
+
+With several Redis servers (shards, leadcap/intake/shard.py) the client's windows are counted on
+the shard of its address bucket and the phone is deduped and queued on the phone's shard: one
+round trip when both are the same shard, else two (limits first, so a refused POST costs one).
+Each shard that fails is skipped for REDIS_RETRY_S on its own: its clients are limited in
+process, its phones go straight to PostgreSQL, and the other shards carry on.
 """
 
 from __future__ import annotations
@@ -12,11 +18,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from leadcap import keys
 from leadcap.errors import LeadcapError, RateLimited, StoreError, Unavailable
 from leadcap.ids import uuid7
+from leadcap.intake import shard
 from leadcap.intake.ratelimit import LocalLimiter, Quota, Verdict, verdict
 from leadcap.intake.submission import Submission, encode_task
 from leadcap.intake.visitor import Window
@@ -58,13 +66,13 @@ class Outcome:
 
 
 class Intake:
-    def __init__(self, settings: Settings, *, redis: Redis, postgres: Postgres) -> None:
+    def __init__(self, settings: Settings, *, shards: Sequence[Redis], postgres: Postgres) -> None:
         self.settings = settings
-        self.redis = redis
+        self.shards = tuple(shards)
         self.postgres = postgres
         self.local = LocalLimiter()
         self._dedupe_s = str(settings.dedupe_window_s)
-        self._redis_down_until = 0.0
+        self._down_until = [0.0] * len(self.shards)  # per shard: skip it until then
 
     async def accept(self, submission: Submission, windows: tuple[Window, ...]) -> Outcome:
         """Count the request in its `windows`, then queue the submission or explain why not.
@@ -87,18 +95,60 @@ class Intake:
         self, windows: tuple[Window, ...], submission: Submission | None
     ) -> tuple[Quota, Receipt | LeadcapError | None]:
         """Count the request; when allowed and `submission` is given, dedupe and queue it."""
-        if time.monotonic() >= self._redis_down_until:
+        n = len(self.shards)
+        # The address bucket (the last window: the address alone, or the shared ceiling a
+        # visitor's window counts beside) picks the shard, so every visitor behind one address
+        # meets the same ceiling.
+        limits = shard.of(windows[-1].bucket, n)
+        owner = limits if submission is None else shard.of(submission.phone, n)
+        if owner == limits:  # one server, or both keys on one: a single round trip
+            return await self._counted(limits, windows, submission)
+        quota, refused = await self._counted(limits, windows, None)
+        if refused is not None or submission is None:
+            return quota, refused
+        return quota, await self._queued(owner, submission)
+
+    def _usable(self, index: int) -> bool:
+        return time.monotonic() >= self._down_until[index]
+
+    def _failed(self, index: int, exc: StoreError) -> None:
+        name = "redis" if index == 0 else f"redis-{index}"
+        log.warning("%s unavailable, taking the direct path: %s", name, exc.reason)
+        self._down_until[index] = time.monotonic() + REDIS_RETRY_S
+
+    async def _counted(
+        self, index: int, windows: tuple[Window, ...], submission: Submission | None
+    ) -> tuple[Quota, Receipt | LeadcapError | None]:
+        """Count on shard `index` (and queue `submission` there), or in process and PostgreSQL."""
+        if self._usable(index):
             try:
-                return await self._via_redis(windows, submission)
+                return await self._via_redis(self.shards[index], windows, submission)
             except StoreError as exc:
-                log.warning("redis unavailable, taking the direct path: %s", exc.reason)
-                self._redis_down_until = time.monotonic() + REDIS_RETRY_S
+                self._failed(index, exc)
         return await self._direct(windows, submission)
 
-    async def _via_redis(
-        self, windows: tuple[Window, ...], submission: Submission | None
-    ) -> tuple[Quota, Receipt | LeadcapError | None]:
-        script_keys = [keys.dedupe(submission.phone if submission else ""), keys.LEAD_STREAM]
+    async def _queued(self, index: int, submission: Submission) -> Receipt | LeadcapError:
+        """Dedupe and queue an already counted submission on its phone's shard `index`, or
+        straight into PostgreSQL while that shard is away."""
+        if self._usable(index):
+            try:
+                first = (await self.shards[index].intake.run(*self._script(submission, ())))[3]
+            except StoreError as exc:
+                self._failed(index, exc)
+            else:
+                if first:
+                    return Receipt(first.decode(), submission.phone, duplicate=True)
+                return Receipt(str(submission.id), submission.phone)
+        return await self._direct_queue(submission)
+
+    def _script(
+        self, submission: Submission | None, windows: tuple[Window, ...]
+    ) -> tuple[list[str], list[str | bytes]]:
+        """intake.lua's keys and arguments for `submission` (None: count only) in `windows`."""
+        script_keys = [
+            keys.dedupe(submission.phone, submission.campaign) if submission else keys.dedupe(""),
+            keys.LEAD_STREAM,
+        ]
         args: list[str | bytes] = [
             str(submission.id if submission else uuid7()),
             "enqueue" if submission else "count",
@@ -108,7 +158,14 @@ class Intake:
         for window in windows:
             script_keys.append(keys.rate_bucket(window.bucket))
             args += [str(window.limit.limit), str(window.limit.window_s * 1000)]
-        allowed, count, age, first, refused, refused_age = await self.redis.intake.run(script_keys, args)
+        return script_keys, args
+
+    async def _via_redis(
+        self, redis: Redis, windows: tuple[Window, ...], submission: Submission | None
+    ) -> tuple[Quota, Receipt | LeadcapError | None]:
+        allowed, count, age, first, refused, refused_age = await redis.intake.run(
+            *self._script(submission, windows)
+        )
         counted = verdict(
             [w.limit for w in windows],
             count=int(count),
@@ -133,19 +190,23 @@ class Intake:
             return quota, _rate_limited(counted, windows)
         if submission is None:
             return quota, None
+        return quota, await self._direct_queue(submission)
+
+    async def _direct_queue(self, submission: Submission) -> Receipt | LeadcapError:
+        """Dedupe against and write into PostgreSQL, skipping Redis (the degraded path)."""
         try:
             async with asyncio.timeout(DIRECT_TIMEOUT_S):
                 if self.settings.dedupe_window_s:
                     first = await self.postgres.leads.recent_submission(
-                        submission.phone, self.settings.dedupe_window_s
+                        submission.phone, self.settings.dedupe_window_s, submission.campaign
                     )
                     if first is not None:
-                        return quota, Receipt(str(first), submission.phone, duplicate=True, degraded=True)
+                        return Receipt(str(first), submission.phone, duplicate=True, degraded=True)
                 await self.postgres.leads.record([submission])
         except (StoreError, TimeoutError) as exc:
             log.error("cannot accept durably: redis and postgres both failed: %s", exc)
-            return quota, Unavailable("We cannot take your number right now. Please try again shortly.")
-        return quota, Receipt(str(submission.id), submission.phone, degraded=True)
+            return Unavailable("We cannot take your number right now. Please try again shortly.")
+        return Receipt(str(submission.id), submission.phone, degraded=True)
 
 
 def _rate_limited(counted: Verdict, windows: tuple[Window, ...]) -> RateLimited:

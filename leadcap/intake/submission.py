@@ -13,8 +13,8 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-from leadcap import keys
-from leadcap.errors import BodyTooLarge, InvalidBody, UnsupportedMediaType
+from leadcap import keys, slugs
+from leadcap.errors import BodyTooLarge, InvalidBody, UnknownCampaign, UnsupportedMediaType
 from leadcap.ids import uuid7, uuid7_time_ms
 from leadcap.intake import phone
 from leadcap.lead import UTM_KEYS
@@ -44,6 +44,7 @@ class Submission:
     # Its POST carried the mark of a visit counted on GET / (leadcap/campaign/visits.py): a new lead it
     # makes counts toward conversion; an API client's is counted apart.
     visited: bool = False
+    campaign: str = slugs.DEFAULT  # the slug of the campaign whose form it came from
 
     @property
     def submitted_at(self) -> datetime:
@@ -67,6 +68,8 @@ class Submission:
             message["verify"] = True
         if self.visited:  # likewise absent for an API client
             message["visited"] = True
+        if self.campaign != slugs.DEFAULT:  # likewise absent for the default campaign's
+            message["campaign"] = self.campaign
         return message
 
     @classmethod
@@ -79,6 +82,7 @@ class Submission:
             utm=dict(data.get("utm") or {}),
             verify=bool(data.get("verify", False)),
             visited=bool(data.get("visited", False)),
+            campaign=data.get("campaign", slugs.DEFAULT),
         )
 
 
@@ -90,6 +94,7 @@ class Draft:
     source: str | None
     utm: dict[str, str]
     website: str | None
+    campaign: str = slugs.DEFAULT  # a well-formed slug; whether it is live is the intake's check
 
 
 def too_large(limit: int = MAX_BODY) -> BodyTooLarge:
@@ -142,7 +147,16 @@ def _draft(data: dict[str, Any], utm: object) -> Draft:
         value = _optional_text(utm.get(key), f"utm.{key}", MAX_UTM, plain=True)
         if value:
             clean[key] = value
-    return Draft(phone=data.get("phone"), source=source or None, utm=clean, website=website)
+    campaign = _optional_text(data.get("campaign"), "campaign", MAX_SOURCE, plain=True)
+    if campaign is not None and not slugs.well_formed(campaign):
+        raise UnknownCampaign(slugs.UNKNOWN)
+    return Draft(
+        phone=data.get("phone"),
+        source=source or None,
+        utm=clean,
+        website=website,
+        campaign=campaign or slugs.DEFAULT,
+    )
 
 
 def _optional_text(value: object, name: str, limit: int, *, plain: bool = False) -> str | None:
@@ -168,6 +182,7 @@ def validate(draft: Draft, *, default_region: str, allowed_regions: frozenset[st
         source=draft.source,
         utm=draft.utm,
         honeypot=bool(draft.website and draft.website.strip()),
+        campaign=draft.campaign,
     )
 
 
@@ -187,6 +202,8 @@ def read_message(message: Mapping[str, Any]) -> Submission:
         raise Unreadable("unreadable message: region or source is not text")
     if not all(isinstance(value, str) for value in item.utm.values()):
         raise Unreadable("unreadable message: utm is not a map of text")
+    if not isinstance(item.campaign, str) or not slugs.well_formed(item.campaign):
+        raise Unreadable("unreadable message: campaign is not a slug")
     return item
 
 

@@ -39,6 +39,7 @@ import orjson
 
 from leadcap import keys
 from leadcap.errors import StoreError
+from leadcap.intake import shard
 from leadcap.intake.submission import Unreadable, read_message
 from leadcap.stores import postgres as pg
 from leadcap.stores import redis as rd
@@ -59,15 +60,25 @@ def _clean(error: str) -> str:
     return error.replace("\x00", "\\0")[:MAX_ERROR]
 
 
-async def bury(postgres: pg.Postgres, redis: rd.Redis, message: Mapping[str, Any], error: str) -> int:
+async def bury(
+    postgres: pg.Postgres,
+    redis: rd.Redis,
+    message: Mapping[str, Any],
+    error: str,
+    *,
+    shards: Sequence[rd.Redis] = (),
+) -> int:
     """Move a refused message into dead_letters with its error; return the dead letter's id.
+    The phone's dedupe key is cleared on its shard (one of `shards`, when the intake has
+    several), the counter kept on `redis` (the first server).
 
     Raises StoreError when Redis or PostgreSQL fails: the message must then stay unacknowledged.
     """
     submission_id = _submission_id(message)
     phone = message.get("phone")
     if submission_id is not None and isinstance(phone, str):
-        await redis.intake.forget_dedupe(phone, str(submission_id))
+        owner = shards[shard.of(phone, len(shards))] if shards else redis
+        await owner.intake.forget_dedupe(phone, str(submission_id))
     raw = orjson.dumps(dict(message), default=str)
     dead_id = await postgres.dead_letters.bury(submission_id, raw, _clean(error))
     log.error("submission %s moved to dead letter %d: %s", submission_id, dead_id, error)

@@ -27,7 +27,6 @@ from leadcap.stores.redis import Redis
 
 log = logging.getLogger(__name__)
 CHECK_TIMEOUT_S = 1.5  # the whole report must come back within 2 s even if a store hangs
-CRITICAL = ("postgres", "redis")  # without these a 202 cannot be kept: status "down"
 EXIT_CODES = {"ok": 0, "degraded": 1, "down": 2}
 RETENTION_LATE_S = 2 * 86_400  # no retention run finished for this long: the job is stuck
 CACHE_S = 1.0  # a burst of health probes (load balancers, scrapers) costs one check a second
@@ -105,6 +104,11 @@ async def _webhooks(services: Services) -> dict[str, Any]:
     return check
 
 
+def shard_name(index: int) -> str:
+    """A Redis server's check name: `redis` for the first, `redis-1`, `redis-2`, … for the rest."""
+    return "redis" if index == 0 else f"redis-{index}"
+
+
 async def _retention(services: Services) -> dict[str, Any]:
     """The daily retention run (only with LEADCAP_LEAD_RETENTION_DAYS): when it last finished and
     what it erased; down (the report degraded) once no run has finished for RETENTION_LATE_S."""
@@ -130,18 +134,25 @@ async def report(services: Services) -> dict[str, Any]:
     """The contract's health JSON. Never enqueues anything: workers are seen by heartbeat."""
     no_redis = {"status": "down", "count": 0, "last_seen_s": None, "error": failure.NOT_CONFIGURED}
     retaining = services.settings.lead_retention_days and services.has("postgres")
-    postgres, redis, mongo, workers, webhooks, kept = await asyncio.gather(
+    postgres, mongo, workers, webhooks, kept, *shards = await asyncio.gather(
         _store(services, "postgres"),
-        _store(services, "redis"),
         _store(services, "mongo"),
         _workers(services.redis) if services.has("redis") else asyncio.sleep(0, no_redis),
         _webhooks(services),
         _retention(services) if retaining else asyncio.sleep(0, None),
+        *(
+            [_timed(shard_name(i), shard.ping()) for i, shard in enumerate(services.shards)]
+            if services.has("redis")
+            else [_store(services, "redis")]
+        ),
     )
-    checks = {"postgres": postgres, "redis": redis, "mongo": mongo, "workers": workers, "webhooks": webhooks}
+    redis = {shard_name(i): check for i, check in enumerate(shards)}
+    checks = {"postgres": postgres, **redis, "mongo": mongo, "workers": workers, "webhooks": webhooks}
     if kept is not None:
         checks["retention"] = kept
-    if any(checks[name]["status"] != "ok" for name in CRITICAL):
+    # Without PostgreSQL, or without every Redis server, a 202 cannot be kept: "down". One shard
+    # of several down is "degraded": its phones take the direct path to PostgreSQL.
+    if postgres["status"] != "ok" or all(check["status"] != "ok" for check in redis.values()):
         status = "down"
     elif any(check["status"] != "ok" for check in checks.values()):
         status = "degraded"

@@ -7,6 +7,7 @@ opened raises ConfigError naming its variable, never AttributeError.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from types import TracebackType
 from typing import TypeVar
 
@@ -50,12 +51,17 @@ class Services:
         postgres: Postgres | None = None,
         redis: Redis | None = None,
         mongo: Mongo | None = None,
+        *,
+        more_redis: Sequence[Redis] = (),
     ) -> None:
         self.settings = settings
         self._postgres = postgres
         self._redis = redis
         self._mongo = mongo
-        self._intake = Intake(settings, redis=redis, postgres=postgres) if redis and postgres else None
+        # Every Redis server the intake is sharded over: `redis` (the first, which also keeps the
+        # keys no phone owns), then `more_redis`, in LEADCAP_REDIS_URL's order.
+        self.shards: tuple[Redis, ...] = (redis, *more_redis) if redis else ()
+        self._intake = Intake(settings, shards=self.shards, postgres=postgres) if redis and postgres else None
         self._request_log = RequestLog(mongo, capacity=settings.request_log_buffer) if mongo else None
         # LEADCAP_VERIFY=sms: codes by SMS (leadcap/verification/verifier.py); None when verification is off.
         self.verifier: Verifier | None = None
@@ -79,11 +85,13 @@ class Services:
             if wanted
         }
         pg = await Postgres.open(urls["postgres"], max_size=pg_pool_size) if postgres else None
+        shards = [Redis.open(url) for url in settings.redis_urls] if redis else []
         return cls(
             settings,
             pg,
-            Redis.open(urls["redis"]) if redis else None,
+            shards[0] if shards else None,
             Mongo.open(urls["mongo"]) if mongo else None,
+            more_redis=shards[1:],
         )
 
     def has(self, store: str) -> bool:
@@ -121,7 +129,7 @@ class Services:
             await self._request_log.close()
         if self.verifier is not None:
             await self.verifier.close()
-        for store in (self._mongo, self._redis, self._postgres):
+        for store in (self._mongo, *self.shards, self._postgres):
             if store is not None:
                 await store.close()
 

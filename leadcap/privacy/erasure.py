@@ -26,6 +26,7 @@ from datetime import datetime
 from leadcap import keys
 from leadcap.errors import PhoneError, UsageError
 from leadcap.ids import uuid7_time_ms
+from leadcap.intake import shard
 from leadcap.intake.phone import normalise
 from leadcap.settings import Settings
 from leadcap.stores.mongo import Mongo
@@ -103,13 +104,23 @@ def _ms(moment: datetime) -> int:
 
 
 async def erase_number(
-    postgres: Postgres, redis: Redis, mongo: Mongo, phone: str, *, by: str, keep_shared: bool = False
+    postgres: Postgres,
+    redis: Redis,
+    mongo: Mongo,
+    phone: str,
+    *,
+    by: str,
+    keep_shared: bool = False,
+    shards: Sequence[Redis] = (),
 ) -> Erased:
     """Erase one number (E.164) now, from every store; `keep_shared` keeps what its other
-    campaigns share (its SMS budgets)."""
+    campaigns share (its SMS budgets). `shards`: every Redis server of a sharded intake (the
+    number's dedupe key lives on its own)."""
     cutoff = await postgres.privacy.now()
     await postgres.privacy.mark([phone], [cutoff])
-    return await erase_marked(postgres, redis, mongo, [phone], [cutoff], by=by, keep_shared=keep_shared)
+    return await erase_marked(
+        postgres, redis, mongo, [phone], [cutoff], by=by, keep_shared=keep_shared, shards=shards
+    )
 
 
 async def erase_marked(
@@ -122,6 +133,7 @@ async def erase_marked(
     by: str,
     keep_shared: bool = False,
     older_than: datetime | None = None,
+    shards: Sequence[Redis] = (),
 ) -> Erased:
     """Steps 2-5 for numbers already marked up to `cutoffs` (see the module's docstring); with
     `older_than` (retention) only leads whose last submission is still older go."""
@@ -129,7 +141,9 @@ async def erase_marked(
     traces = await postgres.privacy.traces(phones)
     submissions = {str(sid) for sid, phone in traces if accepted_by(str(sid), cutoff_of[phone])}
     erased = Erased()
-    erased.redis_keys, pending = await _forget_keys(redis, cutoff_of, submissions, keep_shared=keep_shared)
+    erased.redis_keys, pending = await _forget_keys(
+        redis, cutoff_of, submissions, keep_shared=keep_shared, shards=shards
+    )
     erased.request_logs = await mongo.pull(sorted(submissions | pending))
     removed = await postgres.privacy.erase(phones, by=by, campaign=DEFAULT_CAMPAIGN, older_than=older_than)
     erased.rows, erased.lead_ids, erased.leads = removed.rows, removed.lead_ids, len(removed.lead_ids)
@@ -137,20 +151,30 @@ async def erase_marked(
 
 
 async def _forget_keys(
-    redis: Redis, cutoff_of: dict[str, int], submissions: set[str], *, keep_shared: bool
+    redis: Redis,
+    cutoff_of: dict[str, int],
+    submissions: set[str],
+    *,
+    keep_shared: bool,
+    shards: Sequence[Redis] = (),
 ) -> tuple[int, set[str]]:
     """Remove the numbers' Redis keys; return how many went, and the submissions their dedupe
-    keys named that PostgreSQL did not know (accepted, maybe still in flight)."""
+    keys named that PostgreSQL did not know (accepted, maybe still in flight). A dedupe key lives
+    on its number's shard; everything else on the first server, `redis`."""
     phones = list(cutoff_of)
-    dedupes = [keys.dedupe(p) for p in phones]
-    named = await redis.privacy.values(dedupes)
-    unchanged: list[tuple[str, str]] = []
+    owners: dict[Redis, list[str]] = {redis: []}
+    for phone in phones:
+        owners.setdefault(shards[shard.of(phone, len(shards))] if shards else redis, []).append(phone)
+    unchanged_on: dict[Redis, list[tuple[str, str]]] = {}
     pending: set[str] = set()
-    for phone, name, value in zip(phones, dedupes, named, strict=True):
-        if value is not None and accepted_by(value, cutoff_of[phone]):
-            unchanged.append((name, value))
-            if value not in submissions:
-                pending.add(value)
+    for server, group in owners.items():
+        dedupes = [keys.dedupe(p) for p in group]
+        unchanged = unchanged_on.setdefault(server, [])
+        for phone, name, value in zip(group, dedupes, await server.privacy.values(dedupes), strict=True):
+            if value is not None and accepted_by(value, cutoff_of[phone]):
+                unchanged.append((name, value))
+                if value not in submissions:
+                    pending.add(value)
     held = [
         name
         for sid in sorted(submissions | pending)
@@ -158,9 +182,11 @@ async def _forget_keys(
     ]
     budgets = [] if keep_shared else [(b, cutoff_of[p]) for p in phones for b in keys.sms_phone_budgets(p)]
     removed = await redis.privacy.remove(
-        if_unchanged=unchanged,
+        if_unchanged=unchanged_on.pop(redis),
         names=held,
         windows=[b for b, _ in budgets],
         up_to_ms=[cut for _, cut in budgets],
     )
+    for server, unchanged in unchanged_on.items():  # the other shards: their dedupe keys only
+        removed += await server.privacy.remove(if_unchanged=unchanged, names=[], windows=[], up_to_ms=[])
     return removed, pending

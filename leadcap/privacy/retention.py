@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from leadcap.privacy.erasure import ERASED_BY_RETENTION, Erased, erase_marked
@@ -43,6 +44,7 @@ async def run_once(
     *,
     batch: int = BATCH,
     now: datetime | None = None,
+    shards: Sequence[Redis] = (),
 ) -> dict[str, object]:
     """Erase every lead whose last submission is more than `days` old, `batch` at a time; prune
     the erasure marks nothing can need. Return what was done (the run's summary)."""
@@ -55,14 +57,21 @@ async def run_once(
         cutoffs = [s.last_submitted_at for s in stale]
         await postgres.privacy.mark(phones, cutoffs)
         erased = await erase_marked(
-            postgres, redis, mongo, phones, cutoffs, by=ERASED_BY_RETENTION, older_than=older_than
+            postgres,
+            redis,
+            mongo,
+            phones,
+            cutoffs,
+            by=ERASED_BY_RETENTION,
+            older_than=older_than,
+            shards=shards,
         )
         total.add(erased)
         batches += 1
         after = stale[-1]
         if len(stale) < batch:
             break
-    marks = await prune_marks(postgres, redis)
+    marks = await prune_marks(postgres, redis, shards=shards)
     return {
         "older_than": older_than.isoformat(),
         "batches": batches,
@@ -71,21 +80,32 @@ async def run_once(
     }
 
 
-async def prune_marks(postgres: Postgres, redis: Redis) -> int:
-    """Delete the erasure marks older than anything still waiting in the lead stream."""
-    oldest_ms = await redis.workers.oldest_entry_ms()
+async def prune_marks(postgres: Postgres, redis: Redis, *, shards: Sequence[Redis] = ()) -> int:
+    """Delete the erasure marks older than anything still waiting in the lead stream (every
+    shard's, when the intake has several: a shard that cannot answer stops the pruning)."""
+    servers = shards or [redis]
+    waiting = [ms for server in servers if (ms := await server.workers.oldest_entry_ms()) is not None]
+    oldest_ms = min(waiting) if waiting else None
     horizon = (
         await postgres.privacy.now() if oldest_ms is None else datetime.fromtimestamp(oldest_ms / 1000, UTC)
     )
     return await postgres.privacy.forget_marks(horizon - MARK_SLACK)
 
 
-async def daily(postgres: Postgres, redis: Redis, mongo: Mongo, days: int, stop: asyncio.Event) -> None:
+async def daily(
+    postgres: Postgres,
+    redis: Redis,
+    mongo: Mongo,
+    days: int,
+    stop: asyncio.Event,
+    *,
+    shards: Sequence[Redis] = (),
+) -> None:
     """The worker's retention loop: run the job when this worker wins the day's claim."""
     while not stop.is_set():
         try:
             if await postgres.privacy.claim_run(JOB, DAY_S, lease_s=CHECK_EVERY_S):
-                summary = await run_once(postgres, redis, mongo, days)
+                summary = await run_once(postgres, redis, mongo, days, shards=shards)
                 await postgres.privacy.finish_run(JOB, summary)
                 log.info("retention erased %s leads in %s batches", summary["leads"], summary["batches"])
         except Exception as exc:  # noqa: BLE001 - unfinished: taken again after the lease

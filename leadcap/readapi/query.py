@@ -87,10 +87,10 @@ def _limit(text: str | None) -> int:
 def parse(args: Mapping[str, Sequence[str]], *, tz: tzinfo) -> Query:
     """The query a request's parameters ask for (dates in `tz`, as the export reads them)."""
     values = _single(args)
-    campaign = values.get("campaign", DEFAULT_CAMPAIGN)
-    if not _SLUG.fullmatch(campaign):
+    campaign = values.get("campaign")  # absent: every campaign's leads
+    if campaign is not None and not _SLUG.fullmatch(campaign):
         raise InvalidQuery("campaign", "must be a campaign's slug ([a-z0-9-], at most 40)")
-    if campaign != DEFAULT_CAMPAIGN:
+    if campaign is not None and campaign != DEFAULT_CAMPAIGN:
         raise UnknownCampaign(f"no campaign is called {campaign!r}")
     status = values.get("status")
     if status is not None and status not in STATUSES:
@@ -102,6 +102,7 @@ def parse(args: Mapping[str, Sequence[str]], *, tz: tzinfo) -> Query:
             since=export.parse_when(since, "since", tz=tz) if since is not None else None,
             until=export.parse_when(until, "until", tz=tz, end_of_day=True) if until is not None else None,
             status=status,
+            campaign=campaign,
         )
     except UsageError as exc:
         problem = "must be today, yesterday, a date (2026-11-28) or an ISO time"

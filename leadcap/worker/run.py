@@ -38,11 +38,36 @@ WRITE_LINGER_S = 0.003
 _RECEIVER_LOG = logging.getLogger("taskiq.receiver.receiver")
 
 
-def make_broker(settings: Settings, writer: GroupCommit[Submission], bury: Bury) -> LeadStreamBroker:
-    """The one broker object, with the lead task (writing through `writer`) registered on it."""
-    broker = LeadStreamBroker(require_url(settings, "redis"), reclaim_idle_s=settings.reclaim_idle_s)
-    broker.register_task(lead_task(writer, bury), task_name=keys.TASK_NAME)
-    return broker
+def make_brokers(settings: Settings, writer: GroupCommit[Submission], bury: Bury) -> list[LeadStreamBroker]:
+    """One broker per Redis server the intake is sharded over (one, usually), each with the lead
+    task (writing through the one `writer`) registered on it: each reads, reclaims and acks its
+    own server's stream."""
+    require_url(settings, "redis")
+    brokers = []
+    for url in settings.redis_urls:
+        broker = LeadStreamBroker(url, reclaim_idle_s=settings.reclaim_idle_s)
+        broker.register_task(lead_task(writer, bury), task_name=keys.TASK_NAME)
+        broker.is_worker_process = True
+        brokers.append(broker)
+    return brokers
+
+
+async def _drain(broker: LeadStreamBroker, consumer: Consumer, stop: asyncio.Event) -> None:
+    """Consume one shard's stream until `stop`, reconnecting after a failure (that shard's
+    alone: the others go on), then finish what is in hand."""
+    attempt = 0
+    while not stop.is_set():
+        try:
+            await broker.startup()  # declares the consumer group (from id 0)
+            attempt = 0
+            await consumer.run(stop)
+        except Exception as exc:  # noqa: BLE001 - Redis went away: wait, reconnect, go on
+            attempt += 1
+            delay = retry.delay(attempt, base=0.2, cap=5.0)
+            log.warning("worker lost the broker (%s); reconnecting in %.1fs", exc, delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+    await consumer.finish(SHUTDOWN_GRACE_S)
 
 
 async def _heartbeat(redis: Redis, name: str, stop: asyncio.Event) -> None:
@@ -99,7 +124,7 @@ async def run_worker(settings: Settings, *, concurrency: int | None = None) -> N
         await _report(services, [item], state="failed")
 
     async def bury(message: dict[str, Any], error: str) -> None:
-        await deadletters.bury(services.postgres, services.redis, message, error)
+        await deadletters.bury(services.postgres, services.redis, message, error, shards=services.shards)
         services.request_log.task_state([str(message.get("id"))], "dead_letter")
 
     async def refused(item: Submission, exc: StoreError) -> None:
@@ -113,9 +138,8 @@ async def run_worker(settings: Settings, *, concurrency: int | None = None) -> N
         on_refused=refused,
         linger_s=WRITE_LINGER_S,
     )
-    broker = make_broker(settings, writer, bury)
-    broker.is_worker_process = True
-    beat = asyncio.create_task(_heartbeat(services.redis, broker.consumer_name, stop))
+    brokers = make_brokers(settings, writer, bury)
+    beat = asyncio.create_task(_heartbeat(services.redis, brokers[0].consumer_name, stop))
     deliverer = Deliverer(
         services.postgres.webhooks,
         settings,
@@ -125,37 +149,35 @@ async def run_worker(settings: Settings, *, concurrency: int | None = None) -> N
     delivering = asyncio.create_task(deliverer.run(stop))
     counting = asyncio.create_task(_count_webhooks(services.redis, deliverer, stop))
     keeping = asyncio.create_task(
-        retention.daily(services.postgres, services.redis, services.mongo, settings.lead_retention_days, stop)
+        retention.daily(
+            services.postgres,
+            services.redis,
+            services.mongo,
+            settings.lead_retention_days,
+            stop,
+            shards=services.shards,
+        )
         if settings.lead_retention_days
         else stop.wait()
     )
-    log.info("worker %s consuming %s", broker.consumer_name, keys.LEAD_STREAM)
-    consumer = Consumer(
-        broker,
-        writer,
-        capacity=concurrency or settings.worker_concurrency,
-        read_count=settings.worker_batch_size // 2,
+    log.info(
+        "worker %s consuming %s on %d server(s)", brokers[0].consumer_name, keys.LEAD_STREAM, len(brokers)
     )
-    attempt = 0
+    # Each shard gets an equal part of the concurrency (at least one batch in hand each).
+    capacity = max(1, (concurrency or settings.worker_concurrency) // len(brokers))
+    consumers = [
+        Consumer(broker, writer, capacity=capacity, read_count=settings.worker_batch_size // 2)
+        for broker in brokers
+    ]
     try:
-        while not stop.is_set():
-            try:
-                await broker.startup()  # declares the consumer group (from id 0)
-                attempt = 0
-                await consumer.run(stop)
-            except Exception as exc:  # noqa: BLE001 - Redis went away: wait, reconnect, go on
-                attempt += 1
-                delay = retry.delay(attempt, base=0.2, cap=5.0)
-                log.warning("worker lost the broker (%s); reconnecting in %.1fs", exc, delay)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), delay)
-        await consumer.finish(SHUTDOWN_GRACE_S)
+        await asyncio.gather(*(_drain(b, c, stop) for b, c in zip(brokers, consumers, strict=True)))
     finally:
         stop.set()
         await beat
         await delivering
         await counting
         await keeping
-        await broker.shutdown()
+        for broker in brokers:
+            await broker.shutdown()
         await services.close()
         log.info("worker stopped after %d leads in %d batches", writer.written, writer.batches)

@@ -47,17 +47,23 @@ class Platform:
             "redis": embedded.start_redis,
             "mongo": embedded.start_mongo,
         }
-        child = starter[name](self.folder / name, port=port)  # type: ignore[operator]
+        # redis-1, redis-2, …: more Redis servers sharing the intake (LEADCAP_REDIS_URL lists them)
+        kind = "redis" if name.startswith("redis") else name
+        (self.folder / name).mkdir(parents=True, exist_ok=True)
+        child = starter[kind](self.folder / name, port=port)  # type: ignore[operator]
         self.stores[name] = child
         return child
 
-    async def start(self, *, workers: int = 2, web_workers: int = 2, **settings: str) -> Platform:
-        for name in ("database", "redis", "mongo"):
-            (self.folder / name).mkdir(parents=True, exist_ok=True)
+    async def start(
+        self, *, workers: int = 2, web_workers: int = 2, shards: int = 1, **settings: str
+    ) -> Platform:
+        redis = ["redis", *(f"redis-{i}" for i in range(1, shards))]
+        for name in ("database", *redis, "mongo"):
             self.start_store(name)
         await migrate(self.stores["database"].url)
+        redis_url = ", ".join(self.stores[name].url for name in redis)
         self.env = {
-            **servers.base_env(servers.Stores(self.stores["database"].url, self.stores["redis"].url,
+            **servers.base_env(servers.Stores(self.stores["database"].url, redis_url,
                                               self.stores["mongo"].url), self.folder / "data"),
             "LEADCAP_RATE_LIMIT": "1000000/minute",
             "LEADCAP_RECLAIM_IDLE_SECONDS": "3",
@@ -190,8 +196,8 @@ class Platform:
         text = httpx.get(self.server.url + "/metrics", timeout=5).text
         return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name))
 
-    async def stream_length(self) -> int:
-        redis = Redis.open(self.stores["redis"].url)
+    async def stream_length(self, name: str = "redis") -> int:
+        redis = Redis.open(self.stores[name].url)
         try:
             return int(await redis.client_for_tests().xlen(keys.LEAD_STREAM))
         finally:

@@ -265,3 +265,48 @@ def test_help_lists_the_choices(tmp_path: Path) -> None:
     shown = servers.leadcap("export-leads", "--help", env={"COLUMNS": "200"}, cwd=tmp_path).stdout
     for choice in (*export.FORMATS, *lead.STATUSES, "jalali"):
         assert choice in shown
+
+
+async def test_campaign_column_and_filter(stores: Stores, tmp_path: Path) -> None:
+    """The same phone in two campaigns is two rows, each with its slug; --campaign picks one;
+    `stats --by campaign` groups by slug, `--campaign` keeps one campaign's figures."""
+    url = await servers.migrated_database(stores.database)
+    postgres = await Postgres.open(url)
+    phone = factories.e164(factories.mobile())
+    try:
+        await postgres.leads.record(
+            [
+                Submission(id=uuid7(), phone=phone, region="IR", utm={"campaign": "fall"}),
+                Submission(id=uuid7(), phone=phone, region="IR", campaign="spring"),
+                Submission(id=uuid7(), phone=phone, region="IR", campaign="spring"),
+            ]
+        )
+    finally:
+        await postgres.close()
+    rows = list(csv.DictReader(io.StringIO(run_export(stores, url, tmp_path))))
+    assert sorted((r["phone"], r["campaign"], r["submissions"]) for r in rows) == [
+        (phone, "default", "1"),
+        (phone, "spring", "2"),
+    ]
+    spring = run_export(stores, url, tmp_path, "--campaign", "spring", "--format", "jsonl")
+    assert [json.loads(line)["campaign"] for line in spring.splitlines()] == ["spring"]
+    assert run_export(stores, url, tmp_path, "--campaign", "nothing", "--count").strip() == "0"
+    env = servers.base_env(stores, tmp_path, LEADCAP_DATABASE_URL=url)  # type: ignore[arg-type]
+    refused = servers.leadcap("export-leads", "--campaign", "../x", env=env)
+    assert refused.returncode == 2 and "--campaign" in refused.stderr
+
+    def stats(*args: str) -> dict[str, object]:
+        done = servers.leadcap("stats", "--json", "--since", "today", *args, env=env)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+    by_slug = stats("--by", "campaign")
+    assert {r["label"]: r["new_leads"] for r in by_slug["rows"]} == {"default": 1, "spring": 1}  # type: ignore[index, union-attr]
+    assert {r["label"]: r["submissions"] for r in by_slug["rows"]} == {"default": 1, "spring": 2}  # type: ignore[index, union-attr]
+    by_utm = stats("--by", "utm_campaign")
+    assert {r["label"]: r["new_leads"] for r in by_utm["rows"]} == {"fall": 1, "—": 1}  # type: ignore[index, union-attr]
+    one = stats("--by", "day", "--campaign", "spring")
+    assert one["total"]["submissions"] == 2 and one["total"]["duplicates"] is None  # type: ignore[index]
+    assert stats("--by", "campaign", "--campaign", "spring")["total"]["new_leads"] == 1  # type: ignore[index]
+    crossed = servers.leadcap("stats", "--by", "source", "--campaign", "spring", env=env)
+    assert crossed.returncode == 2 and "--campaign" in crossed.stderr

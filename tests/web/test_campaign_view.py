@@ -21,6 +21,9 @@ import httpx
 import pytest
 
 from leadcap import keys
+from leadcap.ids import uuid7
+from leadcap.intake.submission import Submission
+from leadcap.stores.postgres import Postgres
 from leadcap.stores.redis import Redis
 from tests import factories, servers
 from tests.servers import Process, Server, client, wait_for
@@ -128,8 +131,10 @@ async def test_stats_count_known_traffic(
     by_source = stats(own_env, "--since", "today", "--by", "source")
     assert {r["label"]: r["new_leads"] for r in by_source["rows"]} == {"hero": 1, "footer": 2}  # type: ignore[index, union-attr]
     assert {r["label"]: r["new_leads_with_visit"] for r in by_source["rows"]} == {"hero": 1, "footer": 0}  # type: ignore[index, union-attr]
-    by_campaign = stats(own_env, "--since", "today", "--by", "campaign")
-    assert [(r["label"], r["new_leads"]) for r in by_campaign["rows"]] == [("fall", 2), ("—", 1)]  # type: ignore[index, union-attr]
+    by_utm = stats(own_env, "--since", "today", "--by", "utm_campaign")
+    assert [(r["label"], r["new_leads"]) for r in by_utm["rows"]] == [("fall", 2), ("—", 1)]  # type: ignore[index, union-attr]
+    by_campaign = stats(own_env, "--since", "today", "--by", "campaign")  # the slug: all the default's
+    assert [(r["label"], r["new_leads"]) for r in by_campaign["rows"]] == [("default", 3)]  # type: ignore[index, union-attr]
     hours = stats(own_env, "--since", "today", "--by", "hour")
     assert sum(r["new_leads"] for r in hours["rows"]) == 3  # type: ignore[index, union-attr]
     assert sum(r["new_leads_with_visit"] for r in hours["rows"]) == 1  # type: ignore[index, union-attr]
@@ -572,3 +577,30 @@ async def test_erase_asks_first_needs_the_csrf_token_and_is_audited(
             assert (await http.get(path, headers=cookie)).status_code == 404
             gone = await http.post(path, data={"csrf": csrf_of(asking.text)}, headers=cookie)
             assert gone.status_code == 404
+
+
+async def test_admin_filters_by_campaign_slug(
+    stack: Server, own_env: dict[str, str], own_pg: asyncpg.Pool
+) -> None:
+    """/admin/leads?slug=… shows one campaign's leads (the campaign's own slug, beside the UTM
+    filter), with the slug in its column and in the CSV; a malformed slug is a filter problem."""
+    number = factories.e164(factories.mobile())
+    spring = Submission(id=uuid7(), phone=number, region="IR", campaign="spring-admin")
+    fall = Submission(
+        id=uuid7(), phone=factories.e164(factories.mobile()), region="IR", campaign="fall-admin"
+    )
+    postgres = await Postgres.open(own_env["LEADCAP_DATABASE_URL"])
+    try:
+        await postgres.leads.record([spring, fall])
+    finally:
+        await postgres.close()
+    async with as_ops(stack, own_env, "127.31.26.1") as (http, cookie):
+        listing = await http.get("/admin/leads", params={"slug": "spring-admin"}, headers=cookie)
+        assert listing.status_code == 200
+        assert "spring-admin" in listing.text and fall.phone not in listing.text
+        csv_text = (await http.get("/admin/leads.csv", params={"slug": "spring-admin"}, headers=cookie)).text
+        rows = list(csv.DictReader(io.StringIO(csv_text.lstrip("\ufeff"))))
+        assert [(r["phone"], r["campaign"]) for r in rows] == [(number, "spring-admin")]
+        bad = await http.get("/admin/leads", params={"slug": "../x"}, headers=cookie)
+        assert bad.status_code == 400 and 'id="f-slug" name="slug"' in bad.text
+        assert 'aria-describedby="f-slug-problem"' in bad.text  # the field says what is wrong

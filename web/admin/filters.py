@@ -21,9 +21,10 @@ from datetime import date, datetime, time, timedelta, tzinfo
 
 import jdatetime
 
+from leadcap import slugs
 from leadcap.campaign import leadbook
 
-FIELDS = ("status", "source", "campaign", "since", "until")
+FIELDS = ("status", "source", "campaign", "slug", "since", "until")  # slug: the campaign's own
 DAYS = ("since", "until")
 MAX_TYPED = 64  # longer than any day or filter value a person types
 FIRST_GREGORIAN_YEAR = 1700
@@ -94,6 +95,8 @@ def read(query: Mapping[str, str], tz: tzinfo) -> Filter:
     for name in ("source", "campaign"):
         if _control(typed.get(name, "")):
             problems[name] = "bad_text"
+    if typed.get("slug") and not slugs.well_formed(typed["slug"]):
+        problems["slug"] = "bad_text"
     days: dict[str, date] = {}
     bounds: dict[str, datetime] = {}
     for name in DAYS:
@@ -110,6 +113,7 @@ def read(query: Mapping[str, str], tz: tzinfo) -> Filter:
         status=None if "status" in problems else status,
         source=typed.get("source"),
         campaign=typed.get("campaign"),
+        slug=None if "slug" in problems else typed.get("slug") or None,
         since=bounds.get("since"),
         until=bounds.get("until"),
     )

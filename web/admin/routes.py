@@ -246,7 +246,7 @@ async def overview(request: Request) -> HTTPResponse:
 
     # Four reports at once, each on its own pooled connection: the page waits for the slowest.
     days, hours, sources, campaigns = await asyncio.gather(
-        report(since, "day"), report(today, "hour"), report(since, "source"), report(since, "campaign")
+        report(since, "day"), report(today, "hour"), report(since, "source"), report(since, "utm_campaign")
     )
     body = views.overview(
         language(request),
@@ -360,7 +360,9 @@ async def erase(request: Request, lead_id: str) -> HTTPResponse:
     check_csrf(request, session.csrf)
     phone = await phone_of(request, lead_id)
     services = request.app.ctx.services
-    await erasure.erase_number(services.postgres, services.redis, services.mongo, phone, by=session.user)
+    await erasure.erase_number(
+        services.postgres, services.redis, services.mongo, phone, by=session.user, shards=services.shards
+    )
     return redirect("/admin/leads?erased=1", status=303, headers=NO_STORE)
 
 

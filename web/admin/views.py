@@ -278,7 +278,7 @@ def filter_form(lang: str, chosen: Filter) -> str:
             f"{_invalid(f'f-{k}', problems.get(k))}>",
             problems.get(k),
         )
-        for k in ("source", "campaign")
+        for k in ("source", "campaign", "slug")
     )
 
     def shown(name: str) -> str:  # a day understood is shown in the page's calendar; else as typed
@@ -326,6 +326,7 @@ def leads(
             f'<td><span class="status {escape(lead["status"])}">'
             f"{escape(w.get('status_' + lead['status'], lead['status']))}</span></td>"
             f"<td>{escape(lead['source'] or '—')}</td><td>{escape(lead['utm_campaign'] or '—')}</td>"
+            f"<td>{escape(lead['campaign'])}</td>"
             f'<td><time datetime="{at.astimezone(tz).isoformat()}">{escape(formats.moment(at, tz, lang))}'
             "</time></td>"
             f'<td><form method="post" action="/admin/leads/{ident}/status" class="inline status-form">'
@@ -337,7 +338,7 @@ def leads(
         )
     heads = "".join(
         f'<th scope="col">{escape(w[k])}</th>'
-        for k in ("phone", "status", "source", "campaign", "first_seen", "set_status")
+        for k in ("phone", "status", "source", "campaign", "slug", "first_seen", "set_status")
     )
     table = (
         f'<div class="scroll"><table class="leads"><thead><tr>{heads}</tr></thead>'
@@ -381,6 +382,6 @@ def query_of(args: Any) -> dict[str, str]:
     """The first value of each known query argument, capped in length."""
     return {
         k: str(args.get(k))[:256]
-        for k in ("status", "source", "campaign", "since", "until", "after", "done", "erased")
+        for k in ("status", "source", "campaign", "slug", "since", "until", "after", "done", "erased")
         if args.get(k)
     }

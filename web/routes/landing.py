@@ -16,7 +16,8 @@ from leadcap.campaign import visits
 from leadcap.intake import clientip
 from leadcap.landing.campaign import ASSETS_PATH, asset_file
 from web import page, visitor
-from web.landing import LandingCache
+from web.campaign import Copy
+from web.landing import LandingCache, Page, with_slug
 from web.responses import PrebuiltResponse
 
 bp = Blueprint("landing")
@@ -73,20 +74,53 @@ async def landing(request: Request) -> HTTPResponse:
 
 
 async def _landing(request: Request) -> HTTPResponse:
+    hosted = request.app.ctx.campaigns.for_host(request.host or "")
+    if hosted is not None:  # `/` of a campaign's own host is that campaign's page
+        return await serve_campaign(request, hosted)
+    cache: LandingCache = request.app.ctx.landing
+    copy = cache.campaign.copy(request.app.ctx.settings.locale)
+    if (plain := step_page(request, copy, None)) is not None:
+        return plain
+    counted = request.method == "GET" and count_visit(request)
+    current = await cache.current(request.app.ctx.services.redis)
+    return answer(request, current, counted)
+
+
+@bp.route("/<slug:[a-z0-9-]{1,40}>/", methods=["GET", "HEAD"], name="campaign_page")  # type: ignore[untyped-decorator]
+async def campaign_page(request: Request, slug: str) -> HTTPResponse:
+    """A campaign's page (web/campaign_pages.py); 404 for a slug of no live campaign. Its GET
+    gives the visitor cookie as `/` does."""
+    response = await serve_campaign(request, slug)
+    return visitor.give_cookie(request, response) if request.method == "GET" else response
+
+
+async def serve_campaign(request: Request, slug: str) -> HTTPResponse:
+    await request.app.ctx.landing.current(request.app.ctx.services.redis)  # a flushed build re-renders it
+    found = request.app.ctx.campaign_pages.campaign(slug)
+    if found is None:
+        raise NotFound("no such page")
+    chosen, current = found
+    if (plain := step_page(request, chosen.copy(request.app.ctx.settings.locale), slug)) is not None:
+        return plain
+    return answer(request, current, request.method == "GET" and count_visit(request))
+
+
+def step_page(request: Request, copy: Copy, slug: str | None) -> HTTPResponse | None:
+    """The plain page of a form posted without JavaScript: its code step (LEADCAP_VERIFY=sms),
+    the end of it, or the thank-you; None for the page itself."""
     verify_id = request.args.get("verify")
     if verify_id is not None or request.args.get("verified") == "1":
-        # The code step of a form posted without JavaScript (LEADCAP_VERIFY=sms), or its end.
-        copy = request.app.ctx.landing.campaign.copy(request.app.ctx.settings.locale)
         valid = verify_id is not None and _is_uuid(verify_id)
         body = page.render(copy, verify_id=verify_id if valid else None, verified=verify_id is None)
-        return raw(body.encode(), content_type="text/html; charset=utf-8")
-    if request.args.get("submitted") == "1":
-        # Only a form posted without JavaScript lands here: thank the visitor in plain HTML.
-        copy = request.app.ctx.landing.campaign.copy(request.app.ctx.settings.locale)
-        return raw(page.render(copy, submitted=True).encode(), content_type="text/html; charset=utf-8")
-    counted = request.method == "GET" and count_visit(request)
-    cache: LandingCache = request.app.ctx.landing
-    current = await cache.current(request.app.ctx.services.redis)
+    elif request.args.get("submitted") == "1":
+        body = page.render(copy, submitted=True)
+    else:
+        return None
+    encoded = body.encode() if slug is None else with_slug(body.encode(), slug)
+    return raw(encoded, content_type="text/html; charset=utf-8")
+
+
+def answer(request: Request, current: Page, counted: bool) -> HTTPResponse:
     if matches(request.headers.get("if-none-match"), current.etag):
         response = empty(status=304, headers={"ETag": current.etag, "Cache-Control": "no-cache"})
     else:

@@ -8,8 +8,16 @@ import dataclasses
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, redirect
 
+from leadcap import slugs
 from leadcap.campaign import visits
-from leadcap.errors import ForbiddenOrigin, InvalidBody, LeadcapError, RateLimited, RequestError
+from leadcap.errors import (
+    ForbiddenOrigin,
+    InvalidBody,
+    LeadcapError,
+    RateLimited,
+    RequestError,
+    UnknownCampaign,
+)
 from leadcap.intake import origins, submission
 from leadcap.intake.accept import Receipt
 from leadcap.intake.submission import MAX_BODY, Submission
@@ -76,6 +84,9 @@ async def parse(request: Request, settings: Settings) -> Submission:
     ):
         raise ForbiddenOrigin("This form can only be sent from this site's own pages.")
     draft = submission.read_body(kind, await read_capped(request, MAX_BODY))
+    state(request).campaign = draft.campaign
+    if not request.app.ctx.campaigns.live(draft.campaign):  # in memory: no round trip
+        raise UnknownCampaign(slugs.UNKNOWN)
     return submission.validate(
         draft, default_region=settings.default_region, allowed_regions=settings.allowed_regions
     )
@@ -139,12 +150,17 @@ async def capture(request: Request) -> HTTPResponse:
         sent = await verification(verifier, receipt, parsed, client.sms_budgets(settings))
         body.update(sent.body())
         if current.form and sent.available:
-            step = redirect(f"/?verify={receipt.id}", status=303, headers=headers)
+            step = redirect(f"{home(parsed.campaign)}?verify={receipt.id}", status=303, headers=headers)
             # the token rides in a cookie, never in the URL; a duplicate's answer has none to give
             return code_cookie.keep(request, step, receipt.id, sent.token) if sent.token else step
     if current.form:
-        return redirect("/?submitted=1", status=303, headers=headers)
+        return redirect(f"{home(parsed.campaign)}?submitted=1", status=303, headers=headers)
     return responses.json_answer(body, headers, status=202)
+
+
+def home(campaign: str) -> str:
+    """Where a campaign's no-JS form lands back: its own page (`/` for the default campaign)."""
+    return "/" if campaign == slugs.DEFAULT else f"/{campaign}/"
 
 
 async def verification(

@@ -26,6 +26,7 @@ async def scrape(request: Request) -> HTTPResponse:
         services.redis,
         multiprocess_mode=settings.web_workers > 1,
         sms_budget=settings.sms_budget if settings.verify == "sms" else None,
+        more_redis=services.shards[1:],  # the other shards' queues
     )
     body += await metrics.webhooks(services.redis, services.postgres.webhooks)
     return raw(body, content_type=CONTENT_TYPE_LATEST)

@@ -16,13 +16,14 @@ from uuid import UUID
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, json, redirect
 
+from leadcap import slugs
 from leadcap.errors import InvalidBody, LeadcapError, NotFound, RateLimited, StoreError, Unavailable
 from leadcap.intake import submission
 from leadcap.intake.visitor import scoped
 from leadcap.settings import Settings
 from leadcap.verification.verifier import ClientBudgets, Verifier
 from web import code_cookie, metrics, visitor
-from web.routes.leads import read_capped
+from web.routes.leads import home, read_capped
 from web.state import RequestState, state
 
 bp = Blueprint("verify")
@@ -111,6 +112,13 @@ async def _fields(request: Request, form: bool) -> dict[str, object]:
     return read_fields(form, body)
 
 
+def form_home(fields: dict[str, object]) -> str:
+    """Where the code step of a form without JavaScript lands: the page of the campaign its form
+    named (a well-formed slug; anything else is the default page, so no other path is reachable)."""
+    campaign = fields.get("campaign")
+    return home(campaign) if isinstance(campaign, str) and slugs.well_formed(campaign) else "/"
+
+
 def _preflight() -> HTTPResponse:
     """A CORS preflight (a page built with VITE_API_BASE_URL); the middleware adds the headers.
     OPTIONS shares each route with POST: two routes on one dynamic path lose the Allow header
@@ -127,6 +135,8 @@ async def verify(request: Request, lead_id: UUID) -> HTTPResponse:
     if not current.form:
         submission.media_type(request.headers.get("content-type"))  # 415 for anything but JSON/form
     fields = read_fields(current.form, await read_capped(request, submission.MAX_BODY))
+    if form_home(fields) != "/":  # its errors re-render that campaign's code step
+        current.campaign = str(fields["campaign"])
     code, token = read_code(fields), read_token(request, fields)
     try:
         async with _stores_away():
@@ -137,7 +147,8 @@ async def verify(request: Request, lead_id: UUID) -> HTTPResponse:
     metrics.VERIFICATIONS.labels("verified").inc()
     headers = _quota_headers(current)
     if current.form:
-        return code_cookie.drop(request, redirect("/?verified=1", status=303, headers=headers), str(lead_id))
+        step = redirect(f"{form_home(fields)}?verified=1", status=303, headers=headers)
+        return code_cookie.drop(request, step, str(lead_id))
     return json(result.body(), status=200, headers=headers)
 
 
@@ -146,7 +157,8 @@ async def resend(request: Request, lead_id: UUID) -> HTTPResponse:
     if request.method == "OPTIONS":
         return _preflight()
     verifier, budgets = await _prepare(request, lead_id)
-    token = read_token(request, await _fields(request, state(request).form))
+    fields = await _fields(request, state(request).form)
+    token = read_token(request, fields)
     try:
         async with _stores_away():
             sent = await verifier.resend(str(lead_id), token, budgets)
@@ -156,6 +168,7 @@ async def resend(request: Request, lead_id: UUID) -> HTTPResponse:
     current = state(request)
     headers = _quota_headers(current)
     if current.form:
-        target = f"/?verify={lead_id}" if sent.available else "/?submitted=1"
+        home = form_home(fields)
+        target = f"{home}?verify={lead_id}" if sent.available else f"{home}?submitted=1"
         return redirect(target, status=303, headers=headers)
     return json({"id": str(lead_id), **sent.body()}, status=202, headers=headers)

@@ -5,6 +5,7 @@
     postgres.campaign      campaign.py      rollups, intake counts, /admin/'s leads table and
                                             users, the export's cursor
     postgres.webhooks      webhooks.py      the outbox: endpoints, claims, outcomes
+    postgres.campaigns     campaigns.py     the campaigns beside the default one (`campaigns add`)
     postgres.privacy       privacy.py       erasure marks and erasure (ERASED_ROWS), retention's run
     postgres.readapi       readapi.py       the read API's keys and its pages in commit order
 
@@ -18,6 +19,7 @@ import asyncpg
 
 from leadcap.stores import round_trip_ms
 from leadcap.stores.postgres.campaign import CampaignStore
+from leadcap.stores.postgres.campaigns import CampaignFileStore
 from leadcap.stores.postgres.connection import close_pool, create_pool, translated
 from leadcap.stores.postgres.deadletters import DeadLetterStore
 from leadcap.stores.postgres.leads import LeadStore
@@ -36,6 +38,7 @@ class Postgres:
         self.dead_letters = DeadLetterStore(pool)
         self.campaign = CampaignStore(pool)
         self.webhooks = WebhookStore(pool)
+        self.campaigns = CampaignFileStore(pool)
         self.privacy = PrivacyStore(pool)
         self.readapi = ReadApiStore(pool)
 

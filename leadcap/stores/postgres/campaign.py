@@ -34,17 +34,22 @@ class CampaignStore:
     # -- stats: campaign_rollups and intake_counts ------------------------------------------------
 
     async def rollups_by_key(self, since: datetime, until: datetime, by: str) -> list[dict[str, Any]]:
-        """Submissions, new and verified leads of [since, until) per source or campaign (`by`)."""
+        """Submissions, new and verified leads of [since, until) per key of rollup dimension `by`
+        (source, campaign: the UTM value, or slug)."""
         async with translated("reading the campaign rollups"):
             records = await self._pool.fetch(query("stats_by_key"), since, until, by)
         return [dict(r.items()) for r in records]
 
     async def rollups_by_period(
-        self, since: datetime, until: datetime, by: str, timezone: str
+        self, since: datetime, until: datetime, by: str, timezone: str, campaign: str | None = None
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """The rollups and the intake's answers of [since, until) per local day or hour (`by`)."""
+        """The rollups and the intake's answers of [since, until) per local day or hour (`by`);
+        with `campaign`, that campaign's rollups and no answers (they are counted for the site)."""
+        dim, key = ("total", "") if campaign is None else ("slug", campaign)
         async with translated("reading the campaign rollups"):
-            rollups = await self._pool.fetch(query("stats_by_period"), since, until, by, timezone)
+            rollups = await self._pool.fetch(query("stats_by_period"), since, until, by, timezone, dim, key)
+            if campaign is not None:
+                return [dict(r.items()) for r in rollups], []
             outcomes = await self._pool.fetch(query("intake_by_period"), since, until, by, timezone)
         return [dict(r.items()) for r in rollups], [dict(r.items()) for r in outcomes]
 

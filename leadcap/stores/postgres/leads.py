@@ -2,7 +2,7 @@
 the web tier while Redis is away), marked verified by the verifier. Driver errors become StoreError.
 
 A submission's columns are built in one place (`columns`), for both statements that take them
-(sql/record_submissions.sql and sql/mark_verified.sql: the same thirteen parallel arrays).
+(sql/record_submissions.sql and sql/mark_verified.sql: the same fourteen parallel arrays).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+from leadcap import slugs
 from leadcap.lead import UTM_KEYS
 from leadcap.stores.postgres.connection import translated
 from leadcap.stores.postgres.sql import arrays, query
@@ -42,14 +43,16 @@ class Row(Protocol):
     def verify(self) -> bool: ...  # LEADCAP_VERIFY=sms: the lead it creates starts `unverified`
     @property
     def visited(self) -> bool: ...  # came with a counted visit: the campaign view's conversion
+    @property
+    def campaign(self) -> str: ...  # the campaign's slug (`default` for LEADCAP_CAMPAIGN_FILE's)
 
 
 def columns(batch: Sequence[Row]) -> list[list[Any]]:
-    """The submissions as the parallel arrays $1..$13 of record_submissions.sql and mark_verified.sql."""
+    """The submissions as the parallel arrays $1..$14 of record_submissions.sql and mark_verified.sql."""
     return [
         *arrays(batch, "id", "phone", "region", "carrier", "source"),
         *([s.utm.get(key) for s in batch] for key in UTM_KEYS),
-        *arrays(batch, "submitted_at", "verify", "visited"),
+        *arrays(batch, "submitted_at", "verify", "visited", "campaign"),
     ]
 
 
@@ -76,7 +79,8 @@ class LeadStore:
         not written them yet (their submissions then add to them as usual), else updated. Each
         lead verified for the first time gets its lead.verified webhook event in the same
         transaction, so no verified lead goes without its event."""
-        unique = list({s.phone: s for s in reversed(batch)}.values())  # one row per phone per statement
+        # one row per (phone, campaign) per statement
+        unique = list({(s.phone, s.campaign): s for s in reversed(batch)}.values())
         if not unique:
             return
         async with translated("verifying leads"), self._pool.acquire() as conn, conn.transaction():
@@ -85,8 +89,10 @@ class LeadStore:
                 if row["newly_verified"]:
                     await add_lead_event(conn, "lead.verified", row["id"])
 
-    async def recent_submission(self, phone: str, window_s: int) -> uuid.UUID | None:
-        """The first submission of `phone` inside the dedupe window, if any."""
+    async def recent_submission(
+        self, phone: str, window_s: int, campaign: str = slugs.DEFAULT
+    ) -> uuid.UUID | None:
+        """The first submission of `phone` to `campaign` inside the dedupe window, if any."""
         async with translated("dedupe lookup"):
-            value = await self._pool.fetchval(query("recent_submission"), phone, float(window_s))
+            value = await self._pool.fetchval(query("recent_submission"), phone, float(window_s), campaign)
         return value if isinstance(value, uuid.UUID) else None

@@ -1,6 +1,6 @@
 -- Rate limit, dedupe and enqueue a submission in one round trip, atomically.
 -- KEYS[1] dedupe key, KEYS[2] lead stream, KEYS[3..] one rate-limit sorted set per window
--- (the first is the one the RateLimit-* headers report).
+-- (the first is the one the RateLimit-* headers report; none when another shard counted them).
 -- ARGV[1] request id (a UUIDv7), ARGV[2] 'enqueue' or 'count', ARGV[3] dedupe window s,
 -- ARGV[4] Taskiq message, then per window: ARGV[3 + 2i] limit, ARGV[4 + 2i] window ms (i = 1..).
 -- A request is counted in every window or (refused by one that is full) in none.
@@ -30,8 +30,11 @@ if refused == 0 then
     redis.call('PEXPIRE', KEYS[2 + i], tonumber(ARGV[4 + 2 * i]))
   end
 end
-local count = redis.call('ZCARD', KEYS[3])
-local age = oldest_age(KEYS[3])
+local count, age = 0, -1
+if windows > 0 then
+  count = redis.call('ZCARD', KEYS[3])
+  age = oldest_age(KEYS[3])
+end
 if refused > 0 then
   return {0, count, age, '', refused, oldest_age(KEYS[2 + refused])}
 end

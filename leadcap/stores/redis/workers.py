@@ -18,6 +18,11 @@ class WorkerRedis:
         async with translated("counting"):
             await self._client.incrby(key, amount)
 
+    async def queue_depth(self) -> int:
+        """The lead stream's length on this server alone."""
+        async with translated("reading the queue depth"):
+            return int(await self._client.xlen(keys.LEAD_STREAM))
+
     async def queue_figures(self) -> tuple[int, int, int, int]:
         """The lead stream's length and the processed, failed and dead-letter counters."""
         async with translated("reading queue figures"):

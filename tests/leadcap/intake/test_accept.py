@@ -36,7 +36,7 @@ def submission(phone: str | None = None, **body: object) -> Submission:
 
 
 def intake(redis: Redis, postgres: Postgres, **raw: str) -> Intake:
-    return Intake(settings.parse(raw), redis=redis, postgres=postgres)
+    return Intake(settings.parse(raw), shards=[redis], postgres=postgres)
 
 
 def addr(the_intake: Intake, bucket: str) -> tuple[visitor.Window, ...]:

@@ -53,7 +53,7 @@ async def test_a_submission_in_flight_when_the_erase_runs_never_lands(
 ) -> None:
     pool = postgres.pool_for_tests()
     settings = parse({k.removeprefix("LEADCAP_"): v for k, v in own_env.items() if k.startswith("LEADCAP_")})
-    intake = Intake(settings, redis=redis, postgres=postgres)
+    intake = Intake(settings, shards=[redis], postgres=postgres)
     race = visitor.counted_in(
         "race", None, rate_limit=settings.rate_limit, shared_limit=settings.shared_ip_limit
     )  # a client known by its address alone

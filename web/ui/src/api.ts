@@ -20,7 +20,13 @@ export function utmFromSearch(search: string): Utm {
   return utm;
 }
 
-export type LeadRequest = { phone: string; source: string; utm: Utm; website?: string };
+export type LeadRequest = { phone: string; source: string; utm: Utm; website?: string; campaign?: string };
+
+/** The campaign a page belongs to: the server marks /SLUG/ pages with <html data-campaign="SLUG">
+ * (web/landing.py, with_slug); the default campaign's page has none, and its JSON names none. */
+export function pageCampaign(): string | undefined {
+  return typeof document === 'undefined' ? undefined : document.documentElement.dataset.campaign || undefined;
+}
 
 /** A code's timers, in seconds: when it expires and when a new one may be asked for. */
 export type CodeTimers = { expiresIn: number; resendIn: number };
@@ -95,7 +101,7 @@ export async function submitLead(body: LeadRequest, copy: Copy, fetchImpl: typeo
       method: 'POST',
       // The server's error.message follows Accept-Language: ask for the page's language.
       headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'Accept-Language': copy.locale.lang },
-      body: JSON.stringify(body),
+      body: JSON.stringify({ ...body, campaign: body.campaign ?? pageCampaign() }),
       signal: controller?.signal,
       credentials: 'same-origin',
     });

@@ -8,7 +8,8 @@
 -- that status from the same row, so a CRM is never told `new` for a number nobody confirmed.
 -- $13: the submission came with a visit counted on GET / (the campaign view's conversion; the
 -- rollup trigger of migrations 0005/0006 counts it).
--- $1..$13 are parallel arrays, one element per submission.
+-- $14: the campaign's slug (migration 0013): a lead is one per (phone, campaign).
+-- $1..$14 are parallel arrays, one element per submission.
 -- A submission accepted before its number was erased (leadcap/privacy/) is skipped: it lands as
 -- if written and acked, and brings nothing back.
 WITH incoming AS (
@@ -17,16 +18,16 @@ WITH incoming AS (
     SELECT DISTINCT ON (id) *
     FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
                 $7::text[], $8::text[], $9::text[], $10::text[], $11::timestamptz[], $12::boolean[],
-                $13::boolean[])
+                $13::boolean[], $14::text[])
          AS t(id, phone, region, carrier, source, utm_source, utm_medium, utm_campaign,
-              utm_term, utm_content, submitted_at, verify, visited)
+              utm_term, utm_content, submitted_at, verify, visited, campaign)
     -- A number erased after this submission was accepted (migration 0012): it is not written.
     WHERE NOT lead_erased(phone, submitted_at)
 ),
 fresh AS (
-    INSERT INTO submissions (id, phone, source, utm_source, utm_medium, utm_campaign,
+    INSERT INTO submissions (id, phone, campaign, source, utm_source, utm_medium, utm_campaign,
                              utm_term, utm_content, submitted_at, visited)
-    SELECT id, phone, source, utm_source, utm_medium, utm_campaign, utm_term, utm_content,
+    SELECT id, phone, campaign, source, utm_source, utm_medium, utm_campaign, utm_term, utm_content,
            submitted_at, visited
     FROM incoming
     ORDER BY id
@@ -34,25 +35,25 @@ fresh AS (
     RETURNING id
 ),
 per_phone AS (
-    SELECT DISTINCT ON (i.phone)
-           i.id, i.phone, i.region, i.carrier, i.source, i.utm_source, i.utm_medium,
+    SELECT DISTINCT ON (i.phone, i.campaign)
+           i.id, i.phone, i.campaign, i.region, i.carrier, i.source, i.utm_source, i.utm_medium,
            i.utm_campaign, i.utm_term, i.utm_content, i.verify,
            count(*) OVER w AS n,
            min(i.submitted_at) OVER w AS first_at,
            max(i.submitted_at) OVER w AS last_at
     FROM incoming i JOIN fresh f ON f.id = i.id
-    WINDOW w AS (PARTITION BY i.phone)
-    ORDER BY i.phone, i.submitted_at, i.id
+    WINDOW w AS (PARTITION BY i.phone, i.campaign)
+    ORDER BY i.phone, i.campaign, i.submitted_at, i.id
 ),
 upserted AS (
-    INSERT INTO leads AS l (id, phone, region, carrier, status, submissions, first_submitted_at,
-                            last_submitted_at, source, utm_source, utm_medium, utm_campaign,
-                            utm_term, utm_content)
-    SELECT id, phone, region, carrier, CASE WHEN verify THEN 'unverified' ELSE 'new' END, n,
+    INSERT INTO leads AS l (id, phone, campaign, region, carrier, status, submissions,
+                            first_submitted_at, last_submitted_at, source, utm_source, utm_medium,
+                            utm_campaign, utm_term, utm_content)
+    SELECT id, phone, campaign, region, carrier, CASE WHEN verify THEN 'unverified' ELSE 'new' END, n,
            first_at, last_at, source, utm_source, utm_medium, utm_campaign, utm_term, utm_content
     FROM per_phone
-    ORDER BY phone  -- a stable lock order, so two workers' batches cannot deadlock
-    ON CONFLICT (phone) DO UPDATE SET
+    ORDER BY phone, campaign  -- a stable lock order, so two workers' batches cannot deadlock
+    ON CONFLICT (phone, campaign) DO UPDATE SET
         submissions        = l.submissions + EXCLUDED.submissions,
         first_submitted_at = LEAST(l.first_submitted_at, EXCLUDED.first_submitted_at),
         last_submitted_at  = GREATEST(l.last_submitted_at, EXCLUDED.last_submitted_at),

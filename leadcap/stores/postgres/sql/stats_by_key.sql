@@ -1,4 +1,5 @@
--- Rollups of [$1, $2) per source or per campaign ($3 'source'|'campaign'), most new leads first.
+-- Rollups of [$1, $2) per key of one dimension ($3 'source', 'campaign': utm_campaign, or 'slug'),
+-- most new leads first.
 SELECT key,
        sum(submissions)::bigint AS submissions,
        sum(new_leads)::bigint AS new_leads,

@@ -94,3 +94,51 @@ async def test_both_tables_have_a_column_for_each_utm_key(pg: asyncpg.Pool) -> N
             table,
         )
         assert [c["column_name"] for c in columns] == [f"utm_{key}" for key in UTM_KEYS], table
+
+
+async def test_one_lead_per_campaign_and_phone(postgres: Postgres, pg: asyncpg.Pool) -> None:
+    """The same number in two campaigns is two leads; twice in one campaign is one. Webhook data
+    and the submissions carry the slug."""
+    number = factories.mobile()
+    spring = [sub(number, campaign="spring"), sub(number, campaign="spring")]
+    default = sub(number)
+    await postgres.leads.record([*spring, default])
+    leads = {r["campaign"]: r for r in await pg.fetch("SELECT * FROM leads WHERE phone = $1", default.phone)}
+    assert set(leads) == {"spring", "default"}
+    assert (leads["spring"]["submissions"], leads["default"]["submissions"]) == (2, 1)
+    assert leads["spring"]["id"] == spring[0].id and leads["default"]["id"] == default.id
+    kept = await pg.fetch("SELECT campaign FROM submissions WHERE phone = $1 ORDER BY id", default.phone)
+    assert sorted(r["campaign"] for r in kept) == ["default", "spring", "spring"]
+    data = await pg.fetchval(
+        "SELECT data FROM webhook_events WHERE lead_id = $1 AND type = 'lead.created'", spring[0].id
+    )
+    assert data is None or orjson.loads(data)["campaign"] == "spring"  # an event only with an endpoint
+    row = await pg.fetchrow("SELECT * FROM leads WHERE id = $1", spring[0].id)
+    built = orjson.loads(
+        await pg.fetchval("SELECT webhook_lead_data(l) FROM leads l WHERE id = $1", row["id"])
+    )
+    assert built["campaign"] == "spring"
+    # degraded mode's dedupe looks within one campaign only
+    assert await postgres.leads.recent_submission(default.phone, 600, "spring") == spring[0].id
+    assert await postgres.leads.recent_submission(default.phone, 600) == default.id
+    assert await postgres.leads.recent_submission(default.phone, 600, "fall") is None
+
+
+async def test_verified_per_campaign(postgres: Postgres, pg: asyncpg.Pool) -> None:
+    number = factories.mobile()
+    spring, default = sub(number, campaign="spring"), sub(number)
+    await postgres.leads.mark_verified([spring])
+    await postgres.leads.record([spring, default])
+    rows = await pg.fetch(
+        "SELECT campaign, status FROM leads WHERE phone = $1 ORDER BY campaign", spring.phone
+    )
+    assert [(r["campaign"], r["status"]) for r in rows] == [("default", "new"), ("spring", "verified")]
+
+
+async def test_rollups_count_per_slug(postgres: Postgres, pg: asyncpg.Pool) -> None:
+    slug = f"roll-{factories.mobile()[-6:]}"
+    await postgres.leads.record([sub(factories.mobile(), campaign=slug) for _ in range(3)])
+    counted = await pg.fetchval(
+        "SELECT sum(new_leads) FROM campaign_rollups WHERE dim = 'slug' AND key = $1", slug
+    )
+    assert counted == 3
