@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
 import sys
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,11 +26,13 @@ sys.path.insert(0, str(HERE.parent))
 
 import asyncpg  # noqa: E402
 
+from bench.harness import report  # noqa: E402
 from leadcap.ids import uuid7  # noqa: E402
 from leadcap.intake.submission import Submission  # noqa: E402
 from leadcap.stores.postgres.leads import columns  # noqa: E402
 from leadcap.stores.postgres.migrate import migrate  # noqa: E402
 from leadcap.stores.postgres.sql import query  # noqa: E402
+from tests.servers import create_database, drop_database  # noqa: E402
 
 RULE = "    WHERE NOT lead_erased(phone, submitted_at)\n"
 BATCH = 256
@@ -56,10 +56,7 @@ async def leads_per_s(pool: asyncpg.Pool, sql: str, batches: int) -> float:
 
 
 async def run(args: argparse.Namespace) -> dict[str, object]:
-    admin = await asyncpg.connect(args.database_url)
-    name = f"leadcap_bench_erasure_{uuid.uuid4().hex[:8]}"
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = args.database_url.rsplit("/", 1)[0] + "/" + name
+    url = await create_database(args.database_url)
     try:
         await migrate(url)
         pool = await asyncpg.create_pool(url, min_size=1, max_size=2)
@@ -88,8 +85,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         await pool.close()
         return result
     finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+        await drop_database(args.database_url, url)
 
 
 def main() -> None:
@@ -97,12 +93,7 @@ def main() -> None:
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--batches", type=int, default=20)
-    result = asyncio.run(run(parser.parse_args()))
-    text = json.dumps(result, indent=2)
-    print(text)
-    out = HERE / "results" / f"erasure-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(text + "\n")
+    report("erasure", asyncio.run(run(parser.parse_args())))
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from leadcap.ops import embedded  # noqa: E402
 from leadcap.stores.postgres.migrate import migrate  # noqa: E402
-from tests.servers import create_database  # noqa: E402
+from tests.servers import create_database, drop_database  # noqa: E402
 
 SEED = """
 INSERT INTO leads (id, phone, region, carrier, submissions, first_submitted_at, last_submitted_at,
@@ -71,14 +71,6 @@ async def seed(admin_url: str, leads: int) -> str:
     return url
 
 
-async def drop(admin_url: str, url: str) -> None:
-    conn = await asyncpg.connect(admin_url)
-    try:
-        await conn.execute(f'DROP DATABASE "{url.rsplit("/", 1)[-1]}"')
-    finally:
-        await conn.close()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--leads", type=int, default=200_000)
@@ -108,7 +100,7 @@ def main() -> None:
         print(json.dumps(results, indent=2))
     finally:
         if url:
-            asyncio.run(drop(admin, url))
+            asyncio.run(drop_database(admin, url))
         if child:
             child.stop()
 

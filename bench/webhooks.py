@@ -21,13 +21,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import json
 import multiprocessing
 import os
 import socket
 import sys
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -36,6 +34,7 @@ sys.path.insert(0, str(HERE.parent))
 
 import asyncpg  # noqa: E402
 
+from bench.harness import report  # noqa: E402
 from leadcap.ids import uuid7  # noqa: E402
 from leadcap.intake.submission import Submission  # noqa: E402
 from leadcap.settings import Settings  # noqa: E402
@@ -43,6 +42,7 @@ from leadcap.stores.postgres import Postgres  # noqa: E402
 from leadcap.stores.postgres.migrate import migrate  # noqa: E402
 from leadcap.webhooks import signing  # noqa: E402
 from leadcap.webhooks.delivery import Deliverer  # noqa: E402
+from tests.servers import create_database, drop_database  # noqa: E402
 
 RESPONSE = b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n"
 
@@ -106,10 +106,7 @@ async def reset(pool: asyncpg.Pool) -> None:
 
 
 async def run(args: argparse.Namespace) -> dict[str, object]:
-    admin = await asyncpg.connect(args.database_url)
-    name = f"leadcap_bench_webhooks_{uuid.uuid4().hex[:8]}"
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = args.database_url.rsplit("/", 1)[0] + "/" + name
+    url = await create_database(args.database_url)
     port = free_port()
     ready = multiprocessing.Event()
     child = multiprocessing.Process(target=receiver, args=(port, ready), daemon=True)
@@ -185,8 +182,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                 "outbox_cost": cost, "concurrency_per_endpoint": settings.webhook_concurrency}  # fmt: skip
     finally:
         child.terminate()
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+        await drop_database(args.database_url, url)
 
 
 def main() -> None:
@@ -195,12 +191,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--rate", type=int, default=500)
     parser.add_argument("--seconds", type=float, default=20)
-    result = asyncio.run(run(parser.parse_args()))
-    text = json.dumps(result, indent=2)
-    print(text)
-    out = HERE / "results" / f"webhooks-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(text + "\n")
+    report("webhooks", asyncio.run(run(parser.parse_args())))
 
 
 if __name__ == "__main__":

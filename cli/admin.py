@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime
 from typing import Annotated
 
 import typer
 
 from cli.help import Typer
-from cli.runner import current, fail, out, run
+from cli.postgres import with_postgres
+from cli.runner import current, fail, out
 from leadcap.campaign import admin_users
 from leadcap.errors import ConfigError
-from leadcap.ops.services import require_url
-from leadcap.settings import Settings
-from leadcap.stores.postgres import Postgres
 
 app = Typer(help="Users of /admin/ (argon2id password hashes in PostgreSQL).", no_args_is_help=True)
-
-
-async def _with_postgres(settings: Settings) -> Postgres:
-    return await Postgres.open(require_url(settings, "database"), max_size=1)
 
 
 def read_password() -> str:
@@ -37,21 +30,13 @@ def read_password() -> str:
 def add_user(ctx: typer.Context, name: Annotated[str, typer.Argument(help="The user name.")]) -> None:
     """Create a user (or set a new password, which ends their sessions); the password comes from
     the terminal or stdin."""
-    settings = current(ctx)
     try:
         admin_users.check_name(name)
         password = admin_users.check_password(read_password())
     except ConfigError as exc:
         raise typer.BadParameter(exc.message, param_hint=exc.variable) from None
 
-    async def go() -> bool:
-        postgres = await _with_postgres(settings)
-        try:
-            return await admin_users.add(postgres, name, password)
-        finally:
-            await postgres.close()
-
-    created = run(go())
+    created = with_postgres(ctx, lambda postgres, _: admin_users.add(postgres, name, password))
     done = "added" if created else "has a new password (their sessions have ended)"
     out.print(f"user {name} {done}; sign in at /admin/")
 
@@ -59,16 +44,7 @@ def add_user(ctx: typer.Context, name: Annotated[str, typer.Argument(help="The u
 @app.command("remove-user")
 def remove_user(ctx: typer.Context, name: Annotated[str, typer.Argument(help="The user name.")]) -> None:
     """Delete a user; their sessions end at their next request."""
-    settings = current(ctx)
-
-    async def go() -> bool:
-        postgres = await _with_postgres(settings)
-        try:
-            return await admin_users.remove(postgres, name)
-        finally:
-            await postgres.close()
-
-    if not run(go()):
+    if not with_postgres(ctx, lambda postgres, _: admin_users.remove(postgres, name)):
         raise fail(f"no user {name}")
     out.print(f"user {name} removed")
 
@@ -77,13 +53,5 @@ def remove_user(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Th
 def list_users(ctx: typer.Context) -> None:
     """The user names, oldest first, each with when it was added (ISO 8601 in LEADCAP_TIMEZONE)."""
     settings = current(ctx)
-
-    async def go() -> list[tuple[str, datetime]]:
-        postgres = await _with_postgres(settings)
-        try:
-            return list(await admin_users.listing(postgres))
-        finally:
-            await postgres.close()
-
-    for name, created in run(go()):
+    for name, created in with_postgres(ctx, lambda postgres, _: admin_users.listing(postgres)):
         print(f"{name}\t{created.astimezone(settings.tz).isoformat(timespec='seconds')}")

@@ -2,35 +2,17 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from cli.help import Typer
-from cli.runner import current, json_option, out, run
-from leadcap.ops.services import require_url
+from cli.postgres import with_postgres
+from cli.runner import current, json_option, out, print_rows
 from leadcap.readapi import apikeys
-from leadcap.stores.postgres import Postgres
 
-T = TypeVar("T")
 app = Typer(help="Keys of the read API (GET /api/v1/leads): shown once, stored hashed.", no_args_is_help=True)
-
-
-def _run(ctx: typer.Context, work: Callable[[Postgres], Awaitable[T]]) -> T:
-    settings = current(ctx)
-
-    async def go() -> T:
-        postgres = await Postgres.open(require_url(settings, "database"), max_size=1)
-        try:
-            return await work(postgres)
-        finally:
-            await postgres.close()
-
-    return run(go())
 
 
 @app.command("add")
@@ -49,7 +31,7 @@ def add(
     """Make a key. It is printed once, here, and kept only as a hash: store it now."""
     scopes = scope or [apikeys.READ_LEADS]
     # checked inside the run, so a bad scope or name exits 2 with one line, as every usage error
-    key = _run(ctx, lambda postgres: apikeys.add(postgres, name, apikeys.check_scopes(scopes)))
+    key = with_postgres(ctx, lambda postgres, _: apikeys.add(postgres, name, apikeys.check_scopes(scopes)))
     out.print(f"API key {name} added for {', '.join(scopes)}; shown only now, never again:")
     print(key)
 
@@ -77,29 +59,19 @@ def list_keys(
             "uses": r["uses"],
             "last_used_at": _when(r["last_used_at"], ctx) or None,
         }
-        for r in _run(ctx, apikeys.listing)
+        for r in with_postgres(ctx, lambda postgres, _: apikeys.listing(postgres))
     ]
-    if as_json:
-        print(json.dumps(rows, ensure_ascii=False))
-        return
-    table = Table()
-    for column in ("name", "key", "scopes", "state", "uses", "last used", "created"):
-        table.add_column(column)
-    for r in rows:
-        table.add_row(
-            r["name"],
-            r["hint"],
-            ", ".join(r["scopes"]),
-            r["state"],
-            str(r["uses"]),
-            r["last_used_at"] or "never",
-            r["created_at"],
-        )
-    out.print(table)
+    columns = ("name", "key", "scopes", "state", "uses", "last used", "created")
+    print_rows(rows, as_json, columns, _cells, ensure_ascii=False)
+
+
+def _cells(r: dict[str, Any]) -> tuple[str, ...]:
+    scopes, last_used = ", ".join(r["scopes"]), r["last_used_at"] or "never"
+    return r["name"], r["hint"], scopes, r["state"], str(r["uses"]), last_used, r["created_at"]
 
 
 @app.command("revoke")
 def revoke(ctx: typer.Context, name: Annotated[str, typer.Argument(help="The key's name.")]) -> None:
     """Revoke a key: its next request is refused (401). It stays listed as revoked."""
-    _run(ctx, lambda postgres: apikeys.revoke(postgres, name))
+    with_postgres(ctx, lambda postgres, _: apikeys.revoke(postgres, name))
     out.print(f"API key {name} revoked")

@@ -15,11 +15,10 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.help import Typer
-from cli.runner import EX_USAGE, current, fail, json_option, run
+from cli.postgres import with_postgres
+from cli.runner import EX_USAGE, current, fail, json_option
 from leadcap import slugs
 from leadcap.errors import ConfigError, UsageError
-from leadcap.ops.services import require_url
-from leadcap.stores.postgres import Postgres
 from leadcap.stores.postgres.campaigns import CampaignFileStore, CampaignRow
 from web import campaign
 
@@ -33,16 +32,7 @@ HostOption = Annotated[str | None, typer.Option("--host", help="A host name whos
 
 
 def _run(ctx: typer.Context, work: Callable[[CampaignFileStore], Awaitable[T]]) -> T:
-    settings = current(ctx)
-
-    async def go() -> T:
-        postgres = await Postgres.open(require_url(settings, "database"), max_size=1)
-        try:
-            return await work(postgres.campaigns)
-        finally:
-            await postgres.close()
-
-    return run(go())
+    return with_postgres(ctx, lambda postgres, _: work(postgres.campaigns))
 
 
 def _slug(slug: str) -> str:

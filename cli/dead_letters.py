@@ -9,38 +9,15 @@ import typer
 from rich.table import Table
 
 from cli.help import Typer
-from cli.runner import current, fail, json_option, out, run
+from cli.postgres import with_postgres
+from cli.runner import fail, json_option, out
 from leadcap.logs import mask_phone
 from leadcap.ops import deadletters
-from leadcap.settings import Settings
-from leadcap.stores.postgres import Postgres
 
 app = Typer(
     help="Submissions PostgreSQL refused for good (see docs/operations.md): list them, retry them.",
     no_args_is_help=True,
 )
-
-
-async def _with_postgres(settings: Settings) -> Postgres:
-    from leadcap.ops.services import require_url
-
-    return await Postgres.open(require_url(settings, "database"), max_size=1)
-
-
-async def _listed(settings: Settings) -> list[deadletters.DeadLetter]:
-    postgres = await _with_postgres(settings)
-    try:
-        return await deadletters.listed(postgres)
-    finally:
-        await postgres.close()
-
-
-async def _retried(settings: Settings, ids: list[int] | None) -> deadletters.Retried:
-    postgres = await _with_postgres(settings)
-    try:
-        return await deadletters.retry(postgres, ids)
-    finally:
-        await postgres.close()
 
 
 @app.command("list")
@@ -49,7 +26,7 @@ def list_command(
     as_json: Annotated[bool, json_option("One JSON object per line, message included.")] = False,
 ) -> None:
     """List dead letters, oldest first (the table masks phone numbers; --json shows all)."""
-    letters = run(_listed(current(ctx)))
+    letters = with_postgres(ctx, lambda postgres, _: deadletters.listed(postgres))
     if as_json:
         for letter in letters:
             print(json.dumps(letter.to_json(), ensure_ascii=False))
@@ -83,7 +60,8 @@ def retry_command(
     """
     if (dead_id is None) == (not every):
         raise typer.BadParameter("give one dead letter ID or --all, not both")
-    result = run(_retried(current(ctx), None if every else [dead_id]))  # type: ignore[list-item]
+    ids = None if every else [dead_id]
+    result = with_postgres(ctx, lambda postgres, _: deadletters.retry(postgres, ids))  # type: ignore[arg-type]
     out.print(f"{len(result.landed)} landed, {len(result.refused)} refused again")
     for refused_id, error in result.refused.items():
         out.print(f"  dead letter {refused_id}: {error}", highlight=False)

@@ -8,42 +8,17 @@ user can read leads from it, even half-written.
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
-import tempfile
-from collections.abc import Iterator
 from datetime import tzinfo
 from pathlib import Path
-from typing import TextIO
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from cli.files import written_aside
 from leadcap.campaign import export
-from leadcap.errors import LeadcapError
 from leadcap.ops.services import Services
 from leadcap.settings import Settings
-
-
-@contextlib.contextmanager
-def written_aside(output: Path) -> Iterator[TextIO]:
-    """A text stream that becomes `output` (mode 0600) only if the block completes."""
-    try:
-        fd, name = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".part")
-    except OSError as exc:
-        raise LeadcapError(f"cannot write {output}: {exc.strerror}") from None
-    part = Path(name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            yield out
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(part, 0o600)  # mkstemp's mode already; said again because it is the promise
-        os.replace(part, output)
-    except OSError as exc:
-        raise LeadcapError(f"cannot write {output}: {exc.strerror}") from None
-    finally:
-        part.unlink(missing_ok=True)
 
 
 async def export_command(

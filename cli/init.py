@@ -8,8 +8,6 @@ appear whole or not at all and never replace one that is there without `--force`
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,8 +15,9 @@ import typer
 from rich.markup import escape
 from rich.prompt import Prompt
 
+from cli.files import written_aside
 from cli.runner import EX_USAGE, err, fail, out
-from leadcap.errors import ConfigError, UsageError
+from leadcap.errors import ConfigError, LeadcapError, UsageError
 from leadcap.ops import launch
 from web import campaign  # serve's own check of the campaign file, so both agree on every field
 
@@ -118,25 +117,11 @@ def _exists(names: list[str]) -> typer.Exit:
 
 def _write(path: Path, text: str, mode: int, *, force: bool) -> None:
     """`path` appears whole, with `mode` from its first byte, or not at all; without `force` it
-    never replaces a file (a link, which fails on one, not a check then a write)."""
+    never replaces a file."""
     try:
-        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise fail(f"cannot write {path}: {exc.strerror}") from None
-    temp = Path(name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            os.fchmod(file.fileno(), mode)
+        with written_aside(path, mode, replace=force) as file:
             file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        if force:
-            os.replace(temp, path)
-        else:
-            os.link(temp, path)
     except FileExistsError:
         raise _exists([path.name]) from None
-    except OSError as exc:
-        raise fail(f"cannot write {path}: {exc.strerror}") from None
-    finally:
-        temp.unlink(missing_ok=True)
+    except LeadcapError as exc:
+        raise fail(exc.message) from None

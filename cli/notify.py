@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from cli.help import Typer
-from cli.runner import fail, json_option, out
+from cli.runner import events_option, fail, json_option, out, print_rows
 from cli.webhooks import with_store
 from leadcap.notify import EVENTS, KINDS, channels
 
@@ -36,14 +34,7 @@ def add(
         ),
     ] = None,
     to: Annotated[str | None, typer.Option(help="email: the address to write to.")] = None,
-    event: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--event",
-            metavar=f"<{'|'.join(EVENTS)}>",
-            help="Event to send (lead.created if none); repeatable.",
-        ),
-    ] = None,
+    event: Annotated[list[str] | None, events_option(EVENTS)] = None,
     campaign: Annotated[
         str | None,
         typer.Option(
@@ -83,18 +74,12 @@ def list_channels(
 ) -> None:
     """The channels, their events and state (a disabled one says why), never their tokens."""
     rows = with_store(ctx, lambda store, _: channels.listing(store))
-    if as_json:
-        print(json.dumps(rows))
-        return
-    table = Table()
-    for column in ("id", "kind", "to", "events", "campaign", "phone", "state"):
-        table.add_column(column)
-    for r in rows:
-        phone = "full" if r["full_phone"] else "masked"
-        table.add_row(
-            str(r["id"]), r["kind"], r["to"], ", ".join(r["events"]), r["campaign"], phone, r["state"]
-        )
-    out.print(table)
+    print_rows(rows, as_json, ("id", "kind", "to", "events", "campaign", "phone", "state"), _cells)
+
+
+def _cells(r: dict[str, Any]) -> tuple[str, ...]:
+    phone = "full" if r["full_phone"] else "masked"
+    return str(r["id"]), r["kind"], r["to"], ", ".join(r["events"]), r["campaign"], phone, r["state"]
 
 
 @app.command("remove")

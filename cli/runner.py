@@ -3,11 +3,13 @@ leadcap's errors become exit statuses."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+import json
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from leadcap.errors import ConfigError, LeadcapError, UsageError
 from leadcap.settings import Settings
@@ -30,6 +32,13 @@ def json_option(help: str) -> Any:  # noqa: A002 - Typer's word
     return typer.Option("--json", help=help)
 
 
+def events_option(events: Iterable[str]) -> Any:
+    """The repeatable `--event` of webhook endpoints and notification channels."""
+    return typer.Option(
+        "--event", metavar=f"<{'|'.join(events)}>", help="Event to send (lead.created if none); repeatable."
+    )
+
+
 def fail(message: str, code: int = 1) -> typer.Exit:
     err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)  # one line at any width
     return typer.Exit(code)
@@ -50,3 +59,24 @@ def run(coro: Awaitable[T]) -> T:
         raise fail(exc.message, EX_USAGE) from None
     except LeadcapError as exc:
         raise fail(exc.message) from None
+
+
+def print_rows(
+    rows: list[dict[str, Any]],
+    as_json: bool,
+    columns: Iterable[str],
+    cells: Callable[[dict[str, Any]], Iterable[str]],
+    *,
+    ensure_ascii: bool = True,
+) -> None:
+    """A listing command's output: the rows as one JSON array, or a table of `columns` whose cells
+    `cells` gives per row."""
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=ensure_ascii))
+        return
+    table = Table()
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*cells(row))
+    out.print(table)

@@ -2,59 +2,31 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from cli.help import Typer
-from cli.runner import current, fail, json_option, run
-from leadcap.ops.services import require_url
+from cli.postgres import with_postgres
+from cli.runner import events_option, fail, json_option, out, print_rows
 from leadcap.settings import Settings
-from leadcap.stores.postgres import Postgres
 from leadcap.stores.postgres.webhooks import WebhookStore
 from leadcap.webhooks import EVENT_TYPES, endpoints
 
 T = TypeVar("T")
 app = Typer(help="Signed webhooks: endpoints that receive every lead event.", no_args_is_help=True)
-out = Console()
-
-
-@asynccontextmanager
-async def _store(settings: Settings) -> AsyncIterator[WebhookStore]:
-    postgres = await Postgres.open(require_url(settings, "database"), max_size=1)
-    try:
-        yield postgres.webhooks
-    finally:
-        await postgres.close()
 
 
 def with_store(ctx: typer.Context, work: Callable[[WebhookStore, Settings], Awaitable[T]]) -> T:
-    settings = current(ctx)
-
-    async def go() -> T:
-        async with _store(settings) as store:
-            return await work(store, settings)
-
-    return run(go())
+    return with_postgres(ctx, lambda postgres, settings: work(postgres.webhooks, settings))
 
 
 @app.command("add")
 def add(
     ctx: typer.Context,
     url: Annotated[str, typer.Argument(help="The endpoint's http(s) URL.")],
-    event: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--event",
-            metavar=f"<{'|'.join(EVENT_TYPES)}>",
-            help="Event to send (lead.created if none); repeatable.",
-        ),
-    ] = None,
+    event: Annotated[list[str] | None, events_option(EVENT_TYPES)] = None,
     secret: Annotated[
         str | None, typer.Option(help="The whsec_ signing secret; generated (and shown once) if omitted.")
     ] = None,
@@ -75,16 +47,12 @@ def list_endpoints(
 ) -> None:
     """The endpoints, their events and state (never their secrets)."""
     rows = with_store(ctx, lambda store, _: endpoints.listing(store))
-    if as_json:
-        print(json.dumps(rows))
-        return
-    table = Table()
-    for column in ("id", "url", "events", "state"):
-        table.add_column(column)
-    for row in rows:
-        state = "enabled" if row["enabled"] else f"disabled: {row['disabled_reason'] or ''}"
-        table.add_row(str(row["id"]), row["url"], ", ".join(row["events"]), state)
-    out.print(table)
+    print_rows(rows, as_json, ("id", "url", "events", "state"), _endpoint_cells)
+
+
+def _endpoint_cells(row: dict[str, Any]) -> tuple[str, ...]:
+    state = "enabled" if row["enabled"] else f"disabled: {row['disabled_reason'] or ''}"
+    return str(row["id"]), row["url"], ", ".join(row["events"]), state
 
 
 @app.command("remove")
@@ -122,19 +90,14 @@ def deliveries(
         _jsonable(r)
         for r in with_store(ctx, lambda store, _: store.deliveries(failed_only=failed, limit=limit))
     ]
-    if as_json:
-        print(json.dumps(rows))
-        return
-    table = Table()
-    for column in ("id", "endpoint", "event", "state", "attempts", "last", "next attempt"):
-        table.add_column(column)
-    for r in rows:
-        last = str(r["last_status"] or r["last_error"] or "")
-        upcoming = r["next_attempt_at"] if r["state"] == "pending" else ""
-        table.add_row(
-            str(r["id"]), str(r["endpoint_id"]), r["type"], r["state"], str(r["attempts"]), last, upcoming
-        )
-    out.print(table)
+    columns = ("id", "endpoint", "event", "state", "attempts", "last", "next attempt")
+    print_rows(rows, as_json, columns, _delivery_cells)
+
+
+def _delivery_cells(r: dict[str, Any]) -> tuple[str, ...]:
+    last = str(r["last_status"] or r["last_error"] or "")
+    upcoming = r["next_attempt_at"] if r["state"] == "pending" else ""
+    return str(r["id"]), str(r["endpoint_id"]), r["type"], r["state"], str(r["attempts"]), last, upcoming
 
 
 @app.command("replay")

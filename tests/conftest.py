@@ -121,6 +121,33 @@ async def own_redis(request: pytest.FixtureRequest, stores: Stores) -> AsyncIter
 
 
 @pytest.fixture(scope="module")
+async def module_db(stores: Stores) -> str:
+    """A migrated database of the test module's own, so the figures it checks are only its own."""
+    return await servers.migrated_database(stores.database)
+
+
+@pytest.fixture(scope="module")
+async def module_redis(request: pytest.FixtureRequest, stores: Stores) -> AsyncIterator[Redis]:
+    """leadcap's Redis store on the test module's own database (its REDIS_DB), emptied once for the
+    whole module (own_redis empties it for each test)."""
+    async with servers.private_redis(stores.redis, request.module.REDIS_DB) as store:
+        yield store
+
+
+@pytest.fixture(scope="module")
+def module_env(
+    request: pytest.FixtureRequest, env: dict[str, str], module_db: str, module_redis: Redis, stores: Stores
+) -> dict[str, str]:
+    """The suite's environment on module_db and module_redis (emptied before the module's first
+    use of it)."""
+    return {
+        **env,
+        "LEADCAP_DATABASE_URL": module_db,
+        "LEADCAP_REDIS_URL": servers.on_db(stores.redis, request.module.REDIS_DB),
+    }
+
+
+@pytest.fixture(scope="module")
 def fake() -> Iterator[FakeSms]:
     """A fake SMS provider on loopback (Kavenegar's and SMS.ir's APIs), one per test module."""
     with fakesms.running() as running:

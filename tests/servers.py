@@ -79,6 +79,15 @@ async def create_database(admin_url: str) -> str:
     return urlunsplit(parts._replace(path="/" + name))
 
 
+async def drop_database(admin_url: str, url: str) -> None:
+    """Drop the database of `url` (one create_database made), whoever is still connected to it."""
+    conn = await asyncpg.connect(admin_url)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{urlsplit(url).path[1:]}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
 async def migrated_database(admin_url: str) -> str:
     """A fresh database on the server at `admin_url` with leadcap's schema; return its URL."""
     url = await create_database(admin_url)

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,18 +24,12 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from bench.harness import percentile, serve_env, wait_until_up  # noqa: E402
+from leadcap.ops import embedded  # noqa: E402
+
 PASSWORD = "bench password 1"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def traffic(http: httpx.Client) -> None:
@@ -65,21 +57,10 @@ def main() -> None:
     args = parser.parse_args()
 
     data = Path(tempfile.mkdtemp(prefix="leadcap-campaign-bench-"))
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LEADCAP_")}
-    env.update(
-        {
-            "LEADCAP_DATABASE_URL": args.database_url,
-            "LEADCAP_DATA_DIR": str(data),
-            "LEADCAP_PORT": str(port),
-            "LEADCAP_LOG_LEVEL": "WARNING",
-            "LEADCAP_RATE_LIMIT": "40/minute",
-        }
+    port = embedded.free_port()
+    env = serve_env(
+        args.database_url, data, port, args.redis_url, args.mongo_url, LEADCAP_RATE_LIMIT="40/minute"
     )
-    if args.redis_url:
-        env["LEADCAP_REDIS_URL"] = args.redis_url
-    if args.mongo_url:
-        env["LEADCAP_MONGO_URL"] = args.mongo_url
     cli = [sys.executable, "-m", "cli"]
     subprocess.run(
         [*cli, "admin", "add-user", "bench"],
@@ -95,16 +76,7 @@ def main() -> None:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(base + "/admin/login", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise SystemExit("leadcap serve did not come up")
-            time.sleep(0.5)
+        wait_until_up(server, base + "/admin/login")
         with httpx.Client(base_url=base, timeout=30) as http:
             traffic(http)
             form = http.get("/admin/login")

@@ -28,13 +28,11 @@ import json
 import os
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -44,23 +42,15 @@ import httpx
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from bench.harness import percentile, psql_file, serve_env, wait_until_up  # noqa: E402
 from leadcap.ids import uuid7  # noqa: E402
 from leadcap.intake.submission import Submission  # noqa: E402
+from leadcap.ops import embedded  # noqa: E402
 from leadcap.stores.postgres import Postgres  # noqa: E402
 from leadcap.stores.postgres.migrate import migrate  # noqa: E402
+from tests.servers import create_database, drop_database  # noqa: E402
 
 CLI = [sys.executable, "-m", "cli"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def figures(timings: list[float], cpu_s: float | None = None) -> dict[str, float]:
@@ -96,43 +86,9 @@ def cpu_seconds(root: int) -> float:
         family |= more
 
 
-async def scratch(admin_url: str) -> str:
-    name = f"leadcap_bench_readapi_{uuid.uuid4().hex[:8]}"
-    conn = await asyncpg.connect(admin_url)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return urlunsplit(urlsplit(admin_url)._replace(path="/" + name))
-
-
-async def drop(admin_url: str, url: str) -> None:
-    conn = await asyncpg.connect(admin_url)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{urlsplit(url).path[1:]}" WITH (FORCE)')
-    finally:
-        await conn.close()
-
-
 def load(url: str, leads: int) -> None:
-    psql = shutil.which("psql")
-    if not psql:
-        raise SystemExit("psql (Debian's postgresql-client) loads fixture.sql")
     started = time.monotonic()
-    subprocess.run(
-        [
-            psql,
-            "-X",
-            "-q",
-            "-d",
-            url,
-            "-v",
-            f"leads={leads}",
-            "-f",
-            str(Path(__file__).with_name("fixture.sql")),
-        ],
-        check=True,
-    )
+    psql_file(url, Path(__file__).with_name("fixture.sql"), leads=leads)
     print(f"loaded {leads} leads in {time.monotonic() - started:.0f} s", file=sys.stderr)
 
 
@@ -186,7 +142,7 @@ async def write_figures(url: str, leads: int, batches: int) -> dict[str, float]:
     """Median ms of the worker's write of 256 new leads, with and without migration 0011's
     commit_xid column and index, alternating on two tables of the same loaded leads."""
     admin = urlunsplit(urlsplit(url)._replace(path="/postgres"))
-    before_url = await scratch(admin)
+    before_url = await create_database(admin)
     try:
         # "before": the same schema and the same leads, less what migration 0011 added to leads
         await migrate(before_url)
@@ -217,7 +173,7 @@ async def write_figures(url: str, leads: int, batches: int) -> dict[str, float]:
             for store in stores.values():
                 await store.close()
     finally:
-        await drop(admin, before_url)
+        await drop_database(admin, before_url)
     before, after = statistics.median(timings["before"]), statistics.median(timings["after"])
     return {
         "batches": batches,
@@ -240,23 +196,10 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     args = parser.parse_args()
 
-    url = asyncio.run(scratch(args.admin_url))
+    url = asyncio.run(create_database(args.admin_url))
     data = Path(tempfile.mkdtemp(prefix="leadcap-readapi-bench-"))
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LEADCAP_")}
-    env.update(
-        {
-            "LEADCAP_DATABASE_URL": url,
-            "LEADCAP_DATA_DIR": str(data),
-            "LEADCAP_PORT": str(port),
-            "LEADCAP_LOG_LEVEL": "WARNING",
-            "LEADCAP_API_RATE_LIMIT": "1000000/minute",
-        }
-    )
-    if args.redis_url:
-        env["LEADCAP_REDIS_URL"] = args.redis_url
-    if args.mongo_url:
-        env["LEADCAP_MONGO_URL"] = args.mongo_url
+    port = embedded.free_port()
+    env = serve_env(url, data, port, args.redis_url, args.mongo_url, LEADCAP_API_RATE_LIMIT="1000000/minute")
     server = None
     try:
         asyncio.run(migrate(url))
@@ -269,16 +212,7 @@ def main() -> None:
             [*CLI, "serve"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
         )
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(base + "/api/health/live", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise SystemExit("leadcap serve did not come up")
-            time.sleep(0.5)
+        wait_until_up(server, base + "/api/health/live")
         load_before = os.getloadavg()[0]
         reads = read_figures(base, key, args.walk, server.pid)
         reads["machine"] = {"load_average_1m_before": load_before, "after": os.getloadavg()[0]}
@@ -292,7 +226,7 @@ def main() -> None:
             server.terminate()
             server.wait(60)
         if not args.keep:
-            asyncio.run(drop(args.admin_url, url))
+            asyncio.run(drop_database(args.admin_url, url))
         shutil.rmtree(data, ignore_errors=True)
 
 

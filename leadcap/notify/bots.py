@@ -73,22 +73,20 @@ class Bot:
         body = orjson.dumps({"chat_id": endpoint.chat, "text": text})
         url = f"{self.base_url}/bot{endpoint.secret}/sendMessage"
         try:
-            async with (
-                asyncio.timeout(TIMEOUT_S),
-                self._session.post(
+            async with asyncio.timeout(TIMEOUT_S):
+                reply = await client.post(
+                    self._session,
                     url,
                     data=body,
                     headers={"content-type": "application/json"},
-                    allow_redirects=False,  # an answer, never an instruction
-                ) as response,
-            ):
-                raw = await response.content.read(MAX_ANSWER_BYTES)
-                status = response.status
+                    max_bytes=MAX_ANSWER_BYTES,
+                )
         except TimeoutError:
             return self._attempt(None, f"timeout: no answer within {TIMEOUT_S:g}s", started)
         except (aiohttp.ClientError, ValueError) as exc:  # never str(exc): it may hold the URL
             return self._attempt(None, type(exc).__name__, started)
-        answer = _json(raw)
+        status = reply.status
+        answer = _json(reply.body)
         if 200 <= status < 300 and answer.get("ok") is not False:
             return self._attempt(status, None, started)
         description = str(answer.get("description") or f"HTTP {status}")
@@ -96,7 +94,7 @@ class Bot:
         parameters = answer.get("parameters")
         retry_after = parameters.get("retry_after") if isinstance(parameters, dict) else None
         if status == 429 and retry_after is None:
-            retry_after = _number(response.headers.get("retry-after"))
+            retry_after = _number(reply.headers.get("retry-after"))
         attempt = self._attempt(status if status >= 300 else 502, f"{self.kind}: {reason}", started)
         if isinstance(retry_after, int | float) and 0 <= retry_after <= 86400:
             return replace(attempt, retry_after_s=float(retry_after))

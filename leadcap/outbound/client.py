@@ -2,7 +2,7 @@
 certifi's CA bundle, no proxy taken from the environment, a total timeout per exchange, and a
 `leadcap-<name>/<version>` user agent. With `guarded`, the SSRF guard sits in the client's
 resolver and socket factory (guard.py), so the address that was checked is the one connected to.
-Callers post with `allow_redirects=False`: a 3xx is an answer, never an instruction.
+`post` sends with `allow_redirects=False` (a 3xx is an answer, never an instruction) and caps what it reads.
 
 aiohttp rather than httpx: the same signed POST to a local receiver costs about 0.2 ms of CPU
 against httpx's 1.4 ms (bench/experiments/webhook_clients.py); with SMS verification on,
@@ -13,6 +13,9 @@ loop to open a session, so callers open it on their first request and close it w
 from __future__ import annotations
 
 import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 import certifi
@@ -56,3 +59,28 @@ def session(
         auto_decompress=decompress,
         raise_for_status=False,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    status: int
+    body: bytes  # at most the max_bytes asked for
+    headers: Mapping[str, str]  # aiohttp's, looked up case-insensitively
+
+
+async def post(
+    session: aiohttp.ClientSession, url: str, *, data: Any, headers: dict[str, str], max_bytes: int
+) -> Reply:
+    """POST once, a 3xx taken as the answer (never followed), the answer's body read up to
+    `max_bytes`: past that the rest is not read and that connection is not reused. aiohttp's
+    errors (and ValueError for a URL it cannot take) are the caller's to name."""
+    async with session.post(url, data=data, headers=headers, allow_redirects=False) as response:
+        chunks: list[bytes] = []
+        read = 0
+        async for chunk in response.content.iter_any():
+            chunks.append(chunk)
+            read += len(chunk)
+            if read > max_bytes:
+                response.close()
+                break
+        return Reply(response.status, b"".join(chunks)[:max_bytes], response.headers)

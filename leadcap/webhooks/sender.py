@@ -61,22 +61,11 @@ class Sender:
         if self._session is None:
             self._session = self._open()
         try:
-            async with (
-                asyncio.timeout(TIMEOUT_S),
-                self._session.post(
-                    url,
-                    data=body,
-                    headers=headers,
-                    allow_redirects=False,  # a 3xx is an answer, not an instruction: never followed
-                ) as response,
-            ):
-                read = 0
-                async for chunk in response.content.iter_any():
-                    read += len(chunk)
-                    if read > MAX_RESPONSE_BYTES:
-                        response.close()  # the rest is not read: the connection is not reused
-                        break
-                status = response.status
+            async with asyncio.timeout(TIMEOUT_S):
+                reply = await client.post(
+                    self._session, url, data=body, headers=headers, max_bytes=MAX_RESPONSE_BYTES
+                )
+            status = reply.status
         except AddressRefused as exc:
             error = f"refused: {exc.message}"
         except aiohttp.ClientConnectorError as exc:

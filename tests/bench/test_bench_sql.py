@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import shutil
-import subprocess
 from pathlib import Path
 from types import ModuleType
 
@@ -70,33 +68,12 @@ async def test_export_memory_bench_seeds_the_leads_table(stores: Stores) -> None
         finally:
             await conn.close()
     finally:
-        await export_memory.drop(stores.database, url)
+        await servers.drop_database(stores.database, url)
 
 
 async def test_campaign_fixture_fills_leads_and_rollups(stores: Stores) -> None:
-    psql = shutil.which("psql")
-    assert psql, "psql (Debian's postgresql-client) runs bench/campaign/fixture.sql"
     url = await servers.migrated_database(stores.database)
-    ran = subprocess.run(
-        [
-            psql,
-            "-X",
-            "-q",
-            "-d",
-            url,
-            "-v",
-            "leads=200",
-            "-v",
-            "days=3",
-            "-f",
-            str(BENCH / "campaign" / "fixture.sql"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert ran.returncode == 0, ran.stderr
+    bench_module("harness.py").psql_file(url, BENCH / "campaign" / "fixture.sql", leads=200, days=3)
     conn = await asyncpg.connect(url)
     try:
         totals = await conn.fetchrow(
@@ -109,17 +86,8 @@ async def test_campaign_fixture_fills_leads_and_rollups(stores: Stores) -> None:
 
 
 async def test_read_api_fixture_commits_leads_out_of_id_order_under_the_horizon(stores: Stores) -> None:
-    psql = shutil.which("psql")
-    assert psql, "psql (Debian's postgresql-client) runs bench/readapi/fixture.sql"
     url = await servers.migrated_database(stores.database)
-    ran = subprocess.run(
-        [psql, "-X", "-q", "-d", url, "-v", "leads=1000", "-f", str(BENCH / "readapi" / "fixture.sql")],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert ran.returncode == 0, ran.stderr
+    bench_module("readapi/measure.py").load(url, 1000)  # the bench's own loader, psql on fixture.sql
     conn = await asyncpg.connect(url)
     try:
         figures = await conn.fetchrow(

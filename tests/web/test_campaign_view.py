@@ -26,29 +26,16 @@ from leadcap.intake.submission import Submission
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.redis import Redis
 from tests import factories, servers
-from tests.servers import Process, Server, Stores, client, on_db, wait_for
+from tests.servers import Process, Server, client, wait_for
 
 REDIS_DB = 10  # its own Redis database (each module that flushes one has its own)
 PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(scope="module")
-async def own_db(stores: Stores) -> str:
-    return await servers.migrated_database(stores.database)
-
-
-@pytest.fixture(scope="module")
-async def own_redis(stores: Stores) -> AsyncIterator[Redis]:
-    async with servers.private_redis(stores.redis, REDIS_DB) as store:
-        yield store
-
-
-@pytest.fixture(scope="module")
-def own_env(env: dict[str, str], own_db: str, own_redis: Redis, stores: Stores) -> dict[str, str]:
+def own_env(module_env: dict[str, str]) -> dict[str, str]:
     return {
-        **env,
-        "LEADCAP_DATABASE_URL": own_db,
-        "LEADCAP_REDIS_URL": on_db(stores.redis, REDIS_DB),
+        **module_env,
         "LEADCAP_RATE_LIMIT": "6/minute",
         "LEADCAP_TIMEZONE": "Asia/Tehran",
     }
@@ -64,8 +51,8 @@ def stack(own_env: dict[str, str], run_dir: Path) -> Iterator[Server]:
 
 
 @pytest.fixture(scope="module")
-async def own_pg(own_db: str) -> AsyncIterator[asyncpg.Pool]:
-    pool = await asyncpg.create_pool(own_db, min_size=1, max_size=2)
+async def own_pg(module_db: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await asyncpg.create_pool(module_db, min_size=1, max_size=2)
     yield pool
     await pool.close()
 
@@ -237,7 +224,7 @@ async def _status(http: httpx.AsyncClient, path: str) -> int | None:
 
 
 async def test_sign_in_sets_a_strict_session_cookie_rotated_each_time(
-    stack: Server, own_env: dict[str, str], own_redis: Redis
+    stack: Server, own_env: dict[str, str], module_redis: Redis
 ) -> None:
     add_user(own_env, "ops")
     async with client(stack.url, "127.31.1.1") as http:
@@ -261,13 +248,13 @@ async def test_sign_in_sets_a_strict_session_cookie_rotated_each_time(
 
         # Idle expiry: the session lives LEADCAP_ADMIN_IDLE_MINUTES (30) from its last use.
         session_keys = [
-            k async for k in own_redis.client_for_tests().scan_iter(match=keys.ADMIN_SESSION + "*")
+            k async for k in module_redis.client_for_tests().scan_iter(match=keys.ADMIN_SESSION + "*")
         ]
-        ttls = [await own_redis.client_for_tests().ttl(k) for k in session_keys]
+        ttls = [await module_redis.client_for_tests().ttl(k) for k in session_keys]
         assert ttls and all(1700 < t <= 1800 for t in ttls)
         # As if 30 idle minutes had passed: the keys are gone (deleted rather than given a 1 ms
         # TTL, which a loaded machine raced with now and then: the outcome must not be timing).
-        await own_redis.client_for_tests().delete(*session_keys)
+        await module_redis.client_for_tests().delete(*session_keys)
         expired = await http.get("/admin/", headers={"cookie": f"leadcap_admin={second}"})
         assert expired.status_code == 303 and expired.headers["location"] == "/admin/login"
 
@@ -478,24 +465,25 @@ async def test_admin_signs_in_over_https_as_a_trusted_proxy_says(
             assert says_https_is_needed(plain, "fa"), proto
 
 
+async def written_lead(stack: Server, own_pg: asyncpg.Pool, ip: str, **fields: str) -> tuple[str, str]:
+    """POST a new number (and `fields`) from `ip`; the lead's id and E.164 phone, once the worker
+    has written it."""
+    async with client(stack.url, ip) as http:
+        posted = await http.post("/api/leads/", json={"phone": factories.mobile(), **fields})
+        assert posted.status_code == 202
+    await servers.wait_for_lead(own_pg, posted.json()["phone"])
+    return posted.json()["id"], posted.json()["phone"]
+
+
 async def test_status_change_is_audited_and_csv_is_formula_safe(
     stack: Server, own_env: dict[str, str], own_pg: asyncpg.Pool
 ) -> None:
     add_user(own_env, "ops")
-    number = factories.mobile()
-    async with client(stack.url, "127.31.5.1") as http:
-        posted = await http.post("/api/leads/", json={"phone": number, "source": "=HYPERLINK(1)"})
-        assert posted.status_code == 202
-    lead_id = posted.json()["id"]
-
-    async def lead() -> bool:
-        return bool(await own_pg.fetchval("SELECT count(*) FROM leads WHERE id = $1::uuid", lead_id))
-
-    assert await wait_for(lead, 20)
+    lead_id, phone = await written_lead(stack, own_pg, "127.31.5.1", source="=HYPERLINK(1)")
     async with client(stack.url, "127.31.5.2") as http:
         cookie = await signed_in(http, "ops")
         listing = await http.get("/admin/leads", params={"source": "=HYPERLINK(1)"}, headers=cookie)
-        assert listing.status_code == 200 and posted.json()["phone"] in listing.text
+        assert listing.status_code == 200 and phone in listing.text
         changed = await http.post(
             f"/admin/leads/{lead_id}/status",
             data={"status": "contacted", "csrf": csrf_of(listing.text), "back": "/admin/leads?status=new"},
@@ -520,7 +508,7 @@ async def test_status_change_is_audited_and_csv_is_formula_safe(
         assert download.status_code == 200 and download.headers["content-type"].startswith("text/csv")
         rows = list(csv.DictReader(io.StringIO(download.content.decode("utf-8-sig"))))  # after its BOM
         assert [(r["id"], r["status"], r["source"], r["phone"]) for r in rows] == [
-            (lead_id, "contacted", "'=HYPERLINK(1)", posted.json()["phone"])
+            (lead_id, "contacted", "'=HYPERLINK(1)", phone)
         ]
         hostile_filters = (
             {"after": "garbage!"},
@@ -562,16 +550,11 @@ async def test_erase_asks_first_needs_the_csrf_token_and_is_audited(
     stack: Server, own_env: dict[str, str], own_pg: asyncpg.Pool
 ) -> None:
     add_user(own_env, "ops")
-    number = factories.mobile()
-    async with client(stack.url, "127.31.6.1") as http:
-        posted = await http.post("/api/leads/", json={"phone": number})
-        assert posted.status_code == 202
-    lead_id, phone = posted.json()["id"], posted.json()["phone"]
+    lead_id, phone = await written_lead(stack, own_pg, "127.31.6.1")
 
     async def lead() -> bool:
         return bool(await own_pg.fetchval("SELECT count(*) FROM leads WHERE id = $1::uuid", lead_id))
 
-    assert await wait_for(lead, 20)
     async with client(stack.url, "127.31.6.2") as http:
         cookie = await signed_in(http, "ops")
         listing = await http.get("/admin/leads", headers=cookie)

@@ -31,9 +31,8 @@ from leadcap.readapi import apikeys
 from leadcap.readapi.query import encode_cursor
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.postgres.leads import write_submissions
-from leadcap.stores.redis import Redis
 from tests import factories, servers
-from tests.servers import Stores, on_db, wait_for
+from tests.servers import wait_for
 
 REDIS_DB = 11  # its own Redis database (each module that flushes one has its own)
 PATH = "/api/v1/leads"
@@ -41,22 +40,9 @@ TZ = "Asia/Tehran"
 
 
 @pytest.fixture(scope="module")
-async def own_db(stores: Stores) -> str:
-    return await servers.migrated_database(stores.database)
-
-
-@pytest.fixture(scope="module")
-async def own_redis(stores: Stores) -> AsyncIterator[Redis]:
-    async with servers.private_redis(stores.redis, REDIS_DB) as store:
-        yield store
-
-
-@pytest.fixture(scope="module")
-def own_env(env: dict[str, str], own_db: str, own_redis: Redis, stores: Stores) -> dict[str, str]:
+def own_env(module_env: dict[str, str]) -> dict[str, str]:
     return {
-        **env,
-        "LEADCAP_DATABASE_URL": own_db,
-        "LEADCAP_REDIS_URL": on_db(stores.redis, REDIS_DB),
+        **module_env,
         "LEADCAP_TIMEZONE": TZ,
         "LEADCAP_API_RATE_LIMIT": "100000/minute",
         "LEADCAP_LOG_LEVEL": "WARNING",
@@ -70,8 +56,8 @@ async def api(own_env: dict[str, str]) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture(scope="module")
-async def store(own_db: str) -> AsyncIterator[Postgres]:
-    postgres = await Postgres.open(own_db, max_size=8)
+async def store(module_db: str) -> AsyncIterator[Postgres]:
+    postgres = await Postgres.open(module_db, max_size=8)
     yield postgres
     await postgres.close()
 
@@ -106,10 +92,10 @@ def assert_error(response: httpx.Response, status: int, code: str) -> None:
 # -- keys ------------------------------------------------------------------------------------------
 
 
-async def test_a_key_is_kept_only_as_a_keyed_hash(store: Postgres, own_db: str) -> None:
+async def test_a_key_is_kept_only_as_a_keyed_hash(store: Postgres, module_db: str) -> None:
     made = await apikeys.add(store, "hash-check", (apikeys.READ_LEADS,))
     assert made.startswith("leadcap_") and len(made) == len("leadcap_") + 43
-    conn = await asyncpg.connect(own_db)
+    conn = await asyncpg.connect(module_db)
     try:
         row = await conn.fetchrow("SELECT * FROM api_keys WHERE name = 'hash-check'")
     finally:
@@ -316,7 +302,7 @@ async def read_all(
 
 
 async def test_paging_while_leads_commit_out_of_id_order_skips_none(
-    api: httpx.AsyncClient, store: Postgres, key: str, own_db: str
+    api: httpx.AsyncClient, store: Postgres, key: str, module_db: str
 ) -> None:
     """10,000 leads, then more committing all through the read: batches made in id order but
     committed in shuffled order by 8 concurrent writers, and one batch of low ids held open
@@ -333,7 +319,7 @@ async def test_paging_while_leads_commit_out_of_id_order_skips_none(
     # later batches' ones, so they do not wait for it.
     held_batch = submissions(50, at_ms=int(time.time() * 1000) - 3_600_000)
     later = submissions(3_000)
-    held = await asyncpg.connect(own_db)
+    held = await asyncpg.connect(module_db)
     transaction = held.transaction()
     await transaction.start()
     await write_submissions(held, held_batch)

@@ -63,18 +63,10 @@ class Client:
             data = orjson.dumps(json)
             sent_headers["content-type"] = "application/json"
         try:
-            async with self._session.post(
-                url, data=data, headers=sent_headers, allow_redirects=False
-            ) as response:
-                chunks: list[bytes] = []
-                read = 0
-                async for chunk in response.content.iter_any():
-                    chunks.append(chunk)
-                    read += len(chunk)
-                    if read > MAX_ANSWER_BYTES:
-                        response.close()  # not read to the end: that connection is not reused
-                        break
-                return Answer(response.status, b"".join(chunks))
+            reply = await client.post(
+                self._session, url, data=data, headers=sent_headers, max_bytes=MAX_ANSWER_BYTES
+            )
+            return Answer(reply.status, reply.body)
         except TimeoutError:
             raise TransportError("timeout") from None
         except (aiohttp.ClientError, ValueError) as exc:  # ValueError: a URL aiohttp cannot take
