@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
+from leadcap import slugs
 from leadcap.errors import ConfigError
 from leadcap.settings import LOCALES
 
@@ -43,7 +44,7 @@ TOP_KEYS = ("$comment", "phone", "privacy_url", "hours", "logo", "badges", "loca
 VARIANT_TEXT = ("headline", "supporting", "cta")
 MAX_VARIANTS = 4
 MAX_WEIGHT = 1000
-_VARIANT_NAME = re.compile(r"[a-z0-9-]{1,20}")
+_VARIANT_NAME = slugs.VARIANT_NAME
 IMAGE_TYPES = (".svg", ".png", ".webp", ".jpg", ".jpeg", ".gif")
 MAX_TEXT = 2000
 MAX_FILE = 256 * 1024  # a campaign is a few KB; a bigger file is a mistake, not copy

@@ -208,7 +208,7 @@ async def test_form_error_stays_on_its_campaign(server: Server, slug: str, ip: s
 
 
 async def test_each_visitor_keeps_the_variant_its_cookie_picks(
-    server: Server, env: dict[str, str], tmp_path: Path
+    server: Server, worker: Process, pg: asyncpg.Pool, env: dict[str, str], tmp_path: Path
 ) -> None:
     """A campaign with variants: a first GET mints the visitor cookie and serves the variant that
     cookie's id picks (leadcap/landing/variants.py); the same cookie gets the same variant again."""
@@ -242,4 +242,17 @@ async def test_each_visitor_keeps_the_variant_its_cookie_picks(
         assert "leadcap_v=" not in again.headers.get("set-cookie", "")  # a kept cookie, not a new one
         assert f"تیتر {want}" in again.text
         seen.add(want)
+    # The lead records the variant the server derives from the cookie; the form's word is ignored.
+    number = factories.mobile()
+    async with client(server.url, poll_ip()) as http:
+        posted = await http.post(
+            "/api/leads/",
+            json={"phone": number, "campaign": name, "variant": "forged"},
+            headers={"Cookie": f"leadcap_v={cookie}"},
+        )
+    assert posted.status_code == 202, posted.text
+    rows = await lead_rows(pg, factories.e164(number), 1)
+    assert rows[0]["variant"] == want
+    recorded = await pg.fetchval("SELECT variant FROM submissions WHERE id = $1", rows[0]["id"])
+    assert recorded == want
     assert seen == {"x", "y"}  # 24 visitors on a 1:1 split: both arms (fails by chance 1 in 8 million)
