@@ -255,4 +255,11 @@ async def test_each_visitor_keeps_the_variant_its_cookie_picks(
     assert rows[0]["variant"] == want
     recorded = await pg.fetchval("SELECT variant FROM submissions WHERE id = $1", rows[0]["id"])
     assert recorded == want
+    exported = await asyncio.to_thread(
+        main_cli, "export-leads", "--campaign", name, "--format", "jsonl", env=env
+    )
+    assert exported.returncode == 0, exported.stderr
+    assert [json.loads(line)["variant"] for line in exported.stdout.splitlines() if line.strip()] == [want]
+    data = await pg.fetchval("SELECT data FROM webhook_events WHERE lead_id = $1", rows[0]["id"])
+    assert json.loads(data)["variant"] == want
     assert seen == {"x", "y"}  # 24 visitors on a 1:1 split: both arms (fails by chance 1 in 8 million)
