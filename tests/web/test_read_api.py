@@ -286,7 +286,9 @@ async def test_campaign_filters_by_any_added_slug(api: httpx.AsyncClient, store:
     archived campaign's leads stay readable, and a slug never added stays 422."""
     await store.campaigns.add("spring", {"title": "Spring"}, None)
     phone = factories.e164(factories.mobile())
-    default, spring = (Submission(id=uuid7(), phone=phone, region="IR", campaign=c) for c in ("default", "spring"))
+    default, spring = (
+        Submission(id=uuid7(), phone=phone, region="IR", campaign=c) for c in ("default", "spring")
+    )
     await record(store, [default, spring])
     by_spring = await read_all(api, key, {"campaign": "spring"})
     assert [(r["id"], r["campaign"]) for r in by_spring] == [(str(spring.id), "spring")]
@@ -294,7 +296,9 @@ async def test_campaign_filters_by_any_added_slug(api: httpx.AsyncClient, store:
     assert str(default.id) in by_default and str(spring.id) not in by_default
     await store.campaigns.archive("spring")
     assert [r["id"] for r in await read_all(api, key, {"campaign": "spring"})] == [str(spring.id)]
-    assert_error(await api.get(PATH, params={"campaign": "autumn"}, headers=bearer(key)), 422, "unknown_campaign")
+    assert_error(
+        await api.get(PATH, params={"campaign": "autumn"}, headers=bearer(key)), 422, "unknown_campaign"
+    )
 
 
 async def read_all(

@@ -111,7 +111,9 @@ class CampaignFileStore:
         if slug == "default":
             return True
         async with translated("reading a campaign"):
-            found: bool = await self._pool.fetchval("SELECT EXISTS (SELECT 1 FROM campaigns WHERE slug = $1)", slug)
+            found: bool = await self._pool.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM campaigns WHERE slug = $1)", slug
+            )
         return found
 
     async def live(self, slug: str) -> CampaignRow | None:
