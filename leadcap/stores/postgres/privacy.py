@@ -80,10 +80,11 @@ WITH events AS (
            jsonb_build_object('id', t.id, 'campaign', t.campaign, 'erased_at',
                               to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'))
     FROM unnest($1::uuid[], $2::text[]) AS t(id, campaign)
-    RETURNING id, type
+    RETURNING id, type, data ->> 'campaign' AS campaign
 )
 INSERT INTO webhook_deliveries (event_id, endpoint_id)
-SELECT e.id, ep.id FROM events e JOIN webhook_endpoints ep ON ep.enabled AND e.type = ANY (ep.events)
+SELECT e.id, ep.id FROM events e JOIN webhook_endpoints ep
+    ON ep.enabled AND e.type = ANY (ep.events) AND (ep.campaign IS NULL OR ep.campaign = e.campaign)
 """
 _MARK = """
 INSERT INTO lead_erasures AS m (phone_hash, erased_before)

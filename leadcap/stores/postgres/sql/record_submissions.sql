@@ -95,8 +95,10 @@ events AS (
     SELECT gen_random_uuid(), 'lead.created', (u.lead).id, now(), webhook_lead_data(u.lead)
     FROM upserted u
     WHERE u.created
-    RETURNING id, type
+    RETURNING id, type, data ->> 'campaign' AS campaign
 )
 INSERT INTO webhook_deliveries (event_id, endpoint_id)
 SELECT e.id, ep.id
+-- an endpoint limited to one campaign (a notify channel's --campaign) gets only that one's leads
 FROM events e JOIN webhook_endpoints ep ON ep.enabled AND e.type = ANY (ep.events)
+                                       AND (ep.campaign IS NULL OR ep.campaign = e.campaign)
