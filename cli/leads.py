@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from cli.help import Typer
+from cli.postgres import with_postgres
 from cli.runner import EX_USAGE, current, fail, out, run
 from leadcap.errors import UsageError
 from leadcap.logs import mask_phone
@@ -26,7 +27,7 @@ def _operator() -> str:
         return "cli"
 
 
-async def _erase(settings: Settings, phone: str, *, keep_shared: bool) -> erasure.Erased:
+async def _erase(settings: Settings, phone: str, *, campaign: str | None) -> erasure.Erased:
     async with await Services.open(settings, pg_pool_size=2) as services:
         return await erasure.erase_number(
             services.postgres,
@@ -34,7 +35,7 @@ async def _erase(settings: Settings, phone: str, *, keep_shared: bool) -> erasur
             services.mongo,
             phone,
             by=_operator(),
-            keep_shared=keep_shared,
+            campaign=campaign,
             shards=services.shards,
         )
 
@@ -46,8 +47,8 @@ def erase_command(
     campaign: Annotated[
         str | None,
         typer.Option(
-            help="Erase only this campaign's lead; the number's SMS budgets (shared by its"
-            " campaigns) stay. Only 'default' exists until campaigns do."
+            help="Erase only this campaign's lead (a slug from `campaigns list`, or 'default');"
+            " the number's other leads, and its SMS budgets (shared by its campaigns), stay."
         ),
     ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
@@ -56,18 +57,21 @@ def erase_command(
     payload, its Redis keys and its request-log entries. The audit trail keeps who erased it
     and when, without the number; endpoints subscribed to lead.erased are told. Safe to run twice.
 
-    Exit 0 erased (or nothing to erase), 1 a store failed (run it again), 2 not a number.
+    Exit 0 erased (or nothing to erase), 1 a store failed (run it again), 2 not a number or
+    no such campaign.
     """
     settings = current(ctx)
     try:
         e164 = erasure.parse_phone(phone, settings)
-        erasure.check_campaign(campaign)
     except UsageError as exc:
         raise fail(exc.message, EX_USAGE) from None
+    if campaign is not None:  # before asking: an unknown slug is exit 2, nothing asked or erased
+        with_postgres(ctx, lambda postgres, _: erasure.check_campaign(postgres, campaign))
     shown = mask_phone(e164)
-    if not yes and not typer.confirm(f"Erase {shown} from every store? This cannot be undone", default=False):
+    what = f"{shown} from every store" if campaign is None else f"{shown}'s lead in campaign {campaign}"
+    if not yes and not typer.confirm(f"Erase {what}? This cannot be undone", default=False):
         raise fail("nothing erased")
-    erased = run(_erase(settings, e164, keep_shared=campaign is not None))
+    erased = run(_erase(settings, e164, campaign=campaign))
     what = f"{erased.leads} lead" + ("" if erased.leads == 1 else "s")
     out.print(f"erased {shown}: {what}", highlight=False)
     for line in erased.lines():

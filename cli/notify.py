@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from cli.help import Typer
+from cli.postgres import with_postgres
 from cli.runner import events_option, fail, json_option, out, print_rows
 from cli.webhooks import with_store
 from leadcap.notify import EVENTS, KINDS, channels
@@ -38,7 +39,8 @@ def add(
     campaign: Annotated[
         str | None,
         typer.Option(
-            help="Only this campaign's leads. Only `default` for now: campaigns come in a later release."
+            help="Only this campaign's leads (a slug from `campaigns list`, or `default`);"
+            " every campaign's if omitted."
         ),
     ] = None,
     full_phone: Annotated[
@@ -47,10 +49,10 @@ def add(
 ) -> None:
     """Add a channel. Its token or password is stored, never printed."""
     events = event or ["lead.created"]
-    channel_id = with_store(
+    channel_id = with_postgres(
         ctx,
-        lambda store, _: channels.add(
-            store,
+        lambda postgres, _: channels.add(
+            postgres.webhooks,
             kind,
             token=token,
             chat=chat,
@@ -58,6 +60,7 @@ def add(
             to=to,
             events=events,
             campaign=campaign,
+            campaigns=postgres.campaigns,
             full_phone=full_phone,
         ),
     )

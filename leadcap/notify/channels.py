@@ -11,11 +11,13 @@ from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
+from leadcap import slugs
 from leadcap.errors import LeadcapError, UsageError
 from leadcap.notify import BOTS, EVENTS, KINDS, message
 from leadcap.notify.bots import Bot
 from leadcap.notify.mail import Mail, server_of
 from leadcap.settings import Settings
+from leadcap.stores.postgres.campaigns import CampaignFileStore
 from leadcap.stores.postgres.webhooks import CHANNEL_KINDS, WebhookStore
 from leadcap.webhooks.sender import Attempt
 from leadcap.webhooks.transport import Transport
@@ -25,7 +27,6 @@ CHAT = re.compile(r"-?[0-9]{1,20}|@[A-Za-z][A-Za-z0-9_]{3,63}")  # a chat id, or
 ADDRESS = re.compile(
     r"[^@\s<>,;\"']{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}|[^@\s<>,;\"']{1,64}@localhost"
 )
-CAMPAIGNS = ("default",)  # until campaigns arrive (a later issue), every lead is the default's
 
 
 class UnknownChannel(LeadcapError):
@@ -71,15 +72,20 @@ async def add(
     to: str | None = None,
     events: Sequence[str] = ("lead.created",),
     campaign: str | None = None,
+    campaigns: CampaignFileStore | None = None,
     full_phone: bool = False,
 ) -> int:
     """Add a channel; UsageError (exit 2) names the option that cannot be taken. Never echoes a
-    token or password."""
+    token or password. `campaign`: only that campaign's leads, one ever added (`campaigns` is
+    where it is looked up; an archived one is taken, its leads can still change) or `default`."""
     if kind not in KINDS:
         raise UsageError("KIND", f"must be one of {', '.join(KINDS)}")
     chosen = _events(events)
-    if campaign is not None and campaign not in CAMPAIGNS:
-        raise UsageError("--campaign", "takes only `default` for now: campaigns arrive in a later release")
+    if campaign is not None and not (
+        slugs.well_formed(campaign)
+        and (campaign == slugs.DEFAULT or (campaigns and await campaigns.known(campaign)))
+    ):
+        raise UsageError("--campaign", f"names no campaign: {campaign[:40]!r} (see `leadcap campaigns list`)")
     if kind in BOTS:
         if not token or not TOKEN.fullmatch(token):
             raise UsageError("--token", "must be a bot token as BotFather issues it (<digits>:<letters>)")

@@ -3,10 +3,15 @@
     1. mark     PostgreSQL: an erasure mark per number (cutoff: now, or for retention the lead's
                 last submission). From its commit on, no writer adds a submission of that
                 number accepted up to the cutoff (a submission in flight lands as nothing).
-    2. find     PostgreSQL: the ids of the number's submissions (plus, from Redis, the one its
-                dedupe key names: a submission accepted but maybe not yet written).
-    3. Redis    the dedupe key, the verifications of those submissions, the number's SMS budgets
-                (kept with --campaign: its other campaigns share them).
+                With --campaign the mark is that campaign's and number's (mark_name): a
+                submission in flight to the number's other campaigns still lands.
+    2. find     PostgreSQL: the ids of the number's submissions, to that campaign only with
+                --campaign (plus, from Redis, the ones its dedupe keys name: submissions
+                accepted but maybe not yet written).
+    3. Redis    the dedupe keys (every campaign's, or that campaign's), the verifications of
+                those submissions (a code belongs to one submission, so another campaign's codes
+                stay), the number's SMS budgets (kept with --campaign: they are the number's,
+                counted across all its campaigns, and erasing them would reset its SMS limit).
     4. logs     the request-log entries naming those submissions (MongoDB).
     5. rows     PostgreSQL, one transaction: every row ERASED_ROWS names, an audit row per lead
                 (who erased it), and a lead.erased event per lead.
@@ -23,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from leadcap import keys
+from leadcap import keys, slugs
 from leadcap.errors import PhoneError, UsageError
 from leadcap.ids import uuid7_time_ms
 from leadcap.intake import shard
@@ -33,7 +38,6 @@ from leadcap.stores.mongo import Mongo
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.redis import Redis
 
-DEFAULT_CAMPAIGN = "default"  # api.md, Campaigns: the only campaign until campaigns exist
 ERASED_BY_RETENTION = "retention"  # the audit trail's `changed_by` for the daily job
 
 
@@ -83,11 +87,18 @@ def parse_phone(raw: str, settings: Settings) -> str:
         raise UsageError("PHONE", f"is not a mobile number leadcap could hold: {exc.message}") from None
 
 
-def check_campaign(slug: str | None) -> str | None:
-    """`--campaign`: only the default campaign exists until campaigns do (issue 26)."""
-    if slug is not None and slug != DEFAULT_CAMPAIGN:
-        raise UsageError("--campaign", f"must be {DEFAULT_CAMPAIGN!r}: no other campaign exists")
+async def check_campaign(postgres: Postgres, slug: str | None) -> str | None:
+    """`--campaign`: a campaign ever added (an archived one's leads stay, so they can be erased),
+    or `default`; UsageError (exit 2) for any other slug."""
+    if slug is not None and not (slugs.well_formed(slug) and await postgres.campaigns.known(slug)):
+        raise UsageError("--campaign", f"names no campaign: {slug[:40]!r} (see `leadcap campaigns list`)")
     return slug
+
+
+def mark_name(phone: str, campaign: str | None) -> str:
+    """What an erasure mark hashes: the number (every campaign), or `<slug> <number>` (one
+    campaign's). The writers' SQL spells the same (record_submissions.sql, mark_verified.sql)."""
+    return phone if campaign is None else f"{campaign} {phone}"
 
 
 def accepted_by(submission_id: str, cutoff_ms: int) -> bool:
@@ -110,16 +121,16 @@ async def erase_number(
     phone: str,
     *,
     by: str,
-    keep_shared: bool = False,
+    campaign: str | None = None,
     shards: Sequence[Redis] = (),
 ) -> Erased:
-    """Erase one number (E.164) now, from every store; `keep_shared` keeps what its other
-    campaigns share (its SMS budgets). `shards`: every Redis server of a sharded intake (the
-    number's dedupe key lives on its own)."""
+    """Erase one number (E.164) now, from every store; with `campaign` only that campaign's lead
+    (what the number's campaigns share, its SMS budgets, stays). `shards`: every Redis server of
+    a sharded intake (the number's dedupe keys live on its own)."""
     cutoff = await postgres.privacy.now()
-    await postgres.privacy.mark([phone], [cutoff])
+    await postgres.privacy.mark([mark_name(phone, campaign)], [cutoff])
     return await erase_marked(
-        postgres, redis, mongo, [phone], [cutoff], by=by, keep_shared=keep_shared, shards=shards
+        postgres, redis, mongo, [phone], [cutoff], by=by, campaign=campaign, shards=shards
     )
 
 
@@ -131,23 +142,30 @@ async def erase_marked(
     cutoffs: Sequence[datetime],
     *,
     by: str,
-    keep_shared: bool = False,
+    campaign: str | None = None,
     older_than: datetime | None = None,
     shards: Sequence[Redis] = (),
 ) -> Erased:
     """Steps 2-5 for numbers already marked up to `cutoffs` (see the module's docstring); with
-    `older_than` (retention) only leads whose last submission is still older go."""
+    `campaign` only that campaign's leads, with `older_than` (retention) only leads whose last
+    submission is still older go."""
     cutoff_of = {p: _ms(c) for p, c in zip(phones, cutoffs, strict=True)}
-    traces = await postgres.privacy.traces(phones)
+    traces = await postgres.privacy.traces(phones, campaign=campaign)
     submissions = {str(sid) for sid, phone in traces if accepted_by(str(sid), cutoff_of[phone])}
+    # Every campaign's dedupe key of the number (the campaigns are operators' rows: few), or one.
+    campaigns = [campaign] if campaign is not None else await _every_campaign(postgres)
     erased = Erased()
     erased.redis_keys, pending = await _forget_keys(
-        redis, cutoff_of, submissions, keep_shared=keep_shared, shards=shards
+        redis, cutoff_of, submissions, campaigns=campaigns, keep_shared=campaign is not None, shards=shards
     )
     erased.request_logs = await mongo.pull(sorted(submissions | pending))
-    removed = await postgres.privacy.erase(phones, by=by, campaign=DEFAULT_CAMPAIGN, older_than=older_than)
+    removed = await postgres.privacy.erase(phones, by=by, campaign=campaign, older_than=older_than)
     erased.rows, erased.lead_ids, erased.leads = removed.rows, removed.lead_ids, len(removed.lead_ids)
     return erased
+
+
+async def _every_campaign(postgres: Postgres) -> list[str]:
+    return [slugs.DEFAULT] + [row.slug for row in await postgres.campaigns.listing()]
 
 
 async def _forget_keys(
@@ -155,6 +173,7 @@ async def _forget_keys(
     cutoff_of: dict[str, int],
     submissions: set[str],
     *,
+    campaigns: Sequence[str],
     keep_shared: bool,
     shards: Sequence[Redis] = (),
 ) -> tuple[int, set[str]]:
@@ -168,9 +187,10 @@ async def _forget_keys(
     unchanged_on: dict[Redis, list[tuple[str, str]]] = {}
     pending: set[str] = set()
     for server, group in owners.items():
-        dedupes = [keys.dedupe(p) for p in group]
+        named = [(p, keys.dedupe(p, c)) for p in group for c in campaigns]
+        dedupes = [name for _, name in named]
         unchanged = unchanged_on.setdefault(server, [])
-        for phone, name, value in zip(group, dedupes, await server.privacy.values(dedupes), strict=True):
+        for (phone, name), value in zip(named, await server.privacy.values(dedupes), strict=True):
             if value is not None and accepted_by(value, cutoff_of[phone]):
                 unchanged.append((name, value))
                 if value not in submissions:

@@ -17,7 +17,7 @@ from datetime import tzinfo
 from typing import Any
 
 from leadcap.campaign import export
-from leadcap.errors import InvalidQuery
+from leadcap.errors import InvalidQuery, UnknownCampaign
 from leadcap.readapi.query import LAST_ID, Query, encode_cursor
 from leadcap.stores.postgres import Postgres
 
@@ -25,7 +25,11 @@ from leadcap.stores.postgres import Postgres
 async def read(postgres: Postgres, query: Query, *, tz: tzinfo) -> dict[str, Any]:
     """The page `query` asks for: `leads` (the export's columns, times in `tz`), `next_cursor`
     (always: the position to ask from next, now or tomorrow) and `has_more` (whether more leads
-    are visible right now). InvalidQuery for a cursor beyond what this database has committed."""
+    are visible right now). InvalidQuery for a cursor beyond what this database has committed,
+    UnknownCampaign for a slug no campaign was ever added under (an archived one's leads stay)."""
+    slug = query.where.campaign
+    if slug is not None and not await postgres.campaigns.known(slug):
+        raise UnknownCampaign(f"no campaign is called {slug!r}")
     horizon, rows = await postgres.readapi.leads_page(query.after, query.where.args(), query.limit + 1)
     if query.after[0] >= horizon:
         # Positions handed out are always under the horizon, which only grows: this one was made

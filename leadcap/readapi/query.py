@@ -21,12 +21,11 @@ from dataclasses import dataclass
 from datetime import tzinfo
 
 from leadcap.campaign import export
-from leadcap.errors import InvalidQuery, UnknownCampaign, UsageError
+from leadcap.errors import InvalidQuery, UsageError
 from leadcap.lead import STATUSES
 
 DEFAULT_LIMIT = 500
 MAX_LIMIT = 1000
-DEFAULT_CAMPAIGN = "default"  # the only campaign until campaigns of their own exist
 PARAMETERS = ("since", "until", "status", "campaign", "cursor", "limit")
 _MAX_VALUE = 64  # longer than any valid value of any parameter
 _SLUG = re.compile(r"[a-z0-9-]{1,40}")
@@ -90,8 +89,6 @@ def parse(args: Mapping[str, Sequence[str]], *, tz: tzinfo) -> Query:
     campaign = values.get("campaign")  # absent: every campaign's leads
     if campaign is not None and not _SLUG.fullmatch(campaign):
         raise InvalidQuery("campaign", "must be a campaign's slug ([a-z0-9-], at most 40)")
-    if campaign is not None and campaign != DEFAULT_CAMPAIGN:
-        raise UnknownCampaign(f"no campaign is called {campaign!r}")
     status = values.get("status")
     if status is not None and status not in STATUSES:
         raise InvalidQuery("status", f"must be one of {', '.join(STATUSES)}")

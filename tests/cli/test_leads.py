@@ -44,11 +44,13 @@ def lead_count(env: dict[str, str], phone: str) -> int:
     return asyncio.run(go())
 
 
-def record(env: dict[str, str], phone: str) -> None:
+def record(env: dict[str, str], phone: str, campaign: str = "default") -> None:
     async def go() -> None:
         postgres = await Postgres.open(env["LEADCAP_DATABASE_URL"], max_size=1)
         try:
-            await postgres.leads.record([Submission(id=uuid7(), phone=phone, region="IR")])
+            if not await postgres.campaigns.known(campaign):
+                await postgres.campaigns.add(campaign, {"title": campaign}, None)
+            await postgres.leads.record([Submission(id=uuid7(), phone=phone, region="IR", campaign=campaign)])
         finally:
             await postgres.close()
 
@@ -94,3 +96,16 @@ def test_erase_prints_what_it_removed_and_runs_twice(own_env: dict[str, str]) ->
     assert lead_count(own_env, e164(national)) == 0
     code, out, _ = erase(national, "--yes", "--campaign", "default", env=own_env)
     assert code == 0 and "0 leads" in out
+
+
+def test_campaign_erases_that_campaigns_lead_only(own_env: dict[str, str]) -> None:
+    national = mobile()
+    record(own_env, e164(national))
+    record(own_env, e164(national), "spring")
+    code, out, err = erase(national, "--yes", "--campaign", "spring", env=own_env)
+    assert code == 0, err
+    assert "1 lead" in out and e164(national) not in out + err
+    assert lead_count(own_env, e164(national)) == 1  # the default campaign's stays
+    code, _, err = erase(national, "--yes", "--campaign", "autumn", env=own_env)
+    assert code == 2 and "--campaign" in err and "Traceback" not in err
+    assert lead_count(own_env, e164(national)) == 1

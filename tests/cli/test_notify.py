@@ -1,5 +1,5 @@
 """`leadcap notify …` as an operator runs it: tokens and passwords never printed, bad options
-refused with exit 2, `--campaign` only `default` for now, and `notify test` reaching a fake Bot
+refused with exit 2, `--campaign` an added campaign or `default`, and `notify test` reaching a fake Bot
 API."""
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def test_add_list_remove_never_print_a_token_or_password(own_env: dict[str, str]
         (("telegram", "--token", TOKEN, "--chat", "not a chat"), "--chat"),
         (("telegram", "--token", TOKEN, "--chat", "1", "--event", "lead.sold"), "--event"),
         (("telegram", "--token", TOKEN, "--chat", "1", "--event", "lead.erased"), "--event"),  # not for chats
-        (("telegram", "--token", TOKEN, "--chat", "1", "--campaign", "yalda"), "only `default`"),
+        (("telegram", "--token", TOKEN, "--chat", "1", "--campaign", "yalda"), "names no campaign"),
         (("email", "--smtp", "http://mail.example.com", "--to", "a@example.com"), "--smtp"),
         (("email", "--smtp", "smtp://mail.example.com", "--to", "a@b\r\nBcc: x@y.com"), "--to"),
         (("sms", "--to", "a@example.com"), "KIND"),

@@ -281,6 +281,26 @@ async def test_the_export_s_columns_and_filters(api: httpx.AsyncClient, store: P
     assert mine[ids[0]]["first_submitted_at"].endswith("+03:30")
 
 
+async def test_campaign_filters_by_any_added_slug(api: httpx.AsyncClient, store: Postgres, key: str) -> None:
+    """One number in two campaigns is two leads; `campaign=` picks each campaign's own, an
+    archived campaign's leads stay readable, and a slug never added stays 422."""
+    await store.campaigns.add("spring", {"title": "Spring"}, None)
+    phone = factories.e164(factories.mobile())
+    default, spring = (
+        Submission(id=uuid7(), phone=phone, region="IR", campaign=c) for c in ("default", "spring")
+    )
+    await record(store, [default, spring])
+    by_spring = await read_all(api, key, {"campaign": "spring"})
+    assert [(r["id"], r["campaign"]) for r in by_spring] == [(str(spring.id), "spring")]
+    by_default = {r["id"] for r in await read_all(api, key, {"campaign": "default"})}
+    assert str(default.id) in by_default and str(spring.id) not in by_default
+    await store.campaigns.archive("spring")
+    assert [r["id"] for r in await read_all(api, key, {"campaign": "spring"})] == [str(spring.id)]
+    assert_error(
+        await api.get(PATH, params={"campaign": "autumn"}, headers=bearer(key)), 422, "unknown_campaign"
+    )
+
+
 async def read_all(
     api: httpx.AsyncClient, key: str, params: dict[str, str], *, limit: int = 500
 ) -> list[dict[str, Any]]:

@@ -105,6 +105,17 @@ class CampaignFileStore:
             )
         return [_row(r) for r in records]
 
+    async def known(self, slug: str) -> bool:
+        """Whether `slug` names a campaign whose leads may exist: `default`, or any campaign added,
+        archived included (its leads stay, so they can still be read, erased and notified)."""
+        if slug == "default":
+            return True
+        async with translated("reading a campaign"):
+            found: bool = await self._pool.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM campaigns WHERE slug = $1)", slug
+            )
+        return found
+
     async def live(self, slug: str) -> CampaignRow | None:
         """The live campaign `slug`, or None (unknown or archived)."""
         async with translated("reading a campaign"):

@@ -19,7 +19,8 @@ import orjson
 from leadcap.stores.postgres.connection import translated
 
 # (table, which rows) for the erased leads, in delete order (referring rows first). Each
-# condition reads `erased`: its lead_ids (uuid[]) and phones (E.164 text[]).
+# condition reads `erased`: its lead_ids (uuid[]), phones (E.164 text[]) and campaign (a slug, or
+# NULL for every campaign of the numbers).
 ERASED_ROWS: tuple[tuple[str, str], ...] = (
     # Every stored payload, delivered or not: with its event gone no replay can send it again.
     # Notification channels ride the same outbox (their rows are webhook_deliveries too).
@@ -34,12 +35,21 @@ ERASED_ROWS: tuple[tuple[str, str], ...] = (
     (
         "dead_letters",
         "EXISTS (SELECT 1 FROM unnest(erased.phones) p"
-        " WHERE position(convert_to('\"' || p || '\"', 'UTF8') IN t.message) > 0)",
+        " WHERE position(convert_to('\"' || p || '\"', 'UTF8') IN t.message) > 0)"
+        # One campaign's: the message (orjson of Submission.to_message, `campaign` its last key,
+        # absent for the default campaign's) ends with `"campaign":"<slug>"}`; a utm campaign is
+        # nested and ends with `}}`. escape-encoding reads any bytes, even a poison message's.
+        " AND (erased.campaign IS NULL OR CASE WHEN erased.campaign = 'default'"
+        " THEN encode(t.message, 'escape') !~ '\"campaign\":\"[a-z0-9-]{1,40}\"}$'"
+        " ELSE encode(t.message, 'escape') ~ ('\"campaign\":\"' || erased.campaign || '\"}$') END)",
     ),
-    ("submissions", "t.phone = ANY (erased.phones)"),
+    (
+        "submissions",
+        "t.phone = ANY (erased.phones) AND (erased.campaign IS NULL OR t.campaign = erased.campaign)",
+    ),
     ("leads", "t.id = ANY (erased.lead_ids)"),
 )
-_ERASED = "(SELECT $1::uuid[] AS lead_ids, $2::text[] AS phones) AS erased"
+_ERASED = "(SELECT $1::uuid[] AS lead_ids, $2::text[] AS phones, $3::text AS campaign) AS erased"
 # Built once from the constants above, so no statement is ever formatted at a call.
 _DELETES = tuple(
     (table, f"DELETE FROM {table} AS t USING {_ERASED} WHERE {which}")  # noqa: S608 - constants
@@ -49,28 +59,32 @@ _DELETES = tuple(
 # Leads to erase, locked. Explicit erase: the numbers given ($2 NULL), waiting for a worker that
 # writes one. Retention: only leads still older than $2, skipping a lead a worker holds now (it
 # is getting a new submission, so it is not old any more; the next run looks at it again).
-_LOCK_GIVEN = "SELECT id, phone, status FROM leads WHERE phone = ANY ($1::text[]) ORDER BY phone FOR UPDATE"
+_LOCK_GIVEN = (
+    "SELECT id, phone, campaign, status FROM leads WHERE phone = ANY ($1::text[])"
+    " AND ($2::text IS NULL OR campaign = $2) ORDER BY phone, campaign FOR UPDATE"
+)
 _LOCK_OLD = (
-    "SELECT id, phone, status FROM leads WHERE phone = ANY ($1::text[]) AND last_submitted_at < $2"
-    " ORDER BY phone FOR UPDATE SKIP LOCKED"
+    "SELECT id, phone, campaign, status FROM leads WHERE phone = ANY ($1::text[]) AND last_submitted_at < $2"
+    " ORDER BY phone, campaign FOR UPDATE SKIP LOCKED"
 )
 _AUDIT = (
     "INSERT INTO lead_status_changes (lead_id, old_status, new_status, changed_by)"
     " SELECT id, status, 'erased', $3 FROM unnest($1::uuid[], $2::text[]) AS t(id, status)"
 )
-# lead.erased: the lead's id, its campaign and when, never the number; a pending delivery for
-# every endpoint subscribed to it, in the erase's own transaction.
+# lead.erased: the lead's id, its campaign ($2, parallel to the ids) and when, never the number; a
+# pending delivery for every endpoint subscribed to it, in the erase's own transaction.
 _ERASED_EVENT = """
 WITH events AS (
     INSERT INTO webhook_events (id, type, lead_id, occurred_at, data)
     SELECT gen_random_uuid(), 'lead.erased', t.id, now(),
-           jsonb_build_object('id', t.id, 'campaign', $2::text, 'erased_at',
+           jsonb_build_object('id', t.id, 'campaign', t.campaign, 'erased_at',
                               to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'))
-    FROM unnest($1::uuid[]) AS t(id)
-    RETURNING id, type
+    FROM unnest($1::uuid[], $2::text[]) AS t(id, campaign)
+    RETURNING id, type, data ->> 'campaign' AS campaign
 )
 INSERT INTO webhook_deliveries (event_id, endpoint_id)
-SELECT e.id, ep.id FROM events e JOIN webhook_endpoints ep ON ep.enabled AND e.type = ANY (ep.events)
+SELECT e.id, ep.id FROM events e JOIN webhook_endpoints ep
+    ON ep.enabled AND e.type = ANY (ep.events) AND (ep.campaign IS NULL OR ep.campaign = e.campaign)
 """
 _MARK = """
 INSERT INTO lead_erasures AS m (phone_hash, erased_before)
@@ -111,22 +125,28 @@ class PrivacyStore:
         return phone
 
     async def mark(self, phones: Sequence[str], before: Sequence[datetime]) -> None:
-        """Erasure marks: no submission of phones[i] accepted at or before before[i] is written
-        from now on (record_submissions.sql, mark_verified.sql)."""
+        """Erasure marks: no submission of phones[i] (a number, or `<slug> <number>` for one
+        campaign's lead) accepted at or before before[i] is written from now on
+        (record_submissions.sql, mark_verified.sql)."""
         async with translated("marking an erasure"):
             await self._pool.execute(_MARK, list(phones), list(before))
 
-    async def traces(self, phones: Sequence[str]) -> list[tuple[uuid.UUID, str]]:
-        """(id, phone) of the numbers' submissions: the keys of their Redis verifications and
-        request-log entries."""
+    async def traces(
+        self, phones: Sequence[str], *, campaign: str | None = None
+    ) -> list[tuple[uuid.UUID, str]]:
+        """(id, phone) of the numbers' submissions (to `campaign` only, when given): the keys of
+        their Redis verifications and request-log entries."""
         async with translated("finding a number's traces"):
             rows = await self._pool.fetch(
-                "SELECT id, phone FROM submissions WHERE phone = ANY ($1::text[])", list(phones)
+                "SELECT id, phone FROM submissions WHERE phone = ANY ($1::text[])"
+                " AND ($2::text IS NULL OR campaign = $2)",
+                list(phones),
+                campaign,
             )
         return [(r["id"], r["phone"]) for r in rows]
 
     async def erase(
-        self, phones: Sequence[str], *, by: str, campaign: str, older_than: datetime | None = None
+        self, phones: Sequence[str], *, by: str, campaign: str | None, older_than: datetime | None = None
     ) -> Removed:
         """Delete every row ERASED_ROWS names for `phones`, record who erased each lead in the
         audit trail and announce it (lead.erased), in one transaction. With `older_than`
@@ -135,17 +155,17 @@ class PrivacyStore:
         removed = Removed()
         async with translated("erasing"), self._pool.acquire() as conn, conn.transaction():
             if older_than is None:
-                leads = await conn.fetch(_LOCK_GIVEN, list(phones))
+                leads = await conn.fetch(_LOCK_GIVEN, list(phones), campaign)
             else:
                 leads = await conn.fetch(_LOCK_OLD, list(phones), older_than)
                 phones = [r["phone"] for r in leads]
             lead_ids = [r["id"] for r in leads]
             for table, delete in _DELETES:
-                status = await conn.execute(delete, lead_ids, list(phones))
+                status = await conn.execute(delete, lead_ids, list(phones), campaign)
                 removed.rows[table] = int(status.rsplit(" ", 1)[-1])
             if lead_ids:
                 await conn.execute(_AUDIT, lead_ids, [r["status"] for r in leads], by)
-                await conn.execute(_ERASED_EVENT, lead_ids, campaign)
+                await conn.execute(_ERASED_EVENT, lead_ids, [r["campaign"] for r in leads])
             removed.lead_ids = lead_ids
         return removed
 

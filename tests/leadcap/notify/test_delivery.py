@@ -16,6 +16,9 @@ import asyncpg
 import pytest
 from aiosmtpd.controller import Controller
 
+from leadcap.errors import UsageError
+from leadcap.ids import uuid7
+from leadcap.intake.submission import Submission
 from leadcap.notify import channels, message
 from leadcap.settings import Settings
 from leadcap.stores.postgres import Postgres
@@ -220,3 +223,36 @@ async def test_a_verified_lead_reaches_a_chat_subscribed_to_lead_verified(
     assert api.messages[0].text.startswith("Phone verified")
     assert f"*** {last_four(lead.phone)}" in api.messages[0].text
     assert len(api.requests) == 1
+
+
+async def test_a_channel_limited_to_a_campaign_gets_only_its_leads(
+    postgres: Postgres, store: WebhookStore
+) -> None:
+    """One number in two campaigns is two leads: the chat limited to `spring` is told of spring's
+    lead only (the message names spring), the chat limited to `default` of default's only."""
+    await postgres.campaigns.add("spring", {"title": "Spring"}, None)
+    spring_chat, default_chat = "-1001", "-1002"
+    for chat, slug in ((spring_chat, "spring"), (default_chat, "default")):
+        await channels.add(
+            store, "telegram", token=TOKEN, chat=chat, campaign=slug, campaigns=postgres.campaigns
+        )
+    phone = "+98912" + str(time.time_ns())[-7:]
+    leads = [Submission(id=uuid7(), phone=phone, region="IR", campaign=c) for c in ("default", "spring")]
+    async with bot_api() as api, delivering(store, settings_for(api)):
+        await postgres.leads.record(leads)
+        await until(lambda: len(api.messages) == 2, 15)
+    by_chat = {m.chat_id: m.text for m in api.messages}
+    assert set(by_chat) == {spring_chat, default_chat}
+    assert "Campaign: spring" in by_chat[spring_chat] and "Campaign: default" in by_chat[default_chat]
+    per_chat = await postgres.pool_for_tests().fetch(
+        "SELECT ep.chat, count(*) AS n FROM webhook_deliveries d"
+        " JOIN webhook_endpoints ep ON ep.id = d.endpoint_id"
+        " WHERE ep.chat = ANY ($1::text[]) GROUP BY ep.chat",
+        [spring_chat, default_chat],
+    )
+    assert {r["chat"]: r["n"] for r in per_chat} == {spring_chat: 1, default_chat: 1}
+    for hostile in ("autumn", "Spring!", "x" * 300):
+        with pytest.raises(UsageError):
+            await channels.add(
+                store, "telegram", token=TOKEN, chat=CHAT, campaign=hostile, campaigns=postgres.campaigns
+            )

@@ -179,7 +179,7 @@ async def test_with_campaign_the_numbers_sms_budgets_stay(
 ) -> None:
     phone = e164(mobile())
     _, sids = await seed(postgres, redis, mongo, phone)
-    await erasure.erase_number(postgres, redis, mongo, phone, by="t", keep_shared=True)
+    await erasure.erase_number(postgres, redis, mongo, phone, by="t", campaign="default")
     assert await redis_keys_naming(redis, phone, *sids) == sorted(keys.sms_phone_budgets(phone))
     assert await rows_holding(postgres.pool_for_tests(), phone) == {}
 
@@ -192,9 +192,83 @@ async def test_a_number_reads_in_any_spelling_the_form_accepts() -> None:
     for hostile in ("abc", "", "0912", "+1 202 555 0100x" * 3, "02112345678", "\x00" * 10):
         with pytest.raises(UsageError):
             erasure.parse_phone(hostile, settings)
-    with pytest.raises(UsageError):
-        erasure.check_campaign("spring")
-    assert erasure.check_campaign("default") == "default"
+
+
+async def two_campaigns(postgres: Postgres, redis: Redis, phone: str, slug: str) -> dict[str, list[str]]:
+    """The number's lead in `default` and in `slug`: a submission each, its dedupe key and its
+    verification keys, as the intake leaves them. Return each campaign's submission ids."""
+    if not await postgres.campaigns.known(slug):
+        await postgres.campaigns.add(slug, {"title": slug}, None)
+    raw = redis.client_for_tests()
+    sids: dict[str, list[str]] = {}
+    for campaign in ("default", slug):
+        one = Submission(id=uuid7(), phone=phone, region="IR", campaign=campaign)
+        await postgres.leads.record([one])
+        sids[campaign] = [str(one.id)]
+        await raw.set(keys.dedupe(phone, campaign), str(one.id))
+        await raw.hset(keys.verification(str(one.id)), mapping={"phone": phone, "t": "x"})
+        poison = Submission(id=uuid7(), phone=phone, region="IR", campaign=campaign, utm={"campaign": slug})
+        await postgres.dead_letters.bury(poison.id, orjson.dumps(poison.to_message()), "refused")
+    for budget in keys.sms_phone_budgets(phone):
+        await raw.zadd(budget, {"x:ab": int(time.time() * 1000)})
+    return sids
+
+
+async def test_campaign_erases_only_that_campaigns_lead(
+    postgres: Postgres, redis: Redis, mongo: Mongo
+) -> None:
+    """One number in two campaigns: `--campaign spring` takes spring's lead, submission, dedupe
+    key (dd:spring:<phone>) and verification; default's lead, its dedupe key, its verification
+    and the number's SMS budgets stay, and lead.erased names spring."""
+    pool = postgres.pool_for_tests()
+    phone = e164(mobile())
+    sids = await two_campaigns(postgres, redis, phone, "spring")
+    erased = await erasure.erase_number(postgres, redis, mongo, phone, by="t", campaign="spring")
+    assert erased.leads == 1 and erased.rows["submissions"] == 1 and erased.rows["dead_letters"] == 1
+    left = await pool.fetch("SELECT campaign FROM leads WHERE phone = $1", phone)
+    assert [r["campaign"] for r in left] == ["default"]
+    assert [
+        r["campaign"] for r in await pool.fetch("SELECT campaign FROM submissions WHERE phone = $1", phone)
+    ] == ["default"]
+    assert await redis_keys_naming(redis, phone, *sids["default"], *sids["spring"]) == sorted(
+        [keys.dedupe(phone), keys.verification(sids["default"][0]), *keys.sms_phone_budgets(phone)]
+    )
+    event = await pool.fetchval(
+        "SELECT data FROM webhook_events WHERE type = 'lead.erased' AND lead_id = $1",
+        uuid.UUID(sids["spring"][0]),
+    )
+    assert orjson.loads(event)["campaign"] == "spring"
+    # A submission to default accepted before the erase still lands; one to spring does not.
+    late_default = Submission(id=uuid7(int(time.time() * 1000) - 1000), phone=phone, region="IR")
+    late_spring = Submission(id=late_default.id, phone=phone, region="IR", campaign="spring")
+    await postgres.leads.record([late_spring])
+    await postgres.leads.record([late_default])
+    assert (
+        await pool.fetchval("SELECT submissions FROM leads WHERE phone = $1 AND campaign = 'default'", phone)
+        == 2
+    )
+    assert await pool.fetchval("SELECT count(*) FROM leads WHERE phone = $1", phone) == 1
+
+
+async def test_without_campaign_every_campaigns_lead_and_dedupe_key_go(
+    postgres: Postgres, redis: Redis, mongo: Mongo
+) -> None:
+    phone = e164(mobile())
+    sids = await two_campaigns(postgres, redis, phone, "summer")
+    erased = await erasure.erase_number(postgres, redis, mongo, phone, by="t")
+    assert erased.leads == 2
+    assert await rows_holding(postgres.pool_for_tests(), phone) == {}
+    assert await redis_keys_naming(redis, phone, *sids["default"], *sids["summer"]) == []
+
+
+async def test_campaign_must_be_one_ever_added(postgres: Postgres) -> None:
+    for hostile in ("autumn", "Fall!", "x" * 500, "", "default\n"):
+        with pytest.raises(UsageError):
+            await erasure.check_campaign(postgres, hostile)
+    await postgres.campaigns.add("winter", {"title": "w"}, None)
+    await postgres.campaigns.archive("winter")  # its leads stay, so they can still be erased
+    for known in ("default", "winter", None):
+        assert await erasure.check_campaign(postgres, known) == known
 
 
 async def test_a_submission_accepted_before_the_erase_does_not_land(

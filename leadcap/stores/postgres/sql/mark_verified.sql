@@ -18,7 +18,8 @@ FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text
             $13::boolean[], $14::text[])
      AS t(id, phone, region, carrier, source, utm_source, utm_medium, utm_campaign, utm_term,
           utm_content, submitted_at, verify, visited, campaign)
-WHERE NOT lead_erased(phone, submitted_at)  -- an erased number is not brought back (0012)
+-- An erased number is not brought back (0012), nor its lead in one campaign (erasure.mark_name).
+WHERE NOT lead_erased(phone, submitted_at) AND NOT lead_erased(campaign || ' ' || phone, submitted_at)
 ORDER BY phone, campaign  -- the workers' lock order, so a batch here and a batch there cannot deadlock
 ON CONFLICT (phone, campaign) DO UPDATE SET
     verified_at = COALESCE(l.verified_at, now()),

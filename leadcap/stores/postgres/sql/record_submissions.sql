@@ -26,8 +26,9 @@ WITH incoming AS (
          AS t(id, phone, region, carrier, source, utm_source, utm_medium, utm_campaign,
               utm_term, utm_content, submitted_at, verify, visited, campaign, consent_version,
               consent_lang, consent_text, variant)
-    -- A number erased after this submission was accepted (migration 0012): it is not written.
-    WHERE NOT lead_erased(phone, submitted_at)
+    -- A number erased after this submission was accepted (migration 0012): it is not written;
+    -- nor is one whose lead in this campaign was erased (`<slug> <number>`, erasure.mark_name).
+    WHERE NOT lead_erased(phone, submitted_at) AND NOT lead_erased(campaign || ' ' || phone, submitted_at)
 ),
 texts AS (
     INSERT INTO consent_texts (version, lang, text)
@@ -96,8 +97,10 @@ events AS (
     SELECT gen_random_uuid(), 'lead.created', (u.lead).id, now(), webhook_lead_data(u.lead)
     FROM upserted u
     WHERE u.created
-    RETURNING id, type
+    RETURNING id, type, data ->> 'campaign' AS campaign
 )
 INSERT INTO webhook_deliveries (event_id, endpoint_id)
 SELECT e.id, ep.id
+-- an endpoint limited to one campaign (a notify channel's --campaign) gets only that one's leads
 FROM events e JOIN webhook_endpoints ep ON ep.enabled AND e.type = ANY (ep.events)
+                                       AND (ep.campaign IS NULL OR ep.campaign = e.campaign)

@@ -6,9 +6,11 @@ WITH event AS (
     SELECT gen_random_uuid(), $1, l.id, now(), webhook_lead_data(l)  -- migration 0008
     FROM leads l
     WHERE l.id = $2
-    RETURNING id, type
+    RETURNING id, type, data ->> 'campaign' AS campaign
 )
 INSERT INTO webhook_deliveries (event_id, endpoint_id)
 SELECT e.id, ep.id
+-- an endpoint limited to one campaign (a notify channel's --campaign) gets only that one's leads
 FROM event e JOIN webhook_endpoints ep ON ep.enabled AND e.type = ANY (ep.events)
+                                      AND (ep.campaign IS NULL OR ep.campaign = e.campaign)
 RETURNING event_id
