@@ -43,9 +43,12 @@ ERASED_ROWS: tuple[tuple[str, str], ...] = (
         " THEN encode(t.message, 'escape') !~ '\"campaign\":\"[a-z0-9-]{1,40}\"}$'"
         " ELSE encode(t.message, 'escape') ~ ('\"campaign\":\"' || erased.campaign || '\"}$') END)",
     ),
+    # The erased leads' own submissions: by (phone, campaign) of each erased lead, so retention
+    # erasing one campaign's old lead leaves the same number's young lead of another whole.
     (
         "submissions",
-        "t.phone = ANY (erased.phones) AND (erased.campaign IS NULL OR t.campaign = erased.campaign)",
+        "(t.phone, t.campaign) IN"
+        " (SELECT l.phone, l.campaign FROM leads l WHERE l.id = ANY (erased.lead_ids))",
     ),
     ("leads", "t.id = ANY (erased.lead_ids)"),
 )

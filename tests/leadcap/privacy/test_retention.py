@@ -6,6 +6,7 @@ workers run it once."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -55,6 +56,23 @@ async def test_only_old_leads_go_in_batches(postgres: Postgres, redis: Redis, mo
     assert await pool.fetchval("SELECT count(*) FROM webhook_events WHERE type = 'lead.erased'") == 5
     again = await retention.run_once(postgres, redis, mongo, 30, batch=2)
     assert again["leads"] == 0 and again["batches"] == 0
+
+
+async def test_an_old_lead_goes_while_the_same_numbers_young_lead_of_another_campaign_stays_whole(
+    postgres: Postgres, redis: Redis, mongo: Mongo
+) -> None:
+    pool = postgres.pool_for_tests()
+    phone = e164(mobile())
+    young = dataclasses.replace(at(1, phone), campaign="spring")
+    await postgres.leads.record([at(40, phone), young])
+
+    summary = await retention.run_once(postgres, redis, mongo, 30, batch=10)
+
+    assert summary["leads"] == 1
+    kept = await pool.fetch("SELECT campaign, submissions FROM leads WHERE phone = $1", phone)
+    assert [tuple(r) for r in kept] == [("spring", 1)]
+    held = await pool.fetch("SELECT id, campaign FROM submissions WHERE phone = $1", phone)
+    assert [(r["id"], r["campaign"]) for r in held] == [(young.id, "spring")]
 
 
 async def test_the_intake_writes_beside_it_and_loses_nothing(
