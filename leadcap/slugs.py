@@ -51,3 +51,8 @@ def host_problem(host: str) -> str | None:
     if len(host) > 253 or HOST.fullmatch(host) is None:
         return "must be a lowercase host name such as spring.example.com (no scheme, port or path)"
     return None
+
+
+# A campaign variant's name (leadcap/landing/campaign.py checks the file; the intake checks a
+# queued message against it): what a lead records and a report shows.
+VARIANT_NAME = re.compile(r"[a-z0-9-]{1,20}")

@@ -5,7 +5,11 @@ by `leadcap campaigns add`) and kept in memory like the default page: rendered o
 after it changes, never per request. It changes when its row does (`campaigns update`, or
 `flush-cache --campaign SLUG`, which touch it: every process sees that on its next refresh of the
 live set, within leadcap.campaigns.registry.REFRESH_EVERY_S) and when the default page is
-flushed (a new build). Bounded: one page per live campaign; an archived one's page is dropped.
+flushed (a new build). Bounded: one page per live campaign (one per variant of a campaign with
+`variants`, at most 4); an archived one's pages are dropped.
+
+A campaign with variants is filled once per variant; which one a visitor gets is chosen per
+request from its visitor cookie (leadcap/landing/variants.py), a hash and a dict lookup.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from datetime import datetime
 
 from leadcap.campaigns.registry import LiveCampaigns
 from leadcap.errors import ConfigError
+from leadcap.landing import variants
 from web import campaign as web_campaign
 from web.campaign import Campaign
 from web.landing import LandingCache, Page
@@ -28,6 +33,18 @@ class CampaignPages:
         self.live = live
         # slug -> ((row's updated_at, default page version), campaign, page)
         self._pages: dict[str, tuple[tuple[datetime, int], Campaign, Page]] = {}
+        # slug -> variant name -> its page (only campaigns with variants); kept in step with _pages
+        self._variant_pages: dict[str, dict[str, Page]] = {}
+
+    def variant_page(self, slug: str, visitor_id: str) -> tuple[str, Page] | None:
+        """The variant this visitor keeps on campaign `slug` and its page; None when the
+        campaign has no variants (or is not live). Call after campaign(slug)."""
+        held = self._pages.get(slug)
+        pages = self._variant_pages.get(slug)
+        if held is None or pages is None:
+            return None
+        name = variants.choose(held[1].data.variants, slug, visitor_id).name
+        return name, pages[name]
 
     def campaign(self, slug: str) -> tuple[Campaign, Page] | None:
         """The live campaign `slug` and its page, or None (unknown, archived, or a file this
@@ -48,5 +65,13 @@ class CampaignPages:
         page = self.landing.make_for(chosen, slug)
         for gone in [s for s in self._pages if s not in self.live.rows]:  # bounded by the live set
             del self._pages[gone]
+            self._variant_pages.pop(gone, None)
         self._pages[slug] = (key, chosen, page)
+        if chosen.data.variants:
+            self._variant_pages[slug] = {
+                v.name: self.landing.make_for(web_campaign.of(variants.apply(chosen.data, v)), slug)
+                for v in chosen.data.variants
+            }
+        else:
+            self._variant_pages.pop(slug, None)
         return chosen, page

@@ -63,9 +63,27 @@ def visitor_id(request: Request) -> str | None:
     return visitor.read(request.app.ctx.visitor_key, value, int(time.time()))
 
 
+def this_visitor(request: Request) -> str:
+    """The visitor id of this request: its valid cookie's, or that of the cookie give_cookie
+    will set on this answer (minted here, once per request), so a first GET already counts as
+    the visitor it will be from now on (its campaign variant, leadcap/landing/variants.py)."""
+    found = visitor_id(request)
+    if found is not None:
+        return found
+    now = int(time.time())
+    value = getattr(request.ctx, "visitor_cookie", None) or visitor.mint(request.app.ctx.visitor_key, now)
+    request.ctx.visitor_cookie = value
+    minted = visitor.read(request.app.ctx.visitor_key, value, now)
+    assert minted is not None  # just signed with this key
+    return minted
+
+
 def give_cookie(request: Request, response: HTTPResponse) -> HTTPResponse:
-    """A browser without a valid visitor cookie gets a new one with this answer."""
+    """A browser without a valid visitor cookie gets a new one with this answer (the one
+    this_visitor minted, when it did)."""
     if visitor_id(request) is None:
-        value = visitor.mint(request.app.ctx.visitor_key, int(time.time()))
+        value = getattr(request.ctx, "visitor_cookie", None) or visitor.mint(
+            request.app.ctx.visitor_key, int(time.time())
+        )
         response.headers.add("Set-Cookie", visitor.set_cookie(value))
     return response

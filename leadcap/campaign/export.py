@@ -38,6 +38,7 @@ COLUMNS = (
     "campaign",  # the campaign's slug (`default`: LEADCAP_CAMPAIGN_FILE's); last, so no column moved
     "consent_version",  # the consent text its latest consenting submission agreed to, else empty
     "consent_at",  # that submission's time
+    "variant",  # the campaign variant its first submission's visitor was shown (migration 0015), else empty
 )
 # Added after COLUMNS by `--calendar jalali`: the local date of each timestamp, YYYY-MM-DD.
 JALALI_COLUMNS = ("first_submitted_jalali", "last_submitted_jalali")

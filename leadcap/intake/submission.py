@@ -48,6 +48,9 @@ class Submission:
     # the consent's time is the submission's.
     consent: Consent | None = None
     campaign: str = slugs.DEFAULT  # the slug of the campaign whose form it came from
+    # The variant of the campaign's copy its visitor was shown: derived by the server from the
+    # visitor cookie (leadcap/landing/variants.py), never read from the form, so none is forged.
+    variant: str | None = None
 
     @property
     def submitted_at(self) -> datetime:
@@ -81,6 +84,8 @@ class Submission:
             }
         if self.campaign != slugs.DEFAULT:  # likewise absent for the default campaign's
             message["campaign"] = self.campaign
+        if self.variant is not None:  # likewise absent without variants
+            message["variant"] = self.variant
         return message
 
     @classmethod
@@ -95,6 +100,7 @@ class Submission:
             visited=bool(data.get("visited", False)),
             consent=_consent(data.get("consent")),
             campaign=data.get("campaign", slugs.DEFAULT),
+            variant=data.get("variant"),
         )
 
 
@@ -230,6 +236,10 @@ def read_message(message: Mapping[str, Any]) -> Submission:
         raise Unreadable("unreadable message: utm is not a map of text")
     if not isinstance(item.campaign, str) or not slugs.well_formed(item.campaign):
         raise Unreadable("unreadable message: campaign is not a slug")
+    if item.variant is not None and not (
+        isinstance(item.variant, str) and slugs.VARIANT_NAME.fullmatch(item.variant)
+    ):
+        raise Unreadable("unreadable message: variant is not a variant name")
     return item
 
 

@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
+from leadcap import slugs
 from leadcap.errors import ConfigError
 from leadcap.settings import LOCALES
 
@@ -38,7 +39,12 @@ LOCALE_TEXT = (
 )
 # Optional in every language or in none: the consent a visitor ticks (leadcap/landing/consent.py).
 CONSENT = "consent"
-TOP_KEYS = ("$comment", "phone", "privacy_url", "hours", "logo", "badges", "locales")
+TOP_KEYS = ("$comment", "phone", "privacy_url", "hours", "logo", "badges", "locales", "variants")
+# A variant replaces only this copy, per language (the A/B test's headline, subheading and CTA).
+VARIANT_TEXT = ("headline", "supporting", "cta")
+MAX_VARIANTS = 4
+MAX_WEIGHT = 1000
+_VARIANT_NAME = slugs.VARIANT_NAME
 IMAGE_TYPES = (".svg", ".png", ".webp", ".jpg", ".jpeg", ".gif")
 MAX_TEXT = 2000
 MAX_FILE = 256 * 1024  # a campaign is a few KB; a bigger file is a mistake, not copy
@@ -94,6 +100,15 @@ class Hours:
 
 
 @dataclass(frozen=True, slots=True)
+class Variant:
+    """One version of the copy: its name (what a lead records), weight and texts per language."""
+
+    name: str
+    weight: int
+    texts: dict[str, dict[str, str]]  # lang -> VARIANT_TEXT key -> text
+
+
+@dataclass(frozen=True, slots=True)
 class Campaign:
     phone_tel: str
     phone_display: str  # ASCII digits, as written in the file
@@ -103,6 +118,7 @@ class Campaign:
     badges: tuple[Badge, ...]
     locales: dict[str, Words]
     document: bytes  # the file as read: what `flush-cache` hands every web process
+    variants: tuple[Variant, ...] = ()  # empty: one copy, no split
 
     @property
     def image_origins(self) -> tuple[str, ...]:
@@ -271,6 +287,39 @@ def _words(read: _Reader, locales: dict[str, Any], lang: str) -> Words:
     return Words(**texts, benefits=tuple(benefits), consent=consent)
 
 
+def _variants(read: _Reader, rows: Any) -> tuple[Variant, ...]:
+    if rows is None:
+        return ()
+    if not isinstance(rows, list) or not 2 <= len(rows) <= MAX_VARIANTS:
+        raise read.fail(f"variants must list 2 to {MAX_VARIANTS} variants")
+    out: list[Variant] = []
+    for i, row in enumerate(rows):
+        where = f"variants.{i}"
+        _object(row, where, '{"name": "a", "weight": 1, "fa": {"headline": "…"}, "en": {…}}')
+        for key in row:
+            if key not in ("name", "weight", *LOCALES):
+                raise read.fail(f"{where}.{key} is not a variant field")
+        name = row.get("name", "abcd"[i])
+        if not isinstance(name, str) or not _VARIANT_NAME.fullmatch(name):
+            raise read.fail(f"{where}.name must be 1 to 20 of a-z, 0-9 and -")
+        if any(v.name == name for v in out):
+            raise read.fail(f"{where}.name {name!r} is used twice")
+        weight = read.number(row.get("weight", 1), f"{where}.weight", MAX_WEIGHT)
+        texts: dict[str, dict[str, str]] = {}
+        for lang in LOCALES:
+            source = _object(row.get(lang), f"{where}.{lang}", '{"headline": "…", "cta": "…"}')
+            for key in source:
+                if key not in VARIANT_TEXT:
+                    raise read.fail(
+                        f"{where}.{lang}.{key} is not a variant field ({', '.join(VARIANT_TEXT)})"
+                    )
+            if not source:
+                raise read.fail(f"{where}.{lang} must change at least one of {', '.join(VARIANT_TEXT)}")
+            texts[lang] = {key: read.text(value, f"{where}.{lang}.{key}") for key, value in source.items()}
+        out.append(Variant(name, weight, texts))
+    return tuple(out)
+
+
 def parse(data: Any, assets: Path | None = None, document: bytes = b"") -> Campaign:
     """The campaign a document describes; ConfigError naming the first bad field."""
     read = _Reader(assets)
@@ -335,7 +384,8 @@ def parse(data: Any, assets: Path | None = None, document: bytes = b"") -> Campa
     for key in locales:
         if key not in LOCALES:
             raise read.fail(f"locales.{key} is not a supported language ({', '.join(LOCALES)})")
-    return Campaign(tel, display, privacy, hours, logo, tuple(badges), words, document)
+    variants = _variants(read, data.get("variants"))
+    return Campaign(tel, display, privacy, hours, logo, tuple(badges), words, document, variants)
 
 
 def loads(document: bytes, assets: Path | None = None) -> Campaign:

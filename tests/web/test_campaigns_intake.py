@@ -205,3 +205,61 @@ async def test_form_error_stays_on_its_campaign(server: Server, slug: str, ip: s
         )
     assert response.status_code == 422
     assert f'<input type="hidden" name="campaign" value="{slug}">' in response.text
+
+
+async def test_each_visitor_keeps_the_variant_its_cookie_picks(
+    server: Server, worker: Process, pg: asyncpg.Pool, env: dict[str, str], tmp_path: Path
+) -> None:
+    """A campaign with variants: a first GET mints the visitor cookie and serves the variant that
+    cookie's id picks (leadcap/landing/variants.py); the same cookie gets the same variant again."""
+    from leadcap.landing import campaign as rules
+    from leadcap.landing import variants
+
+    name = f"ab-{factories.mobile()[-6:]}"
+    rows = [
+        {"name": n, "fa": {"headline": f"تیتر {n}"}, "en": {"headline": f"Headline {n}"}} for n in ("x", "y")
+    ]
+    path = campaign_file(tmp_path, variants=rows)
+    ran = await asyncio.to_thread(cli, "add", name, "--file", str(path), env=env)
+    assert ran.returncode == 0, ran.stderr
+    parsed = rules.loads(path.read_bytes())
+
+    async def served() -> httpx.Response | None:
+        response = await page_of(server, f"/{name}/")
+        return response if response.status_code == 200 else None
+
+    assert await wait_for(served, timeout=20), f"/{name}/ never served"
+    seen = set()
+    for _ in range(24):
+        async with client(server.url, poll_ip()) as http:
+            first = await http.get(f"/{name}/")
+            cookie = first.cookies["leadcap_v"]
+            visitor_id = cookie.split(".")[1]  # 1.<id>.<made>.<mac>
+            want = variants.choose(parsed.variants, name, visitor_id).name
+            other = "y" if want == "x" else "x"
+            assert f"تیتر {want}" in first.text and f"تیتر {other}" not in first.text
+        again = await page_of(server, f"/{name}/", Cookie=f"leadcap_v={cookie}")
+        assert "leadcap_v=" not in again.headers.get("set-cookie", "")  # a kept cookie, not a new one
+        assert f"تیتر {want}" in again.text
+        seen.add(want)
+    # The lead records the variant the server derives from the cookie; the form's word is ignored.
+    number = factories.mobile()
+    async with client(server.url, poll_ip()) as http:
+        posted = await http.post(
+            "/api/leads/",
+            json={"phone": number, "campaign": name, "variant": "forged"},
+            headers={"Cookie": f"leadcap_v={cookie}"},
+        )
+    assert posted.status_code == 202, posted.text
+    rows = await lead_rows(pg, factories.e164(number), 1)
+    assert rows[0]["variant"] == want
+    recorded = await pg.fetchval("SELECT variant FROM submissions WHERE id = $1", rows[0]["id"])
+    assert recorded == want
+    exported = await asyncio.to_thread(
+        main_cli, "export-leads", "--campaign", name, "--format", "jsonl", env=env
+    )
+    assert exported.returncode == 0, exported.stderr
+    assert [json.loads(line)["variant"] for line in exported.stdout.splitlines() if line.strip()] == [want]
+    data = await pg.fetchval("SELECT data FROM webhook_events WHERE lead_id = $1", rows[0]["id"])
+    assert json.loads(data)["variant"] == want
+    assert seen == {"x", "y"}  # 24 visitors on a 1:1 split: both arms (fails by chance 1 in 8 million)

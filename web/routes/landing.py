@@ -102,6 +102,10 @@ async def serve_campaign(request: Request, slug: str) -> HTTPResponse:
     chosen, current = found
     if (plain := step_page(request, chosen.copy(request.app.ctx.settings.locale), slug)) is not None:
         return plain
+    if chosen.data.variants:  # this visitor's variant, from its cookie (minted now if it has none)
+        picked = request.app.ctx.campaign_pages.variant_page(slug, visitor.this_visitor(request))
+        if picked is not None:
+            current = picked[1]
     return answer(request, current, request.method == "GET" and count_visit(request))
 
 

@@ -21,7 +21,7 @@ from leadcap.errors import (
 from leadcap.intake import origins, submission
 from leadcap.intake.accept import Receipt
 from leadcap.intake.submission import MAX_BODY, Submission
-from leadcap.landing import consent
+from leadcap.landing import consent, variants
 from leadcap.settings import Settings
 from leadcap.verification import codes
 from leadcap.verification.verifier import ClientBudgets, Sent, Verifier
@@ -98,6 +98,11 @@ async def parse(request: Request, settings: Settings) -> Submission:
     if draft.campaign != slugs.DEFAULT:
         held = request.app.ctx.campaign_pages.campaign(draft.campaign)
         texts = consent.offered(held[0].data) if held is not None else {}
+        # The variant its visitor was shown, derived again from its cookie (never the form's word).
+        visitor_id = visitor.visitor_id(request)
+        if held is not None and held[0].data.variants and visitor_id is not None:
+            shown = variants.choose(held[0].data.variants, draft.campaign, visitor_id).name
+            parsed = dataclasses.replace(parsed, variant=shown)
     if texts:
         given = consent.check(draft.consent, texts, settings.locale)
         parsed = dataclasses.replace(parsed, consent=given)

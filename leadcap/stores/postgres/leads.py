@@ -48,6 +48,8 @@ class Row(Protocol):
     def consent(self) -> Consent | None: ...  # the consent text it agreed to (migration 0014)
     @property
     def campaign(self) -> str: ...  # the campaign's slug (`default` for LEADCAP_CAMPAIGN_FILE's)
+    @property
+    def variant(self) -> str | None: ...  # the campaign variant its visitor was shown (migration 0015)
 
 
 def columns(batch: Sequence[Row]) -> list[list[Any]]:
@@ -67,6 +69,7 @@ async def write_submissions(conn: asyncpg.Connection | PoolConnectionProxy, batc
         query("record_submissions"),
         *columns(batch),
         *([c and getattr(c, name) for c in consents] for name in ("version", "lang", "text")),
+        [s.variant for s in batch],
     )
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import dataclasses
+
 import orjson
 import pytest
 
@@ -146,3 +148,15 @@ def test_a_queued_message_reads_back_or_is_refused_as_unwritable() -> None:
     ):
         with pytest.raises(submission.Unreadable):
             submission.read_message(bad)
+
+
+def test_a_queued_variant_reads_back_or_is_refused() -> None:
+    """The variant rides in the message only when there is one (a campaign without variants
+    queues what it did before), and a message naming something else than a variant is Unreadable."""
+    plain = submission.Submission(id=uuid7(), phone="+989121234567", region="IR", campaign="spring")
+    assert "variant" not in plain.to_message()
+    shown = dataclasses.replace(plain, variant="b")
+    assert submission.read_message(shown.to_message()) == shown
+    for bad in ("", "B", "x" * 21, 7, ["b"], "../b"):
+        with pytest.raises(submission.Unreadable):
+            submission.read_message({**plain.to_message(), "variant": bad})

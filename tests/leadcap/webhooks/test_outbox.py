@@ -121,8 +121,9 @@ async def test_every_lead_event_carries_the_export_columns(postgres: Postgres, w
     await postgres.leads.mark_verified([lead])
     rows = await wpg.fetch("SELECT type, data FROM webhook_events WHERE lead_id = $1", lead.id)
     sent = {r["type"]: orjson.loads(r["data"]) for r in rows}
-    # consent_version and consent_at travel once the lead gave consent (tests/web/test_consent.py)
-    columns = [c for c in export.COLUMNS if c not in ("consent_version", "consent_at")]
+    # consent_version and consent_at travel once the lead gave consent (tests/web/test_consent.py),
+    # variant once it was shown one (tests/web/test_campaigns_intake.py)
+    columns = [c for c in export.COLUMNS if c not in ("consent_version", "consent_at", "variant")]
     assert sorted(sent["lead.created"]) == sorted(c for c in columns if c != "verified_at")
     assert sorted(sent["lead.verified"]) == sorted(columns)
     created, verified = sent["lead.created"], sent["lead.verified"]

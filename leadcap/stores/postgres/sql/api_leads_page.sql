@@ -9,7 +9,7 @@ FROM h LEFT JOIN LATERAL (
     SELECT l.commit_xid::text AS commit_xid, l.id, l.phone, l.region, l.carrier, l.status,
            l.submissions, l.first_submitted_at, l.last_submitted_at, l.source, l.utm_source,
            l.utm_medium, l.utm_campaign, l.utm_term, l.utm_content, l.verified_at, l.campaign,
-           l.consent_version, l.consent_at
+           l.consent_version, l.consent_at, l.variant
     FROM leads l
     WHERE (l.commit_xid, l.id) > ($1::text::xid8, $2::uuid)
       AND l.commit_xid < h.horizon

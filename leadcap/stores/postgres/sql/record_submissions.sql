@@ -11,7 +11,9 @@
 -- $14: the campaign's slug (migration 0013): a lead is one per (phone, campaign).
 -- $15..$17: the consent the submission gave (version, language, text; NULL when the campaign asked
 -- for none, migration 0014). The text is kept once per version; the lead carries its latest.
--- $1..$17 are parallel arrays, one element per submission.
+-- $18: the campaign variant the visitor was shown (migration 0015; NULL: none). A lead keeps the
+-- variant of the submission that created it.
+-- $1..$18 are parallel arrays, one element per submission.
 -- A submission accepted before its number was erased (leadcap/privacy/) is skipped: it lands as
 -- if written and acked, and brings nothing back.
 WITH incoming AS (
@@ -20,10 +22,10 @@ WITH incoming AS (
     SELECT DISTINCT ON (id) *
     FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
                 $7::text[], $8::text[], $9::text[], $10::text[], $11::timestamptz[], $12::boolean[],
-                $13::boolean[], $14::text[], $15::text[], $16::text[], $17::text[])
+                $13::boolean[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[])
          AS t(id, phone, region, carrier, source, utm_source, utm_medium, utm_campaign,
               utm_term, utm_content, submitted_at, verify, visited, campaign, consent_version,
-              consent_lang, consent_text)
+              consent_lang, consent_text, variant)
     -- A number erased after this submission was accepted (migration 0012): it is not written;
     -- nor is one whose lead in this campaign was erased (`<slug> <number>`, erasure.mark_name).
     WHERE NOT lead_erased(phone, submitted_at) AND NOT lead_erased(campaign || ' ' || phone, submitted_at)
@@ -38,9 +40,9 @@ texts AS (
 ),
 fresh AS (
     INSERT INTO submissions (id, phone, campaign, source, utm_source, utm_medium, utm_campaign,
-                             utm_term, utm_content, submitted_at, visited, consent_version)
+                             utm_term, utm_content, submitted_at, visited, consent_version, variant)
     SELECT id, phone, campaign, source, utm_source, utm_medium, utm_campaign, utm_term, utm_content,
-           submitted_at, visited, consent_version
+           submitted_at, visited, consent_version, variant
     FROM incoming
     ORDER BY id
     ON CONFLICT (id) DO NOTHING
@@ -57,7 +59,7 @@ consented AS (
 per_phone AS (
     SELECT DISTINCT ON (i.phone, i.campaign)
            i.id, i.phone, i.campaign, i.region, i.carrier, i.source, i.utm_source, i.utm_medium,
-           i.utm_campaign, i.utm_term, i.utm_content, i.verify,
+           i.utm_campaign, i.utm_term, i.utm_content, i.verify, i.variant,
            count(*) OVER w AS n,
            min(i.submitted_at) OVER w AS first_at,
            max(i.submitted_at) OVER w AS last_at
@@ -68,11 +70,11 @@ per_phone AS (
 upserted AS (
     INSERT INTO leads AS l (id, phone, campaign, region, carrier, status, submissions,
                             first_submitted_at, last_submitted_at, source, utm_source, utm_medium,
-                            utm_campaign, utm_term, utm_content, consent_version, consent_at)
+                            utm_campaign, utm_term, utm_content, consent_version, consent_at, variant)
     SELECT p.id, p.phone, p.campaign, p.region, p.carrier,
            CASE WHEN p.verify THEN 'unverified' ELSE 'new' END, p.n, p.first_at, p.last_at, p.source,
            p.utm_source, p.utm_medium, p.utm_campaign, p.utm_term, p.utm_content, c.consent_version,
-           c.consent_at
+           c.consent_at, p.variant
     FROM per_phone p LEFT JOIN consented c ON c.phone = p.phone AND c.campaign = p.campaign
     ORDER BY p.phone, p.campaign  -- a stable lock order, so two workers' batches cannot deadlock
     ON CONFLICT (phone, campaign) DO UPDATE SET
