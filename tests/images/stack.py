@@ -16,6 +16,7 @@ limits, networks, start order). An override file holds only what a test run must
 from __future__ import annotations
 
 import json
+import secrets
 import ssl
 import subprocess
 from dataclasses import dataclass, field
@@ -33,6 +34,9 @@ SERVICES = ("migrate", "web", "worker", "tls-bootstrap", "nginx")
 BACKEND_SUBNET = "172.30.81.0/24"  # next to compose's fixed edge subnet
 BACKEND_GATEWAY = "172.30.81.1"
 RATE_LIMIT = "1000000/minute"
+# .env.docker's CHANGE_ME for the visitor cookie's key, replaced as an operator would (every
+# process reading .env.docker refuses the placeholder in production, migrate included).
+VISITOR_KEY = secrets.token_hex(32)
 
 
 def edge_conf(folder: Path) -> Path:
@@ -50,7 +54,8 @@ def override(urls: dict[str, dict[str, str]], conf: Path, tls: Path, acme: Path,
 
     def environment(service: str, extra: dict[str, str]) -> list[str]:
         return [f"  {service}:", "    environment:"] + [
-            f"      {name}: {json.dumps(value)}" for name, value in {**urls[service], **extra}.items()
+            f"      {name}: {json.dumps(value)}"
+            for name, value in {**urls[service], "LEADCAP_VISITOR_KEY": VISITOR_KEY, **extra}.items()
         ]
 
     return "\n".join(
