@@ -91,6 +91,14 @@ def _summary(row: CampaignRow) -> dict[str, Any]:
     }
 
 
+def _inputs(ctx: typer.Context, slug: str, host: str | None, file: Path | None) -> Any:
+    """The slug and host checked, and the file's document (None without a file): exit 2 naming
+    the first bad one, before any store is opened."""
+    return _checked(
+        lambda: (_slug(slug), _host(host), _document(file, current(ctx).assets_dir) if file else None)[2]
+    )
+
+
 @app.command("add")
 def add(
     ctx: typer.Context,
@@ -101,7 +109,7 @@ def add(
     """Add a campaign from its file (checked as serve checks LEADCAP_CAMPAIGN_FILE)."""
     if file is None:
         raise fail("--file is required", EX_USAGE)
-    document = _checked(lambda: (_slug(slug), _host(host), _document(file, current(ctx).assets_dir))[2])
+    document = _inputs(ctx, slug, host, file)
     row = _run(ctx, lambda store: store.add(slug, document, host))
     out.print(f"campaign {row.slug} added: /{row.slug}/" + (f" and https://{row.host}/" if row.host else ""))
 
@@ -114,9 +122,7 @@ def update(
     host: HostOption = None,
 ) -> None:
     """Replace a live campaign's file and/or host."""
-    document = _checked(
-        lambda: (_slug(slug), _host(host), _document(file, current(ctx).assets_dir) if file else None)[2]
-    )
+    document = _inputs(ctx, slug, host, file)
     row = _run(ctx, lambda store: store.update(slug, document, host))
     out.print(f"campaign {row.slug} updated")
 
