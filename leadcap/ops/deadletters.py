@@ -37,7 +37,7 @@ from typing import Any
 
 import orjson
 
-from leadcap import keys
+from leadcap import keys, slugs
 from leadcap.errors import StoreError
 from leadcap.intake import shard
 from leadcap.intake.submission import Unreadable, read_message
@@ -69,16 +69,18 @@ async def bury(
     shards: Sequence[rd.Redis] = (),
 ) -> int:
     """Move a refused message into dead_letters with its error; return the dead letter's id.
-    The phone's dedupe key is cleared on its shard (one of `shards`, when the intake has
+    The dedupe key of the phone and its campaign is cleared on its shard (one of `shards`, when the intake has
     several), the counter kept on `redis` (the first server).
 
     Raises StoreError when Redis or PostgreSQL fails: the message must then stay unacknowledged.
     """
     submission_id = _submission_id(message)
     phone = message.get("phone")
-    if submission_id is not None and isinstance(phone, str):
+    campaign = message.get("campaign", slugs.DEFAULT)
+    readable = isinstance(campaign, str) and slugs.well_formed(campaign)
+    if submission_id is not None and isinstance(phone, str) and readable:
         owner = shards[shard.of(phone, len(shards))] if shards else redis
-        await owner.intake.forget_dedupe(phone, str(submission_id))
+        await owner.intake.forget_dedupe(phone, campaign, str(submission_id))
     raw = orjson.dumps(dict(message), default=str)
     dead_id = await postgres.dead_letters.bury(submission_id, raw, _clean(error))
     log.error("submission %s moved to dead letter %d: %s", submission_id, dead_id, error)

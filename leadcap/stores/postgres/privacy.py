@@ -19,8 +19,8 @@ import orjson
 from leadcap.stores.postgres.connection import translated
 
 # (table, which rows) for the erased leads, in delete order (referring rows first). Each
-# condition reads `erased`: its lead_ids (uuid[]), phones (E.164 text[]) and campaign (a slug, or
-# NULL for every campaign of the numbers).
+# condition reads `erased`: its lead_ids (uuid[]), phones (E.164 text[]), campaign (a slug, or
+# NULL for every campaign of the numbers) and older_than (retention's cutoff; NULL for an erase).
 ERASED_ROWS: tuple[tuple[str, str], ...] = (
     # Every stored payload, delivered or not: with its event gone no replay can send it again.
     # Notification channels ride the same outbox (their rows are webhook_deliveries too).
@@ -41,7 +41,10 @@ ERASED_ROWS: tuple[tuple[str, str], ...] = (
         # nested and ends with `}}`. escape-encoding reads any bytes, even a poison message's.
         " AND (erased.campaign IS NULL OR CASE WHEN erased.campaign = 'default'"
         " THEN encode(t.message, 'escape') !~ '\"campaign\":\"[a-z0-9-]{1,40}\"}$'"
-        " ELSE encode(t.message, 'escape') ~ ('\"campaign\":\"' || erased.campaign || '\"}$') END)",
+        " ELSE encode(t.message, 'escape') ~ ('\"campaign\":\"' || erased.campaign || '\"}$') END)"
+        # Retention takes only what is as old as the leads it erases: a submission refused after
+        # the number's lead aged is young, and stays until it ages too.
+        " AND (erased.older_than IS NULL OR t.first_failed_at < erased.older_than)",
     ),
     # The erased leads' own submissions: by (phone, campaign) of each erased lead, so retention
     # erasing one campaign's old lead leaves the same number's young lead of another whole.
@@ -52,7 +55,10 @@ ERASED_ROWS: tuple[tuple[str, str], ...] = (
     ),
     ("leads", "t.id = ANY (erased.lead_ids)"),
 )
-_ERASED = "(SELECT $1::uuid[] AS lead_ids, $2::text[] AS phones, $3::text AS campaign) AS erased"
+_ERASED = (
+    "(SELECT $1::uuid[] AS lead_ids, $2::text[] AS phones, $3::text AS campaign,"
+    " $4::timestamptz AS older_than) AS erased"
+)
 # Built once from the constants above, so no statement is ever formatted at a call.
 _DELETES = tuple(
     (table, f"DELETE FROM {table} AS t USING {_ERASED} WHERE {which}")  # noqa: S608 - constants
@@ -164,7 +170,7 @@ class PrivacyStore:
                 phones = [r["phone"] for r in leads]
             lead_ids = [r["id"] for r in leads]
             for table, delete in _DELETES:
-                status = await conn.execute(delete, lead_ids, list(phones), campaign)
+                status = await conn.execute(delete, lead_ids, list(phones), campaign, older_than)
                 removed.rows[table] = int(status.rsplit(" ", 1)[-1])
             if lead_ids:
                 await conn.execute(_AUDIT, lead_ids, [r["status"] for r in leads], by)

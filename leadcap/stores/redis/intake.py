@@ -69,7 +69,8 @@ class IntakeRedis:
                 return list(result)
             raise NoScriptError("intake.lua is not loaded")
 
-    async def forget_dedupe(self, phone: str, submission_id: str) -> None:
-        """Clear the phone's dedupe key if it still names `submission_id` (a dead letter's)."""
+    async def forget_dedupe(self, phone: str, campaign: str, submission_id: str) -> None:
+        """Clear the dedupe key of `phone` to `campaign` if it still names `submission_id` (a
+        dead letter's)."""
         async with translated("clearing a dedupe key"):
-            await self._client.eval(_FORGET_DEDUPE, 1, keys.dedupe(phone), submission_id)
+            await self._client.eval(_FORGET_DEDUPE, 1, keys.dedupe(phone, campaign), submission_id)

@@ -106,6 +106,21 @@ async def test_the_dedupe_key_of_a_dead_letter_is_cleared(
     assert row is not None and str(row["id"]) == response.json()["id"]  # type: ignore[index]
 
 
+async def test_a_dead_letter_clears_its_own_campaigns_dedupe_key(
+    database_url: str, postgres: Postgres, redis: Redis
+) -> None:
+    """A number answers each campaign once (api.md, Campaigns): burying a spring-sale submission
+    frees the number for the spring sale, and leaves the default campaign's key as it was."""
+    poison = fresh(source="a\x00b", campaign="spring-sale")
+    default_id = str(uuid7())
+    raw = redis.client_for_tests()
+    await raw.set(keys.dedupe(poison.phone, "spring-sale"), str(poison.id), ex=600)
+    await raw.set(keys.dedupe(poison.phone), default_id, ex=600)
+    await deadletters.bury(postgres, redis, poison.to_message(), "refused for good")
+    assert not await raw.exists(keys.dedupe(poison.phone, "spring-sale"))
+    assert await raw.get(keys.dedupe(poison.phone)) == default_id.encode()
+
+
 async def test_a_later_submission_keeps_its_own_dedupe_key(
     worker: Process, redis: Redis, pg: asyncpg.Pool
 ) -> None:

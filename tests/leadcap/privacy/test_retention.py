@@ -11,6 +11,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import orjson
 import pytest
 
 from leadcap.ids import uuid7
@@ -73,6 +74,31 @@ async def test_an_old_lead_goes_while_the_same_numbers_young_lead_of_another_cam
     assert [tuple(r) for r in kept] == [("spring", 1)]
     held = await pool.fetch("SELECT id, campaign FROM submissions WHERE phone = $1", phone)
     assert [(r["id"], r["campaign"]) for r in held] == [(young.id, "spring")]
+
+
+async def test_a_dead_letter_younger_than_the_limit_stays_with_its_number(
+    postgres: Postgres, redis: Redis, mongo: Mongo
+) -> None:
+    """The number's lead aged, then a new submission of it was refused (a dead letter, kept for
+    `dead-letters retry`): retention takes the old dead letter with the lead, not the young one."""
+    pool = postgres.pool_for_tests()
+    phone = e164(mobile())
+    await postgres.leads.record([at(40, phone)])
+    aged, young = at(40, phone), at(0, phone)
+    for refused in (aged, young):
+        await postgres.dead_letters.bury(refused.id, orjson.dumps(refused.to_message()), "refused")
+    await pool.execute(
+        "UPDATE dead_letters SET first_failed_at = now() - interval '40 days' WHERE submission_id = $1",
+        aged.id,
+    )
+
+    summary = await retention.run_once(postgres, redis, mongo, 30, batch=10)
+
+    assert summary["leads"] == 1
+    left = await pool.fetch(
+        "SELECT submission_id FROM dead_letters WHERE submission_id = ANY ($1::uuid[])", [aged.id, young.id]
+    )
+    assert [r["submission_id"] for r in left] == [young.id]
 
 
 async def test_the_intake_writes_beside_it_and_loses_nothing(
