@@ -124,20 +124,22 @@ async def test_one_of_two_shards_killed_under_load_loses_nothing(platform: Platf
     assert direct >= 150 - 16
 
 
-async def test_postgres_stopped_while_1500_submissions_queue(platform: Platform) -> None:
+async def test_postgres_stopped_while_3000_submissions_queue(platform: Platform) -> None:
     await platform.start(workers=2)
-    load = platform.load(4000, concurrency=16, pace_s=0.01)
+    load = platform.load(6000, concurrency=16, pace_s=0.01)
     queued = await load.until_accepted(500)
     platform.stores["database"].stop()
     stopped = time.monotonic()
-    await load.until_accepted(queued + 1500)  # answered from the queue alone
+    # Answered from the queue alone: the outage is counted in submissions, and lasts several of
+    # the workers' write retries (4-6 s on this machine: down_s in the report).
+    await load.until_accepted(queued + 3000)
     down_s = time.monotonic() - stopped
     platform.start_store("database")
     burst = await load
     recovered_s, over = await platform.wait_all_persisted(burst, timeout=90)
     report("postgres_down", burst, double_counted=over, down_s=round(down_s, 1),
            recover_s_after_burst=round(recovered_s, 1))  # fmt: skip
-    assert burst.statuses == {202: 4000} and over == 0
+    assert burst.statuses == {202: 6000} and over == 0
 
 
 async def test_mongo_down_under_load(platform: Platform) -> None:
