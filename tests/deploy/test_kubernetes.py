@@ -12,6 +12,7 @@ from typing import Any
 
 import kubernetes_validate
 import pytest
+import yaml
 from cloudcoil.models.keda import v1alpha1 as keda
 
 import leadcap
@@ -24,8 +25,17 @@ from tests.servers import ROOT
 
 KEDA_KINDS = {"ScaledObject": keda.ScaledObject, "TriggerAuthentication": keda.TriggerAuthentication}
 KEDA_OVERLAYS = ("gitops", "production", "sharded")
-# The undelivered entries per worker that KEDA aims at with one Redis server (components/keda).
-ONE_SERVERS_LAG = 2000
+# The undelivered entries per worker that KEDA aims at with one Redis server, as components/keda
+# sets it.
+ONE_SERVERS_LAG = int(
+    next(
+        trigger["metadata"]["lagCount"]
+        for doc in yaml.safe_load_all((KUBERNETES / "components" / "keda" / "scaledobject.yaml").read_text())
+        if doc["kind"] == "ScaledObject"
+        for trigger in doc["spec"]["triggers"]
+        if trigger["type"] == "redis-streams"
+    )
+)
 DOCS = ROOT / "docs" / "kubernetes.md"
 
 
@@ -111,11 +121,11 @@ def test_the_keda_check_refuses_what_keda_does_not_know(rendered: dict[str, list
 
 
 def shard_problems(docs: list[Doc]) -> list[str]:
-    """How the worker's ScaledObject fails to read every Redis server of the intake. The shard
-    list is written once, as the TriggerAuthentications: shard i is named as health names it
-    (`redis`, `redis-1`, …), its TriggerAuthentication `leadcap-<shard>` reads the Secret's
-    `<shard>-address` and `<shard>-password`, and it needs one redis-streams trigger of its own,
-    in order, on leadcap's stream and group."""
+    """How the worker's ScaledObject fails to read every Redis server of the intake. Shard i is
+    named as health names it (`redis`, `redis-1`, …); its TriggerAuthentication `leadcap-<shard>`
+    reads the Secret's `<shard>-address` and `<shard>-password`; and it has one redis-streams
+    trigger of its own, in order, on leadcap's stream and group, aiming at one server's backlog
+    per worker divided by the number of servers."""
     scaled = kube.find(docs, "ScaledObject", "leadcap-worker")
     triggers = [t for t in scaled["spec"]["triggers"] if t["type"] == "redis-streams"]
     auths = {d["metadata"]["name"]: d for d in docs if d["kind"] == "TriggerAuthentication"}
@@ -169,7 +179,7 @@ SHARD_BREAKAGES = [
         lambda so, auth: [
             t["metadata"].update(lagCount=str(ONE_SERVERS_LAG)) for t in so["spec"]["triggers"]
         ],
-        "trigger 0: lagCount is not 2000 / 2",
+        f"trigger 0: lagCount is not {ONE_SERVERS_LAG} / 2",
     ),
     (
         "the second shard reading the first's address",
