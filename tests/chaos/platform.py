@@ -7,8 +7,10 @@ import asyncio
 import os
 import signal
 import time
+from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -29,6 +31,58 @@ class Burst:
     accepted: dict[str, str] = field(default_factory=dict)  # submission id → E.164
     statuses: dict[int, int] = field(default_factory=dict)
     errors: int = 0
+    # Woken at every 202, for Load.until_accepted.
+    changed: asyncio.Condition = field(default_factory=asyncio.Condition, repr=False)
+
+    async def took(self, submission_id: str, phone: str) -> None:
+        self.accepted[submission_id] = phone
+        async with self.changed:
+            self.changed.notify_all()
+
+
+class Load:
+    """A burst running in the background, for a test to act when it has seen enough of it (a
+    kill after so many 202s), never after a guessed time."""
+
+    def __init__(self, burst: Burst, running: Awaitable[Burst]) -> None:
+        self.burst = burst
+        self.task = asyncio.ensure_future(running)
+        self.task.add_done_callback(lambda _: asyncio.ensure_future(self._wake()))
+
+    async def _wake(self) -> None:
+        async with self.burst.changed:
+            self.burst.changed.notify_all()
+
+    def accepted(self, phones: Callable[[str], bool] = lambda _: True) -> int:
+        """How many 202s the load has seen so far (for the phones `phones` picks)."""
+        return sum(1 for phone in list(self.burst.accepted.values()) if phones(phone))
+
+    async def until_accepted(
+        self, count: int, *, phones: Callable[[str], bool] = lambda _: True, timeout: float = 60
+    ) -> int:
+        """Until the load has seen `count` 202s in all (for the phones `phones` picks); fails the
+        test if it has not within `timeout` seconds, or if the load ends first. Returns the count."""
+
+        def reached() -> bool:
+            return self.accepted(phones) >= count or self.task.done()
+
+        try:
+            async with self.burst.changed:
+                await asyncio.wait_for(self.burst.changed.wait_for(reached), timeout)
+        except TimeoutError:
+            raise AssertionError(
+                f"the load saw {self.accepted(phones)} of the {count} 202s awaited in {timeout:.0f} s "
+                f"(statuses so far {self.burst.statuses}, transport errors {self.burst.errors})"
+            ) from None
+        seen = self.accepted(phones)
+        assert seen >= count, (
+            f"the load ended with {seen} of the {count} 202s awaited "
+            f"(statuses {self.burst.statuses}, transport errors {self.burst.errors})"
+        )
+        return seen
+
+    def __await__(self) -> Generator[Any, None, Burst]:
+        return self.task.__await__()
 
 
 @dataclass
@@ -105,10 +159,17 @@ class Platform:
         os.kill(child.process.pid, signal.SIGKILL)
         child.process.wait()
 
-    async def burst(self, count: int, *, concurrency: int = 32, pace_s: float = 0.0) -> Burst:
+    def load(self, count: int, *, concurrency: int = 32, pace_s: float = 0.0) -> Load:
+        """`burst` started in the background: await it for its Burst, or `until_accepted` first."""
+        result = Burst()
+        return Load(result, self.burst(count, concurrency=concurrency, pace_s=pace_s, into=result))
+
+    async def burst(
+        self, count: int, *, concurrency: int = 32, pace_s: float = 0.0, into: Burst | None = None
+    ) -> Burst:
         """POST `count` distinct valid numbers, `concurrency` at a time, from 16 client addresses."""
         assert self.server
-        result = Burst()
+        result = into or Burst()
         queue: asyncio.Queue[int] = asyncio.Queue()
         for i in range(count):
             queue.put_nowait(i)
@@ -126,8 +187,8 @@ class Platform:
                         continue
                     result.statuses[response.status_code] = result.statuses.get(response.status_code, 0) + 1
                     if response.status_code == 202:
-                        result.accepted[response.json()["id"]] = response.json()["phone"]
-                    if pace_s:
+                        await result.took(response.json()["id"], response.json()["phone"])
+                    if pace_s:  # rate control between a client's requests, not synchronisation
                         await asyncio.sleep(pace_s)
 
         await asyncio.gather(*(client_loop(n) for n in range(concurrency)))
@@ -200,5 +261,14 @@ class Platform:
         redis = Redis.open(self.stores[name].url)
         try:
             return int(await redis.client_for_tests().xlen(keys.LEAD_STREAM))
+        finally:
+            await redis.close()
+
+    async def entries_added(self, name: str = "redis") -> int:
+        """How many entries a Redis server's lead stream has ever taken (XINFO STREAM's
+        entries-added: workers delete what they acknowledge, so the length says nothing)."""
+        redis = Redis.open(self.stores[name].url)
+        try:
+            return int((await redis.client_for_tests().xinfo_stream(keys.LEAD_STREAM))["entries-added"])
         finally:
             await redis.close()

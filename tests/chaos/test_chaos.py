@@ -45,8 +45,8 @@ async def platform(tmp_path: Path) -> AsyncIterator[Platform]:
 
 async def test_worker_killed_mid_burst_is_reclaimed_without_new_traffic(platform: Platform) -> None:
     await platform.start(workers=2)
-    load = asyncio.create_task(platform.burst(3000))
-    await asyncio.sleep(1.0)
+    load = platform.load(3000)
+    await load.until_accepted(500)  # the workers are draining: a sixth of the burst is queued
     victim = platform.workers[0]
     assert victim.popen
     victim.popen.send_signal(signal.SIGKILL)
@@ -62,13 +62,15 @@ async def test_worker_killed_mid_burst_is_reclaimed_without_new_traffic(platform
 
 async def test_every_worker_killed_then_one_restarted_a_minute_later(platform: Platform) -> None:
     await platform.start(workers=2)
-    load = asyncio.create_task(platform.burst(2000))
-    await asyncio.sleep(0.8)
+    load = platform.load(2000)
+    await load.until_accepted(400)
     for worker in platform.workers:
         assert worker.popen
         worker.popen.send_signal(signal.SIGKILL)
     burst = await load
     pending = await platform.stream_length()
+    # The minute is the fault itself, not a wait for something: the entries sit pending to dead
+    # consumers for twenty reclaim periods before any worker exists to take them.
     await asyncio.sleep(60)
     platform.add_worker()
     recovered_s, over = await platform.wait_all_persisted(burst, timeout=90)
@@ -79,10 +81,10 @@ async def test_every_worker_killed_then_one_restarted_a_minute_later(platform: P
 
 async def test_redis_killed_and_restarted_from_its_aof(platform: Platform) -> None:
     await platform.start(workers=1)
-    load = asyncio.create_task(platform.burst(3000, concurrency=16))
-    await asyncio.sleep(1.0)
+    load = platform.load(3000, concurrency=16)
+    queued = await load.until_accepted(500)
     platform.kill_store("redis")
-    await asyncio.sleep(3)
+    await load.until_accepted(queued + 300)  # with Redis dead, these can only be direct
     platform.start_store("redis")  # same port, same folder: it replays its append-only file
     burst = await load
     recovered_s, over = await platform.wait_all_persisted(burst, timeout=90)
@@ -94,34 +96,50 @@ async def test_redis_killed_and_restarted_from_its_aof(platform: Platform) -> No
     assert direct > 0  # and it was really used: the kill landed mid-burst
 
 
+def on_second_shard(phone: str) -> bool:
+    return shard.of(phone, 2) == 1
+
+
 async def test_one_of_two_shards_killed_under_load_loses_nothing(platform: Platform) -> None:
     await platform.start(workers=2, shards=2)
-    load = asyncio.create_task(platform.burst(3000, concurrency=16))
-    await asyncio.sleep(1.0)
+    load = platform.load(3000, concurrency=16)
+    await load.until_accepted(500)
+    # Both servers carried part of the intake before the kill: each stream took entries.
+    queued_per_shard = [await platform.entries_added(name) for name in ("redis", "redis-1")]
     platform.kill_store("redis-1")  # its phones take the direct path; the other shard goes on
-    await asyncio.sleep(3)
+    killed_at = load.accepted(on_second_shard)
+    await load.until_accepted(killed_at + 150, phones=on_second_shard)  # answered without it
     platform.start_store("redis-1")  # what it had queued comes back from its append-only file
     burst = await load
     recovered_s, over = await platform.wait_all_persisted(burst, timeout=90)
     direct = platform.metric('leadcap_leads_total{outcome="accepted_direct"')
     per_shard = [sum(shard.of(p, 2) == i for p in burst.accepted.values()) for i in range(2)]
     report("shard_sigkill", burst, double_counted=over, recover_s_after_burst=round(recovered_s, 1),
-           accepted_per_shard=per_shard, accepted_direct_while_shard_down=int(direct))  # fmt: skip
+           queued_per_shard_before_kill=queued_per_shard, accepted_per_shard=per_shard,
+           accepted_direct_while_shard_down=int(direct))  # fmt: skip
     assert burst.statuses == {202: 3000} and burst.errors == 0 and over == 0
-    assert all(per_shard) and direct > 0  # both carried part, and the kill landed mid-burst
+    assert all(queued_per_shard), f"a shard took no part of the intake: {queued_per_shard}"
+    # Its phones were answered all the same: of those 150, at most one per client (16) was in
+    # flight, queued on it, when it died.
+    assert direct >= 150 - 16
 
 
-async def test_postgres_stopped_for_10s(platform: Platform) -> None:
+async def test_postgres_stopped_while_3000_submissions_queue(platform: Platform) -> None:
     await platform.start(workers=2)
-    load = asyncio.create_task(platform.burst(4000, concurrency=16, pace_s=0.01))
-    await asyncio.sleep(1.0)
+    load = platform.load(6000, concurrency=16, pace_s=0.01)
+    queued = await load.until_accepted(500)
     platform.stores["database"].stop()
-    await asyncio.sleep(10)
+    stopped = time.monotonic()
+    # Answered from the queue alone: the outage is counted in submissions, and lasts several of
+    # the workers' write retries (4-6 s on this machine: down_s in the report).
+    await load.until_accepted(queued + 3000)
+    down_s = time.monotonic() - stopped
     platform.start_store("database")
     burst = await load
     recovered_s, over = await platform.wait_all_persisted(burst, timeout=90)
-    report("postgres_down_10s", burst, double_counted=over, recover_s_after_burst=round(recovered_s, 1))
-    assert burst.statuses == {202: 4000} and over == 0
+    report("postgres_down", burst, double_counted=over, down_s=round(down_s, 1),
+           recover_s_after_burst=round(recovered_s, 1))  # fmt: skip
+    assert burst.statuses == {202: 6000} and over == 0
 
 
 async def test_mongo_down_under_load(platform: Platform) -> None:
@@ -135,8 +153,8 @@ async def test_mongo_down_under_load(platform: Platform) -> None:
 
 async def test_web_process_sigterm_under_load(platform: Platform) -> None:
     await platform.start(workers=1, web_workers=1)
-    load = asyncio.create_task(platform.burst(3000, concurrency=16))
-    await asyncio.sleep(1.0)
+    load = platform.load(3000, concurrency=16)
+    await load.until_accepted(500)
     assert platform.server and platform.server.process.popen
     platform.server.process.popen.send_signal(signal.SIGTERM)
     burst = await load

@@ -16,7 +16,8 @@ from tests.deploy.helpers import tool
 from tests.servers import ROOT
 
 KUBERNETES = ROOT / "deploy" / "kubernetes"
-OVERLAYS = ("dev", "production", "no-keda", "gitops")
+# Every folder of overlays/, as `nox -s deploy` renders them: a new overlay is checked unasked.
+OVERLAYS = tuple(sorted(p.name for p in (KUBERNETES / "overlays").iterdir() if p.is_dir()))
 # The Kubernetes versions the manifests are written for: the oldest has every feature they use
 # on by default (preStop `sleep`, ContainerResource metrics in an HPA); the newest is the newest
 # the kubernetes-validate wheel knows.

@@ -4,6 +4,7 @@ pod rules (probes, limits, security, no service links), and agrees with what lea
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 from pathlib import Path
@@ -11,16 +12,30 @@ from typing import Any
 
 import kubernetes_validate
 import pytest
+import yaml
 from cloudcoil.models.keda import v1alpha1 as keda
 
 import leadcap
 from leadcap import keys
+from leadcap.ops import health
 from leadcap.settings import PREFIX, declarations, parse
 from tests.deploy import kube
 from tests.deploy.kube import KUBERNETES, OVERLAYS, VERSIONS, Doc
 from tests.servers import ROOT
 
 KEDA_KINDS = {"ScaledObject": keda.ScaledObject, "TriggerAuthentication": keda.TriggerAuthentication}
+KEDA_OVERLAYS = ("gitops", "production", "sharded")
+# The undelivered entries per worker that KEDA aims at with one Redis server, as components/keda
+# sets it.
+ONE_SERVERS_LAG = int(
+    next(
+        trigger["metadata"]["lagCount"]
+        for doc in yaml.safe_load_all((KUBERNETES / "components" / "keda" / "scaledobject.yaml").read_text())
+        if doc["kind"] == "ScaledObject"
+        for trigger in doc["spec"]["triggers"]
+        if trigger["type"] == "redis-streams"
+    )
+)
 DOCS = ROOT / "docs" / "kubernetes.md"
 
 
@@ -83,7 +98,12 @@ def _diff(given: Any, kept: Any, path: str = "") -> list[str]:
     return [] if given == kept else [path]
 
 
-@pytest.mark.parametrize("name", ["production", "gitops"])
+def test_the_overlays_with_keda_are_the_ones_checked_below(rendered: dict[str, list[Doc]]) -> None:
+    with_keda = {name for name in OVERLAYS if any(d["kind"] in KEDA_KINDS for d in rendered[name])}
+    assert with_keda == set(KEDA_OVERLAYS)
+
+
+@pytest.mark.parametrize("name", KEDA_OVERLAYS)
 def test_keda_objects_match_kedas_crd(rendered: dict[str, list[Doc]], name: str) -> None:
     found = [doc for doc in rendered[name] if doc["kind"] in KEDA_KINDS]
     assert {doc["kind"] for doc in found} == set(KEDA_KINDS)
@@ -100,15 +120,87 @@ def test_the_keda_check_refuses_what_keda_does_not_know(rendered: dict[str, list
         keda_problems(wrong_type)
 
 
-def test_keda_reads_leadcaps_stream_and_group(rendered: dict[str, list[Doc]]) -> None:
-    scaled = kube.find(rendered["production"], "ScaledObject", "leadcap-worker")
-    (streams,) = [t for t in scaled["spec"]["triggers"] if t["type"] == "redis-streams"]
-    assert streams["metadata"]["stream"] == keys.LEAD_STREAM
-    assert streams["metadata"]["consumerGroup"] == keys.CONSUMER_GROUP
-    assert "lagCount" in streams["metadata"]  # the backlog, not the pending list (see the file)
+def shard_problems(docs: list[Doc]) -> list[str]:
+    """How the worker's ScaledObject fails to read every Redis server of the intake. Shard i is
+    named as health names it (`redis`, `redis-1`, …); its TriggerAuthentication `leadcap-<shard>`
+    reads the Secret's `<shard>-address` and `<shard>-password`; and it has one redis-streams
+    trigger of its own, in order, on leadcap's stream and group, aiming at one server's backlog
+    per worker divided by the number of servers."""
+    scaled = kube.find(docs, "ScaledObject", "leadcap-worker")
+    triggers = [t for t in scaled["spec"]["triggers"] if t["type"] == "redis-streams"]
+    auths = {d["metadata"]["name"]: d for d in docs if d["kind"] == "TriggerAuthentication"}
+    shards = [health.shard_name(i) for i in range(len(auths))]
+    problems = [f"{n}: not a shard's name" for n in auths if n.removeprefix("leadcap-") not in shards]
+    named = [t.get("authenticationRef", {}).get("name") for t in triggers]
+    problems += [f"shard {s}: no trigger" for s in shards if f"leadcap-{s}" not in named]
+    problems += [
+        f"trigger {i}: reads {n}, not {s}"
+        for i, (n, s) in enumerate(zip(named, shards, strict=False))
+        if n != f"leadcap-{s}"
+    ]
+    problems += [f"trigger {i}: no such shard" for i in range(len(shards), len(named))]
+    for shard in shards:
+        refs = auths.get(f"leadcap-{shard}", {}).get("spec", {}).get("secretTargetRef", [])
+        wanted = [("address", f"{shard}-address"), ("password", f"{shard}-password")]
+        if sorted((r["parameter"], r["key"]) for r in refs if r["name"] == "leadcap-secrets") != wanted:
+            problems.append(f"shard {shard}: not the Secret's {shard}-address and {shard}-password")
+    for i, trigger in enumerate(triggers):
+        metadata = trigger.get("metadata", {})
+        if (metadata.get("stream"), metadata.get("consumerGroup")) != (keys.LEAD_STREAM, keys.CONSUMER_GROUP):
+            problems.append(f"trigger {i}: not leadcap's stream and group")
+        if "lagCount" not in metadata:  # the backlog, not the pending list (see scaledobject.yaml)
+            problems.append(f"trigger {i}: no lagCount")
+        # KEDA follows the largest trigger, one shard's backlog, while every worker drains all.
+        elif int(metadata["lagCount"]) * len(triggers) != ONE_SERVERS_LAG:
+            problems.append(f"trigger {i}: lagCount is not {ONE_SERVERS_LAG} / {len(triggers)}")
+    return problems
+
+
+@pytest.mark.parametrize("name", KEDA_OVERLAYS)
+def test_keda_reads_every_shard_on_leadcaps_stream_and_group(
+    rendered: dict[str, list[Doc]], name: str
+) -> None:
+    assert shard_problems(rendered[name]) == []
+    scaled = kube.find(rendered[name], "ScaledObject", "leadcap-worker")
     assert scaled["spec"]["minReplicaCount"] >= 1  # workers also deliver webhooks: never zero
-    auth = kube.find(rendered["production"], "TriggerAuthentication", streams["authenticationRef"]["name"])
-    assert {ref["name"] for ref in auth["spec"]["secretTargetRef"]} == {"leadcap-secrets"}
+    shards = [d for d in rendered[name] if d["kind"] == "TriggerAuthentication"]
+    assert len(shards) == (2 if name == "sharded" else 1)
+
+
+SHARD_BREAKAGES = [
+    ("a shard without a trigger", lambda so, auth: so["spec"]["triggers"].pop(), "shard redis-1: no trigger"),
+    (
+        "a trigger on another stream",
+        lambda so, auth: so["spec"]["triggers"][-1]["metadata"].update(stream="leads"),
+        "trigger 1: not leadcap's stream and group",
+    ),
+    (
+        "one server's backlog target kept for two",
+        lambda so, auth: [
+            t["metadata"].update(lagCount=str(ONE_SERVERS_LAG)) for t in so["spec"]["triggers"]
+        ],
+        f"trigger 0: lagCount is not {ONE_SERVERS_LAG} / 2",
+    ),
+    (
+        "the second shard reading the first's address",
+        lambda so, auth: auth["spec"]["secretTargetRef"][0].update(key="redis-address"),
+        "shard redis-1: not the Secret's redis-1-address and redis-1-password",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("what", "break_it", "problem"), SHARD_BREAKAGES, ids=[b[0] for b in SHARD_BREAKAGES]
+)
+def test_the_shard_check_fails_a_broken_copy(
+    rendered: dict[str, list[Doc]], what: str, break_it: Any, problem: str
+) -> None:
+    docs = copy.deepcopy(rendered["sharded"])
+    break_it(
+        kube.find(docs, "ScaledObject", "leadcap-worker"),
+        kube.find(docs, "TriggerAuthentication", "leadcap-redis-1"),
+    )
+    assert problem in shard_problems(docs), what
 
 
 @pytest.mark.parametrize("name", OVERLAYS)
