@@ -293,6 +293,11 @@ def verdict(rounds: list[dict[str, Any]], tolerance: float) -> dict[str, Any]:
         "measured_post_per_s": measured,
         "measured_spread_pct": round(100 * (max(measured) - min(measured)) / statistics.median(measured), 1),
         "predicted_post_per_s": [r["predicted"]["post_per_s"] for r in rounds],
+        # for a machine that was not idle: against what the cores others left predict (no verdict)
+        "median_ratio_with_cores_left": round(
+            statistics.median(r["check"]["accepted_per_s"] / r["predicted_with_cores_left"] for r in rounds),
+            3,
+        ),
         "within_tolerance": abs(median - 1) <= tolerance,
         "every_accepted_written": all(
             r[k]["every_accepted_written"] for r in rounds for k in ("cal_1_shard", "cal_shards", "check")
@@ -349,6 +354,7 @@ def show(rounds: list[dict[str, Any]], v: dict[str, Any], cores: int) -> None:
     console.print(
         f"median measured/predicted {v['median_ratio']:.2f} (runs {v['ratio_spread'][0]:.2f}–"
         f"{v['ratio_spread'][1]:.2f}; measured POST/s {v['measured_spread_pct']}% apart);"
+        f" against the cores other users left {v['median_ratio_with_cores_left']:.2f};"
         f" every accepted POST written: {v['every_accepted_written']};"
         f" every shard carried part: {v['every_shard_carried_part']};"
         f" every web process carried part: {v['every_web_carried_part']}"
