@@ -1,7 +1,7 @@
 """The capacity model's check (issue 27, docs/capacity.md): does the throughput of several web
 processes, Redis shards and workers follow from what each process costs per POST?
 
-    python bench/capacity.py              # 3 rounds, about 4 minutes on 2 cores
+    python bench/capacity.py              # 3 rounds, about 3 minutes on 2 cores
     python bench/capacity.py --quick      # one short round: the harness works; no verdict
     nox -s bench -- capacity [args]       # the same, in the bench session's environment
 
