@@ -48,6 +48,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import loadgen  # noqa: E402
+import psutil  # noqa: E402
 import run as runmod  # noqa: E402
 import stack as stackmod  # noqa: E402
 from rich.console import Console  # noqa: E402
@@ -104,7 +105,23 @@ def processes(s: stackmod.Stack) -> dict[str, list[int]]:
     shard_pids = s.shard_pids()[: len(s.shard_urls())]
     out.update({f"redis-{i}": pids for i, pids in enumerate(shard_pids)})
     stores = s.store_pids()
-    out["postgres"], out["mongo"] = stores.get("postgres", []), stores.get("mongo", [])
+    postgres = stores.get("postgres", [])
+    background = [pid for pid in postgres if pid not in postgres_backends(postgres)]
+    # both roll up into PostgreSQL's cost; apart, a checkpoint or vacuum in one window shows
+    out["postgres"] = [pid for pid in postgres if pid not in background]
+    out["postgres-background"] = background
+    out["mongo"] = stores.get("mongo", [])
+    return out
+
+
+def postgres_backends(pids: list[int]) -> set[int]:
+    """The backends serving a client (their title names its address: `postgres: user db
+    127.0.0.1(port) ...`), not the postmaster, checkpointer, WAL writer or autovacuum."""
+    out = set()
+    for pid in pids:
+        with contextlib.suppress(psutil.Error):
+            if "(" in " ".join(psutil.Process(pid).cmdline()):
+                out.add(pid)
     return out
 
 
