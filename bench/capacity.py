@@ -27,7 +27,8 @@ holds a row for every accepted POST, and that every shard carried part of the in
 
 Exit status: 0; 1 when the median ratio is off by more than --tolerance (not with --quick);
 2 when an accepted POST is missing from PostgreSQL, or a shard or a web process carried none of
-the load (the check would not be of the layout it names).
+the load (the check would not be of the layout it names); 3 when the run could not be done (a
+process did not start, no POST was accepted; the logs stay in the folder it names first).
 """
 
 from __future__ import annotations
@@ -185,6 +186,8 @@ def window(
         s.stop_workers()
         s.stop_hosts()
     accepted = r.requests - r.non_2xx
+    if not accepted or not drained_in_window:
+        raise RuntimeError(f"{layout}: {accepted} POSTs accepted, {drained_in_window} leads written")
     rate, drained_rate = accepted / r.duration_s, drained_in_window / r.duration_s
     cost: dict[str, float] = {}  # µs of CPU per POST accepted (per lead drained: PER_LEAD roles)
     for name, used in cores.items():
@@ -405,9 +408,10 @@ def main(argv: list[str] | None = None) -> int:
         "wrk": loadgen.wrk_version(wrk),
     }
     console.print(
-        f"[bold]leadcap capacity check[/] {stamp}: {args.rounds} round(s) of calibration and"
-        f" {Layout(args.webs, args.shards, args.workers)} on {cores} cores; wrk -t{args.threads}"
-        f" -c{args.connections} -d{args.duration:g}s; load average {os.getloadavg()[0]:.2f}"
+        f"[bold]leadcap capacity check[/] {stamp} (logs: {workdir}): {args.rounds} round(s) of"
+        f" calibration and {Layout(args.webs, args.shards, args.workers)} on {cores} cores;"
+        f" wrk -t{args.threads} -c{args.connections} -d{args.duration:g}s;"
+        f" load average {os.getloadavg()[0]:.2f}"
     )
     rounds: list[dict[str, Any]] = []
     started = time.monotonic()
@@ -419,6 +423,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         console.print("[yellow]interrupted: stopping everything[/]")
         return 130
+    except RuntimeError as exc:  # a process did not start or the load got no answer
+        console.print(f"[red]the run failed: {exc}[/]")
+        return 3
     finally:
         s.close()
         meta["seconds"] = round(time.monotonic() - started, 1)
