@@ -142,6 +142,34 @@ def rows(s: stackmod.Stack) -> int:
     return int(s.sql("SELECT count(*) FROM submissions")[0][0]["count"])
 
 
+def repeated_phones(s: stackmod.Stack) -> int:
+    """Rows beyond one a phone: every POST sends a new phone, so any is a lead written twice."""
+    found = s.sql("SELECT count(*) - count(DISTINCT phone) AS n FROM submissions")[0][0]["n"]
+    return int(found)
+
+
+def clients_gone(s: stackmod.Stack) -> bool:
+    """No web process holds a client connection any more: whatever wrk sent before it stopped has
+    been answered or dropped (a request in flight when wrk stops may still be accepted after)."""
+    for host in s.hosts:
+        with contextlib.suppress(psutil.Error):
+            for c in psutil.Process(host.pid).net_connections("tcp"):
+                if c.laddr and c.laddr.port == host.port and c.status != psutil.CONN_LISTEN:
+                    return False
+    return True
+
+
+def settle(s: stackmod.Stack, before: int, added_before: list[int]) -> list[int]:
+    """Wait until every request wrk sent is handled and every lead queued since `added_before`
+    has its row; the entries each shard was given since."""
+    if not runmod.wait_for(lambda: clients_gone(s), 60, 0.05):
+        raise RuntimeError("the web processes still hold client connections 60 s after wrk stopped")
+    runmod.wait_for(lambda: s.backlog() == 0, 300, 0.1)
+    added = [a - b for a, b in zip(entries_added(s), added_before, strict=True)]
+    runmod.wait_for(lambda: rows(s) - before >= sum(added), 60, 0.1)
+    return added
+
+
 def window(
     s: stackmod.Stack, layout: Layout, args: argparse.Namespace, wrk: str, numbers: loadgen.Numbers
 ) -> dict[str, Any]:
@@ -169,19 +197,15 @@ def window(
             )
 
         load(args.warmup)  # connections, pools, scripts, phone metadata
-        if not runmod.wait_for(lambda: s.backlog() == 0, 120):
-            raise RuntimeError(f"the warm-up's leads were not drained (left: {s.backlog()})")
+        settle(s, 0, [0] * layout.shards)  # so the warm-up's last POSTs land before the window
         rows_before, added_before = rows(s), entries_added(s)
         with stackmod.cpu_meter(lambda: processes(s)) as cores:
             r = load(args.duration)
         process_count = {name: len(pids) for name, pids in processes(s).items()}
         drained_in_window = rows(s) - rows_before
         backlog_at_end = s.backlog()
-        # every queued lead written: the stream empty and a row for each entry the shards took
-        runmod.wait_for(lambda: s.backlog() == 0, 300, 0.1)
-        added = [a - b for a, b in zip(entries_added(s), added_before, strict=True)]
-        runmod.wait_for(lambda: rows(s) - rows_before >= sum(added), 60, 0.1)
-        written = rows(s) - rows_before
+        added = settle(s, rows_before, added_before)
+        written, repeated = rows(s) - rows_before, repeated_phones(s)
     finally:
         s.stop_workers()
         s.stop_hosts()
@@ -213,7 +237,10 @@ def window(
         # in-flight requests wrk gave up on at the end may have been accepted: up to one a connection
         "written": written,
         "queued_per_shard": added,
-        "every_accepted_written": accepted <= written <= accepted + args.connections,
+        "repeated_phones": repeated,
+        "every_accepted_written": accepted <= written <= accepted + args.connections
+        and written == sum(added)
+        and not repeated,
         "every_shard_carried_part": all(added),
         # wrk's threads reached every web process: each used at least half its even share of
         # their CPU (an idle Sanic process uses a little; one that took no POSTs, almost none)
