@@ -142,6 +142,26 @@ def rows(s: stackmod.Stack) -> int:
     return int(s.sql("SELECT count(*) FROM submissions")[0][0]["count"])
 
 
+TABLE_WORK = ("seq_scan", "seq_tup_read", "idx_scan", "autovacuum_count", "autoanalyze_count")
+
+
+def table_work(s: stackmod.Stack) -> dict[str, dict[str, int]]:
+    """PostgreSQL's running counts per table (pg_stat_user_tables): what a window's delta says
+    about a window whose PostgreSQL cost stands out (a plan that scans, a vacuum or analyze)."""
+    found = s.sql("SELECT relname, " + ", ".join(TABLE_WORK) + " FROM pg_stat_user_tables")[0]
+    return {row["relname"]: {k: int(row[k] or 0) for k in TABLE_WORK} for row in found}
+
+
+def work_since(before: dict[str, dict[str, int]], after: dict[str, dict[str, int]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for table, counts in after.items():
+        was = before.get(table, {})
+        delta = {k: v - was.get(k, 0) for k, v in counts.items() if v != was.get(k, 0)}
+        if delta:
+            out[table] = delta
+    return out
+
+
 def repeated_phones(s: stackmod.Stack) -> int:
     """Rows beyond one a phone: every POST sends a new phone, so any is a lead written twice."""
     found = s.sql("SELECT count(*) - count(DISTINCT phone) AS n FROM submissions")[0][0]["n"]
@@ -198,11 +218,17 @@ def window(
 
         load(args.warmup)  # connections, pools, scripts, phone metadata
         settle(s, 0, [0] * layout.shards)  # so the warm-up's last POSTs land before the window
-        rows_before, added_before = rows(s), entries_added(s)
+        # Statistics for the tables reset_data emptied, as autovacuum keeps a production table's;
+        # ANALYZE also invalidates the plans already cached. Without it, plans made for an empty
+        # `leads` read it whole once a batch (postgres_tables below: sequential scans of it), a
+        # cost that grows with the window and that a production table does not have.
+        s.sql("ANALYZE")
+        rows_before, added_before, tables_before = rows(s), entries_added(s), table_work(s)
         with stackmod.cpu_meter(lambda: processes(s)) as cores:
             r = load(args.duration)
         process_count = {name: len(pids) for name, pids in processes(s).items()}
         drained_in_window = rows(s) - rows_before
+        tables = work_since(tables_before, table_work(s))
         backlog_at_end = s.backlog()
         added = settle(s, rows_before, added_before)
         written, repeated = rows(s) - rows_before, repeated_phones(s)
@@ -238,6 +264,7 @@ def window(
         "written": written,
         "queued_per_shard": added,
         "repeated_phones": repeated,
+        "postgres_tables": tables,  # pg_stat_user_tables over the window (flushed within ~1 s)
         "every_accepted_written": accepted <= written <= accepted + args.connections
         and written == sum(added)
         and not repeated,
