@@ -218,10 +218,8 @@ def window(
 
         load(args.warmup)  # connections, pools, scripts, phone metadata
         settle(s, 0, [0] * layout.shards)  # so the warm-up's last POSTs land before the window
-        # Statistics for the tables reset_data emptied, as autovacuum keeps a production table's;
-        # ANALYZE also invalidates the plans already cached. Without it, plans made for an empty
-        # `leads` read it whole once a batch (postgres_tables below: sequential scans of it), a
-        # cost that grows with the window and that a production table does not have.
+        # Statistics for the tables reset_data emptied, as autovacuum keeps a production table's
+        # (ANALYZE also drops the plans cached while they were empty).
         s.sql("ANALYZE")
         rows_before, added_before, tables_before = rows(s), entries_added(s), table_work(s)
         with stackmod.cpu_meter(lambda: processes(s)) as cores:
