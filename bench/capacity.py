@@ -107,10 +107,10 @@ def processes(s: stackmod.Stack) -> dict[str, list[int]]:
     out.update({f"redis-{i}": pids for i, pids in enumerate(shard_pids)})
     stores = s.store_pids()
     postgres = stores.get("postgres", [])
-    background = [pid for pid in postgres if pid not in postgres_backends(postgres)]
+    backends = postgres_backends(postgres)
     # both roll up into PostgreSQL's cost; apart, a checkpoint or vacuum in one window shows
-    out["postgres"] = [pid for pid in postgres if pid not in background]
-    out["postgres-background"] = background
+    out["postgres"] = [pid for pid in postgres if pid in backends]
+    out["postgres-background"] = [pid for pid in postgres if pid not in backends]
     out["mongo"] = stores.get("mongo", [])
     return out
 
@@ -148,7 +148,10 @@ TABLE_WORK = ("seq_scan", "seq_tup_read", "idx_scan", "autovacuum_count", "autoa
 def table_work(s: stackmod.Stack) -> dict[str, dict[str, int]]:
     """PostgreSQL's running counts per table (pg_stat_user_tables): what a window's delta says
     about a window whose PostgreSQL cost stands out (a plan that scans, a vacuum or analyze)."""
-    found = s.sql("SELECT relname, " + ", ".join(TABLE_WORK) + " FROM pg_stat_user_tables")[0]
+    found = s.sql(
+        "SELECT relname, seq_scan, seq_tup_read, idx_scan, autovacuum_count, autoanalyze_count"
+        " FROM pg_stat_user_tables"
+    )[0]
     return {row["relname"]: {k: int(row[k] or 0) for k in TABLE_WORK} for row in found}
 
 

@@ -216,6 +216,7 @@ class Stack:
     database_url: str = ""
     redis_url: str = ""  # LEADCAP_REDIS_URL as the web and workers get it: the shards in use
     redis_urls: list[str] = field(default_factory=list)  # every Redis server started
+    shards_in_use: int = 1
     kind: dict[str, str] = field(default_factory=dict)
     _admin_url: str | None = None
     _db_name: str | None = None
@@ -293,10 +294,11 @@ class Stack:
 
     def use_shards(self, count: int) -> None:
         """The web and workers started from now on see the first `count` Redis servers."""
+        self.shards_in_use = count
         self.redis_url = ", ".join(self.redis_urls[:count])
 
     def shard_urls(self) -> list[str]:
-        return self.redis_urls[: self.redis_url.count(",") + 1]
+        return self.redis_urls[: self.shards_in_use]
 
     def redis(self, shard: int = 0) -> redis.Redis:
         """A client of one shard; the first holds every key tied to no phone (heartbeats)."""
