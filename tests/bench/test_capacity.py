@@ -6,6 +6,7 @@ idle machine and full-length windows (docs/capacity.md)."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -21,6 +22,7 @@ pytestmark = pytest.mark.skipif(not shutil.which("wrk"), reason="wrk drives the 
 def test_quick_check_produces_the_figures_and_loses_no_post(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, str(BENCH / "capacity.py"), "--quick", "--out", str(tmp_path)],
+        env={**os.environ, "TMPDIR": str(tmp_path)},  # its work folder (logs, the tree's copy) too
         capture_output=True,
         text=True,
         timeout=600,
