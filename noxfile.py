@@ -180,9 +180,13 @@ def images(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Benchmark the platform as production runs it (Sanic workers, `leadcap worker` processes,
     real PostgreSQL and Redis) with wrk; results in bench/results/. Not in the default run:
-    it takes minutes and loads the machine. Arguments after `--` go to bench/run.py."""
+    it takes minutes and loads the machine. Arguments after `--` go to bench/run.py;
+    `nox -s bench -- capacity [args]` runs the capacity model's check instead (bench/capacity.py)."""
     ensure_debian_package(session, "/usr/bin/wrk", "wrk")
     session.install("-e", ".[embedded]", "psutil>=5.9", "py-spy>=0.4")
+    if session.posargs[:1] == ["capacity"]:
+        session.run("python", "bench/capacity.py", *session.posargs[1:])
+        return
     session.run("python", "bench/run.py", *session.posargs)
     session.run("python", "bench/webhooks.py")  # delivery throughput, lag, outbox cost (docs/webhooks.md)
 

@@ -71,8 +71,11 @@ def run_wrk(
     delay_ms: float = 0,
     timeout_s: float = 5,
     until: Callable[[], bool] | None = None,
+    addresses: list[str] | None = None,
 ) -> WrkResult:
-    env = {**os.environ, "BENCH_DELAY_MS": f"{delay_ms:g}"}
+    """`addresses` ("host:port" each): wrk's threads spread over them in turn (post.lua), one
+    server per address as if each were a host; `url` names the path and the Host header."""
+    env = {**os.environ, "BENCH_DELAY_MS": f"{delay_ms:g}", "BENCH_ADDRS": ",".join(addresses or [])}
     argv = [
         binary,
         "-t",

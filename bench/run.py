@@ -663,6 +663,35 @@ def snapshot(root: Path, into: Path) -> tuple[Path, str]:
     return into, digest.hexdigest()[:16]
 
 
+def interrupt_on_signals() -> None:
+    """SIGTERM and SIGHUP become KeyboardInterrupt, so the `finally` that stops everything runs."""
+
+    def on_term(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started in the background
+    signal.signal(signal.SIGHUP, on_term)
+
+
+def serve_settings(root: Path, out: Path, extra: list[str]) -> tuple[dict[str, str], bool]:
+    """The settings every benched web and worker process gets (the code under `root`, limits on
+    but never reached, the UI build if there is one) plus `extra` LEADCAP_X=Y; and whether the
+    landing page is the UI build."""
+    ui_dist = root / "web" / "ui" / "dist"
+    has_ui = (ui_dist / "index.html").is_file()
+    settings = {
+        "LEADCAP_RATE_LIMIT": "1000000/second",  # on, counted in Redis on every POST, never reached
+        "PYTHONPATH": str(root),
+        # without a build: a folder that is not there, so the server-rendered fallback
+        "LEADCAP_UI_DIST": str(ui_dist if has_ui else out / "no-ui-build"),
+    }
+    for item in extra:
+        key, _, value = item.partition("=")
+        settings[key] = value
+    return settings, has_ui
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.report:
@@ -676,14 +705,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     args.out.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-    def on_term(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started in the background
-    signal.signal(signal.SIGHUP, on_term)
-
+    interrupt_on_signals()
     wrk = loadgen.ensure_wrk()
     if args.versus:
         versusmod.check(args.versus.resolve())
@@ -695,20 +717,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         root, git["code_hash"] = snapshot(source, workdir / "tree")
     stackmod.ROOT = root
-    ui_dist = root / "web" / "ui" / "dist"
-    has_ui = (ui_dist / "index.html").is_file()
-    settings = {
-        "LEADCAP_RATE_LIMIT": "1000000/second",  # on, counted in Redis on every POST, never reached
-        "LEADCAP_WEB_WORKERS": str(args.web_workers),
-        "PYTHONPATH": str(root),
-    }
-    if has_ui:
-        settings["LEADCAP_UI_DIST"] = str(ui_dist)
-    else:
-        settings["LEADCAP_UI_DIST"] = str(args.out / "no-ui-build")  # the server-rendered fallback
-    for item in args.set:
-        key, _, value = item.partition("=")
-        settings[key] = value
+    settings, has_ui = serve_settings(root, args.out, args.set)
+    settings.setdefault("LEADCAP_WEB_WORKERS", str(args.web_workers))  # a --set one wins
     s = stackmod.Stack(workdir=workdir, stores=args.stores, mongo_url=args.mongo_url, settings=settings)
     meta: dict[str, Any] = {
         "timestamp": stamp,

@@ -2,8 +2,11 @@
 
     stores   PostgreSQL + Redis: the machine's own (a fresh database, a dedicated Redis db) or
              embedded ones (leadcap.ops.embedded); MongoDB: embedded SecantusDB unless a URL is given
-    web      `leadcap serve --workers N` (Sanic's manager plus N worker processes)
+    web      `leadcap serve --workers N` (Sanic's manager plus N worker processes), or several
+             `leadcap serve --workers 1` processes on their own ports, each as if it were a host
     workers  K separate `leadcap worker` processes
+    shards   with embedded stores, several Redis servers (`shards=`); `use_shards(n)` gives the
+             web and workers the first n of them in LEADCAP_REDIS_URL
 
 Every process is started in its own session with PR_SET_PDEATHSIG, recorded, and stopped in
 reverse order by `Stack.close()` (SIGTERM to its process group, SIGKILL after a grace period),
@@ -89,6 +92,7 @@ class Proc:
     name: str
     popen: subprocess.Popen[bytes]
     log: Path
+    port: int = 0  # where a web process listens
 
     @property
     def pid(self) -> int:
@@ -208,13 +212,18 @@ class Stack:
     stores: str = "auto"  # auto | system | embedded
     mongo_url: str | None = None
     settings: dict[str, str] = field(default_factory=dict)  # extra LEADCAP_* for web and workers
+    shards: int = 1  # Redis servers to start (several only with embedded stores)
     database_url: str = ""
-    redis_url: str = ""
+    redis_url: str = ""  # LEADCAP_REDIS_URL as the web and workers get it: the shards in use
+    redis_urls: list[str] = field(default_factory=list)  # every Redis server started
+    shards_in_use: int = 1
     kind: dict[str, str] = field(default_factory=dict)
     _admin_url: str | None = None
     _db_name: str | None = None
     _children: list[embedded.Child] = field(default_factory=list)
+    _shard_children: list[embedded.Child] = field(default_factory=list)
     web: Proc | None = None
+    hosts: list[Proc] = field(default_factory=list)  # web processes, each as if on its own host
     workers: list[Proc] = field(default_factory=list)
     port: int = 0
     web_workers: int = 1
@@ -227,18 +236,24 @@ class Stack:
             self.stores == "auto" and _answers(SYSTEM_PG) and _answers(SYSTEM_REDIS)
         )
         if use_system:
-            admin, self.redis_url = SYSTEM_PG, SYSTEM_REDIS
+            if self.shards > 1:
+                raise RuntimeError("several Redis shards need embedded stores (the machine has one Redis)")
+            admin, self.redis_urls = SYSTEM_PG, [SYSTEM_REDIS]
             self.kind.update(postgres="system 127.0.0.1:5432", redis=f"system {SYSTEM_REDIS}")
         else:
             pg = embedded.start_postgres(self.workdir / "stores")
             self._children.append(pg)
-            rd = embedded.start_redis(self.workdir / "stores")  # appendonly yes, everysec
-            self._children.append(rd)
-            admin, self.redis_url = pg.url, rd.url
+            for i in range(self.shards):  # appendonly yes, everysec; each its own folder and password
+                rd = embedded.start_redis(self.workdir / "stores" / (f"shard-{i}" if i else ""))
+                self._children.append(rd)
+                self._shard_children.append(rd)
+            admin, self.redis_urls = pg.url, [rd.url for rd in self._shard_children]
             mask = settings_module.mask_url  # the report is published: no password in it
             self.kind.update(
-                postgres=f"embedded {mask(pg.url)}", redis=f"embedded valkey {mask(rd.url)} (AOF)"
+                postgres=f"embedded {mask(pg.url)}",
+                redis=", ".join(f"embedded valkey {mask(url)} (AOF)" for url in self.redis_urls),
             )
+        self.use_shards(1)
         if self.mongo_url:
             self.kind["mongo"] = self.mongo_url
         else:
@@ -277,8 +292,21 @@ class Stack:
         env.update(self.settings)
         return env
 
-    def redis(self) -> redis.Redis:
-        return redis.Redis.from_url(self.redis_url)
+    def use_shards(self, count: int) -> None:
+        """The web and workers started from now on see the first `count` Redis servers."""
+        self.shards_in_use = count
+        self.redis_url = ", ".join(self.redis_urls[:count])
+
+    def shard_urls(self) -> list[str]:
+        return self.redis_urls[: self.shards_in_use]
+
+    def redis(self, shard: int = 0) -> redis.Redis:
+        """A client of one shard; the first holds every key tied to no phone (heartbeats)."""
+        return redis.Redis.from_url(self.redis_urls[shard])
+
+    def shard_pids(self) -> list[list[int]]:
+        """Each embedded Redis server's process, in LEADCAP_REDIS_URL's order."""
+        return [[child.process.pid] for child in self._shard_children]
 
     def reset_data(self, *, request_logs: bool = True) -> None:
         """Every run starts from the same state: flush the bench Redis db, empty the lead tables
@@ -286,15 +314,20 @@ class Stack:
         collection, so a run would otherwise pay for the ones before it). Only drop them while
         no web process runs: SecantusDB can hang re-creating the indexes of a collection that is
         being dropped and written to at once."""
-        with self.redis() as r:
-            r.flushdb()
+        for i in range(len(self.redis_urls)):
+            with self.redis(i) as r:
+                r.flushdb()
         _sql(self.database_url, "TRUNCATE submissions, leads, lead_status_changes CASCADE")
         if request_logs and self.mongo_url:
             asyncio.run(_fresh_request_logs(self.mongo_url))
 
     def backlog(self) -> int:
-        with self.redis() as r:
-            return int(r.xlen(keys.LEAD_STREAM) or 0)
+        """Submissions queued and not yet written, over the shards in use."""
+        total = 0
+        for i in range(len(self.shard_urls())):
+            with self.redis(i) as r:
+                total += int(r.xlen(keys.LEAD_STREAM) or 0)
+        return total
 
     def sql(self, *statements: str) -> list[Any]:
         return _sql(self.database_url, *statements)
@@ -315,30 +348,34 @@ class Stack:
         return out
 
     # ---- web and workers ----------------------------------------------------------------
-    def start_web(self, workers: int) -> None:
-        self.web_workers = workers
-        self.port = embedded.free_port()
-        log = self.workdir / "web.log"
+    def _spawn_web(self, name: str, workers: int) -> Proc:
+        port = embedded.free_port()
+        log = self.workdir / f"{name}.log"
         popen = _leadcap(
-            ["serve", "--workers", str(workers), "--host", "127.0.0.1", "--port", str(self.port)],
+            ["serve", "--workers", str(workers), "--host", "127.0.0.1", "--port", str(port)],
             self.env(),
             log,
         )
-        self.web = Proc("web", popen, log)
-        deadline = time.monotonic() + 90
-        import urllib.request
+        return Proc(name, popen, log, port)
 
-        while time.monotonic() < deadline:
-            if not self.web.alive():
-                raise RuntimeError("leadcap serve exited at start:\n" + self.web.tail())
-            with contextlib.suppress(OSError):
-                with urllib.request.urlopen(self.url + "/api/health/", timeout=2) as resp:
-                    resp.read()
-                # every Sanic worker up (the manager starts them together; wait for the count)
-                if len(self.web_pids()) >= workers:
-                    return
-            time.sleep(0.2)
-        raise RuntimeError("leadcap serve did not answer within 90 s:\n" + self.web.tail())
+    def start_web(self, workers: int) -> None:
+        self.web_workers = workers
+        self.web = self._spawn_web("web", workers)
+        self.port = self.web.port
+        _wait_serving(self.web, workers)
+
+    def start_hosts(self, count: int) -> None:
+        """`count` web processes (`leadcap serve --workers 1`), each on its own port as if it ran
+        on a host of its own; they start together."""
+        started = [self._spawn_web(f"host-{len(self.hosts) + i}", 1) for i in range(count)]
+        self.hosts.extend(started)
+        for proc in started:
+            _wait_serving(proc, 1)
+
+    def stop_hosts(self) -> None:
+        for proc in self.hosts:
+            proc.stop()
+        self.hosts.clear()
 
     @property
     def url(self) -> str:
@@ -347,22 +384,7 @@ class Stack:
     def web_pids(self) -> list[int]:
         """The Sanic worker processes (the ones that serve requests), not the manager; with
         --workers 1 Sanic serves from the one process it has."""
-        if not self.web or not self.web.alive():
-            return []
-        if self.web_workers == 1:
-            return [self.web.pid]
-        found = []
-        with contextlib.suppress(psutil.Error):
-            for child in psutil.Process(self.web.pid).children(recursive=True):
-                # a serving worker holds the listening socket; Sanic's shared-state manager
-                # process and multiprocessing's resource tracker do not
-                with contextlib.suppress(psutil.Error):
-                    if any(
-                        c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == self.port
-                        for c in child.net_connections("tcp")
-                    ):
-                        found.append(child.pid)
-        return found
+        return _serving_pids(self.web, self.web_workers) if self.web else []
 
     def start_workers(self, count: int) -> None:
         for i in range(count):
@@ -371,7 +393,7 @@ class Stack:
 
     def workers_ready(self) -> int:
         """How many workers have published a heartbeat (they do so once their pools are open)."""
-        with self.redis() as r:
+        with self.redis(0) as r:
             return int(r.zcount(keys.WORKERS, time.time() - keys.HEARTBEAT_TTL_S, "+inf"))
 
     def stop_workers(self) -> None:
@@ -394,6 +416,8 @@ class Stack:
             self.stop_workers()
         with contextlib.suppress(Exception):
             self.stop_web()
+        with contextlib.suppress(Exception):
+            self.stop_hosts()
         if self._admin_url and self._db_name:
             with contextlib.suppress(Exception):
                 _sql(self._admin_url, f'DROP DATABASE IF EXISTS "{self._db_name}" WITH (FORCE)')
@@ -405,7 +429,45 @@ class Stack:
             with contextlib.suppress(Exception):
                 child.stop()
         self._children.clear()
+        self._shard_children.clear()
         shutil.rmtree(self.workdir / "stores", ignore_errors=True)  # embedded data; logs stay
+
+
+def _serving_pids(web: Proc, workers: int) -> list[int]:
+    if not web.alive():
+        return []
+    if workers == 1:
+        return [web.pid]
+    found = []
+    with contextlib.suppress(psutil.Error):
+        for child in psutil.Process(web.pid).children(recursive=True):
+            # a serving worker holds the listening socket; Sanic's shared-state manager
+            # process and multiprocessing's resource tracker do not
+            with contextlib.suppress(psutil.Error):
+                if any(
+                    c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == web.port
+                    for c in child.net_connections("tcp")
+                ):
+                    found.append(child.pid)
+    return found
+
+
+def _wait_serving(web: Proc, workers: int, seconds: float = 90) -> None:
+    """Return once `web` answers its health check with every Sanic worker up (the manager starts
+    them together; wait for the count)."""
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not web.alive():
+            raise RuntimeError("leadcap serve exited at start:\n" + web.tail())
+        with contextlib.suppress(OSError):
+            with urllib.request.urlopen(f"http://127.0.0.1:{web.port}/api/health/", timeout=2) as resp:
+                resp.read()
+            if len(_serving_pids(web, workers)) >= workers:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"leadcap serve did not answer within {seconds:g} s:\n" + web.tail())
 
 
 # ---- process figures ------------------------------------------------------------------------

@@ -5,6 +5,9 @@
 --             invocation, so the numbers never repeat inside one dedupe window)
 --   LIMIT     stop this thread after LIMIT requests (0: run for the whole duration)
 -- BENCH_COOKIE (environment): see below.
+-- BENCH_ADDRS (environment): "host:port,host:port,...": thread t sends to address t mod n (wrk
+--   resolves the URL's host once; this spreads the threads over several servers, as a load
+--   balancer would). Unset or empty: every thread sends to the URL's address.
 -- BENCH_DELAY_MS (environment): wait this long before each request on a connection; with C
 --   connections that paces the run to about C * 1000 / (BENCH_DELAY_MS + latency) req/s.
 --   Unset or 0: as fast as possible (wrk only pays for delay() when the script defines it).
@@ -16,9 +19,16 @@ local common = dofile(here .. "common.lua")
 
 local PREFIXES = {"0912", "0935", "0919", "0901", "0910", "0915", "0930", "0933", "0939", "0921"}
 local threads = {}
+local addrs = {}
+for host, port in (os.getenv("BENCH_ADDRS") or ""):gmatch("([^,:]+):(%d+)") do
+  table.insert(addrs, wrk.lookup(host, port)[1])
+end
 
 function setup(thread)
   thread:set("thread_index", #threads)
+  if #addrs > 0 then
+    thread.addr = addrs[(#threads % #addrs) + 1]
+  end
   table.insert(threads, thread)
 end
 
