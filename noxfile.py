@@ -52,6 +52,8 @@ def lint(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """The Python suite against real PostgreSQL, Redis-protocol and MongoDB-wire servers."""
     session.install("-e", ".[dev]")
+    # tests/bench/test_capacity.py drives the capacity check's --quick run with wrk: never skipped.
+    ensure_debian_package(session, "/usr/bin/wrk", "wrk")
     session.run(
         "pytest",
         "-m",

@@ -7,16 +7,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 BENCH = Path(__file__).resolve().parents[2] / "bench"
-
-pytestmark = pytest.mark.skipif(not shutil.which("wrk"), reason="wrk drives the load: apt-get install wrk")
 
 
 def test_quick_check_produces_the_figures_and_loses_no_post(tmp_path: Path) -> None:
