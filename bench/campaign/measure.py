@@ -387,7 +387,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument(
+        "--admin-url", help="a PostgreSQL server (default: this machine's on 5432, else an embedded one)"
+    )
     parser.add_argument("--database-url", help="a database filled before (--keep): no fixture is loaded")
     parser.add_argument("--redis-url")
     parser.add_argument("--mongo-url")
@@ -401,8 +403,17 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the scratch database (its URL is printed)")
     args = parser.parse_args()
 
-    url = args.database_url or asyncio.run(create_database(args.admin_url))
     data = Path(tempfile.mkdtemp(prefix="leadcap-campaign-bench-"))
+    postgres = None
+    if not args.admin_url and not args.database_url:
+        from bench.stack import SYSTEM_PG, _answers  # psutil and redis: the bench session's, not the tests'
+
+        if _answers(SYSTEM_PG):
+            args.admin_url = SYSTEM_PG
+        else:
+            postgres = embedded.start_postgres(data / "postgres")
+            args.admin_url = postgres.url
+    url = args.database_url or asyncio.run(create_database(args.admin_url))
     try:
         if not args.database_url:
             asyncio.run(migrate(url))
@@ -427,6 +438,8 @@ def main() -> None:
             print(f"kept: {url}", file=sys.stderr)
         elif not args.database_url:
             asyncio.run(drop_database(args.admin_url, url))
+        if postgres is not None:
+            postgres.stop()
         shutil.rmtree(data, ignore_errors=True)
     if result["failures"]:
         raise SystemExit("over the targets:\n  " + "\n  ".join(result["failures"]))

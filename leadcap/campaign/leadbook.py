@@ -112,11 +112,10 @@ async def rows_for_export(
     *,
     tz: tzinfo = UTC,
     calendar: str = "gregorian",
-    prefetch: int = 2000,
 ) -> AsyncIterator[dict[str, Any]]:
     """Every lead matching `filters`, newest first, as export rows (export.row: the same columns,
     times in `tz`, calendar columns and formula rule as `leadcap export-leads`), from a
     server-side cursor."""
     conditions, args = filters.where()
-    async for record in postgres.campaign.leads_cursor(LIST_COLUMNS, conditions, args, prefetch=prefetch):
+    async for record in postgres.campaign.leads_cursor(LIST_COLUMNS, conditions, args):
         yield export.row(record, tz=tz, calendar=calendar)
