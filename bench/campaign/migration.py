@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -26,9 +25,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from leadcap.stores.postgres.migrate import ADVISORY_LOCK, available
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from bench.harness import psql_file  # noqa: E402
+from leadcap.stores.postgres.migrate import ADVISORY_LOCK, available  # noqa: E402
 
 TARGET = "0013_campaigns"
+FIXTURE = Path(__file__).with_name("fixture.sql")
 SETTLE_S = 1.0  # the writer's time alone before the migration starts and after it ends
 # A worker's write before 0013 (no campaign column yet): a new lead, then its submission (the
 # rollup trigger runs on it).
@@ -66,19 +70,6 @@ def writer_figures(writes: list[tuple[float, float]], began: float, ended: float
         "longest_wait_s": round(max(during, default=0.0), 2),
         "writes_ended_during": sum(1 for _, end in writes if began < end < ended),
     }
-FIXTURE = Path(__file__).with_name("fixture.sql")
-
-
-def libpq(url: str) -> dict[str, str]:
-    """psql's PG* variables for `url` (the password never on a command line)."""
-    parts = urlsplit(url)
-    return {
-        "PGHOST": parts.hostname or "localhost",
-        "PGPORT": str(parts.port or 5432),
-        "PGUSER": parts.username or "postgres",
-        "PGPASSWORD": parts.password or "",
-        "PGDATABASE": parts.path.lstrip("/"),
-    }
 
 
 async def main(admin_url: str, leads: int) -> None:
@@ -97,15 +88,7 @@ async def main(admin_url: str, leads: int) -> None:
             await conn.execute(sql)
             await conn.execute("INSERT INTO schema_migrations (name) VALUES ($1)", n)
         started = time.perf_counter()
-        loaded = subprocess.run(  # the URL goes by environment, so no error message shows its password
-            ["psql", "-q", "-v", f"leads={leads}", "-v", "days=90", "-f", str(FIXTURE)],
-            env={**os.environ, **libpq(url)},
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if loaded.returncode:
-            raise SystemExit(f"fixture.sql failed: {loaded.stderr.strip()[-2000:]}")
+        psql_file(url, FIXTURE, leads=leads, days=90)
         await conn.execute("VACUUM ANALYZE")
         print(f"fixture: {leads:,} leads loaded in {time.perf_counter() - started:.1f} s")
         sql = dict(available())[TARGET]

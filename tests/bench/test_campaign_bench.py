@@ -74,13 +74,15 @@ def test_campaign_bench_times_every_admin_page_and_the_campaign_pages(stores: St
     assert {"admin_overview", "admin_leads", "admin_leads_csv", "admin_lead_erase_form"} <= set(routes)
     facts = measure.Facts("a", "b", "c", "d", "id", "x", "y")
     expected = measure.pages_of(routes, facts, date(2026, 12, 6))
-    assert set(result["admin"]) == set(expected)  # every route's pages, each timed
-    assert all(page["requests"] == 3 and page["p99_ms"] > 0 for page in result["admin"].values())
+    timed = {**result["admin"], **result["downloads"]}
+    assert set(timed) == set(expected)  # every route's pages, each timed
+    assert all(page["requests"] == 3 and page["p99_ms"] > 0 for page in timed.values())
+    assert result["downloads"] and all(".csv" in expected[label] for label in result["downloads"])
     assert set(result["landing"]) >= {"/", "/SLUG/", "/SLUG/ with variants"}
     assert result["landing"]["/SLUG/"]["ratio_to_/"] > 0
 
-    assert measure.verdict(result, 1e9, 1e9) == []
-    over = measure.verdict(result, 0, 0)
+    assert measure.verdict(result, 1e9, 1e9, 1e9) == []
+    over = measure.verdict(result, 0, 0, 0)
     assert len(over) == len(expected) + 2  # every page over a 0 ms limit, both campaign pages
 
 
