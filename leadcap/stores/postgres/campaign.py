@@ -9,7 +9,7 @@ What to count, how to page, who may sign in and what to export are decided in le
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -84,7 +84,7 @@ class CampaignStore:
 
     async def leads_cursor(
         self, columns: str, conditions: Sequence[str], args: Sequence[Any]
-    ) -> AsyncIterator[dict[str, Any]]:
+    ) -> AsyncGenerator[dict[str, Any], None]:
         """Every lead matching `conditions`, newest first, from a server-side cursor in a read-only
         transaction: memory stays flat at any size.
 
