@@ -63,6 +63,7 @@ from leadcap.ops import embedded  # noqa: E402
 from leadcap.stores.postgres.campaigns import CampaignFileStore  # noqa: E402
 from leadcap.stores.postgres.migrate import migrate  # noqa: E402
 from tests.servers import create_database, drop_database  # noqa: E402
+from web import campaign as served_campaign  # noqa: E402
 
 CLI = [sys.executable, "-m", "cli"]
 FIXTURE = Path(__file__).with_name("fixture.sql")
@@ -88,7 +89,7 @@ def documents(count: int) -> list[tuple[str, dict[str, Any]]]:
                 {lang: {"headline": f"{words['headline']} {v}"} for lang, words in locales.items()}
                 for v in range(2 + i // 4 % 3)
             ]
-        campaign_file.parse(document)  # ConfigError here: a file `campaigns add` would refuse
+        served_campaign.parse(document)  # as `campaigns add` checks: ConfigError for a file it refuses
         made.append((f"bench-{i:02d}", document))
     return made
 

@@ -12,10 +12,10 @@ import asyncpg
 import pytest
 from sanic import Sanic
 
-from leadcap.landing import campaign as campaign_file
 from tests import servers
 from tests.bench.test_bench_sql import bench_module
 from tests.servers import Stores
+from web import campaign as served_campaign
 
 REDIS_DB = 13  # the served app's visits and sessions, apart from other modules'
 
@@ -63,7 +63,7 @@ def test_campaign_bench_times_every_admin_page_and_the_campaign_pages(stores: St
 
     assert len(found["documents"]) == 5  # type: ignore[arg-type]
     for document in found["documents"]:  # type: ignore[attr-defined]
-        campaign_file.parse(json.loads(document))  # what `campaigns add` accepts
+        served_campaign.parse(json.loads(document))  # what `campaigns add` accepts
     leads = found["leads"]
     assert sum(leads.values()) == 400 and len(leads) == 6, leads  # type: ignore[attr-defined]
     assert found["rollups"] == leads  # the trigger's slug dimension, lead for lead
