@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import time
 from datetime import UTC, datetime
@@ -16,6 +17,17 @@ from urllib.parse import urlsplit
 import httpx
 
 RESULTS = Path(__file__).resolve().parent / "results"
+SYSTEM_PG = "postgresql://postgres@127.0.0.1:5432/postgres"  # this machine's, when it runs one
+
+
+def answers(url: str) -> bool:
+    """Whether something accepts connections at the host and port of `url`."""
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 0), timeout=1):
+            return True
+    except OSError:
+        return False
 
 
 def serve_env(

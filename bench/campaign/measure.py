@@ -56,7 +56,15 @@ import jdatetime
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bench.harness import percentile, psql_file, report, serve_env, wait_until_up  # noqa: E402
+from bench.harness import (  # noqa: E402
+    SYSTEM_PG,
+    answers,
+    percentile,
+    psql_file,
+    report,
+    serve_env,
+    wait_until_up,
+)
 from leadcap.campaign.leadbook import cursor_of  # noqa: E402
 from leadcap.landing import campaign as campaign_file  # noqa: E402
 from leadcap.ops import embedded  # noqa: E402
@@ -457,9 +465,7 @@ def main() -> None:
     data = Path(tempfile.mkdtemp(prefix="leadcap-campaign-bench-"))
     postgres = None
     if not args.admin_url and not args.database_url:
-        from bench.stack import SYSTEM_PG, _answers  # psutil and redis: the bench session's, not the tests'
-
-        if _answers(SYSTEM_PG):
+        if answers(SYSTEM_PG):
             args.admin_url = SYSTEM_PG
         else:
             postgres = embedded.start_postgres(data / "postgres")
