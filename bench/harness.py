@@ -7,14 +7,27 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
 RESULTS = Path(__file__).resolve().parent / "results"
+SYSTEM_PG = "postgresql://postgres@127.0.0.1:5432/postgres"  # this machine's, when it runs one
+
+
+def answers(url: str) -> bool:
+    """Whether something accepts connections at the host and port of `url`."""
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 0), timeout=1):
+            return True
+    except OSError:
+        return False
 
 
 def serve_env(
@@ -53,13 +66,28 @@ def wait_until_up(server: subprocess.Popen[bytes], url: str, seconds: float = 12
         time.sleep(0.5)
 
 
+def libpq(url: str) -> dict[str, str]:
+    """psql's PG* variables for `url`: the password never on a command line, so no error
+    message (a failed run prints its command) shows it."""
+    parts = urlsplit(url)
+    return {
+        "PGHOST": parts.hostname or "localhost",
+        "PGPORT": str(parts.port or 5432),
+        "PGUSER": parts.username or "postgres",
+        "PGPASSWORD": parts.password or "",
+        "PGDATABASE": parts.path.lstrip("/"),
+    }
+
+
 def psql_file(url: str, sql: Path, **variables: object) -> None:
     """Run the SQL file `sql` on the database at `url` with psql, `variables` set as psql's -v."""
     psql = shutil.which("psql")
     if not psql:
         raise SystemExit(f"psql (Debian's postgresql-client) runs {sql.name}")
     settings = [arg for name, value in variables.items() for arg in ("-v", f"{name}={value}")]
-    subprocess.run([psql, "-X", "-q", "-d", url, *settings, "-f", str(sql)], check=True)
+    subprocess.run(
+        [psql, "-X", "-q", *settings, "-f", str(sql)], check=True, env={**os.environ, **libpq(url)}
+    )
 
 
 def report(name: str, result: object) -> Path:

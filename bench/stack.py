@@ -20,7 +20,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -40,23 +39,14 @@ sys.path.insert(0, str(ROOT))
 
 import nginxconf  # noqa: E402  (bench/, on sys.path like the other harness modules)
 
+from bench.harness import SYSTEM_PG, answers  # noqa: E402
 from leadcap import keys  # noqa: E402
 from leadcap import settings as settings_module  # noqa: E402
 from leadcap.ops import embedded  # noqa: E402
 from leadcap.stores.mongo import Mongo  # noqa: E402
 
-SYSTEM_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 # Another db when several engineers bench on one machine at once (they would flush each other).
 SYSTEM_REDIS = os.environ.get("LEADCAP_BENCH_REDIS", "redis://127.0.0.1:6379/9")
-
-
-def _answers(url: str) -> bool:
-    parts = urlsplit(url)
-    try:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 0), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 def with_database(url: str, name: str) -> str:
@@ -190,7 +180,7 @@ def start_nginx(conf: Path, port: int) -> Proc:
         )
     proc = Proc("nginx", popen, log)
     deadline = time.monotonic() + 15
-    while not _answers(f"http://127.0.0.1:{port}"):
+    while not answers(f"http://127.0.0.1:{port}"):
         if not proc.alive() or time.monotonic() > deadline:
             proc.stop()
             raise RuntimeError("nginx did not start:\n" + (folder / "error.log").read_text(errors="replace"))
@@ -233,7 +223,7 @@ class Stack:
     def start_stores(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
         use_system = self.stores == "system" or (
-            self.stores == "auto" and _answers(SYSTEM_PG) and _answers(SYSTEM_REDIS)
+            self.stores == "auto" and answers(SYSTEM_PG) and answers(SYSTEM_REDIS)
         )
         if use_system:
             if self.shards > 1:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
@@ -112,11 +113,12 @@ async def rows_for_export(
     *,
     tz: tzinfo = UTC,
     calendar: str = "gregorian",
-    prefetch: int = 2000,
-) -> AsyncIterator[dict[str, Any]]:
+) -> AsyncGenerator[dict[str, Any], None]:
     """Every lead matching `filters`, newest first, as export rows (export.row: the same columns,
     times in `tz`, calendar columns and formula rule as `leadcap export-leads`), from a
-    server-side cursor."""
+    server-side cursor. Close it (contextlib.aclosing) if it may be left before its end: closing
+    it closes the cursor, its transaction and gives its connection back."""
     conditions, args = filters.where()
-    async for record in postgres.campaign.leads_cursor(LIST_COLUMNS, conditions, args, prefetch=prefetch):
-        yield export.row(record, tz=tz, calendar=calendar)
+    async with aclosing(postgres.campaign.leads_cursor(LIST_COLUMNS, conditions, args)) as records:
+        async for record in records:
+            yield export.row(record, tz=tz, calendar=calendar)

@@ -604,3 +604,44 @@ async def test_admin_filters_by_campaign_slug(
         bad = await http.get("/admin/leads", params={"slug": "../x"}, headers=cookie)
         assert bad.status_code == 400 and 'id="f-slug" name="slug"' in bad.text
         assert 'aria-describedby="f-slug-problem"' in bad.text  # the field says what is wrong
+
+
+async def test_a_csv_cut_short_lets_go_of_its_connection_at_once(
+    stack: Server, own_env: dict[str, str], own_pg: asyncpg.Pool
+) -> None:
+    """A download abandoned after its first chunk: the web process closes the export's cursor and
+    its transaction at once, not whenever its garbage collector gets to them (an idle server kept
+    the connection checked out, idle in transaction, for minutes)."""
+    leads = [
+        Submission(id=uuid7(), phone=factories.e164(factories.mobile()), region="IR", campaign="cut-short")
+        for _ in range(6000)  # about 1.2 MB of CSV: the client leaves long before the last chunk
+    ]
+    postgres = await Postgres.open(own_env["LEADCAP_DATABASE_URL"])
+    try:
+        await postgres.leads.record(leads)
+    finally:
+        await postgres.close()
+
+    async def exports_open() -> int:
+        return int(
+            await own_pg.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid() AND xact_start IS NOT NULL AND query LIKE '%admin_export%'"
+            )
+        )
+
+    async def released() -> bool:
+        return await exports_open() == 0
+
+    try:
+        async with as_ops(stack, own_env, "127.31.27.1") as (http, cookie):
+            params = {"slug": "cut-short"}
+            async with http.stream("GET", "/admin/leads.csv", params=params, headers=cookie) as download:
+                assert download.status_code == 200
+                async for _ in download.aiter_bytes():
+                    assert await exports_open() == 1  # still streaming: the check sees the export
+                    break  # the client leaves after its first chunk
+        assert await wait_for(released, 5), "the export's transaction is still open"
+    finally:
+        await own_pg.execute("DELETE FROM submissions WHERE campaign = 'cut-short'")
+        await own_pg.execute("DELETE FROM leads WHERE campaign = 'cut-short'")

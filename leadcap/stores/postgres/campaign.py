@@ -9,7 +9,7 @@ What to count, how to page, who may sign in and what to export are decided in le
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +17,8 @@ import asyncpg
 
 from leadcap.stores.postgres.connection import translated
 from leadcap.stores.postgres.sql import query
+
+EXPORT_FETCH = "FETCH FORWARD 2000 FROM admin_export"  # rows per round trip of the admin's CSV
 
 
 def _leads_sql(columns: str, conditions: Sequence[str], tail: str) -> str:
@@ -81,18 +83,26 @@ class CampaignStore:
         return [dict(r.items()) for r in records]
 
     async def leads_cursor(
-        self, columns: str, conditions: Sequence[str], args: Sequence[Any], *, prefetch: int
-    ) -> AsyncIterator[dict[str, Any]]:
+        self, columns: str, conditions: Sequence[str], args: Sequence[Any]
+    ) -> AsyncGenerator[dict[str, Any], None]:
         """Every lead matching `conditions`, newest first, from a server-side cursor in a read-only
-        transaction: memory stays flat at any size."""
+        transaction: memory stays flat at any size.
+
+        A DECLAREd cursor, not asyncpg's (a protocol portal): PostgreSQL plans a DECLARE for its
+        first rows (cursor_tuple_fraction), so a filtered CSV starts from the filter's
+        (…, first_submitted_at, id) index at once; a portal is planned for the whole result, and
+        with a filter that is a bitmap scan and a sort of every match before the first row
+        (docs/performance.md, the CSV under /admin/ at 1,000,000 leads)."""
         sql = _leads_sql(columns, conditions, " ORDER BY first_submitted_at DESC, id DESC")
         async with (
             translated("exporting leads"),
             self._pool.acquire() as conn,
             conn.transaction(readonly=True),
         ):
-            async for record in conn.cursor(sql, *args, prefetch=prefetch):
-                yield dict(record.items())
+            await conn.execute("DECLARE admin_export NO SCROLL CURSOR FOR " + sql, *args)
+            while records := await conn.fetch(EXPORT_FETCH):
+                for record in records:
+                    yield dict(record.items())
 
     async def change_status(self, lead_id: uuid.UUID, status: str, *, by: str) -> str | None:
         """Set a lead's status and add its audit row, in one transaction; the old status, or None
