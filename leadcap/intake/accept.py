@@ -112,8 +112,7 @@ class Intake:
         return time.monotonic() >= self._down_until[index]
 
     def _failed(self, index: int, exc: StoreError) -> None:
-        name = "redis" if index == 0 else f"redis-{index}"
-        log.warning("%s unavailable, taking the direct path: %s", name, exc.reason)
+        log.warning("%s unavailable, taking the direct path: %s", shard.name(index), exc.reason)
         self._down_until[index] = time.monotonic() + REDIS_RETRY_S
 
     async def _counted(

@@ -26,3 +26,8 @@ def of(key: str, shards: int) -> int:
         state = (state * 2862933555777941757 + 1) & _MASK
         candidate = int((chosen + 1) * ((1 << 31) / ((state >> 33) + 1)))
     return chosen
+
+
+def name(index: int) -> str:
+    """A Redis server's name in health checks and logs: `redis` for the first, `redis-1`, … after."""
+    return "redis" if index == 0 else f"redis-{index}"

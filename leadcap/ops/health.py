@@ -20,6 +20,7 @@ from typing import Any
 
 from leadcap import __version__, keys
 from leadcap.errors import StoreError
+from leadcap.intake import shard
 from leadcap.ops.services import Services
 from leadcap.privacy import retention
 from leadcap.stores import failure
@@ -104,11 +105,6 @@ async def _webhooks(services: Services) -> dict[str, Any]:
     return check
 
 
-def shard_name(index: int) -> str:
-    """A Redis server's check name: `redis` for the first, `redis-1`, `redis-2`, … for the rest."""
-    return "redis" if index == 0 else f"redis-{index}"
-
-
 async def _retention(services: Services) -> dict[str, Any]:
     """The daily retention run (only with LEADCAP_LEAD_RETENTION_DAYS): when it last finished and
     what it erased; down (the report degraded) once no run has finished for RETENTION_LATE_S."""
@@ -141,12 +137,12 @@ async def report(services: Services) -> dict[str, Any]:
         _webhooks(services),
         _retention(services) if retaining else asyncio.sleep(0, None),
         *(
-            [_timed(shard_name(i), shard.ping()) for i, shard in enumerate(services.shards)]
+            [_timed(shard.name(i), server.ping()) for i, server in enumerate(services.shards)]
             if services.has("redis")
             else [_store(services, "redis")]
         ),
     )
-    redis = {shard_name(i): check for i, check in enumerate(shards)}
+    redis = {shard.name(i): check for i, check in enumerate(shards)}
     checks = {"postgres": postgres, **redis, "mongo": mongo, "workers": workers, "webhooks": webhooks}
     if kept is not None:
         checks["retention"] = kept

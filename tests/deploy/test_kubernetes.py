@@ -17,7 +17,7 @@ from cloudcoil.models.keda import v1alpha1 as keda
 
 import leadcap
 from leadcap import keys
-from leadcap.ops import health
+from leadcap.intake import shard
 from leadcap.settings import PREFIX, declarations, parse
 from tests.deploy import kube
 from tests.deploy.kube import KUBERNETES, OVERLAYS, VERSIONS, Doc
@@ -129,7 +129,7 @@ def shard_problems(docs: list[Doc]) -> list[str]:
     scaled = kube.find(docs, "ScaledObject", "leadcap-worker")
     triggers = [t for t in scaled["spec"]["triggers"] if t["type"] == "redis-streams"]
     auths = {d["metadata"]["name"]: d for d in docs if d["kind"] == "TriggerAuthentication"}
-    shards = [health.shard_name(i) for i in range(len(auths))]
+    shards = [shard.name(i) for i in range(len(auths))]
     problems = [f"{n}: not a shard's name" for n in auths if n.removeprefix("leadcap-") not in shards]
     named = [t.get("authenticationRef", {}).get("name") for t in triggers]
     problems += [f"shard {s}: no trigger" for s in shards if f"leadcap-{s}" not in named]
@@ -139,11 +139,11 @@ def shard_problems(docs: list[Doc]) -> list[str]:
         if n != f"leadcap-{s}"
     ]
     problems += [f"trigger {i}: no such shard" for i in range(len(shards), len(named))]
-    for shard in shards:
-        refs = auths.get(f"leadcap-{shard}", {}).get("spec", {}).get("secretTargetRef", [])
-        wanted = [("address", f"{shard}-address"), ("password", f"{shard}-password")]
+    for server in shards:
+        refs = auths.get(f"leadcap-{server}", {}).get("spec", {}).get("secretTargetRef", [])
+        wanted = [("address", f"{server}-address"), ("password", f"{server}-password")]
         if sorted((r["parameter"], r["key"]) for r in refs if r["name"] == "leadcap-secrets") != wanted:
-            problems.append(f"shard {shard}: not the Secret's {shard}-address and {shard}-password")
+            problems.append(f"shard {server}: not the Secret's {server}-address and {server}-password")
     for i, trigger in enumerate(triggers):
         metadata = trigger.get("metadata", {})
         if (metadata.get("stream"), metadata.get("consumerGroup")) != (keys.LEAD_STREAM, keys.CONSUMER_GROUP):
