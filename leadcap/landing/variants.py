@@ -1,9 +1,9 @@
-"""Which variant of a campaign's copy a visitor sees (how sure a team can be of a difference in
-their conversion: leadcap/campaign/intervals.py).
+"""Which variant of a campaign's copy a visitor sees.
 
 A visitor's variant is a pure function of the campaign's slug and the visitor cookie's id
 (leadcap/intake/visitor.py): no state is stored, every web process answers the same, and the
-server can derive it again at POST, so a form cannot claim a variant it was not shown.
+server can derive it again at POST, so a form cannot claim a variant it was not shown. How sure a
+team can be that one variant converts better: leadcap/campaign/intervals.py.
 """
 
 from __future__ import annotations
