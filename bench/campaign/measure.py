@@ -1,7 +1,9 @@
-"""p50/p99 of /admin/ (the overview) and /admin/leads (the first page, unfiltered and filtered)
-against a `leadcap serve` on a database filled by fixture.sql.
+"""p50/p99 of /admin/ (the overview, of every campaign and of one with variants) and /admin/leads
+(the first page, unfiltered and filtered) against a `leadcap serve` on a database filled by
+fixture.sql (and variants.sql: 20 campaigns with 4 variants each).
 
     psql ... -d DB -v leads=1000000 -v days=90 -f bench/campaign/fixture.sql
+    psql ... -d DB -f bench/campaign/variants.sql
     python bench/campaign/measure.py --database-url postgresql://postgres@127.0.0.1:5432/DB
 
 It starts `leadcap serve` itself (Redis and MongoDB embedded under a temporary data folder
@@ -94,6 +96,8 @@ def main() -> None:
             cookie = {"cookie": f"leadcap_admin={token}"}
             pages = {
                 "overview": "/admin/",
+                # one campaign's, with its variants' table (after variants.sql; without it, no table)
+                "overview slug=c07": "/admin/?slug=c07",
                 "leads first page": "/admin/leads",
                 "leads status=qualified": "/admin/leads?status=qualified",
                 "leads campaign=brand": "/admin/leads?campaign=brand",
