@@ -4,20 +4,19 @@
 --
 -- Writes to leads and submissions wait until this commits: the backfill below then counts every
 -- submission recorded so far exactly once, and every later one is counted by the new trigger
--- (taken first, before the rollups' own lock, in the order a worker's batch takes them, so a
+-- (taken first, before any lock on the rollups, in the order a worker's batch takes them, so a
 -- batch already running finishes first instead of deadlocking). The intake does not wait: it
--- answers from Redis. Reads (the admin, stats) go on.
+-- answers from Redis. Reads go on, the rollups' too: the partition is filled beside them and
+-- then attached, which takes only a SHARE UPDATE EXCLUSIVE lock on campaign_rollups (CREATE
+-- TABLE … PARTITION OF would hold ACCESS EXCLUSIVE, and /admin/ would wait for the backfill).
 LOCK TABLE submissions, leads IN SHARE MODE;
 
-CREATE TABLE campaign_rollups_variant PARTITION OF campaign_rollups FOR VALUES IN ('variant');
--- A report reads one campaign's variants over a range of buckets.
-CREATE INDEX campaign_rollups_variant_slug_idx
-    ON campaign_rollups_variant (split_part(key, '/', 1), bucket);
+CREATE TABLE campaign_rollups_variant (LIKE campaign_rollups INCLUDING DEFAULTS);
 
 -- What was recorded before this migration: only submissions since migration 0015 carry a variant.
 -- A submission made a new lead when the lead carries its id (as in migration 0005); a verified
 -- lead counts in the bucket of its first submission (as campaign_rollup_verified does).
-INSERT INTO campaign_rollups (dim, bucket, key, submissions, new_leads, visited_leads, verified)
+INSERT INTO campaign_rollups_variant (dim, bucket, key, submissions, new_leads, visited_leads, verified)
 SELECT 'variant', bucket, key, sum(submissions), sum(new_leads), sum(visited_leads), sum(verified)
 FROM (
     SELECT date_bin('15 minutes', s.submitted_at, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS bucket,
@@ -36,6 +35,12 @@ FROM (
 ) counted
 GROUP BY 1, 2, 3
 ORDER BY 2, 3;
+
+ALTER TABLE campaign_rollups_variant ADD PRIMARY KEY (dim, bucket, key);  -- the parent's key, attached
+-- A report reads one campaign's variants over a range of buckets.
+CREATE INDEX campaign_rollups_variant_slug_idx
+    ON campaign_rollups_variant (split_part(key, '/', 1), bucket);
+ALTER TABLE campaign_rollups ATTACH PARTITION campaign_rollups_variant FOR VALUES IN ('variant');
 
 -- migration 0013's trigger function, with the variant dimension
 CREATE OR REPLACE FUNCTION campaign_rollup_submissions() RETURNS trigger LANGUAGE plpgsql AS $$
