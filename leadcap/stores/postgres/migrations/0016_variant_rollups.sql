@@ -82,3 +82,14 @@ BEGIN
     ON CONFLICT (dim, bucket, key) DO UPDATE SET verified = r.verified + 1;
     RETURN NULL;
 END $$;
+
+-- A lead created already verified (its code came back before the worker wrote it, so
+-- mark_verified.sql inserts it `verified`) is verified too: the UPDATE trigger of migration 0005
+-- never saw it, and every dimension missed it. Counted once: the worker's submission that lands
+-- next finds it `verified` already, which that trigger does not count again. (Such leads verified
+-- before this migration stay uncounted in the other dimensions; the variant backfill above
+-- counts every lead with a verified_at.)
+CREATE TRIGGER leads_verified_insert_rollup
+    AFTER INSERT ON leads
+    FOR EACH ROW WHEN (NEW.status = 'verified')
+    EXECUTE FUNCTION campaign_rollup_verified();
