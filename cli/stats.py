@@ -53,7 +53,45 @@ def cell(value: object) -> str:
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
+def interval(row: dict[str, object]) -> str:
+    low, high = row["conversion_low"], row["conversion_high"]
+    return "—" if low is None or high is None else f"{cell(low)}–{cell(high)}"
+
+
+def verdict(report: stats.Report) -> str:
+    """The one sentence under a table of variants: which converts better, or that none does yet."""
+    if len(report.rows) < 2:
+        return "Fewer than two variants had visitors in this range: nothing to compare yet."
+    if report.better is not None:
+        return f"Variant {report.better} converts better: its 95% interval lies above every other's."
+    return "The 95% intervals overlap: no clear difference between the variants yet."
+
+
+def render_variants(report: stats.Report, console: Console) -> None:
+    """Conversion per variant with its Wilson 95 % interval, and what it tells."""
+    table = Table(
+        title=f"leadcap stats by variant, {report.since:%Y-%m-%d %H:%M} to {report.until:%Y-%m-%d %H:%M}"
+        f" ({report.timezone})",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    for title in ("variant", "visits", "new\nleads", "with a\nvisit", "conver-\nsion", "95% interval"):
+        table.add_column(title, justify="left" if title == "variant" else "right", no_wrap=True)
+    for values in [row.as_dict() for row in report.rows]:
+        table.add_row(
+            values["label"],
+            *(cell(values[key]) for key in ("visits", "new_leads", "new_leads_with_visit", "conversion")),
+            interval(values),
+        )
+    console.print(table)
+    console.print(verdict(report))
+
+
 def render(report: stats.Report, console: Console) -> None:
+    if report.by == "variant":
+        render_variants(report, console)
+        return
     table = Table(
         title=f"leadcap stats by {report.by}, {report.since:%Y-%m-%d %H:%M} to {report.until:%Y-%m-%d %H:%M}"
         f" ({report.timezone})",
@@ -96,7 +134,10 @@ def stats_command(
     until: Annotated[str | None, typer.Option(help="Up to this day (included) or time.")] = None,
     by: Annotated[
         stats.Grouping,
-        typer.Option(help="One row per day, hour, source, campaign (its slug) or utm_campaign."),
+        typer.Option(
+            help="One row per day, hour, source, campaign (its slug), utm_campaign, or variant of"
+            " --campaign (conversion with its 95% interval)."
+        ),
     ] = "day",
     campaign: Annotated[
         str | None, typer.Option(help="Only this campaign's leads (its slug; `default` for /).")
@@ -106,7 +147,9 @@ def stats_command(
     """The campaign's visits, submissions, leads and conversion (days in LEADCAP_TIMEZONE).
 
     Conversion: new leads that came with a counted visit / unique visitors (at most 100 %);
-    new leads with no visit (API clients) are counted apart.
+    new leads with no visit (API clients) are counted apart. With --by variant (needs
+    --campaign): per variant, its visitors, new leads and conversion with the Wilson 95 %
+    interval, and whether one variant converts better.
 
     Without --since: the last seven days and today. Reads PostgreSQL, and Redis for the visits
     (without a Redis URL they show as —).

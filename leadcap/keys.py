@@ -55,6 +55,18 @@ def visits_hour(hour: str) -> str:
     return PREFIX + "visits:h:" + hour
 
 
+def variant_visits_day(slug: str, variant: str, day: str) -> str:
+    """The HyperLogLog of a day's unique visitors shown variant `variant` of campaign `slug`
+    (`2026-11-30`, in LEADCAP_TIMEZONE; slug and name are [a-z0-9-], so `:` splits them)."""
+    return f"{PREFIX}visits:v:{slug}:{variant}:{day}"
+
+
+def variant_names(slug: str) -> str:
+    """The set of the variant names of campaign `slug` whose views were counted: which
+    HyperLogLogs a report reads, even for a variant that no lead has come from yet."""
+    return PREFIX + "visits:variants:" + slug
+
+
 ADMIN_SESSION = PREFIX + "admin:session:"  # + sha256 of the cookie's token; expires when idle
 # Sign-in attempts, sorted sets of times: failures under "pair:<name>:<bucket>", "ip:<bucket>" and
 # "user:<name>" (the name hashed), and attempts being checked under ADMIN_CHECKING the same way.

@@ -12,7 +12,7 @@ from sanic import Blueprint, Sanic
 from leadcap import logs
 from leadcap import settings as settings_module
 from leadcap.campaign.outcomes import OutcomeCounter
-from leadcap.campaign.visits import VisitCounter
+from leadcap.campaign.visits import VariantVisits, VisitCounter
 from leadcap.campaigns.registry import LiveCampaigns
 from leadcap.errors import StoreError
 from leadcap.intake import phone, visitor
@@ -86,6 +86,8 @@ def create_app(settings: Settings | None = None) -> Sanic[Any, Any]:
         app.ctx.services = services
         app.ctx.visits = VisitCounter(services.redis, timezone=settings.timezone)
         app.ctx.visits.start()
+        app.ctx.variant_visits = VariantVisits(services.redis, timezone=settings.timezone)
+        app.ctx.variant_visits.start()
         app.ctx.outcomes = OutcomeCounter(services.postgres)
         app.ctx.outcomes.start()
         app.ctx.api_limiter = KeyLimiter(services.redis, settings.api_rate_limit)
@@ -111,6 +113,7 @@ def create_app(settings: Settings | None = None) -> Sanic[Any, Any]:
             with contextlib.suppress(asyncio.CancelledError):
                 await follower
         await app.ctx.visits.close()
+        await app.ctx.variant_visits.close()
         await app.ctx.outcomes.close()
         await app.ctx.api_uses.close()
         await app.ctx.metrics_folder.close()

@@ -1,5 +1,6 @@
 """Each web process's in-memory landing page (the build's template filled with the campaign),
-with its ETag, kept in step with `flush-cache` through Redis."""
+with its ETag, kept in step with `flush-cache` through Redis. A campaign file with `variants`
+also gets one page per variant, and `/` serves each visitor its own (leadcap/landing/variants.py)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,12 @@ import os
 import re
 import socket
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from leadcap import retry
+from leadcap import retry, slugs
 from leadcap.errors import ConfigError, StoreError
-from leadcap.landing import cache, consent, edgepage, template
+from leadcap.landing import cache, consent, edgepage, template, variants
 from leadcap.landing import campaign as rules
 from leadcap.settings import LOCALES
 from leadcap.stores.redis import Redis
@@ -110,6 +111,7 @@ class LandingCache:
         self.consent = consent.offered(self.campaign.data)  # what POST /api/leads/ asks for
         self.html_headers = responses.html_headers(self.campaign.image_origins)
         self.page = self._make(self.campaign, -1)
+        self.variant_pages = self._make_variants(self.campaign, -1)
         self.listening = False
         self.name = f"{socket.gethostname()}:{os.getpid()}"
         self._skip_redis_until = 0.0
@@ -126,6 +128,24 @@ class LandingCache:
 
     def _make(self, chosen: Campaign, version: int) -> Page:
         return make_page(configure(self._body(chosen), self.region), version, chosen.image_origins)
+
+    def _make_variants(self, chosen: Campaign, version: int) -> dict[str, Page]:
+        """One page per variant of the file (none without `variants`), never served by nginx:
+        it cannot tell which variant a visitor keeps."""
+        return {
+            v.name: replace(
+                self._make(web_campaign.of(variants.apply(chosen.data, v)), version), at_edge=False
+            )
+            for v in chosen.data.variants
+        }
+
+    def variant_page(self, visitor_id: str) -> tuple[str, Page] | None:
+        """The variant this visitor keeps on `/` and its page; None without variants."""
+        pages = self.variant_pages
+        if not pages:
+            return None
+        name = variants.choose(self.campaign.data.variants, slugs.DEFAULT, visitor_id).name
+        return name, pages[name]
 
     def make_for(self, chosen: Campaign, slug: str) -> Page:
         """Another campaign's page (web/campaign_pages.py) from the template this process serves
@@ -172,6 +192,7 @@ class LandingCache:
         self.consent = consent.offered(chosen.data)
         self.html_headers = responses.html_headers(chosen.image_origins)
         self.page = self._make(chosen, version)
+        self.variant_pages = self._make_variants(chosen, version)
         self._publish_at_edge()
         return True
 
@@ -185,11 +206,12 @@ class LandingCache:
         responses.PAGE_HEADERS on it, and the page carries its campaign's image policy; a page
         that could not take that policy is never served from there (nginx proxies to us). Nor is
         it while a campaign has a host of its own: nginx's `location = /` cannot tell that host's
-        `/` (another campaign's page) from the default's, so every `/` then reaches leadcap."""
+        `/` (another campaign's page) from the default's, so every `/` then reaches leadcap; nor
+        while the campaign has variants (a visitor's is picked from its signed cookie)."""
         if self.edge_dir is None:
             return
         try:
-            if self.page.at_edge and not self.hosts_elsewhere:
+            if self.page.at_edge and not self.hosts_elsewhere and not self.variant_pages:
                 edgepage.write(self.edge_dir, self.page.version, self.page.body)
             else:
                 edgepage.withdraw(self.edge_dir)

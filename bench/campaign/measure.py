@@ -201,6 +201,10 @@ def recipes(facts: Facts, today: date) -> dict[str, dict[str, str]]:
         "admin_overview": {
             "overview (14 days, today by hour, by source, by campaign)": "/admin/",
             "overview fa": "/admin/?lang=fa",
+            # one campaign's overview: with variants, its table of conversion per variant too
+            "overview slug=with variants": f"/admin/?slug={facts.split}",
+            "overview slug=biggest": f"/admin/?slug={facts.big}",
+            "overview slug=with variants fa": f"/admin/?slug={facts.split}&lang=fa",
         },
         "admin_leads": {
             "leads": "/admin/leads",

@@ -1,4 +1,4 @@
-"""The campaign's figures per day, hour, source or campaign, from the rollups only.
+"""The campaign's figures per day, hour, source, campaign or variant, from the rollups only.
 
 visits        unique visitors: Redis HyperLogLogs per day/hour (leadcap/campaign/visits.py)
 submissions   submissions recorded in PostgreSQL    ┐
@@ -17,6 +17,12 @@ hour) is counted apart and never in conversion, so leads that had no visit canno
 100 %. It can still pass it by estimate (a HyperLogLog counts within about 1 %), or where one
 visitor leaves several numbers; it is shown capped at 100 %, the counts beside it unchanged.
 
+Per variant of one campaign (`--by variant`): visits are the unique visitors shown that variant
+(VariantVisits' HyperLogLogs per slug, variant and day), new leads the ones whose first
+submission was shown it (the rollups' `variant` dimension, migration 0016), and conversion gets
+its Wilson 95 % interval (leadcap/campaign/intervals.py), so a team can tell a real difference
+from chance.
+
 Nothing here scans `submissions` or `leads`: a report over a month reads a few thousand rollup
 rows however many leads there are. Visitors and the intake's answers have no source or
 campaign (a visitor has not chosen one yet, and a refused body may have none), so rows by
@@ -31,11 +37,12 @@ from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo
 
 from leadcap import keys, slugs
+from leadcap.campaign import intervals
 from leadcap.errors import ConfigError, StoreError
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.redis import Redis
 
-Grouping = Literal["day", "hour", "source", "campaign", "utm_campaign"]
+Grouping = Literal["day", "hour", "source", "campaign", "utm_campaign", "variant"]
 GROUPINGS: tuple[str, ...] = get_args(Grouping)
 # The rollup dimension each key grouping reads (migrations 0005, 0013): `campaign` is the
 # campaign's slug (dimension `slug`); `utm_campaign` the UTM value (dimension `campaign`, its name
@@ -78,6 +85,14 @@ class Row:
         module's docstring); None without visitors."""
         return min(self.new_leads_with_visit / self.visits, 1.0) if self.visits else None
 
+    @property
+    def interval(self) -> tuple[float, float] | None:
+        """The Wilson 95 % interval of `conversion` (its leads capped at its visitors, as
+        `conversion` is); None without visitors."""
+        if not self.visits:
+            return None
+        return intervals.wilson(min(self.new_leads_with_visit, self.visits), self.visits)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "label": self.label,
@@ -94,6 +109,8 @@ class Row:
             "honeypot": self.honeypot,
             "verified": self.verified,
             "conversion": None if self.conversion is None else round(self.conversion, 4),
+            "conversion_low": None if self.interval is None else round(self.interval[0], 4),
+            "conversion_high": None if self.interval is None else round(self.interval[1], 4),
         }
 
 
@@ -106,8 +123,14 @@ class Report:
     rows: list[Row]
     total: Row = field(default_factory=lambda: Row("total"))
 
+    @property
+    def better(self) -> str | None:
+        """By variant: the variant whose conversion interval lies wholly above every other's;
+        None while they overlap (no clear difference yet, or a variant without visitors)."""
+        return intervals.better([(r.label, r.interval or (0.0, 1.0)) for r in self.rows])
+
     def as_dict(self) -> dict[str, Any]:
-        return {
+        found: dict[str, Any] = {
             "by": self.by,
             "since": self.since.isoformat(),
             "until": self.until.isoformat(),
@@ -115,6 +138,9 @@ class Report:
             "rows": [r.as_dict() for r in self.rows],
             "total": self.total.as_dict(),
         }
+        if self.by == "variant":
+            found["better"] = self.better
+        return found
 
 
 def parse_when(text: str, option: str, tz: ZoneInfo, *, end_of_day: bool = False) -> datetime:
@@ -201,13 +227,14 @@ async def report(
     check_grouping(by, campaign)
     tz = ZoneInfo(timezone)
     result = Report(by, since, until, timezone, [])
+    if by == "variant" and campaign is not None:
+        await _by_variant(postgres, redis, result, campaign, tz)
+        return result
     if by in DIMENSIONS:
         for r in await postgres.campaign.rollups_by_key(since, until, DIMENSIONS[by]):
             if campaign is not None and r["key"] != campaign:
                 continue
-            row = Row(r["key"] or "—", submissions=r["submissions"], new_leads=r["new_leads"])
-            row.new_leads_with_visit, row.verified = r["visited_leads"], r["verified"]
-            result.rows.append(row)
+            result.rows.append(_rollup_row(r["key"] or "—", r))
         _add_totals(result, result.rows)
         return result
 
@@ -240,12 +267,55 @@ async def report(
     return result
 
 
+def _rollup_row(label: str, r: dict[str, Any]) -> Row:
+    row = Row(label, submissions=r["submissions"], new_leads=r["new_leads"])
+    row.new_leads_with_visit, row.verified = r["visited_leads"], r["verified"]
+    return row
+
+
+async def _by_variant(
+    postgres: Postgres, redis: Redis | None, result: Report, slug: str, tz: ZoneInfo
+) -> None:
+    """One row per variant of campaign `slug` that had visitors or submissions in the range:
+    the rollups' counts, and the unique visitors shown it over the range's days (PFCOUNT of
+    their union). A variant no lead came from yet is known by the names VariantVisits keeps."""
+    rows = {
+        r["key"]: _rollup_row(r["key"], r)
+        for r in await postgres.campaign.rollups_by_variant(result.since, result.until, slug)
+    }
+    days = [p.strftime("%Y-%m-%d") for p in periods(result.since, result.until, "day", tz)]
+    visits = await _variant_visits(redis, slug, days, rows) if redis is not None else None
+    if visits is not None:
+        for name, visitors in visits[0].items():
+            rows.setdefault(name, Row(name)).visits = visitors
+    result.rows = [rows[name] for name in sorted(rows) if rows[name].visits or rows[name].submissions]
+    _add_totals(result, result.rows)
+    if visits is not None:
+        result.total.visits = visits[1]
+
+
+async def _variant_visits(
+    redis: Redis, slug: str, days: list[str], known: dict[str, Row]
+) -> tuple[dict[str, int], int] | None:
+    """Unique visitors per variant name over `days` (PFCOUNT of the union of its days: who came
+    on two days is one visitor), and of all variants together; None while Redis is away."""
+    try:
+        names = sorted(set(known) | set(await redis.campaign.members(keys.variant_names(slug))))
+        groups = [[keys.variant_visits_day(slug, name, day) for day in days] for name in names]
+        counted = await redis.campaign.union_counts([*groups, [key for group in groups for key in group]])
+    except StoreError:
+        return None  # the leads still stand; visits show as None
+    return dict(zip(names, counted, strict=False)), counted[-1]
+
+
 def check_grouping(by: str, campaign: str | None) -> None:
     """ConfigError naming the option for a grouping the rollups cannot answer."""
     if by not in GROUPINGS:
         raise ConfigError("--by", f"must be one of {', '.join(GROUPINGS)}, got {by!r}")
     if campaign is not None and not slugs.well_formed(campaign):
         raise ConfigError("--campaign", f"must be a campaign's slug ([a-z0-9-]{{1,40}}), got {campaign!r}")
+    if by == "variant" and campaign is None:
+        raise ConfigError("--campaign", "is needed with --by variant: the campaign whose variants to compare")
     if campaign is not None and by in ("source", "utm_campaign"):
         # the rollups count each dimension apart (migration 0005): they are not crossed
         raise ConfigError("--campaign", f"goes with --by day, hour or campaign, not {by}")

@@ -10,6 +10,9 @@ dropped and counted (`dropped`) rather than grow the process.
 A visitor is a client address bucket (its /64 for IPv6) and user agent, hashed the same way in
 every web process (so one visitor served by two processes counts once). Only the digest crosses
 to Redis, inside PFADD, and a HyperLogLog keeps no members at all: no address is ever stored.
+
+A campaign with variants also counts, the same way, the visitors shown each variant per day
+(VariantVisits): there a visitor is its visitor cookie, which is what picks its variant.
 """
 
 from __future__ import annotations
@@ -51,50 +54,104 @@ def seconds_left_in_hour(moment: datetime, tz: ZoneInfo) -> int:
     return max(3600 - elapsed, 1)
 
 
-class VisitCounter(PeriodicFlush):
-    """Collects visitor digests in process and flushes them to Redis HyperLogLogs."""
+class _Uniques(PeriodicFlush):
+    """Digests waiting in process for the HyperLogLogs of their group, at most `capacity` in
+    all; past that a flush starts at once, and what still finds it full is dropped and counted
+    (`dropped`). A failed flush keeps what fits for the next one."""
 
-    what = "visits"
-
-    def __init__(self, redis: Redis, *, timezone: str, capacity: int = 50_000) -> None:
+    def __init__(self, redis: Redis, *, timezone: str, capacity: int) -> None:
         super().__init__()
         self.redis = redis
         self.tz = ZoneInfo(timezone)
         self.capacity = capacity
         self.dropped = 0
-        self._pending: set[bytes] = set()
+        self.pending = 0  # digests held, over every group
+        self._groups: dict[tuple[str, ...], set[bytes]] = {}
         self._flushing: asyncio.Task[None] | None = None
+
+    def _add(self, group: tuple[str, ...], digest: bytes) -> None:
+        if self.pending >= self.capacity:
+            self._flush_soon()
+            if self.pending >= self.capacity:
+                self.dropped += 1
+                return
+        held = self._groups.get(group)
+        if held is None:
+            held = self._groups[group] = set()
+        if digest not in held:
+            held.add(digest)
+            self.pending += 1
+
+    def _flush_soon(self) -> None:
+        if self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.get_running_loop().create_task(self.flush_quietly())
+
+    async def _send(self, groups: dict[tuple[str, ...], list[bytes]], moment: datetime) -> None:
+        raise NotImplementedError
+
+    async def flush(self, now: datetime | None = None) -> int:
+        """Send the pending visitors to Redis in one pipeline; return how many went.
+        On failure they are kept (up to the capacity) for the next flush."""
+        if not self.pending:
+            return 0
+        batch = {group: list(members) for group, members in self._groups.items()}
+        sent, self._groups, self.pending = self.pending, {}, 0
+        try:
+            await self._send(batch, now or datetime.now(self.tz))
+        except StoreError:
+            for group, members in batch.items():
+                for digest in members:
+                    if self.pending >= self.capacity:
+                        self.dropped += 1
+                    else:
+                        self._add(group, digest)
+            raise
+        return sent
+
+
+class VisitCounter(_Uniques):
+    """Collects visitor digests in process and flushes them to Redis HyperLogLogs."""
+
+    what = "visits"
+
+    def __init__(self, redis: Redis, *, timezone: str, capacity: int = 50_000) -> None:
+        super().__init__(redis, timezone=timezone, capacity=capacity)
 
     def see(self, bucket: str, user_agent: str) -> None:
         """Note one view of the landing page. Never waits, never raises."""
         digest = hashlib.blake2b(
             f"{bucket}\x00{user_agent[:256]}".encode(errors="replace"), person=b"leadcap-visit", digest_size=8
         ).digest()
-        if len(self._pending) >= self.capacity:
-            self._flush_soon()
-            if len(self._pending) >= self.capacity:
-                self.dropped += 1
-                return
-        self._pending.add(digest)
+        self._add((), digest)
 
-    def _flush_soon(self) -> None:
-        if self._flushing is None or self._flushing.done():
-            self._flushing = asyncio.get_running_loop().create_task(self.flush_quietly())
+    async def _send(self, groups: dict[tuple[str, ...], list[bytes]], moment: datetime) -> None:
+        into = [(day_key(moment, self.tz), DAY_TTL_S), (hour_key(moment, self.tz), HOUR_TTL_S)]
+        await self.redis.campaign.add_visitors([(key, ttl, groups[()]) for key, ttl in into])
 
-    async def flush(self, now: datetime | None = None) -> int:
-        """Send the pending visitors to Redis in one pipeline; return how many went.
-        On failure they are kept (up to the capacity) for the next flush."""
-        if not self._pending:
-            return 0
-        batch, self._pending = self._pending, set()
-        moment = now or datetime.now(self.tz)
-        day, hour = day_key(moment, self.tz), hour_key(moment, self.tz)
-        members = list(batch)
-        try:
-            await self.redis.campaign.add_visitors(members, [(day, DAY_TTL_S), (hour, HOUR_TTL_S)])
-        except StoreError:
-            room = self.capacity - len(self._pending)
-            self._pending.update(members[: max(room, 0)])
-            self.dropped += max(len(members) - max(room, 0), 0)
-            raise
-        return len(members)
+
+class VariantVisits(_Uniques):
+    """Unique visitors shown each variant of each campaign, per day of LEADCAP_TIMEZONE: the
+    denominator of conversion per variant (leadcap/campaign/stats.py). A visitor here is its
+    visitor cookie's id, the very id its variant is picked from (leadcap/landing/variants.py),
+    hashed before it leaves the process. Groups are (slug, variant) of live campaigns' files,
+    never a client's word: at most 4 per live campaign."""
+
+    what = "variant visits"
+
+    def __init__(self, redis: Redis, *, timezone: str, capacity: int = 50_000) -> None:
+        super().__init__(redis, timezone=timezone, capacity=capacity)
+
+    def see(self, slug: str, variant: str, visitor_id: str) -> None:
+        """Note one view of variant `variant` of campaign `slug`. Never waits, never raises."""
+        digest = hashlib.blake2b(visitor_id.encode(), person=b"leadcap-variant", digest_size=8).digest()
+        self._add((slug, variant), digest)
+
+    async def _send(self, groups: dict[tuple[str, ...], list[bytes]], moment: datetime) -> None:
+        day = moment.astimezone(self.tz).strftime("%Y-%m-%d")
+        await self.redis.campaign.add_visitors(
+            [
+                (keys.variant_visits_day(slug, name, day), DAY_TTL_S, members)
+                for (slug, name), members in groups.items()
+            ],
+            names=[(keys.variant_names(slug), name, DAY_TTL_S) for slug, name in groups],
+        )

@@ -1,14 +1,14 @@
-"""Which variant of a campaign's copy a visitor sees, and how sure a team can be of a difference.
+"""Which variant of a campaign's copy a visitor sees.
 
 A visitor's variant is a pure function of the campaign's slug and the visitor cookie's id
 (leadcap/intake/visitor.py): no state is stored, every web process answers the same, and the
-server can derive it again at POST, so a form cannot claim a variant it was not shown.
+server can derive it again at POST, so a form cannot claim a variant it was not shown. How sure a
+team can be that one variant converts better: leadcap/campaign/intervals.py.
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
 from dataclasses import replace
 
 from leadcap.landing.campaign import Campaign, Variant
@@ -40,17 +40,3 @@ def apply(campaign: Campaign, variant: Variant) -> Campaign:
             cta=texts.get("cta", words.cta),
         )
     return replace(campaign, locales=locales)
-
-
-def wilson(successes: int, trials: int, z: float = 1.96) -> tuple[float, float]:
-    """The Wilson score interval of a conversion rate (95% for z=1.96); (0, 1) with no trials.
-    Unlike the normal approximation it stays inside [0, 1] and is honest at 0 or few conversions."""
-    if trials <= 0:
-        return (0.0, 1.0)
-    if not 0 <= successes <= trials:
-        raise ValueError("successes must be between 0 and trials")
-    p = successes / trials
-    z2 = z * z
-    centre = (p + z2 / (2 * trials)) / (1 + z2 / trials)
-    half = z * math.sqrt(p * (1 - p) / trials + z2 / (4 * trials * trials)) / (1 + z2 / trials)
-    return (max(0.0, centre - half), min(1.0, centre + half))

@@ -100,7 +100,7 @@ def test_help_says_what_to_type(tmp_path: Path) -> None:
     assert "Usage: leadcap webhooks add [OPTIONS] URL" in helps["webhooks add"]
     assert "<lead.created|lead.verified|lead.erased>" in helps["webhooks add"]
     assert "Usage: leadcap webhooks replay [OPTIONS] [DELIVERY_ID]" in helps["webhooks replay"]
-    assert "<day|hour|source|campaign|utm_campaign>" in helps["stats"]
+    assert "<day|hour|source|campaign|utm_campaign|variant>" in helps["stats"]
     assert "<csv|jsonl>" in helps["export-leads"]
     assert "--locale" in helps["init"] and "fa|en" in helps["init"]
 

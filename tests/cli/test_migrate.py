@@ -94,3 +94,58 @@ async def test_carriers_written_by_an_older_release_get_their_brand(stores: Stor
     finally:
         await conn.close()
     assert [r["carrier"] for r in rows] == ["Hamrah-e Aval", "Espadan", "Irancell"]
+
+
+async def test_variant_rollups_backfilled_equal_those_the_trigger_keeps(stores: Stores) -> None:
+    """Migration 0016 counts the variants recorded before it exactly as its trigger counts those
+    after: the same submissions written before and after the migration give the same rows."""
+    from leadcap.ids import uuid7
+    from leadcap.intake.submission import Submission
+    from leadcap.stores.postgres import Postgres
+
+    def batch() -> list[Submission]:
+        subs = [
+            Submission(
+                id=uuid7(),
+                phone=f"+98912000{n:04d}",
+                region="IR",
+                campaign="ab",
+                variant=name,
+                visited=n % 2 == 0,
+            )
+            for n, name in enumerate("xxyxyyx")
+        ]
+        again = Submission(id=uuid7(), phone=subs[0].phone, region="IR", campaign="ab", variant="y")
+        plain = Submission(id=uuid7(), phone="+989120009999", region="IR", campaign="ab")  # shown none
+        return [*subs, again, plain]
+
+    async def variant_rows(url: str, before_0016: bool) -> list[tuple[object, ...]]:
+        if before_0016:
+            await migrate_to(url, "0015_variants")
+        else:
+            await migrate(url)
+        postgres = await Postgres.open(url)
+        try:
+            subs = batch()
+            await postgres.leads.record(subs[:4])
+            await postgres.leads.record(subs[4:])
+            await postgres.leads.mark_verified([subs[1]])
+        finally:
+            await postgres.close()
+        if before_0016:
+            await migrate(url)
+        conn = await asyncpg.connect(url)
+        try:
+            rows = await conn.fetch(
+                "SELECT key, sum(submissions), sum(new_leads), sum(visited_leads), sum(verified)"
+                " FROM campaign_rollups WHERE dim = 'variant' GROUP BY key ORDER BY key"
+            )
+        finally:
+            await conn.close()
+        return [(r[0], *(int(n) for n in r[1:])) for r in rows]
+
+    backfilled = await variant_rows(await servers.create_database(stores.database), before_0016=True)
+    kept = await variant_rows(await servers.create_database(stores.database), before_0016=False)
+    # x: 4 numbers, 2 from a counted visit, 1 verified; y: 3 numbers and a second submission of
+    # an x lead (a submission, no new lead); the one shown no variant is in no variant's row.
+    assert backfilled == kept == [("ab/x", 4, 4, 2, 1), ("ab/y", 4, 3, 2, 0)]

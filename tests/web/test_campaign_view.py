@@ -21,11 +21,16 @@ import httpx
 import pytest
 
 from leadcap import keys
+from leadcap.campaign import formats, intervals
 from leadcap.ids import uuid7
 from leadcap.intake.submission import Submission
+from leadcap.landing import campaign as rules
+from leadcap.landing import variants
 from leadcap.stores.postgres import Postgres
 from leadcap.stores.redis import Redis
 from tests import factories, servers
+from tests.cli.test_campaigns import campaign_file
+from tests.cli.test_campaigns import cli as campaigns_cli
 from tests.servers import Process, Server, client, wait_for
 
 REDIS_DB = 10  # its own Redis database (each module that flushes one has its own)
@@ -148,11 +153,19 @@ async def test_stats_count_known_traffic(
 
 
 async def test_stats_refuses_bad_options(own_env: dict[str, str]) -> None:
-    bad = (("--by", "week"), ("--since", "someday"), ("--since", "2026-12-02", "--until", "2026-12-01"))
+    bad = (
+        ("--by", "week"),
+        ("--since", "someday"),
+        ("--since", "2026-12-02", "--until", "2026-12-01"),
+        ("--by", "variant"),  # of which campaign?
+        ("--by", "variant", "--campaign", "../x"),
+    )
     for args in bad:
         done = servers.leadcap("stats", *args, env=own_env)
         assert done.returncode == 2, (args, done.stdout, done.stderr)
         assert "Traceback" not in done.stderr
+    alone = servers.leadcap("stats", "--by", "variant", env=own_env)
+    assert "--campaign" in alone.stderr and "--by variant" in alone.stderr
 
 
 # --- /admin/ -----------------------------------------------------------------------------------
@@ -645,3 +658,90 @@ async def test_a_csv_cut_short_lets_go_of_its_connection_at_once(
     finally:
         await own_pg.execute("DELETE FROM submissions WHERE campaign = 'cut-short'")
         await own_pg.execute("DELETE FROM leads WHERE campaign = 'cut-short'")
+
+
+async def test_conversion_per_variant_in_stats_and_admin(
+    stack: Server, own_env: dict[str, str], own_pg: asyncpg.Pool, tmp_path: Path
+) -> None:
+    """A campaign with two variants through the real stack: each GET of /SLUG/ counts its visitor
+    for the variant its cookie picks, each lead records that variant, and `stats --by variant
+    --campaign SLUG --json` and /admin/?slug=SLUG give per variant the visitors, new leads,
+    conversion and its Wilson 95 % interval, and say which variant converts better."""
+    name = "ab-view"
+    copies = [{"name": n, "fa": {"headline": f"تیتر {n}"}, "en": {"headline": f"Headline {n}"}} for n in "xy"]
+    path = campaign_file(tmp_path, variants=copies)
+    ran = await asyncio.to_thread(campaigns_cli, "add", name, "--file", str(path), env=own_env)
+    assert ran.returncode == 0, ran.stderr
+    parsed = rules.loads(path.read_bytes())
+
+    async def served() -> bool:  # a HEAD: no visitor counted
+        async with client(stack.url, "127.32.255.1") as http:
+            return (await http.head(f"/{name}/")).status_code == 200
+
+    assert await wait_for(served, 20), f"/{name}/ never served"
+    # 24 visitors on a 1:1 split, each with an address of its own and seen twice. Every visitor
+    # shown x leaves a number, and only the first shown y: x converts better, with intervals that
+    # do not overlap unless x got at most one visitor of 24 (about 1 run in 670,000).
+    shown, converted = {"x": 0, "y": 0}, {"x": 0, "y": 0}
+    for n in range(24):
+        async with client(stack.url, f"127.32.0.{n + 1}") as browser:
+            first = await browser.get(f"/{name}/")
+            want = variants.choose(parsed.variants, name, first.cookies["leadcap_v"].split(".")[1]).name
+            assert f"تیتر {want}" in first.text and "leadcap_visited=1" in first.headers["set-cookie"]
+            assert f"تیتر {want}" in (await browser.get(f"/{name}/")).text  # the same visitor again
+            shown[want] += 1
+            if want == "x" or shown["y"] == 1:
+                posted = await browser.post(
+                    "/api/leads/", json={"phone": factories.mobile(), "campaign": name}
+                )
+                assert posted.status_code == 202, posted.text
+                converted[want] += 1
+    assert shown["y"] > 0
+
+    async def written() -> bool:
+        count = await own_pg.fetchval("SELECT count(*) FROM leads WHERE campaign = $1", name)
+        return bool(count == sum(converted.values()))
+
+    assert await wait_for(written, 20), "the leads never reached PostgreSQL"
+    kept = await own_pg.fetch("SELECT variant, count(*) AS n FROM leads WHERE campaign = $1 GROUP BY 1", name)
+    assert {r["variant"]: r["n"] for r in kept} == {k: v for k, v in converted.items() if v}
+
+    async def counted() -> dict[str, object] | None:
+        report = stats(own_env, "--since", "today", "--by", "variant", "--campaign", name)
+        visits = {r["label"]: r["visits"] for r in report["rows"]}  # type: ignore[attr-defined]
+        return report if visits == shown else None
+
+    report = await wait_for(counted, 10)
+    assert report, "the visits per variant never reached Redis"
+    rows = {r["label"]: r for r in report["rows"]}  # type: ignore[index, attr-defined]
+    for arm in "xy":
+        row = rows[arm]
+        assert (row["new_leads"], row["new_leads_with_visit"]) == (converted[arm], converted[arm])
+        assert row["conversion"] == round(converted[arm] / shown[arm], 4)
+        low, high = intervals.wilson(converted[arm], shown[arm])
+        assert (row["conversion_low"], row["conversion_high"]) == (round(low, 4), round(high, 4))
+    assert report["better"] == "x"  # type: ignore[index]
+    assert report["total"]["visits"] == 24 and report["total"]["new_leads"] == sum(converted.values())  # type: ignore[index]
+    table = servers.leadcap("stats", "--since", "today", "--by", "variant", "--campaign", name, env=own_env)
+    assert table.returncode == 0, table.stderr
+    assert "Variant x converts better" in table.stdout and "100.0%" in table.stdout
+
+    async with as_ops(stack, own_env, "127.32.1.1") as (http, cookie):
+        page = await http.get("/admin/", params={"slug": name, "lang": "fa"}, headers=cookie)
+        assert page.status_code == 200
+        section = page.text[page.text.index('<section class="variants">') :]
+        section = section[: section.index("</section>")]
+        assert "نسخه‌ی <bdi>x</bdi> بهتر تبدیل می‌کند" in section
+        assert f"<td>{formats.number(shown['y'], 'fa')}</td>" in section  # Persian digits
+        low, high = rows["y"]["conversion_low"], rows["y"]["conversion_high"]
+        interval = f"{formats.percent(low, 'fa')} تا {formats.percent(high, 'fa')}"
+        assert interval in section
+        cells = re.findall(r"<td>([^<]*)</td>", section)
+        assert len(cells) == 10 and not any(re.search(r"[0-9]", c) for c in cells), cells
+        # Without a filter: leads by campaign are by the campaign's slug; the UTM value apart.
+        everything = (await http.get("/admin/", params={"lang": "en"}, headers=cookie)).text
+        assert 'class="variants"' not in everything
+        by_slug = everything[everything.index("Leads by campaign") : everything.index("Leads by source")]
+        assert name in by_slug and "Leads by utm_campaign" in everything
+        bad = await http.get("/admin/", params={"slug": "../x"}, headers=cookie)
+        assert bad.status_code == 400

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, html, raw, redirect
 
+from leadcap import slugs
 from leadcap.campaign import admin_sessions, admin_users, export, leadbook, stats
 from leadcap.campaign.admin_sessions import Session
 from leadcap.errors import (
@@ -230,9 +231,15 @@ async def logout(request: Request) -> HTTPResponse:
 
 @bp.get("/", strict_slashes=False, name="admin_overview")
 async def overview(request: Request) -> HTTPResponse:
+    """The figures of the last 14 days, of every campaign or (`?slug=`) of one; a campaign with
+    variants also gets its conversion per variant with the 95 % interval."""
     session = await current_session(request)
     if session is None:
         return to_login()
+    lang = language(request)
+    slug = str(request.args.get("slug", ""))[:64] or None
+    if slug is not None and not slugs.well_formed(slug):
+        return page(request, views.error(lang, 400, WORDS[lang]["bad_slug"]), status=400)
     settings = settings_of(request)
     tz = ZoneInfo(settings.timezone)
     services = request.app.ctx.services
@@ -240,23 +247,43 @@ async def overview(request: Request) -> HTTPResponse:
     tomorrow = today + timedelta(days=1)
     since = today - timedelta(days=13)
 
-    async def report(start: datetime, by: str) -> stats.Report:
+    async def report(start: datetime, by: str, campaign: str | None = None) -> stats.Report:
         return await stats.report(
-            services.postgres, services.redis, since=start, until=tomorrow, by=by, timezone=settings.timezone
+            services.postgres,
+            services.redis,
+            since=start,
+            until=tomorrow,
+            by=by,
+            timezone=settings.timezone,
+            campaign=campaign,
         )
 
-    # Four reports at once, each on its own pooled connection: the page waits for the slowest.
-    days, hours, sources, campaigns = await asyncio.gather(
-        report(since, "day"), report(today, "hour"), report(since, "source"), report(since, "utm_campaign")
+    async def nothing() -> None:
+        return None
+
+    # The reports at once, each on its own pooled connection: the page waits for the slowest.
+    # Sources and UTM values are counted for the site, not per campaign: none beside one campaign.
+    days, hours, campaigns, sources, utm, variants = await asyncio.gather(
+        report(since, "day", slug),
+        report(today, "hour", slug),
+        report(since, "campaign"),
+        report(since, "source") if slug is None else nothing(),
+        report(since, "utm_campaign") if slug is None else nothing(),
+        report(since, "variant", slug) if slug is not None else nothing(),
     )
+    live = sorted({slugs.DEFAULT, *request.app.ctx.campaigns.rows, *([slug] if slug else [])})
     body = views.overview(
-        language(request),
+        lang,
         session.user,
         session.csrf,
         days=days,
         hours=hours,
         sources=sources,
         campaigns=campaigns,
+        utm_campaigns=utm,
+        variants=variants,
+        slug=slug,
+        slugs=live,
         today=today.date(),
     )
     return page(request, body)

@@ -149,6 +149,55 @@ def _today(lang: str, today: date, zone: str) -> str:
     )
 
 
+def _interval(row: Row, lang: str) -> str:
+    if row.interval is None:
+        return escape(formats.NONE)
+    low, high = row.interval
+    return f"{escape(percent(low, lang))} {escape(WORDS[lang]['interval_to'])} {escape(percent(high, lang))}"
+
+
+def _verdict(report: Report, lang: str) -> str:
+    """One plain sentence: which variant converts better, or that the intervals overlap."""
+    w = WORDS[lang]
+    if len(report.rows) < 2:
+        return escape(w["variants_too_few"])
+    if report.better is None:
+        return escape(w["variants_overlap"])
+    return escape(w["variant_better"]).replace("{variant}", f"<bdi>{escape(report.better)}</bdi>")
+
+
+def variants_section(lang: str, report: Report) -> str:
+    """Conversion per variant of one campaign with its Wilson 95 % interval, and what it tells."""
+    w = WORDS[lang]
+    heads = "".join(
+        f'<th scope="col">{escape(w[k])}</th>'
+        for k in ("variant", "visitors", "new_leads", "with_visit", "conversion", "interval")
+    )
+    body = "".join(
+        f'<tr><th scope="row"><bdi>{escape(r.label)}</bdi></th>'
+        + "".join(f"<td>{number(v, lang)}</td>" for v in (r.visits, r.new_leads, r.new_leads_with_visit))
+        + f"<td>{percent(r.conversion, lang)}</td><td>{_interval(r, lang)}</td></tr>"
+        for r in report.rows
+    )
+    return (
+        f'<section class="variants"><h2>{escape(w["variants"])}</h2>'
+        f'<p class="verdict" role="status">{_verdict(report, lang)}</p>'
+        f'<div class="scroll"><table><thead><tr>{heads}</tr></thead><tbody>{body}</tbody></table></div>'
+        "</section>"
+    )
+
+
+def campaign_choice(lang: str, slug: str | None, slugs: Sequence[str]) -> str:
+    """The overview's campaign filter: every campaign (the site's figures) or one of them."""
+    w = WORDS[lang]
+    options = [("", w["all_campaigns"]), *((s, s) for s in slugs)]
+    return (
+        '<form method="get" action="/admin/" class="card filters">'
+        + _select("slug", w["slug"], options, slug, "o-slug")
+        + f'<button type="submit">{escape(w["filter"])}</button></form>'
+    )
+
+
 def overview(
     lang: str,
     user: str,
@@ -156,10 +205,17 @@ def overview(
     *,
     days: Report,
     hours: Report,
-    sources: Report,
+    sources: Report | None,
     campaigns: Report,
     today: date,
+    utm_campaigns: Report | None = None,
+    variants: Report | None = None,
+    slug: str | None = None,
+    slugs: Sequence[str] = (),
 ) -> str:
+    """The figures of every campaign, or (`slug`) of one: then the source and UTM charts, counted
+    for the site and not per campaign, are left out, and a campaign with variants gets its table
+    of conversion per variant."""
     w = WORDS[lang]
 
     def num(v: float) -> str:
@@ -197,18 +253,25 @@ def overview(
     day_labels = [formats.short_day(date.fromisoformat(r.label[:10]), lang) for r in days.rows]
     body = (
         f"<h1>{escape(w['overview'])}</h1>{_today(lang, today, days.timezone)}"
-        f'<section class="cards">{cards}</section>'
+        + campaign_choice(lang, slug, slugs)
+        + f'<section class="cards">{cards}</section>'
         f"<section><h2>{escape(w['today_by_hour'])}</h2>"
         + charts.columns(w["today_by_hour"], hour_labels, series(hours.rows), number=num)
         + _table(lang, w["data_table"], w["hour"], hours.rows, by="hour")
         + f"</section><section><h2>{escape(w['by_day'])}</h2>"
         + charts.columns(w["by_day"], day_labels, series(days.rows), number=num)
         + _table(lang, w["data_table"], w["day"], days.rows, by="day")
-        + f'</section><section class="pair"><div><h2>{escape(w["by_source"])}</h2>'
-        + charts.bars(w["by_source"], [(r.label, r.new_leads) for r in sources.rows], number=num)
-        + f"</div><div><h2>{escape(w['by_campaign'])}</h2>"
-        + charts.bars(w["by_campaign"], [(r.label, r.new_leads) for r in campaigns.rows], number=num)
-        + "</div></section>"
+        + "</section>"
+        + (variants_section(lang, variants) if variants is not None and variants.rows else "")
+        + '<section class="pair">'
+        + "".join(
+            f"<div><h2>{escape(w[key])}</h2>"
+            + charts.bars(w[key], [(r.label, r.new_leads) for r in report.rows], number=num)
+            + "</div>"
+            for key, report in (("by_campaign", campaigns), ("by_source", sources), ("by_utm", utm_campaigns))
+            if report is not None
+        )
+        + "</section>"
     )
     return layout(lang, w["overview"], body, user=user, csrf=csrf)
 

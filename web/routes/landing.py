@@ -12,6 +12,7 @@ from sanic import Blueprint, Request, Sanic
 from sanic.exceptions import NotFound
 from sanic.response import HTTPResponse, empty, file, raw
 
+from leadcap import slugs
 from leadcap.campaign import visits
 from leadcap.intake import clientip
 from leadcap.landing.campaign import ASSETS_PATH, asset_file
@@ -83,6 +84,10 @@ async def _landing(request: Request) -> HTTPResponse:
         return plain
     counted = request.method == "GET" and count_visit(request)
     current = await cache.current(request.app.ctx.services.redis)
+    if cache.variant_pages:  # the default campaign's file has variants: this visitor's
+        visitor_id = visitor.this_visitor(request)
+        if (picked := cache.variant_page(visitor_id)) is not None:
+            current = shown(request, slugs.DEFAULT, visitor_id, picked)
     return answer(request, current, counted)
 
 
@@ -103,10 +108,21 @@ async def serve_campaign(request: Request, slug: str) -> HTTPResponse:
     if (plain := step_page(request, chosen.copy(request.app.ctx.settings.locale), slug)) is not None:
         return plain
     if chosen.data.variants:  # this visitor's variant, from its cookie (minted now if it has none)
-        picked = request.app.ctx.campaign_pages.variant_page(slug, visitor.this_visitor(request))
+        visitor_id = visitor.this_visitor(request)
+        picked = request.app.ctx.campaign_pages.variant_page(slug, visitor_id)
         if picked is not None:
-            current = picked[1]
+            current = shown(request, slug, visitor_id, picked)
     return answer(request, current, request.method == "GET" and count_visit(request))
+
+
+def shown(request: Request, slug: str, visitor_id: str, picked: tuple[str, Page]) -> Page:
+    """The variant page picked for this visitor; a GET of it counts the visitor as shown that
+    variant (in memory, flushed to Redis later: conversion per variant)."""
+    name, chosen = picked
+    counter = getattr(request.app.ctx, "variant_visits", None)
+    if counter is not None and request.method == "GET":
+        counter.see(slug, name, visitor_id)
+    return chosen
 
 
 def step_page(request: Request, copy: Copy, slug: str | None) -> HTTPResponse | None:

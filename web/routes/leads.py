@@ -95,14 +95,14 @@ async def parse(request: Request, settings: Settings) -> Submission:
     # worked out when its page was (web/landing.py): asking for none costs this one truth test.
     # Another campaign's come from the file its page was filled from (web/campaign_pages.py).
     texts = request.app.ctx.landing.consent
+    offers = request.app.ctx.landing.campaign.data.variants
     if draft.campaign != slugs.DEFAULT:
         held = request.app.ctx.campaign_pages.campaign(draft.campaign)
         texts = consent.offered(held[0].data) if held is not None else {}
+        offers = held[0].data.variants if held is not None else ()
+    if offers and (visitor_id := visitor.visitor_id(request)) is not None:
         # The variant its visitor was shown, derived again from its cookie (never the form's word).
-        visitor_id = visitor.visitor_id(request)
-        if held is not None and held[0].data.variants and visitor_id is not None:
-            shown = variants.choose(held[0].data.variants, draft.campaign, visitor_id).name
-            parsed = dataclasses.replace(parsed, variant=shown)
+        parsed = dataclasses.replace(parsed, variant=variants.choose(offers, draft.campaign, visitor_id).name)
     if texts:
         given = consent.check(draft.consent, texts, settings.locale)
         parsed = dataclasses.replace(parsed, consent=given)

@@ -42,6 +42,15 @@ class CampaignStore:
             records = await self._pool.fetch(query("stats_by_key"), since, until, by)
         return [dict(r.items()) for r in records]
 
+    async def rollups_by_variant(
+        self, since: datetime, until: datetime, campaign: str
+    ) -> list[dict[str, Any]]:
+        """Submissions, new and verified leads of [since, until) per variant of `campaign` (a
+        slug), by variant name."""
+        async with translated("reading the campaign rollups"):
+            records = await self._pool.fetch(query("stats_by_variant"), since, until, campaign)
+        return [dict(r.items()) for r in records]
+
     async def rollups_by_period(
         self, since: datetime, until: datetime, by: str, timezone: str, campaign: str | None = None
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

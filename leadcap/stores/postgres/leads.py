@@ -3,7 +3,7 @@ the web tier while Redis is away), marked verified by the verifier. Driver error
 
 A submission's columns are built in one place (`columns`), for both statements that take them
 (sql/record_submissions.sql and sql/mark_verified.sql: the same fourteen parallel arrays; the
-first takes the consent's three after them).
+first takes the consent's three after them, then the variant; the second the variant).
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ class LeadStore:
         if not unique:
             return
         async with translated("verifying leads"), self._pool.acquire() as conn, conn.transaction():
-            verified = await conn.fetch(query("mark_verified"), *columns(unique))
+            verified = await conn.fetch(query("mark_verified"), *columns(unique), [s.variant for s in unique])
             for row in verified:
                 if row["newly_verified"]:
                     await add_lead_event(conn, "lead.verified", row["id"])

@@ -56,14 +56,29 @@ class CampaignRedis:
                 pipe.delete(*clear)
             await pipe.execute()
 
-    async def add_visitors(self, members: Sequence[bytes], into: Sequence[tuple[str, int]]) -> None:
-        """PFADD `members` into each HyperLogLog of `into` and set its TTL (s), in one round trip."""
+    async def add_visitors(
+        self,
+        into: Sequence[tuple[str, int, Sequence[bytes]]],
+        *,
+        names: Sequence[tuple[str, str, int]] = (),
+    ) -> None:
+        """PFADD each (HyperLogLog, TTL in s, members) of `into` and set its TTL; SADD each
+        (set, member, TTL) of `names` and set its TTL; in one round trip."""
         async with translated("counting visits"):
             pipe = self._client.pipeline(transaction=False)
-            for key, ttl_s in into:
+            for key, ttl_s, members in into:
                 pipe.pfadd(key, *members)
                 pipe.expire(key, ttl_s)
+            for key, member, ttl_s in names:
+                pipe.sadd(key, member)
+                pipe.expire(key, ttl_s)
             await pipe.execute()
+
+    async def members(self, key: str) -> list[str]:
+        """The members of set `key`, sorted."""
+        async with translated("reading visits"):
+            found = await self._client.smembers(key)
+        return sorted(m.decode() if isinstance(m, bytes) else str(m) for m in found)
 
     async def visitor_counts(self, names: Sequence[str], union_of: Sequence[str]) -> tuple[list[int], int]:
         """PFCOUNT of each HyperLogLog of `names`, and of the union of `union_of` (0 if empty)."""
@@ -74,3 +89,12 @@ class CampaignRedis:
             pipe.pfcount(*union_of) if union_of else pipe.echo("0")
             counts = await pipe.execute()
         return [int(c) for c in counts[:-1]], int(counts[-1])
+
+    async def union_counts(self, groups: Sequence[Sequence[str]]) -> list[int]:
+        """PFCOUNT of the union of each group of HyperLogLogs (0 for an empty group), in one round trip."""
+        async with translated("reading visits"):
+            pipe = self._client.pipeline(transaction=False)
+            for group in groups:
+                pipe.pfcount(*group) if group else pipe.echo("0")
+            counts = await pipe.execute()
+        return [int(c) for c in counts]

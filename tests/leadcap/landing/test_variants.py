@@ -1,4 +1,4 @@
-"""Variants of a campaign's copy: the file's rules, the visitor's split and the Wilson interval."""
+"""Variants of a campaign's copy: the file's rules and the visitor's split."""
 
 from __future__ import annotations
 
@@ -98,27 +98,3 @@ def test_a_visitor_keeps_its_variant_and_campaigns_split_independently() -> None
     assert first == [variants.choose(found.variants, "spring", i).name for i in ids]
     other = [variants.choose(found.variants, "webinar", i).name for i in ids]
     assert first != other  # the same visitors are not always in the same arm of every test
-
-
-@pytest.mark.parametrize(
-    ("successes", "trials", "low", "high"),
-    [
-        # Reference values: Wilson (1927) score interval, z = 1.96 (e.g. statsmodels
-        # proportion_confint(method="wilson")).
-        (0, 10, 0.0, 0.27754),
-        (5, 10, 0.23659, 0.76341),
-        (10, 10, 0.72246, 1.0),
-        (81, 263, 0.25529, 0.36621),
-    ],
-)
-def test_wilson_interval_matches_reference_values(
-    successes: int, trials: int, low: float, high: float
-) -> None:
-    found = variants.wilson(successes, trials)
-    assert found == pytest.approx((low, high), abs=1e-5)
-
-
-def test_wilson_with_no_trials_knows_nothing_and_refuses_nonsense() -> None:
-    assert variants.wilson(0, 0) == (0.0, 1.0)
-    with pytest.raises(ValueError):
-        variants.wilson(3, 2)

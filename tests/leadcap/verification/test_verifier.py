@@ -3,6 +3,7 @@ codes, tries, expiry, every budget, every provider failure and the provider requ
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -350,6 +351,32 @@ async def test_verified_before_the_worker_wrote_it(store: Redis, postgres: Postg
     row = await postgres.pool_for_tests().fetchrow("SELECT * FROM leads WHERE phone = $1", sub.phone)
     assert (row["id"], row["status"], row["submissions"]) == (sub.id, "verified", 1)
     assert row["verified_at"] is not None
+
+
+async def test_a_lead_verified_before_the_worker_wrote_it_keeps_its_variant(
+    store: Redis, postgres: Postgres, fake: FakeSms
+) -> None:
+    """The lead the verification creates records the variant its visitor was shown, as the
+    worker's would; it counts once as a new lead and once as verified, in that variant's rollups
+    and its campaign's."""
+    v = verifier(store, postgres, fake)
+    slug = f"ab-{uuid7().hex[-8:]}"
+    sub = dataclasses.replace(lead(), campaign=slug, variant="bold")
+    token = (await v.start(sub, ip(v, "b1"))).token
+    await v.verify(str(sub.id), fake.last_code(local(sub)), token)
+    pg = postgres.pool_for_tests()
+    query = "SELECT variant, status FROM leads WHERE phone = $1 AND campaign = $2"
+    assert tuple(await pg.fetchrow(query, sub.phone, slug)) == ("bold", "verified")
+    await postgres.leads.record([sub])  # the worker catches up
+    assert tuple(await pg.fetchrow(query, sub.phone, slug)) == ("bold", "verified")
+    counted = await pg.fetch(
+        "SELECT dim, sum(submissions), sum(new_leads), sum(verified) FROM campaign_rollups"
+        " WHERE (dim, key) IN (('variant', $1), ('slug', $2)) GROUP BY dim ORDER BY dim",
+        f"{slug}/bold",
+        slug,
+    )
+    # verified once, though the lead was created `verified` (no status change for a trigger to see)
+    assert [tuple(r) for r in counted] == [("slug", 1, 1, 1), ("variant", 1, 1, 1)]
 
 
 async def test_unverified_until_the_code_comes_back(store: Redis, postgres: Postgres, fake: FakeSms) -> None:
