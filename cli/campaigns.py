@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -18,6 +19,7 @@ from cli.help import Typer
 from cli.postgres import with_postgres
 from cli.runner import EX_USAGE, current, fail, json_option
 from leadcap import slugs
+from leadcap.campaigns.registry import REFRESH_EVERY_S
 from leadcap.errors import ConfigError, UsageError
 from leadcap.stores.postgres.campaigns import CampaignFileStore, CampaignRow
 from web import campaign
@@ -79,15 +81,24 @@ def _checked(work: Callable[[], T]) -> T:
         raise fail(exc.message, EX_USAGE) from None
 
 
-def _summary(row: CampaignRow) -> dict[str, Any]:
+# What every web process does within REFRESH_EVERY_S of a change here (they poll the live set).
+_REACHES = f"every web process within {REFRESH_EVERY_S:g} s"
+
+
+def _summary(row: CampaignRow, tz: tzinfo) -> dict[str, Any]:
+    """A campaign as `list` shows it, its times in LEADCAP_TIMEZONE as every other listing's."""
+
+    def local(moment: datetime | None) -> str | None:
+        return moment.astimezone(tz).isoformat(timespec="seconds") if moment else None
+
     return {
         "slug": row.slug,
         "host": row.host,
         "path": f"/{row.slug}/",
         "status": "live" if row.live else "archived",
-        "created_at": row.created_at.isoformat(),
-        "updated_at": row.updated_at.isoformat(),
-        "archived_at": row.archived_at.isoformat() if row.archived_at else None,
+        "created_at": local(row.created_at),
+        "updated_at": local(row.updated_at),
+        "archived_at": local(row.archived_at),
     }
 
 
@@ -111,7 +122,8 @@ def add(
         raise fail("--file is required", EX_USAGE)
     document = _inputs(ctx, slug, host, file)
     row = _run(ctx, lambda store: store.add(slug, document, host))
-    out.print(f"campaign {row.slug} added: /{row.slug}/" + (f" and https://{row.host}/" if row.host else ""))
+    where = f"/{row.slug}/" + (f" and https://{row.host}/" if row.host else "")
+    out.print(f"campaign {row.slug} added: {where} ({_REACHES})")
 
 
 @app.command("update")
@@ -124,7 +136,7 @@ def update(
     """Replace a live campaign's file and/or host."""
     document = _inputs(ctx, slug, host, file)
     row = _run(ctx, lambda store: store.update(slug, document, host))
-    out.print(f"campaign {row.slug} updated")
+    out.print(f"campaign {row.slug} updated ({_REACHES})")
 
 
 @app.command("archive")
@@ -132,13 +144,14 @@ def archive(ctx: typer.Context, slug: Annotated[str, typer.Argument(help="The ca
     """Stop a campaign's page and form (its leads stay; the slug stays taken)."""
     _checked(lambda: _slug(slug))
     row = _run(ctx, lambda store: store.archive(slug))
-    out.print(f"campaign {row.slug} archived")
+    out.print(f"campaign {row.slug} archived: its page and form stop at {_REACHES}")
 
 
 @app.command("list")
 def listing(ctx: typer.Context, as_json: Annotated[bool, json_option("Print JSON.")] = False) -> None:
     """Every campaign, live and archived (the default one is LEADCAP_CAMPAIGN_FILE's)."""
-    rows = [_summary(r) for r in _run(ctx, lambda store: store.listing())]
+    tz = current(ctx).tz
+    rows = [_summary(r, tz) for r in _run(ctx, lambda store: store.listing())]
     if as_json:
         print(json.dumps(rows))
         return
@@ -156,4 +169,4 @@ def flush_campaign(ctx: typer.Context, slug: str) -> None:
     if not slugs.well_formed(slug):
         raise fail("--campaign must be a campaign's slug ([a-z0-9-]{1,40})", EX_USAGE)
     row = _run(ctx, lambda store: store.touch(slug))
-    out.print(f"campaign {row.slug}: page flushed (every web process serves it within 5 s)")
+    out.print(f"campaign {row.slug}: page flushed (served anew by {_REACHES})")

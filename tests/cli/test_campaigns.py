@@ -84,7 +84,12 @@ def test_add_list_update_archive(own_env: dict[str, str], tmp_path: Path) -> Non
     assert cli("add", "spring-26", "--file", str(path), env=own_env).returncode == 2
     assert cli("archive", "spring-26", env=own_env).returncode == 0
     assert cli("archive", "spring-26", env=own_env).returncode == 0  # twice is fine
-    assert listed(own_env)["spring-26"]["status"] == "archived"
+    row = listed(own_env)["spring-26"]
+    assert row["status"] == "archived"
+    # times in LEADCAP_TIMEZONE, as every other listing shows them
+    assert str(row["archived_at"]).endswith("+03:30")
+    with_tz = cli("list", "--json", env={**own_env, "LEADCAP_TIMEZONE": "UTC"})
+    assert json.loads(with_tz.stdout)[0]["archived_at"].endswith("+00:00")
     assert cli("update", "spring-26", "--file", str(path), env=own_env).returncode == 1
     assert cli("add", "spring-26", "--file", str(path), env=own_env).returncode == 2
     # an archived campaign gives its host up
