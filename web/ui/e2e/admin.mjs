@@ -210,7 +210,8 @@ async function main() {
         })),
       );
       result.charts[lang] = charts;
-      check(`${lang}: four charts`, charts.length === 4, JSON.stringify(charts));
+      // today, the last 14 days, leads by campaign (slug), by source and by utm_campaign
+      check(`${lang}: five charts`, charts.length === 5, JSON.stringify(charts));
       check(`${lang}: today's chart draws the lead`, charts[0]?.bars > 0, JSON.stringify(charts[0]));
       const shot = path.join(OUT_DIR, `admin-overview-${lang}-1280.png`);
       await page.screenshot({ path: shot, fullPage: true });
