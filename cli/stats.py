@@ -67,15 +67,20 @@ def verdict(report: stats.Report) -> str:
     return "The 95% intervals overlap: no clear difference between the variants yet."
 
 
-def render_variants(report: stats.Report, console: Console) -> None:
-    """Conversion per variant with its Wilson 95 % interval, and what it tells."""
-    table = Table(
-        title=f"leadcap stats by variant, {report.since:%Y-%m-%d %H:%M} to {report.until:%Y-%m-%d %H:%M}"
+def titled(report: stats.Report) -> Table:
+    """An empty table titled with the report's grouping, range and zone."""
+    return Table(
+        title=f"leadcap stats by {report.by}, {report.since:%Y-%m-%d %H:%M} to {report.until:%Y-%m-%d %H:%M}"
         f" ({report.timezone})",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
         collapse_padding=True,
     )
+
+
+def render_variants(report: stats.Report, console: Console) -> None:
+    """Conversion per variant with its Wilson 95 % interval, and what it tells."""
+    table = titled(report)
     for title in ("variant", "visits", "new\nleads", "with a\nvisit", "conver-\nsion", "95% interval"):
         table.add_column(title, justify="left" if title == "variant" else "right", no_wrap=True)
     for values in [row.as_dict() for row in report.rows]:
@@ -92,13 +97,7 @@ def render(report: stats.Report, console: Console) -> None:
     if report.by == "variant":
         render_variants(report, console)
         return
-    table = Table(
-        title=f"leadcap stats by {report.by}, {report.since:%Y-%m-%d %H:%M} to {report.until:%Y-%m-%d %H:%M}"
-        f" ({report.timezone})",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-        collapse_padding=True,
-    )
+    table = titled(report)
     table.add_column(report.by, no_wrap=True)
     for title, _, _ in SERIES:
         table.add_column(title, justify="right")
